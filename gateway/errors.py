@@ -1,10 +1,10 @@
 """The gateway's error hierarchy, split by what should happen next.
 
-    GatewayError
-    ├── Refusal      permanent: the exchange is refused with findings (state ``geweigerd``)
-    ├── Hold         a person decides: the exchange waits for the secretariaat (state ``vastgehouden``)
-    ├── Transient    try again later with backoff (state ``wacht_op_herhaling``)
-    └── ConfigError  a bad setting or bad command input: a clear message, a non-zero exit, no traceback
+GatewayError
+├── Refusal      permanent: the exchange is refused with findings (state ``geweigerd``)
+├── Hold         a person decides: the exchange waits for the secretariaat (state ``vastgehouden``)
+├── Transient    try again later with backoff (state ``wacht_op_herhaling``)
+└── ConfigError  a bad setting or bad command input: a clear message, a non-zero exit, no traceback
 """
 
 from __future__ import annotations

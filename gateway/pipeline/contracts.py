@@ -1,0 +1,146 @@
+"""What adapters hand to the core, and what the core hands to adapters.
+
+An adapter's intake turns a wire message into a `NewExchange` and puts it in the inbox. A worker later
+claims it as a `ClaimedExchange` and calls the adapter's `ExchangeHandler`, which either returns a
+`HulpvraagDraft` (what to store) or raises `Refusal`, `Hold` or `Transient` (gateway.errors).
+The core then stores the draft in one transaction (hulpvraag, bijlagen, statushistorie, audit, and the
+exchange's final state), so processing an exchange has an effect exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from verification.findings import Finding
+
+__all__ = [
+    "BijlageDraft",
+    "ClaimedExchange",
+    "ExchangeHandler",
+    "ExchangeHandlerWithFollowUp",
+    "HulpvraagDraft",
+    "NewExchange",
+    "OutboundDeliverer",
+    "OutboundMessage",
+    "Outcome",
+    "PupilIdentity",
+    "PutResult",
+    "StepRecorder",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewExchange:
+    key: str  # the exchange's own idempotency key, e.g. "oso:<koppelsleutel>", "esis:<environment>:<id>"
+    source: str  # "parnassys" | "esis"
+    kind: str  # "oso_notificatie" | "esis_aanvraag" | "esis_wijziging"
+    swv_code: str
+    payload: bytes  # the raw exchange exactly as received (never contains a BSN: LL12 refuses those)
+    brin6: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # parsed, JSON-serialisable fields
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    exchange_id: int
+    created: bool  # False: the same key was put before; answer as before, never process twice
+    state: str
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedExchange:
+    id: int
+    key: str
+    source: str
+    kind: str
+    swv_code: str
+    brin6: str | None
+    payload: bytes
+    meta: dict[str, Any]
+    attempts: int  # 1 on the first attempt
+    correlation_id: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PupilIdentity:
+    """Who the request is about. Never a BSN or onderwijsnummer."""
+
+    leerlingid: str | None  # the LAS's own key for the pupil
+    voornaam: str | None
+    achternaam: str | None
+    geboortedatum: dt.date | None
+    tussenvoegsel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BijlageDraft:
+    bestandsnaam: str
+    role: str  # "opp" | "toelichting_onderwijsbehoeften" | "overig"
+    blob_key: str | None  # None when the document could not be stored (see findings)
+    size: int
+    sha256: str | None
+    detected_type: str | None  # "pdf", "docx", ... from sniffing the bytes
+    omschrijving: str | None = None
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HulpvraagDraft:
+    swv_code: str
+    brin6: str
+    pupil: PupilIdentity
+    aanvraagtype: str | None  # exact catalogue wording; None: the secretariaat classifies
+    omschrijving: str | None
+    source_system: str  # "parnassys" | "esis"
+    external_keys: dict[str, str] = field(default_factory=dict)  # koppelsleutel, esis request id, ...
+    bijlagen: tuple[BijlageDraft, ...] = ()
+    remove_bijlagen: tuple[str, ...] = ()  # sha256 of bijlagen the sender withdrew (ESIS update)
+    contact: dict[str, str] = field(default_factory=dict)
+    opp_expected: bool | None = None
+    findings: tuple[Finding, ...] = ()  # warnings to keep with the hulpvraag
+
+
+class StepRecorder(Protocol):
+    """Lets a handler record its progress on the exchange's timeline (shown in the queue)."""
+
+    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None: ...
+
+
+class ExchangeHandler(Protocol):
+    async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an exchange ended, as the core stored it (passed to `ExchangeHandler.afterwards`)."""
+
+    state: str  # "verwerkt" | "geweigerd"
+    findings: tuple[Finding, ...] = ()
+    hulpvraag_id: int | None = None
+    created: bool = False  # a new hulpvraag (True) or bijlagen added to an existing one (False)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A call to an outside system that must happen after an outcome is stored (afmelding,
+    terugkoppeling). Written to the durable outbox in the same transaction as the outcome and delivered
+    by the outbox worker with retries, so a crash between commit and call never loses it."""
+
+    kind: str  # e.g. "oso_afmelding", "oso_terugkoppeling"; a deliverer is registered per kind
+    key: str  # idempotency key: the same key is enqueued once
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class OutboundDeliverer(Protocol):
+    """Delivers one outbox message; raises gateway.errors.Transient to be retried later, Refusal to give up."""
+
+    async def deliver(self, message: OutboundMessage) -> None: ...
+
+
+class ExchangeHandlerWithFollowUp(ExchangeHandler, Protocol):
+    def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]: ...
