@@ -137,7 +137,7 @@ class OutboundMessage:
 
 
 class OutboundDeliverer(Protocol):
-    """Delivers one outbox message; raises gateway.errors.Transient to be retried later, Refusal to give up."""
+    """Delivers one outbox message; raises Transient to be retried later, Refusal to give up."""
 
     async def deliver(self, message: OutboundMessage) -> None: ...
 
