@@ -1,0 +1,86 @@
+"""The app factory: the composition root that wires adapters into the core.
+
+Only this module (and the CLI) import adapters. Each adapter exposes `install(app, components)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from gateway.components import Components
+from gateway.inbox.outbox import OutboxWorker
+from gateway.inbox.worker import ExchangeWorkers
+from gateway.logging import get_logger
+from gateway.web import health
+
+__all__ = ["COMPONENTS", "create_app", "installers"]
+
+log = get_logger(__name__)
+COMPONENTS: web.AppKey[Components] = web.AppKey("components", Components)
+WORKERS: web.AppKey[ExchangeWorkers] = web.AppKey("workers", ExchangeWorkers)
+
+Installer = Callable[[web.Application, Components], None]
+
+
+def installers() -> list[Installer]:
+    """Every plug-in of the gateway, in order. Adapters are imported here and nowhere else in the core."""
+    found: list[Installer] = [health.install]
+    for module in ("adapters.parnassys.plugin", "adapters.esis.plugin", "gateway.web.pages"):
+        try:
+            mod = __import__(module, fromlist=["install"])
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module.startswith(exc.name):
+                continue  # this capability is not part of this build yet
+            raise
+        found.append(mod.install)
+    return found
+
+
+def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
+    app = web.Application(client_max_size=c.settings.max_request_bytes)
+    app[COMPONENTS] = c
+    for install in installers():
+        install(app, c)
+    workers = ExchangeWorkers(
+        c.db,
+        c.inbox,
+        c.handlers,
+        retry=c.retry,
+        max_attempts=c.settings.max_attempts,
+        poll_interval=c.settings.poll_interval,
+    )
+    app[WORKERS] = workers
+    if run_workers:
+        app.cleanup_ctx.append(_background(c, workers))
+    return app
+
+
+def _background(c: Components, workers: ExchangeWorkers) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(_: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        outbox = OutboxWorker(
+            c.db,
+            c.deliverers,
+            retry=c.retry,
+            lease_seconds=c.settings.lease_seconds,
+            max_attempts=c.settings.max_attempts,
+            poll_interval=c.settings.poll_interval,
+        )
+        tasks = [
+            asyncio.create_task(workers.run(c.settings.workers, stop)),
+            asyncio.create_task(outbox.run(stop)),
+        ]
+        log.info("workers_gestart", workers=c.settings.workers)
+        yield
+        stop.set()
+        for t in tasks:
+            t.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("workers_gestopt")
+
+    return ctx

@@ -1,0 +1,51 @@
+"""The running parts of one gateway process, built once from the settings.
+
+Adapters plug in through `install(app, components)` functions called by the app factory: they add their
+routes and register their exchange handlers (per exchange kind) and outbound deliverers (per message kind)
+here. Core code only sees the protocols in gateway.pipeline.contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.inbox.inbox import Inbox, RetryPolicy
+from gateway.pipeline.contracts import ExchangeHandler, OutboundDeliverer
+from gateway.settings import Settings
+from gateway.store.blobs import BlobStore, LocalBlobStore
+from gateway.store.db import Database
+
+__all__ = ["Components", "build_components"]
+
+
+@dataclass
+class Components:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    inbox: Inbox
+    retry: RetryPolicy
+    handlers: dict[str, ExchangeHandler] = field(default_factory=dict)
+    deliverers: dict[str, OutboundDeliverer] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # adapter-owned shared objects (clients, caches)
+
+    async def close(self) -> None:
+        for obj in self.extras.values():
+            closer = getattr(obj, "close", None)
+            if closer is not None:
+                result = closer()
+                if hasattr(result, "__await__"):
+                    await result
+        await self.db.dispose()
+
+
+def build_components(settings: Settings) -> Components:
+    db = Database(settings.effective_database_url)
+    return Components(
+        settings=settings,
+        db=db,
+        blobs=LocalBlobStore(settings.effective_blob_dir),
+        inbox=Inbox(db, lease_seconds=settings.lease_seconds),
+        retry=RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds),
+    )

@@ -1,0 +1,214 @@
+"""Workers: claim an inbox item, run its adapter's handler, store the outcome — exactly once.
+
+The outcome (hulpvraag + bijlagen + statushistorie + audit + the item's final state + follow-up outbox
+messages) is written in one transaction that also checks the item is still leased to this worker; a worker
+that lost its lease (it was too slow, or presumed dead) cannot record anything, so an item is never turned
+into two hulpvragen. Unexpected errors are treated as transient; after `max_attempts` an item is held for
+the secretariaat instead of being retried forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+
+from gateway.errors import Hold, Refusal, Transient
+from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy
+from gateway.logging import bind_exchange, get_logger
+from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, OutboundMessage, Outcome
+from gateway.pipeline.store_draft import store_draft
+from gateway.store.db import Database
+from gateway.store.models import ExchangeState, OutboxMessage
+from gateway.store.types import utcnow
+from verification.findings import Finding, fout
+
+__all__ = ["ExchangeWorkers", "worker_id"]
+
+log = get_logger(__name__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Steps:
+    def __init__(self, inbox: Inbox, exchange_id: int, owner: str) -> None:
+        self._inbox, self._id, self._owner = inbox, exchange_id, owner
+
+    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None:
+        log.info("exchange_stap", step=name, exchange_id=self._id)
+        await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
+
+
+def _outbox_rows(messages: list[OutboundMessage]) -> list[OutboxMessage]:
+    return [OutboxMessage(key=m.key, kind=m.kind, payload=dict(m.payload)) for m in messages]
+
+
+class ExchangeWorkers:
+    def __init__(
+        self,
+        db: Database,
+        inbox: Inbox,
+        handlers: Mapping[str, ExchangeHandler],
+        *,
+        retry: RetryPolicy,
+        max_attempts: int = 25,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.db, self.inbox, self.handlers = db, inbox, dict(handlers)
+        self.retry, self.max_attempts, self.poll_interval = retry, max_attempts, poll_interval
+        self.wakeup = asyncio.Event()
+
+    # -- running ------------------------------------------------------------------------------------
+    async def run(self, count: int, stop: asyncio.Event) -> None:
+        tasks = [asyncio.create_task(self._loop(worker_id(), stop)) for _ in range(count)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _loop(self, owner: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                worked = await self.process_one(owner)
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("worker_fout")
+                worked = False
+            if not worked:
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+
+    async def drain(self, owner: str | None = None) -> int:
+        """Process until nothing is due (tests, the demo). Returns how many items were handled."""
+        owner = owner or worker_id()
+        n = 0
+        while await self.process_one(owner):
+            n += 1
+        return n
+
+    # -- one item -----------------------------------------------------------------------------------
+    async def process_one(self, owner: str) -> bool:
+        item = await self.inbox.claim(owner)
+        if item is None:
+            return False
+        with bind_exchange(item.correlation_id, exchange_id=item.id, source=item.source):
+            heartbeat = asyncio.create_task(self._heartbeat(item.id, owner))
+            try:
+                await self._process(item, owner)
+            except LeaseLost:
+                log.warning("exchange_lease_kwijt", exchange_id=item.id)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError, LeaseLost, Exception):
+                    await heartbeat
+        return True
+
+    async def _heartbeat(self, exchange_id: int, owner: str) -> None:
+        interval = max(self.inbox.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            await self.inbox.renew(exchange_id, owner)
+
+    async def _process(self, item: ClaimedExchange, owner: str) -> None:
+        handler = self.handlers.get(item.kind)
+        if handler is None:
+            await self._hold(item, owner, [fout("SOORT_ONBEKEND", f"Geen verwerking bekend voor '{item.kind}'.")])
+            return
+        if item.attempts > self.max_attempts:
+            await self._hold(
+                item,
+                owner,
+                [
+                    fout(
+                        "TE_VAAK_GEPROBEERD",
+                        f"Na {self.max_attempts} pogingen is deze aanvraag nog niet verwerkt. Het secretariaat "
+                        "beoordeelt of de aanvraag opnieuw kan worden aangeboden.",
+                    )
+                ],
+            )
+            return
+        try:
+            draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
+            async with self.db.session() as s:
+                outcome = await store_draft(
+                    s, item, draft, actor=f"{item.source}", released=bool(item.meta.get("vrijgegeven"))
+                )
+                verb = "aangemaakt" if outcome.created else "bijgewerkt"
+                await self.inbox.finish(
+                    s,
+                    item.id,
+                    owner,
+                    state=ExchangeState.VERWERKT,
+                    findings=outcome.findings,
+                    hulpvraag_id=outcome.hulpvraag_id,
+                    message=f"Verwerkt: hulpvraag {outcome.hulpvraag_id} {verb}.",
+                )
+                s.add_all(_outbox_rows(self._afterwards(handler, item, outcome)))
+            log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
+        except Refusal as r:
+            async with self.db.session() as s:
+                await self.inbox.finish(
+                    s, item.id, owner, state=ExchangeState.GEWEIGERD, findings=r.findings, message=r.first.message
+                )
+                outcome = Outcome(state="geweigerd", findings=r.findings)
+                s.add_all(_outbox_rows(self._afterwards(handler, item, outcome)))
+            log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
+        except Hold as h:
+            await self._hold(item, owner, list(h.findings))
+        except Transient as t:
+            await self._retry_later(item, owner, str(t), t.waiting_for, t.retry_after)
+        except LeaseLost:
+            raise
+        except Exception as exc:  # unexpected: keep the item, retry with backoff, tell the operator
+            log.exception("exchange_onverwachte_fout")
+            await self._retry_later(item, owner, f"{type(exc).__name__}: {exc}", None, None)
+
+    @staticmethod
+    def _afterwards(handler: ExchangeHandler, item: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
+        follow_up = getattr(handler, "afterwards", None)
+        return list(follow_up(item, outcome)) if follow_up else []
+
+    async def _hold(self, item: ClaimedExchange, owner: str, findings: list[Finding]) -> None:
+        async with self.db.session() as s:
+            await self.inbox.finish(
+                s,
+                item.id,
+                owner,
+                state=ExchangeState.VASTGEHOUDEN,
+                findings=findings,
+                message=findings[0].message,
+                waiting_for="secretariaat",
+            )
+        log.info("exchange_vastgehouden", codes=[f.code for f in findings])
+
+    async def _retry_later(
+        self, item: ClaimedExchange, owner: str, error: str, waiting_for: str | None, hint: float | None
+    ) -> None:
+        delay = self.retry.delay(item.attempts, hint)
+        when = utcnow() + dt.timedelta(seconds=delay)
+        who = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": "het LAS van de school"}
+        message = (
+            f"Wacht op {who.get(waiting_for or '', waiting_for)}; volgende poging om {when:%H:%M:%S} UTC."
+            if waiting_for
+            else f"Tijdelijke fout; volgende poging om {when:%H:%M:%S} UTC."
+        )
+        async with self.db.session() as s:
+            await self.inbox.finish(
+                s,
+                item.id,
+                owner,
+                state=ExchangeState.WACHT_OP_HERHALING,
+                message=message,
+                waiting_for=waiting_for,
+                next_attempt_at=when,
+                error=error[:2000],
+            )
+        log.info("exchange_wacht_op_herhaling", waiting_for=waiting_for, delay_s=round(delay, 2), error=error[:200])

@@ -1,0 +1,65 @@
+"""structlog set-up: readable lines in a terminal, JSON in production; one correlation id per exchange.
+
+Event names are stable snake_case (``notificatie_ontvangen``, ``exchange_geweigerd``); the correlation id is
+bound with `bind_exchange` and appears on every line logged while that exchange is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+__all__ = ["bind_exchange", "configure_logging", "get_logger", "new_correlation_id"]
+
+_FORBIDDEN_KEYS = frozenset({"bsn", "onderwijsnummer", "password", "wachtwoord", "verificatiecode", "code", "secret"})
+
+
+def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Last line of defence: a key that names a secret never reaches the output."""
+    for key in _FORBIDDEN_KEYS.intersection(event):
+        event[key] = "[verborgen]"
+    return event
+
+
+def configure_logging(fmt: str = "console", level: str = "info", stream: Any = None) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=(stream or sys.stderr).isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_secrets,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
+
+
+@contextmanager
+def bind_exchange(correlation_id: str, **extra: Any) -> Iterator[None]:
+    tokens = structlog.contextvars.bind_contextvars(correlation_id=correlation_id, **extra)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

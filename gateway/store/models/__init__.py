@@ -1,0 +1,38 @@
+"""All tables. Importing this package registers every model on `SQLModel.metadata` (used by Alembic)."""
+
+from gateway.store.models import accounts, codes  # noqa: F401  (their tables register themselves)
+from gateway.store.models.audit import AuditEntry
+from gateway.store.models.catalogue import Aanvraagtype, Status
+from gateway.store.models.hulpvraag import Bijlage, Hulpvraag, StatusHistorie
+from gateway.store.models.inbox import (
+    CLAIMABLE,
+    FINAL,
+    Exchange,
+    ExchangeEvent,
+    ExchangeState,
+    OutboxMessage,
+    SeenMessage,
+)
+from gateway.store.models.registry import Gemeente, Mandaat, Scholenkring, School, Swv, Vestiging
+
+__all__ = [
+    "CLAIMABLE",
+    "FINAL",
+    "Aanvraagtype",
+    "AuditEntry",
+    "Bijlage",
+    "Exchange",
+    "ExchangeEvent",
+    "ExchangeState",
+    "Gemeente",
+    "Hulpvraag",
+    "Mandaat",
+    "OutboxMessage",
+    "Scholenkring",
+    "School",
+    "SeenMessage",
+    "Status",
+    "StatusHistorie",
+    "Swv",
+    "Vestiging",
+]

@@ -1,0 +1,1 @@
+"""Accounts of the web pages (owned by the web capability)."""

@@ -1,0 +1,1 @@
+"""ESIS verificatiecodes (owned by the ESIS capability)."""

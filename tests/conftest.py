@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: settings in a temporary data dir, a migrated database (SQLite, and a real
+PostgreSQL for the tests that ask for `any_db`), the blob store and the core components.
+
+The network is off except loopback: every outside system is a simulator the test starts itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import gateway.store.models  # noqa: F401
+from gateway.components import Components, build_components
+from gateway.settings import Settings, load_settings
+from gateway.store.db import Database
+from gateway.store.seed import seed_demo_registry, seed_swv
+from tests.support.postgres import postgres_server
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+OSO_EXAMPLES = SHARED / "oso-gegevensset-2019.1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+async def _fresh_schema(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        if not db.is_sqlite:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await conn.run_sync(SQLModel.metadata.create_all)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        environ={},
+        data_dir=tmp_path / "data",
+        lease_seconds=5.0,
+        retry_base_seconds=0.05,
+        retry_max_seconds=0.2,
+        poll_interval=0.05,
+    )
+
+
+@pytest.fixture
+async def components(settings: Settings) -> AsyncIterator[Components]:
+    c = build_components(settings)
+    await _fresh_schema(c.db)
+    swv_id = await seed_swv(c.db)
+    await seed_demo_registry(c.db, swv_id)
+    yield c
+    await c.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_components(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Components]:
+    """The same core components on SQLite and on a real PostgreSQL server."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        settings = settings.replace(database_url=url)
+    c = build_components(settings)
+    await _fresh_schema(c.db)
+    swv_id = await seed_swv(c.db)
+    await seed_demo_registry(c.db, swv_id)
+    yield c
+    await c.close()
+
+
+def unique(prefix: str = "") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
