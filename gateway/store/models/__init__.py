@@ -1,6 +1,6 @@
 """All tables. Importing this package registers every model on `SQLModel.metadata` (used by Alembic)."""
 
-from gateway.store.models import accounts, codes  # noqa: F401  (their tables register themselves)
+from gateway.store.models import accounts, codes, mail  # noqa: F401  (their tables register themselves)
 from gateway.store.models.audit import AuditEntry
 from gateway.store.models.catalogue import Aanvraagtype, Status
 from gateway.store.models.hulpvraag import Bijlage, Hulpvraag, StatusHistorie

@@ -1,0 +1,92 @@
+"""Changing a hulpvraag's status: statushistorie, audit and — for ParnasSys requests — the terugkoppeling.
+
+The terugkoppeling to the school's LAS is written to the outbox in the same transaction as the change, so the
+school is told exactly once even if the gateway stops right after the change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway.errors import Refusal
+from gateway.store.audit import audit
+from gateway.store.db import Database
+from gateway.store.models import Hulpvraag, OutboxMessage, Status, StatusHistorie, Swv
+from gateway.store.types import utcnow
+from verification.findings import fout
+
+__all__ = ["change_status", "set_labels"]
+
+
+async def change_status(
+    db: Database, hulpvraag_id: int, nieuwe_status: str, *, actor: str, toelichting: str | None = None
+) -> StatusHistorie:
+    nieuwe_status = " ".join(nieuwe_status.split())
+    if not nieuwe_status:
+        raise Refusal([fout("STATUS_LEEG", "Kies een status.", "status")])
+    async with db.session() as s:
+        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]
+        if hv is None:
+            raise Refusal([fout("HULPVRAAG_ONBEKEND", f"Hulpvraag {hulpvraag_id} bestaat niet.", "hulpvraag")])
+        known = (
+            (
+                await s.exec(select(Status).where(Status.swv_id == hv.swv_id, Status.naam == nieuwe_status))  # type: ignore[call-overload]
+            )
+            .scalars()
+            .first()
+        )
+        now = utcnow()
+        entry = StatusHistorie(
+            hulpvraag_id=hulpvraag_id,
+            status=nieuwe_status,
+            vorige_status=hv.status,
+            door=actor,
+            toelichting=toelichting,
+            at=now,
+        )
+        s.add(entry)
+        hv.status = nieuwe_status
+        hv.updated_at = now
+        hv.last_reaction_at = hv.last_reaction_at or now
+        hv.open = not (known is not None and known.afgesloten)
+        s.add(hv)
+        await s.flush()
+        swv_code = (await s.exec(select(Swv.code).where(Swv.id == hv.swv_id))).scalars().first()  # type: ignore[call-overload]
+        audit(
+            s,
+            actor=actor,
+            action="status_gewijzigd",
+            object_type="hulpvraag",
+            object_id=hulpvraag_id,
+            swv_code=swv_code,
+            van=entry.vorige_status,
+            naar=nieuwe_status,
+        )
+        if hv.source_system == "parnassys":
+            s.add(
+                OutboxMessage(
+                    key=f"terugkoppeling:{hulpvraag_id}:{entry.id}",
+                    kind="oso_terugkoppeling",
+                    payload={
+                        "hulpvraag_id": hulpvraag_id,
+                        "status": nieuwe_status,
+                        "toelichting": toelichting,
+                        "brin6": hv.brin6,
+                        "external_keys": hv.external_keys,
+                    },
+                )
+            )
+        return entry
+
+
+async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, actor: str) -> list[str]:
+    clean = sorted({" ".join(label.split())[:50] for label in labels if label.strip()})
+    async with db.session() as s:
+        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]
+        if hv is None:
+            raise Refusal([fout("HULPVRAAG_ONBEKEND", f"Hulpvraag {hulpvraag_id} bestaat niet.", "hulpvraag")])
+        hv.labels = clean
+        hv.updated_at = utcnow()
+        s.add(hv)
+        audit(s, actor=actor, action="labels_gewijzigd", object_type="hulpvraag", object_id=hulpvraag_id, labels=clean)
+    return clean
