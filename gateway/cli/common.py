@@ -1,0 +1,37 @@
+"""Helpers shared by the commands: settings from `--config`, logging, components with a migrated store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from gateway.components import Components, build_components
+from gateway.errors import ConfigError
+from gateway.logging import configure_logging
+from gateway.settings import Settings, load_settings
+from gateway.store.migrate import upgrade
+
+__all__ = ["open_components", "settings_from"]
+
+
+def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
+    settings = load_settings(getattr(args, "config", None), **{k: v for k, v in overrides.items() if v is not None})
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+@asynccontextmanager
+async def open_components(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Components]:
+    c = build_components(settings)
+    try:
+        if migrate:
+            try:
+                await upgrade(c.db)
+            except OSError as exc:
+                raise ConfigError(
+                    f"De database is niet bereikbaar ({settings.effective_database_url}): {exc}"
+                ) from None
+        yield c
+    finally:
+        await c.close()

@@ -1,0 +1,64 @@
+"""`gateway serve`: run the service (HTTP or HTTPS with client certificates) with its workers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import ssl
+
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.cli.common import open_components, settings_from
+from gateway.logging import get_logger
+from gateway.settings import Settings
+
+__all__ = ["register", "run_server", "server_ssl_context"]
+
+log = get_logger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="start de gateway (HTTP-ingangen en verwerking)")
+    p.add_argument("--host", help="adres om op te luisteren (standaard uit de instellingen)")
+    p.add_argument("--port", type=int, help="poort (standaard uit de instellingen)")
+    p.add_argument("--workers", type=int, help="aantal verwerkers in dit proces")
+    p.set_defaults(handler=_serve)
+
+
+def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    if not settings.tls_cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+    if settings.tls_client_ca:
+        ctx.load_verify_locations(str(settings.tls_client_ca))
+        ctx.verify_mode = ssl.CERT_OPTIONAL  # the OSO endpoint demands one; health checks and pages do not
+    return ctx
+
+
+async def run_server(settings: Settings, stop: asyncio.Event) -> None:
+    async with open_components(settings) as c:
+        app = create_app(c)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
+        await site.start()
+        log.info("gateway_gestart", url=settings.effective_public_url, database=c.db.engine.url.get_backend_name())
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            log.info("gateway_gestopt")
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_server(settings, stop)
+    return 0
