@@ -1,0 +1,192 @@
+"""The SWV dossier: read it (hardened, streaming, bounded memory), judge it the way the standard does,
+and unpack its documents into bijlagen.
+
+    report = read_dossier(path_or_bytes_or_file, blobs=blob_store, limits=DossierLimits())
+
+`read_dossier` never raises on bad input: bad input becomes findings. ``report.valid`` is True when the
+dossier is XSD-valid and has no blocking dossier-level finding; findings on a single attachment (corrupt
+ZIP, wrong type, too large) are kept with that attachment and do not make the dossier invalid — the
+secretariaat decides whether the request may go on without it (docs/assumptions/dossier.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import BinaryIO
+
+import structlog
+from lxml import etree
+
+from gateway.pipeline.contracts import PupilIdentity
+from gateway.store.blobs import BlobStore
+from verification.dossier import NS, check_dossier
+from verification.findings import Finding, fout
+
+from . import schema as _schema
+from .model import MB, DossierLimits, DossierReport
+from .reader import StreamingReader
+
+__all__ = ["MB", "DossierLimits", "DossierReport", "read_dossier"]
+
+log = structlog.get_logger(__name__)
+_P = f"{{{NS}}}"
+
+
+def read_dossier(
+    source: BinaryIO | bytes | os.PathLike[str] | str,
+    *,
+    blobs: BlobStore | None = None,
+    limits: DossierLimits = DossierLimits(),
+    schema: str | os.PathLike[str] = "own",
+) -> DossierReport:
+    """Read, validate and unpack one dossier. ``schema``: "own" (schemas/dossier), "official" (the
+    Edustandaard XSD beside the project) or a path to an XSD."""
+    reader = StreamingReader(blobs=blobs, limits=limits)
+    stop = _feed(reader, source, limits)
+    result = reader.result
+    if stop is not None:
+        report = DossierReport(valid=False, findings=[stop, *_attachment_findings(result.attachments)])
+        report.attachments = result.attachments
+        _log(report)
+        return report
+    root = result.root
+    assert root is not None
+    findings: list[Finding] = []
+    if root.tag != _P + "dossier":
+        findings.append(
+            fout(
+                "DOSSIER_GEEN_OSO_DOSSIER",
+                "Het bestand is geen OSO-dossier (verwacht het element 'dossier' in de namespace van de OSO "
+                "gegevensset 2019).",
+                "/",
+            )
+        )
+    findings += _schema.validate(root, schema, limits.max_schema_findings)
+    if root.tag == _P + "dossier":
+        findings += check_dossier(root)
+    if reader.documents > limits.max_attachments:
+        findings.append(
+            fout(
+                "DOSSIER_TE_VEEL_BIJLAGEN",
+                f"Het dossier bevat meer dan {limits.max_attachments} bijlagen. Stuur minder bijlagen mee.",
+                None,
+            )
+        )
+    valid = not any(f.blocking for f in findings)
+    report = DossierReport(
+        valid=valid,
+        findings=[*findings, *_attachment_findings(result.attachments)],
+        attachments=result.attachments,
+        **_identity(root),
+    )
+    _log(report)
+    return report
+
+
+def _feed(
+    reader: StreamingReader, source: BinaryIO | bytes | os.PathLike[str] | str, limits: DossierLimits
+) -> Finding | None:
+    """Feed the source to the parser in chunks; returns the finding that stopped the read, if any."""
+    too_big = fout(
+        "DOSSIER_TE_GROOT",
+        f"Het dossier is groter dan {limits.max_dossier_bytes // MB} MB en is niet gelezen.",
+        None,
+    )
+    chunk = limits.chunk_bytes
+    seen = 0
+    try:
+        if isinstance(source, bytes | bytearray | memoryview):
+            view = memoryview(source)
+            if len(view) > limits.max_dossier_bytes:
+                return too_big
+            if not len(view):
+                return _not_xml()
+            for at in range(0, len(view), chunk):
+                reader.parser.feed(bytes(view[at : at + chunk]))
+        else:
+            handle: BinaryIO
+            if isinstance(source, str | os.PathLike):
+                if os.path.getsize(source) > limits.max_dossier_bytes:
+                    return too_big
+                handle = open(source, "rb")
+                owned = True
+            else:
+                handle, owned = source, False
+            try:
+                while block := handle.read(chunk):
+                    seen += len(block)
+                    if seen > limits.max_dossier_bytes:
+                        return too_big
+                    reader.parser.feed(block)
+            finally:
+                if owned:
+                    handle.close()
+            if not seen:
+                return _not_xml()
+        reader.result.root = reader.parser.close()
+    except Exception as e:  # hostile input must become a finding, never a crash
+        if reader.stopped is not None:
+            return reader.stopped
+        if isinstance(e, etree.XMLSyntaxError):
+            return _not_xml(str(e))
+        log.exception("dossier_onleesbaar")
+        return fout(
+            "DOSSIER_ONLEESBAAR",
+            "Het dossier kon niet worden gelezen. Het secretariaat is op de hoogte; probeer het later opnieuw.",
+            None,
+        )
+    if reader.result.root is None:
+        return _not_xml()
+    return None
+
+
+def _not_xml(detail: str | None = None) -> Finding:
+    extra = f" ({detail})" if detail else ""
+    return fout(
+        "DOSSIER_GEEN_XML",
+        f"Het dossier is geen goedgevormde XML{extra}. Laat de leverancier van het leerlingadministratiesysteem "
+        "dit controleren.",
+        None,
+    )
+
+
+def _attachment_findings(attachments: list) -> list[Finding]:
+    return [f for a in attachments for f in a.findings]
+
+
+def _identity(root: etree._Element) -> dict:
+    school = root.find(_P + "huidigeschool")
+    metadata = root.find(_P + "metadata")
+    leerling = school.find(_P + "leerling") if school is not None else None
+    pupil = None
+    if leerling is not None:
+        pupil = PupilIdentity(
+            leerlingid=leerling.findtext(_P + "leerlingid"),
+            voornaam=leerling.findtext(_P + "voornaam"),
+            achternaam=leerling.findtext(_P + "achternaam"),
+            geboortedatum=_date(leerling.findtext(_P + "geboortedatum")),
+            tussenvoegsel=leerling.findtext(_P + "voorvoegsel"),
+        )
+    return {
+        "pupil": pupil,
+        "brin": school.findtext(_P + "brincode") if school is not None else None,
+        "vestigingscode": school.findtext(_P + "vestigingscode") if school is not None else None,
+        "overstap": metadata.findtext(_P + "overstap") if metadata is not None else None,
+    }
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()) if value else None
+    except ValueError:
+        return None
+
+
+def _log(report: DossierReport) -> None:
+    log.info(
+        "dossier_gecontroleerd",
+        valid=report.valid,
+        codes=sorted({f.code for f in report.findings}),
+        bijlagen=len(report.attachments),
+    )

@@ -1,0 +1,278 @@
+"""Turn one decoded ``bestandsinhoud`` (a ZIP holding one document) into a `BijlageDraft`, defensively.
+
+The ZIP arrives in a spooled temporary file (memory up to ``spool_bytes``, then disk). Before a byte is
+decompressed: the end-of-central-directory record says how many entries there are (a directory of a
+million entries is refused unread), and the entry's announced sizes are judged (size limit, ZIP bomb
+ratio). Then the entry is streamed in chunks into the blob store (or, without a store, into a spooled
+file), hashed as it goes, its type sniffed from its bytes, and the pure rules of
+``verification.attachments`` decide. A bad attachment keeps its original bytes: the decoded ZIP is stored
+as a blob and the draft points at it, with the blocking finding, for the secretariaat to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import IO, BinaryIO
+
+from gateway.pipeline.contracts import BijlageDraft
+from gateway.store.blobs import BlobStore, BlobTooLarge
+from verification import attachments as rules
+from verification.findings import Finding, fout
+
+from .model import DossierLimits
+
+__all__ = ["DocumentInfo", "unpack"]
+
+_HEAD = 8192
+_EOCD_TAIL = 65536 + 22
+_MAX_INNER_NAMES = 10_000  # names listed inside a document that is itself a ZIP (docx, xlsx, odt, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    bestandsnaam: str
+    omschrijving: str | None
+    role: str
+    location: str
+
+
+class _Sink:
+    """Where an unpacked document goes: the blob store's writer, or a spooled file when there is none."""
+
+    def __init__(self, blobs: BlobStore | None, limits: DossierLimits) -> None:
+        self._blobs = blobs
+        self._writer = blobs.writer(max_size=limits.max_attachment_bytes) if blobs is not None else None
+        self._file: IO[bytes] | None = None
+        if self._writer is None:
+            self._file = tempfile.SpooledTemporaryFile(max_size=limits.spool_bytes)
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self.key: str | None = None
+
+    def write(self, data: bytes) -> None:
+        if len(self.head) < _HEAD:
+            self.head += data[: _HEAD - len(self.head)]
+        self.size += len(data)
+        if self._writer is not None:
+            self._writer.write(data)
+        else:
+            assert self._file is not None
+            self._hash.update(data)
+            self._file.write(data)
+
+    def finish(self) -> tuple[str, IO[bytes]]:
+        """Commit; returns the sha256 and a readable file of the content (for sniffing)."""
+        if self._writer is not None:
+            assert self._blobs is not None
+            ref = self._writer.commit()
+            self.key = ref.key
+            return ref.key, self._blobs.open(ref.key)
+        assert self._file is not None
+        self._file.seek(0)
+        return self._hash.hexdigest(), self._file
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+        if self._file is not None:
+            self._file.close()
+
+
+def unpack(
+    raw: BinaryIO,
+    raw_size: int,
+    info: DocumentInfo,
+    *,
+    blobs: BlobStore | None,
+    limits: DossierLimits,
+    pupil_names: tuple[str | None, ...],
+    early: tuple[Finding, ...] = (),
+) -> BijlageDraft:
+    """``early``: findings the reader already made while decoding (bad Base64, too large); when one is
+    blocking the ZIP is not opened."""
+    advice = [
+        *rules.check_bestandsnaam(info.bestandsnaam, info.location),
+        *rules.check_omschrijving(info.omschrijving, pupil_names, info.location),
+    ]
+    if any(f.blocking for f in early):
+        return _refused(raw, raw_size, info, blobs, limits, [*early, *advice], keep=True)
+    problem, entry = _open_entry(raw, raw_size, info, limits)
+    if problem:
+        return _refused(raw, raw_size, info, blobs, limits, [*problem, *advice], keep=True)
+    assert entry is not None
+    archive, member = entry
+    naming = rules.check_entry_name(member.filename, info.bestandsnaam, info.location)
+    sink = _Sink(blobs, limits)
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(limits.chunk_bytes):
+                if sink.size + len(chunk) > limits.max_attachment_bytes:
+                    raise BlobTooLarge(limits.max_attachment_bytes)
+                sink.write(chunk)
+    except BlobTooLarge:
+        sink.abort()
+        too_big = rules.check_size(
+            limits.max_attachment_bytes + 1, limits.max_attachment_bytes, info.bestandsnaam, info.location
+        )
+        return _refused(raw, raw_size, info, blobs, limits, [*too_big, *advice], keep=False)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+        sink.abort()
+        return _refused(raw, raw_size, info, blobs, limits, [_corrupt(info), *advice], keep=True)
+    sha256, content = sink.finish()
+    try:
+        detected = _sniff(content, sink.head)
+    finally:
+        content.close()
+    found = [*early, *naming, *rules.check_type(detected, info.bestandsnaam, info.location), *advice]
+    return BijlageDraft(
+        bestandsnaam=info.bestandsnaam,
+        role=info.role,
+        blob_key=sink.key,
+        size=sink.size,
+        sha256=sha256,
+        detected_type=detected,
+        omschrijving=info.omschrijving,
+        findings=tuple(found),
+    )
+
+
+def _corrupt(info: DocumentInfo) -> Finding:
+    return fout(
+        "BIJLAGE_ZIP_ONGELDIG",
+        f"De bijlage '{info.bestandsnaam}' is geen leesbaar ZIP-bestand (afgebroken of beschadigd). Voeg het "
+        "document opnieuw toe en verstuur de aanvraag opnieuw.",
+        info.location,
+    )
+
+
+def _open_entry(
+    raw: BinaryIO, raw_size: int, info: DocumentInfo, limits: DossierLimits
+) -> tuple[list[Finding], tuple[zipfile.ZipFile, zipfile.ZipInfo] | None]:
+    raw.seek(max(0, raw_size - _EOCD_TAIL))
+    count = rules.zip_entry_count(raw.read(_EOCD_TAIL))
+    if count is None:
+        return [_corrupt(info)], None
+    if count > 16:
+        return [_several(info)], None
+    raw.seek(0)
+    try:
+        archive = zipfile.ZipFile(raw)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        return [_corrupt(info)], None
+    if not members:
+        return [
+            fout(
+                "BIJLAGE_ZIP_LEEG",
+                f"De ZIP van bijlage '{info.bestandsnaam}' bevat geen bestand. Voeg het document opnieuw toe.",
+                info.location,
+            )
+        ], None
+    if len(members) > 1:
+        return [_several(info)], None
+    member = members[0]
+    if member.flag_bits & 0x1:
+        return [
+            fout(
+                "BIJLAGE_ZIP_VERSLEUTELD",
+                f"De bijlage '{info.bestandsnaam}' is met een wachtwoord beveiligd en kan niet worden gelezen. "
+                "Stuur het document zonder wachtwoord.",
+                info.location,
+            )
+        ], None
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return [_corrupt(info)], None
+    unsafe = [f for f in rules.check_entry_name(member.filename, info.bestandsnaam, info.location) if f.blocking]
+    judged = rules.check_zip_entry(
+        member.file_size,
+        member.compress_size,
+        max_size=limits.max_attachment_bytes,
+        max_ratio=limits.max_zip_ratio,
+        ratio_from=limits.zip_ratio_from_bytes,
+        bestandsnaam=info.bestandsnaam,
+        location=info.location,
+    )
+    if unsafe or judged:
+        return [*unsafe, *judged], None
+    return [], (archive, member)
+
+
+def _several(info: DocumentInfo) -> Finding:
+    return fout(
+        "BIJLAGE_ZIP_MEERDERE_BESTANDEN",
+        f"De ZIP van bijlage '{info.bestandsnaam}' bevat meer dan één bestand. Voeg elk document als aparte "
+        "bijlage toe.",
+        info.location,
+    )
+
+
+def _refused(
+    raw: BinaryIO,
+    raw_size: int,
+    info: DocumentInfo,
+    blobs: BlobStore | None,
+    limits: DossierLimits,
+    findings: list[Finding],
+    *,
+    keep: bool,
+) -> BijlageDraft:
+    """A bad attachment: keep the decoded ZIP as it came (when it fits) for the secretariaat."""
+    key = None
+    if keep and blobs is not None and 0 < raw_size <= limits.max_zip_bytes:
+        writer = blobs.writer(max_size=limits.max_zip_bytes)
+        raw.seek(0)
+        while chunk := raw.read(limits.chunk_bytes):
+            writer.write(chunk)
+        key = writer.commit().key
+    return BijlageDraft(
+        bestandsnaam=info.bestandsnaam,
+        role=info.role,
+        blob_key=key,
+        size=raw_size,
+        sha256=key,
+        detected_type=None,
+        omschrijving=info.omschrijving,
+        findings=tuple(findings),
+    )
+
+
+def _sniff(content: IO[bytes], head: bytes) -> str | None:
+    zip_names: list[str] | None = None
+    odf_mimetype: bytes | None = None
+    ole_names: list[str] | None = None
+    if head.startswith(b"PK"):
+        zip_names, odf_mimetype = _inner_zip(content)
+    elif (where := rules.ole2_directory_offset(head[:512])) is not None:
+        offset, size = where
+        content.seek(offset)
+        ole_names = rules.ole2_names(content.read(size))
+    return rules.sniff(head, zip_names=zip_names, odf_mimetype=odf_mimetype, ole_names=ole_names)
+
+
+def _inner_zip(content: IO[bytes]) -> tuple[list[str], bytes | None]:
+    """Names inside a document that is itself a ZIP (OOXML, ODF), and its ODF mimetype; never more than a
+    bounded listing, never a decompressed member other than the tiny ``mimetype``."""
+    content.seek(0, 2)
+    size = content.tell()
+    content.seek(max(0, size - _EOCD_TAIL))
+    count = rules.zip_entry_count(content.read(_EOCD_TAIL))
+    if count is None or count > _MAX_INNER_NAMES:
+        return [], None
+    content.seek(0)
+    try:
+        with zipfile.ZipFile(content) as inner:
+            names = inner.namelist()
+            mimetype = None
+            if "mimetype" in names:
+                member = inner.getinfo("mimetype")
+                if member.file_size <= 200:
+                    with inner.open(member) as f:
+                        mimetype = f.read(200)
+            return names, mimetype
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+        return [], None

@@ -1,0 +1,70 @@
+"""The XSD that judges a dossier's structure: the project's own (default) or the official one (a knob).
+
+Schemas are parsed once per thread (lxml validators are not shared between threads) with a hardened
+parser, and their errors become findings with the code ``XSD_ONGELDIG`` and a Dutch lead-in.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+from verification.dossier import path_of
+from verification.findings import Finding, fout
+
+__all__ = ["OFFICIAL_XSD", "OWN_XSD", "schema_path", "validate"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+OWN_XSD = _ROOT / "schemas" / "dossier" / "oso_gegevensset_2019_1_swv.xsd"
+OFFICIAL_XSD = _ROOT / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
+
+_local = threading.local()
+
+
+def schema_path(schema: str | os.PathLike[str]) -> Path:
+    if schema == "own":
+        return OWN_XSD
+    if schema == "official":
+        return OFFICIAL_XSD
+    return Path(schema)
+
+
+def _load(path: Path) -> etree.XMLSchema:
+    cache: dict[Path, etree.XMLSchema] = getattr(_local, "schemas", None) or {}
+    _local.schemas = cache
+    found = cache.get(path)
+    if found is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        found = cache[path] = etree.XMLSchema(etree.parse(str(path), parser))
+    return found
+
+
+def validate(root: etree._Element, schema: str | os.PathLike[str], max_findings: int) -> list[Finding]:
+    xsd = _load(schema_path(schema))
+    if xsd.validate(root):
+        return []
+    out: list[Finding] = []
+    tree = root.getroottree()
+    for error in xsd.error_log:
+        if len(out) >= max_findings:
+            break
+        location = None
+        if error.path:
+            try:
+                hit = tree.xpath(error.path)
+                if isinstance(hit, list) and hit and isinstance(hit[0], etree._Element):
+                    location = path_of(hit[0])
+            except etree.XPathError:
+                location = None
+        out.append(
+            fout(
+                "XSD_ONGELDIG",
+                "Het dossier voldoet niet aan het schema van de OSO gegevensset 2019.1: "
+                f"{error.message}. Laat de leverancier van het leerlingadministratiesysteem dit herstellen.",
+                location,
+            )
+        )
+    return out
