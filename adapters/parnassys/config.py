@@ -1,0 +1,75 @@
+"""Knobs of the OSO adapter (frozen; the integrator maps settings onto them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from adapters.parnassys.identity import SenderConfig
+
+__all__ = ["ClientConfig", "Credential", "EndpointConfig", "RetryPolicy"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The gateway's own PKIoverheid certificate and key (TLS client auth and 2W-be-S signing)."""
+
+    certificate: x509.Certificate
+    key: PrivateKeyTypes
+    cert_path: Path | None = None
+    key_path: Path | None = None
+
+    @classmethod
+    def from_files(cls, cert_path: Path, key_path: Path, password: bytes | None = None) -> Credential:
+        cert = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())[0]
+        key = load_pem_private_key(Path(key_path).read_bytes(), password=password)
+        return cls(certificate=cert, key=key, cert_path=Path(cert_path), key_path=Path(key_path))
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """The inbound notificatie endpoint."""
+
+    gateway_oin: str  # our OIN (Kindkans/SWV side), expected in wsa:To ?oin= and put in wsa:From of replies
+    trust_store_pem: bytes  # CA certificates client certificates must chain to (PKIoverheid / PKI-onderwijs)
+    senders: tuple[SenderConfig, ...]  # suppliers registered as sending system, each with its profile
+    doel_routeringskenmerken: frozenset[str]  # the doelRouteringsKenmerk values that address us
+    swv_code: str = "PO3008"
+    path: str = "/oso/swv"
+    max_body_bytes: int = 64 * 1024  # a notificatie is < 4 KiB; refused before it is read whole
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks allowed to forward a client certificate
+    proxy_header: str = "X-SSL-Client-Cert"  # URL-encoded PEM, as nginx's $ssl_client_escaped_cert
+    max_clock_skew: dt.timedelta = dt.timedelta(minutes=2)
+    max_message_age: dt.timedelta = dt.timedelta(minutes=5)  # Timestamp/Created older than this: stale
+    require_from_oin: bool = True  # wsa:From/wsa:Address must carry ?oin= equal to the TLS client's OIN
+    signing: Credential | None = None  # when set, every reply (also faults) is signed (2W-be-S)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3  # per call, within one worker attempt; then Transient → the core's backoff
+    initial_wait: float = 0.2  # seconds, doubled each retry (with jitter)
+    max_wait: float = 2.0
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The outbound OSO clients (Traffic Center, the school's LAS)."""
+
+    gateway_oin: str
+    traffic_center_url: str
+    traffic_center_oin: str
+    trust_store_pem: bytes | None = None  # CAs for the servers we call (None: system default)
+    credential: Credential | None = None  # mutual TLS client certificate (and signing key)
+    sign: bool = True  # 2W-be-S: sign every request with `credential`
+    overdrachtsoort: str = "SWVaanvraag"
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0  # per call; a documentRequest for a large dossier may take a while
+    max_response_bytes: int = 512 * 1024 * 1024  # documentResponse limit (bijlagen ≤ 10 MB each, base64)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    las_oin: str | None = None  # OIN expected in wsa:To for the LAS (None: leave ?oin= off)

@@ -1,0 +1,283 @@
+"""The inbound OSO-SWV endpoint: ``POST <path>`` (notificatieRequest) and ``GET <path>?wsdl``.
+
+Intake order (cheap and local first; nothing slow before the acknowledgement, DESIGN.md §1):
+1. who is calling — TLS client certificate (or one forwarded by a trusted proxy), chained to the trust
+   store, OIN registered as sending system;
+2. the body, refused before it is read whole when it exceeds ``max_body_bytes``;
+3. hardened SOAP parse, operation, WS-Addressing (Action, MessageID, From/To OINs);
+4. 2W-be-S senders: the WS-Security signature (`wssec.verify_envelope`), then the MessageID replay guard;
+5. the notificatie's fields and the intake sender checks — refusals of an authenticated sender are recorded
+   with ``inbox.record_refusal``; steps 1–4 are only logged and answered with a fault;
+6. ``inbox.put`` — and only after it returned, ``NotificatieOntvangen``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Sequence
+
+import structlog
+from aiohttp import web
+from lxml import etree
+
+from adapters.parnassys.config import EndpointConfig
+from adapters.parnassys.identity import CertificateGate, ClientIdentity
+from adapters.parnassys.notificatie import Notificatie, check_notificatie, notificatie_response, read_notificatie
+from adapters.parnassys.ports import Inbox, ReplayGuard, SenderChecks
+from adapters.parnassys.refusals import refusal
+from adapters.parnassys.soap import (
+    ANONYMOUS,
+    NS,
+    Envelope,
+    SoapRejected,
+    action_for,
+    build_envelope,
+    build_fault,
+    oin_from_address,
+    parse_envelope,
+    to_bytes,
+)
+from adapters.parnassys.wsdl import served_wsdl, types_xsd
+from adapters.parnassys.wssec import sign_envelope, verify_envelope
+from gateway.pipeline.contracts import NewExchange
+from verification.findings import Finding
+
+__all__ = ["NotificatieEndpoint", "notificatie_routes", "read_limited"]
+
+log = structlog.get_logger("adapters.parnassys.endpoint")
+_XML = "text/xml"
+_CHUNK = 16 * 1024
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The request body, or `SoapRejected` (413) as soon as it is known to exceed ``limit`` bytes."""
+    too_big = SoapRejected(refusal("SOAP_TE_GROOT", "HTTP body", limit=limit), status=413)
+    if request.content_length is not None and request.content_length > limit:
+        raise too_big
+    buf = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        buf += chunk
+        if len(buf) > limit:
+            raise too_big
+    return bytes(buf)
+
+
+class NotificatieEndpoint:
+    def __init__(
+        self,
+        config: EndpointConfig,
+        *,
+        inbox: Inbox,
+        sender_checks: SenderChecks,
+        replay_guard: ReplayGuard,
+    ) -> None:
+        self.config = config
+        self.inbox = inbox
+        self.sender_checks = sender_checks
+        self.replay_guard = replay_guard
+        self.gate = CertificateGate(
+            trust_store_pem=config.trust_store_pem,
+            senders=config.senders,
+            trusted_proxies=config.trusted_proxies,
+            proxy_header=config.proxy_header,
+        )
+
+    # -- HTTP ---------------------------------------------------------------------------------------------
+
+    async def get(self, request: web.Request) -> web.Response:
+        address = str(request.url.with_query(None))
+        if "wsdl" in request.query:
+            return web.Response(text=served_wsdl("oso-swv.wsdl", address), content_type=_XML, charset="utf-8")
+        if request.query.get("xsd") == "oso-types.xsd":
+            return web.Response(text=types_xsd(), content_type=_XML, charset="utf-8")
+        return web.Response(status=404, text="Gebruik ?wsdl voor de WSDL van dit OSO-endpoint.\n")
+
+    async def post(self, request: web.Request) -> web.Response:
+        env: Envelope | None = None
+        try:
+            identity = self._identify(request)
+            body = await read_limited(request, self.config.max_body_bytes)
+            env = parse_envelope(body)
+            self._check_operation(env)
+            self._check_addressing(env, identity)
+            if identity.sender.profile == "2W-be-S":
+                verify_envelope(
+                    env,
+                    tls_certificate=identity.certificate,
+                    max_skew=self.config.max_clock_skew,
+                    max_age=self.config.max_message_age,
+                )
+            await self._check_replay(env)
+        except SoapRejected as exc:
+            log.warning(
+                "notificatie_geweigerd_transport",
+                finding_code=exc.finding.code,
+                reden=exc.finding.message,
+                remote=request.remote,
+            )
+            if exc.status == 413:
+                request.protocol.force_close()  # do not linger reading the rest of an oversized body
+            relates = env.addressing.message_id if env is not None else None
+            return self._reply_fault([exc.finding], status=exc.status, relates_to=relates)
+        return await self._accept(env, body, identity)
+
+    # -- steps --------------------------------------------------------------------------------------------
+
+    def _identify(self, request: web.Request) -> ClientIdentity:
+        peer_der: bytes | None = None
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+            peer_der = ssl_object.getpeercert(binary_form=True)
+        return self.gate.identify(peer_der=peer_der, remote=request.remote, headers=request.headers)
+
+    def _check_operation(self, env: Envelope) -> None:
+        if env.operation_ns != NS or env.operation_name != "notificatieRequest":
+            raise SoapRejected(refusal("SOAP_ONBEKENDE_OPERATIE", "soap:Body", operation=env.operation_name[:80]))
+
+    def _check_addressing(self, env: Envelope, identity: ClientIdentity) -> None:
+        wsa = env.addressing
+        if not wsa.action:
+            raise SoapRejected(refusal("WSA_ACTION_ONTBREEKT", "wsa:Action"))
+        if wsa.action != action_for("notificatieRequest"):
+            raise SoapRejected(
+                refusal("WSA_ACTION_ONJUIST", "wsa:Action", action=wsa.action[:120], operation="notificatieRequest")
+            )
+        if not wsa.message_id:
+            raise SoapRejected(refusal("WSA_MESSAGEID_ONTBREEKT", "wsa:MessageID"))
+        claimed = oin_from_address(wsa.from_address)
+        if claimed is None and self.config.require_from_oin:
+            raise SoapRejected(refusal("WSA_FROM_OIN_ONTBREEKT", "wsa:From"))
+        if claimed is not None and claimed != identity.oin:
+            raise SoapRejected(
+                refusal("WSA_FROM_OIN_AFWIJKEND", "wsa:From", claimed=claimed[:20], certified=identity.oin)
+            )
+        to_oin = oin_from_address(wsa.to)
+        if to_oin is not None and to_oin != self.config.gateway_oin:
+            raise SoapRejected(
+                refusal("WSA_TO_OIN_AFWIJKEND", "wsa:To", claimed=to_oin[:20], ours=self.config.gateway_oin)
+            )
+
+    async def _check_replay(self, env: Envelope) -> None:
+        message_id = env.addressing.message_id or ""
+        until = dt.datetime.now(dt.UTC) + self.config.max_message_age + 2 * self.config.max_clock_skew
+        if not await self.replay_guard.first_seen(message_id[:200], until):
+            raise SoapRejected(refusal("WSA_MESSAGEID_HERHAALD", "wsa:MessageID", message_id=message_id[:80]))
+
+    async def _accept(self, env: Envelope, body: bytes, identity: ClientIdentity) -> web.Response:
+        relates = env.addressing.message_id
+        values, findings = read_notificatie(env.operation)
+        notificatie, more = check_notificatie(values, own_doel_routeringskenmerken=self.config.doel_routeringskenmerken)
+        findings += more
+        new = self._new_exchange(values, body, identity, env)
+        if notificatie is not None:
+            checks = await self.sender_checks.at_intake(notificatie)
+            findings += [f for f in checks if f.blocking]
+            warnings = [f for f in checks if not f.blocking]
+            if warnings and new is not None:
+                meta = dict(new.meta, intake_waarschuwingen=[f.to_dict() for f in warnings])
+                new = _replace_meta(new, meta)
+        if findings:
+            log.info(
+                "notificatie_geweigerd",
+                finding_code=findings[0].code,
+                reden=findings[0].message,
+                sender_oin=identity.oin,
+                key=new.key if new else None,
+            )
+            if new is not None:
+                try:
+                    await self.inbox.record_refusal(new, findings)
+                except Exception:  # the refusal is still answered; nothing else was stored
+                    log.exception("notificatie_weigering_niet_vastgelegd", key=new.key)
+            return self._reply_fault(findings, status=500, relates_to=relates)
+        assert notificatie is not None and new is not None
+        try:
+            result = await self.inbox.put(new)
+        except Exception:
+            log.exception("notificatie_niet_vastgelegd", key=new.key)
+            return self._reply_fault(
+                [refusal("INTAKE_TIJDELIJK_NIET_BESCHIKBAAR")], status=503, relates_to=relates, server=True
+            )
+        log.info(
+            "notificatie_ontvangen",
+            key=new.key,
+            exchange_id=result.exchange_id,
+            nieuw=result.created,
+            correlation_id=result.correlation_id,
+            sender_oin=identity.oin,
+        )
+        return self._reply(notificatie_response(), "notificatieResponse", relates_to=relates)
+
+    def _new_exchange(
+        self, values: dict[str, str], body: bytes, identity: ClientIdentity, env: Envelope
+    ) -> NewExchange | None:
+        koppelsleutel = values.get("koppelsleutel")
+        key = Notificatie.key_for(koppelsleutel) if koppelsleutel else None
+        if key is None:
+            return None
+        brin = values.get("bronBrin")
+        partial = Notificatie.partial(values)
+        return NewExchange(
+            key=key,
+            source="parnassys",
+            kind="oso_notificatie",
+            swv_code=self.config.swv_code,
+            payload=body,
+            brin6=partial.brin6 if partial is not None else None,
+            meta={
+                **{k: v[:64] for k, v in values.items()},
+                "bron_brin": brin,
+                "sender_oin": identity.oin,
+                "sender_profile": identity.sender.profile,
+                "sender_via": identity.via,
+                "wsa_message_id": (env.addressing.message_id or "")[:200],
+            },
+        )
+
+    # -- replies ------------------------------------------------------------------------------------------
+
+    def _finish(self, env: etree._Element, status: int) -> web.Response:
+        if self.config.signing is not None:
+            sign_envelope(env, key=self.config.signing.key, certificate=self.config.signing.certificate)
+        return web.Response(body=to_bytes(env), status=status, content_type=_XML, charset="utf-8")
+
+    def _reply(self, body_child: etree._Element, operation: str, *, relates_to: str | None) -> web.Response:
+        env = build_envelope(
+            body_child,
+            action=action_for(operation),
+            to=ANONYMOUS,
+            from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
+            relates_to=relates_to,
+        )
+        return self._finish(env, 200)
+
+    def _reply_fault(
+        self, findings: Sequence[Finding], *, status: int, relates_to: str | None, server: bool = False
+    ) -> web.Response:
+        env = build_fault(
+            list(findings),
+            server=server,
+            relates_to=relates_to,
+            from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
+        )
+        return self._finish(env, status)
+
+
+def _replace_meta(new: NewExchange, meta: dict[str, object]) -> NewExchange:
+    from dataclasses import replace
+
+    return replace(new, meta=meta)
+
+
+def notificatie_routes(
+    config: EndpointConfig,
+    *,
+    inbox: Inbox,
+    sender_checks: SenderChecks,
+    replay_guard: ReplayGuard,
+) -> list[web.RouteDef]:
+    """Routes for an aiohttp application: ``POST``/``GET`` on ``config.path``."""
+    endpoint = NotificatieEndpoint(config, inbox=inbox, sender_checks=sender_checks, replay_guard=replay_guard)
+    return [web.post(config.path, endpoint.post), web.get(config.path, endpoint.get)]
