@@ -116,10 +116,14 @@ class NotificatieEndpoint:
                 reden=exc.finding.message,
                 remote=request.remote,
             )
-            if exc.status == 413:
-                request.protocol.force_close()  # do not linger reading the rest of an oversized body
             relates = env.addressing.message_id if env is not None else None
-            return self._reply_fault([exc.finding], status=exc.status, relates_to=relates)
+            response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates)
+            if exc.status == 413:  # answer, then hang up: do not linger reading the rest of the body
+                response.force_close()
+                await response.prepare(request)
+                await response.write_eof()
+                request.protocol.force_close()
+            return response
         return await self._accept(env, body, identity)
 
     # -- steps --------------------------------------------------------------------------------------------
