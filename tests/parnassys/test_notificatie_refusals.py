@@ -172,7 +172,7 @@ async def test_signing_certificate_other_than_the_tls_certificate_is_refused(pki
 
 async def test_wsa_to_for_another_oin_is_refused(pki, start_gateway):
     gw = await start_gateway(gateway_oin="00000001800000000099")
-    status, text = await post_raw(gw, pki, raw_envelope(PLAIN_OIN))
+    _status, text = await post_raw(gw, pki, raw_envelope(PLAIN_OIN))
     assert "WSA_TO_OIN_AFWIJKEND" in text
     assert nothing_stored(gw)
 
@@ -183,7 +183,7 @@ async def test_missing_wsa_action_is_refused(pki, start_gateway):
     root = etree.fromstring(body)
     action = root.find(f".//{{{WSA}}}Action")
     action.getparent().remove(action)
-    status, text = await post_raw(gw, pki, etree.tostring(root))
+    _status, text = await post_raw(gw, pki, etree.tostring(root))
     assert "WSA_ACTION_ONTBREEKT" in text
     assert nothing_stored(gw)
 
