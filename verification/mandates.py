@@ -92,7 +92,7 @@ class Mandaat:
 
     def __post_init__(self) -> None:
         school = str(self.school_oin).strip().upper()
-        oin = school_oin(school) if len(school) == 4 else school
+        oin = school_oin(school) if len(school) <= 6 else school  # a BRIN4, or an OIN
         brin4_from_school_oin(oin)
         object.__setattr__(self, "school_oin", oin)
         if self.supplier_oin is not None:

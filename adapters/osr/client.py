@@ -2,7 +2,8 @@
 
 Retried (exponential backoff with jitter, tenacity): connection errors and resets, timeouts, 429 (after
 its Retry-After) and 5xx. Never retried: other 4xx — they mean our request or certificate is wrong
-(`OsrRejected`, a `ConfigError`). ``GET /mandates`` answering 404 means "no mandate": a result.
+(`OsrRejected`, a `ConfigError`), as does a server certificate we do not trust.
+``GET /mandates`` answering 404 means "no mandate": a result.
 When the attempts are used up, or a Retry-After exceeds ``max_retry_after``, `Transient` is raised with
 ``waiting_for="osr"`` so the exchange waits in the queue.
 """
@@ -226,6 +227,11 @@ class OsrClient:
                 if status == 404 and not_found_is_none:
                     return None
                 body = await response.content.read(self._config.max_response_bytes + 1)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise OsrRejected(
+                "Het servercertificaat van het OSR wordt niet vertrouwd: controleer het OSR-adres en de "
+                f"ingestelde CA ({exc.certificate_error}).",
+            ) from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise _Retryable(f"verbinding mislukt: {type(exc).__name__}") from exc
         except TimeoutError as exc:

@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+import ssl
 import sys
 import uuid
 from collections import defaultdict, deque
@@ -295,17 +296,20 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running(simulator: OsrSimulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve the simulator on loopback for the duration of the block; yields its base URL."""
+async def running(
+    simulator: OsrSimulator, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[str]:
+    """Serve the simulator on loopback for the duration of the block; yields its base URL.
+    With ``ssl_context`` (e.g. one that requires client certificates) it speaks https."""
     runner = web.AppRunner(simulator.app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     try:
         server = site._server
         sockets = getattr(server, "sockets", None) or ()
         bound = sockets[0].getsockname()[1] if sockets else port
-        yield f"http://{host}:{bound}"
+        yield f"{'https' if ssl_context else 'http'}://{host}:{bound}"
     finally:
         await runner.cleanup()
 
