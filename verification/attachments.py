@@ -233,7 +233,10 @@ def check_zip_entry(
     bestandsnaam: str,
     location: str | None,
 ) -> list[Finding]:
-    """The sizes a ZIP entry announces, judged before a byte is decompressed."""
+    """The sizes a ZIP entry announces, judged before a byte is decompressed: the absolute limit first,
+    then the compression ratio (a bomb stays under the limit but expands absurdly)."""
+    if file_size > max_size:
+        return check_size(file_size, max_size, bestandsnaam, location)
     if file_size > ratio_from and file_size > max_ratio * max(compress_size, 1):
         return [
             fout(
@@ -243,7 +246,7 @@ def check_zip_entry(
                 location,
             )
         ]
-    return check_size(file_size, max_size, bestandsnaam, location)
+    return []
 
 
 _UNSAFE = re.compile(r"(^[/\\])|(^[A-Za-z]:)|[\\\x00-\x1f]|(^|/)\.\.(/|$)")

@@ -1,0 +1,780 @@
+"""A factory of SWV dossiers (OSO gegevensset 2019.1, SWV profile), as ParnasSys would hand them over.
+
+Valid by default — a PO-SWV dossier with an OPP and a toelichting onderwijsbehoeften — and broken on
+request: ``mutation=`` breaks one rule (``MUTATIONS`` says which finding it must cause) and
+``AttachmentSpec(broken=...)`` breaks one attachment (``ATTACHMENT_BREAKS``). The structure follows the
+official POSWV example; every dossier is generated, nothing is copied. Built for speed: documents up to
+1 MB are cached, and `write_dossier` streams big attachments to disk one at a time.
+
+    build_dossier()                                            # valid, bytes
+    build_dossier(mutation="bsn")                              # refused on PaO.LL12
+    build_dossier(attachments=[AttachmentSpec(kind="exe", bestandsnaam="OPP.exe")])
+    write_dossier(path, attachments=[AttachmentSpec(size=10 * 2**20)] * 5)   # ≈70 MB, streamed
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import os
+import random
+import struct
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+__all__ = [
+    "ATTACHMENT_BREAKS",
+    "MUTATIONS",
+    "AttachmentSpec",
+    "build_dossier",
+    "document_bytes",
+    "write_dossier",
+]
+
+NS = "http://www.edustandaard.nl/oso_gegevensset/2019/dossier"
+
+
+@dataclass(frozen=True)
+class AttachmentSpec:
+    role: str = "opp"  # "opp" | "toelichting_onderwijsbehoeften" | "overig"
+    bestandsnaam: str = "OPP.pdf"
+    kind: str = "pdf"  # pdf docx doc odt ods odp xlsx xls pptx ppt txt png jpg exe zip gif
+    size: int = 20_000  # size of the document itself (before zipping)
+    omschrijving: str | None = None
+    broken: str | None = None  # a key of ATTACHMENT_BREAKS
+    entry_name: str | None = None  # name inside the ZIP (default: bestandsnaam)
+
+
+DEFAULT_ATTACHMENTS = (
+    AttachmentSpec(role="opp", bestandsnaam="OPP.pdf", omschrijving="Ontwikkelingsperspectiefplan"),
+    AttachmentSpec(
+        role="toelichting_onderwijsbehoeften",
+        bestandsnaam="ToelichtingOnderwijsbehoeften.pdf",
+        omschrijving="Toelichting onderwijsbehoeften",
+    ),
+)
+
+# broken= -> the finding code the attachment must get
+ATTACHMENT_BREAKS: dict[str, str] = {
+    "truncated": "BIJLAGE_ZIP_ONGELDIG",  # the ZIP cut in half, as in the official examples
+    "not_zip": "BIJLAGE_ZIP_ONGELDIG",  # the document itself, not zipped
+    "base64": "BIJLAGE_BASE64_ONGELDIG",  # a character outside the Base64 alphabet
+    "base64_truncated": "BIJLAGE_BASE64_ONGELDIG",  # the last character missing
+    "bomb": "BIJLAGE_ZIP_BOM",  # 8 MB of zeros in a few kilobytes
+    "too_large": "BIJLAGE_TE_GROOT",  # announces more than the limit (size= decides the real size)
+    "traversal": "BIJLAGE_PAD_ONVEILIG",  # entry '../../<name>'
+    "absolute": "BIJLAGE_PAD_ONVEILIG",  # entry '/tmp/<name>'
+    "multiple": "BIJLAGE_ZIP_MEERDERE_BESTANDEN",  # two entries
+    "many_entries": "BIJLAGE_ZIP_MEERDERE_BESTANDEN",  # a thousand entries
+    "empty_zip": "BIJLAGE_ZIP_LEEG",
+    "encrypted": "BIJLAGE_ZIP_VERSLEUTELD",
+    "name_mismatch": "BIJLAGE_NAAM_WIJKT_AF",  # a warning only
+}
+
+_CATEGORIES = {
+    "cat_metadata": "VERPLICHT",
+    "cat_ouderinzage": "OPTIONEEL",
+    "cat_school": "VERPLICHT",
+    "cat_leerling": "VERPLICHT",
+    "cat_oudersverzorgers": "VERPLICHT",
+    "cat_vve": "OPTIONEEL",
+    "cat_schoolloopbaan": "VERPLICHT",
+    "cat_overstapadvies": "OPTIONEEL",
+    "cat_onderwijsondersteuning": "VERPLICHT",
+    "cat_verzuim": "OPTIONEEL",
+    "cat_eindtoetsbo": "VERBODEN",
+    "cat_toetsresultaten": "OPTIONEEL",
+    "cat_handelingsplannen": "OPTIONEEL",
+    "cat_cijferlijsten": "OPTIONEEL",
+    "cat_vombo": "VERBODEN",
+    "cat_bijlagedocs": "OPTIONEEL",
+}
+# The children of <leerling> in schema order; a dossier fills the slots it needs.
+_LEERLING_ORDER = (
+    "voornaam voorletters-1 voorvoegsel achternaam roepnaam geboortedatum geslacht adresgeheim adreslijst "
+    "communicatielijst gba adresbuitenland geboorteplaats nationaliteit bsn leerlingid onderwijssinds "
+    "startdatumhuidigonderwijs datuminschrijving datumuitschrijving teruggeplaatstnaarbrin leerlinggewicht "
+    "nnca tehuis huisarts verzorgersaansprakelijk aansprakelijkeinstelling overstapadvies vanpeuterspeelzaal "
+    "naampeuterspeelzaal voorschools vroegschools schoolloopbaanlijst onderwijsondersteuning verzuim "
+    "eindtoets_basisonderwijs toetslijst cijferlijstlijst overigdocumentlijst verzorger bevorderd "
+    "examenresultaat resultaatvakkenvo certificaat competenties stage overigvombo"
+).split()
+_METADATA_ORDER = (
+    "deeldossier pakketnaam pakketversie datum standaardversie validatieversie categorie_uitlevering overstap"
+).split()
+_SCHOOL_ORDER = "naam adreslijst communicatielijst brincode vestigingscode aanleverpunt soort".split()
+
+
+def _el(name: str, value: object) -> str:
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def _adres(soort: str, straat: str, nummer: str, postcode: str, plaats: str) -> str:
+    return (
+        f"<adres>{_el('soortadres', soort)}{_el('straat', straat)}{_el('nummer', nummer)}"
+        f"{_el('postcode', postcode)}{_el('plaats', plaats)}</adres>"
+    )
+
+
+def _comm(soort: str, nummer: str, geheim: bool | None = None) -> str:
+    g = "" if geheim is None else _el("geheim", "true" if geheim else "false")
+    return f"<communicatie>{_el('soort', soort)}{_el('aanduiding', 'prive')}{_el('nummer', nummer)}{g}</communicatie>"
+
+
+# A dossier being built: ordered slots per block, plus the attachments placed in them.
+@dataclass
+class _Dossier:
+    metadata: dict[str, str]
+    categories: dict[str, str]
+    overdrachtsoort: str | None
+    school: dict[str, str]
+    leerling: dict[str, str]
+    prolog: str = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    docs: dict[str, list[AttachmentSpec]] = field(default_factory=dict)
+    root_ns: str = NS
+    epilog: str = ""
+
+
+def _base(
+    brin: str,
+    vestigingscode: str,
+    leerlingid: str,
+    voornaam: str,
+    achternaam: str,
+    geboortedatum: date,
+    overstap: str,
+) -> _Dossier:
+    ll = {
+        "voornaam": _el("voornaam", voornaam),
+        "achternaam": _el("achternaam", achternaam),
+        "roepnaam": _el("roepnaam", voornaam),
+        "geboortedatum": _el("geboortedatum", geboortedatum.isoformat()),
+        "geslacht": _el("geslacht", 1),
+        "adresgeheim": _el("adresgeheim", "false"),
+        "adreslijst": f"<adreslijst>{_adres('gba', 'Kerkstraat', '12', '5701AB', 'Helmond')}</adreslijst>",
+        "communicatielijst": f"<communicatielijst>{_comm('telefoon', '0492123456', False)}</communicatielijst>",
+        "leerlingid": _el("leerlingid", leerlingid),
+        "verzorgersaansprakelijk": _el("verzorgersaansprakelijk", "true"),
+        "schoolloopbaanlijst": (
+            "<schoolloopbaanlijst><schoolloopbaan>"
+            f"{_el('schooljaar', '2024-2025')}{_el('groepscode', '4a')}{_el('jaargroep', 4)}"
+            f"{_el('brincode', brin)}{_el('vestigingscode', vestigingscode)}"
+            "</schoolloopbaan></schoolloopbaanlijst>"
+        ),
+        "verzorger": (
+            f"<verzorger>{_el('voornaam', 'Maria')}{_el('achternaam', achternaam)}{_el('geslacht', 1)}"
+            f"<communicatielijst>{_comm('e-mail', 'ouder@example.nl', False)}</communicatielijst>"
+            f"{_el('relatietotkind', 1)}{_el('wettigevertegenwoordiger', 'true')}</verzorger>"
+        ),
+    }
+    school = {
+        "naam": _el("naam", f"Basisschool {brin}"),
+        "adreslijst": f"<adreslijst>{_adres('bezoek', 'Schoolstraat', '1', '5701AA', 'Helmond')}</adreslijst>",
+        "communicatielijst": f"<communicatielijst>{_comm('telefoon', '0492000000')}</communicatielijst>",
+        "brincode": _el("brincode", brin),
+        "vestigingscode": _el("vestigingscode", vestigingscode),
+        "aanleverpunt": _el("aanleverpunt", 1),
+    }
+    metadata = {
+        "deeldossier": _el("deeldossier", "LAS"),
+        "pakketnaam": _el("pakketnaam", "ParnasSys"),
+        "pakketversie": _el("pakketversie", "2025.1"),
+        "datum": _el("datum", "2025-09-15"),
+        "standaardversie": _el("standaardversie", "2019.1"),
+        "validatieversie": _el("validatieversie", "2019.1.1"),
+        "overstap": _el("overstap", overstap),
+    }
+    cats = dict(_CATEGORIES)
+    if overstap == "VOSWV":
+        cats.update(cat_vve="VERBODEN", cat_eindtoetsbo="OPTIONEEL", cat_vombo="OPTIONEEL")
+    return _Dossier(metadata, cats, "swv-dossier", school, ll)
+
+
+# ------------------------------------------------------------------------------------------ mutations
+
+_Mutation = Callable[[_Dossier], None]
+_MUTATORS: dict[str, tuple[str, _Mutation]] = {}
+
+
+def _mutation(name: str, code: str) -> Callable[[_Mutation], _Mutation]:
+    def register(fn: _Mutation) -> _Mutation:
+        _MUTATORS[name] = (code, fn)
+        return fn
+
+    return register
+
+
+def _set(block: str, slot: str, xml: str | None, code: str, name: str) -> None:
+    def fn(d: _Dossier) -> None:
+        target = getattr(d, block)
+        if xml is None:
+            target.pop(slot, None)
+        else:
+            target[slot] = xml
+
+    _MUTATORS[name] = (code, fn)
+
+
+def _vo(d: _Dossier) -> None:
+    d.metadata["overstap"] = _el("overstap", "VOSWV")
+    d.categories.update(cat_vve="OPTIONEEL", cat_eindtoetsbo="OPTIONEEL", cat_vombo="OPTIONEEL")
+
+
+def _po_with(slot: str, xml: str) -> _Mutation:
+    def fn(d: _Dossier) -> None:
+        d.categories["cat_vombo"] = "OPTIONEEL"
+        d.categories["cat_eindtoetsbo"] = "OPTIONEEL"
+        d.leerling[slot] = xml
+
+    return fn
+
+
+def _vo_with(slot: str, xml: str) -> _Mutation:
+    def fn(d: _Dossier) -> None:
+        _vo(d)
+        d.leerling[slot] = xml
+
+    return fn
+
+
+_set("metadata", "deeldossier", _el("deeldossier", "LVS"), "PaO.MD01", "deeldossier_lvs")
+_set("metadata", "validatieversie", _el("validatieversie", "2018.1.1"), "PaO.MD02", "validatieversie")
+_set("metadata", "overstap", None, "PaO.SO01", "geen_overstap")
+_set("metadata", "overstap", _el("overstap", "POPO"), "PaO.SO02", "overstap_popo")
+_set("metadata", "standaardversie", _el("standaardversie", "2018.1"), "OG.02", "standaardversie")
+_set("school", "adreslijst", None, "PaO.SL01", "school_zonder_adres")
+_set("school", "communicatielijst", None, "PaO.SL02", "school_zonder_communicatie")
+_set("leerling", "voornaam", None, "PaO.LL01", "geen_voornaam")
+_set("leerling", "geboortedatum", None, "PaO.LL02", "geen_geboortedatum")
+_set("leerling", "geboortedatum", _el("geboortemaand", "2016-03"), "PaO.LL03", "geboortemaand")
+_set("leerling", "adresgeheim", None, "PaO.LL04", "geen_adresgeheim")
+_set("leerling", "adreslijst", None, "PaO.LL05", "geen_adres")
+_set("leerling", "adreslijst", _el("postcode4adres", "5701"), "PaO.LL07", "postcode4adres")
+_set("leerling", "geboorteplaats", _el("geboorteplaats", "Helmond"), "PaO.LL10", "geboorteplaats")
+_set("leerling", "nationaliteit", _el("nationaliteit", "0001"), "PaO.LL11", "nationaliteit")
+_set("leerling", "bsn", _el("bsn", "123456782"), "PaO.LL12", "bsn")
+_set("leerling", "bsn", _el("onderwijsnummer", "103456789"), "PaO.LL12", "onderwijsnummer")
+_set("leerling", "schoolloopbaanlijst", None, "PaO.SL01", "geen_schoolloopbaan")
+_set("leerling", "geslacht", _el("geslacht", 9), "CODELIJST_14", "geslacht_onbekend")
+_set("leerling", "verzorger", None, "PaO.OV01", "aansprakelijk_zonder_verzorger")
+_set("leerling", "adresbuitenland", "<vir>ja</vir>", "PaO.ZB01", "vir")
+_set("leerling", "adresbuitenland", "<zat>ja</zat>", "PaO.ZB02", "zat")
+_set("school", "brincode", _el("brincode", "14S"), "XSD_ONGELDIG", "xsd_brincode")
+_set("leerling", "leerlingid", _el("leerlingnummer", "1"), "XSD_ONGELDIG", "xsd_onbekend_element")
+_set("leerling", "geboortedatum", _el("geboortedatum", "14-03-2016"), "XSD_ONGELDIG", "xsd_datum")
+
+
+@_mutation("xsd_geen_achternaam", "XSD_ONGELDIG")
+def _no_achternaam(d: _Dossier) -> None:
+    d.leerling.pop("achternaam")
+
+
+@_mutation("xsd_volgorde", "XSD_ONGELDIG")
+def _order(d: _Dossier) -> None:
+    # the slots keep schema order, so swapping their contents puts achternaam before voornaam
+    d.leerling["voornaam"], d.leerling["achternaam"] = d.leerling["achternaam"], d.leerling["voornaam"]
+
+
+@_mutation("xsd_lege_bestandsinhoud", "XSD_ONGELDIG")
+def _empty_inhoud(d: _Dossier) -> None:
+    d.docs.setdefault("empty_inhoud", [])
+
+
+@_mutation("xsd_verkeerde_namespace", "XSD_ONGELDIG")
+def _wrong_ns(d: _Dossier) -> None:
+    d.root_ns = "http://www.edustandaard.nl/oso_gegevensset/2018/dossier"
+
+
+@_mutation("geen_categorie_uitlevering", "PaO.MD03")
+def _no_cats(d: _Dossier) -> None:
+    d.categories.clear()
+
+
+@_mutation("overdrachtsoort_overstapdossier", "PaO.SO03")
+def _ov(d: _Dossier) -> None:
+    d.overdrachtsoort = "overstapdossier"
+
+
+@_mutation("adresgeheim_met_adres", "PaO.LL06")
+def _secret_with_address(d: _Dossier) -> None:
+    d.leerling["adresgeheim"] = _el("adresgeheim", "true")
+
+
+@_mutation("adresgeheim_met_buitenland", "PaO.LL09")
+def _secret_abroad(d: _Dossier) -> None:
+    d.leerling["adresgeheim"] = _el("adresgeheim", "true")
+    d.leerling.pop("adreslijst")
+    d.leerling["adresbuitenland"] = _el("adresbuitenland", "10 Rue de Rivoli, Paris")
+
+
+@_mutation("geheim_telefoon_zichtbaar", "PaO.LL08")
+def _secret_phone(d: _Dossier) -> None:
+    d.leerling["communicatielijst"] = f"<communicatielijst>{_comm('telefoon', '0612345678', True)}</communicatielijst>"
+
+
+def _verzorger(extra_before_relatie: str = "", adres: str = "", comm: str | None = None, after: str = "") -> str:
+    c = comm if comm is not None else _comm("e-mail", "ouder@example.nl", False)
+    return (
+        f"<verzorger>{_el('voornaam', 'Maria')}{_el('achternaam', 'Jansen')}{_el('geslacht', 1)}{extra_before_relatie}"
+        f"{adres}<communicatielijst>{c}</communicatielijst>{_el('relatietotkind', 1)}"
+        f"{_el('wettigevertegenwoordiger', 'true')}{after}</verzorger>"
+    )
+
+
+_set(
+    "leerling",
+    "verzorger",
+    _verzorger(
+        _el("adresgeheim", "true"), f"<adreslijst>{_adres('gba', 'Dorpsstraat', '3', '5701AC', 'Helmond')}</adreslijst>"
+    ),
+    "PaO.OV03",
+    "verzorger_adresgeheim_met_adres",
+)
+_set(
+    "leerling",
+    "verzorger",
+    _verzorger(comm=_comm("e-mail", "maria@example.nl", True)),
+    "PaO.OV04",
+    "verzorger_geheim_email_zichtbaar",
+)
+_set("leerling", "verzorger", _verzorger(after=_el("banknummer", "123456789")), "PaO.OV05", "verzorger_banknummer")
+_set(
+    "leerling",
+    "verzorger",
+    _verzorger(after="").replace(
+        "<communicatielijst>", "<communicatielijst>" + _comm("e-mail", "geen-apenstaart", False), 1
+    ),
+    "OG.01",
+    "email_ongeldig",
+)
+_set(
+    "leerling",
+    "verzorger",
+    _verzorger(after="").replace(
+        _el("wettigevertegenwoordiger", "true"),
+        _el("overlijdensdatum", "2020-01-01") + _el("wettigevertegenwoordiger", "true"),
+    ),
+    "OG.04",
+    "overlijdensdatum_zonder_overleden",
+)
+
+_MUTATORS["vo_peuterspeelzaal"] = ("PaO.VV01", _vo_with("vanpeuterspeelzaal", _el("vanpeuterspeelzaal", "true")))
+_MUTATORS["vo_naampeuterspeelzaal"] = (
+    "PaO.VV02",
+    _vo_with("naampeuterspeelzaal", _el("naampeuterspeelzaal", "De Hummel")),
+)
+_MUTATORS["vo_voorschools"] = (
+    "PaO.VV03",
+    _vo_with(
+        "voorschools",
+        ("<voorschools>" + _el("codevoorschoolsprogramma", 1) + _el("voorschoolsemaanden", 8) + "</voorschools>"),
+    ),
+)
+_MUTATORS["vo_vroegschools"] = (
+    "PaO.VV04",
+    _vo_with(
+        "vroegschools",
+        (
+            "<vroegschools>"
+            + _el("codevroegschoolsprogramma", 1)
+            + _el("vroegschoolsdatumingang", "2020-08-01")
+            + "</vroegschools>"
+        ),
+    ),
+)
+_MUTATORS["po_eindtoets"] = (
+    "PaO.EB01",
+    _po_with(
+        "eindtoets_basisonderwijs",
+        ("<eindtoets_basisonderwijs>" + _el("deelgenomen", "false") + "</eindtoets_basisonderwijs>"),
+    ),
+)
+for _name, _code, _slot, _xml in (
+    ("po_bevorderd", "PaO.VM01", "bevorderd", "<bevorderd>" + _el("leerjaar", 5) + "</bevorderd>"),
+    (
+        "po_examenresultaat",
+        "PaO.VM02",
+        "examenresultaat",
+        "<examenresultaat>" + _el("examenjaar", 2024) + "</examenresultaat>",
+    ),
+    (
+        "po_resultaatvakkenvo",
+        "PaO.VM03",
+        "resultaatvakkenvo",
+        "<resultaatvakkenvo>"
+        + _el("vakcode", "ne")
+        + _el("afgerond", "true")
+        + _el("examenvak", "false")
+        + _el("rapportcijfer", "7.5")
+        + "</resultaatvakkenvo>",
+    ),
+    ("po_certificaat", "PaO.VM04", "certificaat", _el("certificaat", "Typen")),
+    (
+        "po_competenties",
+        "PaO.VM05",
+        "competenties",
+        "<competenties>" + _el("competentiestatus", "behaald") + "</competenties>",
+    ),
+    ("po_stage", "PaO.VM06", "stage", "<stage>" + _el("soortstage", "snuffel") + "</stage>"),
+    (
+        "po_overigvombo",
+        "PaO.VM07",
+        "overigvombo",
+        "<overigvombo>"
+        + "".join(_el(n, "false") for n in ("beroepskeuzetest", "portfolio", "pop", "motivatiebrief", "lobdossier"))
+        + "</overigvombo>",
+    ),
+):
+    _MUTATORS[_name] = (_code, _po_with(_slot, _xml))
+
+_TOETS = (
+    "<toetslijst><toets><toetsidentificatie>" + _el("eldtoetscode", "CITO-R") + "</toetsidentificatie>"
+    "<afname>" + _el("afnamedatum", "2025-01-20") + "</afname>{resultaat}</toets></toetslijst>"
+)
+_MUTATORS["toetsresultaat_leeg"] = (
+    "PaO.TR01",
+    lambda d: d.leerling.__setitem__("toetslijst", _TOETS.format(resultaat="<resultaat></resultaat>")),
+)
+_MUTATORS["toetsscore_leeg"] = (
+    "PaO.TR02",
+    lambda d: d.leerling.__setitem__(
+        "toetslijst",
+        _TOETS.format(
+            resultaat="<resultaat><toetsscore>" + _el("codevaardigheidsschaal", "X") + "</toetsscore></resultaat>"
+        ),
+    ),
+)
+_MUTATORS["score_leeg"] = (
+    "PaO.CL01",
+    lambda d: d.leerling.__setitem__(
+        "cijferlijstlijst",
+        (
+            "<cijferlijstlijst><cijferlijst><cijferlijstTypelijst>" + _el("naam", "Rapport 1") + "<score></score>"
+            "</cijferlijstTypelijst>" + _el("jaargroep", 4) + "</cijferlijst></cijferlijstlijst>"
+        ),
+    ),
+)
+_MUTATORS["jaargroep_onbekend"] = (
+    "CODELIJST_13",
+    lambda d: d.leerling.__setitem__(
+        "schoolloopbaanlijst", d.leerling["schoolloopbaanlijst"].replace(_el("jaargroep", 4), _el("jaargroep", 42))
+    ),
+)
+_MUTATORS["cat_verzuim_opt_uit_met_verzuim"] = (
+    "OS.cat_verzuim",
+    lambda d: (
+        d.categories.__setitem__("cat_verzuim", "OPT-UIT"),
+        d.leerling.__setitem__("verzuim", "<verzuim>" + _el("dagdelengeoorloofd", 2) + "</verzuim>"),
+    ),
+)
+_MUTATORS["cat_schoolloopbaan_verboden"] = (
+    "OS.cat_schoolloopbaan",
+    lambda d: d.categories.__setitem__("cat_schoolloopbaan", "VERBODEN"),
+)
+_MUTATORS["cat_onderwijsondersteuning_ontbreekt"] = (
+    "OS.cat_onderwijsondersteuning",
+    lambda d: d.docs.__setitem__("no_ondersteuning", []),
+)
+_MUTATORS["cat_waarde_onbekend"] = ("CODELIJST_48", lambda d: d.categories.__setitem__("cat_verzuim", "MISSCHIEN"))
+
+# Hostile XML: the reader refuses these before or while parsing.
+_HOSTILE_PROLOG = {
+    "doctype": '<?xml version="1.0"?>\n<!DOCTYPE dossier>\n',
+    "xxe": '<?xml version="1.0"?>\n<!DOCTYPE dossier [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n',
+    "billion_laughs": '<?xml version="1.0"?>\n<!DOCTYPE dossier [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+    + "]>\n",
+}
+for _name in _HOSTILE_PROLOG:
+    _MUTATORS[_name] = ("XML_DTD_NIET_TOEGESTAAN", lambda d, n=_name: setattr(d, "prolog", _HOSTILE_PROLOG[n]))
+_MUTATORS["afgekapt"] = ("DOSSIER_GEEN_XML", lambda d: setattr(d, "epilog", "<afgekapt"))
+_MUTATORS["grote_tekstnode"] = (
+    "DOSSIER_TEKST_TE_GROOT",
+    lambda d: d.school.__setitem__("naam", _el("naam", "x" * (2 * 1024 * 1024))),
+)
+
+MUTATIONS: dict[str, str] = {name: code for name, (code, _) in _MUTATORS.items()}
+
+
+# ------------------------------------------------------------------------------------------ documents
+
+
+def _filler(n: int, seed: int, text: bool) -> bytes:
+    if n <= 0:
+        return b""
+    rnd = random.Random(seed)
+    if text:
+        words = [rnd.choice(_WORDS) for _ in range(n // 5 + 1)]
+        return " ".join(words).encode()[:n]
+    return rnd.randbytes(n)
+
+
+_WORDS = (
+    "leerling groep ondersteuning begeleiding lezen rekenen taal spelling gedrag motoriek werkhouding "
+    "concentratie sociaal emotioneel plan doel evaluatie ouders school intern begeleider leerkracht week "
+    "periode toets resultaat niveau aanpak afspraak observatie"
+).split()
+
+
+def _zip_document(names: dict[str, bytes], first: tuple[str, bytes] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        if first:
+            z.writestr(zipfile.ZipInfo(first[0]), first[1], compress_type=zipfile.ZIP_STORED)
+        for name, data in names.items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED if len(data) > 4096 else zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def _ole2(stream: str, body: bytes) -> bytes:
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHH", header, 0x18, 0x3E, 3, 0xFFFE)
+    struct.pack_into("<H", header, 0x1E, 9)  # 512-byte sectors
+    struct.pack_into("<I", header, 0x30, 0)  # directory in sector 0 (file offset 512)
+    directory = bytearray(512)
+    for i, name in enumerate(("Root Entry", stream)):
+        encoded = (name + "\0").encode("utf-16-le")
+        directory[i * 128 : i * 128 + len(encoded)] = encoded
+        struct.pack_into("<H", directory, i * 128 + 0x40, len(encoded))
+    return bytes(header) + bytes(directory) + body
+
+
+def _build_document(kind: str, size: int, seed: int) -> bytes:
+    if kind == "pdf":
+        head, tail = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
+        return head + _filler(size - len(head) - len(tail), seed, False) + tail
+    if kind == "png":
+        head = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x02\x00\x00\x00"
+        return head + _filler(size - len(head), seed, False)
+    if kind == "jpg":
+        head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        return head + _filler(size - len(head) - 2, seed, False) + b"\xff\xd9"
+    if kind == "gif":
+        return b"GIF89a" + _filler(size - 6, seed, False)
+    if kind == "exe":
+        return b"MZ\x90\x00" + _filler(size - 4, seed, False)
+    if kind == "txt":
+        return _filler(size, seed, True)
+    if kind in ("doc", "xls", "ppt"):
+        stream = {"doc": "WordDocument", "xls": "Workbook", "ppt": "PowerPoint Document"}[kind]
+        return _ole2(stream, _filler(size - 1024, seed, False))
+    if kind in ("docx", "xlsx", "pptx"):
+        folder = {"docx": "word", "xlsx": "xl", "pptx": "ppt"}[kind]
+        parts = {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>',
+            f"{folder}/document.xml": b"<document/>",
+        }
+        parts[f"{folder}/media/image1.bin"] = _filler(max(0, size - 900), seed, False)
+        return _zip_document(parts)
+    if kind in ("odt", "ods", "odp"):
+        mime = {"odt": "text", "ods": "spreadsheet", "odp": "presentation"}[kind]
+        parts = {
+            "META-INF/manifest.xml": b"<manifest/>",
+            "content.xml": b"<office:document-content/>",
+            "Pictures/image1.bin": _filler(max(0, size - 800), seed, False),
+        }
+        return _zip_document(parts, first=("mimetype", f"application/vnd.oasis.opendocument.{mime}".encode()))
+    if kind == "zip":
+        return _zip_document({"inhoud.txt": _filler(max(0, size - 200), seed, True)})
+    raise ValueError(f"unknown document kind {kind!r}")
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_document(kind: str, size: int, seed: int) -> bytes:
+    return _build_document(kind, size, seed)
+
+
+def document_bytes(kind: str = "pdf", size: int = 20_000, seed: int = 0) -> bytes:
+    """The bytes of one generated document of ``kind`` (about ``size`` bytes; cached up to 1 MB)."""
+    if size <= 1024 * 1024:
+        return _cached_document(kind, size, seed)
+    return _build_document(kind, size, seed)
+
+
+def _zip_for(spec: AttachmentSpec) -> bytes:
+    doc = document_bytes(spec.kind, spec.size, hash(spec.bestandsnaam) & 0xFFFF)
+    entry = spec.entry_name or spec.bestandsnaam
+    broken = spec.broken
+    if broken == "not_zip":
+        return doc
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        if broken == "bomb":
+            z.writestr(entry, b"\0" * (8 * 1024 * 1024))
+        elif broken == "empty_zip":
+            pass
+        elif broken == "many_entries":
+            for i in range(1000):
+                z.writestr(f"deel{i}.txt", b"")
+        else:
+            hostile = {
+                "traversal": f"../../{entry}",
+                "absolute": "/" + f"tmp/{entry}",  # a hostile entry name, not a file we write
+                "name_mismatch": f"anders-{entry}",
+            }
+            name = hostile.get(broken or "", entry)
+            compress = zipfile.ZIP_STORED if spec.kind not in ("txt",) else zipfile.ZIP_DEFLATED
+            z.writestr(name, doc, compress_type=compress)
+            if broken == "multiple":
+                z.writestr("tweede.txt", b"nog een bestand")
+    data = buf.getvalue()
+    if broken == "truncated":
+        return data[: max(30, len(data) // 2)]
+    if broken == "encrypted":
+        raw = bytearray(data)
+        raw[6] |= 0x01  # local header general-purpose flag
+        cd = raw.rfind(b"PK\x01\x02")
+        raw[cd + 8] |= 0x01  # central directory flag
+        return bytes(raw)
+    if broken == "too_large":
+        raw = bytearray(data)
+        cd = raw.rfind(b"PK\x01\x02")
+        struct.pack_into("<I", raw, cd + 24, 64 * 1024 * 1024)  # announce 64 MB uncompressed
+        return bytes(raw)
+    return data
+
+
+def _base64_parts(spec: AttachmentSpec, wrap: bool) -> Iterator[str]:
+    data = _zip_for(spec)
+    step = 3 * 65536 if not wrap else 57 * 1024
+    parts: list[str] = []
+    for at in range(0, len(data), step):
+        text = base64.b64encode(data[at : at + step]).decode("ascii")
+        if wrap:
+            text = "\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + "\n"
+        parts.append(text)
+    if spec.broken == "base64" and parts:
+        parts[0] = parts[0][:8] + "!!!!" + parts[0][12:]
+    if spec.broken == "base64_truncated" and parts:
+        parts[-1] = parts[-1].rstrip()[:-1]
+    yield from parts
+
+
+# ------------------------------------------------------------------------------------------ assembly
+
+
+def _document_xml(spec: AttachmentSpec) -> tuple[str, AttachmentSpec, str]:
+    omschrijving = _el("omschrijving", spec.omschrijving) if spec.omschrijving else ""
+    return (
+        f"<document>{_el('bestandsnaam', spec.bestandsnaam)}{omschrijving}<bestandsinhoud>",
+        spec,
+        "</bestandsinhoud></document>",
+    )
+
+
+def _parts(d: _Dossier, attachments: Sequence[AttachmentSpec]) -> list[str | AttachmentSpec]:
+    opp = [a for a in attachments if a.role == "opp"]
+    toel = [a for a in attachments if a.role == "toelichting_onderwijsbehoeften"]
+    other = [a for a in attachments if a.role not in ("opp", "toelichting_onderwijsbehoeften")]
+    other = toel[1:] + other  # the schema allows one toelichting document; more go to the other documents
+    out: list[str | AttachmentSpec] = []
+
+    def docs(specs: Sequence[AttachmentSpec]) -> None:
+        for spec in specs:
+            open_, s, close = _document_xml(spec)
+            out.extend((open_, s, close))
+
+    out.append(f'{d.prolog}<dossier xmlns="{d.root_ns}"><metadata>')
+    for slot in _METADATA_ORDER:
+        if slot == "categorie_uitlevering":
+            if d.categories:
+                out.append(
+                    "<categorie_uitlevering>"
+                    + "".join(_el(k, v) for k, v in d.categories.items())
+                    + "</categorie_uitlevering>"
+                )
+        elif slot in d.metadata:
+            out.append(d.metadata[slot])
+    out.append("</metadata>")
+    if d.overdrachtsoort is not None:
+        out.append(_el("overdrachtsoort", d.overdrachtsoort))
+    out.append("<huidigeschool>" + "".join(d.school[s] for s in _SCHOOL_ORDER if s in d.school) + "<leerling>")
+    for slot in _LEERLING_ORDER:
+        if slot == "onderwijsondersteuning":
+            if "no_ondersteuning" in d.docs:
+                continue
+            out.append("<onderwijsondersteuning>")
+            if toel:
+                out.append("<toelichting_onderwijsbehoeften>")
+                docs(toel[:1])
+                out.append("</toelichting_onderwijsbehoeften>")
+            out.append("<opp>" + _el("opp_ingangdatum", "2025-09-01"))
+            docs(opp)
+            if "empty_inhoud" in d.docs:
+                out.append(
+                    "<document><bestandsnaam>Leeg.pdf</bestandsnaam><bestandsinhoud></bestandsinhoud></document>"
+                )
+            out.append("</opp></onderwijsondersteuning>")
+        elif slot == "overigdocumentlijst":
+            if other:
+                out.append("<overigdocumentlijst>")
+                docs(other)
+                out.append("</overigdocumentlijst>")
+        elif slot in d.leerling:
+            out.append(d.leerling[slot])
+    out.append("</leerling></huidigeschool></dossier>\n" + d.epilog)
+    return out
+
+
+def _prepare(
+    *,
+    brin: str = "14SS",
+    vestigingscode: str = "00",
+    leerlingid: str = "LL-0001",
+    voornaam: str = "Sanne",
+    achternaam: str = "Jansen",
+    geboortedatum: date = date(2016, 3, 14),
+    attachments: Sequence[AttachmentSpec] | None = None,
+    mutation: str | None = None,
+    overstap: str = "POSWV",
+    adresgeheim: bool = False,
+    tussenvoegsel: str | None = None,
+) -> list[str | AttachmentSpec]:
+    d = _base(brin, vestigingscode, leerlingid, voornaam, achternaam, geboortedatum, overstap)
+    if tussenvoegsel:
+        d.leerling["voorvoegsel"] = _el("voorvoegsel", tussenvoegsel)
+    if adresgeheim:
+        d.leerling["adresgeheim"] = _el("adresgeheim", "true")
+        d.leerling.pop("adreslijst")
+    if mutation is not None:
+        if mutation not in _MUTATORS:
+            raise ValueError(f"unknown mutation {mutation!r}; see MUTATIONS")
+        _MUTATORS[mutation][1](d)
+    return _parts(d, DEFAULT_ATTACHMENTS if attachments is None else attachments)
+
+
+def build_dossier(*, wrap_base64: bool = False, **options: object) -> bytes:
+    """A whole dossier as bytes. Options: brin, vestigingscode, leerlingid, voornaam, achternaam,
+    tussenvoegsel, geboortedatum, attachments, mutation, overstap ("POSWV"/"VOSWV"), adresgeheim."""
+    pieces: list[str] = []
+    for part in _prepare(**options):  # type: ignore[arg-type]
+        if isinstance(part, AttachmentSpec):
+            pieces.extend(_base64_parts(part, wrap_base64))
+        else:
+            pieces.append(part)
+    return "".join(pieces).encode("utf-8")
+
+
+def write_dossier(path: os.PathLike[str] | str | BinaryIO, *, wrap_base64: bool = False, **options: object) -> int:
+    """Stream a dossier to ``path`` (or an open binary file); one attachment in memory at a time.
+    Returns the number of bytes written."""
+    written = 0
+    handle = path if hasattr(path, "write") else open(path, "wb")  # type: ignore[arg-type]
+    try:
+        for part in _prepare(**options):  # type: ignore[arg-type]
+            texts = _base64_parts(part, wrap_base64) if isinstance(part, AttachmentSpec) else (part,)
+            for text in texts:
+                data = text.encode("utf-8")
+                handle.write(data)  # type: ignore[union-attr]
+                written += len(data)
+    finally:
+        if handle is not path:
+            handle.close()  # type: ignore[union-attr]
+    return written
