@@ -1,0 +1,309 @@
+"""Outbound OSO calls: the gateway as SOAP client of the Traffic Center and of the school's LAS.
+
+A thin aiohttp client rather than zeep's async transport, on purpose:
+- zeep's `AsyncTransport` needs httpx (a second HTTP stack next to aiohttp) and loads WSDLs synchronously;
+- zeep's WS-Security signature plug-in needs python-xmlsec and signs only Body and Timestamp (SHA-1 by
+  default), while Edukoppeling 2W-be-S wants every WS-Addressing header signed with SHA-2 — we sign with
+  the same `wssec.sign_envelope` the endpoint uses for its replies;
+- a ``documentResponse`` can be hundreds of megabytes (bijlagen in base64): it is read under a size limit
+  and handed to the dossier reader as XML, never turned into Python objects.
+The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway's endpoint with zeep.
+
+Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
+permanent: `SessieAfwijkend`, dossier not ready, …); connection errors, timeouts, HTTP 429/502/503/504 are
+retried with backoff (tenacity) and, when retries run out, raised as `gateway.errors.Transient`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+import structlog
+from lxml import etree
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from adapters.parnassys.config import ClientConfig
+from adapters.parnassys.soap import (
+    ANONYMOUS,
+    NS,
+    SOAP_ENV,
+    SoapRejected,
+    action_for,
+    build_envelope,
+    fault_findings,
+    parse_xml,
+    to_bytes,
+)
+from adapters.parnassys.wssec import sign_envelope
+from gateway.errors import Transient
+from verification.findings import Finding
+
+__all__ = [
+    "Aanvraag",
+    "DocumentResponse",
+    "LasClient",
+    "OsoSoapClient",
+    "RemoteFault",
+    "TrafficCenterClient",
+]
+
+log = structlog.get_logger("adapters.parnassys.client")
+_RETRY_STATUS = frozenset({429, 502, 503, 504})
+
+
+class RemoteFault(Exception):
+    """The other side answered with a SOAP fault (or an unusable answer): permanent."""
+
+    def __init__(self, system: str, findings: list[Finding]) -> None:
+        super().__init__(f"{system}: " + "; ".join(f"{f.code}: {f.message}" for f in findings))
+        self.system = system
+        self.findings = findings
+
+    @property
+    def code(self) -> str:
+        return self.findings[0].code
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _q(el: etree._Element, name: str) -> str | None:
+    found = el.find(f"{{{NS}}}{name}")
+    return (found.text or "").strip() if found is not None and found.text else None
+
+
+def _el(name: str, **children: str | None) -> etree._Element:
+    el = etree.Element(f"{{{NS}}}{name}", nsmap={"oso": NS})
+    for child, value in children.items():
+        if value is not None:
+            etree.SubElement(el, f"{{{NS}}}{child}").text = value
+    return el
+
+
+class OsoSoapClient:
+    """One SOAP 1.1 call: WS-Addressing with OINs, 2W-be-S signing, mTLS, timeouts, retries."""
+
+    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
+        self.config = config
+        self._session = session
+        self._own_session = session is None
+        self._ssl = self._ssl_context()
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.config.trust_store_pem is not None:
+            ctx.load_verify_locations(cadata=self.config.trust_store_pem.decode("ascii"))
+        cred = self.config.credential
+        if cred is not None and cred.cert_path is not None and cred.key_path is not None:
+            ctx.load_cert_chain(cred.cert_path, cred.key_path)
+        return ctx
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=self.config.connect_timeout, sock_read=self.config.read_timeout
+            )
+            self._session = aiohttp.ClientSession(timeout=timeout)
+            self._own_session = True
+        return self._session
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+
+    async def call(
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
+    ) -> etree._Element:
+        """Send ``<operation>Request`` and return the ``<operation>Response`` element."""
+        policy = self.config.retry
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
+            ),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(url, operation, body, system=system, to_oin=to_oin)
+        except _Retryable as exc:
+            log.warning("oso_aanroep_mislukt", system=system, operation=operation, reden=str(exc))
+            raise Transient(f"{system} {operation}: {exc}", waiting_for=system, retry_after=exc.retry_after) from exc
+        raise AssertionError("unreachable")
+
+    async def _once(
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
+    ) -> etree._Element:
+        env = build_envelope(
+            etree.fromstring(etree.tostring(body)),
+            action=action_for(f"{operation}Request"),
+            to=f"{url}?oin={to_oin}" if to_oin else url,
+            from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
+        )
+        cred = self.config.credential
+        if self.config.sign and cred is not None:
+            sign_envelope(env, key=cred.key, certificate=cred.certificate)
+        session = await self._get_session()
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action_for(operation + "Request")}"'}
+        try:
+            async with session.post(url, data=to_bytes(env), headers=headers, ssl=self._ssl) as resp:
+                if resp.status in _RETRY_STATUS:
+                    retry_after = resp.headers.get("Retry-After")
+                    raise _Retryable(
+                        f"HTTP {resp.status}",
+                        float(retry_after) if retry_after and retry_after.isdigit() else None,
+                    )
+                data = await self._read(resp)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            root = parse_xml(data, huge=len(data) > 10 * 1024 * 1024)
+        except SoapRejected as exc:
+            if status >= 500:
+                raise _Retryable(f"HTTP {status} zonder SOAP-antwoord") from exc
+            raise RemoteFault(system, [exc.finding]) from exc
+        faults = fault_findings(root)
+        if faults is not None:
+            raise RemoteFault(system, faults)
+        found = root.find(f"{{{SOAP_ENV}}}Body/{{{NS}}}{operation}Response")
+        if found is None:
+            raise RemoteFault(
+                system,
+                [Finding("OSO_ANTWOORD_ONGELDIG", f"Het antwoord van {system} bevat geen {operation}Response.")],
+            )
+        return found
+
+    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+        limit = self.config.max_response_bytes
+        if resp.content_length is not None and resp.content_length > limit:
+            raise RemoteFault("las", [Finding("OSO_ANTWOORD_TE_GROOT", f"Het antwoord is groter dan {limit} bytes.")])
+        buf = bytearray()
+        async for chunk in resp.content.iter_chunked(256 * 1024):
+            buf += chunk
+            if len(buf) > limit:
+                raise RemoteFault(
+                    "las", [Finding("OSO_ANTWOORD_TE_GROOT", f"Het antwoord is groter dan {limit} bytes.")]
+                )
+        return bytes(buf)
+
+
+class TrafficCenterClient:
+    def __init__(self, soap: OsoSoapClient) -> None:
+        self.soap = soap
+        self.config = soap.config
+
+    async def _call(self, operation: str, body: etree._Element) -> etree._Element:
+        return await self.soap.call(
+            self.config.traffic_center_url,
+            operation,
+            body,
+            system="traffic_center",
+            to_oin=self.config.traffic_center_oin,
+        )
+
+    async def overdracht(self, koppelsleutel: str) -> str:
+        resp = await self._call(
+            "overdracht",
+            _el("overdrachtRequest", koppelsleutel=koppelsleutel, overdrachtsoort=self.config.overdrachtsoort),
+        )
+        sessie = _q(resp, "sessieId")
+        if not sessie:
+            raise RemoteFault(
+                "traffic_center", [Finding("OSO_ANTWOORD_ONGELDIG", "overdrachtResponse zonder sessieId.")]
+            )
+        return sessie
+
+    async def afmelding(
+        self, sessie_id: str, koppelsleutel: str, resultaat: str, toelichting: str | None = None
+    ) -> None:
+        await self._call(
+            "afmelding",
+            _el(
+                "afmeldingRequest",
+                sessieId=sessie_id,
+                koppelsleutel=koppelsleutel,
+                resultaat=resultaat,
+                toelichting=toelichting,
+            ),
+        )
+
+    async def melden_terugkoppeling(self, koppelsleutel: str) -> str:
+        resp = await self._call("meldenTerugkoppeling", _el("meldenTerugkoppelingRequest", koppelsleutel=koppelsleutel))
+        endpoint = _q(resp, "endpoint")
+        if not endpoint:
+            raise RemoteFault(
+                "traffic_center", [Finding("OSO_ANTWOORD_ONGELDIG", "Geen LAS-endpoint in het antwoord.")]
+            )
+        return endpoint
+
+
+@dataclass(frozen=True)
+class Aanvraag:
+    """ASSUMPTION (docs/assumptions/oso.md): what the intern begeleider chose in ParnasSys."""
+
+    aanvraagtype: str
+    omschrijving: str | None
+    opp: bool | None
+
+
+@dataclass(frozen=True)
+class DocumentResponse:
+    aanvraag: Aanvraag | None
+    dossier_xml: bytes  # the OSO gegevensset dossier, serialised on its own (namespaces included)
+
+
+class LasClient:
+    def __init__(self, soap: OsoSoapClient) -> None:
+        self.soap = soap
+
+    async def document(self, url: str, sessie_id: str, koppelsleutel: str) -> DocumentResponse:
+        resp = await self.soap.call(
+            url,
+            "document",
+            _el("documentRequest", sessieId=sessie_id, koppelsleutel=koppelsleutel),
+            system="las",
+            to_oin=self.soap.config.las_oin,
+        )
+        wrapper = resp.find(f"{{{NS}}}dossier")
+        dossiers = [c for c in wrapper if isinstance(c.tag, str)] if wrapper is not None else []
+        if len(dossiers) != 1:
+            raise RemoteFault(
+                "las", [Finding("OSO_DOSSIER_ONTBREEKT", "Het antwoord van ParnasSys bevat geen dossier.")]
+            )
+        aanvraag_el = resp.find(f"{{{NS}}}aanvraag")
+        aanvraag = None
+        if aanvraag_el is not None and _q(aanvraag_el, "aanvraagtype"):
+            opp = _q(aanvraag_el, "opp")
+            aanvraag = Aanvraag(
+                aanvraagtype=_q(aanvraag_el, "aanvraagtype") or "",
+                omschrijving=_q(aanvraag_el, "omschrijving"),
+                opp=None if opp is None else opp in {"true", "1"},
+            )
+        return DocumentResponse(aanvraag=aanvraag, dossier_xml=etree.tostring(dossiers[0], encoding="utf-8"))
+
+    async def terugkoppeling(
+        self, url: str, koppelsleutel: str, status: str, toelichting: str | None, datum: dt.datetime
+    ) -> None:
+        await self.soap.call(
+            url,
+            "terugkoppeling",
+            _el(
+                "terugkoppelingRequest",
+                koppelsleutel=koppelsleutel,
+                status=status,
+                toelichting=toelichting,
+                datum=datum.astimezone(dt.UTC).isoformat(),
+            ),
+            system="las",
+            to_oin=self.soap.config.las_oin,
+        )

@@ -1,0 +1,231 @@
+"""The OSO-SWV pipeline steps for one claimed notificatie, and the follow-up calls after its outcome.
+
+    sender checks (OSR) → overdracht (session at the TC) → LAS endpoint (OSR) → documentRequest →
+    read_dossier (attachments streamed into the blob store) → HulpvraagDraft
+
+The core applies the aanvraagtype rules and the "same request" merge and stores the outcome; then
+`afterwards` hands it the afmelding (closing the session with the best result) for the durable outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from adapters.parnassys.client import LasClient, RemoteFault, TrafficCenterClient
+from adapters.parnassys.notificatie import Notificatie
+from adapters.parnassys.ports import LasEndpoints, SenderChecks
+from adapters.parnassys.refusals import refusal
+from gateway.errors import Refusal
+from gateway.pipeline.contracts import (
+    ClaimedExchange,
+    HulpvraagDraft,
+    OutboundMessage,
+    Outcome,
+    StepRecorder,
+)
+from gateway.store.blobs import BlobStore
+from verification.findings import Finding, waarschuwing
+
+__all__ = [
+    "AfmeldingDeliverer",
+    "OsoExchangeHandler",
+    "TerugkoppelingDeliverer",
+    "best_result",
+    "terugkoppeling_message",
+]
+
+log = structlog.get_logger("adapters.parnassys.handler")
+
+ReadDossier = Callable[..., Any]  # gateway.dossier.read_dossier (injected so tests can run without it)
+
+# the afmelding's resultaat for the exchange's outcome (docs/assumptions/oso.md)
+GESLAAGD = "OverdrachtGeslaagd"
+_REMOTE_RESULTS = {"SessieAfwijkend", "DossierNietGereed", "SessieReedsAfgemeld", "OnbekendAanleverpunt"}
+
+
+def best_result(outcome: Outcome) -> str:
+    """The afmelding ``resultaat`` that describes ``outcome`` best."""
+    if outcome.state == "verwerkt":
+        return GESLAAGD
+    codes = [f.code for f in outcome.findings]
+    for code in codes:
+        if code in _REMOTE_RESULTS:
+            return code
+    if any(c.startswith(("PaO.", "DOSSIER_", "OSO_DOSSIER")) for c in codes):
+        return "DossierOngeldig"
+    return "AanvraagGeweigerd"
+
+
+def _default_read_dossier() -> ReadDossier:
+    from gateway.dossier import read_dossier  # lazy: the core's dossier capability
+
+    return read_dossier
+
+
+class OsoExchangeHandler:
+    """Implements `ExchangeHandlerWithFollowUp` for source ``parnassys``, kind ``oso_notificatie``."""
+
+    def __init__(
+        self,
+        *,
+        swv_code: str,
+        sender_checks: SenderChecks,
+        traffic_center: TrafficCenterClient,
+        las: LasClient,
+        las_endpoints: LasEndpoints,
+        blobs: BlobStore | None,
+        dossier_limits: Any = None,
+        read_dossier: ReadDossier | None = None,
+    ) -> None:
+        self.swv_code = swv_code
+        self.sender_checks = sender_checks
+        self.tc = traffic_center
+        self.las = las
+        self.las_endpoints = las_endpoints
+        self.blobs = blobs
+        self.dossier_limits = dossier_limits
+        self._read_dossier = read_dossier
+        self._sessions: dict[int, str] = {}  # exchange id → sessieId, until `afterwards` closes it
+
+    async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
+        n = Notificatie.from_meta(exchange.meta)
+        findings = await self.sender_checks.in_worker(n)  # Transient propagates (waiting_for="osr")
+        if any(f.blocking for f in findings):
+            raise Refusal([f for f in findings if f.blocking])
+        warnings = [f for f in findings if not f.blocking]
+        await steps.step("afzender_gecontroleerd", "Mandaten, vestiging en routeringskenmerk zijn in orde.")
+
+        sessie = self._sessions.get(exchange.id)
+        if sessie is None:
+            try:
+                sessie = await self.tc.overdracht(n.koppelsleutel)
+            except RemoteFault as exc:
+                raise Refusal(
+                    [
+                        refusal("OSO_SESSIE_GEWEIGERD", "overdrachtRequest", detail=exc.findings[0].message),
+                        *exc.findings,
+                    ]
+                ) from exc
+            self._sessions[exchange.id] = sessie
+        await steps.step("sessie_geopend", "Het Traffic Center gaf een sessie voor deze overdracht.")
+
+        url = await self.las_endpoints.las_endpoint(n.bronRouteringsKenmerk, n.bronBrin)
+        await steps.step("las_gevonden", "Het ParnasSys-adres van de school is bekend.", waiting_for="las")
+        try:
+            document = await self.las.document(url, sessie, n.koppelsleutel)
+        except RemoteFault as exc:
+            raise Refusal(
+                [refusal("OSO_DOSSIER_GEWEIGERD", "documentRequest", detail=exc.findings[0].message), *exc.findings]
+            ) from exc
+        await steps.step("dossier_ontvangen", f"Dossier ontvangen ({len(document.dossier_xml)} bytes).")
+
+        report = await self._read(document.dossier_xml)
+        if not report.valid:
+            raise Refusal(report.errors or [refusal("OSO_DOSSIER_ONTBREEKT")])
+        if report.brin and report.brin != n.bronBrin:
+            raise Refusal(
+                [
+                    Finding(
+                        "OSO_DOSSIER_ANDERE_SCHOOL",
+                        f"ParnasSys leverde een dossier van school {report.brin}, niet van {n.bronBrin}.",
+                        "dossier/huidigeschool/brincode",
+                    )
+                ]
+            )
+        if document.aanvraag is None:
+            warnings.append(
+                waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")
+            )
+        await steps.step("dossier_gelezen", f"Dossier geldig; {len(report.attachments)} bijlage(n).")
+        aanvraag = document.aanvraag
+        brin6 = report.brin6 or exchange.brin6 or n.brin6 or n.bronBrin
+        return HulpvraagDraft(
+            swv_code=exchange.swv_code or self.swv_code,
+            brin6=brin6,
+            pupil=report.pupil,
+            aanvraagtype=aanvraag.aanvraagtype if aanvraag else None,
+            omschrijving=aanvraag.omschrijving if aanvraag else None,
+            source_system="parnassys",
+            external_keys={"koppelsleutel": n.koppelsleutel, "sessieId": sessie},
+            bijlagen=tuple(report.attachments),
+            opp_expected=aanvraag.opp if aanvraag else None,
+            findings=tuple(warnings) + tuple(f for f in report.findings if not f.blocking),
+        )
+
+    async def _read(self, dossier_xml: bytes) -> Any:
+        read = self._read_dossier or _default_read_dossier()
+        kwargs: dict[str, Any] = {"blobs": self.blobs}
+        if self.dossier_limits is not None:
+            kwargs["limits"] = self.dossier_limits
+        return await asyncio.to_thread(read, dossier_xml, **kwargs)
+
+    def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
+        sessie = self._sessions.pop(exchange.id, None)
+        if sessie is None:  # no session was opened (refused before): nothing to close at the TC
+            return []
+        koppelsleutel = str(exchange.meta["koppelsleutel"])
+        resultaat = best_result(outcome)
+        toelichting = None if outcome.state == "verwerkt" else "; ".join(f.code for f in outcome.findings)[:500]
+        return [
+            OutboundMessage(
+                kind="oso_afmelding",
+                key=f"oso_afmelding:{koppelsleutel}:{sessie}",
+                payload={
+                    "sessieId": sessie,
+                    "koppelsleutel": koppelsleutel,
+                    "resultaat": resultaat,
+                    "toelichting": toelichting,
+                },
+            )
+        ]
+
+
+def terugkoppeling_message(
+    koppelsleutel: str, status: str, *, toelichting: str | None = None, at: dt.datetime | None = None
+) -> OutboundMessage:
+    """The outbox message that tells the school's LAS about a status change (once per change)."""
+    at = at or dt.datetime.now(dt.UTC)
+    return OutboundMessage(
+        kind="oso_terugkoppeling",
+        key=f"oso_terugkoppeling:{koppelsleutel}:{status}:{at.isoformat()}",
+        payload={"koppelsleutel": koppelsleutel, "status": status, "toelichting": toelichting, "datum": at.isoformat()},
+    )
+
+
+class AfmeldingDeliverer:
+    """Outbox deliverer for ``oso_afmelding``: closes the session at the Traffic Center."""
+
+    def __init__(self, traffic_center: TrafficCenterClient) -> None:
+        self.tc = traffic_center
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        p = message.payload
+        try:
+            await self.tc.afmelding(p["sessieId"], p["koppelsleutel"], p["resultaat"], p.get("toelichting"))
+        except RemoteFault as exc:
+            if exc.code == "SessieReedsAfgemeld":  # delivered before (a retry after a lost reply)
+                return
+            raise Refusal(exc.findings) from exc
+
+
+class TerugkoppelingDeliverer:
+    """Outbox deliverer for ``oso_terugkoppeling``: meldenTerugkoppeling at the TC, then the LAS."""
+
+    def __init__(self, traffic_center: TrafficCenterClient, las: LasClient) -> None:
+        self.tc = traffic_center
+        self.las = las
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        p = message.payload
+        try:
+            url = await self.tc.melden_terugkoppeling(p["koppelsleutel"])
+            await self.las.terugkoppeling(
+                url, p["koppelsleutel"], p["status"], p.get("toelichting"), dt.datetime.fromisoformat(p["datum"])
+            )
+        except RemoteFault as exc:
+            raise Refusal(exc.findings) from exc

@@ -1,0 +1,209 @@
+"""End to end over loopback HTTP(S): the ParnasSys simulator notifies the gateway, the handler opens a
+session at the Traffic Center simulator, pulls the dossier, reads it into bijlagen, and closes the session
+with the best result; terugkoppeling reaches the LAS once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
+from adapters.parnassys.config import ClientConfig, Credential, RetryPolicy
+from adapters.parnassys.handler import (
+    AfmeldingDeliverer,
+    OsoExchangeHandler,
+    TerugkoppelingDeliverer,
+    terugkoppeling_message,
+)
+from adapters.parnassys.simulator.las import LasSimulator, PreparedDossier
+from adapters.parnassys.simulator.traffic_center import TC_OIN, TrafficCenterSimulator
+from gateway.errors import Refusal, Transient
+from gateway.pipeline.contracts import ClaimedExchange, Outcome
+from gateway.store.blobs import LocalBlobStore
+from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
+
+FAST = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02)
+
+
+class Steps:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None:
+        self.names.append(name)
+
+
+class FixedLasEndpoint:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def las_endpoint(self, bron_routeringskenmerk: str, brin: str) -> str:
+        return self.url
+
+
+async def _serve(app: web.Application, runners: list[web.AppRunner]) -> str:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    runners.append(runner)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+async def world(pki, start_gateway, tmp_path: Path):
+    runners: list[web.AppRunner] = []
+    tc = TrafficCenterSimulator()
+    tc_url = await _serve(tc.app(), runners) + "/oso/tc"
+    las_client = OsoSoapClient(
+        ClientConfig(
+            gateway_oin=TOPICUS_OIN,
+            traffic_center_url=tc_url,
+            traffic_center_oin=TC_OIN,
+            trust_store_pem=pki.ca.cert_pem,
+            credential=Credential(pki.topicus.cert, pki.topicus.key, *map(Path, pki.pair("topicus"))),
+            retry=FAST,
+        )
+    )
+    las = LasSimulator(client=las_client)
+    las_url = await _serve(las.app(), runners) + "/oso/las"
+    tc.las_url = las_url
+    gw = await start_gateway()
+    gw_client = OsoSoapClient(
+        ClientConfig(
+            gateway_oin=GATEWAY_OIN,
+            traffic_center_url=tc_url,
+            traffic_center_oin=TC_OIN,
+            trust_store_pem=pki.ca.cert_pem,
+            credential=Credential(pki.gateway.cert, pki.gateway.key),
+            retry=FAST,
+        )
+    )
+    handler = OsoExchangeHandler(
+        swv_code="PO3008",
+        sender_checks=gw.checks,
+        traffic_center=TrafficCenterClient(gw_client),
+        las=LasClient(gw_client),
+        las_endpoints=FixedLasEndpoint(las_url),
+        blobs=LocalBlobStore(tmp_path / "blobs"),
+    )
+    yield tc, las, gw, handler, gw_client
+    await las_client.close()
+    await gw_client.close()
+    for r in runners:
+        await r.cleanup()
+
+
+def _claim(gw, koppelsleutel: str) -> ClaimedExchange:
+    new = gw.inbox.exchanges[f"oso:{koppelsleutel}"][1]
+    return ClaimedExchange(
+        id=1,
+        key=new.key,
+        source=new.source,
+        kind=new.kind,
+        swv_code=new.swv_code,
+        brin6=new.brin6,
+        payload=new.payload,
+        meta=new.meta,
+        attempts=1,
+        correlation_id="c1",
+        received_at=dt.datetime.now(dt.UTC),
+    )
+
+
+async def _close(handler, tc, claimed, outcome) -> None:
+    for message in handler.afterwards(claimed, outcome):
+        await AfmeldingDeliverer(handler.tc).deliver(message)
+
+
+async def test_notificatie_becomes_a_hulpvraag_draft_and_the_session_is_closed(world):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)
+    claimed = _claim(gw, koppelsleutel)
+    steps = Steps()
+    draft = await handler.handle(claimed, steps)
+    assert draft.aanvraagtype == "Ondersteuningsaanvraag schoolgaand kind" and draft.opp_expected is True
+    assert draft.brin6.startswith("14SS") and draft.pupil is not None and draft.source_system == "parnassys"
+    assert {b.role for b in draft.bijlagen} >= {"opp"} and all(b.blob_key for b in draft.bijlagen)
+    assert draft.external_keys["koppelsleutel"] == koppelsleutel
+    assert steps.names[:3] == ["afzender_gecontroleerd", "sessie_geopend", "las_gevonden"]
+    await _close(handler, tc, claimed, Outcome(state="verwerkt", hulpvraag_id=7, created=True))
+    assert tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}
+
+
+async def test_dossier_not_ready_is_refused_and_reported_in_the_afmelding(world):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, behaviour="not_ready")
+    claimed = _claim(gw, koppelsleutel)
+    with pytest.raises(Refusal) as info:
+        await handler.handle(claimed, Steps())
+    assert [f.code for f in info.value.findings] == ["OSO_DOSSIER_GEWEIGERD", "DossierNietGereed"]
+    await _close(handler, tc, claimed, Outcome(state="geweigerd", findings=info.value.findings))
+    assert tc.afmeldingen() == {koppelsleutel: "DossierNietGereed"}
+
+
+async def test_invalid_dossier_is_refused_with_the_dossier_findings(world):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, behaviour="invalid")
+    claimed = _claim(gw, koppelsleutel)
+    with pytest.raises(Refusal) as info:
+        await handler.handle(claimed, Steps())
+    assert "PaO.LL12" in [f.code for f in info.value.findings]
+    await _close(handler, tc, claimed, Outcome(state="geweigerd", findings=info.value.findings))
+    assert tc.afmeldingen() == {koppelsleutel: "DossierOngeldig"}
+
+
+async def test_dossier_of_another_school_is_refused(world):
+    _, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, behaviour="wrong_dossier")
+    with pytest.raises(Refusal) as info:
+        await handler.handle(_claim(gw, koppelsleutel), Steps())
+    assert info.value.first.code == "OSO_DOSSIER_ANDERE_SCHOOL"
+
+
+@pytest.mark.parametrize("behaviour", ["503", "reset"])
+async def test_unavailable_las_is_transient_and_the_session_is_reused(world, behaviour):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, behaviour=behaviour)
+    claimed = _claim(gw, koppelsleutel)
+    with pytest.raises(Transient) as info:
+        await handler.handle(claimed, Steps())
+    assert info.value.waiting_for == "las"
+    las.behaviours[koppelsleutel] = "ok"
+    draft = await handler.handle(replace(claimed, attempts=2), Steps())
+    assert draft.bijlagen
+    assert [op for op, _ in tc.seen].count("overdracht") == 1
+
+
+async def test_sender_refused_in_the_worker_opens_no_session(world):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)
+    gw.checks.mandates.clear()  # the mandate was withdrawn between intake and worker
+    claimed = _claim(gw, koppelsleutel)
+    with pytest.raises(Refusal):
+        await handler.handle(claimed, Steps())
+    assert handler.afterwards(claimed, Outcome(state="geweigerd")) == []
+    assert "overdracht" not in [op for op, _ in tc.seen]
+
+
+async def test_missing_aanvraag_block_leaves_the_aanvraagtype_to_the_secretariaat(world):
+    _, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(
+        gw.url, gateway_oin=GATEWAY_OIN, prepared=PreparedDossier(aanvraagtype=None)
+    )
+    draft = await handler.handle(_claim(gw, koppelsleutel), Steps())
+    assert draft.aanvraagtype is None
+    assert "OSO_AANVRAAG_ONTBREEKT" in [f.code for f in draft.findings]
+
+
+async def test_terugkoppeling_reaches_the_las_once(world):
+    tc, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)
+    message = terugkoppeling_message(koppelsleutel, "Kans!overleg>aanvraag", toelichting="In behandeling")
+    await TerugkoppelingDeliverer(handler.tc, handler.las).deliver(message)
+    assert [t["status"] for t in las.terugkoppelingen] == ["Kans!overleg>aanvraag"]
+    assert ("meldenTerugkoppeling", {"koppelsleutel": koppelsleutel}) in tc.seen
