@@ -26,6 +26,15 @@ from gateway.pipeline.contracts import ClaimedExchange, Outcome
 from gateway.store.blobs import LocalBlobStore
 from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 
+OFFICIAL_POSWV = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "oso-gegevensset-2019.1"
+    / "PaO"
+    / "examples"
+    / "Voorbeelddossier_PaO_POSWV_full.xml"
+)
 FAST = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02)
 
 
@@ -207,3 +216,16 @@ async def test_terugkoppeling_reaches_the_las_once(world):
     await TerugkoppelingDeliverer(handler.tc, handler.las).deliver(message)
     assert [t["status"] for t in las.terugkoppelingen] == ["Kans!overleg>aanvraag"]
     assert ("meldenTerugkoppeling", {"koppelsleutel": koppelsleutel}) in tc.seen
+
+
+async def test_official_poswv_example_goes_through_the_handler(world):
+    _, las, gw, handler, _ = world
+    las.brin = "00YY"  # the example's school
+    gw.checks.vestigingen.add(("00YY", "500"))
+    gw.checks.mandates.add("00YY")
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, routeringskenmerk="500")
+    las.prepared[koppelsleutel] = PreparedDossier(dossier=OFFICIAL_POSWV.read_bytes())
+    draft = await handler.handle(_claim(gw, koppelsleutel), Steps())
+    assert draft.pupil is not None and draft.pupil.leerlingid
+    assert draft.brin6.startswith("00YY")
+    assert draft.aanvraagtype == "Ondersteuningsaanvraag schoolgaand kind"
