@@ -60,7 +60,8 @@ class VestigingFacts:
 @dataclass(frozen=True, slots=True)
 class MandateFacts:
     """The mandates found for the school. ``osr_reachable=False`` with ``age`` set: a cached answer of
-    that age was used; without ``age``: nothing is known. ``source`` is osr, cache or import."""
+    that age was used; without ``age``: nothing is known. ``source`` is osr, cache or import (or csv,
+    the store's word for an import)."""
 
     mandates: tuple[Mandaat, ...] = ()
     osr_reachable: bool = True
@@ -69,7 +70,11 @@ class MandateFacts:
 
     @property
     def known(self) -> bool:
-        return self.osr_reachable or self.age is not None or self.source == "import"
+        return self.osr_reachable or self.age is not None or self.from_import
+
+    @property
+    def from_import(self) -> bool:
+        return self.source in ("import", "csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +244,7 @@ def _mandate_lines(facts: KoppelcheckFacts, brin6: Brin6) -> list[KoppelcheckLin
                 )
             )
         else:
-            suffix = " (uit een import van het OSR-portaal)" if facts.mandates.source == "import" else ""
+            suffix = " (uit een import van het OSR-portaal)" if facts.mandates.from_import else ""
             lines.append(KoppelcheckLine(key, check, CheckStatus.OK, message.rstrip(".") + suffix + "."))
     if not brin6.is_hoofdvestiging:
         registry = [_as_vestiging(facts.vestiging)] if facts.vestiging and facts.vestiging.registered else []
