@@ -156,7 +156,8 @@ def check_mandate_for_system(
         )
     return fout(
         "MANDAAT_ONTBREEKT",
-        f"Het mandaat OSO-SWV voor systeem {system.name} ontbreekt in het OSR voor school {brin4}; "
+        f"Het mandaat OSO-SWV voor systeem {system.name} ontbreekt in het OSR voor school {brin4} (of geldt "
+        f"niet op {datum}); "
         "zonder beide mandaten (ParnasSys én Kindkans) kan de school niet vanuit ParnasSys versturen. "
         + _fix_in_osr(brin4, system.name),
         location,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import socket
 import subprocess
@@ -109,3 +110,19 @@ async def test_python_m_entry_point_serves_the_seed(tmp_path: Path, sleep: Recor
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
+
+
+async def test_the_demo_seed_gives_one_ready_one_missing_and_one_expired_school(sleep: RecordingSleep) -> None:
+    from adapters.osr.cache import MandateCache
+    from adapters.osr.lookup import MandateLookup
+    from adapters.osr.simulator import load_seed
+    from verification.routering import Vestiging
+
+    simulator = load_seed(REPO / "adapters" / "osr" / "demo_seed.json")
+    async with running(simulator) as url, OsrClient(fast_config(url), sleep=sleep) as osr:
+        lookup = MandateLookup(osr, parties=PARTIES, cache=MandateCache(dt.timedelta(hours=1)))
+        codes = {}
+        for brin4 in ("14SS", "21KL", "30TV"):
+            verdict, _ = await lookup.verdict_for(f"{brin4}00", TODAY, [Vestiging(f"{brin4}00", "500")])
+            codes[brin4] = verdict.codes()
+    assert codes == {"14SS": [], "21KL": ["MANDAAT_ONTBREEKT"], "30TV": ["MANDAAT_ONTBREEKT"]}
