@@ -25,7 +25,8 @@ from verification.findings import Finding, fout
 
 from . import schema as _schema
 from .model import MB, DossierLimits, DossierReport
-from .reader import StreamingReader
+from .reader import ReadResult, StreamingReader
+from .small import read_small
 
 __all__ = ["MB", "DossierLimits", "DossierReport", "read_dossier"]
 
@@ -42,9 +43,13 @@ def read_dossier(
 ) -> DossierReport:
     """Read, validate and unpack one dossier. ``schema``: "own" (schemas/dossier), "official" (the
     Edustandaard XSD beside the project) or a path to an XSD."""
-    reader = StreamingReader(blobs=blobs, limits=limits)
-    stop = _feed(reader, source, limits)
-    result = reader.result
+    small = _small_bytes(source, limits)
+    if small is not None:
+        result, stop = _read_small(small, blobs, limits)
+    else:
+        reader = StreamingReader(blobs=blobs, limits=limits)
+        stop = _feed(reader, source, limits)
+        result = reader.result
     if stop is not None:
         report = DossierReport(valid=False, findings=[stop, *_attachment_findings(result.attachments)])
         report.attachments = result.attachments
@@ -65,7 +70,7 @@ def read_dossier(
     findings += _schema.validate(root, schema, limits.max_schema_findings)
     if root.tag == _P + "dossier":
         findings += check_dossier(root)
-    if reader.documents > limits.max_attachments:
+    if result.documents > limits.max_attachments:
         findings.append(
             fout(
                 "DOSSIER_TE_VEEL_BIJLAGEN",
@@ -82,6 +87,33 @@ def read_dossier(
     )
     _log(report)
     return report
+
+
+def _small_bytes(source: object, limits: DossierLimits) -> bytes | None:
+    """The whole dossier when it is small enough for the fast path (and not empty), else None. The size
+    limit is the streaming reader's to report."""
+    small = min(limits.fast_path_bytes, limits.max_dossier_bytes)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source) if 0 < len(source) <= small else None
+    if isinstance(source, str | os.PathLike):
+        try:
+            if 0 < os.path.getsize(source) <= small:
+                with open(source, "rb") as f:
+                    return f.read(small + 1)
+        except OSError:
+            return None
+    return None
+
+
+def _read_small(data: bytes, blobs: BlobStore | None, limits: DossierLimits) -> tuple[ReadResult, Finding | None]:
+    try:
+        result, stop = read_small(data, blobs=blobs, limits=limits)
+    except etree.XMLSyntaxError as e:
+        return ReadResult(), _not_xml(str(e))
+    except Exception:  # hostile input must become a finding, never a crash
+        log.exception("dossier_onleesbaar")
+        return ReadResult(), _unreadable()
+    return result, stop
 
 
 def _feed(
@@ -131,14 +163,18 @@ def _feed(
         if isinstance(e, etree.XMLSyntaxError):
             return _not_xml(str(e))
         log.exception("dossier_onleesbaar")
-        return fout(
-            "DOSSIER_ONLEESBAAR",
-            "Het dossier kon niet worden gelezen. Het secretariaat is op de hoogte; probeer het later opnieuw.",
-            None,
-        )
+        return _unreadable()
     if reader.result.root is None:
         return _not_xml()
     return None
+
+
+def _unreadable() -> Finding:
+    return fout(
+        "DOSSIER_ONLEESBAAR",
+        "Het dossier kon niet worden gelezen. Het secretariaat is op de hoogte; probeer het later opnieuw.",
+        None,
+    )
 
 
 def _not_xml(detail: str | None = None) -> Finding:

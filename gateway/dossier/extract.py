@@ -12,6 +12,7 @@ as a blob and the draft points at it, with the blocking finding, for the secreta
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 import zipfile
 import zlib
@@ -43,11 +44,13 @@ class DocumentInfo:
 class _Sink:
     """Where an unpacked document goes: the blob store's writer, or a spooled file when there is none."""
 
-    def __init__(self, blobs: BlobStore | None, limits: DossierLimits) -> None:
+    def __init__(self, blobs: BlobStore | None, limits: DossierLimits, expected: int) -> None:
         self._blobs = blobs
         self._writer = blobs.writer(max_size=limits.max_attachment_bytes) if blobs is not None else None
         self._file: IO[bytes] | None = None
-        if self._writer is None:
+        if self._writer is None and expected <= limits.spool_bytes:
+            self._file = io.BytesIO()  # announced small; the reader stops at the limit anyway
+        elif self._writer is None:
             self._file = tempfile.SpooledTemporaryFile(max_size=limits.spool_bytes)
         self._hash = hashlib.sha256()
         self.size = 0
@@ -107,7 +110,7 @@ def unpack(
     assert entry is not None
     archive, member = entry
     naming = rules.check_entry_name(member.filename, info.bestandsnaam, info.location)
-    sink = _Sink(blobs, limits)
+    sink = _Sink(blobs, limits, member.file_size)
     try:
         with archive.open(member) as stream:
             while chunk := stream.read(limits.chunk_bytes):

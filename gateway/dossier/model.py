@@ -29,6 +29,7 @@ class DossierLimits:
     max_schema_findings: int = 20  # XSD errors reported per dossier
     spool_bytes: int = 1 * MB  # a decoded ZIP or document stays in memory up to this size, then on disk
     chunk_bytes: int = 256 * 1024  # read size for the XML and for unzipping
+    fast_path_bytes: int = 2 * MB  # dossiers up to this size are parsed whole in C (gateway.dossier.small)
 
     @property
     def max_zip_bytes(self) -> int:

@@ -15,6 +15,7 @@ The XML is fed to libxml2 in chunks through lxml's *target* interface, so no tex
 
 from __future__ import annotations
 
+import io
 import tempfile
 from typing import IO, Any
 
@@ -29,7 +30,7 @@ from .base64stream import Base64Error, Base64Stream
 from .extract import DocumentInfo, unpack
 from .model import DossierLimits
 
-__all__ = ["ReadResult", "Stop", "StreamingReader"]
+__all__ = ["ReadResult", "Stop", "StreamingReader", "base64_error", "role_of", "spool_zip", "too_big"]
 
 _P = f"{{{NS}}}"
 _DOCUMENT = _P + "document"
@@ -57,6 +58,7 @@ class ReadResult:
         self.root: etree._Element | None = None
         self.attachments: list[BijlageDraft] = []
         self.findings: list[Finding] = []  # dossier-level findings of the read itself
+        self.documents = 0  # document elements seen (also those over max_attachments)
 
 
 class _Document:
@@ -189,6 +191,7 @@ class StreamingReader:
         pass
 
     def close(self) -> etree._Element | None:
+        self.result.documents = self._documents
         if self.stopped is not None:
             return None  # lxml calls close() even after a callback raised; the skeleton is incomplete
         return self._builder.close()
@@ -196,25 +199,12 @@ class StreamingReader:
     # --------------------------------------------------------------------------------- documents
 
     def _role(self) -> str:
-        for element in reversed(self._stack[:-1]):
-            role = _ROLES.get(element.tag)
-            if role:
-                return role
-        return "overig"
+        return role_of(self._stack[-1])
 
     def _start_inhoud(self, doc: _Document) -> None:
         if self._documents > self._limits.max_attachments:
             return  # counted, not decoded: the dossier gets DOSSIER_TE_VEEL_BIJLAGEN
-        raw = tempfile.SpooledTemporaryFile(max_size=self._limits.spool_bytes)
-        doc.raw = raw
-        limit = self._limits.max_zip_bytes
-
-        def sink(data: bytes) -> None:
-            if raw.tell() + len(data) > limit:
-                raise _TooBig
-            raw.write(data)
-
-        doc.decoder = Base64Stream(sink)
+        doc.raw, doc.decoder = spool_zip(self._limits)
 
     def _inhoud_data(self, text: str) -> None:
         if not self._placed and text:
@@ -227,7 +217,7 @@ class StreamingReader:
             doc.decoder.feed(text)
         except Base64Error:
             doc.errors.append(self._base64_error(doc))
-        except _TooBig:
+        except TooBig:
             doc.errors.append(self._too_big(doc))
 
     def _end_inhoud(self, doc: _Document) -> None:
@@ -239,20 +229,10 @@ class StreamingReader:
             doc.errors.append(self._base64_error(doc))
 
     def _base64_error(self, doc: _Document) -> Finding:
-        return fout(
-            "BIJLAGE_BASE64_ONGELDIG",
-            f"De inhoud van bijlage '{doc.bestandsnaam or '?'}' is geen geldige Base64-tekst (afgebroken of "
-            "beschadigd). Voeg het document opnieuw toe en verstuur de aanvraag opnieuw.",
-            path_of(doc.element),
-        )
+        return base64_error(doc.bestandsnaam, doc.element)
 
     def _too_big(self, doc: _Document) -> Finding:
-        mb = self._limits.max_attachment_bytes // (1024 * 1024)
-        return fout(
-            "BIJLAGE_TE_GROOT",
-            f"De bijlage '{doc.bestandsnaam or '?'}' is groter dan {mb} MB. Verklein het document of splits het op.",
-            path_of(doc.element),
-        )
+        return too_big(doc.bestandsnaam, doc.element, self._limits)
 
     def _finish_document(self, doc: _Document) -> None:
         if doc.raw is None:
@@ -281,10 +261,47 @@ class StreamingReader:
             raw.close()
         self.result.attachments.append(draft)
 
-    @property
-    def documents(self) -> int:
-        return self._documents
 
-
-class _TooBig(Exception):
+class TooBig(Exception):
     pass
+
+
+def base64_error(bestandsnaam: str | None, element: etree._Element) -> Finding:
+    return fout(
+        "BIJLAGE_BASE64_ONGELDIG",
+        f"De inhoud van bijlage '{bestandsnaam or '?'}' is geen geldige Base64-tekst (afgebroken of "
+        "beschadigd). Voeg het document opnieuw toe en verstuur de aanvraag opnieuw.",
+        path_of(element),
+    )
+
+
+def too_big(bestandsnaam: str | None, element: etree._Element, limits: DossierLimits) -> Finding:
+    mb = limits.max_attachment_bytes // (1024 * 1024)
+    return fout(
+        "BIJLAGE_TE_GROOT",
+        f"De bijlage '{bestandsnaam or '?'}' is groter dan {mb} MB. Verklein het document of splits het op.",
+        path_of(element),
+    )
+
+
+def role_of(element: etree._Element) -> str:
+    """The role of a ``document`` in the dossier, from the block it sits in."""
+    for ancestor in element.iterancestors():
+        role = _ROLES.get(ancestor.tag)
+        if role:
+            return role
+    return "overig"
+
+
+def spool_zip(limits: DossierLimits, *, in_memory: bool = False) -> tuple[IO[bytes], Base64Stream]:
+    """A spooled file for one decoded ZIP and the Base64 decoder that fills it (raises TooBig).
+    ``in_memory``: the caller knows the ZIP is small (the fast path: the whole dossier is in memory)."""
+    raw: IO[bytes] = io.BytesIO() if in_memory else tempfile.SpooledTemporaryFile(max_size=limits.spool_bytes)
+    limit = limits.max_zip_bytes
+
+    def sink(data: bytes) -> None:
+        if raw.tell() + len(data) > limit:
+            raise TooBig
+        raw.write(data)
+
+    return raw, Base64Stream(sink)

@@ -14,8 +14,10 @@ from verification import attachments as rules
 
 
 @pytest.mark.parametrize(("broken", "code"), sorted(ATTACHMENT_BREAKS.items()))
-def test_each_broken_attachment_gets_its_code_and_the_dossier_stays_valid(broken: str, code: str, blobs) -> None:
-    report = read_dossier(build_dossier(attachments=[AttachmentSpec(broken=broken)]), blobs=blobs)
+def test_each_broken_attachment_gets_its_code_and_the_dossier_stays_valid(
+    broken: str, code: str, blobs, limits
+) -> None:
+    report = read_dossier(build_dossier(attachments=[AttachmentSpec(broken=broken)]), blobs=blobs, limits=limits)
     assert report.valid
     (draft,) = report.attachments
     assert code in [f.code for f in draft.findings]
@@ -45,9 +47,9 @@ def test_a_good_attachment_is_stored_as_the_document_itself(blobs) -> None:
 @pytest.mark.parametrize(
     "kind", ["pdf", "jpg", "png", "doc", "docx", "odt", "ods", "odp", "xls", "xlsx", "txt", "ppt", "pptx"]
 )
-def test_every_allowed_type_is_recognised_from_its_bytes(kind: str) -> None:
+def test_every_allowed_type_is_recognised_from_its_bytes(kind: str, limits) -> None:
     spec = AttachmentSpec(kind=kind, bestandsnaam=f"Verslag.{kind}")
-    (draft,) = read_dossier(build_dossier(attachments=[spec])).attachments
+    (draft,) = read_dossier(build_dossier(attachments=[spec]), limits=limits).attachments
     assert draft.detected_type == kind and draft.findings == ()
 
 
@@ -61,7 +63,7 @@ def test_other_types_are_refused_per_attachment(kind: str) -> None:
 
 
 def test_an_attachment_over_the_size_limit_is_refused() -> None:
-    limits = DossierLimits(max_attachment_bytes=100_000)
+    limits = DossierLimits(max_attachment_bytes=100_000, max_zip_overhead_bytes=10_000)
     spec = AttachmentSpec(size=150_000)
     (draft,) = read_dossier(build_dossier(attachments=[spec]), limits=limits).attachments
     assert [f.code for f in draft.findings] == ["BIJLAGE_TE_GROOT"]

@@ -11,8 +11,8 @@ from gateway.dossier import DossierLimits, read_dossier
 
 
 @pytest.mark.parametrize("mutation", ["doctype", "xxe", "billion_laughs"])
-def test_dtds_and_entities_are_refused(mutation: str) -> None:
-    report = read_dossier(build_dossier(mutation=mutation))
+def test_dtds_and_entities_are_refused(mutation: str, limits) -> None:
+    report = read_dossier(build_dossier(mutation=mutation), limits=limits)
     assert [f.code for f in report.findings] == ["XML_DTD_NIET_TOEGESTAAN"]
 
 
@@ -38,18 +38,22 @@ def test_an_external_entity_is_never_resolved(tmp_path) -> None:
     ],
     ids=["empty", "pdf", "truncated", "deep", "other-root"],
 )
-def test_unusable_xml(data: bytes, code: str) -> None:
-    report = read_dossier(data)
+def test_unusable_xml(data: bytes, code: str, limits) -> None:
+    report = read_dossier(data, limits=limits)
     assert not report.valid and code in [f.code for f in report.findings]
 
 
-def test_too_many_elements() -> None:
-    report = read_dossier(b"<a>" + b"<b/>" * 200 + b"</a>", limits=DossierLimits(max_elements=100))
+@pytest.mark.parametrize("fast_path_bytes", [0, 2**20])
+def test_too_many_elements(fast_path_bytes: int) -> None:
+    limits = DossierLimits(max_elements=100, fast_path_bytes=fast_path_bytes)
+    report = read_dossier(b"<a>" + b"<b/>" * 200 + b"</a>", limits=limits)
     assert [f.code for f in report.findings] == ["DOSSIER_TE_VEEL_ELEMENTEN"]
 
 
-def test_a_huge_text_node_is_refused() -> None:
-    report = read_dossier(build_dossier(mutation="grote_tekstnode"))
+@pytest.mark.parametrize("fast_path_bytes", [0, 4 * 2**20])
+def test_a_huge_text_node_is_refused(fast_path_bytes: int) -> None:
+    limits = DossierLimits(fast_path_bytes=fast_path_bytes)
+    report = read_dossier(build_dossier(mutation="grote_tekstnode"), limits=limits)
     assert [f.code for f in report.findings] == ["DOSSIER_TEKST_TE_GROOT"]
 
 
@@ -63,10 +67,11 @@ def test_a_dossier_over_the_size_limit_is_not_read(as_: str, tmp_path) -> None:
     assert [f.code for f in read_dossier(source, limits=limits).findings] == ["DOSSIER_TE_GROOT"]
 
 
-def test_too_many_attachments() -> None:
+def test_too_many_attachments(limits: DossierLimits) -> None:
     from adapters.parnassys.dossier_factory import AttachmentSpec
 
     specs = [AttachmentSpec(role="overig", bestandsnaam=f"Verslag{i}.pdf", size=500) for i in range(4)]
-    report = read_dossier(build_dossier(attachments=specs), limits=DossierLimits(max_attachments=3))
+    limits = DossierLimits(max_attachments=3, fast_path_bytes=limits.fast_path_bytes)
+    report = read_dossier(build_dossier(attachments=specs), limits=limits)
     assert "DOSSIER_TE_VEEL_BIJLAGEN" in [f.code for f in report.errors]
     assert len(report.attachments) == 3

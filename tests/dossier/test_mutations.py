@@ -21,8 +21,8 @@ def test_the_default_dossier_is_a_valid_po_swv_dossier_with_opp_and_toelichting(
 
 
 @pytest.mark.parametrize(("mutation", "code"), sorted(MUTATIONS.items()))
-def test_each_mutation_is_refused_with_its_rule_code(mutation: str, code: str) -> None:
-    report = read_dossier(build_dossier(mutation=mutation))
+def test_each_mutation_is_refused_with_its_rule_code(mutation: str, code: str, limits) -> None:
+    report = read_dossier(build_dossier(mutation=mutation), limits=limits)
     assert not report.valid
     assert code in [f.code for f in report.errors]
     finding = next(f for f in report.errors if f.code == code)
@@ -52,8 +52,8 @@ def test_every_profile_rule_has_a_mutation() -> None:
     assert rules <= set(MUTATIONS.values())
 
 
-def test_a_bsn_is_refused_and_its_value_is_nowhere_in_the_report(capsys) -> None:
-    report = read_dossier(build_dossier(mutation="bsn"))
+def test_a_bsn_is_refused_and_its_value_is_nowhere_in_the_report(capsys, limits) -> None:
+    report = read_dossier(build_dossier(mutation="bsn"), limits=limits)
     assert [f.code for f in report.errors] == ["PaO.LL12"]
     assert "123456782" not in repr(report) + repr(report.to_dict())
     assert "123456782" not in capsys.readouterr().out
@@ -80,7 +80,7 @@ def test_a_bsn_is_refused_and_its_value_is_nowhere_in_the_report(capsys) -> None
     ],
     ids=["voswv", "adresgeheim", "tussenvoegsel", "other-school", "no-attachments", "wrapped", "many-kinds"],
 )
-def test_valid_variants_pass(options: dict) -> None:
-    report = read_dossier(build_dossier(**options))
+def test_valid_variants_pass(options: dict, limits) -> None:
+    report = read_dossier(build_dossier(**options), limits=limits)
     assert report.valid, [f.to_dict() for f in report.errors]
     assert not [f for a in report.attachments for f in a.findings]

@@ -9,7 +9,7 @@ from adapters.parnassys.dossier_factory import MUTATIONS, build_dossier
 from gateway.dossier import read_dossier
 from gateway.dossier.schema import OWN_XSD
 
-from .conftest import OFFICIAL_XSD, OV_EXAMPLES, SWV_EXAMPLES
+from .conftest import OFFICIAL_XSD, OV_EXAMPLES, STREAMING, SWV_EXAMPLES
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 _OWN = etree.XMLSchema(etree.parse(str(OWN_XSD)))
@@ -42,5 +42,5 @@ def test_streaming_verdict_equals_the_full_document_verdict(mutation: str) -> No
     """The reader validates a skeleton with placeholders; its XSD verdict must equal the full document's."""
     data = build_dossier(mutation=mutation)
     full_valid = _OFFICIAL.validate(etree.fromstring(data, _PARSER))
-    report = read_dossier(data, schema="official")
+    report = read_dossier(data, schema="official", limits=STREAMING)
     assert full_valid == ("XSD_ONGELDIG" not in {f.code for f in report.findings})

@@ -13,7 +13,7 @@ import re
 
 from verification.findings import Finding, fout, waarschuwing
 
-from ._tree import Element, child, descendants, is_true, path_of
+from ._tree import NS, Element, child, descendants, is_true, path_of
 
 __all__ = ["STANDAARDVERSIE", "check_codelists"]
 
@@ -104,6 +104,8 @@ _BY_NAME: dict[str, list[tuple[str | None, int, str, frozenset[str]]]] = {}
 for (_parent, _name), (_nr, _label, _values) in _LISTS.items():
     _BY_NAME.setdefault(_name, []).append((_parent, _nr, _label, _values))
 
+_TAGS = tuple(f"{{{NS}}}{name}" for name in _BY_NAME)
+
 _DIAGNOSE = frozenset(
     "F81.0 F81.1 F81.2 F82 F84 F84.0 F84.2 F84.5 F84.nld F84.mcdd F90 F90.0 F90.0+ F90.0- F91 F91.3 F95 F95.2 "
     "F41.0 F43.1 F50 F92.0 F93.1 F94 Fspd G40 H54.0 H54.2 H91.9.d H91.9.s Z62".split()
@@ -115,13 +117,9 @@ _EMAIL = re.compile(
 
 def check_codelists(root: Element) -> list[Finding]:
     out: list[Finding] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in root.iter(*_TAGS):  # filtered in C: only the elements that have a code list
         name = el.tag.rsplit("}", 1)[-1]
-        rules = _BY_NAME.get(name)
-        if rules is None:
-            continue
+        rules = _BY_NAME[name]
         parent = el.getparent()
         parent_name = parent.tag.rsplit("}", 1)[-1] if parent is not None else None
         for want_parent, nr, label, values in rules:
