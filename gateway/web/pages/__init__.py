@@ -1,0 +1,60 @@
+"""The secretariaat's and the schools' web pages (server-rendered Dutch HTML, aiohttp-jinja2).
+
+`install(app, c)` adds the routes, the templates, the sessions, the CSRF checks and the access-policy
+middleware (gateway.web.pages.policy declares who may use every route of the app, machine routes included).
+The knobs are `WebConfig` (from the ``[web]`` settings section, or ``c.extras["web_config"]`` in tests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from gateway.components import Components
+from gateway.web.auth.config import WebConfig
+from gateway.web.pages import admin, codes, hulpvragen, koppelcheck, login, queue, registry
+from gateway.web.pages.context import JINJA, PAGES, PagesState, local
+from gateway.web.pages.middleware import guard
+
+__all__ = ["WebConfig", "install", "web_config"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def web_config(c: Components) -> WebConfig:
+    given = c.extras.get("web_config")
+    if isinstance(given, WebConfig):
+        return given
+    return WebConfig.from_section(c.settings.section("web"), public_url=c.settings.effective_public_url)
+
+
+def _size(n: int | None) -> str:
+    if not n:
+        return "0 B"
+    for unit in ("B", "kB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def install(app: web.Application, c: Components) -> None:
+    cfg = web_config(c)
+    app[PAGES] = PagesState(c, cfg)
+    env = aiohttp_jinja2.setup(
+        app,
+        app_key=JINJA,
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        default_helpers=False,
+    )
+    env.filters["lokaal"] = local
+    env.filters["grootte"] = _size
+    env.globals["swv_code"] = c.settings.swv_code
+    app.middlewares.append(guard)
+    for module in (login, queue, hulpvragen, registry, codes, koppelcheck, admin):
+        app.router.add_routes(module.routes)
+    app.router.add_static("/static", HERE / "static", name="static", append_version=True)

@@ -1,0 +1,141 @@
+"""Verificatiecodes: the school registers a code for a vestiging and ESIS environment (shown once, then only
+its fingerprint); the secretariaat activates, revokes and rotates. The work is done by gateway.registry.codes."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.errors import Refusal
+from gateway.registry import codes
+from gateway.store.models import School, Swv, Vestiging
+from gateway.store.models.codes import CodeState
+from gateway.web.pages.context import PAGES, Viewer, int_param, render, viewer
+
+__all__ = ["generate_code", "routes"]
+
+routes = web.RouteTableDef()
+_ALPHABET = string.ascii_letters + string.digits
+_NOTICES = {
+    "geactiveerd": "De verificatiecode is geactiveerd; de school krijgt een bevestiging per mail.",
+    "ingetrokken": "De verificatiecode is ingetrokken.",
+}
+
+
+def generate_code(brin6: str, length: int = 40) -> str:
+    """A random code that meets the handbook's rule (starts with the BRIN6, 20–50 characters)."""
+    return brin6.upper() + "".join(secrets.choice(_ALPHABET) for _ in range(length - 6))
+
+
+async def _vestigingen(request: web.Request, v: Viewer) -> list[Vestiging]:
+    async with request.app[PAGES].c.db.reader() as s:
+        stmt = (
+            select(Vestiging)
+            .join(Swv, Swv.id == Vestiging.swv_id)  # type: ignore[arg-type]
+            .join(School, School.id == Vestiging.school_id)  # type: ignore[arg-type]
+            .where(Swv.code == v.swv_code, Vestiging.actief == True)  # noqa: E712
+            .order_by(Vestiging.brin6)
+        )
+        if v.brin4:
+            stmt = stmt.where(School.brin4 == v.brin4)
+        return list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
+
+
+async def _page(request: web.Request, *, status: int = 200, **extra: object) -> web.Response:
+    st, v = request.app[PAGES], viewer(request)
+    views = await codes.list_codes(st.c.db, v.swv_code, v.brin4)
+    ctx = {
+        "codes": views,
+        "vestigingen": await _vestigingen(request, v),
+        "states": {s.value: s.value for s in CodeState},
+        "melding": _NOTICES.get(request.query.get("melding", "")),
+        **extra,
+    }
+    return render(request, "verificatiecodes.html", ctx, status=status)
+
+
+@routes.get("/verificatiecodes")
+async def codes_page(request: web.Request) -> web.StreamResponse:
+    return await _page(request)
+
+
+def _text(form: object, name: str, limit: int) -> str:
+    value = getattr(form, "get", lambda _k, _d=None: None)(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+@routes.post("/verificatiecodes")
+async def register(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    form = await request.post()
+    brin6 = _text(form, "brin6", 6).upper()
+    if not v.sees_brin6(brin6):
+        return await _page(
+            request, status=403, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
+        )
+    code = _text(form, "code", 60) or generate_code(brin6)
+    try:
+        view = await codes.register(
+            st.c.db,
+            brin6,
+            _text(form, "omgeving", 64) or "productie",
+            code,
+            v.actor,
+            contact_email=_text(form, "email", 254) or None,
+            contact_naam=_text(form, "naam", 200) or None,
+            swv_code=v.swv_code,
+        )
+    except Refusal as r:
+        return await _page(request, status=400, fouten=[f.message for f in r.findings])
+    # shown once, on this response only (not stored, not in a URL, not cached)
+    return await _page(request, nieuw=view, nieuwe_code=code)
+
+
+async def _own_code(request: web.Request) -> codes.CodeView:
+    st, v = request.app[PAGES], viewer(request)
+    code_id = int_param(request.match_info["code_id"])
+    if code_id is None:
+        raise web.HTTPNotFound()
+    try:
+        view = await codes.get_code(st.c.db, code_id)
+    except Refusal:
+        raise web.HTTPNotFound(text="Deze verificatiecode bestaat niet.") from None
+    if view.swv_code != v.swv_code or not v.sees_brin6(view.brin6):
+        raise web.HTTPNotFound(text="Deze verificatiecode bestaat niet.")
+    return view
+
+
+@routes.post("/verificatiecodes/{code_id}/activeren")
+async def activate(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    view = await _own_code(request)
+    try:
+        await codes.activate(st.c.db, view.id, v.actor)
+    except Refusal as r:
+        return await _page(request, status=409, fouten=[f.message for f in r.findings])
+    raise web.HTTPSeeOther("/verificatiecodes?melding=geactiveerd")
+
+
+@routes.post("/verificatiecodes/{code_id}/intrekken")
+async def revoke(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    view = await _own_code(request)
+    form = await request.post()
+    await codes.revoke(st.c.db, view.id, v.actor, _text(form, "reden", 500) or None)
+    raise web.HTTPSeeOther("/verificatiecodes?melding=ingetrokken")
+
+
+@routes.post("/verificatiecodes/{code_id}/vervangen")
+async def rotate(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    view = await _own_code(request)
+    form = await request.post()
+    code = _text(form, "code", 60) or generate_code(view.brin6)
+    try:
+        new = await codes.rotate(st.c.db, view.id, code, v.actor)
+    except Refusal as r:
+        return await _page(request, status=400, fouten=[f.message for f in r.findings])
+    return await _page(request, nieuw=new, nieuwe_code=code)

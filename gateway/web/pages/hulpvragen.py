@@ -1,0 +1,310 @@
+"""Hulpvragen: list and detail, status change and labels, and the audited download of a bijlage.
+
+Every page that shows pupil data writes an audit entry (who saw which hulpvragen); monitoring sees the pupil
+only by initials and cannot download bijlagen (the policy refuses the route).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+
+from gateway.errors import Refusal
+from gateway.pipeline.status import change_status, set_labels
+from gateway.store.audit import audit
+from gateway.store.models import Bijlage, Hulpvraag, Status, StatusHistorie, Swv
+from gateway.store.types import utcnow
+from gateway.web.pages.context import PAGES, TZ, Viewer, int_param, render, viewer
+from gateway.web.pages.queue_query import names_by_brin6
+from gateway.web.pages.workdays import add_working_days, is_overdue, overdue_before
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+CHUNK = 256 * 1024
+_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+}
+_NOTICES = {"status": "De status is gewijzigd.", "labels": "De labels zijn opgeslagen."}
+
+
+def pupil_name(hv: Hulpvraag, v: Viewer) -> str:
+    parts = [hv.voornaam, hv.tussenvoegsel, hv.achternaam]
+    if not v.is_secretariaat:  # monitoring: initials only
+        return " ".join(f"{p[0]}." for p in parts if p) or "—"
+    return " ".join(p for p in parts if p) or "—"
+
+
+async def _swv_id(s: Any, code: str) -> int:
+    found = (await s.exec(select(Swv.id).where(Swv.code == code))).scalars().first()
+    if found is None:
+        raise web.HTTPNotFound()
+    return int(found)
+
+
+@dataclass(frozen=True)
+class HulpvraagFilter:
+    status: str = ""
+    school: str = ""
+    aanvraagtype: str = ""
+    open: str = "open"  # open | gesloten | alle
+    te_laat: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> HulpvraagFilter:
+        def clean(name: str, limit: int, default: str = "") -> str:
+            return " ".join(str(query.get(name, default)).split())[:limit]
+
+        open_ = clean("open", 10, "open")
+        return cls(
+            clean("status", 100),
+            clean("school", 6).upper(),
+            clean("aanvraagtype", 200),
+            open_ if open_ in ("open", "gesloten", "alle") else "open",
+            "1" if query.get("te_laat") else "",
+            clean("q", 100),
+        )
+
+    def query_string(self, **extra: object) -> str:
+        values = {k: v for k, v in self.__dict__.items() if v}
+        values.update({k: str(v) for k, v in extra.items() if v})
+        return urlencode(values)
+
+    def apply(self, stmt: Any, swv_id: int, days: int) -> Any:
+        stmt = stmt.where(Hulpvraag.swv_id == swv_id)
+        if self.status:
+            stmt = stmt.where(Hulpvraag.status == self.status)
+        if self.school:
+            stmt = stmt.where(Hulpvraag.brin6.startswith(self.school))  # type: ignore[attr-defined]
+        if self.aanvraagtype:
+            stmt = stmt.where(Hulpvraag.aanvraagtype == self.aanvraagtype)
+        if self.open != "alle":
+            stmt = stmt.where(Hulpvraag.open == (self.open == "open"))
+        if self.te_laat:
+            stmt = stmt.where(
+                Hulpvraag.last_reaction_at.is_(None), Hulpvraag.created_at < overdue_before(utcnow(), days, TZ)
+            )  # type: ignore[union-attr]
+        if self.q:
+            like = f"%{self.q}%"
+            stmt = stmt.where(
+                or_(
+                    Hulpvraag.leerlingid.ilike(like),
+                    Hulpvraag.achternaam.ilike(like),  # type: ignore[union-attr]
+                    Hulpvraag.voornaam.ilike(like),
+                    Hulpvraag.brin6.ilike(like),
+                )
+            )  # type: ignore[union-attr,attr-defined]
+        return stmt
+
+
+@routes.get("/hulpvragen")
+async def list_page(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    flt = HulpvraagFilter.from_query(request.query)
+    page = int_param(request.query.get("pagina"), 1, low=1) or 1
+    days = st.cfg.reaction_working_days
+    async with st.c.db.session() as s:
+        swv_id = await _swv_id(s, v.swv_code)
+        total = int((await s.exec(flt.apply(select(func.count()).select_from(Hulpvraag), swv_id, days))).scalar() or 0)
+        pages = max(1, -(-total // st.cfg.page_size))
+        page = min(page, pages)
+        stmt = flt.apply(select(Hulpvraag), swv_id, days).order_by(Hulpvraag.created_at.desc())  # type: ignore[attr-defined]
+        rows = list((await s.exec(stmt.offset((page - 1) * st.cfg.page_size).limit(st.cfg.page_size))).scalars())
+        names = await names_by_brin6(s, {h.brin6 for h in rows}, v.swv_code)
+        statuses = [n for (n,) in (await s.exec(select(Status.naam).where(Status.swv_id == swv_id))).all()]
+        types = sorted(
+            {
+                t
+                for (t,) in (
+                    await s.exec(select(Hulpvraag.aanvraagtype).where(Hulpvraag.swv_id == swv_id).distinct())
+                ).all()
+                if t
+            }
+        )
+        if rows:
+            audit(
+                s,
+                actor=v.actor,
+                action="hulpvragen_bekeken",
+                object_type="hulpvraag",
+                swv_code=v.swv_code,
+                ids=[h.id for h in rows],
+            )
+    now = utcnow()
+    items = [
+        {
+            "hv": h,
+            "leerling": pupil_name(h, v),
+            "school": names.get(h.brin6, (None, None))[0],
+            "vestiging": names.get(h.brin6, (None, None))[1],
+            "te_laat": h.open and is_overdue(h.created_at, h.last_reaction_at, now, days, TZ),
+        }
+        for h in rows
+    ]
+    ctx = {
+        "flt": flt,
+        "items": items,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "statuses": statuses,
+        "types": types,
+        "days": days,
+    }
+    return render(request, "hulpvragen.html", ctx)
+
+
+async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
+    st, v = request.app[PAGES], viewer(request)
+    hv_id = int_param(request.match_info["hulpvraag_id"])
+    async with st.c.db.reader() as s:
+        swv_id = await _swv_id(s, v.swv_code)
+        hv = (
+            (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hv_id, Hulpvraag.swv_id == swv_id))).scalars().first()
+        )  # type: ignore[call-overload]
+    if hv is None:
+        raise web.HTTPNotFound(text="Deze hulpvraag bestaat niet.")
+    return hv, swv_id
+
+
+@routes.get("/hulpvragen/{hulpvraag_id}")
+async def detail(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    hv, swv_id = await _load(request)
+    async with st.c.db.session() as s:
+        history = list(
+            (
+                await s.exec(
+                    select(StatusHistorie)
+                    .where(StatusHistorie.hulpvraag_id == hv.id)  # type: ignore[call-overload]
+                    .order_by(StatusHistorie.at.desc(), StatusHistorie.id.desc())
+                )
+            ).scalars()
+        )  # type: ignore[attr-defined,union-attr]
+        bijlagen = list(
+            (await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id).order_by(Bijlage.added_at))).scalars()
+        )  # type: ignore[call-overload]
+        statuses = [
+            n
+            for (n,) in (
+                await s.exec(
+                    select(Status.naam)
+                    .where(Status.swv_id == swv_id)  # type: ignore[call-overload]
+                    .order_by(Status.id)
+                )
+            ).all()
+        ]
+        names = await names_by_brin6(s, {hv.brin6}, v.swv_code)
+        audit(
+            s, actor=v.actor, action="hulpvraag_bekeken", object_type="hulpvraag", object_id=hv.id, swv_code=v.swv_code
+        )
+    days = st.cfg.reaction_working_days
+    ctx = {
+        "hv": hv,
+        "leerling": pupil_name(hv, v),
+        "geboortedatum": hv.geboortedatum.strftime("%d-%m-%Y") if hv.geboortedatum and v.is_secretariaat else None,
+        "school": names.get(hv.brin6, (None, None))[0],
+        "vestiging": names.get(hv.brin6, (None, None))[1],
+        "history": history,
+        "bijlagen": bijlagen,
+        "statuses": statuses,
+        "te_laat": hv.open and is_overdue(hv.created_at, hv.last_reaction_at, utcnow(), days, TZ),
+        "deadline": add_working_days(hv.created_at.astimezone(TZ).date(), days).strftime("%d-%m-%Y"),
+        "melding": _NOTICES.get(request.query.get("melding", "")),
+    }
+    return render(request, "hulpvraag.html", ctx)
+
+
+@routes.post("/hulpvragen/{hulpvraag_id}/status")
+async def status(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    hv, _ = await _load(request)
+    form = await request.post()
+    assert hv.id is not None
+    try:
+        await change_status(
+            st.c.db,
+            hv.id,
+            str(form.get("status", ""))[:200],
+            actor=v.actor,
+            toelichting=str(form.get("toelichting", "")).strip()[:1000] or None,
+        )
+    except Refusal as r:
+        return render(request, "fout.html", {"titel": "Status niet gewijzigd", "melding": r.first.message}, status=400)
+    raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=status")
+
+
+@routes.post("/hulpvragen/{hulpvraag_id}/labels")
+async def labels(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    hv, _ = await _load(request)
+    form = await request.post()
+    assert hv.id is not None
+    await set_labels(st.c.db, hv.id, str(form.get("labels", ""))[:2000].split(","), actor=v.actor)
+    raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=labels")
+
+
+def _disposition(name: str) -> str:
+    ascii_name = (
+        "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name)[:150] or "bijlage"
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name[:150])}"
+
+
+@routes.get("/bijlagen/{bijlage_id}")
+async def download(request: web.Request) -> web.StreamResponse:
+    """Stream a bijlage from the blob store; the download is audited before the first byte is sent."""
+    st, v = request.app[PAGES], viewer(request)
+    bijlage_id = int_param(request.match_info["bijlage_id"])
+    async with st.c.db.session() as s:
+        swv_id = await _swv_id(s, v.swv_code)
+        row = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Bijlage, Hulpvraag.id)
+                .join(Hulpvraag, Hulpvraag.id == Bijlage.hulpvraag_id)  # type: ignore[arg-type]
+                .where(Bijlage.id == bijlage_id, Hulpvraag.swv_id == swv_id)
+            )
+        ).first()
+        if row is None:
+            raise web.HTTPNotFound(text="Deze bijlage bestaat niet.")
+        bijlage, hv_id = row
+        audit(
+            s,
+            actor=v.actor,
+            action="bijlage_gedownload",
+            object_type="bijlage",
+            object_id=bijlage.id,
+            swv_code=v.swv_code,
+            hulpvraag_id=hv_id,
+            bestandsnaam=bijlage.bestandsnaam,
+            sha256=bijlage.sha256,
+        )
+    try:
+        handle = await asyncio.to_thread(st.c.blobs.open, bijlage.blob_key)
+    except (FileNotFoundError, KeyError):
+        raise web.HTTPNotFound(text="Het bestand van deze bijlage is niet (meer) aanwezig.") from None
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": _CONTENT_TYPES.get(bijlage.detected_type or "", "application/octet-stream"),
+            "Content-Disposition": _disposition(bijlage.bestandsnaam),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
+    )
+    response.content_length = bijlage.size or None
+    await response.prepare(request)
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            await response.write(chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    await response.write_eof()
+    return response

@@ -1,0 +1,148 @@
+"""The access-policy middleware: session, role, second-factor stage and CSRF, for every route of the app.
+
+Order of checks for a request that matched a route:
+1. the route's declared access (gateway.web.pages.policy); undeclared → 403 for everyone;
+2. machine routes pass untouched (they authenticate their callers themselves);
+3. the session cookie is loaded; public pages get a pre-log-in CSRF cookie (double submit);
+4. no session → to the log-in page (GET) or 403; a session that still has to enrol its second factor only
+   reaches the enrolment page; a role outside the route's roles → 403;
+5. every non-GET request must carry the session's CSRF token (form field ``csrf`` or ``X-CSRF-Token``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import web
+
+from gateway.logging import get_logger
+from gateway.web.auth.sessions import load_session
+from gateway.web.pages.context import PAGES, PRE_COOKIE, PRE_CSRF, SESSION_COOKIE, VIEWER, Viewer, render
+from gateway.web.pages.policy import access_for
+
+__all__ = ["guard", "set_cookie"]
+
+log = get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_SAFE = ("GET", "HEAD", "OPTIONS")
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, *, max_age: int | None
+) -> None:
+    cfg = request.app[PAGES].cfg
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=True, secure=cfg.cookies_secure(), samesite="Strict"
+    )
+
+
+async def _form_token(request: web.Request) -> str:
+    header = request.headers.get("X-CSRF-Token")
+    if header:
+        return header
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        value = form.get("csrf")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _forbidden(request: web.Request, message: str) -> web.Response:
+    return render(request, "fout.html", {"titel": "Geen toegang", "melding": message}, status=403)
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resource = request.match_info.route.resource
+    if resource is None:  # 404 / 405: nothing matched, aiohttp answers
+        return await handler(request)
+    access = access_for(request.method, resource.canonical)
+    if access is None:
+        log.warning("route_zonder_beleid", method=request.method, path=resource.canonical)
+        return web.Response(status=403, text="Geen toegang: deze route heeft geen toegangsbeleid.")
+    if access.machine:
+        return await handler(request)
+    try:
+        response = await _page(request, handler, access)
+    except web.HTTPException as exc:
+        exc.headers.update(_HEADERS)
+        raise
+    for k, v in _HEADERS.items():
+        response.headers.setdefault(k, v)
+    return response
+
+
+async def _page(request: web.Request, handler: Handler, access: object) -> web.StreamResponse:
+    from gateway.web.pages.policy import Access
+
+    assert isinstance(access, Access)
+    st = request.app[PAGES]
+    token = request.cookies.get(SESSION_COOKIE, "")
+    active = await load_session(st.c.db, st.cfg, token) if token else None
+    v = Viewer(active.account, active.session.stage, active.session.csrf_token) if active else None
+    if v is not None:
+        request[VIEWER] = v
+    if access.public:
+        return await _public(request, handler, v)
+    if v is None:
+        if request.method in _SAFE:
+            target = request.path_qs if request.path != "/" else ""
+            raise web.HTTPSeeOther("/inloggen" + (f"?volgende={quote(target)}" if target else ""))
+        return _forbidden(request, "U bent niet (meer) ingelogd. Log opnieuw in.")
+    if v.stage != "volledig" and not access.enrolment:
+        raise web.HTTPSeeOther("/tweestaps-instellen")
+    if not access.allows(v.role):
+        log.info("toegang_geweigerd", role=v.role.value, method=request.method, path=request.path)
+        return _forbidden(request, "U heeft geen toegang tot deze pagina met uw rol.")
+    if request.method not in _SAFE:
+        sent = await _form_token(request)
+        if not sent or not hmac.compare_digest(sent, v.csrf):
+            log.warning("csrf_geweigerd", path=request.path)
+            return _forbidden(request, "Het formulier is verlopen. Ga terug, ververs de pagina en probeer het opnieuw.")
+    return await handler(request)
+
+
+async def _public(request: web.Request, handler: Handler, v: Viewer | None) -> web.StreamResponse:
+    """Log-in and recovery pages: a double-submit CSRF cookie instead of the session's token."""
+    if request.path.startswith("/static/"):
+        return await handler(request)
+    pre = request.cookies.get(PRE_COOKIE, "")
+    fresh = not pre or len(pre) > 100
+    if fresh:
+        pre = secrets.token_urlsafe(32)
+    request[PRE_CSRF] = pre
+    if request.method not in _SAFE:
+        sent = await _form_token(request)
+        if fresh or not sent or not hmac.compare_digest(sent, pre):
+            response: web.StreamResponse = render(
+                request,
+                "fout.html",
+                {
+                    "titel": "Formulier verlopen",
+                    "melding": "Het formulier is verlopen. Ververs de pagina en probeer "
+                    "het opnieuw (cookies moeten aan staan).",
+                },
+                status=403,
+            )
+            set_cookie(request, response, PRE_COOKIE, pre, max_age=None)
+            return response
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if fresh:
+            set_cookie(request, exc, PRE_COOKIE, pre, max_age=None)
+        raise
+    if fresh:
+        set_cookie(request, response, PRE_COOKIE, pre, max_age=None)
+    return response

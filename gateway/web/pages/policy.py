@@ -1,0 +1,105 @@
+"""The declared access policy: every route of the app, by method and path, and who may use it.
+
+The middleware (gateway.web.pages.middleware) enforces this table; a route that is not in it is refused for
+everyone (deny by default), and tests/web/test_route_policy.py fails for it. Machine routes (health, the
+OSO and ESIS endpoints) authenticate their callers themselves (mTLS, signatures, verificatiecodes): they are
+declared ``MACHINE`` and the pages' session and CSRF checks are not applied to them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from gateway.store.models.accounts import Role
+
+__all__ = ["ALL_ROLES", "MACHINE", "POLICY", "PUBLIC", "Access", "Rule", "access_for"]
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[Role] = frozenset()
+    public: bool = False  # anyone, also without a session (log-in pages, static files)
+    machine: bool = False  # not a page: the route does its own authentication
+    enrolment: bool = False  # open to a session that still has to enrol its second factor
+
+    def allows(self, role: Role | None) -> bool:
+        if self.public or self.machine:
+            return True
+        return role is not None and role in self.roles
+
+
+@dataclass(frozen=True)
+class Rule:
+    methods: frozenset[str]  # "GET" includes HEAD
+    path: str  # the route's canonical path; "*" matches any rest (fnmatch) for machine prefixes
+    access: Access
+
+
+S, M, B = Role.SECRETARIAAT, Role.MONITORING, Role.SCHOOLBEHEERDER
+ALL_ROLES = frozenset(Role)
+PUBLIC = Access(public=True)
+MACHINE = Access(machine=True)
+ENROLMENT = Access(roles=ALL_ROLES, enrolment=True)
+
+
+def _r(methods: str, path: str, access: Access | frozenset[Role]) -> Rule:
+    acc = access if isinstance(access, Access) else Access(roles=access)
+    return Rule(frozenset(methods.split()), path, acc)
+
+
+POLICY: tuple[Rule, ...] = (
+    # machine routes (their own authentication; no session, no CSRF)
+    _r("GET", "/health/*", MACHINE),
+    _r("GET POST PUT PATCH DELETE", "/oso/*", MACHINE),
+    _r("GET POST PUT PATCH DELETE", "/esis/*", MACHINE),
+    _r("GET POST PUT PATCH DELETE", "/api/esis/*", MACHINE),
+    # log-in and account recovery
+    _r("GET", "/static", PUBLIC),
+    _r("GET POST", "/inloggen", PUBLIC),
+    _r("GET POST", "/wachtwoord-vergeten", PUBLIC),
+    _r("GET POST", "/wachtwoord-instellen/{token}", PUBLIC),
+    _r("GET POST", "/tweestaps-instellen", ENROLMENT),
+    _r("POST", "/uitloggen", ENROLMENT),
+    _r("GET", "/", ALL_ROLES),
+    # inkomende wachtrij
+    _r("GET", "/wachtrij", frozenset({S, M})),
+    _r("GET", "/wachtrij/{exchange_id}", frozenset({S, M})),
+    _r("GET", "/wachtrij/{exchange_id}/ruw", frozenset({S})),
+    _r("POST", "/wachtrij/opnieuw", frozenset({S})),
+    _r("POST", "/wachtrij/{exchange_id}/opnieuw", frozenset({S})),
+    _r("POST", "/wachtrij/{exchange_id}/vrijgeven", frozenset({S})),
+    _r("POST", "/wachtrij/{exchange_id}/weigeren", frozenset({S})),
+    # hulpvragen
+    _r("GET", "/hulpvragen", frozenset({S, M})),
+    _r("GET", "/hulpvragen/{hulpvraag_id}", frozenset({S, M})),
+    _r("POST", "/hulpvragen/{hulpvraag_id}/status", frozenset({S})),
+    _r("POST", "/hulpvragen/{hulpvraag_id}/labels", frozenset({S})),
+    _r("GET", "/bijlagen/{bijlage_id}", frozenset({S})),
+    # registry, codes, koppelcheck
+    _r("GET", "/scholen", ALL_ROLES),
+    _r("GET POST", "/scholen/import", frozenset({S})),
+    _r("GET", "/verificatiecodes", frozenset({S, B})),
+    _r("POST", "/verificatiecodes", frozenset({S, B})),
+    _r("POST", "/verificatiecodes/{code_id}/activeren", frozenset({S})),
+    _r("POST", "/verificatiecodes/{code_id}/intrekken", frozenset({S})),
+    _r("POST", "/verificatiecodes/{code_id}/vervangen", frozenset({S})),
+    _r("GET", "/koppelcheck", ALL_ROLES),
+    _r("GET", "/koppelcheck/{brin6}", ALL_ROLES),
+    # the secretariaat's administration
+    _r("GET", "/audit", frozenset({S})),
+    _r("GET", "/accounts", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/deblokkeren", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/herstelmail", frozenset({S})),
+)
+
+
+def access_for(method: str, path: str, policy: tuple[Rule, ...] = POLICY) -> Access | None:
+    """The declared access for a route (its canonical path), or None when the route is not declared."""
+    method = "GET" if method == "HEAD" else method
+    for rule in policy:
+        if method not in rule.methods:
+            continue
+        if rule.path == path or ("*" in rule.path and fnmatch.fnmatchcase(path, rule.path)):
+            return rule.access
+    return None

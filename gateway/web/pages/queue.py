@@ -1,0 +1,259 @@
+"""Inkomende wachtrij: the exchange table with filters and counts, the detail with its timeline, the actions."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.store.audit import audit
+from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
+from gateway.web.pages.actions import ActionError, refuse_exchange, release_exchange, retry_exchanges
+from gateway.web.pages.context import PAGES, int_param, render, viewer
+from gateway.web.pages.queue_query import RETRYABLE, QueueFilter, matching_ids, names_by_brin6, read_queue
+from gateway.web.pages.texts import SOURCES, STATE_LABELS, reason_of, source_label, state_label
+
+__all__ = ["format_age", "routes"]
+
+routes = web.RouteTableDef()
+RAW_LIMIT = 256 * 1024
+
+_NOTICES = {
+    "opnieuw": "De uitwisseling is opnieuw aangeboden; de verwerking start zo.",
+    "vrijgegeven": "De uitwisseling is vrijgegeven en wordt opnieuw verwerkt.",
+    "geweigerd": "De uitwisseling is geweigerd; de reden is vastgelegd.",
+    "niets": "Er was niets om opnieuw aan te bieden.",
+}
+
+
+def format_age(age: object) -> str:
+    import datetime as dt
+
+    if not isinstance(age, dt.timedelta):
+        return "—"
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 1:
+        return "minder dan een minuut"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} uur"
+    return f"{hours // 24} dagen"
+
+
+@routes.get("/wachtrij")
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    flt = QueueFilter.from_query(request.query)
+    page = int_param(request.query.get("pagina"), 1, low=1) or 1
+    data = await read_queue(st.c.db, v.swv_code, flt, page, st.cfg.page_size)
+    ctx = {
+        "flt": flt,
+        "data": data,
+        "states": STATE_LABELS,
+        "sources": SOURCES,
+        "state_label": state_label,
+        "reason_of": reason_of,
+        "source_label": source_label,
+        "oldest": format_age(data.oldest_waiting),
+        "retryable": RETRYABLE,
+        "refresh": st.cfg.queue_refresh_seconds,
+        "melding": _NOTICES.get(request.query.get("melding", "")),
+        "aantal": int_param(request.query.get("aantal")),
+    }
+    return render(request, "wachtrij.html", ctx)
+
+
+async def _exchange(request: web.Request) -> Exchange:
+    st, v = request.app[PAGES], viewer(request)
+    exchange_id = int_param(request.match_info["exchange_id"])
+    if exchange_id is None:
+        raise web.HTTPNotFound()
+    async with st.c.db.reader() as s:
+        row = (
+            (
+                await s.exec(select(Exchange).where(Exchange.id == exchange_id, Exchange.swv_code == v.swv_code))  # type: ignore[call-overload]
+            )
+            .scalars()
+            .first()
+        )
+    if row is None:
+        raise web.HTTPNotFound(text="Deze uitwisseling bestaat niet.")
+    return row  # type: ignore[no-any-return]
+
+
+@routes.get("/wachtrij/{exchange_id}")
+async def exchange_detail(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    ex = await _exchange(request)
+    async with st.c.db.session() as s:
+        events = list(
+            (
+                await s.exec(  # type: ignore[call-overload]
+                    select(ExchangeEvent)
+                    .where(ExchangeEvent.exchange_id == ex.id)
+                    .order_by(ExchangeEvent.at, ExchangeEvent.id)
+                )
+            ).scalars()
+        )
+        names = await names_by_brin6(s, {ex.brin6} if ex.brin6 else set(), v.swv_code)
+        audit(
+            s,
+            actor=v.actor,
+            action="uitwisseling_bekeken",
+            object_type="exchange",
+            object_id=ex.id,
+            swv_code=v.swv_code,
+        )
+    school, ves = names.get(ex.brin6 or "", (None, None))
+    ctx = {
+        "ex": ex,
+        "events": events,
+        "school": school,
+        "vestiging": ves,
+        "state_label": state_label(ex),
+        "reason": reason_of(ex),
+        "source": source_label(ex.source),
+        "aanvraagtype": ex.meta.get("aanvraagtype") if isinstance(ex.meta.get("aanvraagtype"), str) else None,
+        "retryable": ex.state in RETRYABLE and not ex.payload_purged,
+        "held": ex.state == ExchangeState.VASTGEHOUDEN.value,
+        "melding": _NOTICES.get(request.query.get("melding", "")),
+    }
+    return render(request, "uitwisseling.html", ctx)
+
+
+@routes.get("/wachtrij/{exchange_id}/ruw")
+async def exchange_raw(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    ex = await _exchange(request)
+    async with st.c.db.session() as s:
+        audit(
+            s,
+            actor=v.actor,
+            action="uitwisseling_ruw_bekeken",
+            object_type="exchange",
+            object_id=ex.id,
+            swv_code=v.swv_code,
+        )
+    payload = ex.payload or b""
+    text = payload[:RAW_LIMIT].decode("utf-8", errors="replace")
+    ctx = {
+        "ex": ex,
+        "payload": text,
+        "truncated": len(payload) > RAW_LIMIT,
+        "size": len(payload),
+        "meta": json.dumps(ex.meta, indent=2, ensure_ascii=False, default=str),
+    }
+    return render(request, "uitwisseling_ruw.html", ctx)
+
+
+def _confirmed(form: object) -> bool:
+    return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
+
+
+@routes.post("/wachtrij/{exchange_id}/opnieuw")
+async def retry_one(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    ex = await _exchange(request)
+    form = await request.post()
+    if not _confirmed(form):
+        return render(
+            request,
+            "bevestigen.html",
+            {
+                "titel": "Opnieuw aanbieden?",
+                "vraag": f"Uitwisseling {ex.id} opnieuw aanbieden? De gateway verwerkt haar dan direct opnieuw.",
+                "actie": f"/wachtrij/{ex.id}/opnieuw",
+                "velden": {},
+                "terug": f"/wachtrij/{ex.id}",
+            },
+        )
+    assert ex.id is not None
+    moved = await retry_exchanges(st.c, [ex.id], actor=v.actor, swv_code=v.swv_code)
+    raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding={'opnieuw' if moved else 'niets'}")
+
+
+@routes.post("/wachtrij/opnieuw")
+async def retry_matching(request: web.Request) -> web.StreamResponse:
+    """Retry all retryable exchanges that match the filter (or the ticked ones)."""
+    st, v = request.app[PAGES], viewer(request)
+    form = await request.post()
+    flt = QueueFilter.from_query({k: str(val) for k, val in form.items() if isinstance(val, str)})
+    ticked = [i for i in (int_param(str(x)) for x in form.getall("ids", [])) if i is not None]
+    ids = ticked or await matching_ids(st.c.db, v.swv_code, flt)
+    if not _confirmed(form):
+        velden = {**flt.as_dict()}
+        return render(
+            request,
+            "bevestigen.html",
+            {
+                "titel": "Alles opnieuw aanbieden?",
+                "vraag": f"{len(ids)} uitwisseling(en) opnieuw aanbieden"
+                + (
+                    " (de aangevinkte)."
+                    if ticked
+                    else " die aan het filter voldoen (wacht op herhaling, vastgehouden of geweigerd)."
+                ),
+                "actie": "/wachtrij/opnieuw",
+                "velden": velden,
+                "ids": ticked,
+                "terug": f"/wachtrij?{flt.query_string()}",
+            },
+        )
+    moved = await retry_exchanges(st.c, ids, actor=v.actor, swv_code=v.swv_code, bulk=True, filter_desc=flt.as_dict())
+    raise web.HTTPSeeOther(f"/wachtrij?{flt.query_string(melding='opnieuw' if moved else 'niets', aantal=moved)}")
+
+
+@routes.post("/wachtrij/{exchange_id}/vrijgeven")
+async def release(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    ex = await _exchange(request)
+    form = await request.post()
+    if not _confirmed(form):
+        return render(
+            request,
+            "bevestigen.html",
+            {
+                "titel": "Vrijgeven?",
+                "vraag": f"Uitwisseling {ex.id} vrijgeven? Ze wordt dan verwerkt alsof de regel die haar vasthield, is "
+                "beoordeeld en goedgekeurd.",
+                "actie": f"/wachtrij/{ex.id}/vrijgeven",
+                "velden": {},
+                "terug": f"/wachtrij/{ex.id}",
+            },
+        )
+    assert ex.id is not None
+    try:
+        await release_exchange(st.c, ex.id, actor=v.actor, swv_code=v.swv_code)
+    except ActionError as e:
+        return render(request, "fout.html", {"titel": "Niet vrijgegeven", "melding": str(e)}, status=409)
+    raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=vrijgegeven")
+
+
+@routes.post("/wachtrij/{exchange_id}/weigeren")
+async def refuse(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    ex = await _exchange(request)
+    form = await request.post()
+    reden = str(form.get("reden", ""))[:1000]
+    if not _confirmed(form):
+        return render(
+            request,
+            "bevestigen.html",
+            {
+                "titel": "Weigeren?",
+                "vraag": f"Uitwisseling {ex.id} weigeren met deze reden? De school krijgt de reden te zien.",
+                "actie": f"/wachtrij/{ex.id}/weigeren",
+                "velden": {"reden": reden},
+                "toon": reden,
+                "terug": f"/wachtrij/{ex.id}",
+            },
+        )
+    assert ex.id is not None
+    try:
+        await refuse_exchange(st.c, ex.id, reden, actor=v.actor, swv_code=v.swv_code)
+    except ActionError as e:
+        return render(request, "fout.html", {"titel": "Niet geweigerd", "melding": str(e)}, status=409)
+    raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=geweigerd")

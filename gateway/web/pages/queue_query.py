@@ -1,0 +1,191 @@
+"""Reading the inbound queue: filters, paging, counts per state and the age of the oldest waiting item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.sql import Select
+
+from gateway.store.db import Database
+from gateway.store.models import Exchange, ExchangeState, Hulpvraag, School, Swv, Vestiging
+from gateway.store.types import utcnow
+from gateway.web.pages.context import TZ
+
+__all__ = ["RETRYABLE", "WAITING", "QueueFilter", "QueuePage", "matching_ids", "read_queue"]
+
+WAITING = (
+    ExchangeState.ONTVANGEN.value,
+    ExchangeState.IN_BEHANDELING.value,
+    ExchangeState.WACHT_OP_HERHALING.value,
+    ExchangeState.VASTGEHOUDEN.value,
+)
+RETRYABLE = (
+    ExchangeState.WACHT_OP_HERHALING.value,
+    ExchangeState.VASTGEHOUDEN.value,
+    ExchangeState.GEWEIGERD.value,
+)
+_STATES = {s.value for s in ExchangeState} | {"wachtend"}
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str = ""  # an ExchangeState value, or "wachtend" (everything not yet final)
+    source: str = ""
+    school: str = ""  # BRIN4 or BRIN6
+    van: str = ""  # yyyy-mm-dd, local date
+    tot: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> QueueFilter:
+        def clean(name: str, limit: int) -> str:
+            return " ".join(str(query.get(name, "")).split())[:limit]
+
+        state = clean("state", 30)
+        return cls(
+            state=state if state in _STATES else "",
+            source=clean("source", 20).lower(),
+            school=clean("school", 6).upper(),
+            van=clean("van", 10) if _date(clean("van", 10)) else "",
+            tot=clean("tot", 10) if _date(clean("tot", 10)) else "",
+            q=clean("q", 100),
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def query_string(self, **extra: Any) -> str:
+        return urlencode({**self.as_dict(), **{k: v for k, v in extra.items() if v not in (None, "")}})
+
+    def apply(self, stmt: Select[Any], swv_code: str) -> Select[Any]:
+        stmt = stmt.where(Exchange.swv_code == swv_code)
+        if self.state == "wachtend":
+            stmt = stmt.where(Exchange.state.in_(WAITING))  # type: ignore[attr-defined]
+        elif self.state:
+            stmt = stmt.where(Exchange.state == self.state)
+        if self.source:
+            stmt = stmt.where(Exchange.source == self.source)
+        if self.school:
+            stmt = stmt.where(Exchange.brin6.startswith(self.school))  # type: ignore[union-attr]
+        if (van := _date(self.van)) is not None:
+            stmt = stmt.where(Exchange.received_at >= dt.datetime.combine(van, dt.time(), TZ))
+        if (tot := _date(self.tot)) is not None:
+            stmt = stmt.where(Exchange.received_at < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ))
+        if self.q:
+            like = f"%{self.q}%"
+            terms = [
+                Exchange.key.ilike(like),  # type: ignore[attr-defined]
+                Exchange.correlation_id.ilike(like),  # type: ignore[attr-defined]
+                Exchange.brin6.ilike(like),  # type: ignore[union-attr]
+                Exchange.step.ilike(like),  # type: ignore[union-attr]
+                Exchange.last_error.ilike(like),  # type: ignore[union-attr]
+            ]
+            if self.q.isdigit():
+                terms.append(Exchange.id == int(self.q))
+            stmt = stmt.where(or_(*terms))
+        return stmt
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    exchange: Exchange
+    school: str | None
+    vestiging: str | None
+    aanvraagtype: str | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]
+    oldest_waiting: dt.timedelta | None
+
+
+async def names_by_brin6(s: Any, brin6s: set[str], swv_code: str) -> dict[str, tuple[str, str]]:
+    if not brin6s:
+        return {}
+    stmt = (
+        select(Vestiging.brin6, School.naam, Vestiging.naam)
+        .join(School, School.id == Vestiging.school_id)  # type: ignore[arg-type]
+        .join(Swv, Swv.id == Vestiging.swv_id)  # type: ignore[arg-type]
+        .where(Swv.code == swv_code, Vestiging.brin6.in_(sorted(brin6s)))  # type: ignore[attr-defined]
+    )
+    return {b: (school, ves) for b, school, ves in (await s.exec(stmt)).all()}
+
+
+async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, page_size: int) -> QueuePage:
+    async with db.reader() as s:
+        counts = {
+            state: int(n)
+            for state, n in (
+                await s.exec(  # type: ignore[call-overload]
+                    select(Exchange.state, func.count()).where(Exchange.swv_code == swv_code).group_by(Exchange.state)
+                )
+            ).all()
+        }
+        oldest = (
+            await s.exec(  # type: ignore[call-overload]
+                select(func.min(Exchange.received_at)).where(
+                    Exchange.swv_code == swv_code,
+                    Exchange.state.in_(WAITING),  # type: ignore[attr-defined]
+                )
+            )
+        ).scalar()
+        total = int(
+            (await s.exec(flt.apply(select(func.count()).select_from(Exchange), swv_code))).scalar() or 0  # type: ignore[call-overload]
+        )
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        stmt = flt.apply(select(Exchange), swv_code).order_by(Exchange.received_at.desc(), Exchange.id.desc())  # type: ignore[attr-defined]
+        exchanges = list(
+            (await s.exec(stmt.offset((page - 1) * page_size).limit(page_size))).scalars()  # type: ignore[call-overload]
+        )
+        names = await names_by_brin6(s, {e.brin6 for e in exchanges if e.brin6}, swv_code)
+        hv_ids = [e.hulpvraag_id for e in exchanges if e.hulpvraag_id]
+        types: dict[int, str | None] = {}
+        if hv_ids:
+            types = dict(
+                (await s.exec(select(Hulpvraag.id, Hulpvraag.aanvraagtype).where(Hulpvraag.id.in_(hv_ids)))).all()  # type: ignore[call-overload,union-attr]
+            )
+    if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    rows = []
+    for e in exchanges:
+        school, ves = names.get(e.brin6 or "", (None, None))
+        soort = types.get(e.hulpvraag_id or 0) or _meta_aanvraagtype(e.meta)
+        rows.append(QueueRow(e, school, ves, soort))
+    age = utcnow() - oldest if isinstance(oldest, dt.datetime) else None
+    return QueuePage(rows, total, page, pages, counts, age)
+
+
+def _meta_aanvraagtype(meta: dict[str, Any]) -> str | None:
+    for key in ("aanvraagtype", "korte_omschrijving"):
+        value = meta.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+async def matching_ids(db: Database, swv_code: str, flt: QueueFilter) -> list[int]:
+    """The retryable exchanges that match the filter (for "retry all that match")."""
+    async with db.reader() as s:
+        stmt = flt.apply(select(Exchange.id), swv_code).where(
+            Exchange.state.in_(RETRYABLE),  # type: ignore[attr-defined]
+            Exchange.payload_purged == False,  # noqa: E712
+        )
+        return [int(i) for i in (await s.exec(stmt.order_by(Exchange.id))).scalars()]  # type: ignore[call-overload]

@@ -1,0 +1,73 @@
+"""Plain-Dutch words for what the queue and hulpvragen pages show: states, sources, waits, reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.store.models import Exchange, ExchangeState
+from gateway.web.pages.context import local
+
+__all__ = ["SOURCES", "STATE_LABELS", "WAITING_FOR", "reason_of", "source_label", "state_label"]
+
+STATE_LABELS: dict[str, str] = {
+    ExchangeState.ONTVANGEN.value: "Ontvangen",
+    ExchangeState.IN_BEHANDELING.value: "Wordt opgehaald/verwerkt",
+    ExchangeState.VERWERKT.value: "Verwerkt",
+    ExchangeState.GEWEIGERD.value: "Geweigerd",
+    ExchangeState.WACHT_OP_HERHALING.value: "Wacht op nieuwe poging",
+    ExchangeState.VASTGEHOUDEN.value: "Vastgehouden (beslissing secretariaat)",
+}
+
+WAITING_FOR: dict[str, str] = {
+    "osr": "Wacht op het OSR",
+    "traffic_center": "Wacht op het Traffic Center",
+    "las": "Wacht op het LAS van de school",
+    "secretariaat": "Wacht op het secretariaat",
+}
+
+SOURCES: dict[str, str] = {"parnassys": "ParnasSys", "esis": "ESIS"}
+
+# what an unexpected technical error means for the secretariaat
+_ERRORS: tuple[tuple[str, str], ...] = (
+    ("Timeout", "Het andere systeem antwoordde niet op tijd."),
+    ("ConnectionRefused", "Het andere systeem was niet bereikbaar."),
+    ("ClientConnector", "Het andere systeem was niet bereikbaar."),
+    ("ServerDisconnected", "Het andere systeem verbrak de verbinding."),
+    ("SSL", "De beveiligde verbinding met het andere systeem mislukte (certificaat)."),
+)
+
+
+def source_label(source: str) -> str:
+    return SOURCES.get(source, source)
+
+
+def state_label(ex: Exchange) -> str:
+    if ex.state == ExchangeState.WACHT_OP_HERHALING.value:
+        wait = WAITING_FOR.get(ex.waiting_for or "", "Wacht op nieuwe poging")
+        return f"{wait} — volgende poging {local(ex.next_attempt_at, '%d-%m %H:%M')}"
+    if ex.state == ExchangeState.IN_BEHANDELING.value and ex.waiting_for:
+        return WAITING_FOR.get(ex.waiting_for, STATE_LABELS[ex.state])
+    return STATE_LABELS.get(ex.state, ex.state)
+
+
+def _first_message(findings: list[dict[str, Any]]) -> str | None:
+    for f in findings:
+        if f.get("severity", "fout") == "fout" and f.get("message"):
+            return str(f["message"])
+    for f in findings:
+        if f.get("message"):
+            return str(f["message"])
+    return None
+
+
+def reason_of(ex: Exchange) -> str:
+    """The reason in plain Dutch: the first finding's message, else the last step, else the error explained."""
+    message = _first_message(ex.findings)
+    if message:
+        return message
+    if ex.state == ExchangeState.WACHT_OP_HERHALING.value and ex.last_error:
+        for needle, text in _ERRORS:
+            if needle.lower() in ex.last_error.lower():
+                return text
+        return ex.step or "Tijdelijke fout; het wordt vanzelf opnieuw geprobeerd."
+    return ex.step or ""
