@@ -1,0 +1,61 @@
+"""One shape for every error answer of the ESIS API, built from findings.
+
+``{"code", "message", "location", "findings": [...]}``: the first finding on top (what to fix first), all of
+them in ``findings``. Every refusal in this adapter goes through `ApiError` → `error_response`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from verification.findings import Finding, fout
+
+__all__ = ["ApiError", "error_body", "error_response", "refuse"]
+
+
+class ApiError(Exception):
+    """An API refusal: an HTTP status and the findings that explain it."""
+
+    def __init__(
+        self,
+        status: int,
+        findings: Iterable[Finding],
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        self.status = status
+        self.findings = tuple(findings)
+        if not self.findings:
+            raise ValueError("ApiError needs at least one finding")
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        self.close = close  # answer and close the connection without reading the rest of the body
+        super().__init__(f"{status} {self.findings[0].code}")
+
+
+def refuse(status: int, code: str, message: str, location: str | None = None, **kw: Any) -> ApiError:
+    return ApiError(status, [fout(code, message, location)], **kw)
+
+
+def error_body(findings: Iterable[Finding], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    items = list(findings)
+    first = items[0]
+    return {
+        "code": first.code,
+        "message": first.message,
+        "location": first.location,
+        "findings": [f.to_dict() for f in items],
+        **(extra or {}),
+    }
+
+
+def error_response(err: ApiError) -> web.Response:
+    resp = web.json_response(error_body(err.findings, err.extra), status=err.status, headers=err.headers)
+    if err.close:
+        resp.force_close()
+    return resp

@@ -1,0 +1,371 @@
+"""The ESIS intake: new requests (`POST /esis/v1/aanvragen`) and updates
+(`POST /esis/v1/aanvragen/{id}/wijzigingen`).
+
+Synchronous and cheap, in this order, so that a request is refused before its documents are read whenever
+possible: verification code → JSON → vestiging of the code (403) → SWV (422) → aanvraagtype, exactly as the
+SWV words it (422 with the closest wordings) → the declared documents against the aanvraagtype's rules →
+documents streamed into the blob store (413/415) → one `inbox.put` → 202 with the exchange id and a status
+URL. A refusal stores nothing in the database; documents already streamed stay as unreferenced
+content-addressed blobs.
+
+Idempotency: a new request's inbox key is its ESIS request id (``esis:<BRIN6>/<omgeving>:<id>``), so a
+retried create returns the first answer and never makes a second hulpvraag; an update's key is its
+``Idempotency-Key`` header (or, without one, a hash of its content). The same key with different content is
+refused (409).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from adapters.esis.auth import Authenticator
+from adapters.esis.config import EsisLimits
+from adapters.esis.errors import ApiError, refuse
+from adapters.esis.upload import StoredDocument, read_json_body, read_json_part, stream_documents
+from adapters.esis.wire import (
+    AANVRAAG_ID,
+    DocumentMeta,
+    WireError,
+    decode_json,
+    parse_aanvraag,
+    parse_wijziging,
+)
+from gateway.components import Components
+from gateway.logging import get_logger, new_correlation_id
+from gateway.pipeline.contracts import NewExchange, PutResult
+from gateway.registry.codes import VerifiedSender
+from gateway.store.models import Aanvraagtype, Exchange, Swv
+from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
+from verification.findings import fout
+
+__all__ = ["EsisIntake", "exchange_key", "request_key"]
+
+log = get_logger(__name__)
+
+KIND_AANVRAAG = "esis_aanvraag"
+KIND_WIJZIGING = "esis_wijziging"
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+
+def request_key(sender: VerifiedSender, aanvraag_id: str) -> str:
+    """``<omgeving>:<ESIS request id>``; the omgeving is qualified by the code's vestiging, because ESIS
+    request ids are only unique within one ESIS environment (docs/assumptions/esis.md)."""
+    return f"{sender.brin6}/{sender.environment}:{aanvraag_id}"
+
+
+def exchange_key(sender: VerifiedSender, aanvraag_id: str) -> str:
+    return f"esis:{request_key(sender, aanvraag_id)}"
+
+
+def _update_key(sender: VerifiedSender, aanvraag_id: str, token: str) -> str:
+    return f"{exchange_key(sender, aanvraag_id)}:w:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
+
+
+def _content_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _accepted(result: PutResult, sender: VerifiedSender, aanvraag_id: str, *, replay: bool) -> web.Response:
+    status_url = f"/esis/v1/aanvragen/{aanvraag_id}"
+    body = {
+        "uitwisseling_id": result.exchange_id,
+        "esis_aanvraag_id": aanvraag_id,
+        "status": result.state,
+        "status_url": status_url,
+        "correlatie_id": result.correlation_id,
+        "herhaald": replay,
+    }
+    headers = {"Location": status_url}
+    if replay:
+        headers["Idempotent-Replay"] = "true"
+    return web.json_response(body, status=202, headers=headers)
+
+
+class EsisIntake:
+    def __init__(self, c: Components, limits: EsisLimits, auth: Authenticator) -> None:
+        self.c, self.limits, self.auth = c, limits, auth
+
+    # -- shared steps -------------------------------------------------------------------------------
+    async def _body(self, request: web.Request, part_name: str) -> tuple[dict[str, Any], Any]:
+        """The JSON of the request and, for multipart bodies, the reader positioned at the documents."""
+        length = request.content_length
+        if length is not None and length > self.limits.max_request_bytes:
+            raise refuse(
+                413,
+                "ESIS_AANVRAAG_TE_GROOT",
+                f"Het bericht is te groot: hoogstens {self.limits.max_documents} documenten van "
+                f"{self.limits.max_document_bytes // (1024 * 1024)} MB.",
+                "body",
+                close=True,
+            )
+        ctype = request.content_type
+        reader = None
+        if ctype == "application/json":
+            raw = await read_json_body(request, self.limits)
+        elif ctype == "multipart/form-data":
+            try:
+                reader = await request.multipart()
+            except (ValueError, AssertionError, KeyError):
+                raise refuse(
+                    400, "ESIS_MULTIPART_ONGELDIG", "Het multipart-bericht mist een geldige boundary.", "Content-Type"
+                ) from None
+            raw = await read_json_part(reader, part_name, self.limits)
+        else:
+            raise refuse(
+                415,
+                "ESIS_CONTENT_TYPE_ONGELDIG",
+                "Stuur de aanvraag als multipart/form-data (gegevens en documenten) of als application/json "
+                "(alleen gegevens).",
+                "Content-Type",
+            )
+        try:
+            return decode_json(raw, part_name), reader
+        except WireError as e:
+            raise ApiError(400, e.findings) from None
+
+    async def _catalogue(self) -> list[AanvraagtypeRegel]:
+        async with self.c.db.reader() as s:
+            rows = (
+                await s.exec(  # type: ignore[call-overload]
+                    select(Aanvraagtype)
+                    .join(Swv, Swv.id == Aanvraagtype.swv_id)  # type: ignore[arg-type]
+                    .where(Swv.code == self.c.settings.swv_code)
+                    .order_by(Aanvraagtype.volgorde)
+                )
+            ).scalars()
+            return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows]
+
+    async def _existing(self, key: str) -> Exchange | None:
+        async with self.c.db.reader() as s:
+            return (await s.exec(select(Exchange).where(Exchange.key == key))).scalars().first()  # type: ignore[call-overload,no-any-return]
+
+    async def _documents(
+        self, reader: Any, declared: Sequence[DocumentMeta], *, required_declared: bool = True
+    ) -> list[dict[str, Any]]:
+        stored: list[StoredDocument] = await stream_documents(reader, self.c.blobs, self.limits) if reader else []
+        by_name = {d.bestandsnaam: d for d in declared}
+        arrived = {d.bestandsnaam for d in stored}
+        missing = [n for n in by_name if n not in arrived]
+        if missing and required_declared:
+            raise ApiError(
+                422,
+                [
+                    fout(
+                        "ESIS_DOCUMENT_ONTBREEKT",
+                        f"Het document '{n}' staat in de lijst 'documenten', maar zit niet in het bericht.",
+                        "documenten",
+                    )
+                    for n in missing
+                ],
+            )
+        out = []
+        for doc in stored:
+            meta = by_name.get(doc.bestandsnaam)
+            out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
+        return out
+
+    def _replay_or_conflict(self, existing: Exchange, content: str, code: str, message: str) -> None:
+        if existing.meta.get("inhoud_sha256") != content:
+            raise refuse(409, code, message, "esis_aanvraag_id")
+
+    # -- create -------------------------------------------------------------------------------------
+    async def create(self, request: web.Request) -> web.Response:
+        sender = await self.auth.authenticate(request)
+        data, reader = await self._body(request, "aanvraag")
+        try:
+            aanvraag = parse_aanvraag(data, max_documents=self.limits.max_documents)
+        except WireError as e:
+            raise ApiError(422, e.findings) from None
+        if aanvraag.brin6 != sender.brin6:
+            raise refuse(
+                403,
+                "ESIS_VESTIGING_HOORT_NIET_BIJ_CODE",
+                f"De verificatiecode hoort bij vestiging {sender.brin6}, maar de aanvraag is voor vestiging "
+                f"{aanvraag.brin6}. Verstuur de aanvraag vanuit de ESIS-omgeving van die vestiging.",
+                "vestiging.brin6",
+            )
+        ours = self.c.settings.swv_code
+        if aanvraag.swv_code != ours or sender.swv_code != ours:
+            raise refuse(
+                422,
+                "ESIS_SWV_ONBEKEND",
+                f"De aanvraag is bestemd voor samenwerkingsverband {aanvraag.swv_code}, maar dit is {ours}. Kies in "
+                f"ESIS bij 'Aanvraag bestemd voor samenwerkingsverband' {ours}.",
+                "swv_code",
+            )
+        catalogue = await self._catalogue()
+        self._check_aanvraagtype(aanvraag.korte_omschrijving, catalogue, [d.soort for d in aanvraag.documenten])
+        key = exchange_key(sender, aanvraag.aanvraag_id)
+        content = _content_hash(data)
+        existing = await self._existing(key)
+        if existing is not None:
+            self._replay_or_conflict(
+                existing,
+                content,
+                "ESIS_AANVRAAG_AL_ONTVANGEN",
+                f"Aanvraag {aanvraag.aanvraag_id} is al eerder ontvangen met andere gegevens. Wijzig een verzonden "
+                "aanvraag via een wijziging (heropenen in ESIS), niet door haar opnieuw aan te maken.",
+            )
+            log.info("esis_aanvraag_herhaald", exchange_id=existing.id, aanvraag_id=aanvraag.aanvraag_id)
+            assert existing.id is not None
+            return _accepted(
+                PutResult(existing.id, False, existing.state, existing.correlation_id),
+                sender,
+                aanvraag.aanvraag_id,
+                replay=True,
+            )
+        documenten = await self._documents(reader, aanvraag.documenten)
+        meta = {
+            "esis_request_key": request_key(sender, aanvraag.aanvraag_id),
+            "omgeving": sender.environment,
+            "code_id": sender.code_id,
+            "vingerafdruk": sender.fingerprint,
+            "inhoud_sha256": content,
+            "idempotency_key": request.headers.get("Idempotency-Key"),
+            "aanvraag": aanvraag.to_meta(),
+            "documenten": documenten,
+        }
+        raw = json.dumps(data, ensure_ascii=False).encode()
+        result = await self.c.inbox.put(
+            NewExchange(
+                key=key,
+                source="esis",
+                kind=KIND_AANVRAAG,
+                swv_code=aanvraag.swv_code,
+                payload=raw,
+                brin6=sender.brin6,
+                meta=meta,
+                correlation_id=new_correlation_id(),
+            )
+        )
+        log.info(
+            "esis_aanvraag_ontvangen",
+            exchange_id=result.exchange_id,
+            brin6=sender.brin6,
+            aanvraag_id=aanvraag.aanvraag_id,
+            documenten=len(documenten),
+            nieuw=result.created,
+        )
+        return _accepted(result, sender, aanvraag.aanvraag_id, replay=not result.created)
+
+    def _check_aanvraagtype(self, naam: str, catalogue: list[AanvraagtypeRegel], roles: list[str]) -> None:
+        regel = find_aanvraagtype(naam, catalogue)
+        if regel is None:
+            hints = suggest_aanvraagtypes(naam, catalogue)
+            tip = f" Bedoelde u: {', '.join(repr(h) for h in hints)}?" if hints else ""
+            raise ApiError(
+                422,
+                [
+                    fout(
+                        "ESIS_AANVRAAGTYPE_ONBEKEND",
+                        f"De korte omschrijving {naam!r} is geen aanvraagtype van het samenwerkingsverband. Gebruik "
+                        f"precies de formulering van het samenwerkingsverband (handleiding §2.1).{tip}",
+                        "korte_omschrijving",
+                    )
+                ],
+                extra={"suggesties": hints},
+            )
+        blocking = [f for f in check_aanvraag(naam, catalogue, bijlage_roles=roles, source_system="esis") if f.blocking]
+        if blocking:
+            raise ApiError(422, blocking)
+
+    # -- update -------------------------------------------------------------------------------------
+    async def update(self, request: web.Request) -> web.Response:
+        sender = await self.auth.authenticate(request)
+        aanvraag_id = request.match_info["aanvraag_id"]
+        if not AANVRAAG_ID.fullmatch(aanvraag_id):
+            raise refuse(404, "ESIS_AANVRAAG_ONBEKEND", "Deze aanvraag is niet bekend.", "aanvraag_id")
+        original = await self._existing(exchange_key(sender, aanvraag_id))
+        if original is None:
+            raise refuse(
+                404,
+                "ESIS_AANVRAAG_ONBEKEND",
+                f"Aanvraag {aanvraag_id} is niet bekend voor deze vestiging en ESIS-omgeving. Verstuur eerst de "
+                "aanvraag zelf.",
+                "aanvraag_id",
+            )
+        idem = request.headers.get("Idempotency-Key")
+        if idem is not None and not IDEMPOTENCY_KEY.fullmatch(idem):
+            raise refuse(
+                400,
+                "ESIS_IDEMPOTENCY_KEY_ONGELDIG",
+                "De Idempotency-Key mag alleen letters, cijfers en . _ : - bevatten (hoogstens 100 tekens).",
+                "Idempotency-Key",
+            )
+        data, reader = await self._body(request, "wijziging")
+        try:
+            wijziging = parse_wijziging(data, max_documents=self.limits.max_documents)
+        except WireError as e:
+            raise ApiError(422, e.findings) from None
+        content = _content_hash(data)
+        if idem is not None:
+            key = _update_key(sender, aanvraag_id, "idem:" + idem)
+            existing = await self._existing(key)
+            if existing is not None:
+                self._replay_or_conflict(
+                    existing,
+                    content,
+                    "ESIS_IDEMPOTENCY_KEY_HERGEBRUIKT",
+                    "Deze Idempotency-Key is al gebruikt voor een andere wijziging. Gebruik per wijziging een "
+                    "nieuwe sleutel.",
+                )
+                assert existing.id is not None
+                return _accepted(
+                    PutResult(existing.id, False, existing.state, existing.correlation_id),
+                    sender,
+                    aanvraag_id,
+                    replay=True,
+                )
+        documenten = await self._documents(reader, wijziging.documenten)
+        if wijziging.omschrijving is None and not wijziging.verwijder and not documenten:
+            raise refuse(
+                422,
+                "ESIS_WIJZIGING_LEEG",
+                "De wijziging bevat niets om te wijzigen: voeg documenten toe, trek documenten in of pas de "
+                "omschrijving aan.",
+                "wijziging",
+            )
+        if idem is None:
+            token = "inhoud:" + content + ":" + ",".join(d["sha256"] for d in documenten)
+            key = _update_key(sender, aanvraag_id, token)
+        meta = {
+            "esis_request_key": request_key(sender, aanvraag_id),
+            "aanvraag_id": aanvraag_id,
+            "omgeving": sender.environment,
+            "code_id": sender.code_id,
+            "vingerafdruk": sender.fingerprint,
+            "inhoud_sha256": content,
+            "idempotency_key": idem,
+            "omschrijving": wijziging.omschrijving,
+            "verwijder": [{"sha256": r.sha256, "bestandsnaam": r.bestandsnaam} for r in wijziging.verwijder],
+            "documenten": documenten,
+        }
+        result = await self.c.inbox.put(
+            NewExchange(
+                key=key,
+                source="esis",
+                kind=KIND_WIJZIGING,
+                swv_code=original.swv_code,
+                payload=json.dumps(data, ensure_ascii=False).encode(),
+                brin6=sender.brin6,
+                meta=meta,
+                correlation_id=new_correlation_id(),
+            )
+        )
+        log.info(
+            "esis_wijziging_ontvangen",
+            exchange_id=result.exchange_id,
+            brin6=sender.brin6,
+            aanvraag_id=aanvraag_id,
+            documenten=len(documenten),
+            ingetrokken=len(wijziging.verwijder),
+            nieuw=result.created,
+        )
+        return _accepted(result, sender, aanvraag_id, replay=not result.created)

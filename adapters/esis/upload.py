@@ -1,0 +1,271 @@
+"""Reading an ESIS request body: the JSON part under a size limit, then each document streamed part by part
+into the blob store — never whole in memory.
+
+A document over the limit is refused (413) the moment the limit is passed; a document whose first bytes are
+not PDF or Word is refused (415) as soon as those bytes are in. In both cases the rest of the body is not
+read: the answer goes out and the connection is closed. What is PDF or Word is decided by the bytes
+(`verification.attachments.sniff`, reused from the dossier checks), never by the name: a ZIP is only DOCX
+when its directory says so, an OLE2 file only DOC when it has a ``WordDocument`` stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from aiohttp import BodyPartReader, MultipartReader, hdrs, web
+
+from adapters.esis.config import EsisLimits
+from adapters.esis.errors import ApiError, refuse
+from gateway.store.blobs import BlobStore, BlobTooLarge
+from verification.attachments import (
+    check_bestandsnaam,
+    check_type,
+    ole2_directory_offset,
+    ole2_names,
+    sniff,
+    zip_entry_count,
+)
+from verification.findings import Finding
+
+__all__ = ["StoredDocument", "read_json_body", "read_json_part", "stream_documents"]
+
+_PDF = b"%PDF-"
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAX_ZIP_ENTRIES = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    bestandsnaam: str
+    blob_key: str
+    size: int
+    detected_type: str
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    def to_meta(self, soort: str, omschrijving: str | None) -> dict[str, Any]:
+        return {
+            "bestandsnaam": self.bestandsnaam,
+            "soort": soort,
+            "omschrijving": omschrijving,
+            "blob_key": self.blob_key,
+            "sha256": self.blob_key,
+            "size": self.size,
+            "detected_type": self.detected_type,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _malformed(detail: str) -> ApiError:
+    return refuse(
+        400,
+        "ESIS_MULTIPART_ONGELDIG",
+        f"Het bericht is geen geldig multipart/form-data-bericht: {detail}. Controleer de koppeling in ESIS.",
+        "body",
+    )
+
+
+def _too_large_json(limit: int, location: str) -> ApiError:
+    return refuse(
+        413,
+        "ESIS_AANVRAAG_TE_GROOT",
+        f"De gegevens van de aanvraag zijn groter dan {limit // 1024} kB.",
+        location,
+        close=True,
+    )
+
+
+async def read_json_body(request: web.Request, limits: EsisLimits) -> bytes:
+    """The body of an ``application/json`` request, refused unread beyond the JSON limit."""
+    if request.content_length is not None and request.content_length > limits.max_json_bytes:
+        raise _too_large_json(limits.max_json_bytes, "body")
+    buf = bytearray()
+    while chunk := await request.content.read(limits.chunk_bytes):
+        buf += chunk
+        if len(buf) > limits.max_json_bytes:
+            raise _too_large_json(limits.max_json_bytes, "body")
+    return bytes(buf)
+
+
+async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits) -> bytes:
+    """The first part of a multipart body: it must be the JSON part ``name``."""
+    try:
+        part = await reader.next()
+    except (ValueError, AssertionError, RuntimeError) as exc:
+        raise _malformed(type(exc).__name__) from None
+    if part is None:
+        raise _malformed(f"het onderdeel '{name}' ontbreekt")
+    if not isinstance(part, BodyPartReader) or part.name != name:
+        raise refuse(
+            400,
+            "ESIS_MULTIPART_VOLGORDE",
+            f"Het eerste onderdeel van het bericht moet '{name}' (JSON) zijn, vóór de documenten.",
+            name,
+        )
+    _plain_encoding(part, name)
+    buf = bytearray()
+    try:
+        while chunk := await part.read_chunk(limits.chunk_bytes):
+            buf += chunk
+            if len(buf) > limits.max_json_bytes:
+                raise _too_large_json(limits.max_json_bytes, name)
+    except (ValueError, AssertionError) as exc:
+        raise _malformed(type(exc).__name__) from None
+    return bytes(buf)
+
+
+def _plain_encoding(part: BodyPartReader, location: str) -> None:
+    cte = part.headers.get(hdrs.CONTENT_TRANSFER_ENCODING, "binary").lower()
+    ce = part.headers.get(hdrs.CONTENT_ENCODING, "identity").lower()
+    if cte not in ("binary", "8bit", "7bit") or ce != "identity":
+        raise _malformed(f"onderdeel '{location}' gebruikt een codering die niet wordt ondersteund")
+
+
+def _safe_name(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    name = PureWindowsPath(PurePosixPath(raw).name).name.strip()
+    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f")
+    return name[:255] or None
+
+
+def _type_refusal(bestandsnaam: str, location: str, *, close: bool) -> ApiError:
+    return refuse(
+        415,
+        "ESIS_DOCUMENT_TYPE_NIET_TOEGESTAAN",
+        f"Het document '{bestandsnaam}' is geen PDF- of Word-bestand. Via ESIS kunnen alleen PDF- en "
+        "Word-documenten worden meegestuurd; sla het document op als PDF en verstuur de aanvraag opnieuw.",
+        location,
+        close=close,
+    )
+
+
+def _head_plausible(head: bytes, allowed: tuple[str, ...]) -> bool:
+    wants_word = "doc" in allowed or "docx" in allowed
+    return (
+        ("pdf" in allowed and head.startswith(_PDF))
+        or ("docx" in allowed and head.startswith(_ZIP))
+        or (wants_word and head.startswith(_OLE2))
+    )
+
+
+def _detect(blobs: BlobStore, key: str, size: int, head: bytes) -> str | None:
+    """The type of a stored document by its bytes (runs in a thread: it reads the ZIP or OLE2 directory)."""
+    zip_names: list[str] | None = None
+    ole_names: list[str] | None = None
+    if head.startswith(_ZIP):
+        with blobs.open(key) as f:
+            f.seek(max(0, size - (65536 + 22)))
+            count = zip_entry_count(f.read())
+            if count is None or count > _MAX_ZIP_ENTRIES:
+                return "zip"
+            f.seek(0)
+            try:
+                with zipfile.ZipFile(f) as zf:
+                    zip_names = zf.namelist()
+            except (zipfile.BadZipFile, OSError, ValueError):
+                return "zip"
+    elif head.startswith(_OLE2):
+        where = ole2_directory_offset(head[:512])
+        if where is None:
+            return "ole2"
+        offset, length = where
+        with blobs.open(key) as f:
+            f.seek(offset)
+            ole_names = ole2_names(f.read(length))
+    return sniff(head, zip_names=zip_names, ole_names=ole_names)
+
+
+async def _store_part(
+    part: BodyPartReader, bestandsnaam: str, location: str, blobs: BlobStore, limits: EsisLimits
+) -> StoredDocument:
+    writer = blobs.writer(max_size=limits.max_document_bytes)
+    checked = False
+    try:
+        while True:
+            try:
+                chunk = await part.read_chunk(limits.chunk_bytes)
+            except (ValueError, AssertionError) as exc:
+                raise _malformed(type(exc).__name__) from None
+            if not chunk:
+                break
+            try:
+                writer.write(chunk)
+            except BlobTooLarge:
+                raise refuse(
+                    413,
+                    "ESIS_DOCUMENT_TE_GROOT",
+                    f"Het document '{bestandsnaam}' is groter dan {limits.max_document_bytes // (1024 * 1024)} MB. "
+                    "Verklein het document (bijvoorbeeld als PDF met een lagere resolutie) of splits het op.",
+                    location,
+                    close=True,
+                ) from None
+            if not checked and writer.size >= 8:
+                checked = True
+                if not _head_plausible(writer.head, limits.allowed_types):
+                    raise _type_refusal(bestandsnaam, location, close=True)
+        if writer.size == 0:
+            raise refuse(422, "ESIS_DOCUMENT_LEEG", f"Het document '{bestandsnaam}' is leeg.", location)
+        if not checked and not _head_plausible(writer.head, limits.allowed_types):
+            raise _type_refusal(bestandsnaam, location, close=False)
+        head = writer.head
+        ref = await asyncio.to_thread(writer.commit)
+    except BaseException:
+        writer.abort()
+        raise
+    detected = await asyncio.to_thread(_detect, blobs, ref.key, ref.size, head)
+    if detected not in limits.allowed_types:
+        raise _type_refusal(bestandsnaam, location, close=False)  # the blob stays, unreferenced
+    assert detected is not None
+    warnings = [f for f in check_type(detected, bestandsnaam, location) if not f.blocking]
+    warnings += check_bestandsnaam(bestandsnaam, location)
+    return StoredDocument(bestandsnaam, ref.key, ref.size, detected, tuple(warnings))
+
+
+async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: EsisLimits) -> list[StoredDocument]:
+    """Every remaining part is a document (form field ``document``, with a file name)."""
+    stored: list[StoredDocument] = []
+    names: set[str] = set()
+    while True:
+        try:
+            part = await reader.next()
+        except (ValueError, AssertionError, RuntimeError) as exc:
+            raise _malformed(type(exc).__name__) from None
+        if part is None:
+            return stored
+        index = len(stored)
+        location = f"document[{index}]"
+        if not isinstance(part, BodyPartReader):
+            raise _malformed("geneste multipart-onderdelen worden niet ondersteund")
+        if part.name != "document":
+            raise _malformed(f"onbekend onderdeel '{part.name}'; documenten heten 'document'")
+        _plain_encoding(part, location)
+        if index >= limits.max_documents:
+            raise refuse(
+                422,
+                "ESIS_TE_VEEL_DOCUMENTEN",
+                f"Een aanvraag mag hoogstens {limits.max_documents} documenten bevatten.",
+                location,
+            )
+        name = _safe_name(part.filename)
+        if name is None:
+            raise refuse(
+                422,
+                "ESIS_DOCUMENT_NAAM_ONTBREEKT",
+                "Een document heeft geen bestandsnaam. Geef elk document een naam die zegt wat het is, zoals "
+                "'OPPondertekening.pdf'.",
+                location,
+            )
+        if name in names:
+            raise refuse(
+                422,
+                "ESIS_DOCUMENT_DUBBEL",
+                f"Het document '{name}' zit twee keer in het bericht; geef elk document een eigen naam.",
+                location,
+            )
+        names.add(name)
+        stored.append(await _store_part(part, name, location, blobs, limits))
