@@ -74,7 +74,7 @@ async def register(request: web.Request) -> web.StreamResponse:
     brin6 = _text(form, "brin6", 6).upper()
     if not v.sees_brin6(brin6):
         return await _page(
-            request, status=403, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
+            request, status=400, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
         )
     code = _text(form, "code", 60) or generate_code(brin6)
     try:

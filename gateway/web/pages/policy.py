@@ -13,7 +13,17 @@ from dataclasses import dataclass
 
 from gateway.store.models.accounts import Role
 
-__all__ = ["ALL_ROLES", "MACHINE", "POLICY", "PUBLIC", "Access", "Rule", "access_for"]
+__all__ = [
+    "ALL_ROLES",
+    "MACHINE",
+    "POLICY",
+    "PUBLIC",
+    "Access",
+    "Rule",
+    "access_for",
+    "declared_routes",
+    "undeclared_routes",
+]
 
 
 @dataclass(frozen=True)
@@ -103,3 +113,18 @@ def access_for(method: str, path: str, policy: tuple[Rule, ...] = POLICY) -> Acc
         if rule.path == path or ("*" in rule.path and fnmatch.fnmatchcase(path, rule.path)):
             return rule.access
     return None
+
+
+def declared_routes(app: object) -> list[tuple[str, str, Access | None]]:
+    """(method, canonical path, declared access) for every route the app registers."""
+    out = []
+    for route in app.router.routes():  # type: ignore[attr-defined]
+        resource = route.resource
+        if resource is None:
+            continue
+        out.append((route.method, resource.canonical, access_for(route.method, resource.canonical)))
+    return out
+
+
+def undeclared_routes(app: object) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, access in declared_routes(app) if access is None]
