@@ -78,7 +78,7 @@ class BruteForceGuard:
         now = self._clock()
         st = self._state(client)
         st.failures.append(now)
-        if len(st.failures) >= self.lock_after and st.locked_until < now:
+        if len(st.failures) >= self.lock_after and st.locked_until <= now:
             st.locked_until = now + self.lock_seconds
             st.failures.clear()
             return True

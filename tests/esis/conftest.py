@@ -50,9 +50,16 @@ class Gateway:
 
 
 @pytest.fixture
-async def gateway(components: Components) -> AsyncIterator[Gateway]:
+def esis_section() -> dict[str, object]:
+    """The ``[esis]`` settings for the gateway under test (no slow-down delays unless a test asks)."""
+    return {"delay_step_seconds": 0.0}
+
+
+@pytest.fixture
+async def gateway(components: Components, esis_section: dict[str, object]) -> AsyncIterator[Gateway]:
     await active_code(components, BRIN6, CODE)
     await active_code(components, OTHER_BRIN6, OTHER_CODE)
+    components.settings = components.settings.replace(sections={"esis": esis_section})
     app = create_app(components, run_workers=False)
     server = TestServer(app)
     await server.start_server()
