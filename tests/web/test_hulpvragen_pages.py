@@ -71,7 +71,9 @@ async def test_a_bijlage_download_is_streamed_and_audited(client: TestClient, we
     assert "OPP.pdf" in audit_page
 
 
-async def test_monitoring_sees_initials_only_and_cannot_download(client: TestClient, web_components: Components) -> None:
+async def test_monitoring_sees_initials_only_and_cannot_download(
+    client: TestClient, web_components: Components
+) -> None:
     await seed_queue(web_components)
     hv, bijlagen = await _first_hulpvraag(web_components)
     assert await login(client, await make_account(web_components, Role.MONITORING)) == 303
@@ -101,8 +103,12 @@ async def test_the_secretariaat_changes_status_and_labels(client: TestClient, we
     await seed_queue(web_components)
     hv, _ = await _first_hulpvraag(web_components)
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
-    resp = await post_form(client, f"/hulpvragen/{hv.id}/status",
-                           {"status": "Kans!overleg>plannen", "toelichting": "Overleg op 3 oktober."}, page="/hulpvragen")
+    resp = await post_form(
+        client,
+        f"/hulpvragen/{hv.id}/status",
+        {"status": "Kans!overleg>plannen", "toelichting": "Overleg op 3 oktober."},
+        page="/hulpvragen",
+    )
     assert resp.status == 303  # type: ignore[attr-defined]
     await post_form(client, f"/hulpvragen/{hv.id}/labels", {"labels": "spoed, thuiszitter"}, page="/hulpvragen")
     async with web_components.db.reader() as s:

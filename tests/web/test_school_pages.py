@@ -32,8 +32,13 @@ def test_mandate_states() -> None:
     today = dt.date(2025, 9, 1)
 
     def m(start: str, end: str | None) -> Mandaat:
-        return Mandaat(brin4="14SS", systeem="ParnasSys", service="x", start_date=dt.date.fromisoformat(start),
-                       end_date=dt.date.fromisoformat(end) if end else None)
+        return Mandaat(
+            brin4="14SS",
+            systeem="ParnasSys",
+            service="x",
+            start_date=dt.date.fromisoformat(start),
+            end_date=dt.date.fromisoformat(end) if end else None,
+        )
 
     assert mandate_state("ParnasSys", [m("2024-01-01", None)], today).state == "geldig"
     assert mandate_state("ParnasSys", [m("2024-01-01", "2025-01-01")], today).state == "verlopen"
@@ -47,8 +52,12 @@ async def test_a_school_registers_a_code_shown_once_and_the_secretariaat_activat
     school = await make_account(web_components, Role.SCHOOLBEHEERDER, brin4="27ZX")
     assert await login(client, school) == 303
     code = "27ZX01-onze-eigen-code-2025"
-    resp = await post_form(client, "/verificatiecodes", {"brin6": "27ZX01", "omgeving": "productie", "code": code,
-                                                         "email": "ict@dewilg.example"}, page="/verificatiecodes")
+    resp = await post_form(
+        client,
+        "/verificatiecodes",
+        {"brin6": "27ZX01", "omgeving": "productie", "code": code, "email": "ict@dewilg.example"},
+        page="/verificatiecodes",
+    )
     html = await resp.text()  # type: ignore[attr-defined]
     assert resp.status == 200 and code in html  # type: ignore[attr-defined]
     (row,) = await _codes(web_components)
@@ -56,8 +65,9 @@ async def test_a_school_registers_a_code_shown_once_and_the_secretariaat_activat
     later = await (await client.get("/verificatiecodes")).text()
     assert code not in later and row.fingerprint in later
     assert "Activeren" not in later  # a school cannot activate
-    other = await post_form(client, "/verificatiecodes", {"brin6": "14SS00", "code": "14SS00-niet-van-ons-123"},
-                            page="/verificatiecodes")
+    other = await post_form(
+        client, "/verificatiecodes", {"brin6": "14SS00", "code": "14SS00-niet-van-ons-123"}, page="/verificatiecodes"
+    )
     assert other.status == 400 and len(await _codes(web_components)) == 1  # type: ignore[attr-defined]
     assert (await post_form(client, f"/verificatiecodes/{row.id}/activeren", page="/verificatiecodes")).status == 403  # type: ignore[attr-defined]
     await post_form(client, "/uitloggen", page="/verificatiecodes")
@@ -70,9 +80,13 @@ async def test_a_school_registers_a_code_shown_once_and_the_secretariaat_activat
     assert (await _codes(web_components))[0].state == CodeState.ACTIEF.value
 
 
-async def test_an_invalid_code_is_refused_with_the_rule_in_dutch(client: TestClient, web_components: Components) -> None:
+async def test_an_invalid_code_is_refused_with_the_rule_in_dutch(
+    client: TestClient, web_components: Components
+) -> None:
     assert await login(client, await make_account(web_components, Role.SCHOOLBEHEERDER, brin4="27ZX")) == 303
-    resp = await post_form(client, "/verificatiecodes", {"brin6": "27ZX00", "code": "27ZX00-kort"}, page="/verificatiecodes")
+    resp = await post_form(
+        client, "/verificatiecodes", {"brin6": "27ZX00", "code": "27ZX00-kort"}, page="/verificatiecodes"
+    )
     assert resp.status == 400 and "20" in await resp.text()  # type: ignore[attr-defined]
     assert await _codes(web_components) == []
 
@@ -104,7 +118,9 @@ async def test_a_school_sees_only_its_own_vestigingen_in_registry_and_koppelchec
     assert (await client.get("/koppelcheck/27ZX00")).status == 404
 
 
-async def test_the_secretariaat_sees_every_vestiging_with_mandates(client: TestClient, web_components: Components) -> None:
+async def test_the_secretariaat_sees_every_vestiging_with_mandates(
+    client: TestClient, web_components: Components
+) -> None:
     async with web_components.db.session() as s:
         s.add(Mandaat(brin4="14SS", systeem="ParnasSys", service="urn:oso-swv", start_date=dt.date(2020, 1, 1)))
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303

@@ -71,7 +71,8 @@ async def test_demo_accounts_one_per_role_can_log_in(components: Components) -> 
     again = await cli.create_demo_accounts(components.db, password_log2_n=10)
     assert [a.totp_secret for a in again] == [a.totp_secret for a in accounts]  # idempotent
     for a in accounts:
-        result = await authenticate(components.db, TEST_CONFIG, a.organisatie, a.gebruikersnaam, a.wachtwoord,
-                                    pyotp.TOTP(a.totp_secret).now())
+        result = await authenticate(
+            components.db, TEST_CONFIG, a.organisatie, a.gebruikersnaam, a.wachtwoord, pyotp.TOTP(a.totp_secret).now()
+        )
         assert result.ok, a
         assert a.totp_secret in a.line()
