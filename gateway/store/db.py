@@ -1,12 +1,16 @@
 """The database: an async engine for SQLite (WAL, embedded default) or PostgreSQL (asyncpg).
 
-SQLite serialises writers; every transaction starts with ``BEGIN IMMEDIATE`` so that two writers never both
-read and then fail to upgrade their lock ("database is locked" mid-transaction). PostgreSQL uses its normal
-transactions; the inbox claim there relies on ``FOR UPDATE SKIP LOCKED``.
+SQLite serialises writers. Every write transaction (`session`) starts with ``BEGIN IMMEDIATE`` so that two
+writers never both read and then fail to upgrade their lock ("database is locked" mid-transaction), and
+within one process writers queue on an asyncio lock first (fair, and no busy-polling against each other);
+read-only sessions (`reader`) use a second engine with ordinary deferred transactions, which in WAL mode
+never wait for a writer. PostgreSQL uses its normal transactions; the inbox claim there relies on
+``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,12 +37,19 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._read_engine: AsyncEngine = self.engine
+        self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
-            self._tune_sqlite()
+            self._read_engine = create_async_engine(url, **kwargs)
+            self._tune_sqlite(self.engine, immediate=True)
+            self._tune_sqlite(self._read_engine, immediate=False)
+            self._write_lock = asyncio.Lock()
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._readers = async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
 
-    def _tune_sqlite(self) -> None:
-        sync_engine = self.engine.sync_engine
+    @staticmethod
+    def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+        sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _: Any) -> None:
@@ -51,19 +62,25 @@ class Database:
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        async with self._sessions() as s, s.begin():
+        """A write session in one transaction: committed on success, rolled back on any error."""
+        if self._write_lock is None:
+            async with self._sessions() as s, s.begin():
+                yield s
+            return
+        async with self._write_lock, self._sessions() as s, s.begin():
             yield s
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only (no commit)."""
-        async with self._sessions() as s:
+        """A session for reads only (never commits; on SQLite it never waits for a writer)."""
+        async with self._readers() as s:
             yield s
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()

@@ -14,8 +14,7 @@ from tests.support.fakes import ScriptedHandler, new_exchange
 
 
 def workers_for(c: Components, handler: ScriptedHandler) -> ExchangeWorkers:
-    return ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": handler}, retry=c.retry, max_attempts=3,
-                           poll_interval=0.01)
+    return ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": handler}, retry=c.retry, max_attempts=3, poll_interval=0.01)
 
 
 async def count(c: Components, model: type, *where: object) -> int:

@@ -39,8 +39,9 @@ def bijlage(blobs: BlobStore, content: bytes, role: str = "opp", name: str = "OP
     w = blobs.writer()
     w.write(content)
     ref = w.commit()
-    return BijlageDraft(bestandsnaam=name, role=role, blob_key=ref.key, size=ref.size, sha256=ref.key,
-                        detected_type="pdf")
+    return BijlageDraft(
+        bestandsnaam=name, role=role, blob_key=ref.key, size=ref.size, sha256=ref.key, detected_type="pdf"
+    )
 
 
 class ScriptedHandler:
@@ -71,8 +72,12 @@ class ScriptedHandler:
         draft = HulpvraagDraft(
             swv_code=exchange.swv_code,
             brin6=str(exchange.brin6),
-            pupil=PupilIdentity(leerlingid=str(exchange.meta["leerlingid"]), voornaam="Sanne", achternaam="Jansen",
-                                geboortedatum=dt.date(2016, 3, 14)),
+            pupil=PupilIdentity(
+                leerlingid=str(exchange.meta["leerlingid"]),
+                voornaam="Sanne",
+                achternaam="Jansen",
+                geboortedatum=dt.date(2016, 3, 14),
+            ),
             aanvraagtype=exchange.meta.get("aanvraagtype"),  # type: ignore[arg-type]
             omschrijving="Test",
             source_system="parnassys",
@@ -84,5 +89,6 @@ class ScriptedHandler:
         return draft
 
     def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
-        return [OutboundMessage(kind="test_afmelding", key=f"afmelding:{exchange.key}",
-                                payload={"state": outcome.state})]
+        return [
+            OutboundMessage(kind="test_afmelding", key=f"afmelding:{exchange.key}", payload={"state": outcome.state})
+        ]

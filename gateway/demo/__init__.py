@@ -1,0 +1,1 @@
+"""`gateway demo`: the gateway on the embedded default with simulated schools pushing real requests."""
