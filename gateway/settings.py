@@ -21,7 +21,7 @@ from gateway.errors import ConfigError
 __all__ = ["Settings", "load_settings"]
 
 ENV_PREFIX = "GATEWAY_"
-ADAPTER_SECTIONS = ("oso", "osr", "esis", "web", "mail")
+ADAPTER_SECTIONS = ("oso", "osr", "esis", "web", "mail", "blobs", "retention", "metrics")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class DemoContext:
 class DemoScenario(Protocol):
     name: str
 
-    async def start(self, ctx: DemoContext) -> None: ...  # start simulators; fill ctx.sections
+    async def start(self, ctx: DemoContext) -> None: ...  # start simulators; fill ctx.sections / ctx.settings
     async def seed(self, ctx: DemoContext, c: Components) -> None: ...
     async def send(self, ctx: DemoContext, c: Components) -> int: ...  # returns how many requests were sent
     async def stop(self) -> None: ...
@@ -82,11 +82,13 @@ async def run_demo(
     ctx = DemoContext(settings=settings, gateway_url=settings.effective_public_url)
     for sc in scenarios:
         await sc.start(ctx)
+    settings = ctx.settings  # a scenario may have changed it (e.g. TLS with a throw-away test CA)
     sections = {k: dict(v) for k, v in settings.sections.items()}
     for name, values in ctx.sections.items():
         sections.setdefault(name, {}).update(values)
     settings = settings.replace(sections=sections)
     ctx.settings = settings
+    ctx.gateway_url = settings.effective_public_url
     c = build_components(settings)
     await upgrade(c.db)
     swv_id = await seed_swv(c.db, settings.swv_code)
@@ -96,7 +98,9 @@ async def run_demo(
     app = create_app(c)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    from gateway.cli.serve import server_ssl_context
+
+    await web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)).start()
     for sc in scenarios:
         await sc.send(ctx, c)
     await _wait_until_settled(c, settle_timeout)
