@@ -6,7 +6,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gateway.store.audit import audit
 from gateway.store.models import AuditEntry
@@ -40,8 +40,12 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         k: " ".join(str(request.query.get(k, "")).split())[:100]
         for k in ("actor", "action", "object_type", "object_id", "van", "tot")
     }
-    stmt = select(AuditEntry).where(AuditEntry.swv_code == v.swv_code)
-    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.swv_code == v.swv_code)
+    # entries without an SWV (written by code that does not know it) belong to the gateway's own SWV
+    mine = AuditEntry.swv_code == v.swv_code
+    if v.swv_code == st.c.settings.swv_code:
+        mine = or_(mine, AuditEntry.swv_code.is_(None))  # type: ignore[union-attr]
+    stmt = select(AuditEntry).where(mine)
+    count = select(func.count()).select_from(AuditEntry).where(mine)
     conditions = []
     if q["actor"]:
         conditions.append(AuditEntry.actor.ilike(f"%{q['actor']}%"))  # type: ignore[attr-defined]
