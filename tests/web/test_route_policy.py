@@ -96,3 +96,11 @@ async def test_each_role_gets_exactly_the_declared_access_on_every_page_route(
             else:
                 assert status == 403, f"{role} {method} {path}: {status}, but the policy refuses it"
         assert checked > 30
+
+
+async def test_machine_routes_pass_without_a_session_or_csrf(client: TestClient) -> None:
+    assert (await client.get("/health/live")).status == 200
+    esis = [p for m, p, a in declared_routes(client.app) if a and a.machine and p.startswith("/esis") and m == "GET"]
+    if esis:  # the ESIS capability is part of this build
+        resp = await client.get(concrete(esis[0]), allow_redirects=False)
+        assert resp.status != 303 and "gw_formulier" not in resp.cookies
