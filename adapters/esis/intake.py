@@ -28,7 +28,7 @@ from sqlalchemy import select
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
 from adapters.esis.errors import ApiError, refuse
-from adapters.esis.upload import StoredDocument, read_json_body, read_json_part, stream_documents
+from adapters.esis.upload import PARSE_ERRORS, StoredDocument, read_json_body, read_json_part, stream_documents
 from adapters.esis.wire import (
     AANVRAAG_ID,
     DocumentMeta,
@@ -112,7 +112,7 @@ class EsisIntake:
         elif ctype == "multipart/form-data":
             try:
                 reader = await request.multipart()
-            except (ValueError, AssertionError, KeyError):
+            except PARSE_ERRORS:
                 raise refuse(
                     400, "ESIS_MULTIPART_ONGELDIG", "Het multipart-bericht mist een geldige boundary.", "Content-Type"
                 ) from None

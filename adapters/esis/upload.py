@@ -17,6 +17,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters.esis.config import EsisLimits
 from adapters.esis.errors import ApiError, refuse
@@ -37,6 +38,8 @@ _PDF = b"%PDF-"
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_ZIP_ENTRIES = 5000
+# what aiohttp's multipart parser raises on a malformed body (bad headers, bad boundaries, bad encodings)
+PARSE_ERRORS = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits)
     """The first part of a multipart body: it must be the JSON part ``name``."""
     try:
         part = await reader.next()
-    except (ValueError, AssertionError, RuntimeError) as exc:
+    except PARSE_ERRORS as exc:
         raise _malformed(type(exc).__name__) from None
     if part is None:
         raise _malformed(f"het onderdeel '{name}' ontbreekt")
@@ -113,7 +116,7 @@ async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits)
             buf += chunk
             if len(buf) > limits.max_json_bytes:
                 raise _too_large_json(limits.max_json_bytes, name)
-    except (ValueError, AssertionError) as exc:
+    except PARSE_ERRORS as exc:
         raise _malformed(type(exc).__name__) from None
     return bytes(buf)
 
@@ -189,7 +192,7 @@ async def _store_part(
         while True:
             try:
                 chunk = await part.read_chunk(limits.chunk_bytes)
-            except (ValueError, AssertionError) as exc:
+            except PARSE_ERRORS as exc:
                 raise _malformed(type(exc).__name__) from None
             if not chunk:
                 break
@@ -233,7 +236,7 @@ async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: Es
     while True:
         try:
             part = await reader.next()
-        except (ValueError, AssertionError, RuntimeError) as exc:
+        except PARSE_ERRORS as exc:
             raise _malformed(type(exc).__name__) from None
         if part is None:
             return stored

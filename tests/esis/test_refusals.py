@@ -162,6 +162,11 @@ async def test_malformed_json_is_400(gateway: Gateway, nothing_stored: None) -> 
             b'--abc\r\nContent-Disposition: form-data; name="document"; filename="a.pdf"\r\n\r\n%PDF-\r\n--abc--\r\n',
             "ESIS_MULTIPART_VOLGORDE",
         ),
+        (  # found by schemathesis: a part header that is not valid HTTP used to end in a 500
+            "multipart/form-data; boundary=abc",
+            b'--abc\r\nContent-Disposition: form-data; name="\xc2\xb9\x0b"\r\n\r\n{}\r\n--abc--\r\n',
+            "ESIS_MULTIPART_ONGELDIG",
+        ),
     ],
 )
 async def test_malformed_multipart_is_400(
