@@ -136,7 +136,13 @@ async def _client(port: int, pid: int, rounds: int) -> dict[str, object]:
         cold = round((_kb(pid, "VmHWM") - before_rss) / 1024, 1)
     worst = max(float(r["stijging_mb"]) for r in results)  # type: ignore[arg-type]
     worst = max(worst, cold)
-    return {"rondes": results, "koude_code_stijging_mb": cold, "grootste_stijging_mb": max(worst, cold), "eis_mb": LIMIT_MB, "gehaald": worst < LIMIT_MB}
+    return {
+        "rondes": results,
+        "koude_code_stijging_mb": cold,
+        "grootste_stijging_mb": max(worst, cold),
+        "eis_mb": LIMIT_MB,
+        "gehaald": worst < LIMIT_MB,
+    }
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.logging import get_logger
 from gateway.store.db import Database
@@ -106,6 +106,8 @@ class MailSender:
             )
         sent = 0
         for mail in due:
+            if not await self._claim(mail):
+                continue  # another process is sending it
             error: str | None = None
             try:
                 await asyncio.to_thread(self._send_blocking, mail)
@@ -128,6 +130,18 @@ class MailSender:
                     log.warning("mail_niet_verzonden", mail_id=row.id, fout=error, pogingen=row.attempts)
                 s.add(row)
         return sent
+
+    async def _claim(self, mail: Mail) -> bool:
+        """Take a mail for sending (several gateway processes may run a sender): push its next attempt past
+        the send timeout, only if nobody else did."""
+        now = utcnow()
+        async with self.db.session() as s:
+            res = await s.exec(  # type: ignore[call-overload]
+                update(Mail)
+                .where(Mail.id == mail.id, Mail.state == MailState.WACHTEND.value, Mail.next_attempt_at <= now)  # type: ignore[arg-type]
+                .values(next_attempt_at=now + dt.timedelta(seconds=self.settings.timeout * 2 + 30))
+            )
+            return bool(res.rowcount == 1)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
