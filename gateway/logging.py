@@ -43,7 +43,8 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        # resolved per logger, so a replaced sys.stderr (test capture, daemonising) is always honoured
+        logger_factory=lambda *_: structlog.PrintLogger(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
 
