@@ -1,0 +1,71 @@
+"""The command line is a contract: its --help is locked, and bad input never gives a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.cli.main import build_parser
+from tests.conftest import REPO
+
+SNAPSHOT = Path(__file__).resolve().parents[1] / "contracts" / "cli_help.txt"
+
+
+def _all_help() -> str:
+    parser = build_parser()
+    parts = [parser.format_help()]
+
+    def walk(p: object, prefix: str) -> None:
+        for action in getattr(p, "_actions", []):
+            choices = getattr(action, "choices", None)
+            if isinstance(choices, dict):
+                for name, sub in sorted(choices.items()):
+                    parts.append(f"== {prefix}{name} ==\n{sub.format_help()}")
+                    walk(sub, f"{prefix}{name} ")
+
+    walk(parser, "")
+    return "\n".join(parts)
+
+
+def test_the_help_of_every_command_matches_the_locked_contract() -> None:
+    current = _all_help()
+    if os.environ.get("GATEWAY_UPDATE_CONTRACTS") == "1":
+        SNAPSHOT.write_text(current, encoding="utf-8")
+    assert SNAPSHOT.read_text(encoding="utf-8") == current, (
+        "the CLI changed: if on purpose, run GATEWAY_UPDATE_CONTRACTS=1 bin/test tests/core/test_cli.py"
+    )
+
+
+def test_help_lists_the_foundation_commands() -> None:
+    text = build_parser().format_help()
+    for command in ("serve", "demo", "db"):
+        assert command in text
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["serve", "--port", "nope"], {}),
+        (["db", "upgrade"], {"GATEWAY_PORT": "abc"}),
+        (["--config", "/does/not/exist.toml", "db", "upgrade"], {}),
+        (["no-such-command"], {}),
+    ],
+)
+def test_bad_input_gives_a_message_and_exit_2_never_a_traceback(
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        cwd=REPO,
+        env={**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "fout:" in proc.stderr
