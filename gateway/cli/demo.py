@@ -8,8 +8,10 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from gateway.cli.common import settings_from
+from gateway.components import Components
 from gateway.demo.report import collect, render_text
 from gateway.demo.runner import DemoScenario, demo_data_dir, free_port, run_demo
 
@@ -23,6 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=int, default=8080, help="poort van de gateway (0 = een vrije poort)")
     p.add_argument("--data-dir", type=Path, help="map voor de demo-opslag (wordt eerst leeggemaakt)")
     p.set_defaults(handler=_demo)
+
+
+async def _demo_accounts(c: Components) -> list[Any]:
+    try:
+        from gateway.web.cli import create_demo_accounts
+    except ModuleNotFoundError:
+        return []
+    return list(await create_demo_accounts(c.db, c.settings.swv_code))
 
 
 def scenarios() -> list[DemoScenario]:
@@ -55,8 +65,15 @@ async def _demo(args: argparse.Namespace) -> int:
             print(render_text(summary))
             for line in ctx.notes:
                 print(line)
-            for acc in ctx.accounts:
-                print("  " + "  ".join(f"{k}: {v}" for k, v in acc.items()))
+            accounts = await _demo_accounts(c)
+            if accounts:
+                print(f"\nWebpagina's: {ctx.gateway_url}/ — log in met een van deze demo-accounts")
+                print(
+                    '(voeg de TOTP-sleutel toe aan een authenticator-app, of: python -c "import pyotp; '
+                    "print(pyotp.TOTP('<sleutel>').now())\"):"
+                )
+                for acc in accounts:
+                    print("  " + acc.line())
         if not args.once and not args.json:
             print("\nDe gateway blijft draaien; stop met Ctrl-C.", file=sys.stderr)
             stop = asyncio.Event()
