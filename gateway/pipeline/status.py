@@ -88,5 +88,14 @@ async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, acto
         hv.labels = clean
         hv.updated_at = utcnow()
         s.add(hv)
-        audit(s, actor=actor, action="labels_gewijzigd", object_type="hulpvraag", object_id=hulpvraag_id, labels=clean)
+        swv_code = (await s.exec(select(Swv.code).where(Swv.id == hv.swv_id))).scalars().first()  # type: ignore[call-overload]
+        audit(
+            s,
+            actor=actor,
+            action="labels_gewijzigd",
+            object_type="hulpvraag",
+            object_id=hulpvraag_id,
+            swv_code=swv_code,
+            labels=clean,
+        )
     return clean

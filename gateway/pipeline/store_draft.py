@@ -106,9 +106,12 @@ async def store_draft(
     existing = await _existing(session, swv.id, draft)
     kept_roles: set[str] = set()
     known_sha: set[str] = set()
+    withdrawn: dict[str, Bijlage] = {}  # sent before, then withdrawn by the sender; may be sent again
     if existing is not None:
         for b in (await session.exec(select(Bijlage).where(Bijlage.hulpvraag_id == existing.id))).scalars():  # type: ignore[call-overload]
-            if not b.removed and b.sha256 not in draft.remove_bijlagen:
+            if b.removed or b.sha256 in draft.remove_bijlagen:
+                withdrawn[b.sha256] = b
+            else:
                 kept_roles.add(b.role)
                 known_sha.add(b.sha256)
     bad = [f for b in draft.bijlagen for f in b.findings if f.blocking]
@@ -207,6 +210,12 @@ async def store_draft(
         if b.sha256 in seen:
             continue
         seen.add(b.sha256)  # type: ignore[arg-type]
+        again = withdrawn.get(b.sha256)  # type: ignore[arg-type]
+        if again is not None:  # the same file sent again after it was withdrawn: it counts again
+            again.removed = False
+            again.bestandsnaam, again.role, again.exchange_id, again.added_at = b.bestandsnaam, b.role, exchange.id, now
+            session.add(again)
+            continue
         session.add(
             Bijlage(
                 hulpvraag_id=hv.id,
