@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -42,6 +43,26 @@ __all__ = [
 log = structlog.get_logger("adapters.parnassys.handler")
 
 ReadDossier = Callable[..., Any]  # gateway.dossier.read_dossier (injected so tests can run without it)
+
+
+class SessionMemory(Protocol):
+    """Where an exchange's TC session was written down durably (its ``sessie_geopend`` step), so a later
+    attempt — in another process after a crash — reuses it and the afmelding always names it."""
+
+    async def recall(self, exchange_id: int) -> str | None: ...
+
+
+SESSIE_STEP = "sessie_geopend"
+_SESSIE_MESSAGE = "Sessie {sessie} geopend bij het Traffic Center."
+_SESSIE_PATTERN = re.compile(r"^Sessie (\S{1,200}) geopend bij het Traffic Center\.$")
+_STALE_SESSION = {"SessieAfwijkend", "SessieReedsAfgemeld"}
+
+
+def sessie_from_step_message(message: str) -> str | None:
+    """The sessieId written in a ``sessie_geopend`` step's message (see `SessionMemory`)."""
+    m = _SESSIE_PATTERN.match(message)
+    return m.group(1) if m else None
+
 
 # the afmelding's resultaat for the exchange's outcome (docs/assumptions/oso.md)
 GESLAAGD = "OverdrachtGeslaagd"
@@ -81,6 +102,7 @@ class OsoExchangeHandler:
         blobs: BlobStore | None,
         dossier_limits: Any = None,
         read_dossier: ReadDossier | None = None,
+        sessions: SessionMemory | None = None,
     ) -> None:
         self.swv_code = swv_code
         self.sender_checks = sender_checks
@@ -90,6 +112,7 @@ class OsoExchangeHandler:
         self.blobs = blobs
         self.dossier_limits = dossier_limits
         self._read_dossier = read_dossier
+        self.session_memory = sessions
         self._sessions: dict[int, str] = {}  # exchange id → sessieId, until `afterwards` closes it
 
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
@@ -101,23 +124,25 @@ class OsoExchangeHandler:
         await steps.step("afzender_gecontroleerd", "Mandaten, vestiging en routeringskenmerk zijn in orde.")
 
         sessie = self._sessions.get(exchange.id)
+        if sessie is None and exchange.attempts > 1 and self.session_memory is not None:
+            sessie = await self.session_memory.recall(exchange.id)  # opened by an attempt that did not finish
+            if sessie is not None:
+                self._sessions[exchange.id] = sessie
+        reused = sessie is not None
         if sessie is None:
-            try:
-                sessie = await self.tc.overdracht(n.koppelsleutel)
-            except RemoteFault as exc:
-                raise Refusal(
-                    [
-                        refusal("OSO_SESSIE_GEWEIGERD", "overdrachtRequest", detail=exc.findings[0].message),
-                        *exc.findings,
-                    ]
-                ) from exc
-            self._sessions[exchange.id] = sessie
-        await steps.step("sessie_geopend", "Het Traffic Center gaf een sessie voor deze overdracht.")
+            sessie = await self._open_session(n, exchange, steps)
 
         url = await self.las_endpoints.las_endpoint(n.bronRouteringsKenmerk, n.bronBrin)
         await steps.step("las_gevonden", "Het ParnasSys-adres van de school is bekend.", waiting_for="las")
         try:
-            document = await self.las.document(url, sessie, n.koppelsleutel)
+            try:
+                document = await self.las.document(url, sessie, n.koppelsleutel)
+            except RemoteFault as exc:
+                if not (reused and exc.code in _STALE_SESSION):
+                    raise
+                log.info("oso_sessie_vernieuwd", exchange_id=exchange.id, reden=exc.code)
+                sessie = await self._open_session(n, exchange, steps)  # the old one timed out or was closed
+                document = await self.las.document(url, sessie, n.koppelsleutel)
         except RemoteFault as exc:
             raise Refusal(
                 [refusal("OSO_DOSSIER_GEWEIGERD", "documentRequest", detail=exc.findings[0].message), *exc.findings]
@@ -137,6 +162,10 @@ class OsoExchangeHandler:
                     )
                 ]
             )
+        if report.brin6 and len(report.brin6) == 6:
+            routing = await self._check_dossier_vestiging(n, report.brin6[4:])
+            if routing:
+                raise Refusal(routing)
         if document.aanvraag is None:
             warnings.append(
                 waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")
@@ -151,11 +180,33 @@ class OsoExchangeHandler:
             aanvraagtype=aanvraag.aanvraagtype if aanvraag else None,
             omschrijving=aanvraag.omschrijving if aanvraag else None,
             source_system="parnassys",
-            external_keys={"koppelsleutel": n.koppelsleutel, "sessieId": sessie},
+            external_keys={
+                "koppelsleutel": n.koppelsleutel,
+                "bronRouteringsKenmerk": n.bronRouteringsKenmerk,
+                "bronBrin": n.bronBrin,
+                "sessieId": sessie,
+            },
             bijlagen=tuple(report.attachments),
             opp_expected=aanvraag.opp if aanvraag else None,
             findings=tuple(warnings) + tuple(f for f in report.findings if not f.blocking),
         )
+
+    async def _open_session(self, n: Notificatie, exchange: ClaimedExchange, steps: StepRecorder) -> str:
+        try:
+            sessie = await self.tc.overdracht(n.koppelsleutel)
+        except RemoteFault as exc:
+            raise Refusal(
+                [refusal("OSO_SESSIE_GEWEIGERD", "overdrachtRequest", detail=exc.findings[0].message), *exc.findings]
+            ) from exc
+        self._sessions[exchange.id] = sessie
+        await steps.step(SESSIE_STEP, _SESSIE_MESSAGE.format(sessie=sessie))  # durable: see SessionMemory
+        return sessie
+
+    async def _check_dossier_vestiging(self, n: Notificatie, vestigingscode: str) -> list[Finding]:
+        check = getattr(self.sender_checks, "for_dossier", None)
+        if check is None:
+            return []
+        return [f for f in await check(n, vestigingscode) if f.blocking]
 
     async def _read(self, dossier_xml: bytes) -> Any:
         read = self._read_dossier or _default_read_dossier()
@@ -186,14 +237,29 @@ class OsoExchangeHandler:
 
 
 def terugkoppeling_message(
-    koppelsleutel: str, status: str, *, toelichting: str | None = None, at: dt.datetime | None = None
+    koppelsleutel: str,
+    status: str,
+    *,
+    toelichting: str | None = None,
+    at: dt.datetime | None = None,
+    hulpvraag_id: int | None = None,
+    brin6: str | None = None,
+    external_keys: dict[str, str] | None = None,
 ) -> OutboundMessage:
-    """The outbox message that tells the school's LAS about a status change (once per change)."""
+    """The outbox message that tells the school's LAS about a status change, in the shape the core's
+    `gateway.pipeline.status.change_status` writes (plus ``datum``)."""
     at = at or dt.datetime.now(dt.UTC)
     return OutboundMessage(
         kind="oso_terugkoppeling",
         key=f"oso_terugkoppeling:{koppelsleutel}:{status}:{at.isoformat()}",
-        payload={"koppelsleutel": koppelsleutel, "status": status, "toelichting": toelichting, "datum": at.isoformat()},
+        payload={
+            "hulpvraag_id": hulpvraag_id,
+            "status": status,
+            "toelichting": toelichting,
+            "brin6": brin6,
+            "external_keys": {**(external_keys or {}), "koppelsleutel": koppelsleutel},
+            "datum": at.isoformat(),
+        },
     )
 
 
@@ -214,18 +280,46 @@ class AfmeldingDeliverer:
 
 
 class TerugkoppelingDeliverer:
-    """Outbox deliverer for ``oso_terugkoppeling``: meldenTerugkoppeling at the TC, then the LAS."""
+    """Outbox deliverer for ``oso_terugkoppeling``: meldenTerugkoppeling at the TC (it names the school's
+    LAS endpoint; when it names none, the OSR is asked for the ``bronRouteringsKenmerk``), then
+    ``terugkoppelingRequest`` to that LAS.
 
-    def __init__(self, traffic_center: TrafficCenterClient, las: LasClient) -> None:
+    Reads the payload `gateway.pipeline.status.change_status` writes: ``hulpvraag_id``, ``status``,
+    ``toelichting``, ``brin6`` and the hulpvraag's ``external_keys`` (``koppelsleutel``,
+    ``bronRouteringsKenmerk``, ``bronBrin``, put there by `OsoExchangeHandler`).
+    """
+
+    def __init__(
+        self, traffic_center: TrafficCenterClient, las: LasClient, las_endpoints: LasEndpoints | None = None
+    ) -> None:
         self.tc = traffic_center
         self.las = las
+        self.las_endpoints = las_endpoints
 
     async def deliver(self, message: OutboundMessage) -> None:
         p = message.payload
+        keys = p.get("external_keys") or {}
+        koppelsleutel = keys.get("koppelsleutel") or p.get("koppelsleutel")
+        if not koppelsleutel:
+            raise Refusal(
+                [refusal("OSO_TERUGKOPPELING_ZONDER_KOPPELSLEUTEL", "external_keys", hulpvraag=p.get("hulpvraag_id"))]
+            )
+        datum = dt.datetime.fromisoformat(p["datum"]) if p.get("datum") else dt.datetime.now(dt.UTC)
+        toelichting = p.get("toelichting")
         try:
-            url = await self.tc.melden_terugkoppeling(p["koppelsleutel"])
+            url = await self._las_url(str(koppelsleutel), keys)
             await self.las.terugkoppeling(
-                url, p["koppelsleutel"], p["status"], p.get("toelichting"), dt.datetime.fromisoformat(p["datum"])
+                url, str(koppelsleutel), str(p["status"]), toelichting[:1000] if toelichting else None, datum
             )
         except RemoteFault as exc:
             raise Refusal(exc.findings) from exc
+        log.info("oso_terugkoppeling_verzonden", hulpvraag_id=p.get("hulpvraag_id"), status=p["status"])
+
+    async def _las_url(self, koppelsleutel: str, keys: dict[str, Any]) -> str:
+        try:
+            return await self.tc.melden_terugkoppeling(koppelsleutel)
+        except RemoteFault as exc:
+            kenmerk, brin = keys.get("bronRouteringsKenmerk"), keys.get("bronBrin")
+            if exc.code != "OSO_ANTWOORD_ONGELDIG" or self.las_endpoints is None or not kenmerk or not brin:
+                raise
+            return await self.las_endpoints.las_endpoint(str(kenmerk), str(brin))

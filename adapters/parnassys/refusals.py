@@ -71,7 +71,10 @@ _MESSAGES: dict[str, str] = {
     "OSO_ANTWOORD_ONGELDIG": "Het antwoord van {system} is onleesbaar: {detail}.",
     "OSO_AANVRAAG_ONTBREEKT": "Het antwoord bevat geen aanvraaggegevens (aanvraagtype); het secretariaat "
     "bepaalt het aanvraagtype.",
-    "OSO_LAS_ENDPOINT_ONBEKEND": "Voor routeringskenmerk {value} is in het OSR geen ParnasSys-adres bekend.",
+    "OSO_LAS_ENDPOINT_ONBEKEND": "Voor routeringskenmerk {value} is in het OSR geen ParnasSys-adres bekend. "
+    "De school (of Topicus) controleert in het OSR dat het endpoint voor dit routeringskenmerk is vastgelegd.",
+    "OSO_TERUGKOPPELING_ZONDER_KOPPELSLEUTEL": "Hulpvraag {hulpvraag} heeft geen koppelsleutel; de nieuwe "
+    "status kan niet aan ParnasSys worden teruggemeld.",
 }
 
 TRANSPORT: frozenset[str] = frozenset(

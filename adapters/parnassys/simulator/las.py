@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -36,6 +36,7 @@ class PreparedDossier:
     omschrijving: str | None = "Graag overleg over passende ondersteuning."
     opp: bool | None = True
     factory_options: dict[str, Any] = field(default_factory=dict)
+    brin: str | None = None  # the school the dossier is of (default: the notificatie's bronBrin)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class LasSimulator:
     terugkoppelingen: list[dict[str, str]] = field(default_factory=list)
     document_requests: int = 0
     _factory_cache: dict[str, bytes] = field(default_factory=dict)
+    last_koppelsleutel: str | None = None
 
     # -- as sender ------------------------------------------------------------------------------------------
 
@@ -61,12 +63,15 @@ class LasSimulator:
         doel_routeringskenmerk: str = "00000001800000000001",
         prepared: PreparedDossier | None = None,
         behaviour: str | None = None,
+        brin: str | None = None,
     ) -> str:
-        """Register at the TC, then notify the gateway. Returns the koppelsleutel; a fault raises RemoteFault."""
+        """Register at the TC, then notify the gateway. Returns the koppelsleutel; a fault raises RemoteFault
+        (after the koppelsleutel was recorded in ``last_koppelsleutel``)."""
+        brin = brin or self.brin
         values = {
-            "bronBrin": self.brin,
+            "bronBrin": brin,
             "bronRouteringsKenmerk": routeringskenmerk,
-            "doelBrin": self.brin,
+            "doelBrin": brin,
             "doelRouteringsKenmerk": doel_routeringskenmerk,
         }
         tc = self.client.config
@@ -78,7 +83,9 @@ class LasSimulator:
             to_oin=tc.traffic_center_oin,
         )
         koppelsleutel = resp.findtext(f"{{{NS}}}koppelsleutel") or ""
-        self.prepared[koppelsleutel] = prepared or PreparedDossier()
+        p = prepared or PreparedDossier()
+        self.prepared[koppelsleutel] = p if p.brin else replace(p, brin=brin)
+        self.last_koppelsleutel = koppelsleutel
         if behaviour:
             self.behaviours[koppelsleutel] = behaviour
         await self.client.call(
@@ -96,12 +103,12 @@ class LasSimulator:
         if behaviour == "wrong_dossier":
             return self._factory({"brin": "99XX", "leerlingid": "ander-kind"})
         if behaviour == "invalid":
-            return self._factory({"brin": self.brin, "mutation": "bsn"})
+            return self._factory({"brin": p.brin or self.brin, "mutation": "bsn"})
         if p.dossier is not None:
             return p.dossier
         if self.default_dossier is not None and not p.factory_options:
             return self.default_dossier
-        return self._factory({"brin": self.brin, **p.factory_options})
+        return self._factory({"brin": p.brin or self.brin, **p.factory_options})
 
     def _factory(self, options: dict[str, Any]) -> bytes:
         key = repr(sorted(options.items()))

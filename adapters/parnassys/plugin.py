@@ -1,0 +1,119 @@
+"""OSO-SWV with ParnasSys plugged into the gateway: the notificatie endpoint, the exchange handler
+(``oso_notificatie``) and the outbox deliverers (``oso_afmelding``, ``oso_terugkoppeling``).
+
+Without an ``[oso]`` section nothing is installed (an SWV whose schools all use ESIS); the event
+``oso_niet_geconfigureerd`` says so. A section that is there but wrong stops start-up with a `ConfigError`.
+Real outside systems only: this module never imports a simulator.
+
+Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
+  gateway_oin            (required) our OIN: expected in wsa:To ``?oin=``, sent in wsa:From
+  senders                (required) sending systems: TOML ``[{oin, name, profile}]`` (profile ``2W-be`` or
+                         ``2W-be-S``, default 2W-be-S); environment ``OIN:naam:profiel,…``
+  trust_store            CA certificates (PEM) client certificates must chain to; default ``tls_client_ca``
+  doel_routeringskenmerken  the doelRouteringsKenmerk values that address us (list or comma-separated);
+                         default ``[gateway_oin]``
+  traffic_center_url     (required) https URL of the Traffic Center
+  traffic_center_oin     (required) its OIN (wsa:To ``?oin=``)
+  client_cert, client_key  our PKIoverheid certificate + key (PEM): mutual TLS out, 2W-be-S signing
+  server_trust_store     CA certificates for the TC's and LAS's server certificates; default system store
+  sign_requests          sign outbound requests (2W-be-S), default true (needs client_cert)
+  sign_replies           sign our replies and faults, default true (needs client_cert)
+  las_oin                OIN put in wsa:To of calls to the LAS; default none
+  path                   endpoint path, default ``/oso/swv``
+  max_body_bytes         notificatie size limit, default 65536
+  max_clock_skew_seconds (120), max_message_age_seconds (300), require_from_oin (true), proxy_header
+                         (``X-SSL-Client-Cert``; trusted proxies are the gateway's ``trusted_proxies``)
+  overdrachtsoort        (``SWVaanvraag``), connect_timeout (5), read_timeout (30), max_response_bytes
+                         (512 MiB), retry_attempts (3), retry_initial_wait (0.2), retry_max_wait (2.0)
+  registry_cache_seconds (10), intake_negative_max_age_seconds (600), recheck_negative_after_seconds (300),
+  mandate_store_every_seconds (3600), las_endpoint_cache_seconds (3600), replay_prune_every (500)
+Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``):
+  base_url               the OSR API (placeholder default); plain http only on loopback
+  cert_file, key_file    client certificate; default the ``[oso]`` client_cert/client_key
+  ca_file                the OSR's server CA; default ``[oso] server_trust_store``
+  connect_timeout, total_timeout, max_attempts, backoff_initial, backoff_max, max_retry_after,
+  max_response_bytes     as `adapters.osr.config.OsrConfig`
+  cache_ttl_seconds (3600), max_staleness_seconds (86400), use_stale_negative (false), max_entries (50000)
+  service_namespace      the OSO-SWV service namespace URI
+  parnassys_oin, parnassys_name, kindkans_oin, kindkans_name  the two OSO-SWV systems in the OSR
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import structlog
+from aiohttp import web
+
+from adapters.osr.client import OsrClient
+from adapters.osr.lookup import MandateLookup
+from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
+from adapters.parnassys.endpoint import notificatie_routes
+from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
+from adapters.parnassys.las_endpoints import OsrLasEndpoints
+from adapters.parnassys.sender_checks import OsoSenderChecks
+from adapters.parnassys.sessions import StoredSessions
+from adapters.parnassys.settings_map import OsoSettings, oso_settings
+from gateway.components import Components
+from gateway.inbox.replay import DatabaseReplayGuard
+
+__all__ = ["KIND", "install"]
+
+log = structlog.get_logger("adapters.parnassys.plugin")
+KIND = "oso_notificatie"
+
+
+def install(app: web.Application, c: Components) -> None:
+    if not c.settings.section("oso"):
+        log.info("oso_niet_geconfigureerd", reden="geen [oso]-sectie in de instellingen; alleen ESIS")
+        return
+    knobs = oso_settings(c.settings)
+    wire(app, c, knobs)
+    log.info(
+        "oso_geinstalleerd",
+        pad=knobs.endpoint.path,
+        verzenders=[s.name for s in knobs.endpoint.senders],
+        traffic_center=knobs.client.traffic_center_url,
+        osr=knobs.osr.base_url,
+    )
+
+
+def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchangeHandler:
+    """Build the long-lived clients (kept in ``c.extras``, closed by ``Components.close``), the routes, the
+    handler and the deliverers."""
+    from gateway.dossier import DossierLimits, read_dossier
+
+    osr = OsrClient(knobs.osr)
+    soap = OsoSoapClient(knobs.client)
+    c.extras["osr_client"] = osr
+    c.extras["oso_soap_client"] = soap
+    lookup = MandateLookup(osr, parties=knobs.parties, policy=knobs.mandate_cache)
+    checks = OsoSenderChecks(c.db, lookup, swv_code=c.settings.swv_code, policy=knobs.sender_checks)
+    c.extras["oso_sender_checks"] = checks
+    app.add_routes(
+        notificatie_routes(
+            knobs.endpoint,
+            inbox=c.inbox,
+            sender_checks=checks,
+            replay_guard=DatabaseReplayGuard(c.db, prune_every=knobs.replay_prune_every),
+        )
+    )
+    tc, las = TrafficCenterClient(soap), LasClient(soap)
+    las_endpoints = OsrLasEndpoints(
+        osr, service_namespace=knobs.parties.service_namespace, ttl=knobs.las_endpoint_cache
+    )
+    handler = OsoExchangeHandler(
+        swv_code=c.settings.swv_code,
+        sender_checks=checks,
+        traffic_center=tc,
+        las=las,
+        las_endpoints=las_endpoints,
+        blobs=c.blobs,
+        dossier_limits=DossierLimits(max_attachment_bytes=c.settings.max_attachment_bytes),
+        read_dossier=partial(read_dossier, schema=c.settings.official_xsd) if c.settings.official_xsd else None,
+        sessions=StoredSessions(c.db),
+    )
+    c.handlers[KIND] = handler
+    c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc)
+    c.deliverers["oso_terugkoppeling"] = TerugkoppelingDeliverer(tc, las, las_endpoints)
+    return handler
