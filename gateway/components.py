@@ -13,7 +13,8 @@ from typing import Any
 from gateway.inbox.inbox import Inbox, RetryPolicy
 from gateway.pipeline.contracts import ExchangeHandler, OutboundDeliverer
 from gateway.settings import Settings
-from gateway.store.blobs import BlobStore, LocalBlobStore
+from gateway.store.blob_config import build_blob_store
+from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 
 __all__ = ["Components", "build_components"]
@@ -45,7 +46,7 @@ def build_components(settings: Settings) -> Components:
     return Components(
         settings=settings,
         db=db,
-        blobs=LocalBlobStore(settings.effective_blob_dir),
+        blobs=build_blob_store(settings),
         inbox=Inbox(db, lease_seconds=settings.lease_seconds),
         retry=RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds),
     )

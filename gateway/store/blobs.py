@@ -4,11 +4,18 @@ A writer hashes the bytes as they arrive and only makes the blob visible (``comm
 written and flushed, so a hulpvraag can never point at a half-written blob. Writers are synchronous on
 purpose: the dossier unpacker runs in a worker thread and feeds decoded chunks straight in; async
 callers (HTTP uploads) call ``write`` per chunk, which is a plain file write for the local backend.
+
+Two layers: a `ContentStore` does what every backend shares (hashing, limits, the head for sniffing,
+optional encryption at rest — `gateway.store.blob_crypto`), and a small `BlobBackend` keeps bytes under a
+key: `LocalBlobStore` here (files), `gateway.store.blobs_s3.S3BlobStore` (an S3-compatible object store).
+The key is always the SHA-256 of the *plaintext*, so de-duplication and a bijlage's SHA-256 hold with or
+without encryption.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobRef", "BlobStore", "BlobTooLarge", "BlobWriter", "LocalBlobStore"]
+from gateway.store.blob_crypto import BlobIntegrityError, ChunkSealer, DecryptingReader, Keyring, is_encrypted
+
+__all__ = [
+    "CHUNK",
+    "BlobBackend",
+    "BlobIntegrityError",
+    "BlobRef",
+    "BlobStore",
+    "BlobStoreUnavailable",
+    "BlobTooLarge",
+    "BlobWriter",
+    "ContentStore",
+    "ContentWriter",
+    "LocalBlobStore",
+    "Sink",
+    "check_key",
+]
 
 CHUNK = 256 * 1024
 
@@ -39,6 +62,13 @@ class BlobTooLarge(Exception):
         self.limit = limit
 
 
+class BlobStoreUnavailable(Exception):
+    """The store could not be reached or answered with an error (not "not found"): try again later.
+
+    Not an OSError on purpose, for the same reason as `BlobIntegrityError`.
+    """
+
+
 class BlobWriter(Protocol):
     def write(self, data: bytes) -> None: ...
     def commit(self) -> BlobRef: ...
@@ -58,16 +88,42 @@ class BlobStore(Protocol):
     def check(self) -> None: ...  # raises when the store cannot be used (readiness)
 
 
+# -- the backend seam ---------------------------------------------------------------------------------
+class Sink(Protocol):
+    """Stored bytes on their way in; invisible until ``commit(key)``."""
+
+    def write(self, data: bytes) -> None: ...
+    def commit(self, key: str) -> None: ...  # make visible under key; an existing object stays as it is
+    def abort(self) -> None: ...
+
+
+class BlobBackend(Protocol):
+    def sink(self) -> Sink: ...
+    def open_raw(self, key: str) -> tuple[BinaryIO, int]: ...  # a seekable handle and the stored size
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def check(self) -> None: ...
+    def keys(self) -> Iterator[str]: ...
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def check_key(key: str) -> str:
+    """A blob key is 64 lowercase hex characters; anything else (a path, ``..``) is a KeyError."""
+    if len(key) != 64 or not _HEX.issuperset(key):
+        raise KeyError(key)
+    return key
+
+
 _HEAD = 8192
 
 
-class _LocalWriter:
-    def __init__(self, root: Path, max_size: int | None) -> None:
-        self._root = root
-        self._max = max_size
-        fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
-        self._file = os.fdopen(fd, "wb")
-        self._tmp = Path(name)
+class ContentWriter:
+    """Hashes, limits and (optionally) seals the plaintext, passing stored bytes to a backend's sink."""
+
+    def __init__(self, sink: Sink, max_size: int | None, sealer: ChunkSealer | None = None) -> None:
+        self._sink, self._max, self._sealer = sink, max_size, sealer
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = bytearray()
@@ -92,33 +148,34 @@ class _LocalWriter:
         if len(self._head) < _HEAD:
             self._head += data[: _HEAD - len(self._head)]
         self._hash.update(data)
-        self._file.write(data)
         self._size += len(data)
+        try:
+            self._sink.write(self._sealer.feed(data) if self._sealer is not None else data)
+        except BaseException:
+            self.abort()
+            raise
 
     def commit(self) -> BlobRef:
         if self._done:
             raise RuntimeError("writer already finished")
-        self._done = True
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
         key = self._hash.hexdigest()
-        final = self._root / key[:2] / key[2:4] / key
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # same content already stored: keep one copy
-            self._tmp.unlink(missing_ok=True)
-        else:
-            os.replace(self._tmp, final)
+        try:
+            if self._sealer is not None:
+                self._sink.write(self._sealer.finish(key))
+            self._sink.commit(key)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
         return BlobRef(key=key, size=self._size)
 
     def abort(self) -> None:
         if self._done:
             return
         self._done = True
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
+        self._sink.abort()
 
-    def __enter__(self) -> _LocalWriter:
+    def __enter__(self) -> ContentWriter:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:
@@ -126,20 +183,22 @@ class _LocalWriter:
             self.abort()
 
 
-class LocalBlobStore:
-    """Blobs under ``root/ab/cd/<sha256>``; incomplete writes live in ``root/tmp`` until committed."""
+class ContentStore:
+    """A `BlobStore` over any `BlobBackend`, with optional encryption at rest.
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+    With a keyring every new blob is sealed with its active key. ``allow_plaintext`` lets blobs written
+    before encryption was switched on still be read (a migration period); otherwise a blob without the
+    sealed header is refused as tampered.
+    """
 
-    def _path(self, key: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-            raise KeyError(key)
-        return self.root / key[:2] / key[2:4] / key
+    def __init__(self, backend: BlobBackend, keyring: Keyring | None = None, *, allow_plaintext: bool = False) -> None:
+        self.backend = backend
+        self.keyring = keyring
+        self.allow_plaintext = allow_plaintext or keyring is None
 
-    def writer(self, max_size: int | None = None) -> _LocalWriter:
-        return _LocalWriter(self.root, max_size)
+    def writer(self, max_size: int | None = None) -> ContentWriter:
+        sealer = ChunkSealer(self.keyring) if self.keyring is not None else None
+        return ContentWriter(self.backend.sink(), max_size, sealer)
 
     def put_bytes(self, data: bytes) -> BlobRef:
         w = self.writer()
@@ -147,7 +206,20 @@ class LocalBlobStore:
         return w.commit()
 
     def open(self, key: str) -> BinaryIO:
-        return self._path(key).open("rb")
+        raw, stored = self.backend.open_raw(check_key(key))
+        try:
+            magic = raw.read(4)
+            raw.seek(0)
+            if is_encrypted(magic):
+                if self.keyring is None:
+                    raise BlobIntegrityError(f"blob {key} is encrypted but no keys are configured ([blobs] keys)")
+                return io.BufferedReader(DecryptingReader(raw, stored, self.keyring, key), CHUNK)  # type: ignore[return-value]
+            if not self.allow_plaintext:
+                raise BlobIntegrityError(f"blob {key} is not encrypted while encryption at rest is required")
+            return raw
+        except BaseException:
+            raw.close()
+            raise
 
     def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
         with self.open(key) as f:
@@ -156,9 +228,68 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         try:
-            return self._path(key).is_file()
+            return self.backend.exists(check_key(key))
         except KeyError:
             return False
+
+    def delete(self, key: str) -> None:
+        self.backend.delete(check_key(key))
+
+    def check(self) -> None:
+        self.backend.check()
+
+    def keys(self) -> Iterator[str]:
+        return self.backend.keys()
+
+
+# -- local files --------------------------------------------------------------------------------------
+class _LocalSink:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
+        self._file = os.fdopen(fd, "wb")
+        self._tmp = Path(name)
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._file.write(data)
+
+    def commit(self, key: str) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        final = self._root / key[:2] / key[2:4] / key
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # same content already stored: keep one copy
+            self._tmp.unlink(missing_ok=True)
+        else:
+            os.replace(self._tmp, final)
+
+    def abort(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+class LocalBackend:
+    """Blobs under ``root/ab/cd/<sha256>``; incomplete writes live in ``root/tmp`` until committed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        return self.root / key[:2] / key[2:4] / key
+
+    def sink(self) -> _LocalSink:
+        return _LocalSink(self.root)
+
+    def open_raw(self, key: str) -> tuple[BinaryIO, int]:
+        f = self._path(key).open("rb")
+        return f, os.fstat(f.fileno()).st_size
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -167,6 +298,26 @@ class LocalBlobStore:
         probe = self.root / "tmp" / ".ready"
         probe.write_bytes(b"ok")
         probe.unlink()
+
+    def keys(self) -> Iterator[str]:
+        for p in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if len(p.name) == 64 and _HEX.issuperset(p.name):
+                yield p.name
+
+
+class LocalBlobStore(ContentStore):
+    """The blob store on a local (or mounted) file system."""
+
+    def __init__(self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False) -> None:
+        self._local = LocalBackend(root)
+        super().__init__(self._local, keyring, allow_plaintext=allow_plaintext)
+
+    @property
+    def root(self) -> Path:
+        return self._local.root
+
+    def _path(self, key: str) -> Path:
+        return self._local._path(key)
 
     def sweep_incomplete(self) -> int:
         """Remove leftovers of writers that never finished (a crash mid-write). Returns how many."""

@@ -1,0 +1,330 @@
+"""The blob store on an S3-compatible object store (AWS S3, SeaweedFS, MinIO, Ceph RGW, ...), via boto3.
+
+Several gateway processes share one bucket. Writing streams, in parts of ``part_size`` (8 MiB by default),
+and never holds more than one part in memory:
+
+* A blob smaller than one part is sent with one ``PutObject`` straight to its final key ``<prefix><sha256>``
+  at commit (the hash is known then) — most bijlagen take this path.
+* A larger blob goes up as a multipart upload under a temporary key ``<prefix>tmp/<uuid>``: the final key
+  is the SHA-256 of the content, which is known only after the last byte, while S3 fixes an upload's key
+  when it starts. At commit the upload is completed and copied server-side (``CopyObject``: no bytes pass
+  through the gateway again) to the final key, and the temporary object is deleted.
+* ``abort()`` (or any failure) aborts the multipart upload, so no parts are left behind. A process killed
+  mid-upload leaves an incomplete upload under ``tmp/``: `S3BlobStore.sweep_incomplete` removes those older
+  than a day, and a bucket lifecycle rule can do the same (docs/deploy.md).
+* When the final key already exists (the same content was stored before) nothing is overwritten.
+
+Reading is one ranged ``GetObject`` per sequential run, pinned to the object's ETag (``If-Match``), so a
+seek (the ZIP reader jumps to the central directory) costs one new request and a read never mixes two
+versions of an object.
+
+Errors: a missing object is ``FileNotFoundError`` (as for files); anything else from the store is
+`BlobStoreUnavailable` (the worker retries later).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from gateway.logging import get_logger
+from gateway.store.blob_crypto import Keyring
+from gateway.store.blobs import BlobStoreUnavailable, ContentStore, check_key
+
+__all__ = ["MIN_PART", "S3Backend", "S3BlobStore", "S3Config", "make_client"]
+
+log = get_logger(__name__)
+
+MIN_PART = 5 * 1024 * 1024  # S3's smallest part (all but the last)
+MAX_COPY = 5 * 1024**3  # a single CopyObject copies at most 5 GiB
+_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
+
+
+@dataclass(frozen=True)
+class S3Config:
+    bucket: str
+    endpoint_url: str | None = None  # None: AWS itself
+    region: str = "us-east-1"
+    access_key_id: str | None = None  # None: boto3's own chain (AWS_* variables, instance role, ...)
+    secret_access_key: str | None = field(default=None, repr=False)
+    prefix: str = ""  # e.g. "gateway/": every key starts with it
+    addressing_style: str = "path"  # path | virtual | auto
+    part_size: int = 8 * 1024 * 1024
+    verify: bool | str = True  # False: no TLS check (never in production); a path: a CA bundle
+    create_bucket: bool = False  # create the bucket when `check()` finds it missing
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 32  # ≥ the threads that write or read at once
+
+
+def make_client(cfg: S3Config) -> Any:
+    config = Config(
+        region_name=cfg.region,
+        signature_version="s3v4",
+        s3={"addressing_style": cfg.addressing_style},
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=cfg.connect_timeout,
+        read_timeout=cfg.read_timeout,
+        max_pool_connections=cfg.max_pool_connections,
+        # S3-compatible stores differ in which newer checksum headers they accept: only when required.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    session = boto3.session.Session()
+    return session.client(
+        "s3",
+        endpoint_url=cfg.endpoint_url,
+        aws_access_key_id=cfg.access_key_id,
+        aws_secret_access_key=cfg.secret_access_key,
+        verify=cfg.verify,
+        config=config,
+    )
+
+
+def _code(exc: ClientError) -> str:
+    err = exc.response.get("Error", {})
+    return str(err.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+
+
+def _unavailable(what: str, exc: Exception) -> BlobStoreUnavailable:
+    detail = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+    log.warning("blobstore_fout", actie=what, fout=detail)
+    return BlobStoreUnavailable(f"objectopslag: {what} mislukt ({detail})")
+
+
+class _S3Reader(io.RawIOBase):
+    """Seekable read-only view of one object: one streaming GET per sequential run, pinned to its ETag."""
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str) -> None:
+        super().__init__()
+        self._c, self._bucket, self._key = client, bucket, key
+        self.size, self._etag = size, etag
+        self._pos = 0
+        self._body: Any = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        pos = base + offset
+        if pos < 0:
+            raise ValueError("negative seek position")
+        if pos != self._pos:
+            self._drop()
+            self._pos = pos
+        return pos
+
+    def _drop(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self._pos >= self.size or len(buffer) == 0:
+            return 0
+        try:
+            if self._body is None:
+                resp = self._c.get_object(
+                    Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-", IfMatch=self._etag
+                )
+                self._body = resp["Body"]
+            data = self._body.read(min(len(buffer), self.size - self._pos))
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                raise FileNotFoundError(self._key) from None
+            raise _unavailable("lezen", exc) from None
+        except (BotoCoreError, OSError) as exc:
+            raise _unavailable("lezen", exc) from None
+        if not data:
+            raise BlobStoreUnavailable(f"objectopslag: {self._key} eindigde na {self._pos} van {self.size} bytes")
+        n = len(data)
+        buffer[:n] = data
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+
+class _S3Sink:
+    def __init__(self, backend: S3Backend) -> None:
+        self._b = backend
+        self._buf = bytearray()
+        self._tmp: str | None = None
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._completed = False
+        self._sent = 0
+
+    def write(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) >= self._b.part_size:
+            self._send_part()
+
+    def _send_part(self) -> None:
+        c, bucket = self._b.client, self._b.bucket
+        try:
+            if self._upload_id is None:
+                self._tmp = f"{self._b.prefix}tmp/{uuid.uuid4().hex}"
+                self._upload_id = c.create_multipart_upload(Bucket=bucket, Key=self._tmp)["UploadId"]
+            number = len(self._parts) + 1
+            resp = c.upload_part(
+                Bucket=bucket, Key=self._tmp, UploadId=self._upload_id, PartNumber=number, Body=bytes(self._buf)
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("schrijven", exc) from None
+        self._parts.append({"PartNumber": number, "ETag": resp["ETag"]})
+        self._sent += len(self._buf)
+        self._buf.clear()
+
+    def commit(self, key: str) -> None:
+        b = self._b
+        final = b.object_key(key)
+        try:
+            if self._upload_id is None:
+                if not b.exists(key):
+                    b.client.put_object(Bucket=b.bucket, Key=final, Body=bytes(self._buf))
+                self._buf.clear()
+                return
+            if self._buf:
+                self._send_part()
+            b.client.complete_multipart_upload(
+                Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+            self._completed = True
+            if not b.exists(key):
+                source = {"Bucket": b.bucket, "Key": self._tmp}
+                if self._sent < MAX_COPY:
+                    b.client.copy_object(Bucket=b.bucket, Key=final, CopySource=source)
+                else:  # a managed multipart copy, still server-side
+                    b.client.copy(source, b.bucket, final)
+            b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("vastleggen", exc) from None
+
+    def abort(self) -> None:
+        self._buf.clear()
+        if self._tmp is None:
+            return
+        b = self._b
+        try:
+            if self._completed:
+                b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
+            else:
+                b.client.abort_multipart_upload(Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id)
+        except (BotoCoreError, ClientError) as exc:  # the sweep or the lifecycle rule removes it later
+            log.warning("blobstore_opruimen_mislukt", fout=type(exc).__name__)
+        self._tmp = None
+
+
+class S3Backend:
+    """Objects under ``<prefix><sha256>`` in one bucket; uploads in progress under ``<prefix>tmp/``."""
+
+    def __init__(self, cfg: S3Config, client: Any | None = None) -> None:
+        if cfg.part_size < MIN_PART:
+            raise ValueError(f"part_size must be at least {MIN_PART} bytes")
+        self.cfg = cfg
+        self.client = client if client is not None else make_client(cfg)
+        self.bucket, self.prefix, self.part_size = cfg.bucket, cfg.prefix, cfg.part_size
+
+    def object_key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def sink(self) -> _S3Sink:
+        return _S3Sink(self)
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))  # type: ignore[no-any-return]
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                return None
+            raise _unavailable("opvragen", exc) from None
+        except BotoCoreError as exc:
+            raise _unavailable("opvragen", exc) from None
+
+    def open_raw(self, key: str) -> tuple[BinaryIO, int]:
+        head = self._head(key)
+        if head is None:
+            raise FileNotFoundError(key)
+        size = int(head["ContentLength"])
+        raw = _S3Reader(self.client, self.bucket, self.object_key(key), size, head["ETag"])
+        return io.BufferedReader(raw, 256 * 1024), size  # type: ignore[return-value]
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("verwijderen", exc) from None
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND and self.cfg.create_bucket:
+                self.client.create_bucket(Bucket=self.bucket)
+                log.info("blobstore_bucket_aangemaakt", bucket=self.bucket)
+                return
+            raise _unavailable("bucket controleren", exc) from None
+        except BotoCoreError as exc:
+            raise _unavailable("bucket controleren", exc) from None
+
+    def keys(self) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for obj in page.get("Contents", []):
+                name = obj["Key"][len(self.prefix) :]
+                if "/" not in name and len(name) == 64:
+                    yield name
+
+    def sweep_incomplete(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+        """Abort uploads and delete temporary objects under ``tmp/`` older than ``older_than``.
+
+        Safe while other processes write: their uploads are younger than the threshold.
+        """
+        cutoff = dt.datetime.now(dt.UTC) - older_than
+        tmp = f"{self.prefix}tmp/"
+        n = 0
+        for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=tmp):
+            for up in page.get("Uploads", []):
+                if up["Initiated"] < cutoff:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
+                    n += 1
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=tmp):
+            for obj in page.get("Contents", []):
+                if obj["LastModified"] < cutoff:
+                    self.client.delete_object(Bucket=self.bucket, Key=obj["Key"])
+                    n += 1
+        return n
+
+
+class S3BlobStore(ContentStore):
+    """The blob store on an S3-compatible object store."""
+
+    def __init__(
+        self, cfg: S3Config, keyring: Keyring | None = None, *, allow_plaintext: bool = False, client: Any = None
+    ) -> None:
+        self.s3 = S3Backend(cfg, client)
+        super().__init__(self.s3, keyring, allow_plaintext=allow_plaintext)
+
+    def sweep_incomplete(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+        return self.s3.sweep_incomplete(older_than)
