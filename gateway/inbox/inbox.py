@@ -24,7 +24,7 @@ from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
 from gateway.store.types import utcnow
 from verification.findings import Finding
 
-__all__ = ["ACTIVE_STATES", "Inbox", "LeaseLost", "RetryPolicy"]
+__all__ = ["ACTIVE_STATES", "Inbox", "LeaseLost", "RetryPolicy", "as_claimed"]
 
 log = get_logger(__name__)
 
@@ -52,7 +52,8 @@ class RetryPolicy:
         return max(delay, hint or 0.0)
 
 
-def _claimed(row: Exchange) -> ClaimedExchange:
+def as_claimed(row: Exchange) -> ClaimedExchange:
+    """The worker-side view of a stored exchange."""
     assert row.id is not None
     return ClaimedExchange(
         id=row.id,
@@ -160,7 +161,7 @@ class Inbox:
         )
         async with self.db.session() as s:
             row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
-        return _claimed(row) if row is not None else None
+        return as_claimed(row) if row is not None else None
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from gateway.components import Components
-from gateway.pipeline.contracts import ClaimedExchange, Outcome
+from gateway.inbox.inbox import as_claimed
+from gateway.pipeline.contracts import Outcome
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState, OutboxMessage
 from gateway.store.types import utcnow
@@ -141,19 +142,7 @@ async def refuse_exchange(c: Components, exchange_id: int, reason: str, *, actor
         handler = c.handlers.get(row.kind)
         follow_up = getattr(handler, "afterwards", None)
         if follow_up is not None:
-            claimed = ClaimedExchange(
-                id=exchange_id,
-                key=row.key,
-                source=row.source,
-                kind=row.kind,
-                swv_code=row.swv_code,
-                brin6=row.brin6,
-                payload=row.payload or b"",
-                meta=dict(row.meta),
-                attempts=row.attempts,
-                correlation_id=row.correlation_id,
-                received_at=row.received_at,
-            )
+            claimed = as_claimed(row)
             outcome = Outcome(state="geweigerd", findings=(finding,))
             for m in follow_up(claimed, outcome):
                 s.add(OutboxMessage(key=m.key, kind=m.kind, payload=dict(m.payload)))
