@@ -1,0 +1,49 @@
+"""After the outcome: the terugkoppeling of a status change reaches the LAS once; a TC session opened by an
+attempt that did not finish is reused and closed by the afmelding."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from adapters.parnassys.plugin import KIND
+from gateway.pipeline.status import change_status
+from gateway.store.models import Exchange, Hulpvraag, OutboxMessage
+from tests.oso_integration.conftest import Oso
+
+
+async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
+    koppelsleutel = await oso.notify()
+    await oso.process()
+    await oso.deliver()
+    async with oso.c.db.reader() as s:
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+    await change_status(oso.c.db, hv.id, "Kans!overleg>aanvraag", actor="secretariaat", toelichting="Ingepland")
+    assert await oso.deliver() == 1
+    assert await oso.deliver() == 0
+    [sent] = oso.world.las.terugkoppelingen
+    assert sent["koppelsleutel"] == koppelsleutel and sent["status"] == "Kans!overleg>aanvraag"
+    assert sent["toelichting"] == "Ingepland"
+    async with oso.c.db.reader() as s:
+        states = [m.state for m in (await s.exec(select(OutboxMessage))).scalars()]  # type: ignore[call-overload]
+    assert states == ["verzonden", "verzonden"]
+
+
+async def test_a_session_opened_before_a_crash_is_reused_and_closed(oso: Oso) -> None:
+    koppelsleutel = await oso.notify(behaviour="503")
+    await oso.process()  # session opened, then the LAS is down: waits
+    handler = oso.c.handlers[KIND]
+    handler._sessions.clear()  # type: ignore[attr-defined]  # as if the process died
+    [sessie] = list(oso.world.tc.sessies)
+    oso.world.las.behaviours[koppelsleutel] = "ok"
+    for _ in range(50):
+        if await oso.process():
+            break
+        await asyncio.sleep(0.05)
+    async with oso.c.db.reader() as s:
+        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]
+    assert ex.state == "verwerkt"
+    assert list(oso.world.tc.sessies) == [sessie]
+    await oso.deliver()
+    assert oso.world.tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}

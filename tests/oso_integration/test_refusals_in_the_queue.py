@@ -1,0 +1,101 @@
+"""Refused notificaties are in the queue with their reason; the school's sender gets the same reason."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from adapters.parnassys.client import RemoteFault
+from adapters.parnassys.simulator.las import PreparedDossier
+from gateway.store.models import Exchange, Hulpvraag
+from tests.oso_integration.conftest import Oso
+
+
+async def _exchanges(oso: Oso) -> list[Exchange]:
+    async with oso.c.db.reader() as s:
+        return list((await s.exec(select(Exchange).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]
+
+
+def _codes(ex: Exchange) -> list[str]:
+    return [f["code"] for f in ex.findings]
+
+
+async def test_an_unknown_vestiging_is_refused_at_intake_and_recorded(oso: Oso) -> None:
+    with pytest.raises(RemoteFault) as info:
+        await oso.notify(kenmerk="502")
+    assert info.value.code == "VESTIGING_NIET_GEREGISTREERD"
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and _codes(ex) == ["VESTIGING_NIET_GEREGISTREERD"]
+    assert ex.key == f"oso:{oso.world.las.last_koppelsleutel}"
+    assert await oso.process() == 0
+
+
+async def test_a_kenmerk_outside_the_500_range_is_refused_at_intake(oso: Oso) -> None:
+    with pytest.raises(RemoteFault) as info:
+        await oso.notify(kenmerk="931")
+    assert info.value.code == "ROUTERING_BUITEN_500_REEKS"
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd"
+
+
+async def test_a_missing_kindkans_mandate_is_refused_in_the_worker_without_a_session(oso: Oso) -> None:
+    await oso.notify(brin="21KL", kenmerk="0000000700021KL00500")
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and _codes(ex) == ["MANDAAT_ONTBREEKT"]
+    assert "Kindkans" in ex.findings[0]["message"]
+    assert "overdracht" not in [op for op, _ in oso.world.tc.seen]
+    assert await oso.deliver() == 0
+
+
+async def test_a_cached_missing_mandate_is_refused_at_intake(oso: Oso) -> None:
+    await oso.notify(brin="21KL", kenmerk="0000000700021KL00500")
+    await oso.process()  # the worker asked the OSR; the answer is cached
+    with pytest.raises(RemoteFault) as info:
+        await oso.notify(brin="21KL", kenmerk="0000000700021KL00500")
+    assert info.value.code == "MANDAAT_ONTBREEKT"
+
+
+async def test_a_nevenvestiging_sending_500_is_refused_after_the_dossier(oso: Oso) -> None:
+    await oso.notify(kenmerk="500", prepared=PreparedDossier(factory_options={"vestigingscode": "01"}))
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and _codes(ex) == ["ROUTERING_VESTIGING_WIJKT_AF"]
+    assert "501" in ex.findings[0]["message"]
+    await oso.deliver()
+    assert list(oso.world.tc.afmeldingen().values()) == ["AanvraagGeweigerd"]
+
+
+async def test_a_dossier_with_a_bsn_is_refused_and_the_afmelding_says_so(oso: Oso) -> None:
+    await oso.notify(behaviour="invalid")
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and "PaO.LL12" in _codes(ex)
+    await oso.deliver()
+    assert list(oso.world.tc.afmeldingen().values()) == ["DossierOngeldig"]
+
+
+async def test_a_tlv_without_opp_is_refused_by_the_aanvraagtype_rules(oso: Oso) -> None:
+    from adapters.parnassys.dossier_factory import AttachmentSpec
+
+    prepared = PreparedDossier(
+        aanvraagtype="Aanvraag TLV",
+        opp=False,
+        factory_options={"attachments": [AttachmentSpec(role="overig", bestandsnaam="Verslag.pdf")]},
+    )
+    await oso.notify(prepared=prepared)
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd"
+    async with oso.c.db.reader() as s:
+        assert (await s.exec(select(Hulpvraag))).scalars().first() is None  # type: ignore[call-overload]
+    await oso.deliver()
+    assert list(oso.world.tc.afmeldingen().values()) == ["AanvraagGeweigerd"]
+
+
+async def test_an_unreachable_osr_makes_the_exchange_wait(oso: Oso) -> None:
+    await oso.notify()
+    oso.world.osr.outage("503")
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "wacht_op_herhaling" and ex.waiting_for == "osr"
