@@ -168,8 +168,8 @@ def _explain_store(
 def _aged(line: KoppelcheckLine, stored: StoredMandates, policy: KoppelcheckPolicy) -> KoppelcheckLine:
     assert stored.fetched_at is not None
     age = max(dt.timedelta(0), utcnow() - stored.fetched_at)
-    how = "geïmporteerd" if stored.bron == "csv" else "opgehaald uit het OSR"
-    note = f"{how.capitalize()} op {_when(stored.fetched_at)} ({format_age(age)} geleden)."
+    how = "Geïmporteerd" if stored.bron == "csv" else "Opgehaald uit het OSR"
+    note = f"{how} op {_when(stored.fetched_at)} ({format_age(age)} geleden)."
     refresh = "Ververs de mandaten met 'gateway osr sync' (het secretariaat)."
     if line.status is CheckStatus.OK and age > policy.stored_max_age:
         return dataclasses.replace(

@@ -198,8 +198,8 @@ async def _gemeente(s: AsyncSession, swv: Swv, naam: str) -> tuple[Gemeente, Sch
     found = (await s.exec(stmt)).first()  # type: ignore[call-overload]
     if found is not None:
         return found[0], found[1]
-    known = (await s.exec(select(Gemeente.naam).where(Gemeente.swv_id == swv.id).order_by(Gemeente.naam))).all()  # type: ignore[call-overload]
-    names = ", ".join(str(k[0] if isinstance(k, tuple) else k) for k in known) or "(nog geen)"
+    stmt_known = select(Gemeente.naam).where(Gemeente.swv_id == swv.id).order_by(Gemeente.naam)
+    names = ", ".join(str(k) for k in (await s.exec(stmt_known)).scalars()) or "(nog geen)"  # type: ignore[call-overload]
     raise _refuse(
         "GEMEENTE_ONBEKEND",
         f"Gemeente '{naam}' hoort bij geen scholenkring van dit samenwerkingsverband, dus er is geen "
@@ -450,4 +450,4 @@ async def registered_brin4s(db: Database, swv_code: str) -> list[str]:
     """Every school (BRIN4) registered with the SWV, sorted — the schools `gateway osr sync` refreshes."""
     async with db.reader() as s:
         stmt = select(School.brin4).join(Swv, Swv.id == School.swv_id).where(Swv.code == swv_code)  # type: ignore[arg-type]
-        return sorted({str(r[0] if isinstance(r, tuple) else r) for r in (await s.exec(stmt)).all()})  # type: ignore[call-overload]
+        return sorted({str(b) for b in (await s.exec(stmt)).scalars()})  # type: ignore[call-overload]
