@@ -1,0 +1,204 @@
+"""Retention (AVG): personal data the gateway no longer needs is removed after a configurable period.
+
+* The raw payload of a **refused** exchange (``geweigerd``) — the school's original message, which may name
+  a pupil — is set to NULL and the exchange marked ``payload_purged`` once it finished more than
+  ``refused_payload_days`` ago. The exchange row, its findings and its timeline stay (what was refused and
+  why, without the content). A purged exchange can no longer be offered again (`Inbox.retry_now` skips it).
+* Documents uploaded with such an exchange (ESIS ``meta.documenten``) are deleted from the blob store when
+  no bijlage and no still-active exchange points at the same content.
+* **Audit** entries older than ``audit_days`` are deleted. This is the one exception to the append-only
+  audit log, and it is itself recorded: every purge writes an audit entry ``bewaartermijn_toegepast`` with
+  the counts and cut-off dates.
+
+Work is done in batches of ``batch_size`` rows, one transaction each, so a large backlog never holds locks
+for long and two processes running the purge at once do no harm (the second finds nothing left).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from gateway.inbox.inbox import ACTIVE_STATES
+from gateway.logging import get_logger
+from gateway.settings import Settings
+from gateway.store.audit import audit
+from gateway.store.blob_config import SectionReader
+from gateway.store.blobs import BlobStore, check_key
+from gateway.store.db import Database
+from gateway.store.models import AuditEntry, Bijlage, Exchange, ExchangeState
+from gateway.store.types import utcnow
+
+__all__ = ["PurgeReport", "RetentionPolicy", "purge", "retention_policy"]
+
+log = get_logger(__name__)
+REFUSED = ExchangeState.GEWEIGERD.value
+HELD = ExchangeState.VASTGEHOUDEN.value
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    refused_payload_days: int = 90  # raw payloads (and uploaded documents) of refused exchanges
+    audit_days: int = 730  # audit entries
+    batch_size: int = 500
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The ``[retention]`` section, checked (a Dutch `ConfigError` names the bad key)."""
+    r = SectionReader("retention", settings.section("retention"))
+    policy = RetentionPolicy(
+        refused_payload_days=r.integer("refused_payload_days", 90, minimum=1, maximum=36500),
+        audit_days=r.integer("audit_days", 730, minimum=1, maximum=36500),
+        batch_size=r.integer("batch_size", 500, minimum=1, maximum=100_000),
+    )
+    r.finish()
+    return policy
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    dry_run: bool
+    refused_before: dt.datetime
+    audit_before: dt.datetime
+    payloads: int  # refused exchanges whose payload is (or would be) removed
+    documents: int  # uploaded documents of those exchanges removed from the blob store
+    audit_rows: int
+
+    def lines(self) -> list[str]:
+        verb = "Zou verwijderen" if self.dry_run else "Verwijderd"
+        out = [
+            f"{verb}: {self.payloads} ruwe bericht(en) van geweigerde uitwisselingen "
+            f"(afgerond vóór {self.refused_before:%Y-%m-%d %H:%M} UTC)",
+            f"{verb}: {self.documents} bijbehorend(e) document(en) uit de bestandsopslag",
+            f"{verb}: {self.audit_rows} auditregel(s) (van vóór {self.audit_before:%Y-%m-%d %H:%M} UTC)",
+        ]
+        if self.dry_run:
+            out.append("Proefdraai: er is niets gewijzigd. Voer 'gateway purge' zonder --dry-run uit om op te schonen.")
+        return out
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "ruwe_berichten": self.payloads,
+            "documenten": self.documents,
+            "auditregels": self.audit_rows,
+            "geweigerd_voor": self.refused_before.isoformat(),
+            "audit_voor": self.audit_before.isoformat(),
+        }
+
+
+def _refused_due(cutoff: dt.datetime) -> Any:
+    # next_attempt_at is the finish time of a final exchange: it lets the (state, next_attempt_at) index
+    # narrow the scan; finished_at is the real condition.
+    return (
+        Exchange.state == REFUSED,  # type: ignore[arg-type]
+        Exchange.next_attempt_at <= cutoff,  # type: ignore[arg-type]
+        Exchange.finished_at <= cutoff,  # type: ignore[arg-type,operator]
+        Exchange.payload_purged == False,  # type: ignore[arg-type]  # noqa: E712
+    )
+
+
+def _document_keys(meta: dict[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    for d in meta.get("documenten") or []:
+        key = d.get("blob_key") if isinstance(d, dict) else None
+        if isinstance(key, str):
+            try:
+                keys.add(check_key(key))
+            except KeyError:
+                continue
+    return keys
+
+
+async def _still_needed(db: Database, keys: set[str]) -> set[str]:
+    """The keys a bijlage or a still-active (or held) exchange points at: those blobs must stay."""
+    if not keys:
+        return set()
+    async with db.reader() as s:
+        used = set((await s.exec(select(Bijlage.blob_key).where(Bijlage.blob_key.in_(keys)))).scalars().all())  # type: ignore[call-overload,attr-defined]
+        metas = (
+            (await s.exec(select(Exchange.meta).where(Exchange.state.in_([*ACTIVE_STATES, HELD]))))  # type: ignore[call-overload,attr-defined]
+            .scalars()
+            .all()
+        )
+    for meta in metas:
+        used |= _document_keys(meta or {}) & keys
+    return used
+
+
+async def _delete_blobs(blobs: BlobStore, keys: Iterable[str]) -> int:
+    n = 0
+    for key in keys:
+        if await asyncio.to_thread(blobs.exists, key):
+            await asyncio.to_thread(blobs.delete, key)
+            n += 1
+    return n
+
+
+async def purge(
+    db: Database,
+    blobs: BlobStore,
+    policy: RetentionPolicy,
+    *,
+    dry_run: bool = False,
+    actor: str = "systeem",
+    now: dt.datetime | None = None,
+) -> PurgeReport:
+    now = now or utcnow()
+    refused_before = now - dt.timedelta(days=policy.refused_payload_days)
+    audit_before = now - dt.timedelta(days=policy.audit_days)
+    if dry_run:
+        async with db.reader() as s:
+            payloads = (
+                await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))
+            ).scalar_one()  # type: ignore[call-overload]
+            metas = (await s.exec(select(Exchange.meta).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]
+            audit_rows = (
+                await s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.at < audit_before))
+            ).scalar_one()  # type: ignore[call-overload,arg-type,operator]
+        keys: set[str] = set()
+        for meta in metas:
+            keys |= _document_keys(meta or {})
+        keys -= await _still_needed(db, keys)
+        present = [k for k in keys if await asyncio.to_thread(blobs.exists, k)]
+        return PurgeReport(True, refused_before, audit_before, int(payloads), len(present), int(audit_rows))
+
+    payloads = documents = audit_rows = 0
+    while True:
+        async with db.session() as s:
+            rows = (
+                await s.exec(  # type: ignore[call-overload]
+                    select(Exchange.id, Exchange.meta).where(*_refused_due(refused_before)).limit(policy.batch_size)
+                )
+            ).all()
+            if not rows:
+                break
+            ids = [r[0] for r in rows]
+            await s.exec(  # type: ignore[call-overload]
+                update(Exchange)
+                .where(Exchange.id.in_(ids), *_refused_due(refused_before))  # type: ignore[union-attr]
+                .values(payload=None, payload_purged=True)
+            )
+        payloads += len(ids)
+        keys = set().union(*(_document_keys(r[1] or {}) for r in rows))
+        documents += await _delete_blobs(blobs, keys - await _still_needed(db, keys))
+    while True:
+        async with db.session() as s:
+            ids = (
+                (await s.exec(select(AuditEntry.id).where(AuditEntry.at < audit_before).limit(policy.batch_size)))  # type: ignore[call-overload,arg-type,operator]
+                .scalars()
+                .all()
+            )
+            if not ids:
+                break
+            await s.exec(delete(AuditEntry).where(AuditEntry.id.in_(ids)))  # type: ignore[call-overload,union-attr]
+        audit_rows += len(ids)
+    report = PurgeReport(False, refused_before, audit_before, payloads, documents, audit_rows)
+    async with db.session() as s:
+        audit(s, actor=actor, action="bewaartermijn_toegepast", object_type="bewaartermijn", **report.to_details())
+    log.info("bewaartermijn_toegepast", ruwe_berichten=payloads, documenten=documents, auditregels=audit_rows)
+    return report
