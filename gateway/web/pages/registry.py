@@ -4,13 +4,13 @@ scholenkring and coördinator; the CSV import (when gateway.registry.importer is
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 
+from gateway.registry.importer import import_registry_csv
 from gateway.store.audit import audit
 from gateway.store.models import Gemeente, Mandaat, Scholenkring, School, Swv, Vestiging
 from gateway.web.pages.context import PAGES, TZ, render, viewer
@@ -101,27 +101,17 @@ async def registry_view(db: Any, swv_code: str, brin4: str | None) -> list[dict[
 async def registry_page(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     schools = await registry_view(st.c.db, v.swv_code, v.brin4)
-    return render(request, "scholen.html", {"schools": schools, "import_available": _importer() is not None})
-
-
-def _importer() -> Any | None:
-    try:
-        return importlib.import_module("gateway.registry.importer")
-    except ModuleNotFoundError:
-        return None
+    return render(request, "scholen.html", {"schools": schools, "import_available": True})
 
 
 @routes.get("/scholen/import")
 async def import_form(request: web.Request) -> web.StreamResponse:
-    return render(request, "scholen_import.html", {"available": _importer() is not None})
+    return render(request, "scholen_import.html", {"available": True})
 
 
 @routes.post("/scholen/import")
 async def import_csv(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
-    module = _importer()
-    if module is None:
-        return render(request, "scholen_import.html", {"available": False}, status=501)
     form = await request.post()
     upload = form.get("bestand")
     data: bytes = b""
@@ -133,7 +123,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
         return render(
             request, "scholen_import.html", {"available": True, "fout": "Het bestand is groter dan 2 MB."}, status=400
         )
-    report = await _run_import(module, st.c, data, v.actor, v.swv_code, dry_run=form.get("proef") == "ja")
+    report = await import_registry_csv(st.c.db, v.swv_code, data, actor=v.actor, dry_run=form.get("proef") == "ja")
     async with st.c.db.session() as s:
         audit(
             s,
@@ -145,10 +135,3 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
             samenvatting=str(getattr(report, "summary", ""))[:500],
         )
     return render(request, "scholen_import.html", {"available": True, "report": report})
-
-
-async def _run_import(module: Any, c: Any, data: bytes, actor: str, swv_code: str, *, dry_run: bool) -> Any:
-    """Call the integrator's importer; its exact signature is adapted here in one place."""
-    fn = getattr(module, "import_registry_csv", None) or module.import_csv
-    result = fn(c.db, data, actor=actor, swv_code=swv_code, dry_run=dry_run)
-    return await result if hasattr(result, "__await__") else result
