@@ -1,0 +1,251 @@
+"""`GET /metrics`: the gateway's state in the Prometheus text format (version 0.0.4), hand-written.
+
+Every figure comes from the database at scrape time, so two gateway processes behind one load balancer
+report the same numbers (scrape either one; the figures are not per process — do not sum them). The queries
+are cheap: the per-state count and the queue use the ``(state, next_attempt_at)`` index, the latency sample
+walks the primary key backwards over the last ``recent_exchanges`` rows, and the outbox queries only look at
+unsent or failed messages (again through their ``(state, next_attempt_at)`` index).
+
+Metrics::
+
+    gateway_exchanges{state}                          exchanges per state (the outcome of each)
+    gateway_exchange_queue{state,waiting_for}         active and held exchanges (queue depth)
+    gateway_exchange_oldest_age_seconds{state}        age of the oldest active or held exchange per state
+    gateway_exchange_latency_seconds{outcome}         histogram received_at → finished_at over the last
+                                                      `recent_exchanges` finished exchanges (a sliding
+                                                      sample: use histogram_quantile without rate())
+    gateway_outbox_messages{kind,state}               outbound calls waiting (wachtend) or given up (mislukt)
+    gateway_outbox_retrying{kind}                     waiting outbound calls that failed at least once
+    gateway_outbox_attempts{kind,state}               attempts spent on those messages
+    gateway_mail_messages{state}                      mails waiting or given up
+    gateway_database_up                               1 when the queries above succeeded
+
+Access: set ``[metrics] token`` and the scraper must send ``Authorization: Bearer <token>``; without a token
+keep the route off the public network (docs/deploy.md). ``[metrics] enabled = false`` removes the route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import case, func, select
+
+from gateway.components import Components
+from gateway.inbox.inbox import ACTIVE_STATES
+from gateway.logging import get_logger
+from gateway.settings import Settings
+from gateway.store.blob_config import SectionReader
+from gateway.store.db import Database
+from gateway.store.models import Exchange, ExchangeState, OutboxMessage
+from gateway.store.models.mail import Mail
+from gateway.store.types import utcnow
+
+__all__ = ["LATENCY_BUCKETS", "MetricsSettings", "collect", "install", "metrics_settings"]
+
+log = get_logger(__name__)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
+QUEUED = (*ACTIVE_STATES, ExchangeState.VASTGEHOUDEN.value)
+_PENDING = ("wachtend", "mislukt")
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = True
+    token: str | None = None  # bearer token the scraper must present; None: no check
+    recent_exchanges: int = 1000  # size of the latency sample
+
+
+def metrics_settings(settings: Settings) -> MetricsSettings:
+    r = SectionReader("metrics", settings.section("metrics"))
+    out = MetricsSettings(
+        enabled=r.flag("enabled", True),
+        token=r.text("token") or None,
+        recent_exchanges=r.integer("recent_exchanges", 1000, minimum=1, maximum=100_000),
+    )
+    r.finish()
+    return out
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
+
+
+def _num(value: float) -> str:
+    if value == float("inf"):
+        return "+Inf"
+    return repr(float(value)) if isinstance(value, float) and not value.is_integer() else str(int(value))
+
+
+class _Exposition:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[Mapping[str, str], float]]) -> None:
+        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        self.lines += [f"{name}{_labels(labels)} {_num(value)}" for labels, value in samples]
+
+    def histogram(self, name: str, help_text: str, series: Mapping[str, Sequence[float]], label: str) -> None:
+        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
+        for value, observations in sorted(series.items()):
+            for bound in (*LATENCY_BUCKETS, float("inf")):
+                n = sum(1 for o in observations if o <= bound)
+                self.lines.append(f"{name}_bucket{_labels({label: value, 'le': _num(bound)})} {n}")
+            self.lines.append(f"{name}_sum{_labels({label: value})} {_num(round(sum(observations), 3))}")
+            self.lines.append(f"{name}_count{_labels({label: value})} {len(observations)}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
+    async with db.reader() as s:
+        per_state = (await s.exec(select(Exchange.state, func.count()).group_by(Exchange.state))).all()  # type: ignore[call-overload]
+        queue = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Exchange.state, Exchange.waiting_for, func.count(), func.min(Exchange.received_at))
+                .where(Exchange.state.in_(QUEUED))  # type: ignore[attr-defined]
+                .group_by(Exchange.state, Exchange.waiting_for)
+            )
+        ).all()
+        latest = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Exchange.state, Exchange.received_at, Exchange.finished_at)
+                .where(Exchange.finished_at.is_not(None))  # type: ignore[union-attr]
+                .order_by(Exchange.id.desc())  # type: ignore[union-attr]
+                .limit(recent)
+            )
+        ).all()
+        outbox = (
+            await s.exec(  # type: ignore[call-overload]
+                select(
+                    OutboxMessage.kind,
+                    OutboxMessage.state,
+                    func.count(),
+                    func.sum(OutboxMessage.attempts),
+                    func.sum(case((OutboxMessage.attempts > 0, 1), else_=0)),  # type: ignore[arg-type,operator]
+                )
+                .where(OutboxMessage.state.in_(_PENDING))  # type: ignore[attr-defined]
+                .group_by(OutboxMessage.kind, OutboxMessage.state)
+            )
+        ).all()
+        mail = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Mail.state, func.count()).where(Mail.state.in_(_PENDING)).group_by(Mail.state)  # type: ignore[attr-defined]
+            )
+        ).all()
+    return {"per_state": per_state, "queue": queue, "latest": latest, "outbox": outbox, "mail": mail, "now": now}
+
+
+def _render(data: dict[str, Any] | None) -> str:
+    out = _Exposition()
+    out.family(
+        "gateway_database_up", "gauge", "1 when the metrics queries succeeded.", [({}, 0 if data is None else 1)]
+    )
+    if data is None:
+        return out.text()
+    now: dt.datetime = data["now"]
+    counts = {str(state): int(n) for state, n in data["per_state"]}
+    out.family(
+        "gateway_exchanges",
+        "gauge",
+        "Exchanges per state (ontvangen, in_behandeling, verwerkt, geweigerd, wacht_op_herhaling, vastgehouden).",
+        [({"state": st.value}, counts.get(st.value, 0)) for st in ExchangeState],
+    )
+    queue: list[tuple[Mapping[str, str], float]] = []
+    oldest: dict[str, dt.datetime] = {}
+    for state, waiting_for, n, first in data["queue"]:
+        queue.append(({"state": str(state), "waiting_for": str(waiting_for or "")}, int(n)))
+        if first is not None:
+            first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)
+            oldest[state] = min(oldest.get(state, first), first)
+    out.family("gateway_exchange_queue", "gauge", "Active and held exchanges by what they wait for.", queue)
+    out.family(
+        "gateway_exchange_oldest_age_seconds",
+        "gauge",
+        "Age of the oldest active or held exchange (received_at) per state; 0 when there is none.",
+        [
+            ({"state": st}, round(max(0.0, (now - oldest[st]).total_seconds()), 3) if st in oldest else 0)
+            for st in QUEUED
+        ],
+    )
+    series: dict[str, list[float]] = {}
+    for state, received, finished in data["latest"]:
+        received = received if received.tzinfo else received.replace(tzinfo=dt.UTC)
+        finished = finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
+        series.setdefault(str(state), []).append(max(0.0, (finished - received).total_seconds()))
+    out.histogram(
+        "gateway_exchange_latency_seconds",
+        "Seconds from receipt to final outcome over the most recent finished exchanges (a sliding sample).",
+        series,
+        "outcome",
+    )
+    rows = data["outbox"]
+    out.family(
+        "gateway_outbox_messages",
+        "gauge",
+        "Outbound calls (afmelding, terugkoppeling) waiting or given up, per kind.",
+        [({"kind": str(k), "state": str(st)}, int(n)) for k, st, n, _, _ in rows],
+    )
+    out.family(
+        "gateway_outbox_retrying",
+        "gauge",
+        "Waiting outbound calls that failed at least once, per kind.",
+        [({"kind": str(k)}, int(r or 0)) for k, st, _, _, r in rows if st == "wachtend"],
+    )
+    out.family(
+        "gateway_outbox_attempts",
+        "gauge",
+        "Delivery attempts spent on waiting or given-up outbound calls, per kind.",
+        [({"kind": str(k), "state": str(st)}, int(a or 0)) for k, st, _, a, _ in rows],
+    )
+    mail = {str(st): int(n) for st, n in data["mail"]}
+    out.family(
+        "gateway_mail_messages",
+        "gauge",
+        "Mails waiting or given up.",
+        [({"state": st}, mail.get(st, 0)) for st in _PENDING],
+    )
+    return out.text()
+
+
+async def collect(db: Database, recent_exchanges: int = 1000) -> str:
+    """The exposition text; a failing database gives ``gateway_database_up 0`` instead of an error."""
+    try:
+        data = await _query(db, recent_exchanges, utcnow())
+    except Exception as exc:
+        log.warning("metrics_database_fout", fout=type(exc).__name__)
+        data = None
+    return _render(data)
+
+
+def install(app: web.Application, c: Components) -> None:
+    cfg = metrics_settings(c.settings)
+    if not cfg.enabled:
+        return
+    expected = f"Bearer {cfg.token}".encode() if cfg.token else None
+
+    async def metrics(request: web.Request) -> web.Response:
+        if expected is not None:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return web.Response(
+                    status=401,
+                    text="Geen of een onjuist token: stuur 'Authorization: Bearer <token>' ([metrics] token).\n",
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+        body = await collect(c.db, cfg.recent_exchanges)
+        return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+
+    app.router.add_get("/metrics", metrics)
