@@ -1,0 +1,287 @@
+"""OSO-SWV throughput and notificatie latency, end to end (docs/perf-oso.md).
+
+    .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
+
+The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side)
+run in a separate process; the gateway (create_app with its workers, SQLite, HTTPS with client
+certificates, 2W-be-S) in this one. Every dossier is the full official POSWV example, read from
+../shared (never copied). An exchange is complete when its afmelding reached the Traffic Center:
+notificatie → hulpvraag committed → afmelding.
+
+1. throughput: ``--exchanges`` notificaties sent with ``--concurrency`` in flight; exchanges/s =
+   exchanges / (first send → last afmelding);
+2. latency: ``--latency-n`` notificaties offered open-loop at ``--rate`` per second; p50/p99 of the
+   notificatie call (TLS request → NotificatieOntvangen) as the sender sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+POSWV = REPO / ".." / "shared" / "oso-gegevensset-2019.1" / "PaO" / "examples" / "Voorbeelddossier_PaO_POSWV_full.xml"
+BRIN = "00YY"  # the example's school
+
+
+# -- the simulator process ----------------------------------------------------------------------------------
+
+
+async def _simulators(directory: Path, control_file: Path) -> None:
+    import structlog
+    from aiohttp import web
+    from lxml import etree
+
+    from adapters.parnassys.simulator.las import PreparedDossier, _request
+    from adapters.parnassys.simulator.world import DOEL_RK, GATEWAY_OIN, long_kenmerk, start_world
+    from adapters.parnassys.soap import NS
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    world = await start_world(directory, default_dossier=_readable_attachments(POSWV.resolve().read_bytes()))
+    world.add_school(BRIN)
+    las, tc_cfg = world.las, world.las.client.config
+    values = {
+        "bronBrin": BRIN,
+        "bronRouteringsKenmerk": long_kenmerk(BRIN, 500),
+        "doelBrin": BRIN,
+        "doelRouteringsKenmerk": DOEL_RK,
+    }
+
+    async def one(gateway_url: str) -> float:
+        resp = await las.client.call(
+            tc_cfg.traffic_center_url,
+            "meldenNotificatie",
+            _request("meldenNotificatie", {**values, "doel": "SWV"}),
+            system="traffic_center",
+            to_oin=tc_cfg.traffic_center_oin,
+        )
+        koppelsleutel = resp.findtext(f"{{{NS}}}koppelsleutel") or ""
+        las.prepared[koppelsleutel] = PreparedDossier(brin=BRIN)
+        body = _request("notificatie", {**values, "koppelsleutel": koppelsleutel, "doel": "SWV"})
+        started = time.perf_counter()
+        await las.client.call(gateway_url, "notificatie", body, system="gateway", to_oin=GATEWAY_OIN)
+        return time.perf_counter() - started
+
+    async def run(request: web.Request) -> web.Response:
+        p = await request.json()
+        n, url = int(p["n"]), str(p["gateway_url"])
+        latencies: list[float] = []
+        errors: list[str] = []
+
+        async def guarded() -> None:
+            try:
+                latencies.append(await one(url))
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+
+        started = time.perf_counter()
+        if p.get("rate"):
+            interval, tasks = 1.0 / float(p["rate"]), []
+            for i in range(n):
+                delay = started + i * interval - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(guarded()))
+            await asyncio.gather(*tasks)
+        else:
+            queue = iter(range(n))
+
+            async def worker() -> None:
+                for _ in queue:
+                    await guarded()
+
+            await asyncio.gather(*(worker() for _ in range(int(p.get("concurrency", 32)))))
+        return web.json_response(
+            {"latencies": latencies, "errors": errors[:5], "n_errors": len(errors), "started": started}
+        )
+
+    async def state(_: web.Request) -> web.Response:
+        return web.json_response({"afmeldingen": len(world.tc.afmeldingen()), "clock": time.perf_counter()})
+
+    app = web.Application()
+    app.router.add_post("/bench/run", run)
+    app.router.add_get("/bench/state", state)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    control = {"control": f"http://127.0.0.1:{port}", "sections": world.sections(), "tls": world.tls_settings()}
+    control_file.write_text(json.dumps(control, default=str))
+    await asyncio.Event().wait()
+
+
+def _readable_attachments(dossier: bytes) -> bytes:
+    """The official example's ZIPs are cut short (the reader rightly holds such a dossier for the
+    secretariaat). To measure the path to a committed hulpvraag, each ``bestandsinhoud`` is replaced — in
+    memory — by a readable ZIP of a generated document of the same kind and about the same size."""
+    import base64
+    import io
+    import re
+    import zipfile
+
+    from adapters.parnassys.dossier_factory import document_bytes
+
+    names = re.findall(rb"<bestandsnaam>([^<]*)</bestandsnaam>", dossier)
+    parts = re.split(rb"(<bestandsinhoud>)[^<]*(</bestandsinhoud>)", dossier)
+    out, k = [parts[0]], 0
+    for i in range(1, len(parts), 3):
+        name = names[k].decode() if k < len(names) else f"bijlage{k}.pdf"
+        kind = name.rsplit(".", 1)[-1].lower()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(name, document_bytes(kind if kind in ("pdf", "docx") else "pdf", 20_000, seed=k))
+        out += [parts[i], base64.b64encode(buf.getvalue()), parts[i + 1], parts[i + 2]]
+        k += 1
+    return b"".join(out)
+
+
+# -- the gateway process ------------------------------------------------------------------------------------
+
+
+async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
+    import aiohttp
+    import structlog
+    from aiohttp import web
+    from sqlmodel import SQLModel
+
+    import gateway.store.models  # noqa: F401
+    from gateway.app import create_app
+    from gateway.cli.serve import server_ssl_context
+    from gateway.components import build_components
+    from gateway.settings import load_settings
+    from gateway.store.models import School, Swv, Vestiging
+    from gateway.store.seed import seed_demo_registry, seed_swv
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    tmp = Path(tempfile.mkdtemp(prefix="oso-bench-"))
+    control_file = tmp / "control.json"
+    sim = subprocess.Popen(
+        [sys.executable, __file__, "--simulators", str(tmp / "world"), str(control_file)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        for _ in range(200):
+            if control_file.exists():
+                break
+            await asyncio.sleep(0.05)
+        control = json.loads(control_file.read_text())
+        tls = {k: Path(v) for k, v in control["tls"].items()}
+        settings = load_settings(environ={}, data_dir=tmp / "data", workers=args.workers, poll_interval=0.05)
+        settings = settings.replace(sections=control["sections"], **tls)
+        c = build_components(settings)
+        async with c.db.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+        swv_id = await seed_swv(c.db)
+        await seed_demo_registry(c.db, swv_id)
+        async with c.db.session() as s:
+            school = School(swv_id=swv_id, brin4=BRIN, naam="Voorbeeldschool (POSWV-voorbeeld)", las="ParnasSys")
+            s.add(school)
+            await s.flush()
+            s.add(Vestiging(swv_id=swv_id, school_id=school.id, brin6=BRIN + "00", naam="Voorbeeldschool",
+                            gemeente="Helmond", routeringskenmerk="500"))  # fmt: skip
+            assert (await s.get(Swv, swv_id)) is not None
+        app = create_app(c)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"https://127.0.0.1:{port}/oso/swv"
+        results: dict[str, Any] = {"workers": args.workers}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
+
+            async def afmeldingen() -> int:
+                async with http.get(control["control"] + "/bench/state") as r:
+                    return int((await r.json())["afmeldingen"])
+
+            async def wait_for(count: int, within: float) -> float:
+                deadline = time.perf_counter() + within
+                while time.perf_counter() < deadline:
+                    if await afmeldingen() >= count:
+                        return time.perf_counter()
+                    await asyncio.sleep(0.02)
+                raise TimeoutError(f"{await afmeldingen()} of {count} afmeldingen after {within} s")
+
+            # warm-up (OSR cache, LAS endpoint, connections)
+            async with http.post(control["control"] + "/bench/run", json={"gateway_url": url, "n": 20}) as r:
+                warm = await r.json()
+            if warm["n_errors"]:
+                raise RuntimeError(f"warm-up failed: {warm['errors']}")
+            base = await wait_for(20, 60) and await afmeldingen()
+
+            started = time.perf_counter()
+            body = {"gateway_url": url, "n": args.exchanges, "concurrency": args.concurrency}
+            async with http.post(control["control"] + "/bench/run", json=body) as r:
+                run = await r.json()
+            sent = time.perf_counter()
+            done = await wait_for(base + args.exchanges - run["n_errors"], 600)
+            results["throughput"] = {
+                "exchanges": args.exchanges,
+                "errors": run["n_errors"],
+                "error_examples": run["errors"],
+                "send_seconds": round(sent - started, 2),
+                "total_seconds": round(done - started, 2),
+                "exchanges_per_second": round((args.exchanges - run["n_errors"]) / (done - started), 1),
+                "notificatie_p50_ms_under_load": _ms(run["latencies"], 50),
+            }
+            base = await afmeldingen()
+            body = {"gateway_url": url, "n": args.latency_n, "rate": args.rate}
+            async with http.post(control["control"] + "/bench/run", json=body) as r:
+                run = await r.json()
+            await wait_for(base + args.latency_n - run["n_errors"], 600)
+            results["latency"] = {
+                "offered_per_second": args.rate,
+                "n": args.latency_n,
+                "errors": run["n_errors"],
+                "p50_ms": _ms(run["latencies"], 50),
+                "p99_ms": _ms(run["latencies"], 99),
+                "max_ms": round(max(run["latencies"]) * 1000, 1) if run["latencies"] else None,
+            }
+        await runner.cleanup()
+        await c.close()
+        return results
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+def _ms(values: list[float], pct: int) -> float | None:
+    if not values:
+        return None
+    if pct == 50:
+        return round(statistics.median(values) * 1000, 1)
+    return round(statistics.quantiles(values, n=100)[pct - 1] * 1000, 1)
+
+
+def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--simulators":
+        asyncio.run(_simulators(Path(sys.argv[2]), Path(sys.argv[3])))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--exchanges", type=int, default=1000)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--latency-n", type=int, default=500)
+    p.add_argument("--workers", type=int, default=8)
+    args = p.parse_args()
+    if not POSWV.is_file():
+        print(f"Het officiële voorbeeld ontbreekt: {POSWV}", file=sys.stderr)
+        return 2
+    print(json.dumps(asyncio.run(_gateway(args)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
