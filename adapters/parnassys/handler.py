@@ -53,14 +53,16 @@ class SessionMemory(Protocol):
 
 
 SESSIE_STEP = "sessie_geopend"
-_SESSIE_MESSAGE = "Sessie {sessie} geopend bij het Traffic Center."
-_SESSIE_PATTERN = re.compile(r"^Sessie (\S{1,200}) geopend bij het Traffic Center\.$")
+_SESSIE_MESSAGE = (
+    "Afzender in orde (mandaten, vestiging, routeringskenmerk); sessie {sessie} geopend bij het Traffic Center."
+)
+_SESSIE_PATTERN = re.compile(r"sessie (\S{1,200}) geopend bij het Traffic Center\.$")
 _STALE_SESSION = {"SessieAfwijkend", "SessieReedsAfgemeld"}
 
 
 def sessie_from_step_message(message: str) -> str | None:
     """The sessieId written in a ``sessie_geopend`` step's message (see `SessionMemory`)."""
-    m = _SESSIE_PATTERN.match(message)
+    m = _SESSIE_PATTERN.search(message)
     return m.group(1) if m else None
 
 
@@ -121,7 +123,8 @@ class OsoExchangeHandler:
         if any(f.blocking for f in findings):
             raise Refusal([f for f in findings if f.blocking])
         warnings = [f for f in findings if not f.blocking]
-        await steps.step("afzender_gecontroleerd", "Mandaten, vestiging en routeringskenmerk zijn in orde.")
+        # Steps are written in their own transactions; only the ones a later attempt or the queue needs are
+        # kept (sessie_geopend: durable session id; dossier_ontvangen: the slow part is done).
 
         sessie = self._sessions.get(exchange.id)
         if sessie is None and exchange.attempts > 1 and self.session_memory is not None:
@@ -133,7 +136,6 @@ class OsoExchangeHandler:
             sessie = await self._open_session(n, exchange, steps)
 
         url = await self.las_endpoints.las_endpoint(n.bronRouteringsKenmerk, n.bronBrin)
-        await steps.step("las_gevonden", "Het ParnasSys-adres van de school is bekend.", waiting_for="las")
         try:
             try:
                 document = await self.las.document(url, sessie, n.koppelsleutel)
@@ -170,7 +172,6 @@ class OsoExchangeHandler:
             warnings.append(
                 waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")
             )
-        await steps.step("dossier_gelezen", f"Dossier geldig; {len(report.attachments)} bijlage(n).")
         aanvraag = document.aanvraag
         brin6 = report.brin6 or exchange.brin6 or n.brin6 or n.bronBrin
         return HulpvraagDraft(
