@@ -24,6 +24,7 @@ from gateway.logging import get_logger
 from gateway.registry import codes
 from gateway.store.audit import audit
 from gateway.store.models.codes import CodeState
+from verification.verificatiecode import MAX_LENGTH
 
 __all__ = ["HEADER", "Authenticator", "client_ip"]
 
@@ -91,7 +92,10 @@ class Authenticator:
                 HEADER,
                 headers=_CHALLENGE,
             )
-        match = await codes.lookup(self.c.db, presented, cache=self.cache)
+        # A code that cannot have been registered (printable ASCII, at most 50, handbook §8.1) is unknown
+        # without a lookup: it also keeps undecodable header bytes away from the hashing.
+        plausible = len(presented) <= MAX_LENGTH and all("!" <= ch <= "~" for ch in presented)
+        match = await codes.lookup(self.c.db, presented, cache=self.cache) if plausible else None
         if match is not None and match.state == CodeState.ACTIEF.value:
             return await codes.mark_used(self.c.db, match)
         if match is None:

@@ -16,6 +16,10 @@ class EsisLimits:
     max_json_bytes: int = 256 * 1024  # the aanvraag/wijziging JSON part
     chunk_bytes: int = 64 * 1024  # read size while streaming a document
     allowed_types: tuple[str, ...] = ("pdf", "doc", "docx")  # handbook: ESIS sends PDF or Word
+    # a DOCX is a ZIP: judged by its central directory, never inflated (the dossier's limits, DossierLimits)
+    max_zip_ratio: float = 100.0  # an entry may unpack to at most this many times its compressed size ...
+    zip_ratio_from_bytes: int = 1024 * 1024  # ... judged only for entries that unpack to more than this
+    max_zip_total_bytes: int = 512 * 1024 * 1024  # all entries together, unpacked
     # brute-force protection, per client IP, in memory per process (docs/assumptions/esis.md)
     window_seconds: float = 900.0  # failures older than this are forgotten
     slow_after: int = 3  # from the 4th bad code on, every answer is delayed ...

@@ -38,6 +38,7 @@ _PDF = b"%PDF-"
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_ZIP_ENTRIES = 5000
+ZIP_BOMB = "zip-bom"
 # what aiohttp's multipart parser raises on a malformed body (bad headers, bad boundaries, bad encodings)
 PARSE_ERRORS = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 
@@ -133,6 +134,8 @@ def _safe_name(raw: str | None) -> str | None:
         return None
     name = PureWindowsPath(PurePosixPath(raw).name).name.strip()
     name = "".join(ch for ch in name if ch >= " " and ch != "\x7f")
+    if name.strip(". ") == "":  # "." or "..": a path step, not a name
+        return None
     return name[:255] or None
 
 
@@ -156,7 +159,20 @@ def _head_plausible(head: bytes, allowed: tuple[str, ...]) -> bool:
     )
 
 
-def _detect(blobs: BlobStore, key: str, size: int, head: bytes) -> str | None:
+def _inflates_unreasonably(infos: list[zipfile.ZipInfo], limits: EsisLimits) -> bool:
+    """A ZIP bomb by its central directory (nothing is inflated): an entry that grows more than
+    ``max_zip_ratio`` times, or entries that together unpack to more than ``max_zip_total_bytes``."""
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.zip_ratio_from_bytes and info.file_size > limits.max_zip_ratio * max(
+            1, info.compress_size
+        ):
+            return True
+    return total > limits.max_zip_total_bytes
+
+
+def _detect(blobs: BlobStore, key: str, size: int, head: bytes, limits: EsisLimits) -> str | None:
     """The type of a stored document by its bytes (runs in a thread: it reads the ZIP or OLE2 directory)."""
     zip_names: list[str] | None = None
     ole_names: list[str] | None = None
@@ -169,9 +185,12 @@ def _detect(blobs: BlobStore, key: str, size: int, head: bytes) -> str | None:
             f.seek(0)
             try:
                 with zipfile.ZipFile(f) as zf:
-                    zip_names = zf.namelist()
+                    infos = zf.infolist()
             except (zipfile.BadZipFile, OSError, ValueError):
                 return "zip"
+            if _inflates_unreasonably(infos, limits):
+                return ZIP_BOMB
+            zip_names = [i.filename for i in infos]
     elif head.startswith(_OLE2):
         where = ole2_directory_offset(head[:512])
         if where is None:
@@ -220,7 +239,15 @@ async def _store_part(
     except BaseException:
         writer.abort()
         raise
-    detected = await asyncio.to_thread(_detect, blobs, ref.key, ref.size, head)
+    detected = await asyncio.to_thread(_detect, blobs, ref.key, ref.size, head, limits)
+    if detected == ZIP_BOMB:
+        raise refuse(  # the blob stays, unreferenced
+            422,
+            "ESIS_DOCUMENT_ZIP_BOM",
+            f"Het document '{bestandsnaam}' wordt bij het openen onredelijk groot (het is een zogenaamde zip-bom) "
+            "en is niet aangenomen. Sla het document opnieuw op als PDF of Word en verstuur de aanvraag opnieuw.",
+            location,
+        )
     if detected not in limits.allowed_types:
         raise _type_refusal(bestandsnaam, location, close=False)  # the blob stays, unreferenced
     assert detected is not None

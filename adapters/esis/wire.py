@@ -193,6 +193,14 @@ class _Checker:
             omschrijving = self.text(item, "omschrijving", f"{at}.omschrijving", required=False, max_len=500)
             if name is None:
                 continue
+            if not _plain_file_name(name):
+                self.add(
+                    "ESIS_VELD_ONGELDIG",
+                    f"Het veld '{at}.bestandsnaam' moet een bestandsnaam zijn zonder map of pad (geen / of \\), "
+                    "zoals 'OPPondertekening.pdf'.",
+                    f"{at}.bestandsnaam",
+                )
+                continue
             if name in names:
                 self.add(
                     "ESIS_DOCUMENT_DUBBEL",
@@ -203,6 +211,11 @@ class _Checker:
             names.add(name)
             out.append(DocumentMeta(name, soort, omschrijving))
         return tuple(out)
+
+
+def _plain_file_name(name: str) -> bool:
+    """A file name, not a path: no directory separators and not ``.`` or ``..``."""
+    return "/" not in name and "\\" not in name and name.strip(". ") != ""
 
 
 def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanvraag:

@@ -44,11 +44,12 @@ def read_dossier(
     """Read, validate and unpack one dossier. ``schema``: "own" (schemas/dossier), "official" (the
     Edustandaard XSD beside the project) or a path to an XSD."""
     small = _small_bytes(source, limits)
-    if small is not None:
-        result, stop = _read_small(small, blobs, limits)
+    read = _read_small(small, blobs, limits) if small is not None else None
+    if read is not None:
+        result, stop = read
     else:
         reader = StreamingReader(blobs=blobs, limits=limits)
-        stop = _feed(reader, source, limits)
+        stop = _feed(reader, small if small is not None else source, limits)
         result = reader.result
     if stop is not None:
         report = DossierReport(valid=False, findings=[stop, *_attachment_findings(result.attachments)])
@@ -105,11 +106,16 @@ def _small_bytes(source: object, limits: DossierLimits) -> bytes | None:
     return None
 
 
-def _read_small(data: bytes, blobs: BlobStore | None, limits: DossierLimits) -> tuple[ReadResult, Finding | None]:
+def _read_small(
+    data: bytes, blobs: BlobStore | None, limits: DossierLimits
+) -> tuple[ReadResult, Finding | None] | None:
+    """The fast path's result, or None when libxml2 refused the bytes: then the streaming reader reads them
+    again and names the precise reason (libxml2's own guards, e.g. nesting deeper than 256, surface here as
+    a syntax error, while the streaming reader stops earlier with DOSSIER_TE_DIEP)."""
     try:
         result, stop = read_small(data, blobs=blobs, limits=limits)
-    except etree.XMLSyntaxError as e:
-        return ReadResult(), _not_xml(str(e))
+    except etree.XMLSyntaxError:
+        return None
     except Exception:  # hostile input must become a finding, never a crash
         log.exception("dossier_onleesbaar")
         return ReadResult(), _unreadable()

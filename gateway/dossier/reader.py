@@ -48,6 +48,15 @@ class Stop(Exception):
         self.finding = finding
 
 
+def attribute_too_large(where: str | None) -> Finding:
+    """An attribute value over ``max_text_bytes``: the same refusal as an oversized text node."""
+    return fout(
+        "DOSSIER_TEKST_TE_GROOT",
+        "Het dossier bevat een attribuut dat veel groter is dan toegestaan; het dossier is niet gelezen.",
+        where,
+    )
+
+
 def _stop(reader: StreamingReader, finding: Finding) -> Stop:
     reader.stopped = finding
     return Stop(finding)
@@ -122,6 +131,9 @@ class StreamingReader:
             raise _stop(self, fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None))
         if len(self._stack) >= self._limits.max_depth:
             raise _stop(self, fout("DOSSIER_TE_DIEP", "Het dossier is onredelijk diep genest.", None))
+        if attrib and any(len(v) > self._limits.max_text_bytes for v in attrib.values()):
+            where = path_of(self._stack[-1]) if self._stack else "/"
+            raise _stop(self, attribute_too_large(where))
         element = self._builder.start(tag, attrib)
         self._stack.append(element)
         self._text = 0

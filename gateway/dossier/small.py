@@ -19,7 +19,7 @@ from verification.findings import Finding, fout
 from .base64stream import Base64Error
 from .extract import DocumentInfo, unpack
 from .model import DossierLimits
-from .reader import ReadResult, TooBig, base64_error, role_of, spool_zip, too_big
+from .reader import ReadResult, TooBig, attribute_too_large, base64_error, role_of, spool_zip, too_big
 
 __all__ = ["read_small"]
 
@@ -77,6 +77,9 @@ def _limits(root: etree._Element, limits: DossierLimits) -> Finding | None:
             "Het dossier bevat een tekstveld dat veel groter is dan toegestaan; het dossier is niet gelezen.",
             path_of(too_long[0]),
         )
+    big_attribute = root.xpath("//@*[string-length(.) > $n]/..", n=limits.max_text_bytes)
+    if big_attribute:
+        return attribute_too_large(path_of(big_attribute[0]))
     if root.xpath("count(//*)") > limits.max_elements:
         return fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None)
     if root.xpath("boolean(/*" + "/*" * limits.max_depth + ")"):
