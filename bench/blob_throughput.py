@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.store.blob_crypto import Keyring  # noqa: E402
-from gateway.store.blobs import ContentStore, LocalBlobStore  # noqa: E402
-from gateway.store.blobs_s3 import S3BlobStore, S3Config, make_client  # noqa: E402
-from tests.ops.s3server import s3_server  # noqa: E402
+from gateway.store.blob_crypto import Keyring
+from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs_s3 import S3BlobStore, S3Config, make_client
+from tests.ops.s3server import s3_server
 
 PIECE = 256 * 1024
 
