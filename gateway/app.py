@@ -15,7 +15,7 @@ from gateway.components import Components
 from gateway.inbox.outbox import OutboxWorker
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.logging import get_logger
-from gateway.web import health
+from gateway.web import health, metrics
 
 __all__ = ["COMPONENTS", "create_app", "installers"]
 
@@ -28,7 +28,7 @@ Installer = Callable[[web.Application, Components], None]
 
 def installers() -> list[Installer]:
     """Every plug-in of the gateway, in order. Adapters are imported here and nowhere else in the core."""
-    found: list[Installer] = [health.install]
+    found: list[Installer] = [health.install, metrics.install]
     for module in ("adapters.parnassys.plugin", "adapters.esis.plugin", "gateway.web.pages"):
         try:
             mod = __import__(module, fromlist=["install"])

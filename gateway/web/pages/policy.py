@@ -61,6 +61,7 @@ def _r(methods: str, path: str, access: Access | frozenset[Role]) -> Rule:
 POLICY: tuple[Rule, ...] = (
     # machine routes (their own authentication; no session, no CSRF)
     _r("GET", "/health/*", MACHINE),
+    _r("GET", "/metrics", MACHINE),  # its own bearer token (see docs/deploy.md)
     _r("GET POST PUT PATCH DELETE", "/oso/*", MACHINE),
     _r("GET POST PUT PATCH DELETE", "/esis/*", MACHINE),
     _r("GET POST PUT PATCH DELETE", "/api/esis/*", MACHINE),
