@@ -159,13 +159,13 @@ class Inbox:
             )
             .returning(Exchange)
         )
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
         return as_claimed(row) if row is not None else None
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             res = await s.exec(  # type: ignore[call-overload]
                 update(Exchange)
                 .where(Exchange.id == exchange_id, Exchange.lease_owner == owner)
@@ -178,7 +178,7 @@ class Inbox:
     async def step(
         self, exchange_id: int, owner: str, name: str, message: str, *, waiting_for: str | None = None
     ) -> None:
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             res = await s.exec(  # type: ignore[call-overload]
                 update(Exchange)
                 .where(Exchange.id == exchange_id, Exchange.lease_owner == owner)

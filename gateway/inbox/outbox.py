@@ -58,11 +58,11 @@ class OutboxWorker:
             .values(next_attempt_at=now + self.lease, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage)
         )
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
 
     async def _record(self, msg_id: int, **values: object) -> None:
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             await s.exec(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))  # type: ignore[call-overload]
 
     async def process_one(self) -> bool:

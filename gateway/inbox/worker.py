@@ -137,7 +137,7 @@ class ExchangeWorkers:
             return
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
-            async with self.db.session() as s:
+            async with self.db.session(durable=False) as s:
                 outcome = await store_draft(
                     s, item, draft, actor=f"{item.source}", released=bool(item.meta.get("vrijgegeven"))
                 )
@@ -154,7 +154,7 @@ class ExchangeWorkers:
                 s.add_all(_outbox_rows(self._afterwards(handler, item, outcome)))
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
         except Refusal as r:
-            async with self.db.session() as s:
+            async with self.db.session(durable=False) as s:
                 await self.inbox.finish(
                     s, item.id, owner, state=ExchangeState.GEWEIGERD, findings=r.findings, message=r.first.message
                 )
@@ -177,7 +177,7 @@ class ExchangeWorkers:
         return list(follow_up(item, outcome)) if follow_up else []
 
     async def _hold(self, item: ClaimedExchange, owner: str, findings: list[Finding]) -> None:
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             await self.inbox.finish(
                 s,
                 item.id,
@@ -200,7 +200,7 @@ class ExchangeWorkers:
             if waiting_for
             else f"Tijdelijke fout; volgende poging om {when:%H:%M:%S} UTC."
         )
-        async with self.db.session() as s:
+        async with self.db.session(durable=False) as s:
             await self.inbox.finish(
                 s,
                 item.id,

@@ -181,7 +181,9 @@ async def store_draft(
             **hv.external_keys,
             **{k: v for k, v in draft.external_keys.items() if k not in hv.external_keys},
         }
-        hv.findings = hv.findings + [f.to_dict() for f in findings if not f.blocking]
+        new_findings = [f.to_dict() for f in findings if not f.blocking]
+        if any(f not in hv.findings for f in new_findings):  # keep each warning once; exchanges keep their own
+            hv.findings = hv.findings + [f for f in new_findings if f not in hv.findings]
         hv.updated_at = now
         session.add(hv)
         audit(
