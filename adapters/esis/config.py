@@ -20,6 +20,10 @@ class EsisLimits:
     max_zip_ratio: float = 100.0  # an entry may unpack to at most this many times its compressed size ...
     zip_ratio_from_bytes: int = 1024 * 1024  # ... judged only for entries that unpack to more than this
     max_zip_total_bytes: int = 512 * 1024 * 1024  # all entries together, unpacked
+    # slow senders (slow-loris): aiohttp has no body-read timeout, so the ESIS readers enforce one
+    read_idle_seconds: float = 30.0  # every read of the body must bring data within this ...
+    min_bytes_per_second: int = 8 * 1024  # ... and after the grace period the body must average this rate
+    min_rate_grace_seconds: float = 10.0
     # brute-force protection, per client IP, in memory per process (docs/assumptions/esis.md)
     window_seconds: float = 900.0  # failures older than this are forgotten
     slow_after: int = 3  # from the 4th bad code on, every answer is delayed ...

@@ -11,10 +11,13 @@ when its directory says so, an OLE2 file only DOC when it has a ``WordDocument``
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 import zipfile
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -39,6 +42,7 @@ _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_ZIP_ENTRIES = 5000
 ZIP_BOMB = "zip-bom"
+_T = TypeVar("_T")
 # what aiohttp's multipart parser raises on a malformed body (bad headers, bad boundaries, bad encodings)
 PARSE_ERRORS = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 
@@ -62,6 +66,49 @@ class StoredDocument:
             "detected_type": self.detected_type,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+# Slow senders (slow-loris): every read of a request body must make progress within `read_idle_seconds`,
+# and after `min_rate_grace_seconds` the body must have arrived at `min_bytes_per_second` on average. aiohttp
+# has no body-read timeout of its own; the clock starts at the first read of the request (or its multipart
+# reader), kept per reader object without touching the signatures of the readers.
+_STARTED: weakref.WeakKeyDictionary[object, list[float]] = weakref.WeakKeyDictionary()
+
+
+def _too_slow(limits: EsisLimits) -> ApiError:
+    return refuse(
+        408,
+        "ESIS_UPLOAD_TE_TRAAG",
+        f"Het bericht kwam te traag binnen (minder dan {limits.min_bytes_per_second // 1024} kB per seconde of "
+        f"{limits.read_idle_seconds:g} seconden niets) en is niet aangenomen. Verstuur de aanvraag opnieuw.",
+        "body",
+        close=True,
+    )
+
+
+def _clock(owner: object) -> list[float]:
+    """[start, bytes read] of a request (kept in the request's own mapping) or of a multipart reader."""
+    if isinstance(owner, web.Request):
+        return owner.setdefault("esis_leestempo", [time.monotonic(), 0.0])  # type: ignore[no-any-return]
+    state = _STARTED.get(owner)
+    if state is None:
+        state = _STARTED[owner] = [time.monotonic(), 0.0]
+    return state
+
+
+async def _paced(owner: object, limits: EsisLimits, read: Awaitable[_T]) -> _T:
+    state = _clock(owner)
+    try:
+        async with asyncio.timeout(limits.read_idle_seconds):
+            data = await read
+    except TimeoutError:
+        raise _too_slow(limits) from None
+    if isinstance(data, bytes | bytearray):
+        state[1] += len(data)
+    elapsed = time.monotonic() - state[0]
+    if elapsed > limits.min_rate_grace_seconds and state[1] < limits.min_bytes_per_second * elapsed:
+        raise _too_slow(limits)
+    return data
 
 
 def _malformed(detail: str) -> ApiError:
@@ -88,7 +135,7 @@ async def read_json_body(request: web.Request, limits: EsisLimits) -> bytes:
     if request.content_length is not None and request.content_length > limits.max_json_bytes:
         raise _too_large_json(limits.max_json_bytes, "body")
     buf = bytearray()
-    while chunk := await request.content.read(limits.chunk_bytes):
+    while chunk := await _paced(request, limits, request.content.read(limits.chunk_bytes)):
         buf += chunk
         if len(buf) > limits.max_json_bytes:
             raise _too_large_json(limits.max_json_bytes, "body")
@@ -98,7 +145,7 @@ async def read_json_body(request: web.Request, limits: EsisLimits) -> bytes:
 async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits) -> bytes:
     """The first part of a multipart body: it must be the JSON part ``name``."""
     try:
-        part = await reader.next()
+        part = await _paced(reader, limits, reader.next())
     except PARSE_ERRORS as exc:
         raise _malformed(type(exc).__name__) from None
     if part is None:
@@ -113,7 +160,7 @@ async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits)
     _plain_encoding(part, name)
     buf = bytearray()
     try:
-        while chunk := await part.read_chunk(limits.chunk_bytes):
+        while chunk := await _paced(reader, limits, part.read_chunk(limits.chunk_bytes)):
             buf += chunk
             if len(buf) > limits.max_json_bytes:
                 raise _too_large_json(limits.max_json_bytes, name)
@@ -203,14 +250,21 @@ def _detect(blobs: BlobStore, key: str, size: int, head: bytes, limits: EsisLimi
 
 
 async def _store_part(
-    part: BodyPartReader, bestandsnaam: str, location: str, blobs: BlobStore, limits: EsisLimits
+    part: BodyPartReader,
+    bestandsnaam: str,
+    location: str,
+    blobs: BlobStore,
+    limits: EsisLimits,
+    *,
+    owner: object | None = None,
 ) -> StoredDocument:
+    owner = owner if owner is not None else part
     writer = blobs.writer(max_size=limits.max_document_bytes)
     checked = False
     try:
         while True:
             try:
-                chunk = await part.read_chunk(limits.chunk_bytes)
+                chunk = await _paced(owner, limits, part.read_chunk(limits.chunk_bytes))
             except PARSE_ERRORS as exc:
                 raise _malformed(type(exc).__name__) from None
             if not chunk:
@@ -262,7 +316,7 @@ async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: Es
     names: set[str] = set()
     while True:
         try:
-            part = await reader.next()
+            part = await _paced(reader, limits, reader.next())
         except PARSE_ERRORS as exc:
             raise _malformed(type(exc).__name__) from None
         if part is None:
@@ -298,4 +352,4 @@ async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: Es
                 location,
             )
         names.add(name)
-        stored.append(await _store_part(part, name, location, blobs, limits))
+        stored.append(await _store_part(part, name, location, blobs, limits, owner=reader))

@@ -12,6 +12,7 @@ from lxml import etree
 from adapters.parnassys.soap import ANONYMOUS, NS, SOAP_ENV, WSA, WSU, action_for, build_envelope, to_bytes
 from adapters.parnassys.wssec import DS, sign_envelope
 from tests.hostile.corpus_types import Case
+from tests.hostile.esis_cases import AIOHTTP_PARSE_ERROR
 from tests.hostile.targets import DOEL_RK, GATEWAY_OIN, PLAIN_OIN, SOAP_PATH, TOPICUS_OIN, HostilePki
 from tests.hostile.wire import HttpInput, chunked
 
@@ -326,6 +327,21 @@ SOAP_CASES: list[Case] = [
             cert="plain",
             content_length=False,
         ),
+    ),
+    Case(
+        "ongeldige-chunk-framing",
+        "soap",
+        "truncated",
+        "HTTP_VERZOEK_ONGELDIG",
+        400,
+        lambda _p: HttpInput(
+            SOAP_PATH,
+            b"zz\r\n" + envelope(),
+            {**XML, "Transfer-Encoding": "chunked"},
+            cert="plain",
+            content_length=False,
+        ),
+        xfail=AIOHTTP_PARSE_ERROR,
     ),
     Case(
         "enorm-attribuut",
