@@ -37,7 +37,8 @@ class EsisDemo:
     async def send(self, ctx: DemoContext, c: Components) -> int:
         from adapters.esis.simulator import run_demo
 
-        self.results = await run_demo(ctx.gateway_url, DEMO_CODES["27ZX00"], "27ZX00")
+        ca = str(ctx.settings.tls_client_ca) if ctx.settings.tls_cert and ctx.settings.tls_client_ca else None
+        self.results = await run_demo(ctx.gateway_url, DEMO_CODES["27ZX00"], "27ZX00", ca_file=ca)
         ctx.notes.append("ESIS (verificatiecode in de kop X-Verificatiecode):")
         for what, status, code in self.results:
             ctx.notes.append(f"  {status or '—'} {code or '':<36} {what}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 import struct
 import uuid
 import zipfile
@@ -187,15 +188,24 @@ class EsisResponse:
 class EsisSimulator:
     """Sends ESIS requests to a gateway at ``base_url`` with verification code ``code``."""
 
-    def __init__(self, base_url: str, code: str | None, *, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        code: str | None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        ca_file: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.code = code
         self._session = session
         self._own = session is None
+        self._ca_file = ca_file  # trust this CA for an HTTPS gateway (the demo's throw-away CA)
 
     async def __aenter__(self) -> EsisSimulator:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            tls = ssl.create_default_context(cafile=self._ca_file) if self._ca_file else None
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls) if tls else None)
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -311,14 +321,14 @@ class EsisSimulator:
 
 
 async def run_demo(
-    base_url: str, code: str, brin6: str, *, other_brin6: str = "09QA00"
+    base_url: str, code: str, brin6: str, *, other_brin6: str = "09QA00", ca_file: str | None = None
 ) -> list[tuple[str, int, str | None]]:
     """What `gateway demo` sends over ESIS: a new request, an update of it, a retry, and a few wrong ones.
     Returns (what, HTTP status, error code) per request, for the demo's report."""
     out: list[tuple[str, int, str | None]] = []
     opp = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
     plan = Document("Handelingsplan-rekenen.docx", docx_document(), omschrijving="Handelingsplan rekenen")
-    async with EsisSimulator(base_url, code) as esis:
+    async with EsisSimulator(base_url, code, ca_file=ca_file) as esis:
         body = aanvraag(brin6, documenten=[opp, plan])
         r = await esis.create(body, [opp, plan])
         out.append(("nieuwe aanvraag", r.status, r.code))
@@ -343,7 +353,7 @@ async def run_demo(
         bad = Document("foto-OPP.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, soort="opp")
         r = await esis.create(aanvraag(brin6, documenten=[bad]), [bad])
         out.append(("afbeelding met .pdf-naam", r.status, r.code))
-    async with EsisSimulator(base_url, brin6 + "-dit-is-geen-geldige-code") as wrong:
+    async with EsisSimulator(base_url, brin6 + "-dit-is-geen-geldige-code", ca_file=ca_file) as wrong:
         r = await wrong.status(body["esis_aanvraag_id"])
         out.append(("onbekende verificatiecode", r.status, r.code))
     return out
