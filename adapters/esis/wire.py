@@ -262,9 +262,9 @@ def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanv
                 c.unknown(sub, {"straat", "huisnummer", "postcode", "plaats"}, f"vestiging.{adres}")
                 for k in ("straat", "huisnummer", "postcode", "plaats"):
                     c.text(sub, k, f"vestiging.{adres}.{k}", required=False, max_len=100)
-    contact_obj = c.obj(data, "contactpersoon", "contactpersoon") or {}
+    contact_obj = c.obj(data, "contactpersoon", "contactpersoon")
     contact: dict[str, str] = {}
-    if contact_obj:
+    if contact_obj is not None:
         c.unknown(contact_obj, {"naam", "email", "telefoon"}, "contactpersoon")
         for k in ("naam", "email", "telefoon"):
             v = c.text(contact_obj, k, f"contactpersoon.{k}", required=k == "naam", max_len=254)
@@ -276,10 +276,10 @@ def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanv
     if not isinstance(opp, bool):
         c.add("ESIS_VELD_ONGELDIG", "Het veld 'opp' moet true of false zijn.", "opp")
         opp = True
-    leerling_obj = c.obj(data, "leerling", "leerling") or {}
+    leerling_obj = c.obj(data, "leerling", "leerling")
     leerling: dict[str, str | None] = {}
     geboortedatum: dt.date | None = None
-    if leerling_obj:
+    if leerling_obj is not None:
         c.unknown(leerling_obj, {"leerlingid", "voornaam", "tussenvoegsel", "achternaam", "geboortedatum"}, "leerling")
         for k, req in (("leerlingid", True), ("voornaam", True), ("tussenvoegsel", False), ("achternaam", True)):
             leerling[k] = c.text(leerling_obj, k, f"leerling.{k}", required=req, max_len=100)
@@ -298,7 +298,8 @@ def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanv
     documenten = c.documents(data, "documenten", max_documents)
     if c.findings:
         raise WireError(c.findings)
-    assert aanvraag_id and swv_code and brin6 and korte and geboortedatum
+    if not (aanvraag_id and swv_code and brin6 and korte and geboortedatum):  # every path above adds a finding
+        raise WireError([fout("ESIS_VELD_ONTBREEKT", "De aanvraag is niet compleet.", "aanvraag")])
     return EsisAanvraag(
         aanvraag_id=aanvraag_id,
         swv_code=swv_code.upper(),
