@@ -73,6 +73,7 @@ class StoredDocument:
 # has no body-read timeout of its own; the clock starts at the first read of the request (or its multipart
 # reader), kept per reader object without touching the signatures of the readers.
 _STARTED: weakref.WeakKeyDictionary[object, list[float]] = weakref.WeakKeyDictionary()
+_PACE: web.RequestKey[list[float]] = web.RequestKey("esis_leestempo", list)
 
 
 def _too_slow(limits: EsisLimits) -> ApiError:
@@ -89,7 +90,9 @@ def _too_slow(limits: EsisLimits) -> ApiError:
 def _clock(owner: object) -> list[float]:
     """[start, bytes read] of a request (kept in the request's own mapping) or of a multipart reader."""
     if isinstance(owner, web.Request):
-        return owner.setdefault("esis_leestempo", [time.monotonic(), 0.0])  # type: ignore[no-any-return]
+        if _PACE not in owner:
+            owner[_PACE] = [time.monotonic(), 0.0]
+        return owner[_PACE]
     state = _STARTED.get(owner)
     if state is None:
         state = _STARTED[owner] = [time.monotonic(), 0.0]
