@@ -42,16 +42,22 @@ def refuse(status: int, code: str, message: str, location: str | None = None, **
     return ApiError(status, [fout(code, message, location)], **kw)
 
 
+MAX_FINDINGS = 50  # a hostile body can break thousands of rules; the answer names the first ones
+
+
 def error_body(findings: Iterable[Finding], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     items = list(findings)
     first = items[0]
-    return {
+    body = {
         "code": first.code,
         "message": first.message,
         "location": first.location,
-        "findings": [f.to_dict() for f in items],
+        "findings": [f.to_dict() for f in items[:MAX_FINDINGS]],
         **(extra or {}),
     }
+    if len(items) > MAX_FINDINGS:
+        body["findings_weggelaten"] = len(items) - MAX_FINDINGS
+    return body
 
 
 def error_response(err: ApiError) -> web.Response:

@@ -40,7 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _answer(request: web.Request, err: ApiError) -> web.StreamResponse:
-    log.info("esis_verzoek_geweigerd", status=err.status, codes=[f.code for f in err.findings], pad=request.path)
+    log.info("esis_verzoek_geweigerd", status=err.status, codes=[f.code for f in err.findings[:10]], pad=request.path)
     resp = error_response(err)
     if not err.close:
         return resp

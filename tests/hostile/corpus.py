@@ -52,7 +52,7 @@ async def run_http_case(case: Case, gateway: Running) -> Outcome:
         answer = await gateway.send(request)
         assert answer.status in (200, 202), (answer.status, answer.body[:300])
     result: HttpResult = await gateway.send(request)
-    return Outcome(result.status, result.findings(), result.soap_faultcode, result.body[:2000])
+    return Outcome(result.status, result.findings(), result.soap_faultcode, result.body)
 
 
 def run_dossier_case(case: Case) -> Outcome:
