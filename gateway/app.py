@@ -16,6 +16,7 @@ from gateway.inbox.outbox import OutboxWorker
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.logging import get_logger
 from gateway.web import health, metrics
+from gateway.web.correlation import correlation_middleware
 
 __all__ = ["COMPONENTS", "create_app", "installers"]
 
@@ -41,7 +42,7 @@ def installers() -> list[Installer]:
 
 
 def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
-    app = web.Application(client_max_size=c.settings.max_request_bytes)
+    app = web.Application(client_max_size=c.settings.max_request_bytes, middlewares=[correlation_middleware])
     app[COMPONENTS] = c
     for install in installers():
         install(app, c)

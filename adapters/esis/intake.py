@@ -38,7 +38,7 @@ from adapters.esis.wire import (
     parse_wijziging,
 )
 from gateway.components import Components
-from gateway.logging import get_logger, new_correlation_id
+from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange, PutResult
 from gateway.registry.codes import VerifiedSender
 from gateway.store.models import Aanvraagtype, Exchange, Swv
@@ -242,7 +242,6 @@ class EsisIntake:
                 payload=raw,
                 brin6=sender.brin6,
                 meta=meta,
-                correlation_id=new_correlation_id(),
             )
         )
         log.info(
@@ -356,7 +355,6 @@ class EsisIntake:
                 payload=json.dumps(data, ensure_ascii=False).encode(),
                 brin6=sender.brin6,
                 meta=meta,
-                correlation_id=new_correlation_id(),
             )
         )
         log.info(

@@ -15,6 +15,14 @@ from typing import Any, Protocol
 
 from verification.findings import Finding
 
+
+def _bound_correlation_id() -> str | None:
+    import structlog  # local: keeps this contracts module free of logging set-up at import time
+
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return value if isinstance(value, str) else None
+
+
 __all__ = [
     "BijlageDraft",
     "ClaimedExchange",
@@ -40,7 +48,9 @@ class NewExchange:
     payload: bytes  # the raw exchange exactly as received (never contains a BSN: LL12 refuses those)
     brin6: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # parsed, JSON-serialisable fields
-    correlation_id: str | None = None
+    # the id bound to the request that received it (gateway.web.correlation), so intake and worker log lines
+    # of one exchange share it; None outside a request (the inbox then makes one)
+    correlation_id: str | None = field(default_factory=lambda: _bound_correlation_id())
 
 
 @dataclass(frozen=True, slots=True)
