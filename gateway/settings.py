@@ -42,6 +42,7 @@ class Settings:
     retry_max_seconds: float = 3600.0
     max_attempts: int = 25  # then the item is held for the secretariaat
     max_request_bytes: int = 1_048_576  # SOAP notificatie / JSON bodies
+    keepalive_seconds: float = 30.0  # an idle or never-completed connection is closed after this
     max_attachment_bytes: int = 10 * 1024 * 1024  # the handbook's 10 MB per bijlage
     tls_cert: Path | None = None
     tls_key: Path | None = None

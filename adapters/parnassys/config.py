@@ -42,6 +42,7 @@ class EndpointConfig:
     swv_code: str = "PO3008"
     path: str = "/oso/swv"
     max_body_bytes: int = 64 * 1024  # a notificatie is < 4 KiB; refused before it is read whole
+    body_timeout: float = 3.0  # seconds to read the whole body: a trickling or stalled sender is cut off (408)
     trusted_proxies: tuple[str, ...] = ()  # addresses/networks allowed to forward a client certificate
     proxy_header: str = "X-SSL-Client-Cert"  # URL-encoded PEM, as nginx's $ssl_client_escaped_cert
     max_clock_skew: dt.timedelta = dt.timedelta(minutes=2)

@@ -13,6 +13,7 @@ Intake order (cheap and local first; nothing slow before the acknowledgement, DE
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 from collections.abc import Sequence
@@ -50,16 +51,21 @@ _XML = "text/xml"
 _CHUNK = 16 * 1024
 
 
-async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The request body, or `SoapRejected` (413) as soon as it is known to exceed ``limit`` bytes."""
+async def read_limited(request: web.Request, limit: int, within: float = 3.0) -> bytes:
+    """The request body, or `SoapRejected`: 413 as soon as it is known to exceed ``limit`` bytes, 408 when it
+    has not fully arrived ``within`` seconds (a trickling or stalled sender must not hold a handler)."""
     too_big = SoapRejected(refusal("SOAP_TE_GROOT", "HTTP body", limit=limit), status=413)
     if request.content_length is not None and request.content_length > limit:
         raise too_big
     buf = bytearray()
-    async for chunk in request.content.iter_chunked(_CHUNK):
-        buf += chunk
-        if len(buf) > limit:
-            raise too_big
+    try:
+        async with asyncio.timeout(within):
+            async for chunk in request.content.iter_chunked(_CHUNK):
+                buf += chunk
+                if len(buf) > limit:
+                    raise too_big
+    except TimeoutError:
+        raise SoapRejected(refusal("SOAP_TE_TRAAG", "HTTP body", seconds=within), status=408) from None
     return bytes(buf)
 
 
@@ -97,7 +103,7 @@ class NotificatieEndpoint:
         env: Envelope | None = None
         try:
             identity = self._identify(request)
-            body = await read_limited(request, self.config.max_body_bytes)
+            body = await read_limited(request, self.config.max_body_bytes, self.config.body_timeout)
             env = parse_envelope(body)
             self._check_operation(env)
             self._check_addressing(env, identity)
@@ -118,7 +124,7 @@ class NotificatieEndpoint:
             )
             relates = env.addressing.message_id if env is not None else None
             response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates)
-            if exc.status == 413:  # answer, then hang up: do not linger reading the rest of the body
+            if exc.status in (408, 413):  # answer, then hang up: do not linger reading the rest of the body
                 response.force_close()
                 await response.prepare(request)
                 await response.write_eof()

@@ -14,6 +14,8 @@ __all__ = ["TRANSPORT", "refusal"]
 _MESSAGES: dict[str, str] = {
     # transport / SOAP
     "SOAP_TE_GROOT": "Het bericht is groter dan de toegestane {limit} bytes en is niet gelezen.",
+    "SOAP_TE_TRAAG": "Het bericht kwam niet binnen {seconds} seconden volledig binnen en is niet verwerkt. "
+    "Verstuur het opnieuw; blijft dit gebeuren, controleer dan de verbinding.",
     "SOAP_ONGELDIG": "Het bericht is geen geldig SOAP 1.1-bericht: {detail}.",
     "SOAP_DTD_NIET_TOEGESTAAN": "Het bericht bevat een DOCTYPE/DTD of entiteiten; dat is niet toegestaan.",
     "SOAP_ONBEKENDE_OPERATIE": "De operatie {operation} wordt op dit adres niet ondersteund; "

@@ -177,6 +177,7 @@ def oso_settings(settings: Settings) -> OsoSettings:
         swv_code=settings.swv_code,
         path=oso.text("path", "/oso/swv") or "/oso/swv",
         max_body_bytes=oso.integer("max_body_bytes", 64 * 1024),
+        body_timeout=oso.seconds("body_timeout_seconds", dt.timedelta(seconds=3)).total_seconds(),
         trusted_proxies=tuple(settings.trusted_proxies),
         proxy_header=oso.text("proxy_header", "X-SSL-Client-Cert") or "X-SSL-Client-Cert",
         max_clock_skew=oso.seconds("max_clock_skew_seconds", dt.timedelta(minutes=2)),

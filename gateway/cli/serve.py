@@ -42,7 +42,7 @@ def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 async def run_server(settings: Settings, stop: asyncio.Event) -> None:
     async with open_components(settings) as c:
         app = create_app(c)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
         await site.start()

@@ -96,7 +96,7 @@ async def run_demo(
     for sc in scenarios:
         await sc.seed(ctx, c)
     app = create_app(c)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
     await runner.setup()
     from gateway.cli.serve import server_ssl_context
 

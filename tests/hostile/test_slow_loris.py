@@ -94,11 +94,6 @@ async def test_a_header_trickle_is_cut_off_when_the_server_has_a_keepalive_timeo
     assert answer.status == 0 and answer.body == b""  # closed by the server, without an answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/parnassys/endpoint.py read_limited() has no read timeout: a trickling notificatie body "
-    "holds the handler as long as bytes keep coming (proposed fix in docs/reliability-hostile.md)",
-)
 async def test_a_notificatie_body_that_stops_arriving_is_cut_off(
     components: Components, hostile_pki: HostilePki
 ) -> None:
@@ -114,12 +109,6 @@ async def test_a_notificatie_body_that_stops_arriving_is_cut_off(
     assert answer.status == 408
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/cli/serve.py run_server() builds web.AppRunner without keepalive_timeout: aiohttp's "
-    "default of 3630 s lets a header trickle hold a connection for an hour (proposed fix in "
-    "docs/reliability-hostile.md)",
-)
 async def test_gateway_serve_bounds_how_long_a_request_head_may_take(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
