@@ -133,7 +133,7 @@ class CodeCache:
         self._entries: dict[bytes, tuple[int, float]] = {}
 
     def _k(self, code: str) -> bytes:
-        return hmac.new(self._key, code.encode("utf-8"), hashlib.sha256).digest()
+        return hmac.new(self._key, code.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
 
     def get(self, code: str) -> int | None:
         hit = self._entries.get(self._k(code))
