@@ -14,8 +14,9 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from gateway.logging import get_logger, new_correlation_id
 from gateway.pipeline.contracts import ClaimedExchange, NewExchange, PutResult
@@ -33,6 +34,13 @@ ACTIVE_STATES = (
     ExchangeState.WACHT_OP_HERHALING.value,
     ExchangeState.IN_BEHANDELING.value,
 )
+_EX = Exchange.__table__  # type: ignore[attr-defined]
+_EV = ExchangeEvent.__table__  # type: ignore[attr-defined]
+_CLAIMED_COLUMNS = tuple(
+    _EX.c[name]
+    for name in ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts", "correlation_id",
+                 "received_at")
+)  # fmt: skip
 
 
 class LeaseLost(Exception):
@@ -52,8 +60,8 @@ class RetryPolicy:
         return max(delay, hint or 0.0)
 
 
-def as_claimed(row: Exchange) -> ClaimedExchange:
-    """The worker-side view of a stored exchange."""
+def as_claimed(row: Any) -> ClaimedExchange:
+    """The worker-side view of a stored exchange (an `Exchange` or a row with its columns)."""
     assert row.id is not None
     return ClaimedExchange(
         id=row.id,
@@ -88,40 +96,37 @@ class Inbox:
         now = utcnow()
         cid = new.correlation_id or new_correlation_id()
         final = state is ExchangeState.GEWEIGERD
-        row = Exchange(
-            key=new.key,
-            source=new.source,
-            kind=new.kind,
-            swv_code=new.swv_code,
-            brin6=new.brin6,
-            correlation_id=cid,
-            payload=new.payload,
-            meta=dict(new.meta),
-            state=state.value,
-            step="geweigerd bij ontvangst" if final else "ontvangen",
-            findings=[f.to_dict() for f in findings],
-            received_at=now,
-            next_attempt_at=now,
-            finished_at=now if final else None,
-        )
+        step = "geweigerd bij ontvangst" if final else "ontvangen"
+        stored = [f.to_dict() for f in findings]
+        row = {
+            "key": new.key,
+            "source": new.source,
+            "kind": new.kind,
+            "swv_code": new.swv_code,
+            "brin6": new.brin6,
+            "correlation_id": cid,
+            "payload": new.payload,
+            "meta": dict(new.meta),
+            "state": state.value,
+            "step": step,
+            "attempts": 0,
+            "findings": stored,
+            "received_at": now,
+            "next_attempt_at": now,
+            "finished_at": now if final else None,
+            "payload_purged": False,
+        }
+        message = "Uitwisseling bij ontvangst geweigerd." if final else "Uitwisseling ontvangen en vastgelegd."
+
+        def unit(s: Session) -> int:
+            exchange_id = int(s.execute(insert(_EX).values(**row).returning(_EX.c.id)).scalar_one())
+            s.execute(insert(_EV).values(exchange_id=exchange_id, at=now, step=step, message=message, findings=stored))
+            return exchange_id
+
         try:
-            async with self.db.session() as s:
-                s.add(row)
-                await s.flush()
-                assert row.id is not None
-                s.add(
-                    ExchangeEvent(
-                        exchange_id=row.id,
-                        at=now,
-                        step=row.step or "",
-                        message="Uitwisseling ontvangen en vastgelegd."
-                        if not final
-                        else "Uitwisseling bij ontvangst geweigerd.",
-                        findings=row.findings,
-                    )
-                )
-            log.info("exchange_vastgelegd", exchange_id=row.id, key=new.key, state=state.value, correlation_id=cid)
-            return PutResult(exchange_id=row.id, created=True, state=row.state, correlation_id=cid)
+            exchange_id = await self.db.run(unit, durable=True)
+            log.info("exchange_vastgelegd", exchange_id=exchange_id, key=new.key, state=state.value, correlation_id=cid)
+            return PutResult(exchange_id=exchange_id, created=True, state=state.value, correlation_id=cid)
         except IntegrityError:
             async with self.db.reader() as s:
                 existing = (await s.exec(select(Exchange).where(Exchange.key == new.key))).scalars().one()  # type: ignore[call-overload]
@@ -136,58 +141,77 @@ class Inbox:
 
     # -- workers --------------------------------------------------------------------------------------
     async def claim(self, owner: str) -> ClaimedExchange | None:
+        """Lease the next due item to ``owner`` (a worker id), or None when nothing is due."""
+        claimed = await self.claim_many(owner, 1)
+        return claimed[0] if claimed else None
+
+    async def claim_many(self, owner: str, limit: int) -> list[ClaimedExchange]:
+        """Lease up to ``limit`` due items to ``owner`` in one transaction (oldest due first)."""
         now = utcnow()
         until = now + self.lease
-        due = (
-            select(Exchange.id)
-            .where(Exchange.state.in_(ACTIVE_STATES), Exchange.next_attempt_at <= now)  # type: ignore[attr-defined]
-            .order_by(Exchange.next_attempt_at, Exchange.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        stmt = (
-            update(Exchange)
-            .where(Exchange.id == due)
-            .values(
-                state=ExchangeState.IN_BEHANDELING.value,
-                lease_owner=owner,
-                lease_until=until,
-                next_attempt_at=until,
-                attempts=Exchange.attempts + 1,
-                waiting_for=None,
+
+        def unit(s: Session) -> list[ClaimedExchange]:
+            due = (
+                select(_EX.c.id)
+                .where(_EX.c.state.in_(ACTIVE_STATES), _EX.c.next_attempt_at <= now)
+                .order_by(_EX.c.next_attempt_at, _EX.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
-            .returning(Exchange)
-        )
-        async with self.db.session(durable=False) as s:
-            row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
-        return as_claimed(row) if row is not None else None
+            ids = list(s.execute(due).scalars())
+            if not ids:
+                return []
+            rows = s.execute(
+                update(_EX)
+                .where(_EX.c.id.in_(ids))
+                .values(
+                    state=ExchangeState.IN_BEHANDELING.value,
+                    lease_owner=owner,
+                    lease_until=until,
+                    next_attempt_at=until,
+                    attempts=_EX.c.attempts + 1,
+                    waiting_for=None,
+                )
+                .returning(*_CLAIMED_COLUMNS)
+            ).all()
+            return sorted((as_claimed(r) for r in rows), key=lambda c: ids.index(c.id))
+
+        return await self.db.run(unit, durable=False)
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease
-        async with self.db.session(durable=False) as s:
-            res = await s.exec(  # type: ignore[call-overload]
-                update(Exchange)
-                .where(Exchange.id == exchange_id, Exchange.lease_owner == owner)
-                .where(Exchange.state == ExchangeState.IN_BEHANDELING.value)
+
+        def unit(s: Session) -> None:
+            res = s.execute(
+                update(_EX)
+                .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
+                .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
                 .values(lease_until=until, next_attempt_at=until)
             )
-            if res.rowcount != 1:
+            if res.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(exchange_id)
+
+        await self.db.run(unit, durable=False)
 
     async def step(
         self, exchange_id: int, owner: str, name: str, message: str, *, waiting_for: str | None = None
     ) -> None:
-        async with self.db.session(durable=False) as s:
-            res = await s.exec(  # type: ignore[call-overload]
-                update(Exchange)
-                .where(Exchange.id == exchange_id, Exchange.lease_owner == owner)
-                .where(Exchange.state == ExchangeState.IN_BEHANDELING.value)
-                .values(step=name, waiting_for=waiting_for)
-            )
-            if res.rowcount != 1:
-                raise LeaseLost(exchange_id)
-            s.add(ExchangeEvent(exchange_id=exchange_id, step=name, message=message))
+        """Write a timeline step now (its own unit of work); raises LeaseLost when the item is not ours."""
+        await self.db.run(lambda s: self.step_sync(s, exchange_id, owner, name, message, waiting_for), durable=False)
+
+    @staticmethod
+    def step_sync(
+        s: Session, exchange_id: int, owner: str, name: str, message: str, waiting_for: str | None = None
+    ) -> None:
+        res = s.execute(
+            update(_EX)
+            .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
+            .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
+            .values(step=name, waiting_for=waiting_for)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(exchange_id)
+        s.execute(insert(_EV).values(exchange_id=exchange_id, at=utcnow(), step=name, message=message, findings=[]))
 
     async def finish(
         self,
@@ -203,12 +227,44 @@ class Inbox:
         next_attempt_at: dt.datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """Record an outcome inside the caller's transaction; raises LeaseLost when the item is not ours."""
+        """Record an outcome inside the caller's (async) transaction; raises LeaseLost when the item is not
+        ours. Units of work (`Database.run`) call `finish_sync` instead."""
+        await session.run_sync(
+            lambda s: self.finish_sync(
+                s,
+                exchange_id,
+                owner,
+                state=state,
+                findings=findings,
+                hulpvraag_id=hulpvraag_id,
+                message=message,
+                waiting_for=waiting_for,
+                next_attempt_at=next_attempt_at,
+                error=error,
+            )
+        )
+
+    @staticmethod
+    def finish_sync(
+        session: Session,
+        exchange_id: int,
+        owner: str,
+        *,
+        state: ExchangeState,
+        findings: Sequence[Finding] = (),
+        hulpvraag_id: int | None = None,
+        message: str,
+        waiting_for: str | None = None,
+        next_attempt_at: dt.datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        """`finish` inside a unit of work: the lease check and the outcome in the same transaction."""
         now = utcnow()
+        stored = [f.to_dict() for f in findings]
         values: dict[str, Any] = {
             "state": state.value,
             "step": message,
-            "findings": [f.to_dict() for f in findings],
+            "findings": stored,
             "lease_owner": None,
             "lease_until": None,
             "waiting_for": waiting_for,
@@ -219,22 +275,16 @@ class Inbox:
         if state in (ExchangeState.VERWERKT, ExchangeState.GEWEIGERD):
             values["finished_at"] = now
         values["next_attempt_at"] = next_attempt_at or now
-        res = await session.exec(
-            update(Exchange)
-            .where(Exchange.id == exchange_id, Exchange.lease_owner == owner)
-            .where(Exchange.state == ExchangeState.IN_BEHANDELING.value)
+        res = session.execute(
+            update(_EX)
+            .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
+            .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
             .values(**values)
         )
-        if res.rowcount != 1:
+        if res.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(exchange_id)
-        session.add(
-            ExchangeEvent(
-                exchange_id=exchange_id,
-                at=now,
-                step=state.value,
-                message=message,
-                findings=[f.to_dict() for f in findings],
-            )
+        session.execute(
+            insert(_EV).values(exchange_id=exchange_id, at=now, step=state.value, message=message, findings=stored)
         )
 
     # -- the secretariaat's actions -------------------------------------------------------------------

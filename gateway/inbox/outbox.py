@@ -2,6 +2,11 @@
 
 Same lease trick as the inbox: a claimed message's ``next_attempt_at`` is its lease end, so a message whose
 sender died is picked up again. Deliverers are idempotent on the message key where the other side allows.
+
+Messages are claimed in batches (one transaction for up to ``batch`` due messages), delivered concurrently,
+and their results recorded together in one transaction; ``concurrency`` such loops run side by side, so one
+slow partner holds up at most its own batch. A crash between a delivery and its record only means that
+message is delivered again after its lease (at-least-once, as before).
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlmodel import Session
 
 from gateway.errors import Refusal, Transient
 from gateway.inbox.inbox import RetryPolicy
@@ -21,10 +29,20 @@ from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
 from gateway.store.types import utcnow
 
-__all__ = ["OutboxWorker"]
+__all__ = ["ClaimedMessage", "OutboxWorker"]
 
 log = get_logger(__name__)
 WACHTEND, VERZONDEN, MISLUKT = "wachtend", "verzonden", "mislukt"
+_OUT = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int  # 1 on the first attempt
 
 
 class OutboxWorker:
@@ -37,77 +55,107 @@ class OutboxWorker:
         lease_seconds: float = 120.0,
         max_attempts: int = 25,
         poll_interval: float = 0.5,
+        concurrency: int = 4,
+        batch: int = 8,
     ) -> None:
         self.db, self.deliverers, self.retry = db, dict(deliverers), retry
         self.lease = dt.timedelta(seconds=lease_seconds)
         self.max_attempts, self.poll_interval = max_attempts, poll_interval
+        self.concurrency, self.batch = max(1, concurrency), max(1, batch)
 
-    async def claim(self) -> OutboxMessage | None:
+    async def claim_many(self, limit: int) -> list[ClaimedMessage]:
+        """Lease up to ``limit`` due messages (oldest due first) in one transaction."""
         now = utcnow()
-        due = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.state == WACHTEND, OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        stmt = (
-            update(OutboxMessage)
-            .where(OutboxMessage.id == due)
-            .values(next_attempt_at=now + self.lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage)
-        )
-        async with self.db.session(durable=False) as s:
-            return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
 
-    async def _record(self, msg_id: int, **values: object) -> None:
-        async with self.db.session(durable=False) as s:
-            await s.exec(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))  # type: ignore[call-overload]
+        def unit(s: Session) -> list[ClaimedMessage]:
+            due = (
+                select(_OUT.c.id)
+                .where(_OUT.c.state == WACHTEND, _OUT.c.next_attempt_at <= now)
+                .order_by(_OUT.c.next_attempt_at, _OUT.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(s.execute(due).scalars())
+            if not ids:
+                return []
+            rows = s.execute(
+                update(_OUT)
+                .where(_OUT.c.id.in_(ids))
+                .values(next_attempt_at=now + self.lease, attempts=_OUT.c.attempts + 1)
+                .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
+            ).all()
+            claimed = [ClaimedMessage(r.id, r.key, r.kind, dict(r.payload), r.attempts) for r in rows]
+            return sorted(claimed, key=lambda m: ids.index(m.id))
 
-    async def process_one(self) -> bool:
-        msg = await self.claim()
-        if msg is None:
-            return False
-        assert msg.id is not None
+        return await self.db.run(unit, durable=False)
+
+    async def claim(self) -> ClaimedMessage | None:
+        claimed = await self.claim_many(1)
+        return claimed[0] if claimed else None
+
+    async def _deliver(self, msg: ClaimedMessage) -> dict[str, Any]:
+        """Deliver one message; returns the columns to record for it."""
         deliverer = self.deliverers.get(msg.kind)
         if deliverer is None:
-            await self._record(msg.id, state=MISLUKT, last_error=f"geen bezorger voor '{msg.kind}'")
             log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error="geen bezorger")
-            return True
+            return {"state": MISLUKT, "last_error": f"geen bezorger voor '{msg.kind}'"}
         try:
             await deliverer.deliver(OutboundMessage(kind=msg.kind, key=msg.key, payload=dict(msg.payload)))
         except Transient as t:
             if msg.attempts >= self.max_attempts:
-                await self._record(msg.id, state=MISLUKT, last_error=str(t)[:2000])
                 log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error=str(t)[:200])
-            else:
-                when = utcnow() + dt.timedelta(seconds=self.retry.delay(msg.attempts, t.retry_after))
-                await self._record(msg.id, next_attempt_at=when, last_error=str(t)[:2000])
-                log.info("outbox_wacht_op_herhaling", kind=msg.kind, key=msg.key)
+                return {"state": MISLUKT, "last_error": str(t)[:2000]}
+            when = utcnow() + dt.timedelta(seconds=self.retry.delay(msg.attempts, t.retry_after))
+            log.info("outbox_wacht_op_herhaling", kind=msg.kind, key=msg.key)
+            return {"next_attempt_at": when, "last_error": str(t)[:2000]}
         except Refusal as r:
             reason = str(r)
-            await self._record(msg.id, state=MISLUKT, last_error=reason[:2000])
             log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error=reason[:200])
+            return {"state": MISLUKT, "last_error": reason[:2000]}
         except Exception as exc:
             when = utcnow() + dt.timedelta(seconds=self.retry.delay(msg.attempts))
-            await self._record(msg.id, next_attempt_at=when, last_error=f"{type(exc).__name__}: {exc}"[:2000])
             log.exception("outbox_onverwachte_fout", kind=msg.kind, key=msg.key)
-        else:
-            await self._record(msg.id, state=VERZONDEN, sent_at=utcnow(), last_error=None)
-            log.info("outbox_verzonden", kind=msg.kind, key=msg.key)
-        return True
+            return {"next_attempt_at": when, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        log.info("outbox_verzonden", kind=msg.kind, key=msg.key)
+        return {"state": VERZONDEN, "sent_at": utcnow(), "last_error": None}
+
+    async def process_batch(self, limit: int | None = None) -> int:
+        """Claim up to ``limit`` (default ``batch``) messages, deliver them concurrently, record the results
+        in one transaction. Returns how many were handled."""
+        claimed = await self.claim_many(limit or self.batch)
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._deliver(m) for m in claimed))
+
+        def record(s: Session) -> None:
+            for msg, values in zip(claimed, results, strict=True):
+                s.execute(update(_OUT).where(_OUT.c.id == msg.id).values(**values))
+
+        await self.db.run(record, durable=False)
+        return len(claimed)
+
+    async def process_one(self) -> bool:
+        return await self.process_batch(1) > 0
 
     async def drain(self) -> int:
         n = 0
-        while await self.process_one():
-            n += 1
+        while handled := await self.process_batch():
+            n += handled
         return n
 
     async def run(self, stop: asyncio.Event) -> None:
+        loops = [asyncio.create_task(self._loop(stop)) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for t in loops:
+                t.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                worked = await self.process_one()
+                worked = await self.process_batch() > 0
             except Exception:
                 log.exception("outbox_worker_fout")
                 worked = False

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
 from gateway.store.db import Database
 from gateway.store.models import SeenMessage
@@ -51,11 +52,13 @@ class DatabaseReplayGuard:
         ).returning(table.c.message_id)
         prune = self._calls % self.prune_every == 0
         self._calls += 1
-        async with self.db.session() as s:
+
+        def unit(s: Session) -> bool:
             if prune:
-                await s.exec(delete(table).where(table.c.until < now))  # type: ignore[call-overload]
-            row = (await s.exec(stmt)).first()  # type: ignore[call-overload]
-        return row is not None
+                s.execute(delete(table).where(table.c.until < now))
+            return s.execute(stmt).first() is not None
+
+        return await self.db.run(unit, durable=True)  # acknowledged: fsynced (group-committed on SQLite)
 
     async def prune(self) -> int:
         """Delete every expired row now; returns how many were deleted."""

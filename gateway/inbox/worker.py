@@ -17,11 +17,14 @@ import socket
 import uuid
 from collections.abc import Mapping
 
+from sqlalchemy import insert
+from sqlmodel import Session
+
 from gateway.errors import Hold, Refusal, Transient
 from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy
 from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, OutboundMessage, Outcome
-from gateway.pipeline.store_draft import store_draft
+from gateway.pipeline.store_draft import store_draft_sync
 from gateway.store.db import Database
 from gateway.store.models import ExchangeState, OutboxMessage
 from gateway.store.types import utcnow
@@ -30,6 +33,7 @@ from verification.findings import Finding, fout
 __all__ = ["ExchangeWorkers", "worker_id"]
 
 log = get_logger(__name__)
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 def worker_id() -> str:
@@ -45,8 +49,18 @@ class _Steps:
         await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
 
 
-def _outbox_rows(messages: list[OutboundMessage]) -> list[OutboxMessage]:
-    return [OutboxMessage(key=m.key, kind=m.kind, payload=dict(m.payload)) for m in messages]
+def _add_outbox(session: Session, messages: list[OutboundMessage]) -> None:
+    """Follow-up messages, in the outcome's transaction (the outbox worker is woken after the commit)."""
+    if messages:
+        now = utcnow()
+        session.execute(
+            insert(_OUTBOX),
+            [
+                {"key": m.key, "kind": m.kind, "payload": dict(m.payload), "state": "wachtend", "attempts": 0,
+                 "next_attempt_at": now, "created_at": now}
+                for m in messages
+            ],
+        )  # fmt: skip
 
 
 class ExchangeWorkers:
@@ -137,13 +151,13 @@ class ExchangeWorkers:
             return
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
-            async with self.db.session(durable=False) as s:
-                outcome = await store_draft(
-                    s, item, draft, actor=f"{item.source}", released=bool(item.meta.get("vrijgegeven"))
-                )
+            released = bool(item.meta.get("vrijgegeven"))
+
+            def stored(session: Session) -> Outcome:
+                outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
-                await self.inbox.finish(
-                    s,
+                self.inbox.finish_sync(
+                    session,
                     item.id,
                     owner,
                     state=ExchangeState.VERWERKT,
@@ -151,15 +165,22 @@ class ExchangeWorkers:
                     hulpvraag_id=outcome.hulpvraag_id,
                     message=f"Verwerkt: hulpvraag {outcome.hulpvraag_id} {verb}.",
                 )
-                s.add_all(_outbox_rows(self._afterwards(handler, item, outcome)))
+                _add_outbox(session, self._afterwards(handler, item, outcome))
+                return outcome
+
+            outcome = await self.db.run(stored, durable=False)
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
         except Refusal as r:
-            async with self.db.session(durable=False) as s:
-                await self.inbox.finish(
-                    s, item.id, owner, state=ExchangeState.GEWEIGERD, findings=r.findings, message=r.first.message
+            refused = Outcome(state="geweigerd", findings=r.findings)
+            first = r.first.message
+
+            def refuse(session: Session) -> None:
+                self.inbox.finish_sync(
+                    session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
                 )
-                outcome = Outcome(state="geweigerd", findings=r.findings)
-                s.add_all(_outbox_rows(self._afterwards(handler, item, outcome)))
+                _add_outbox(session, self._afterwards(handler, item, refused))
+
+            await self.db.run(refuse, durable=False)
             log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
         except Hold as h:
             await self._hold(item, owner, list(h.findings))
@@ -177,8 +198,8 @@ class ExchangeWorkers:
         return list(follow_up(item, outcome)) if follow_up else []
 
     async def _hold(self, item: ClaimedExchange, owner: str, findings: list[Finding]) -> None:
-        async with self.db.session(durable=False) as s:
-            await self.inbox.finish(
+        await self.db.run(
+            lambda s: self.inbox.finish_sync(
                 s,
                 item.id,
                 owner,
@@ -186,7 +207,9 @@ class ExchangeWorkers:
                 findings=findings,
                 message=findings[0].message,
                 waiting_for="secretariaat",
-            )
+            ),
+            durable=False,
+        )
         log.info("exchange_vastgehouden", codes=[f.code for f in findings])
 
     async def _retry_later(
@@ -200,8 +223,8 @@ class ExchangeWorkers:
             if waiting_for
             else f"Tijdelijke fout; volgende poging om {when:%H:%M:%S} UTC."
         )
-        async with self.db.session(durable=False) as s:
-            await self.inbox.finish(
+        await self.db.run(
+            lambda s: self.inbox.finish_sync(
                 s,
                 item.id,
                 owner,
@@ -210,5 +233,7 @@ class ExchangeWorkers:
                 waiting_for=waiting_for,
                 next_attempt_at=when,
                 error=error[:2000],
-            )
+            ),
+            durable=False,
+        )
         log.info("exchange_wacht_op_herhaling", waiting_for=waiting_for, delay_s=round(delay, 2), error=error[:200])

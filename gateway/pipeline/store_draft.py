@@ -5,11 +5,21 @@ hulpvraag when that hulpvraag is still open and is for the same SWV, the same ve
 pupil (the LAS's leerlingid, or for ESIS the same ESIS request) and the same aanvraagtype. Files already in
 the hulpvraag (same SHA-256) are not added twice. Otherwise a new hulpvraag is made with the first status and
 the coördinator of the school's scholenkring.
+
+Runs as a synchronous unit of work (`store_draft_sync`, inside `Database.run` together with the outcome);
+`store_draft` is the same for an `AsyncSession`. The SWV, the vestiging and the aanvraagtype catalogue are
+read through a short in-process cache (`CATALOGUE_TTL_SECONDS`): only found rows are cached, so a vestiging
+registered a moment ago is seen at once; a change to an existing one is seen within the TTL.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Hold, Refusal
@@ -29,35 +39,87 @@ from gateway.store.types import utcnow
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype
 from verification.findings import Finding, fout
 
-__all__ = ["STATUS_TE_CLASSIFICEREN", "store_draft"]
+__all__ = [
+    "CATALOGUE_TTL_SECONDS",
+    "STATUS_TE_CLASSIFICEREN",
+    "clear_catalogue_cache",
+    "store_draft",
+    "store_draft_sync",
+]
 
 STATUS_TE_CLASSIFICEREN = "Nieuw>te classificeren"
 STATUS_NIEUW = "Nieuw"
+_BIJ = Bijlage.__table__  # type: ignore[attr-defined]
 
 
-async def _one(session: AsyncSession, stmt: object) -> object | None:
-    return (await session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+CATALOGUE_TTL_SECONDS = 5.0
+
+_Key = tuple[str, ...]
+# per database (engine): key -> (expires, value); weak, so a disposed test database leaves no trace
+_cache: weakref.WeakKeyDictionary[Any, dict[_Key, tuple[float, Any]]] = weakref.WeakKeyDictionary()
 
 
-async def _catalogue(session: AsyncSession, swv_id: int) -> list[AanvraagtypeRegel]:
-    rows = (await session.exec(select(Aanvraagtype).where(Aanvraagtype.swv_id == swv_id))).scalars().all()  # type: ignore[call-overload]
-    return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows]
+def clear_catalogue_cache() -> None:
+    """Forget every cached SWV, vestiging and catalogue (tests; after editing the registry in bulk)."""
+    _cache.clear()
 
 
-async def _coordinator(session: AsyncSession, swv_id: int, gemeente: str) -> str | None:
+def _engine_of(session: Session) -> Any:
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind)
+
+
+def _cached(session: Session, key: _Key, load: Any) -> Any:
+    per_db = _cache.setdefault(_engine_of(session), {})
+    hit = per_db.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = load()
+    if value is not None:
+        per_db[key] = (now + CATALOGUE_TTL_SECONDS, value)
+    return value
+
+
+def _swv(session: Session, code: str) -> tuple[int, str] | None:
+    def load() -> tuple[int, str] | None:
+        row = session.execute(select(Swv.id, Swv.naam).where(Swv.code == code)).first()
+        return (int(row[0]), str(row[1])) if row is not None else None
+
+    return _cached(session, ("swv", code), load)  # type: ignore[no-any-return]
+
+
+def _vestiging(session: Session, swv_id: int, brin6: str) -> tuple[int, str] | None:
+    def load() -> tuple[int, str] | None:
+        row = session.execute(
+            select(Vestiging.id, Vestiging.gemeente).where(Vestiging.swv_id == swv_id, Vestiging.brin6 == brin6)
+        ).first()
+        return (int(row[0]), str(row[1])) if row is not None else None
+
+    return _cached(session, ("vestiging", str(swv_id), brin6), load)  # type: ignore[no-any-return]
+
+
+def _catalogue(session: Session, swv_id: int) -> list[AanvraagtypeRegel]:
+    def load() -> list[AanvraagtypeRegel] | None:
+        rows = session.execute(select(Aanvraagtype).where(Aanvraagtype.swv_id == swv_id)).scalars().all()
+        return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows] or None
+
+    return list(_cached(session, ("catalogue", str(swv_id)), load) or [])
+
+
+def _coordinator(session: Session, swv_id: int, gemeente: str) -> str | None:
     stmt = (
         select(Scholenkring.coordinator)
         .join(Gemeente, Gemeente.scholenkring_id == Scholenkring.id)  # type: ignore[arg-type]
         .where(Gemeente.swv_id == swv_id, Gemeente.naam == gemeente)
     )
-    return (await session.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
+    return session.execute(stmt).scalars().first()
 
 
-async def _existing(session: AsyncSession, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
+def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
     esis_key = draft.external_keys.get("esis_request_key")
     if esis_key:
-        stmt = select(Hulpvraag).where(Hulpvraag.esis_request_key == esis_key)
-        return await _one(session, stmt)  # type: ignore[return-value]
+        return session.execute(select(Hulpvraag).where(Hulpvraag.esis_request_key == esis_key)).scalars().first()
     if not draft.pupil.leerlingid:
         return None
     stmt = (
@@ -75,11 +137,18 @@ async def _existing(session: AsyncSession, swv_id: int, draft: HulpvraagDraft) -
         .order_by(Hulpvraag.id.desc())  # type: ignore[union-attr]
         .limit(1)
     )
-    return await _one(session, stmt)  # type: ignore[return-value]
+    return session.execute(stmt).scalars().first()
 
 
 async def store_draft(
     session: AsyncSession, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool = False
+) -> Outcome:
+    """`store_draft_sync` inside an `AsyncSession`'s transaction."""
+    return await session.run_sync(lambda s: store_draft_sync(s, exchange, draft, actor=actor, released=released))
+
+
+def store_draft_sync(
+    session: Session, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool = False
 ) -> Outcome:
     """Create or update the hulpvraag for `draft`. Raises Refusal (the caller rolls back) on a rule breach.
 
@@ -87,33 +156,38 @@ async def store_draft(
     secretariaat (`Hold`); once they release it (`released`), the request goes on without those bijlagen and
     their findings stay on the hulpvraag as warnings.
     """
-    swv = await _one(session, select(Swv).where(Swv.code == draft.swv_code))
-    if not isinstance(swv, Swv) or swv.id is None:
+    swv = _swv(session, draft.swv_code)
+    if swv is None:
         raise Refusal([fout("SWV_ONBEKEND", f"Samenwerkingsverband {draft.swv_code} is hier niet bekend.", "swv")])
-    vestiging = await _one(session, select(Vestiging).where(Vestiging.swv_id == swv.id, Vestiging.brin6 == draft.brin6))
-    if not isinstance(vestiging, Vestiging) or vestiging.id is None:
+    swv_id, swv_naam = swv
+    vestiging = _vestiging(session, swv_id, draft.brin6)
+    if vestiging is None:
         raise Refusal(
             [
                 fout(
                     "VESTIGING_NIET_GEREGISTREERD",
-                    f"Vestiging {draft.brin6} is niet aangemeld bij {swv.naam}. Vraag het secretariaat de "
+                    f"Vestiging {draft.brin6} is niet aangemeld bij {swv_naam}. Vraag het secretariaat de "
                     "vestiging te registreren.",
                     "vestiging",
                 )
             ]
         )
-    catalogue = await _catalogue(session, swv.id)
-    existing = await _existing(session, swv.id, draft)
+    vestiging_id, gemeente = vestiging
+    catalogue = _catalogue(session, swv_id)
+    existing = _existing(session, swv_id, draft)
     kept_roles: set[str] = set()
     known_sha: set[str] = set()
-    withdrawn: dict[str, Bijlage] = {}  # sent before, then withdrawn by the sender; may be sent again
+    withdrawn: dict[str, int] = {}  # sha256 -> bijlage id: sent before, then withdrawn; may be sent again
     if existing is not None:
-        for b in (await session.exec(select(Bijlage).where(Bijlage.hulpvraag_id == existing.id))).scalars():  # type: ignore[call-overload]
-            if b.removed or b.sha256 in draft.remove_bijlagen:
-                withdrawn[b.sha256] = b
+        stored = session.execute(
+            select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(_BIJ.c.hulpvraag_id == existing.id)
+        )
+        for b_id, sha, role, removed in stored:
+            if removed or sha in draft.remove_bijlagen:
+                withdrawn[sha] = b_id
             else:
-                kept_roles.add(b.role)
-                known_sha.add(b.sha256)
+                kept_roles.add(role)
+                known_sha.add(sha)
     bad = [f for b in draft.bijlagen for f in b.findings if f.blocking]
     if bad and not released:
         raise Hold(bad)
@@ -135,8 +209,8 @@ async def store_draft(
     if existing is None:
         status = (regel.eerste_status or STATUS_NIEUW) if regel else STATUS_TE_CLASSIFICEREN
         hv = Hulpvraag(
-            swv_id=swv.id,
-            vestiging_id=vestiging.id,
+            swv_id=swv_id,
+            vestiging_id=vestiging_id,
             brin6=draft.brin6,
             leerlingid=draft.pupil.leerlingid,
             voornaam=draft.pupil.voornaam,
@@ -146,7 +220,7 @@ async def store_draft(
             aanvraagtype=regel.naam if regel else None,
             omschrijving=draft.omschrijving,
             status=status,
-            coordinator=await _coordinator(session, swv.id, vestiging.gemeente),
+            coordinator=_coordinator(session, swv_id, gemeente),
             source_system=draft.source_system,
             external_keys=dict(draft.external_keys),
             esis_request_key=draft.external_keys.get("esis_request_key"),
@@ -157,7 +231,7 @@ async def store_draft(
             updated_at=now,
         )
         session.add(hv)
-        await session.flush()
+        session.flush()
         session.add(
             StatusHistorie(hulpvraag_id=hv.id, status=status, door="systeem", toelichting="Aanvraag ontvangen", at=now)
         )  # type: ignore[arg-type]
@@ -200,39 +274,44 @@ async def store_draft(
         )
     assert hv.id is not None
     if draft.remove_bijlagen and existing is not None:
-        for b in (
-            await session.exec(
-                select(Bijlage).where(Bijlage.hulpvraag_id == hv.id, Bijlage.sha256.in_(list(draft.remove_bijlagen)))
-            )
-        ).scalars():  # type: ignore[call-overload,union-attr]
-            b.removed = True
-            session.add(b)
+        session.execute(
+            update(_BIJ)
+            .where(_BIJ.c.hulpvraag_id == hv.id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
+            .values(removed=True)
+        )
     seen: set[str] = set()
+    rows: list[dict[str, Any]] = []
     for b in new_bijlagen:
+        assert b.sha256 is not None and b.blob_key is not None
         if b.sha256 in seen:
             continue
-        seen.add(b.sha256)  # type: ignore[arg-type]
-        again = withdrawn.get(b.sha256)  # type: ignore[arg-type]
+        seen.add(b.sha256)
+        again = withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
-            again.removed = False
-            again.bestandsnaam, again.role, again.exchange_id, again.added_at = b.bestandsnaam, b.role, exchange.id, now
-            session.add(again)
-            continue
-        session.add(
-            Bijlage(
-                hulpvraag_id=hv.id,
-                bestandsnaam=b.bestandsnaam,
-                omschrijving=b.omschrijving,
-                role=b.role,
-                detected_type=b.detected_type,
-                size=b.size,
-                sha256=b.sha256,  # type: ignore[arg-type]
-                blob_key=b.blob_key,  # type: ignore[arg-type]
-                findings=[f.to_dict() for f in b.findings],
-                exchange_id=exchange.id,
-                added_at=now,
+            session.execute(
+                update(_BIJ)
+                .where(_BIJ.c.id == again)
+                .values(removed=False, bestandsnaam=b.bestandsnaam, role=b.role, exchange_id=exchange.id, added_at=now)
             )
+            continue
+        rows.append(
+            {
+                "hulpvraag_id": hv.id,
+                "bestandsnaam": b.bestandsnaam,
+                "omschrijving": b.omschrijving,
+                "role": b.role,
+                "detected_type": b.detected_type,
+                "size": b.size,
+                "sha256": b.sha256,
+                "blob_key": b.blob_key,
+                "findings": [f.to_dict() for f in b.findings],
+                "exchange_id": exchange.id,
+                "removed": False,
+                "added_at": now,
+            }
         )
+    if rows:
+        session.execute(insert(_BIJ), rows)
     return Outcome(
         state="verwerkt", findings=tuple(f for f in findings if not f.blocking), hulpvraag_id=hv.id, created=created
     )

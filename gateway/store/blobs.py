@@ -244,8 +244,9 @@ class ContentStore:
 
 # -- local files --------------------------------------------------------------------------------------
 class _LocalSink:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, made_dirs: set[Path] | None = None) -> None:
         self._root = root
+        self._made = made_dirs if made_dirs is not None else set()
         fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(name)
@@ -259,11 +260,17 @@ class _LocalSink:
         os.fsync(self._file.fileno())
         self._file.close()
         final = self._root / key[:2] / key[2:4] / key
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(final.parent)
         if final.exists():  # same content already stored: keep one copy
             self._tmp.unlink(missing_ok=True)
         else:
-            os.replace(self._tmp, final)
+            try:
+                os.replace(self._tmp, final)
+            except FileNotFoundError:  # the directory was removed behind our back: make it again
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._tmp, final)
 
     def abort(self) -> None:
         self._file.close()
@@ -276,13 +283,14 @@ class LocalBackend:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
 
     def _path(self, key: str) -> Path:
         check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     def sink(self) -> _LocalSink:
-        return _LocalSink(self.root)
+        return _LocalSink(self.root, self._made_dirs)
 
     def open_raw(self, key: str) -> tuple[BinaryIO, int]:
         f = self._path(key).open("rb")

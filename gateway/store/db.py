@@ -1,31 +1,58 @@
 """The database: an async engine for SQLite (WAL, embedded default) or PostgreSQL (asyncpg).
 
-SQLite serialises writers. Every write transaction (`session`) starts with ``BEGIN IMMEDIATE`` so that two
-writers never both read and then fail to upgrade their lock ("database is locked" mid-transaction), and within
-one process writers queue on an asyncio lock first (fair, and no busy-polling against each other); read-only
-sessions (`reader`) use a second engine with ordinary deferred transactions, which in WAL mode never wait for
-a writer. Write sessions are durable by default (`synchronous=FULL`: the WAL is fsynced at commit, so what was
-acknowledged survives a power loss); the workers' own bookkeeping (claim, lease renewal, steps, outcome,
-outbox) asks for `durable=False` (`synchronous=NORMAL`, synced at the next durable commit or checkpoint).
-Losing such a commit in a power cut only rolls an exchange back to an earlier state: its outcome and its
-hulpvraag are one transaction, so it is processed again, never twice. PostgreSQL uses its normal transactions;
-the inbox claim there relies on ``FOR UPDATE SKIP LOCKED``.
+Two ways to write:
+
+* ``async with db.session() as s:`` — an `AsyncSession` in one transaction (commit on success). Every
+  statement is awaited; on SQLite each one is a hop to aiosqlite's thread. Used by everything that is not
+  on the hot path (pages, CLI, status changes).
+* ``await db.run(fn, durable=...)`` — a *unit of work*: ``fn(session)`` gets a synchronous sqlmodel
+  `Session` and does all its statements at once. On SQLite the units of all concurrent callers are
+  **group-committed**: a single writer thread takes every unit waiting, runs each in its own SAVEPOINT
+  (a unit that raises is rolled back alone and its exception is re-raised to its caller), and commits
+  them with one ``COMMIT`` — one fsync for the lot. A unit's caller resumes only after that commit, so
+  "returned" still means "committed". On PostgreSQL a unit is its own transaction (`AsyncSession.run_sync`).
+
+SQLite serialises writers. Every write transaction starts with ``BEGIN IMMEDIATE`` so that two writers never
+both read and then fail to upgrade their lock, and within one process writers queue on an asyncio lock first
+(the group-commit writer takes it per batch). Read-only sessions (`reader`) use their own engine with
+deferred transactions, which in WAL mode never wait for a writer. Writes are durable by default
+(``synchronous=FULL``: the WAL is fsynced at commit, so what was acknowledged survives a power loss); the
+workers' bookkeeping (claim, steps, outcome, outbox) asks for ``durable=False`` (``synchronous=NORMAL``,
+synced at the next durable commit or checkpoint). A batch with at least one durable unit commits with FULL.
+Losing a non-durable commit in a power cut only rolls an exchange back to an earlier state: its outcome and
+its hulpvraag are one unit, so it is processed again, never twice. PostgreSQL uses its normal transactions;
+the claims there rely on ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import concurrent.futures
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["Database"]
+__all__ = ["Database", "Unit"]
+
+T = TypeVar("T")
+Unit = Callable[[Session], Any]
+
+_MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the write lock
+
+
+@dataclass(slots=True)
+class _Pending:
+    fn: Unit
+    durable: bool
+    future: asyncio.Future[Any] = field(repr=False)
 
 
 class Database:
@@ -44,21 +71,34 @@ class Database:
         self._read_engine: AsyncEngine = self.engine
         self._fast_engine: AsyncEngine = self.engine
         self._write_lock: asyncio.Lock | None = None
+        self._sync_engines: dict[bool, Engine] = {}
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         if self.is_sqlite:
             self._read_engine = create_async_engine(url, **kwargs)
             self._fast_engine = create_async_engine(url, **kwargs)
-            self._tune_sqlite(self.engine, immediate=True, synchronous="FULL")
-            self._tune_sqlite(self._fast_engine, immediate=True, synchronous="NORMAL")
-            self._tune_sqlite(self._read_engine, immediate=False, synchronous="NORMAL")
+            self._tune_sqlite(self.engine.sync_engine, immediate=True, synchronous="FULL")
+            self._tune_sqlite(self._fast_engine.sync_engine, immediate=True, synchronous="NORMAL")
+            self._tune_sqlite(self._read_engine.sync_engine, immediate=False, synchronous="NORMAL")
             self._write_lock = asyncio.Lock()
+            sync_url = parsed.set(drivername="sqlite")
+            for durable, level in ((True, "FULL"), (False, "NORMAL")):
+                engine = create_engine(
+                    sync_url,
+                    echo=echo,
+                    connect_args={"timeout": 30, "isolation_level": None, "check_same_thread": False},
+                    pool_size=1,
+                    max_overflow=0,
+                )
+                self._tune_sqlite(engine, immediate=True, synchronous=level)
+                self._sync_engines[durable] = engine
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._fast_sessions = async_sessionmaker(self._fast_engine, class_=AsyncSession, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
 
     @staticmethod
-    def _tune_sqlite(engine: AsyncEngine, *, immediate: bool, synchronous: str) -> None:
-        sync_engine = engine.sync_engine
-
+    def _tune_sqlite(sync_engine: Engine, *, immediate: bool, synchronous: str) -> None:
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -72,6 +112,7 @@ class Database:
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    # -- async sessions ---------------------------------------------------------------------------------
     @asynccontextmanager
     async def session(self, *, durable: bool = True) -> AsyncIterator[AsyncSession]:
         """A write session in one transaction: committed on success, rolled back on any error."""
@@ -89,8 +130,81 @@ class Database:
         async with self._readers() as s:
             yield s
 
+    # -- units of work ----------------------------------------------------------------------------------
+    async def run(self, fn: Callable[[Session], T], *, durable: bool = True) -> T:
+        """Run ``fn(session)`` in a write transaction and return its result once committed.
+
+        ``fn`` is synchronous and must not keep ORM objects attached beyond its return (they are
+        detached, with their loaded attributes). An exception raised by ``fn`` rolls back only its own
+        work and is re-raised here.
+        """
+        if not self.is_sqlite:
+            async with self._fast_sessions() as s, s.begin():
+                return await s.run_sync(fn)
+        loop = asyncio.get_running_loop()
+        item = _Pending(fn, durable, loop.create_future())
+        self._pending.append(item)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return await asyncio.shield(item.future)  # type: ignore[no-any-return]
+
+    async def _flush(self) -> None:
+        assert self._write_lock is not None
+        loop = asyncio.get_running_loop()
+        if self._writer is None:
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        while self._pending:
+            async with self._write_lock:
+                batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
+                try:
+                    results = await loop.run_in_executor(self._writer, self._apply, batch)
+                except BaseException as exc:  # the commit failed: nothing of this batch was stored
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+            for item, (ok, value) in zip(batch, results, strict=True):
+                if item.future.done():
+                    continue
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
+
+    def _apply(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
+        """In the writer thread: every unit of the batch in its own savepoint, then one commit."""
+        engine = self._sync_engines[any(item.durable for item in batch)]
+        results: list[tuple[bool, Any]] = []
+        with engine.connect() as conn, conn.begin():
+            for item in batch:
+                # the session works in a SAVEPOINT of the batch's transaction: commit releases it,
+                # rollback undoes this unit alone
+                session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+                try:
+                    value = item.fn(session)
+                    session.commit()
+                except BaseException as exc:
+                    session.rollback()
+                    session.close()
+                    results.append((False, exc))
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                session.close()
+                results.append((True, value))
+        return results
+
     async def dispose(self) -> None:
+        if self._flusher is not None and not self._flusher.done():
+            await asyncio.gather(self._flusher, return_exceptions=True)
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()
             await self._fast_engine.dispose()
+        for engine in self._sync_engines.values():
+            engine.dispose()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
