@@ -46,7 +46,10 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     from adapters.parnassys.soap import NS
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    world = await start_world(directory, default_dossier=_readable_attachments(POSWV.resolve().read_bytes()))
+    official = POSWV.resolve().read_bytes()
+    same_dossier = os.environ.get("OSO_BENCH_SAME_DOSSIER") == "1"
+    counter = [0]
+    world = await start_world(directory, default_dossier=_readable_attachments(official))
     world.add_school(BRIN)
     las, tc_cfg = world.las, world.las.client.config
     values = {
@@ -65,7 +68,9 @@ async def _simulators(directory: Path, control_file: Path) -> None:
             to_oin=tc_cfg.traffic_center_oin,
         )
         koppelsleutel = resp.findtext(f"{{{NS}}}koppelsleutel") or ""
-        las.prepared[koppelsleutel] = PreparedDossier(brin=BRIN)
+        counter[0] += 1
+        dossier = None if same_dossier else _readable_attachments(official, variant=counter[0])
+        las.prepared[koppelsleutel] = PreparedDossier(brin=BRIN, dossier=dossier)
         body = _request("notificatie", {**values, "koppelsleutel": koppelsleutel, "doel": "SWV"})
         started = time.perf_counter()
         await las.client.call(gateway_url, "notificatie", body, system="gateway", to_oin=GATEWAY_OIN)
@@ -105,7 +110,9 @@ async def _simulators(directory: Path, control_file: Path) -> None:
         )
 
     async def state(_: web.Request) -> web.Response:
-        return web.json_response({"afmeldingen": len(world.tc.afmeldingen()), "clock": time.perf_counter()})
+        return web.json_response(
+            {"afmeldingen": len(world.tc.afmeldingen()), "clock": time.perf_counter(), "cpu": time.process_time()}
+        )
 
     app = web.Application()
     app.router.add_post("/bench/run", run)
@@ -120,10 +127,14 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     await asyncio.Event().wait()
 
 
-def _readable_attachments(dossier: bytes) -> bytes:
+def _readable_attachments(dossier: bytes, variant: int | None = None) -> bytes:
     """The official example's ZIPs are cut short (the reader rightly holds such a dossier for the
     secretariaat). To measure the path to a committed hulpvraag, each ``bestandsinhoud`` is replaced — in
-    memory — by a readable ZIP of a generated document of the same kind and about the same size."""
+    memory — by a readable ZIP of a generated document of the same kind and about the same size.
+
+    ``variant`` i makes the dossier one pupil's own, as in real traffic: leerlingid ``BENCH<i>`` (so every
+    exchange makes its own hulpvraag instead of merging into one) and documents whose bytes differ (so every
+    bijlage is a new blob, written and fsynced, not a duplicate)."""
     import base64
     import io
     import re
@@ -132,17 +143,28 @@ def _readable_attachments(dossier: bytes) -> bytes:
     from adapters.parnassys.dossier_factory import document_bytes
 
     names = re.findall(rb"<bestandsnaam>([^<]*)</bestandsnaam>", dossier)
+    if variant is not None:
+        dossier = dossier.replace(b"<leerlingid>LN094837</leerlingid>", b"<leerlingid>BENCH%d</leerlingid>" % variant)
     parts = re.split(rb"(<bestandsinhoud>)[^<]*(</bestandsinhoud>)", dossier)
     out, k = [parts[0]], 0
     for i in range(1, len(parts), 3):
         name = names[k].decode() if k < len(names) else f"bijlage{k}.pdf"
         kind = name.rsplit(".", 1)[-1].lower()
+        key = (kind if kind in ("pdf", "docx") else "pdf", k)
+        if key not in _DOCUMENTS:
+            _DOCUMENTS[key] = document_bytes(key[0], 20_000, seed=k)
+        content = _DOCUMENTS[key]
+        if variant is not None and key[0] == "pdf":
+            content += b"\n%% bench exchange %d\n" % variant  # a PDF comment after %%EOF: still a PDF
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(name, document_bytes(kind if kind in ("pdf", "docx") else "pdf", 20_000, seed=k))
+            z.writestr(name, content)
         out += [parts[i], base64.b64encode(buf.getvalue()), parts[i + 1], parts[i + 2]]
         k += 1
     return b"".join(out)
+
+
+_DOCUMENTS: dict[tuple[str, int], bytes] = {}
 
 
 # -- the gateway process ------------------------------------------------------------------------------------
@@ -201,9 +223,12 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         results: dict[str, Any] = {"workers": args.workers}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
 
-            async def afmeldingen() -> int:
+            async def sim_state() -> dict[str, Any]:
                 async with http.get(control["control"] + "/bench/state") as r:
-                    return int((await r.json())["afmeldingen"])
+                    return dict(await r.json())
+
+            async def afmeldingen() -> int:
+                return int((await sim_state())["afmeldingen"])
 
             async def wait_for(count: int, within: float) -> float:
                 deadline = time.perf_counter() + within
@@ -220,12 +245,14 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"warm-up failed: {warm['errors']}")
             base = await wait_for(20, 60) and await afmeldingen()
 
+            sim_cpu, gw_cpu = (await sim_state())["cpu"], time.process_time()
             started = time.perf_counter()
             body = {"gateway_url": url, "n": args.exchanges, "concurrency": args.concurrency}
             async with http.post(control["control"] + "/bench/run", json=body) as r:
                 run = await r.json()
             sent = time.perf_counter()
             done = await wait_for(base + args.exchanges - run["n_errors"], 600)
+            sim_cpu, gw_cpu = (await sim_state())["cpu"] - sim_cpu, time.process_time() - gw_cpu
             results["throughput"] = {
                 "exchanges": args.exchanges,
                 "errors": run["n_errors"],
@@ -234,6 +261,9 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                 "total_seconds": round(done - started, 2),
                 "exchanges_per_second": round((args.exchanges - run["n_errors"]) / (done - started), 1),
                 "notificatie_p50_ms_under_load": _ms(run["latencies"], 50),
+                # CPU (user+system, all threads) per exchange: what bounds throughput on 2 cores
+                "gateway_cpu_ms_per_exchange": round(gw_cpu / args.exchanges * 1000, 1),
+                "simulators_cpu_ms_per_exchange": round(sim_cpu / args.exchanges * 1000, 1),
             }
             base = await afmeldingen()
             body = {"gateway_url": url, "n": args.latency_n, "rate": args.rate}
@@ -274,11 +304,24 @@ def main() -> int:
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--latency-n", type=int, default=500)
     p.add_argument("--workers", type=int, default=8)
+    p.add_argument(
+        "--same-dossier",
+        action="store_true",
+        help="every exchange sends the very same dossier (one pupil, duplicate blobs) — the old, flattering set-up",
+    )
+    p.add_argument("--json-out", type=Path, default=None)
     args = p.parse_args()
     if not POSWV.is_file():
         print(f"Het officiële voorbeeld ontbreekt: {POSWV}", file=sys.stderr)
         return 2
-    print(json.dumps(asyncio.run(_gateway(args)), indent=2))
+    if args.same_dossier:
+        os.environ["OSO_BENCH_SAME_DOSSIER"] = "1"
+    result = asyncio.run(_gateway(args))
+    result["dossier"] = "same for every exchange" if args.same_dossier else "own pupil and documents per exchange"
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n")
     return 0
 
 

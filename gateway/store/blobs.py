@@ -256,14 +256,18 @@ class _LocalSink:
             self._file.write(data)
 
     def commit(self, key: str) -> None:
+        final = self._root / key[:2] / key[2:4] / key
+        if final.exists():  # same content already stored (and fsynced when it was): keep one copy
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
+            return
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        final = self._root / key[:2] / key[2:4] / key
         if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
             final.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(final.parent)
-        if final.exists():  # same content already stored: keep one copy
+        if final.exists():  # stored by another writer meanwhile
             self._tmp.unlink(missing_ok=True)
         else:
             try:
