@@ -1,0 +1,243 @@
+"""The fault scenario: one outside system (Traffic Center, the school's LAS, the OSR) goes down, answers
+slowly, answers 503 or resets connections for a while; notificaties keep arriving over HTTPS. Expected:
+every notificatie is acknowledged, the exchanges wait in the queue saying for whom and when the next attempt
+is, `/metrics` shows the backlog, and after recovery everything drains — no exchange lost or doubled.
+
+The gateway runs in this process (`create_app` with its workers, HTTPS with client certificates); the
+simulators run here too, behind `FaultProxy`s (see `harness.start_faulty_world`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import ssl
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import select
+
+from gateway.app import create_app
+from gateway.cli.serve import server_ssl_context
+from gateway.components import build_components
+from gateway.settings import load_settings
+from gateway.store.models import Exchange, OutboxMessage
+from gateway.store.types import utcnow
+from tests.reliability.harness import prepare_store, start_faulty_world, store_report
+from tests.reliability.sender import NotificatieSender
+
+__all__ = ["FaultConfig", "FaultReport", "parse_metrics", "run_fault"]
+
+_LINE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """``name{labels}`` → value, for the samples of a Prometheus text exposition."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3).replace("+Inf", "inf"))
+    return out
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    system: str  # traffic_center | las | osr
+    mode: str  # down | slow | 503 | reset
+    exchanges: int = 6
+    outage_seconds: float = 3.0
+    only: bytes | None = None  # fault only requests containing this (e.g. b"afmeldingRequest")
+    retry_base_seconds: float = 0.2
+    retry_max_seconds: float = 1.0
+    call_timeout: float = 0.5  # [oso] read/connect timeout and [osr] total timeout
+    slow_seconds: float = 1.5  # "slow" answers after this long (> call_timeout: the call times out)
+    database_url: str | None = None
+    drain_timeout: float = 60.0
+    workers: int = 4
+
+
+@dataclass
+class FaultReport:
+    config: FaultConfig
+    acknowledged: int = 0
+    sender_errors: dict[str, int] = field(default_factory=dict)
+    waiting_seen: int = 0  # most exchanges seen waiting for the faulty system at once
+    waiting_for_seen: set[str] = field(default_factory=set)
+    max_attempts_during: int = 0
+    next_attempt_delays: list[float] = field(default_factory=list)  # seconds, as announced in the queue
+    queue_messages: list[str] = field(default_factory=list)  # e.g. "Wacht op het Traffic Center; volgende …"
+    metrics_during: dict[str, float] = field(default_factory=dict)
+    metrics_after: dict[str, float] = field(default_factory=dict)
+    outbox_retrying_seen: int = 0
+    proxy_counts: dict[str, int] = field(default_factory=dict)
+    drain_seconds: float | None = None  # recovery → everything verwerkt and every afmelding delivered
+    verwerkt: int = 0
+    hulpvragen: int = 0
+    lost: int = 0
+    doubled: int = 0
+    bijlagen_wrong: int = 0
+    afmeldingen: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        c = self.config
+        d = sorted(self.next_attempt_delays)
+        return {
+            "system": c.system + (f" ({c.only.decode()} only)" if c.only else ""),
+            "mode": c.mode,
+            "outage_s": c.outage_seconds,
+            "exchanges": c.exchanges,
+            "acknowledged": self.acknowledged,
+            "waiting_seen": self.waiting_seen,
+            "waiting_for": sorted(self.waiting_for_seen),
+            "max_attempts_during_outage": self.max_attempts_during,
+            "next_attempt_delay_s": [round(d[0], 2), round(d[-1], 2)] if d else None,
+            "outbox_retrying_seen": self.outbox_retrying_seen,
+            "drain_s": None if self.drain_seconds is None else round(self.drain_seconds, 1),
+            "verwerkt": self.verwerkt,
+            "hulpvragen": self.hulpvragen,
+            "afmeldingen": self.afmeldingen,
+            "lost": self.lost,
+            "doubled": self.doubled,
+            "bijlagen_wrong": self.bijlagen_wrong,
+            "proxy": self.proxy_counts,
+        }
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+async def _observe(db: Any, system: str, report: FaultReport, seen: dict[int, dt.datetime]) -> None:
+    now = utcnow()
+    async with db.reader() as s:
+        rows = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Exchange.id, Exchange.state, Exchange.waiting_for, Exchange.attempts, Exchange.next_attempt_at)
+            )
+        ).all()
+        retrying = (
+            await s.exec(  # type: ignore[call-overload]
+                select(OutboxMessage.id).where(OutboxMessage.state == "wachtend", OutboxMessage.attempts > 0)
+            )
+        ).all()
+    report.outbox_retrying_seen = max(report.outbox_retrying_seen, len(retrying))
+    waiting = 0
+    for ex_id, state, waiting_for, attempts, next_at in rows:
+        report.max_attempts_during = max(report.max_attempts_during, int(attempts))
+        if state != "wacht_op_herhaling":
+            continue
+        report.waiting_for_seen.add(str(waiting_for))
+        waiting += waiting_for == system
+        next_at = _aware(next_at)
+        if seen.get(ex_id) != next_at:  # a new retry was scheduled since the last look
+            seen[ex_id] = next_at
+            report.next_attempt_delays.append(max(0.0, (next_at - now).total_seconds()))
+    report.waiting_seen = max(report.waiting_seen, waiting)
+
+
+async def run_fault(cfg: FaultConfig, work: Path) -> FaultReport:
+    report = FaultReport(cfg)
+    world = await start_faulty_world(work / "world")
+    url = cfg.database_url or f"sqlite+aiosqlite:///{(work / 'data' / 'gateway.db').resolve()}"
+    (work / "data").mkdir(parents=True, exist_ok=True)
+    t = cfg.call_timeout
+    settings = load_settings(
+        environ={},
+        data_dir=work / "data",
+        database_url=url,
+        lease_seconds=10.0,
+        retry_base_seconds=cfg.retry_base_seconds,
+        retry_max_seconds=cfg.retry_max_seconds,
+        poll_interval=0.05,
+        workers=cfg.workers,
+    ).replace(
+        sections=world.sections(
+            oso={"read_timeout": t, "connect_timeout": t}, osr={"total_timeout": t, "connect_timeout": t}
+        ),
+        **world.world.tls_settings(),
+    )
+    await prepare_store(url)
+    c = build_components(settings)
+    app = create_app(c)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    proxy = world.proxies()[cfg.system]
+    http = aiohttp.ClientSession()
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        base = f"https://127.0.0.1:{port}"
+        tls = ssl.create_default_context(cafile=str(world.world.files["ca"]))
+
+        async def metrics() -> dict[str, float]:
+            async with http.get(base + "/metrics", ssl=tls) as r:
+                return parse_metrics(await r.text())
+
+        mode = f"slow:{cfg.slow_seconds}" if cfg.mode == "slow" else cfg.mode
+        await proxy.set(mode, only=cfg.only)
+        fault_started = time.perf_counter()
+        sender = NotificatieSender(world.world, [base + "/oso/swv"], concurrency=cfg.exchanges)
+        await sender.run(cfg.exchanges, give_up_after=30.0)
+        report.acknowledged = len(sender.acknowledged)
+        report.sender_errors = dict(sender.errors)
+        seen: dict[int, dt.datetime] = {}
+        while time.perf_counter() - fault_started < cfg.outage_seconds:
+            await _observe(c.db, cfg.system, report, seen)
+            if not report.metrics_during and report.waiting_seen == cfg.exchanges:
+                report.metrics_during = await metrics()
+            if cfg.only and not report.metrics_during and report.outbox_retrying_seen:
+                report.metrics_during = await metrics()
+            await asyncio.sleep(0.05)
+        async with c.db.reader() as s:
+            msgs = (await s.exec(select(Exchange.step, Exchange.waiting_for))).all()  # type: ignore[call-overload]
+        del msgs
+        report.queue_messages = await _queue_messages(c.db)
+        await proxy.set("ok")
+        recovered = time.perf_counter()
+        while time.perf_counter() - recovered < cfg.drain_timeout:
+            st = await store_report(c.db, c.blobs, hash_blobs=False)
+            if st.verwerkt >= report.acknowledged and st.outbox.get("wachtend", 0) == 0:
+                report.drain_seconds = time.perf_counter() - recovered
+                break
+            await asyncio.sleep(0.05)
+        report.metrics_after = await metrics()
+        st = await store_report(c.db, c.blobs)
+        report.verwerkt, report.hulpvragen = st.verwerkt, st.hulpvragen
+        report.lost = sum(1 for k in sender.acknowledged if st.hulpvraag_per_koppelsleutel.get(k) is None)
+        report.doubled = max(0, st.hulpvragen - report.acknowledged)
+        report.bijlagen_wrong = sum(
+            1 for k in sender.acknowledged if st.per_koppelsleutel.get(k) != sender.expected[k]
+        ) + len(st.bijlagen_bad_hash)
+        afm = world.world.tc.afmeldingen()
+        report.afmeldingen = sum(1 for k in sender.acknowledged if afm.get(k) == "OverdrachtGeslaagd")
+        report.proxy_counts = dict(Counter(proxy.counts))
+        return report
+    finally:
+        await http.close()
+        await runner.cleanup()
+        await c.close()
+        await world.stop()
+
+
+async def _queue_messages(db: Any) -> list[str]:
+    """What the queue says about each waiting exchange (its last timeline message)."""
+    from gateway.store.models import ExchangeEvent
+
+    async with db.reader() as s:
+        rows = (
+            await s.exec(  # type: ignore[call-overload]
+                select(ExchangeEvent.exchange_id, ExchangeEvent.message).order_by(ExchangeEvent.id)
+            )
+        ).all()
+    last: dict[int, str] = {}
+    for ex_id, message in rows:
+        last[int(ex_id)] = str(message)
+    return sorted(set(last.values()))
