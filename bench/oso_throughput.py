@@ -180,13 +180,13 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
     from gateway.app import create_app
     from gateway.cli.serve import server_ssl_context
     from gateway.components import build_components
-    from gateway.settings import load_settings
     from gateway.store.models import School, Swv, Vestiging
     from gateway.store.seed import seed_demo_registry, seed_swv
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     tmp = Path(tempfile.mkdtemp(prefix="oso-bench-"))
     control_file = tmp / "control.json"
+    children: list[subprocess.Popen[bytes]] = []
     sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
         [sys.executable, __file__, "--simulators", str(tmp / "world"), str(control_file)],
         cwd=REPO,
@@ -198,11 +198,11 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.05)
         control = json.loads(control_file.read_text())
-        tls = {k: Path(v) for k, v in control["tls"].items()}
-        settings = load_settings(environ={}, data_dir=tmp / "data", workers=args.workers, poll_interval=0.05)
-        settings = settings.replace(sections=control["sections"], **tls)
+        settings = _settings(tmp, control, args.workers, args.database_url)
         c = build_components(settings)
         async with c.db.engine.begin() as conn:
+            if args.database_url:  # a throw-away database: start empty
+                await conn.run_sync(SQLModel.metadata.drop_all)
             await conn.run_sync(SQLModel.metadata.create_all)
         swv_id = await seed_swv(c.db)
         await seed_demo_registry(c.db, swv_id)
@@ -216,11 +216,26 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings), reuse_port=True)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"https://127.0.0.1:{port}/oso/swv"
-        results: dict[str, Any] = {"workers": args.workers}
+        for _ in range(args.processes - 1):  # more gateway processes on the same port (SO_REUSEPORT)
+            spec = json.dumps({"tmp": str(tmp), "workers": args.workers, "db": args.database_url, "port": port})
+            children.append(
+                subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
+                    [sys.executable, __file__, "--gateway-process", spec],
+                    cwd=REPO,
+                    env={**os.environ, "PYTHONPATH": str(REPO)},
+                )
+            )
+        if children:
+            await asyncio.sleep(3)  # let them bind and start their workers
+        results: dict[str, Any] = {
+            "workers": args.workers,
+            "processes": args.processes,
+            "database": "postgresql" if args.database_url else "sqlite",
+        }
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
 
             async def sim_state() -> dict[str, Any]:
@@ -282,8 +297,38 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         await c.close()
         return results
     finally:
-        sim.terminate()
-        sim.wait(10)
+        for proc in [*children, sim]:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _settings(tmp: Path, control: dict[str, Any], workers: int, database_url: str | None) -> Any:
+    from gateway.settings import load_settings
+
+    tls = {k: Path(v) for k, v in control["tls"].items()}
+    settings = load_settings(environ={}, data_dir=tmp / "data", workers=workers, poll_interval=0.05)
+    settings = settings.replace(sections=control["sections"], **tls)
+    return settings.replace(database_url=database_url) if database_url else settings
+
+
+async def _gateway_process(spec: dict[str, Any]) -> None:
+    """Another gateway process of a multi-process run: same database, same port, its own workers."""
+    import structlog
+    from aiohttp import web
+
+    from gateway.app import create_app
+    from gateway.cli.serve import server_ssl_context
+    from gateway.components import build_components
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    tmp = Path(spec["tmp"])
+    settings = _settings(tmp, json.loads((tmp / "control.json").read_text()), spec["workers"], spec["db"])
+    c = build_components(settings)
+    runner = web.AppRunner(create_app(c), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", spec["port"], ssl_context=server_ssl_context(settings), reuse_port=True)
+    await site.start()
+    await asyncio.Event().wait()
 
 
 def _ms(values: list[float], pct: int) -> float | None:
@@ -298,6 +343,9 @@ def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--simulators":
         asyncio.run(_simulators(Path(sys.argv[2]), Path(sys.argv[3])))
         return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "--gateway-process":
+        asyncio.run(_gateway_process(json.loads(sys.argv[2])))
+        return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--exchanges", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=32)
@@ -310,13 +358,26 @@ def main() -> int:
         help="every exchange sends the very same dossier (one pupil, duplicate blobs) — the old, flattering set-up",
     )
     p.add_argument("--json-out", type=Path, default=None)
+    p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
+    p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
+    p.add_argument("--processes", type=int, default=1, help="gateway processes (SO_REUSEPORT; PostgreSQL only)")
     args = p.parse_args()
     if not POSWV.is_file():
         print(f"Het officiële voorbeeld ontbreekt: {POSWV}", file=sys.stderr)
         return 2
     if args.same_dossier:
         os.environ["OSO_BENCH_SAME_DOSSIER"] = "1"
-    result = asyncio.run(_gateway(args))
+    if args.processes > 1 and not (args.database_url or args.postgres):
+        print("Meer dan één gatewayproces vraagt PostgreSQL (--postgres of --database-url).", file=sys.stderr)
+        return 2
+    if args.postgres:
+        from tests.support.postgres import postgres_server
+
+        with postgres_server() as url:
+            args.database_url = url
+            result = asyncio.run(_gateway(args))
+    else:
+        result = asyncio.run(_gateway(args))
     result["dossier"] = "same for every exchange" if args.same_dossier else "own pupil and documents per exchange"
     text = json.dumps(result, indent=2)
     print(text)

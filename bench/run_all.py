@@ -1,0 +1,245 @@
+"""Run every benchmark and print one table: benchmark, figure, target, ratio, met (docs/performance.md).
+
+    .venv/bin/python bench/run_all.py --quick          # about 3 minutes
+    .venv/bin/python bench/run_all.py                  # the full figures (10+ minutes)
+    .venv/bin/python bench/run_all.py --only oso core  # a selection (names: see --help)
+    .venv/bin/python bench/run_all.py --json-out all.json
+
+Each benchmark runs as its own subprocess, one after another (they must not share the 2 cores). The OSO
+and core benchmarks write their figures with ``--json-out``; the dossier and ESIS benchmarks print them and
+are parsed here. PostgreSQL runs start a throw-away server (tests/support/postgres.py) and are skipped
+when there is none. A benchmark that fails is reported as such and the others still run.
+
+*ratio*: measured / target for "at least" targets (≥ 1 is met), target-relative for "at most" targets
+(measured / bound, ≤ 1 is met); for the dossier reader the ratio is wall time / its floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+@dataclass
+class Row:
+    benchmark: str
+    figure: str
+    value: float | None
+    unit: str
+    target: str = "—"
+    ratio: float | None = None
+    met: bool | None = None
+    note: str = ""
+
+
+def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PY, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False, env=_env()
+    )
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def _json_bench(args: list[str], timeout: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        proc = _run([*args, "--json-out", str(out)], timeout)
+        if proc.returncode != 0 or not out.exists():
+            if "PostgreSQL not available" in proc.stderr + proc.stdout or "Skipped" in proc.stderr:
+                raise _Skipped("no PostgreSQL")
+            raise RuntimeError((proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"])
+        return dict(json.loads(out.read_text()))
+
+
+class _Skipped(Exception):
+    pass
+
+
+# -- the benchmarks ---------------------------------------------------------------------------------------
+
+
+def oso_sqlite(quick: bool) -> list[Row]:
+    n, lat = (200, 100) if quick else (1000, 500)
+    r = _json_bench(["bench/oso_throughput.py", "--exchanges", str(n), "--latency-n", str(lat), "--rate", "100"], 900)
+    t, lt = r["throughput"], r["latency"]
+    eps, p99 = t["exchanges_per_second"], lt["p99_ms"]
+    return [
+        Row("OSO-SWV, SQLite, 1 process", f"exchanges/s over {n}", eps, "/s", "≥ 200", eps / 200, eps >= 200,
+            f"{t['errors']} errors; gateway CPU {t['gateway_cpu_ms_per_exchange']} ms/exchange"),
+        Row("OSO-SWV, SQLite, 1 process", f"notificatie p99 at 100/s offered ({lat})", p99, "ms", "≤ 50",
+            p99 / 50, p99 <= 50, f"p50 {lt['p50_ms']} ms"),
+    ]  # fmt: skip
+
+
+def _oso_pg(processes: int, quick: bool) -> list[Row]:
+    n, lat = (150, 50) if quick else (1000, 300)
+    r = _json_bench(
+        ["bench/oso_throughput.py", "--postgres", "--processes", str(processes), "--exchanges", str(n),
+         "--latency-n", str(lat), "--rate", "100"],
+        900,
+    )  # fmt: skip
+    t, lt = r["throughput"], r["latency"]
+    name = f"OSO-SWV, PostgreSQL, {processes} process{'es' if processes > 1 else ''}"
+    return [
+        Row(name, f"exchanges/s over {n}", t["exchanges_per_second"], "/s", "(≥ 200 asked for SQLite)",
+            t["exchanges_per_second"] / 200, None, f"p99 at 100/s: {lt['p99_ms']} ms"),
+    ]  # fmt: skip
+
+
+def oso_pg1(quick: bool) -> list[Row]:
+    return _oso_pg(1, quick)
+
+
+def oso_pg2(quick: bool) -> list[Row]:
+    return _oso_pg(2, quick)
+
+
+def core(quick: bool) -> list[Row]:
+    r = _json_bench(["bench/core_inbox.py", "--n", "200" if quick else "1000"], 600)
+    return [
+        Row("core inbox (no HTTP/XML), SQLite", "Inbox.put, one at a time", r["put_per_second"], "/s",
+            note="durable (FULL) commit each"),
+        Row("core inbox (no HTTP/XML), SQLite", "claim → handler → store_draft → outcome", r["process_per_second"],
+            "/s", note=f"{r['workers']} workers, 2 bijlagen fsynced per exchange"),
+    ]  # fmt: skip
+
+
+def stored(quick: bool) -> list[Row]:
+    big = 20_000 if quick else 100_000
+    n = "200" if quick else "500"
+    small_r = _json_bench(["bench/core_inbox.py", "--n", n, "--stored", "1000"], 900)
+    big_r = _json_bench(["bench/core_inbox.py", "--n", n, "--stored", str(big)], 1800)
+    a, b = small_r["process_ms_per_exchange"], big_r["process_ms_per_exchange"]
+    pa, pb = 1000 / small_r["put_per_second"], 1000 / big_r["put_per_second"]
+    return [
+        Row("cost per exchange vs stored", f"process ms/exchange, {big // 1000}k vs 1k stored", b, "ms",
+            "≤ 1.25 × (own bar: flat)", b / a, b / a <= 1.25, f"1k stored: {a} ms"),
+        Row("cost per exchange vs stored", f"put ms/exchange, {big // 1000}k vs 1k stored", round(pb, 2), "ms",
+            "≤ 1.25 × (own bar: flat)", pb / pa, pb / pa <= 1.25, f"1k stored: {pa:.2f} ms"),
+    ]  # fmt: skip
+
+
+_MEM = re.compile(
+    r"([\d.]+) MB dossier, (\d+) bijlagen: peak RSS rise\s+([\d.]+) MB, wall ([\d.]+) s, floor ([\d.]+) s"
+)
+
+
+def dossier_memory(quick: bool) -> list[Row]:
+    sizes = ["20", "70"] if quick else ["20", "70", "100"]
+    proc = _run(["bench/dossier_memory.py", "--sizes", *sizes], 900)
+    found = _MEM.findall(proc.stdout)
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1:] or ["no output"])
+    rows, rises = [], []
+    for size, _, rise, wall, floor in found:
+        rise_f, ratio = float(rise), float(wall) / float(floor)
+        rises.append(rise_f)
+        rows.append(Row("dossier reader, big dossier", f"{float(size):.0f} MB: peak RSS rise", rise_f, "MB",
+                        "< 64", rise_f / 64, rise_f < 64))  # fmt: skip
+        rows.append(Row("dossier reader, big dossier", f"{float(size):.0f} MB: wall / floor", float(wall), "s",
+                        "≤ 2 × floor", ratio, ratio <= 2, f"floor {floor} s"))  # fmt: skip
+    mean = sum(rises) / len(rises)
+    spread = max(abs(r - mean) for r in rises) / max(mean, 0.1)  # ± around the mean
+    rows.append(Row("dossier reader, big dossier", "rise flat across sizes", round(spread * 100, 1), "%",
+                    "within ±15 %", None, spread <= 0.15))  # fmt: skip
+    return rows
+
+
+_RATE = re.compile(r"(\S+\.xml): (\d+) KB, (\d+) dossiers/s")
+
+
+def dossier_throughput(quick: bool) -> list[Row]:
+    proc = _run(["bench/dossier_throughput.py", "--seconds", "1" if quick else "3"], 600)
+    found = _RATE.findall(proc.stdout)
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1:] or ["no output"])
+    return [
+        Row("dossier check, official examples", f"{name} ({kb} KB)", float(rate), "/s", "≥ 500",
+            float(rate) / 500, float(rate) >= 500, "one core")
+        for name, kb, rate in found
+    ]  # fmt: skip
+
+
+def esis_upload(quick: bool) -> list[Row]:
+    proc = _run(["bench/esis_upload_memory.py", "--rounds", "2" if quick else "5"], 600)
+    try:
+        report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    except ValueError as exc:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1:] or ["no output"]) from exc
+    worst = float(report["grootste_stijging_mb"])
+    return [
+        Row("ESIS upload, 3 × 10 MB documents", "peak RSS rise (worst round, cold code)", worst, "MB", "< 64",
+            worst / 64, worst < 64),
+    ]  # fmt: skip
+
+
+BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
+    "oso": oso_sqlite,
+    "oso_pg1": oso_pg1,
+    "oso_pg2": oso_pg2,
+    "core": core,
+    "stored": stored,
+    "dossier_memory": dossier_memory,
+    "dossier_throughput": dossier_throughput,
+    "esis_upload": esis_upload,
+}
+
+
+def _fmt(v: float | None, digits: int = 1) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def render(rows: list[Row]) -> str:
+    head = ("benchmark", "figure", "measured", "target", "ratio", "met", "note")
+    table = [head] + [
+        (r.benchmark, r.figure, f"{_fmt(r.value)} {r.unit}".strip(), r.target, _fmt(r.ratio, 2),
+         "—" if r.met is None else ("yes" if r.met else "NO"), r.note)
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(str(line[i])) for line in table) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smaller runs, about 3 minutes in all")
+    p.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=None)
+    p.add_argument("--json-out", type=Path, default=None)
+    args = p.parse_args()
+    rows: list[Row] = []
+    for name in args.only or list(BENCHMARKS):
+        started = time.perf_counter()
+        print(f"… {name}", file=sys.stderr, flush=True)
+        try:
+            rows += BENCHMARKS[name](args.quick)
+        except _Skipped as exc:
+            rows.append(Row(name, "skipped", None, "", note=str(exc)))
+        except Exception as exc:  # one failing benchmark must not hide the others
+            rows.append(Row(name, "FAILED", None, "", met=False, note=f"{type(exc).__name__}: {exc}"[:160]))
+        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    print(render(rows))
+    if args.json_out:
+        args.json_out.write_text(json.dumps([r.__dict__ for r in rows], indent=2, ensure_ascii=False) + "\n")
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""Units of work (`Database.run`): group-committed on SQLite, one transaction each on PostgreSQL; the hot-path
+pieces built on them (batch claims, the batched outbox, the catalogue cache, the blob write path)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
+
+from gateway.components import Components
+from gateway.errors import Refusal, Transient
+from gateway.inbox.outbox import MISLUKT, VERZONDEN, WACHTEND, OutboxWorker
+from gateway.pipeline.contracts import OutboundMessage
+from gateway.pipeline.store_draft import clear_catalogue_cache
+from gateway.store.blobs import LocalBlobStore
+from gateway.store.models import Exchange, ExchangeState, OutboxMessage, School, Vestiging
+from gateway.store.types import utcnow
+from tests.conftest import unique
+from tests.support.fakes import ScriptedHandler, new_exchange
+from verification.findings import fout
+
+_OUT = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+async def _keys(c: Components) -> set[str]:
+    async with c.db.reader() as s:
+        return set((await s.exec(select(Exchange.key))).scalars())  # type: ignore[call-overload]
+
+
+async def test_concurrent_units_all_commit_and_a_failing_one_is_rolled_back_alone(any_components: Components) -> None:
+    c = any_components
+    good = [unique("u-") for _ in range(20)]
+    bad = unique("bad-")
+
+    async def put(key: str) -> int:
+        return (await c.inbox.put(new_exchange(key))).exchange_id
+
+    def failing(s: Session) -> None:
+        s.execute(insert(Exchange.__table__).values(key=bad, source="t", kind="t", swv_code="PO3008",  # type: ignore[attr-defined]
+                                                     correlation_id="x", meta={}, findings=[],
+                                                     next_attempt_at=utcnow(), received_at=utcnow()))  # fmt: skip
+        raise RuntimeError("unit fails after writing")
+
+    results = await asyncio.gather(*(put(k) for k in good), c.db.run(failing), return_exceptions=True)
+    assert isinstance(results[-1], RuntimeError)
+    assert len(set(results[:-1])) == len(good)  # every put got its own id
+    stored = await _keys(c)
+    assert set(good) <= stored and bad not in stored  # committed once returned; the failed unit left nothing
+
+
+async def test_a_duplicate_key_inside_a_batch_fails_only_that_put(any_components: Components) -> None:
+    c = any_components
+    key = unique("dup-")
+    first, second = await asyncio.gather(c.inbox.put(new_exchange(key)), c.inbox.put(new_exchange(key)))
+    assert {first.created, second.created} == {True, False}
+    assert first.exchange_id == second.exchange_id
+
+
+async def test_concurrent_claims_lease_each_item_to_one_worker_in_due_order(any_components: Components) -> None:
+    c = any_components
+    ids = [(await c.inbox.put(new_exchange(unique("c-")))).exchange_id for _ in range(6)]
+    batches = await asyncio.gather(*(c.inbox.claim_many(f"w{i}", 2) for i in range(5)))
+    claimed = [x.id for batch in batches for x in batch]
+    assert sorted(claimed) == ids  # all six, none twice
+    assert all(batch == sorted(batch, key=lambda x: x.id) for batch in batches)
+    assert await c.inbox.claim("late") is None
+
+
+async def test_workers_draining_together_process_each_exchange_once(any_components: Components) -> None:
+    from gateway.inbox.worker import ExchangeWorkers
+
+    c = any_components
+    for _ in range(8):
+        await c.inbox.put(new_exchange(unique("w-"), leerlingid=unique("L")))
+    handler = ScriptedHandler(c.blobs)
+    workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": handler}, retry=c.retry)
+    handled = await asyncio.gather(*(workers.drain() for _ in range(4)))
+    assert sum(handled) == 8 and handler.calls == 8
+    async with c.db.reader() as s:
+        states = (await s.exec(select(Exchange.state))).scalars().all()  # type: ignore[call-overload]
+    assert set(states) == {ExchangeState.VERWERKT.value}
+
+
+class _Partner:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        self.seen.append(message.key)
+        await asyncio.sleep(0.01)
+        if message.payload.get("then") == "refuse":
+            raise Refusal([fout("TEST_GEWEIGERD", "Geweigerd.")])
+        if message.payload.get("then") == "later":
+            raise Transient("even niet", waiting_for="las")
+
+
+async def test_the_outbox_delivers_a_batch_and_records_each_result(any_components: Components) -> None:
+    c = any_components
+    now = utcnow()
+    plan = {"ok-1": "ok", "ok-2": "ok", "refused": "refuse", "later": "later"}
+    async with c.db.session() as s:
+        for key, then in plan.items():
+            s.add(OutboxMessage(key=key, kind="test", payload={"then": then}, next_attempt_at=now))
+    partner = _Partner()
+    worker = OutboxWorker(c.db, {"test": partner}, retry=c.retry, batch=10)
+    assert await worker.process_batch() == 4
+    assert sorted(partner.seen) == sorted(plan)
+    async with c.db.reader() as s:
+        rows = {r.key: r for r in (await s.exec(select(OutboxMessage))).scalars()}  # type: ignore[call-overload]
+    assert rows["ok-1"].state == rows["ok-2"].state == VERZONDEN and rows["ok-1"].sent_at is not None
+    assert rows["refused"].state == MISLUKT
+    assert rows["later"].state == WACHTEND and rows["later"].next_attempt_at > now and rows["later"].attempts == 1
+    assert await worker.process_batch() == 0  # the retry is not due yet; nothing is delivered twice
+
+
+async def test_an_outbox_message_without_a_deliverer_fails_visibly(components: Components) -> None:
+    c = components
+    async with c.db.session() as s:
+        s.add(OutboxMessage(key=unique("x-"), kind="onbekend", payload={}, next_attempt_at=utcnow()))
+    assert await OutboxWorker(c.db, {}, retry=c.retry).drain() == 1
+    async with c.db.reader() as s:
+        row = (await s.exec(select(OutboxMessage))).scalars().one()  # type: ignore[call-overload]
+    assert row.state == MISLUKT and "geen bezorger" in (row.last_error or "")
+
+
+async def test_a_vestiging_registered_after_a_refusal_is_accepted_at_once(components: Components) -> None:
+    """Only found rows are cached: an unknown vestiging is looked up again on the next exchange."""
+    from gateway.inbox.worker import ExchangeWorkers
+
+    c = components
+    clear_catalogue_cache()
+    workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": ScriptedHandler(c.blobs)}, retry=c.retry)
+    await c.inbox.put(new_exchange(unique("v-"), brin6="77QQ00"))
+    await workers.drain()
+    async with c.db.session() as s:
+        school_id = (await s.exec(select(School.id).limit(1))).scalars().one()  # type: ignore[call-overload]
+        swv_id = (await s.exec(select(Vestiging.swv_id).limit(1))).scalars().one()  # type: ignore[call-overload]
+        s.add(Vestiging(swv_id=swv_id, school_id=school_id, brin6="77QQ00", naam="Nieuw", gemeente="Helmond"))
+    res = await c.inbox.put(new_exchange(unique("v-"), brin6="77QQ00"))
+    await workers.drain()
+    async with c.db.reader() as s:
+        state = (await s.exec(select(Exchange.state).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+        refused = (await s.exec(select(func.count()).where(Exchange.state == "geweigerd"))).one()[0]  # type: ignore[call-overload]
+    assert state == ExchangeState.VERWERKT.value and refused == 1
+
+
+def test_the_same_content_twice_is_stored_once_and_a_removed_directory_is_made_again(tmp_path: object) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path)) / "blobs"
+    store = LocalBlobStore(root)
+    first = store.put_bytes(b"%PDF-1.4 hetzelfde")
+    second = store.put_bytes(b"%PDF-1.4 hetzelfde")
+    assert first == second and store.exists(first.key)
+    assert list((root / "tmp").glob("incoming-*")) == []  # the duplicate's temp file is gone
+    other = store.put_bytes(b"%PDF-1.4 ander")
+    directory = root / other.key[:2] / other.key[2:4]
+    for p in directory.iterdir():
+        p.unlink()
+    directory.rmdir()  # removed behind the store's back
+    again = store.put_bytes(b"%PDF-1.4 ander")
+    assert store.exists(again.key)
+
+
+@pytest.mark.parametrize("durable", [True, False])
+async def test_a_unit_returns_only_what_is_committed(components: Components, durable: bool) -> None:
+    c = components
+    key = unique("r-")
+    exchange_id = await c.db.run(
+        lambda s: s.execute(
+            insert(Exchange.__table__)  # type: ignore[attr-defined]
+            .values(key=key, source="t", kind="t", swv_code="PO3008", correlation_id="x", meta={}, findings=[],
+                    next_attempt_at=utcnow(), received_at=utcnow())
+            .returning(Exchange.__table__.c.id)  # type: ignore[attr-defined]
+        ).scalar_one(),
+        durable=durable,
+    )  # fmt: skip
+    async with c.db.reader() as s:  # another connection sees it at once
+        found = (await s.exec(select(Exchange.id).where(Exchange.key == key))).scalars().one()  # type: ignore[call-overload]
+    assert found == exchange_id
