@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.store.blobs import LocalBlobStore
 from gateway.store.db import Database
 from gateway.store.models import Exchange, OutboxMessage
@@ -42,6 +43,7 @@ class CrashConfig:
     workers: int = 4  # exchange workers per process
     seed: int = 5
     kill_jitter: float = 0.3  # a kill lands up to this many seconds after its progress point
+    kill_after: tuple[float, float] | None = None  # also wait this long (uniform) after each restart
     lease_seconds: float = 3.0
     drain_timeout: float = 120.0
 
@@ -90,6 +92,12 @@ class CrashReport:
 async def _count_verwerkt(db: Database) -> int:
     async with db.reader() as s:
         stmt = select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+
+
+async def _active(db: Database) -> int:
+    async with db.reader() as s:
+        stmt = select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
         return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
 
 
@@ -143,6 +151,8 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
         sender = NotificatieSender(world.world, [g.oso_url for g in gateways], concurrency=cfg.concurrency)
         sending = asyncio.create_task(sender.run(cfg.exchanges))
         for target in _kill_points(rng, cfg.exchanges, cfg.kills):
+            if cfg.kill_after is not None:
+                await asyncio.sleep(rng.uniform(*cfg.kill_after))
             while len(sender.acknowledged) < target and not sending.done():
                 await asyncio.sleep(0.02)
             await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
@@ -155,8 +165,8 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
         await sending
         deadline = time.perf_counter() + cfg.drain_timeout
         while time.perf_counter() < deadline:
-            if await _count_verwerkt(db) >= len(sender.acknowledged) and await _outbox_waiting(db) == 0:
-                break
+            if await _active(db) == 0 and await _outbox_waiting(db) == 0:
+                break  # nothing left to do (a refused or held exchange shows up in the checks)
             await asyncio.sleep(0.2)
         report.seconds = time.perf_counter() - started
         store = await store_report(db, LocalBlobStore(blob_dir))

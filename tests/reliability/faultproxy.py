@@ -81,10 +81,10 @@ class FaultProxy:
             await self._listen()
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -108,7 +108,7 @@ class FaultProxy:
                 data = await resp.read()
                 out = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
                 return web.Response(status=resp.status, body=data, headers=out)
-        except (aiohttp.ClientError, ConnectionError):
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):  # upstream gone, or we are stopping
             with contextlib.suppress(Exception):
                 if request.transport is not None:
                     request.transport.abort()

@@ -69,6 +69,7 @@ class FaultReport:
     acknowledged: int = 0
     sender_errors: dict[str, int] = field(default_factory=dict)
     waiting_seen: int = 0  # most exchanges seen waiting for the faulty system at once
+    waited: set[int] = field(default_factory=set)  # every exchange seen waiting for the faulty system
     waiting_for_seen: set[str] = field(default_factory=set)
     max_attempts_during: int = 0
     next_attempt_delays: list[float] = field(default_factory=list)  # seconds, as announced in the queue
@@ -94,7 +95,8 @@ class FaultReport:
             "outage_s": c.outage_seconds,
             "exchanges": c.exchanges,
             "acknowledged": self.acknowledged,
-            "waiting_seen": self.waiting_seen,
+            "waiting_at_once": self.waiting_seen,
+            "waited": len(self.waited),
             "waiting_for": sorted(self.waiting_for_seen),
             "max_attempts_during_outage": self.max_attempts_during,
             "next_attempt_delay_s": [round(d[0], 2), round(d[-1], 2)] if d else None,
@@ -134,7 +136,9 @@ async def _observe(db: Any, system: str, report: FaultReport, seen: dict[int, dt
         if state != "wacht_op_herhaling":
             continue
         report.waiting_for_seen.add(str(waiting_for))
-        waiting += waiting_for == system
+        if waiting_for == system:
+            waiting += 1
+            report.waited.add(int(ex_id))
         next_at = _aware(next_at)
         if seen.get(ex_id) != next_at:  # a new retry was scheduled since the last look
             seen[ex_id] = next_at
@@ -191,14 +195,10 @@ async def run_fault(cfg: FaultConfig, work: Path) -> FaultReport:
         seen: dict[int, dt.datetime] = {}
         while time.perf_counter() - fault_started < cfg.outage_seconds:
             await _observe(c.db, cfg.system, report, seen)
-            if not report.metrics_during and report.waiting_seen == cfg.exchanges:
-                report.metrics_during = await metrics()
-            if cfg.only and not report.metrics_during and report.outbox_retrying_seen:
-                report.metrics_during = await metrics()
+            m = await metrics()  # keep the scrape that shows the biggest backlog
+            if _backlog(m, cfg.system) >= _backlog(report.metrics_during, cfg.system):
+                report.metrics_during = m
             await asyncio.sleep(0.05)
-        async with c.db.reader() as s:
-            msgs = (await s.exec(select(Exchange.step, Exchange.waiting_for))).all()  # type: ignore[call-overload]
-        del msgs
         report.queue_messages = await _queue_messages(c.db)
         await proxy.set("ok")
         recovered = time.perf_counter()
@@ -225,6 +225,12 @@ async def run_fault(cfg: FaultConfig, work: Path) -> FaultReport:
         await runner.cleanup()
         await c.close()
         await world.stop()
+
+
+def _backlog(m: dict[str, float], system: str) -> float:
+    return m.get(f'gateway_exchange_queue{{state="wacht_op_herhaling",waiting_for="{system}"}}', 0.0) + sum(
+        v for k, v in m.items() if k.startswith("gateway_outbox_retrying")
+    )
 
 
 async def _queue_messages(db: Any) -> list[str]:

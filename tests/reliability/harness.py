@@ -151,11 +151,18 @@ class StoreReport:
 async def store_report(db: Database, blobs: Any, *, hash_blobs: bool = True) -> StoreReport:
     async with db.reader() as s:
         states = Counter(
-            {str(st): int(n) for st, n in (await s.exec(select(Exchange.state, func.count()).group_by(Exchange.state))).all()}  # type: ignore[call-overload]
+            {
+                str(st): int(n)
+                for st, n in (await s.exec(select(Exchange.state, func.count()).group_by(Exchange.state))).all()
+            }  # type: ignore[call-overload]
         )
         hulpvragen = int((await s.exec(select(func.count()).select_from(Hulpvraag))).one()[0])  # type: ignore[call-overload]
         distinct = int((await s.exec(select(func.count(func.distinct(Exchange.hulpvraag_id))))).one()[0])  # type: ignore[call-overload]
-        ex_rows = (await s.exec(select(Exchange.key, Exchange.hulpvraag_id, Exchange.state, Exchange.waiting_for, Exchange.attempts))).all()  # type: ignore[call-overload]
+        ex_rows = (
+            await s.exec(
+                select(Exchange.key, Exchange.hulpvraag_id, Exchange.state, Exchange.waiting_for, Exchange.attempts)
+            )
+        ).all()  # type: ignore[call-overload]
         bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]
         outbox = Counter(
             {str(st): int(n) for st, n in (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()}  # type: ignore[call-overload]

@@ -39,9 +39,7 @@ def _attachments(i: int) -> tuple[AttachmentSpec, ...]:
 def expected_sha256(specs: Sequence[AttachmentSpec]) -> set[str]:
     """What the stored bijlagen must hash to: the documents inside the ZIPs, built as the dossier factory
     builds them (in this process, where the LAS simulator runs)."""
-    return {
-        hashlib.sha256(document_bytes(s.kind, s.size, hash(s.bestandsnaam) & 0xFFFF)).hexdigest() for s in specs
-    }
+    return {hashlib.sha256(document_bytes(s.kind, s.size, hash(s.bestandsnaam) & 0xFFFF)).hexdigest() for s in specs}
 
 
 def _kind(exc: Exception) -> str:

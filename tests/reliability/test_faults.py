@@ -1,0 +1,59 @@
+"""The Traffic Center, the school's LAS and the OSR each go down, answer slowly, answer 503 or reset
+connections (for a few seconds here; 30 s in bench/reliability_faults.py) while notificaties arrive:
+every notificatie is acknowledged, the exchanges wait in the queue saying for whom and when the next
+attempt is, /metrics shows the backlog, and after recovery everything drains — none lost, none doubled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.faults import FaultConfig, FaultReport, run_fault
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+
+WHO = {"traffic_center": "het Traffic Center", "las": "het LAS van de school", "osr": "het OSR"}
+N = 5
+
+
+def _drained_without_loss(r: FaultReport) -> None:
+    assert r.drain_seconds is not None, r.summary()
+    assert r.verwerkt == r.hulpvragen == N, r.summary()
+    assert r.lost == 0 and r.doubled == 0 and r.bijlagen_wrong == 0, r.summary()
+    assert r.afmeldingen == N, "every session is closed once the Traffic Center answers again"
+    queue = {k: v for k, v in r.metrics_after.items() if k.startswith("gateway_exchange_queue")}
+    assert not any(queue.values()), queue
+    assert r.metrics_after['gateway_exchanges{state="verwerkt"}'] == N
+
+
+@pytest.mark.parametrize("mode", ["down", "slow", "503", "reset"])
+@pytest.mark.parametrize("system", ["traffic_center", "las", "osr"])
+async def test_an_outside_system_failing_delays_exchanges_and_loses_none(
+    tmp_path: Path, system: str, mode: str
+) -> None:
+    r = await run_fault(FaultConfig(system, mode, exchanges=N, outage_seconds=2.5), tmp_path)
+
+    assert r.acknowledged == N, ("intake never depends on the outside systems", r.sender_errors)
+    assert len(r.waited) == N and r.waiting_for_seen == {system}, r.summary()
+    assert r.max_attempts_during >= 2, "retried during the outage"
+    assert r.next_attempt_delays and max(r.next_attempt_delays) <= r.config.retry_max_seconds + 0.5
+    assert any(f"Wacht op {WHO[system]}; volgende poging om" in m for m in r.queue_messages), r.queue_messages
+    during = r.metrics_during
+    assert during[f'gateway_exchange_queue{{state="wacht_op_herhaling",waiting_for="{system}"}}'] >= 1
+    assert during['gateway_exchange_oldest_age_seconds{state="wacht_op_herhaling"}'] > 0
+    _drained_without_loss(r)
+
+
+async def test_afmeldingen_wait_in_the_outbox_while_the_traffic_center_is_down(tmp_path: Path) -> None:
+    r = await run_fault(
+        FaultConfig("traffic_center", "down", exchanges=N, outage_seconds=2.5, only=b"afmeldingRequest"), tmp_path
+    )
+
+    assert r.acknowledged == N
+    assert r.waiting_seen == 0, "the hulpvragen are made; only the afmelding waits"
+    assert r.outbox_retrying_seen == N, r.summary()
+    assert r.metrics_during['gateway_outbox_retrying{kind="oso_afmelding"}'] == N
+    assert r.metrics_during['gateway_outbox_messages{kind="oso_afmelding",state="wachtend"}'] == N
+    _drained_without_loss(r)
+    assert r.metrics_after.get('gateway_outbox_retrying{kind="oso_afmelding"}', 0) == 0
