@@ -153,7 +153,7 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
         for target in _kill_points(rng, cfg.exchanges, cfg.kills):
             if cfg.kill_after is not None:
                 await asyncio.sleep(rng.uniform(*cfg.kill_after))
-            while len(sender.acknowledged) < target and not sending.done():
+            while len(sender.acknowledged) < target and not sending.done():  # noqa: ASYNC110 - polls progress
                 await asyncio.sleep(0.02)
             await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
             victim = rng.choice(gateways)

@@ -164,9 +164,8 @@ async def store_report(db: Database, blobs: Any, *, hash_blobs: bool = True) -> 
             )
         ).all()  # type: ignore[call-overload]
         bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]
-        outbox = Counter(
-            {str(st): int(n) for st, n in (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()}  # type: ignore[call-overload]
-        )  # fmt: skip
+        outbox_rows = (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[call-overload]
+        outbox = Counter({str(st): int(n) for st, n in outbox_rows})
     by_hulpvraag: dict[int, set[str]] = {}
     bad, missing = [], []
     for bid, hid, sha, key in bijlagen:
@@ -262,7 +261,7 @@ class GatewayProcess:
     def spawn(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         env["PYTHONPATH"] = str(REPO)
-        handle = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        handle = open(self.log, "ab")  # kept open for the child's lifetime
         self._log_handles.append(handle)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gateway", "--config", str(self.config), "serve", "--port", str(self.port)],
@@ -273,13 +272,13 @@ class GatewayProcess:
         )
         self.starts += 1
 
-    async def start(self, timeout: float = 60.0) -> None:
+    async def start(self, within: float = 60.0) -> None:
         self.spawn()
-        await self.wait_ready(timeout)
+        await self.wait_ready(within)
 
-    async def wait_ready(self, timeout: float = 60.0) -> None:
+    async def wait_ready(self, within: float = 60.0) -> None:
         ctx = ssl.create_default_context(cafile=str(self.ca))
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         async with aiohttp.ClientSession() as http:
             while asyncio.get_running_loop().time() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
@@ -289,7 +288,7 @@ class GatewayProcess:
                         if r.status == 200:
                             return
                 await asyncio.sleep(0.1)
-        raise TimeoutError(f"gateway on port {self.port} not ready after {timeout} s; see {self.log}")
+        raise TimeoutError(f"gateway on port {self.port} not ready after {within} s; see {self.log}")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
