@@ -8,7 +8,7 @@ request whose verification-code check warmed the code cache). Requirement: < 64 
 
     .venv/bin/python bench/esis_upload_memory.py [--rounds 3]
 
-Figures and the machine they were measured on: docs/perf-esis.md.
+Figures and the machine they were measured on: docs/performance.md.
 """
 
 from __future__ import annotations

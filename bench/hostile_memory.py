@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-LIMIT_MB = 64  # the gateway's memory budget for one hostile request (same bar as docs/perf-esis.md)
+LIMIT_MB = 64  # the gateway's memory budget for one hostile request (same bar as docs/performance.md)
 
 
 def _kb(pid: int, field: str) -> int:

@@ -1,4 +1,4 @@
-"""OSO-SWV throughput and notificatie latency, end to end (docs/perf-oso.md).
+"""OSO-SWV throughput and notificatie latency, end to end (docs/performance.md).
 
     .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
 

@@ -10,7 +10,7 @@ only thing ever shown is a fingerprint derived from the hash, which tells two co
 about the code. Pure: no I/O; the registered BRIN6 set comes in as a plain collection.
 
 Hash parameters (``SCRYPT_DEFAULT``): N=2^15, r=8, p=1, 32-byte key, 16-byte random salt. That costs 32 MiB
-and about 0.1–0.15 s of one core per hash on the reference machine (docs/perf-esis.md). The parameters are
+and about 0.1–0.15 s of one core per hash on the reference machine (docs/performance.md). The parameters are
 stored in every hash (``scrypt$N$r$p$salt$hash``), so raising them later only affects new codes.
 """
 
