@@ -70,9 +70,6 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--seed", type=int, default=5)
     args = p.parse_args()
-    if args.database == "sqlite" and args.processes == 2:
-        print("Twee processen vragen om PostgreSQL: gebruik --database postgres.", file=sys.stderr)
-        return 2
     return asyncio.run(_main(args))
 
 

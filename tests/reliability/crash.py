@@ -61,6 +61,8 @@ class CrashReport:
     doubled: int = 0  # hulpvragen beyond one per acknowledged exchange
     bijlagen_wrong: list[str] = field(default_factory=list)  # koppelsleutels whose bijlagen differ
     afmeldingen_missing: list[str] = field(default_factory=list)
+    tc_sessions: int = 0  # sessions opened at the Traffic Center (overdracht)
+    tc_sessions_open: int = 0  # of those, never closed with an afmelding
     store: StoreReport | None = None
     seconds: float = 0.0
 
@@ -84,6 +86,8 @@ class CrashReport:
             "doubled": self.doubled,
             "bijlagen_wrong": len(self.bijlagen_wrong),
             "afmeldingen_missing": len(self.afmeldingen_missing),
+            "tc_sessions": self.tc_sessions,
+            "tc_sessions_left_open": self.tc_sessions_open,
             "outbox": dict(s.outbox) if s else None,
             "seconds": round(self.seconds, 1),
         }
@@ -176,6 +180,8 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
         report.resent = sender.resent
         report.sender_errors = dict(sender.errors)
         afmeldingen = world.world.tc.afmeldingen()
+        report.tc_sessions = len(world.world.tc.sessies)
+        report.tc_sessions_open = sum(1 for x in world.world.tc.sessies.values() if not x.afgemeld)
         for k in sender.acknowledged:
             hid = store.hulpvraag_per_koppelsleutel.get(k)
             if hid is None:

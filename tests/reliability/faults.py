@@ -54,6 +54,7 @@ class FaultConfig:
     exchanges: int = 6
     outage_seconds: float = 3.0
     only: bytes | None = None  # fault only requests containing this (e.g. b"afmeldingRequest")
+    retry_after: int | None = None  # Retry-After sent with "503"
     retry_base_seconds: float = 0.2
     retry_max_seconds: float = 1.0
     call_timeout: float = 0.5  # [oso] read/connect timeout and [osr] total timeout
@@ -186,7 +187,7 @@ async def run_fault(cfg: FaultConfig, work: Path) -> FaultReport:
                 return parse_metrics(await r.text())
 
         mode = f"slow:{cfg.slow_seconds}" if cfg.mode == "slow" else cfg.mode
-        await proxy.set(mode, only=cfg.only)
+        await proxy.set(mode, only=cfg.only, retry_after=cfg.retry_after)
         fault_started = time.perf_counter()
         sender = NotificatieSender(world.world, [base + "/oso/swv"], concurrency=cfg.exchanges)
         await sender.run(cfg.exchanges, give_up_after=30.0)

@@ -1,6 +1,7 @@
-"""SIGKILL of `gateway serve` while 300 OSO exchanges are in flight over HTTPS: after restarts every
-acknowledged exchange is exactly one hulpvraag with intact bijlagen and a closed session — on SQLite with
-one process, on PostgreSQL with one process and with two processes sharing the database and blob folder."""
+"""SIGKILL of `gateway serve` (five times, at random moments) while 300 OSO exchanges are in flight over
+HTTPS: after restarts every acknowledged exchange is exactly one hulpvraag with intact bijlagen and a closed
+session — one process and two processes sharing the database and the blob folder, on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def _assert_nothing_lost_or_doubled(r: CrashReport, total: int) -> None:
     assert set(s.outbox) == {"verzonden"}, r.summary()
 
 
-async def test_sqlite_one_gateway_killed_five_times(tmp_path: Path) -> None:
-    r = await run_crash(CrashConfig(exchanges=300, kills=5, processes=1), tmp_path)
+@pytest.mark.parametrize("processes", [1, 2])
+async def test_sqlite_gateways_killed_five_times(tmp_path: Path, processes: int) -> None:
+    r = await run_crash(CrashConfig(exchanges=300, kills=5, processes=processes, seed=10 + processes), tmp_path)
     _assert_nothing_lost_or_doubled(r, 300)
 
 

@@ -57,3 +57,39 @@ async def test_afmeldingen_wait_in_the_outbox_while_the_traffic_center_is_down(t
     assert r.metrics_during['gateway_outbox_messages{kind="oso_afmelding",state="wachtend"}'] == N
     _drained_without_loss(r)
     assert r.metrics_after.get('gateway_outbox_retrying{kind="oso_afmelding"}', 0) == 0
+
+
+async def test_an_outage_on_postgresql_drains_the_same_way(tmp_path: Path, postgres_url: str) -> None:
+    r = await run_fault(
+        FaultConfig("las", "down", exchanges=N, outage_seconds=2.5, database_url=postgres_url), tmp_path
+    )
+
+    assert r.acknowledged == N and len(r.waited) == N and r.waiting_for_seen == {"las"}, r.summary()
+    assert r.max_attempts_during >= 2
+    _drained_without_loss(r)
+
+
+async def test_a_retry_after_from_the_school_is_a_lower_bound_for_the_next_attempt(tmp_path: Path) -> None:
+    cfg = FaultConfig(
+        "las", "503", exchanges=2, outage_seconds=1.5, retry_after=30, retry_max_seconds=60, drain_timeout=0.2
+    )
+    r = await run_fault(cfg, tmp_path)
+
+    assert len(r.waited) == 2 and r.waiting_for_seen == {"las"}
+    assert min(r.next_attempt_delays) > 20, "announced next attempt honours Retry-After: 30"
+    assert r.acknowledged == 2 and r.verwerkt == 0, "still waiting for the school (not refused or held)"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gateway/inbox/inbox.py RetryPolicy.delay returns max(delay, hint) without a cap: a Retry-After "
+    "of 100000 s parks the exchange for 27 hours, beyond retry_max_seconds (proposed: cap the hint at cap)",
+)
+async def test_a_huge_retry_after_does_not_park_an_exchange_beyond_the_retry_cap(tmp_path: Path) -> None:
+    cfg = FaultConfig(
+        "las", "503", exchanges=2, outage_seconds=1.5, retry_after=100_000, retry_max_seconds=60, drain_timeout=0.2
+    )
+    r = await run_fault(cfg, tmp_path)
+
+    assert len(r.waited) == 2
+    assert max(r.next_attempt_delays) <= 61, r.next_attempt_delays
