@@ -144,7 +144,10 @@ class Database:
         loop = asyncio.get_running_loop()
         item = _Pending(fn, durable, loop.create_future())
         self._pending.append(item)
-        if self._flusher is None or self._flusher.done():
+        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
+            if self._flusher is not None and self._flusher.get_loop() is not loop:  # a new event loop (CLI)
+                self._pending = [p for p in self._pending if p.future.get_loop() is loop]
+                self._write_lock = asyncio.Lock()
             self._flusher = loop.create_task(self._flush())
         return await asyncio.shield(item.future)  # type: ignore[no-any-return]
 
@@ -197,8 +200,9 @@ class Database:
         return results
 
     async def dispose(self) -> None:
-        if self._flusher is not None and not self._flusher.done():
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        flusher = self._flusher
+        if flusher is not None and not flusher.done() and flusher.get_loop() is asyncio.get_running_loop():
+            await asyncio.gather(flusher, return_exceptions=True)
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()

@@ -180,3 +180,36 @@ async def test_a_unit_returns_only_what_is_committed(components: Components, dur
     async with c.db.reader() as s:  # another connection sees it at once
         found = (await s.exec(select(Exchange.id).where(Exchange.key == key))).scalars().one()  # type: ignore[call-overload]
     assert found == exchange_id
+
+
+def test_one_database_serves_units_from_successive_event_loops(tmp_path: object) -> None:
+    """The CLI runs several `asyncio.run`s against one Database; each loop gets its own writer task."""
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from gateway.store.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{Path(str(tmp_path)) / 'x.db'}")
+
+    async def create() -> None:
+        async with db.session() as s:
+            await s.exec(text("CREATE TABLE t (v TEXT)"))  # type: ignore[call-overload]
+
+    def write(value: str) -> None:
+        async def go() -> None:
+            await asyncio.gather(*(db.run(lambda s: s.execute(text("INSERT INTO t VALUES (:v)"), {"v": value}))
+                                   for _ in range(3)))  # fmt: skip
+
+        asyncio.run(go())
+
+    async def count_and_close() -> int:
+        async with db.reader() as s:
+            n = int((await s.exec(text("SELECT count(*) FROM t"))).one()[0])  # type: ignore[call-overload]
+        await db.dispose()
+        return n
+
+    asyncio.run(create())
+    write("a")
+    write("b")
+    assert asyncio.run(count_and_close()) == 6
