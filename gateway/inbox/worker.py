@@ -50,7 +50,7 @@ class _Steps:
 
 
 def _add_outbox(session: Session, messages: list[OutboundMessage]) -> None:
-    """Follow-up messages, in the outcome's transaction (the outbox worker is woken after the commit)."""
+    """Follow-up messages, in the outcome's transaction (the outbox worker picks them up when it next polls)."""
     if messages:
         now = utcnow()
         session.execute(
