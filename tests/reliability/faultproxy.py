@@ -5,7 +5,8 @@ until a fault is set:
 
 - ``"down"``   the system is gone: the listening socket is closed (connection refused) and requests on
                connections that were already open are cut;
-- ``"slow:S"`` every answer is delayed by S seconds (longer than the gateway's timeout: the call times out);
+- ``"slow:S"`` every answer is delayed by S seconds (longer than the gateway's timeout: the call times out),
+               or until the fault is lifted;
 - ``"503"``    every request is answered ``503 Service Unavailable`` (optionally with ``Retry-After``);
 - ``"reset"``  every request's connection is reset before an answer;
 - ``"ok"``     forward again.
@@ -48,6 +49,7 @@ class FaultProxy:
     _runner: web.AppRunner | None = None
     _site: web.TCPSite | None = None
     _session: aiohttp.ClientSession | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -57,7 +59,7 @@ class FaultProxy:
         self.port = self.port or _free_port()
         app = web.Application(client_max_size=1024 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         await self._listen()
@@ -74,6 +76,8 @@ class FaultProxy:
             raise ValueError(f"unknown fault mode {mode!r}")
         was_down = self.mode == "down" and self.only is None
         self.mode, self.only, self.retry_after = mode, only, retry_after
+        self._changed.set()  # release requests held by a previous "slow"
+        self._changed = asyncio.Event()
         if mode == "down" and only is None and self._site is not None:
             await self._site.stop()
             self._site = None
@@ -81,6 +85,7 @@ class FaultProxy:
             await self._listen()
 
     async def stop(self) -> None:
+        self._changed.set()
         if self._runner is not None:
             await self._runner.cleanup()
         if self._session is not None:
@@ -97,8 +102,9 @@ class FaultProxy:
         if mode == "503":
             headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
             return web.Response(status=503, text=f"{self.name}: tijdelijk niet beschikbaar", headers=headers)
-        if mode.startswith("slow:"):
-            await asyncio.sleep(float(mode.split(":", 1)[1]))
+        if mode.startswith("slow:"):  # answered late — or as soon as the fault is lifted
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), float(mode.split(":", 1)[1]))
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
         try:

@@ -11,40 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
-import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from aiohttp import web
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.cli.serve import server_ssl_context
-from gateway.components import build_components
-from gateway.settings import load_settings
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.types import utcnow
-from tests.reliability.harness import prepare_store, start_faulty_world, store_report
+from tests.reliability.faultproxy import FaultProxy
+from tests.reliability.harness import (
+    FaultyWorld,
+    InProcessGateway,
+    parse_metrics,
+    running_gateway,
+    start_faulty_world,
+    store_report,
+)
 from tests.reliability.sender import NotificatieSender
 
 __all__ = ["FaultConfig", "FaultReport", "parse_metrics", "run_fault"]
-
-_LINE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """``name{labels}`` → value, for the samples of a Prometheus text exposition."""
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        m = _LINE.match(line)
-        if m:
-            out[m.group(1) + (m.group(2) or "")] = float(m.group(3).replace("+Inf", "inf"))
-    return out
 
 
 @dataclass(frozen=True)
@@ -150,82 +138,61 @@ async def _observe(db: Any, system: str, report: FaultReport, seen: dict[int, dt
 async def run_fault(cfg: FaultConfig, work: Path) -> FaultReport:
     report = FaultReport(cfg)
     world = await start_faulty_world(work / "world")
-    url = cfg.database_url or f"sqlite+aiosqlite:///{(work / 'data' / 'gateway.db').resolve()}"
-    (work / "data").mkdir(parents=True, exist_ok=True)
-    t = cfg.call_timeout
-    settings = load_settings(
-        environ={},
-        data_dir=work / "data",
-        database_url=url,
-        lease_seconds=10.0,
-        retry_base_seconds=cfg.retry_base_seconds,
-        retry_max_seconds=cfg.retry_max_seconds,
-        poll_interval=0.05,
-        workers=cfg.workers,
-    ).replace(
-        sections=world.sections(
-            oso={"read_timeout": t, "connect_timeout": t}, osr={"total_timeout": t, "connect_timeout": t}
-        ),
-        **world.world.tls_settings(),
-    )
-    await prepare_store(url)
-    c = build_components(settings)
-    app = create_app(c)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     proxy = world.proxies()[cfg.system]
-    http = aiohttp.ClientSession()
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        base = f"https://127.0.0.1:{port}"
-        tls = ssl.create_default_context(cafile=str(world.world.files["ca"]))
-
-        async def metrics() -> dict[str, float]:
-            async with http.get(base + "/metrics", ssl=tls) as r:
-                return parse_metrics(await r.text())
-
-        mode = f"slow:{cfg.slow_seconds}" if cfg.mode == "slow" else cfg.mode
-        await proxy.set(mode, only=cfg.only, retry_after=cfg.retry_after)
-        fault_started = time.perf_counter()
-        sender = NotificatieSender(world.world, [base + "/oso/swv"], concurrency=cfg.exchanges)
-        await sender.run(cfg.exchanges, give_up_after=30.0)
-        report.acknowledged = len(sender.acknowledged)
-        report.sender_errors = dict(sender.errors)
-        seen: dict[int, dt.datetime] = {}
-        while time.perf_counter() - fault_started < cfg.outage_seconds:
-            await _observe(c.db, cfg.system, report, seen)
-            m = await metrics()  # keep the scrape that shows the biggest backlog
-            if _backlog(m, cfg.system) >= _backlog(report.metrics_during, cfg.system):
-                report.metrics_during = m
-            await asyncio.sleep(0.05)
-        report.queue_messages = await _queue_messages(c.db)
-        await proxy.set("ok")
-        recovered = time.perf_counter()
-        while time.perf_counter() - recovered < cfg.drain_timeout:
-            st = await store_report(c.db, c.blobs, hash_blobs=False)
-            if st.verwerkt >= report.acknowledged and st.outbox.get("wachtend", 0) == 0:
-                report.drain_seconds = time.perf_counter() - recovered
-                break
-            await asyncio.sleep(0.05)
-        report.metrics_after = await metrics()
-        st = await store_report(c.db, c.blobs)
-        report.verwerkt, report.hulpvragen = st.verwerkt, st.hulpvragen
-        report.lost = sum(1 for k in sender.acknowledged if st.hulpvraag_per_koppelsleutel.get(k) is None)
-        report.doubled = max(0, st.hulpvragen - report.acknowledged)
-        report.bijlagen_wrong = sum(
-            1 for k in sender.acknowledged if st.per_koppelsleutel.get(k) != sender.expected[k]
-        ) + len(st.bijlagen_bad_hash)
-        afm = world.world.tc.afmeldingen()
-        report.afmeldingen = sum(1 for k in sender.acknowledged if afm.get(k) == "OverdrachtGeslaagd")
-        report.proxy_counts = dict(Counter(proxy.counts))
-        return report
+        async with running_gateway(
+            world,
+            work,
+            database_url=cfg.database_url,
+            workers=cfg.workers,
+            retry_base_seconds=cfg.retry_base_seconds,
+            retry_max_seconds=cfg.retry_max_seconds,
+            call_timeout=cfg.call_timeout,
+        ) as gw:
+            return await _scenario(cfg, report, world, proxy, gw)
     finally:
-        await http.close()
-        await runner.cleanup()
-        await c.close()
         await world.stop()
+
+
+async def _scenario(
+    cfg: FaultConfig, report: FaultReport, world: FaultyWorld, proxy: FaultProxy, gw: InProcessGateway
+) -> FaultReport:
+    c, base, metrics = gw.c, gw.base, gw.metrics
+    mode = f"slow:{cfg.slow_seconds}" if cfg.mode == "slow" else cfg.mode
+    await proxy.set(mode, only=cfg.only, retry_after=cfg.retry_after)
+    fault_started = time.perf_counter()
+    sender = NotificatieSender(world.world, [base + "/oso/swv"], concurrency=cfg.exchanges)
+    await sender.run(cfg.exchanges, give_up_after=30.0)
+    report.acknowledged = len(sender.acknowledged)
+    report.sender_errors = dict(sender.errors)
+    seen: dict[int, dt.datetime] = {}
+    while time.perf_counter() - fault_started < cfg.outage_seconds:
+        await _observe(c.db, cfg.system, report, seen)
+        m = await metrics()  # keep the scrape that shows the biggest backlog
+        if _backlog(m, cfg.system) >= _backlog(report.metrics_during, cfg.system):
+            report.metrics_during = m
+        await asyncio.sleep(0.05)
+    report.queue_messages = await _queue_messages(c.db)
+    await proxy.set("ok")
+    recovered = time.perf_counter()
+    while time.perf_counter() - recovered < cfg.drain_timeout:
+        st = await store_report(c.db, c.blobs, hash_blobs=False)
+        if st.verwerkt >= report.acknowledged and st.outbox.get("wachtend", 0) == 0:
+            report.drain_seconds = time.perf_counter() - recovered
+            break
+        await asyncio.sleep(0.05)
+    report.metrics_after = await metrics()
+    st = await store_report(c.db, c.blobs)
+    report.verwerkt, report.hulpvragen = st.verwerkt, st.hulpvragen
+    report.lost = sum(1 for k in sender.acknowledged if st.hulpvraag_per_koppelsleutel.get(k) is None)
+    report.doubled = max(0, st.hulpvragen - report.acknowledged)
+    report.bijlagen_wrong = sum(
+        1 for k in sender.acknowledged if st.per_koppelsleutel.get(k) != sender.expected[k]
+    ) + len(st.bijlagen_bad_hash)
+    afm = world.world.tc.afmeldingen()
+    report.afmeldingen = sum(1 for k in sender.acknowledged if afm.get(k) == "OverdrachtGeslaagd")
+    report.proxy_counts = dict(Counter(proxy.counts))
+    return report
 
 
 def _backlog(m: dict[str, float], system: str) -> float:

@@ -11,12 +11,14 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import re
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from sqlalchemy import func, select, text
 
 import gateway.store.models  # noqa: F401  (all tables)
 from adapters.parnassys.simulator.world import SimulatedWorld, start_world
+from gateway.components import Components
 from gateway.store.db import Database
 from gateway.store.models import Bijlage, Exchange, Hulpvraag, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
@@ -35,15 +38,19 @@ __all__ = [
     "REPO",
     "FaultyWorld",
     "GatewayProcess",
+    "InProcessGateway",
     "StoreReport",
     "free_port",
+    "parse_metrics",
     "prepare_store",
+    "running_gateway",
     "start_faulty_world",
     "store_report",
     "write_toml",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
+_ALEMBIC = asyncio.Lock()  # alembic's command context is process-global: one stamp at a time
 
 
 def free_port() -> int:
@@ -123,7 +130,8 @@ async def prepare_store(url: str) -> None:
                 cfg.attributes["connection"] = connection
                 command.stamp(cfg, "head")
 
-            await conn.run_sync(_stamp)
+            async with _ALEMBIC:
+                await conn.run_sync(_stamp)
         swv_id = await seed_swv(db)
         await seed_demo_registry(db, swv_id)
     finally:
@@ -201,6 +209,88 @@ async def store_report(db: Database, blobs: Any, *, hash_blobs: bool = True) -> 
         outbox=outbox,
         waiting=waiting,
     )
+
+
+# -- the gateway in this process -----------------------------------------------------------------------------
+
+_LINE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """``name{labels}`` → value, for the samples of a Prometheus text exposition."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3).replace("+Inf", "inf"))
+    return out
+
+
+@dataclass
+class InProcessGateway:
+    c: Components
+    base: str  # https://127.0.0.1:<port>
+    http: aiohttp.ClientSession
+    tls: ssl.SSLContext
+
+    async def metrics(self) -> dict[str, float]:
+        async with self.http.get(self.base + "/metrics", ssl=self.tls) as r:
+            return parse_metrics(await r.text())
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    fw: FaultyWorld,
+    work: Path,
+    *,
+    database_url: str | None = None,
+    workers: int = 4,
+    retry_base_seconds: float = 0.2,
+    retry_max_seconds: float = 1.0,
+    call_timeout: float = 0.5,
+) -> AsyncIterator[InProcessGateway]:
+    """`create_app` with its workers, served over HTTPS with client certificates, pointed at the proxies;
+    ``call_timeout`` is the ``[oso]`` read/connect timeout and the ``[osr]`` total/connect timeout."""
+    from aiohttp import web
+
+    from gateway.app import create_app
+    from gateway.cli.serve import server_ssl_context
+    from gateway.components import build_components
+    from gateway.settings import load_settings
+
+    (work / "data").mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite+aiosqlite:///{(work / 'data' / 'gateway.db').resolve()}"
+    t = call_timeout
+    settings = load_settings(
+        environ={},
+        data_dir=work / "data",
+        database_url=url,
+        lease_seconds=10.0,
+        retry_base_seconds=retry_base_seconds,
+        retry_max_seconds=retry_max_seconds,
+        poll_interval=0.05,
+        workers=workers,
+    ).replace(
+        sections=fw.sections(
+            oso={"read_timeout": t, "connect_timeout": t}, osr={"total_timeout": t, "connect_timeout": t}
+        ),
+        **fw.world.tls_settings(),
+    )
+    await prepare_store(url)
+    c = build_components(settings)
+    runner = web.AppRunner(create_app(c), access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    http = aiohttp.ClientSession()
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        tls = ssl.create_default_context(cafile=str(fw.world.files["ca"]))
+        yield InProcessGateway(c, f"https://127.0.0.1:{port}", http, tls)
+    finally:
+        await http.close()
+        await runner.cleanup()
+        await c.close()
 
 
 # -- the gateway as an OS process ----------------------------------------------------------------------------

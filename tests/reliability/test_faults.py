@@ -32,7 +32,7 @@ def _drained_without_loss(r: FaultReport) -> None:
 async def test_an_outside_system_failing_delays_exchanges_and_loses_none(
     tmp_path: Path, system: str, mode: str
 ) -> None:
-    r = await run_fault(FaultConfig(system, mode, exchanges=N, outage_seconds=2.5), tmp_path)
+    r = await run_fault(FaultConfig(system, mode, exchanges=N, outage_seconds=2.5, workers=8), tmp_path)
 
     assert r.acknowledged == N, ("intake never depends on the outside systems", r.sender_errors)
     assert len(r.waited) == N and r.waiting_for_seen == {system}, r.summary()
