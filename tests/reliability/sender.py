@@ -58,6 +58,8 @@ class NotificatieSender:
     concurrency: int = 16
     resend_delay: float = 0.2
     brin: str = "14SS"
+    kenmerk: str = KENMERK  # bronRouteringsKenmerk: which vestiging (and so which LAS endpoint)
+    vestigingscode: str = "00"  # the dossier's vestiging, matching the kenmerk
     acknowledged: dict[str, int] = field(default_factory=dict)  # koppelsleutel → index
     expected: dict[str, set[str]] = field(default_factory=dict)  # koppelsleutel → sha256 of its bijlagen
     sends: Counter[str] = field(default_factory=Counter)  # koppelsleutel → notificatie calls made
@@ -87,6 +89,7 @@ class NotificatieSender:
             brin=self.brin,
             factory_options={
                 "brin": self.brin,
+                "vestigingscode": self.vestigingscode,
                 "leerlingid": f"LL-REL-{i:05d}",
                 "voornaam": f"Kind{i}",
                 "attachments": specs,
@@ -98,7 +101,7 @@ class NotificatieSender:
     def _values(self) -> dict[str, str]:
         return {
             "bronBrin": self.brin,
-            "bronRouteringsKenmerk": KENMERK,
+            "bronRouteringsKenmerk": self.kenmerk,
             "doelBrin": self.brin,
             "doelRouteringsKenmerk": DOEL_RK,
         }
