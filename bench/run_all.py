@@ -125,13 +125,13 @@ def stored(quick: bool) -> list[Row]:
     n = "200" if quick else "500"
     small_r = _json_bench(["bench/core_inbox.py", "--n", n, "--stored", "1000"], 900)
     big_r = _json_bench(["bench/core_inbox.py", "--n", n, "--stored", str(big)], 1800)
-    a, b = small_r["process_ms_per_exchange"], big_r["process_ms_per_exchange"]
-    pa, pb = 1000 / small_r["put_per_second"], 1000 / big_r["put_per_second"]
+    a, b = small_r["process_cpu_ms_per_exchange"], big_r["process_cpu_ms_per_exchange"]
+    pa, pb = small_r["put_cpu_ms_per_exchange"], big_r["put_cpu_ms_per_exchange"]
     return [
-        Row("cost per exchange vs stored", f"process worker-ms/exchange, {big // 1000}k vs 1k stored", b, "ms",
+        Row("cost per exchange vs stored", f"process CPU ms/exchange, {big // 1000}k vs 1k stored", b, "ms",
             "≤ 1.25 × (own bar: flat)", b / a, b / a <= 1.25, f"1k stored: {a} ms"),
-        Row("cost per exchange vs stored", f"put ms/exchange, {big // 1000}k vs 1k stored", round(pb, 2), "ms",
-            "≤ 1.25 × (own bar: flat)", pb / pa, pb / pa <= 1.25, f"1k stored: {pa:.2f} ms"),
+        Row("cost per exchange vs stored", f"put CPU ms/exchange, {big // 1000}k vs 1k stored", pb, "ms",
+            "≤ 1.25 × (own bar: flat)", pb / pa, pb / pa <= 1.25, f"1k stored: {pa} ms"),
     ]  # fmt: skip
 
 
@@ -154,10 +154,10 @@ def dossier_memory(quick: bool) -> list[Row]:
                         "< 64", rise_f / 64, rise_f < 64))  # fmt: skip
         rows.append(Row("dossier reader, big dossier", f"{float(size):.0f} MB: wall / floor", float(wall), "s",
                         "≤ 2 × floor", ratio, ratio <= 2, f"floor {floor} s"))  # fmt: skip
-    mean = sum(rises) / len(rises)
-    spread = max(abs(r - mean) for r in rises) / max(mean, 0.1)  # ± around the mean
-    rows.append(Row("dossier reader, big dossier", "rise flat across sizes", round(spread * 100, 1), "%",
-                    "within ±15 %", None, spread <= 0.15))  # fmt: skip
+    spread = abs(rises[-1] - rises[0]) / max(rises[0], 0.1)  # the issue: flat from the smallest to the largest
+    note = "rises " + " / ".join(f"{r:.1f}" for r in rises) + " MB"
+    rows.append(Row("dossier reader, big dossier", f"rise at {sizes[-1]} MB vs {sizes[0]} MB", round(spread * 100, 1),
+                    "%", "within ±15 %", None, spread <= 0.15, note))  # fmt: skip
     return rows
 
 

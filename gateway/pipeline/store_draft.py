@@ -122,22 +122,25 @@ def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag
         return session.execute(select(Hulpvraag).where(Hulpvraag.esis_request_key == esis_key)).scalars().first()
     if not draft.pupil.leerlingid:
         return None
-    stmt = (
-        select(Hulpvraag)
-        .where(
-            Hulpvraag.swv_id == swv_id,
-            Hulpvraag.brin6 == draft.brin6,
-            Hulpvraag.leerlingid == draft.pupil.leerlingid,
-            Hulpvraag.source_system == draft.source_system,
-            Hulpvraag.open == True,  # noqa: E712
-            Hulpvraag.aanvraagtype == draft.aanvraagtype
-            if draft.aanvraagtype is not None
-            else Hulpvraag.aanvraagtype.is_(None),  # type: ignore[union-attr]
-        )
-        .order_by(Hulpvraag.id.desc())  # type: ignore[union-attr]
-        .limit(1)
-    )
-    return session.execute(stmt).scalars().first()
+    # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
+    # planner without statistics (SQLite) otherwise picks the index on `open` or `brin6` and reads every open
+    # hulpvraag of the SWV — measured: 20 ms per exchange at 60,000 stored. The rest is compared here.
+    candidates = session.execute(
+        select(
+            Hulpvraag.id, Hulpvraag.swv_id, Hulpvraag.brin6, Hulpvraag.source_system, Hulpvraag.open,
+            Hulpvraag.aanvraagtype,
+        ).where(Hulpvraag.leerlingid == draft.pupil.leerlingid)
+    ).all()  # fmt: skip
+    matching = [
+        row.id
+        for row in candidates
+        if row.swv_id == swv_id
+        and row.brin6 == draft.brin6
+        and row.source_system == draft.source_system
+        and row.open
+        and row.aanvraagtype == draft.aanvraagtype
+    ]
+    return session.get(Hulpvraag, max(matching)) if matching else None
 
 
 async def store_draft(

@@ -213,3 +213,34 @@ def test_one_database_serves_units_from_successive_event_loops(tmp_path: object)
     write("a")
     write("b")
     assert asyncio.run(count_and_close()) == 6
+
+
+async def test_the_same_request_rule_picks_the_open_hulpvraag_of_the_same_school_and_pupil(
+    any_components: Components,
+) -> None:
+    """`_existing` asks the database by pupil only and compares the rest itself: same behaviour as before."""
+    from gateway.inbox.worker import ExchangeWorkers
+    from gateway.store.models import Hulpvraag
+
+    c = any_components
+    workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": ScriptedHandler(c.blobs)}, retry=c.retry)
+    pupil = unique("LL-")
+
+    async def send(**meta: object) -> int | None:
+        res = await c.inbox.put(new_exchange(unique("s-"), leerlingid=pupil, content=unique(), **meta))
+        await workers.drain()
+        async with c.db.reader() as s:
+            return (await s.exec(select(Exchange.hulpvraag_id).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+
+    first = await send()
+    assert await send() == first  # same school, pupil, aanvraagtype, still open: merged
+    other_school = await send(brin6="14SS01")
+    assert other_school != first
+    async with c.db.session() as s:
+        hv = await s.get(Hulpvraag, first)
+        assert hv is not None
+        hv.open = False
+        s.add(hv)
+    second = await send()
+    assert second not in (first, other_school)  # the closed one is not reused
+    assert await send() == second
