@@ -36,6 +36,7 @@ ACTIVE_STATES = (
 )
 _EX = Exchange.__table__  # type: ignore[attr-defined]
 _EV = ExchangeEvent.__table__  # type: ignore[attr-defined]
+_EVENT = insert(_EV)  # executed with a dict of values: built and compiled once
 _CLAIMED_COLUMNS = tuple(
     _EX.c[name]
     for name in ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts", "correlation_id",
@@ -119,8 +120,9 @@ class Inbox:
         message = "Uitwisseling bij ontvangst geweigerd." if final else "Uitwisseling ontvangen en vastgelegd."
 
         def unit(s: Session) -> int:
-            exchange_id = int(s.execute(insert(_EX).values(**row).returning(_EX.c.id)).scalar_one())
-            s.execute(insert(_EV).values(exchange_id=exchange_id, at=now, step=step, message=message, findings=stored))
+            exchange_id = int(s.connection().execute(insert(_EX).values(**row).returning(_EX.c.id)).scalar_one())
+            event = {"exchange_id": exchange_id, "at": now, "step": step, "message": message, "findings": stored}
+            s.connection().execute(_EVENT, event)
             return exchange_id
 
         try:
@@ -158,22 +160,26 @@ class Inbox:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            ids = list(s.execute(due).scalars())
+            ids = list(s.connection().execute(due).scalars())
             if not ids:
                 return []
-            rows = s.execute(
-                update(_EX)
-                .where(_EX.c.id.in_(ids))
-                .values(
-                    state=ExchangeState.IN_BEHANDELING.value,
-                    lease_owner=owner,
-                    lease_until=until,
-                    next_attempt_at=until,
-                    attempts=_EX.c.attempts + 1,
-                    waiting_for=None,
+            rows = (
+                s.connection()
+                .execute(
+                    update(_EX)
+                    .where(_EX.c.id.in_(ids))
+                    .values(
+                        state=ExchangeState.IN_BEHANDELING.value,
+                        lease_owner=owner,
+                        lease_until=until,
+                        next_attempt_at=until,
+                        attempts=_EX.c.attempts + 1,
+                        waiting_for=None,
+                    )
+                    .returning(*_CLAIMED_COLUMNS)
                 )
-                .returning(*_CLAIMED_COLUMNS)
-            ).all()
+                .all()
+            )
             return sorted((as_claimed(r) for r in rows), key=lambda c: ids.index(c.id))
 
         return await self.db.run(unit, durable=False)
@@ -182,7 +188,7 @@ class Inbox:
         until = utcnow() + self.lease
 
         def unit(s: Session) -> None:
-            res = s.execute(
+            res = s.connection().execute(
                 update(_EX)
                 .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
                 .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
@@ -203,7 +209,7 @@ class Inbox:
     def step_sync(
         s: Session, exchange_id: int, owner: str, name: str, message: str, waiting_for: str | None = None
     ) -> None:
-        res = s.execute(
+        res = s.connection().execute(
             update(_EX)
             .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
             .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
@@ -211,7 +217,8 @@ class Inbox:
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(exchange_id)
-        s.execute(insert(_EV).values(exchange_id=exchange_id, at=utcnow(), step=name, message=message, findings=[]))
+        event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
+        s.connection().execute(_EVENT, event)
 
     async def finish(
         self,
@@ -275,7 +282,7 @@ class Inbox:
         if state in (ExchangeState.VERWERKT, ExchangeState.GEWEIGERD):
             values["finished_at"] = now
         values["next_attempt_at"] = next_attempt_at or now
-        res = session.execute(
+        res = session.connection().execute(
             update(_EX)
             .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
             .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
@@ -283,9 +290,8 @@ class Inbox:
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(exchange_id)
-        session.execute(
-            insert(_EV).values(exchange_id=exchange_id, at=now, step=state.value, message=message, findings=stored)
-        )
+        event = {"exchange_id": exchange_id, "at": now, "step": state.value, "message": message, "findings": stored}
+        session.connection().execute(_EVENT, event)
 
     # -- the secretariaat's actions -------------------------------------------------------------------
     async def retry_now(self, exchange_ids: Sequence[int], actor: str) -> int:

@@ -75,15 +75,19 @@ class OutboxWorker:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            ids = list(s.execute(due).scalars())
+            ids = list(s.connection().execute(due).scalars())
             if not ids:
                 return []
-            rows = s.execute(
-                update(_OUT)
-                .where(_OUT.c.id.in_(ids))
-                .values(next_attempt_at=now + self.lease, attempts=_OUT.c.attempts + 1)
-                .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
-            ).all()
+            rows = (
+                s.connection()
+                .execute(
+                    update(_OUT)
+                    .where(_OUT.c.id.in_(ids))
+                    .values(next_attempt_at=now + self.lease, attempts=_OUT.c.attempts + 1)
+                    .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
+                )
+                .all()
+            )
             claimed = [ClaimedMessage(r.id, r.key, r.kind, dict(r.payload), r.attempts) for r in rows]
             return sorted(claimed, key=lambda m: ids.index(m.id))
 
@@ -129,7 +133,7 @@ class OutboxWorker:
 
         def record(s: Session) -> None:
             for msg, values in zip(claimed, results, strict=True):
-                s.execute(update(_OUT).where(_OUT.c.id == msg.id).values(**values))
+                s.connection().execute(update(_OUT).where(_OUT.c.id == msg.id).values(**values))
 
         await self.db.run(record, durable=False)
         return len(claimed)

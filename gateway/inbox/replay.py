@@ -55,8 +55,8 @@ class DatabaseReplayGuard:
 
         def unit(s: Session) -> bool:
             if prune:
-                s.execute(delete(table).where(table.c.until < now))
-            return s.execute(stmt).first() is not None
+                s.connection().execute(delete(table).where(table.c.until < now))
+            return s.connection().execute(stmt).first() is not None
 
         return await self.db.run(unit, durable=True)  # acknowledged: fsynced (group-committed on SQLite)
 

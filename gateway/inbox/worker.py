@@ -53,7 +53,7 @@ def _add_outbox(session: Session, messages: list[OutboundMessage]) -> None:
     """Follow-up messages, in the outcome's transaction (the outbox worker picks them up when it next polls)."""
     if messages:
         now = utcnow()
-        session.execute(
+        session.connection().execute(
             insert(_OUTBOX),
             [
                 {"key": m.key, "kind": m.kind, "payload": dict(m.payload), "state": "wachtend", "attempts": 0,

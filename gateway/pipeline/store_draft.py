@@ -83,7 +83,7 @@ def _cached(session: Session, key: _Key, load: Any) -> Any:
 
 def _swv(session: Session, code: str) -> tuple[int, str] | None:
     def load() -> tuple[int, str] | None:
-        row = session.execute(select(Swv.id, Swv.naam).where(Swv.code == code)).first()
+        row = session.connection().execute(select(Swv.id, Swv.naam).where(Swv.code == code)).first()
         return (int(row[0]), str(row[1])) if row is not None else None
 
     return _cached(session, ("swv", code), load)  # type: ignore[no-any-return]
@@ -91,9 +91,13 @@ def _swv(session: Session, code: str) -> tuple[int, str] | None:
 
 def _vestiging(session: Session, swv_id: int, brin6: str) -> tuple[int, str] | None:
     def load() -> tuple[int, str] | None:
-        row = session.execute(
-            select(Vestiging.id, Vestiging.gemeente).where(Vestiging.swv_id == swv_id, Vestiging.brin6 == brin6)
-        ).first()
+        row = (
+            session.connection()
+            .execute(
+                select(Vestiging.id, Vestiging.gemeente).where(Vestiging.swv_id == swv_id, Vestiging.brin6 == brin6)
+            )
+            .first()
+        )
         return (int(row[0]), str(row[1])) if row is not None else None
 
     return _cached(session, ("vestiging", str(swv_id), brin6), load)  # type: ignore[no-any-return]
@@ -125,7 +129,7 @@ def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
     # planner without statistics (SQLite) otherwise picks the index on `open` or `brin6` and reads every open
     # hulpvraag of the SWV — measured: 20 ms per exchange at 60,000 stored. The rest is compared here.
-    candidates = session.execute(
+    candidates = session.connection().execute(
         select(
             Hulpvraag.id, Hulpvraag.swv_id, Hulpvraag.brin6, Hulpvraag.source_system, Hulpvraag.open,
             Hulpvraag.aanvraagtype,
@@ -182,7 +186,7 @@ def store_draft_sync(
     known_sha: set[str] = set()
     withdrawn: dict[str, int] = {}  # sha256 -> bijlage id: sent before, then withdrawn; may be sent again
     if existing is not None:
-        stored = session.execute(
+        stored = session.connection().execute(
             select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(_BIJ.c.hulpvraag_id == existing.id)
         )
         for b_id, sha, role, removed in stored:
@@ -277,7 +281,7 @@ def store_draft_sync(
         )
     assert hv.id is not None
     if draft.remove_bijlagen and existing is not None:
-        session.execute(
+        session.connection().execute(
             update(_BIJ)
             .where(_BIJ.c.hulpvraag_id == hv.id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
             .values(removed=True)
@@ -291,7 +295,7 @@ def store_draft_sync(
         seen.add(b.sha256)
         again = withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
-            session.execute(
+            session.connection().execute(
                 update(_BIJ)
                 .where(_BIJ.c.id == again)
                 .values(removed=False, bestandsnaam=b.bestandsnaam, role=b.role, exchange_id=exchange.id, added_at=now)
@@ -314,7 +318,7 @@ def store_draft_sync(
             }
         )
     if rows:
-        session.execute(insert(_BIJ), rows)
+        session.connection().execute(insert(_BIJ), rows)
     return Outcome(
         state="verwerkt", findings=tuple(f for f in findings if not f.blocking), hulpvraag_id=hv.id, created=created
     )
