@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from adapters.osr.cache import CacheKey
 from adapters.osr.client import OsrRejected
@@ -199,6 +201,18 @@ class OsoSenderChecks:
         last = self._stored.get(brin4)
         if last is not None and last[0] == signature and now - last[1] < self.policy.store_every:
             return
+        try:
+            await self._store(brin4, signature, now)
+        except IntegrityError:
+            # another worker (or process) stored this school's answer at the same moment: theirs stands. This is
+            # bookkeeping for the koppelcheck and the pages; it must never fail an exchange.
+            log.info("mandaten_al_vastgelegd", brin4=brin4)
+        if len(self._stored) > 10_000:
+            self._stored.clear()
+        self._stored[brin4] = (signature, now)
+        log.info("mandaten_vastgelegd", brin4=brin4, aantal=len(signature))
+
+    async def _store(self, brin4: str, signature: tuple[tuple[Any, ...], ...], now: dt.datetime) -> None:
         async with self.db.session() as s:
             await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4, MandaatRow.bron == "osr"))  # type: ignore[call-overload,arg-type]
             others = (await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars().all()  # type: ignore[call-overload]
@@ -218,7 +232,3 @@ class OsoSenderChecks:
                         opgehaald_op=now,
                     )
                 )
-        if len(self._stored) > 10_000:
-            self._stored.clear()
-        self._stored[brin4] = (signature, now)
-        log.info("mandaten_vastgelegd", brin4=brin4, aantal=len(signature))

@@ -58,7 +58,9 @@ class RetryPolicy:
     def delay(self, attempt: int, hint: float | None = None) -> float:
         ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
         delay = self._rng.uniform(ceiling / 2, ceiling)
-        return max(delay, hint or 0.0)
+        # the other side's Retry-After is honoured, but never beyond our own cap: a hint of a day must not park
+        # a child's request for a day
+        return max(delay, min(hint or 0.0, self.cap))
 
 
 def as_claimed(row: Any) -> ClaimedExchange:

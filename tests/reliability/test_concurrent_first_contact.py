@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 N = 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/parnassys/sender_checks.py SenderChecks._remember: delete-then-insert of the school's "
-    "OSR mandaat rows races between workers; the loser's commit raises UniqueViolation "
-    "(mandaat_brin4_systeem_service_start_date_key), which the worker treats as an unexpected error",
-)
 async def test_simultaneous_first_exchanges_of_a_school_each_succeed_at_the_first_attempt(
     tmp_path: Path, postgres_url: str
 ) -> None:
