@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 from sqlmodel import Session
@@ -33,6 +34,7 @@ from verification.findings import Finding, fout
 __all__ = ["ExchangeWorkers", "worker_id"]
 
 log = get_logger(__name__)
+_NL = ZoneInfo("Europe/Amsterdam")
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
@@ -218,10 +220,11 @@ class ExchangeWorkers:
         delay = self.retry.delay(item.attempts, hint)
         when = utcnow() + dt.timedelta(seconds=delay)
         who = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": "het LAS van de school"}
+        at = f"{when.astimezone(_NL):%H:%M:%S}"  # the secretariaat reads Dutch time
         message = (
-            f"Wacht op {who.get(waiting_for or '', waiting_for)}; volgende poging om {when:%H:%M:%S} UTC."
+            f"Wacht op {who.get(waiting_for or '', waiting_for)}; volgende poging om {at}."
             if waiting_for
-            else f"Tijdelijke fout; volgende poging om {when:%H:%M:%S} UTC."
+            else f"Tijdelijke fout; volgende poging om {at}."
         )
         await self.db.run(
             lambda s: self.inbox.finish_sync(
