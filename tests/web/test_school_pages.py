@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -133,28 +132,13 @@ async def test_the_secretariaat_sees_every_vestiging_with_mandates(
 
 
 async def test_the_koppelcheck_page_renders_the_report_with_what_to_do_next(
-    client: TestClient, web_components: Components, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, web_components: Components
 ) -> None:
-    from gateway.web.pages import koppelcheck as page
-    from verification.koppelcheck import KoppelcheckFacts, MandateFacts, VestigingFacts, build_koppelcheck
+    from gateway.registry.koppelcheck import koppelcheck
 
-    seen: list[str] = []
-
-    async def fake_koppelcheck(_c: Components, brin6: str):  # type: ignore[no-untyped-def]
-        seen.append(brin6)
-        facts = KoppelcheckFacts(
-            brin6=brin6,
-            reference_date=dt.date(2025, 9, 1),
-            vestiging=VestigingFacts(brin6, True, "De Regenboog", "Helmond", "500"),
-            mandates=MandateFacts(),
-        )
-        return build_koppelcheck(facts)
-
-    monkeypatch.setattr(page, "_koppelcheck", lambda: fake_koppelcheck)
     assert await login(client, await make_account(web_components, Role.SCHOOLBEHEERDER, brin4="14SS")) == 303
     html = await (await client.get("/koppelcheck/14ss00")).text()
-    report = await fake_koppelcheck(web_components, "14SS00")
-    assert seen[0] == "14SS00"
+    report = await koppelcheck(web_components, "14SS00")
     assert ("Klaar:" in html) is report.ready
     for line in report.lines:
         assert line.check in html

@@ -1,16 +1,14 @@
 """Koppelcheck: the same report as `gateway koppelcheck`, per vestiging, with what to do next.
 
 A schoolbeheerder sees its own school's vestigingen; the secretariaat and monitoring see all of the SWV's.
-The report is made by gateway.registry.koppelcheck (the integrator's); this page only renders it.
+The report is made by gateway.registry.koppelcheck (as for the CLI); this page only renders it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from aiohttp import web
 
+from gateway.registry.koppelcheck import koppelcheck
 from gateway.store.audit import audit
 from gateway.web.pages.codes import _vestigingen
 from gateway.web.pages.context import PAGES, render, viewer
@@ -20,20 +18,11 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 
-def _koppelcheck() -> Any | None:
-    try:
-        return importlib.import_module("gateway.registry.koppelcheck").koppelcheck
-    except (ModuleNotFoundError, AttributeError):
-        return None
-
-
 @routes.get("/koppelcheck")
 async def overview(request: web.Request) -> web.StreamResponse:
     v = viewer(request)
     vestigingen = await _vestigingen(request, v)
-    return render(
-        request, "koppelcheck_overzicht.html", {"vestigingen": vestigingen, "available": _koppelcheck() is not None}
-    )
+    return render(request, "koppelcheck_overzicht.html", {"vestigingen": vestigingen})
 
 
 @routes.get("/koppelcheck/{brin6}")
@@ -42,10 +31,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     brin6 = request.match_info["brin6"].upper()[:6]
     if not v.sees_brin6(brin6) or brin6 not in {x.brin6 for x in await _vestigingen(request, v)}:
         raise web.HTTPNotFound(text="Deze vestiging is niet bekend of niet van uw school.")
-    fn = _koppelcheck()
-    if fn is None:
-        return render(request, "koppelcheck.html", {"brin6": brin6, "report": None})
-    result = await fn(st.c, brin6)
+    result = await koppelcheck(st.c, brin6)
     async with st.c.db.session() as s:
         audit(
             s,
