@@ -12,6 +12,11 @@ The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway
 Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
 permanent: `SessieAfwijkend`, dossier not ready, …); connection errors, timeouts, HTTP 429/502/503/504 are
 retried with backoff (tenacity) and, when retries run out, raised as `gateway.errors.Transient`.
+
+Every attempt goes through the system's `EndpointGuards` (`adapters.parnassys.breaker`): a bulkhead per LAS
+endpoint URL (a school whose LAS hangs holds at most ``max_concurrent`` workers; a call that gets no slot
+in time raises `Transient` instead of queueing) and a circuit breaker per endpoint and operation (after a
+run of transient failures calls fail fast with `Transient` for a cool-down, then one probe goes through).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import structlog
 from lxml import etree
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from adapters.parnassys.breaker import EndpointGuards
 from adapters.parnassys.config import ClientConfig
 from adapters.parnassys.soap import (
     ANONYMOUS,
@@ -94,6 +100,10 @@ class OsoSoapClient:
         self._session = session
         self._own_session = session is None
         self._ssl = self._ssl_context()
+        self.guards = {
+            "las": EndpointGuards("las", config.las_guard),
+            "traffic_center": EndpointGuards("traffic_center", config.traffic_center_guard),
+        }
 
     def _ssl_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
@@ -133,12 +143,28 @@ class OsoSoapClient:
         )
         try:
             async for attempt in retrying:
-                with attempt:
-                    return await self._once(url, operation, body, system=system, to_oin=to_oin)
+                with attempt:  # a Transient from the guards is not retried here: it fails fast
+                    return await self._guarded(url, operation, body, system=system, to_oin=to_oin)
         except _Retryable as exc:
             log.warning("oso_aanroep_mislukt", system=system, operation=operation, reden=str(exc))
             raise Transient(f"{system} {operation}: {exc}", waiting_for=system, retry_after=exc.retry_after) from exc
         raise AssertionError("unreachable")
+
+    async def _guarded(
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
+    ) -> etree._Element:
+        guards = self.guards.get(system)
+        if guards is None:
+            return await self._once(url, operation, body, system=system, to_oin=to_oin)
+        async with guards.call(url, operation) as call:
+            try:
+                return await self._once(url, operation, body, system=system, to_oin=to_oin)
+            except _Retryable as exc:
+                call.failed(exc.retry_after)
+                raise
+            except RemoteFault:
+                call.answered()  # the endpoint is alive; its verdict is permanent
+                raise
 
     async def _once(
         self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from adapters.parnassys.identity import SenderConfig
 
-__all__ = ["ClientConfig", "Credential", "EndpointConfig", "RetryPolicy"]
+__all__ = ["ClientConfig", "Credential", "EndpointConfig", "GuardPolicy", "RetryPolicy"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,18 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class GuardPolicy:
+    """Bulkhead and circuit breaker of one outside system (`adapters.parnassys.breaker`): the bulkhead per
+    endpoint URL, the breaker per endpoint URL and operation. Kept per gateway process."""
+
+    max_concurrent: int = 2  # calls in flight to one endpoint URL at a time; 0 = no limit
+    slot_wait: float = 1.0  # seconds a call may wait for a free slot; then Transient instead of queueing on
+    failure_threshold: int = 5  # consecutive transient failures (timeouts, 429/5xx, ...) that open it; 0 = never
+    cool_down: float = 1.0  # seconds the circuit stays open before one probe call; doubled per failed probe
+    cool_down_max: float = 60.0  # ... up to this
+
+
+@dataclass(frozen=True)
 class ClientConfig:
     """The outbound OSO clients (Traffic Center, the school's LAS)."""
 
@@ -74,3 +86,6 @@ class ClientConfig:
     max_response_bytes: int = 512 * 1024 * 1024  # documentResponse limit (bijlagen ≤ 10 MB each, base64)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     las_oin: str | None = None  # OIN expected in wsa:To for the LAS (None: leave ?oin= off)
+    las_guard: GuardPolicy = field(default_factory=GuardPolicy)  # per school LAS endpoint: bulkhead of 2
+    # one Traffic Center for every exchange: no bulkhead (it would cap all traffic), only the breaker
+    traffic_center_guard: GuardPolicy = field(default_factory=lambda: GuardPolicy(max_concurrent=0))

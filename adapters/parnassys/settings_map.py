@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.osr.config import MandateCachePolicy, OsrConfig
-from adapters.parnassys.config import ClientConfig, Credential, EndpointConfig, RetryPolicy
+from adapters.parnassys.config import ClientConfig, Credential, EndpointConfig, GuardPolicy, RetryPolicy
 from adapters.parnassys.identity import SenderConfig
 from adapters.parnassys.sender_checks import SenderCheckPolicy
 from gateway.errors import ConfigError
@@ -155,6 +155,21 @@ def _credential(section: _Section) -> Credential | None:
         raise ConfigError(f"[oso] client_cert/client_key zijn onbruikbaar: {exc}") from exc
 
 
+def _guard(section: _Section, system: str, default: GuardPolicy) -> GuardPolicy:
+    """``<system>_max_concurrent``, ``_slot_wait``, ``_failure_threshold``, ``_cool_down``, ``_cool_down_max``."""
+    cool_down = section.number(f"{system}_cool_down", default.cool_down)
+    cool_down_max = section.number(f"{system}_cool_down_max", max(default.cool_down_max, cool_down))
+    if cool_down_max < cool_down:
+        raise section._bad(f"{system}_cool_down_max", f"een getal van minstens {system}_cool_down ({cool_down})")
+    return GuardPolicy(
+        max_concurrent=section.integer(f"{system}_max_concurrent", default.max_concurrent),
+        slot_wait=section.number(f"{system}_slot_wait", default.slot_wait),
+        failure_threshold=section.integer(f"{system}_failure_threshold", default.failure_threshold),
+        cool_down=cool_down,
+        cool_down_max=cool_down_max,
+    )
+
+
 def oso_settings(settings: Settings) -> OsoSettings:
     """Build every knob; raises ConfigError with the setting's name when something is missing or wrong."""
     oso = _Section("oso", settings.section("oso"))
@@ -202,6 +217,8 @@ def oso_settings(settings: Settings) -> OsoSettings:
             max_wait=oso.number("retry_max_wait", 2.0),
         ),
         las_oin=oso.text("las_oin"),
+        las_guard=_guard(oso, "las", GuardPolicy()),
+        traffic_center_guard=_guard(oso, "traffic_center", GuardPolicy(max_concurrent=0)),
     )
     if not client.traffic_center_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise ConfigError(
