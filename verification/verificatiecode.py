@@ -151,7 +151,13 @@ def _unb64(text: str) -> bytes:
 
 def _derive(code: str, salt: bytes, params: ScryptParams) -> bytes:
     return hashlib.scrypt(
-        code.encode("utf-8", "surrogateescape"), salt=salt, n=params.n, r=params.r, p=params.p, dklen=params.dklen, maxmem=params.maxmem
+        code.encode("utf-8", "surrogateescape"),
+        salt=salt,
+        n=params.n,
+        r=params.r,
+        p=params.p,
+        dklen=params.dklen,
+        maxmem=params.maxmem,
     )
 
 
