@@ -25,6 +25,15 @@ Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
                          (``X-SSL-Client-Cert``; trusted proxies are the gateway's ``trusted_proxies``)
   overdrachtsoort        (``SWVaanvraag``), connect_timeout (5), read_timeout (30), max_response_bytes
                          (512 MiB), retry_attempts (3), retry_initial_wait (0.2), retry_max_wait (2.0)
+  las_max_concurrent (2), las_slot_wait (1.0), las_failure_threshold (5), las_cool_down (1.0),
+  las_cool_down_max (60)  bulkhead per LAS endpoint URL (calls in flight; 0 = no limit; a call that gets no
+                         slot within las_slot_wait seconds waits in the queue as ``las`` instead of holding a
+                         worker) and circuit breaker per endpoint and operation (opens after that many
+                         consecutive timeouts/connection errors/429/5xx; fails fast for the cool-down, then one
+                         probe; the cool-down doubles per failed probe up to the maximum; 0 = never opens)
+  traffic_center_max_concurrent (0), traffic_center_slot_wait (1.0), traffic_center_failure_threshold (5),
+  traffic_center_cool_down (1.0), traffic_center_cool_down_max (60)  the same for the Traffic Center
+                         (one TC for every exchange: no bulkhead by default, only the breaker)
   registry_cache_seconds (10), intake_negative_max_age_seconds (600), recheck_negative_after_seconds (300),
   mandate_store_every_seconds (3600), las_endpoint_cache_seconds (3600), replay_prune_every (500)
 Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``):

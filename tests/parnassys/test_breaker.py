@@ -14,8 +14,11 @@ from lxml import etree
 from adapters.parnassys.breaker import CircuitBreaker, EndpointGuards
 from adapters.parnassys.client import OsoSoapClient, RemoteFault
 from adapters.parnassys.config import ClientConfig, GuardPolicy, RetryPolicy
+from adapters.parnassys.settings_map import oso_settings
 from adapters.parnassys.soap import NS
-from gateway.errors import Transient
+from gateway.errors import ConfigError, Transient
+from gateway.settings import Settings, load_settings
+from tests.parnassys.conftest import Pki
 
 URL = "https://las-a.example/oso"
 OTHER = "https://las-b.example/oso"
@@ -385,3 +388,55 @@ async def test_a_soap_fault_is_an_answer_and_keeps_the_circuit_closed(loopback: 
         assert client.guards["las"].states() == {f"document {loopback.url}": "closed"}
     finally:
         await client.close()
+
+
+# -- the knobs -----------------------------------------------------------------------------------------------
+
+
+def _settings(pki: Pki, **oso: object) -> Settings:
+    crt, key = pki.pair("gateway")
+    section = {
+        "gateway_oin": "00000001800000000001",
+        "trust_store": pki.ca_file,
+        "senders": [{"oin": "00000003273000000000", "name": "Topicus", "profile": "2W-be-S"}],
+        "traffic_center_url": "https://tc.example.invalid/oso",
+        "traffic_center_oin": "00000001821002193000",
+        "client_cert": crt,
+        "client_key": key,
+        **oso,
+    }
+    return load_settings(environ={}).replace(sections={"oso": section, "osr": {"base_url": "http://127.0.0.1:9/"}})
+
+
+def test_the_guards_default_to_a_bulkhead_for_the_las_and_only_a_breaker_for_the_traffic_center(pki: Pki) -> None:
+    client = oso_settings(_settings(pki)).client
+    assert client.las_guard == GuardPolicy(max_concurrent=2, slot_wait=1.0, failure_threshold=5, cool_down=1.0)
+    assert client.traffic_center_guard.max_concurrent == 0
+    assert client.traffic_center_guard.failure_threshold == 5
+
+
+def test_the_guard_settings_are_read_from_text_as_well(pki: Pki) -> None:
+    client = oso_settings(
+        _settings(
+            pki,
+            las_max_concurrent="3",
+            las_slot_wait="0.5",
+            las_failure_threshold="0",
+            las_cool_down="2",
+            las_cool_down_max="30",
+            traffic_center_max_concurrent=8,
+        )
+    ).client
+    assert client.las_guard == GuardPolicy(
+        max_concurrent=3, slot_wait=0.5, failure_threshold=0, cool_down=2.0, cool_down_max=30.0
+    )
+    assert client.traffic_center_guard.max_concurrent == 8
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("las_max_concurrent", "twee"), ("las_failure_threshold", "2.5"), ("traffic_center_cool_down_max", "0.5")],
+)
+def test_a_bad_guard_setting_is_named(pki: Pki, key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        oso_settings(_settings(pki, **{key: value}))

@@ -48,15 +48,19 @@ async def _all_tried(db: object, koppelsleutels: list[str]) -> bool:
 
 
 async def other_school_wait(
-    work: Path, *, hanging: bool, limit: float, oso: dict[str, Any] | None = None
+    work: Path, *, hanging: bool, limit: float, extra: dict[str, Any] | None = None
 ) -> float | None:
     """Seconds from the acknowledgement of 14SS01's notificatie until its exchange is ``verwerkt`` (``None``:
-    not within ``limit`` seconds), while 14SS00's LAS hangs (``hanging``) or answers normally. ``oso``: extra
+    not within ``limit`` seconds), while 14SS00's LAS hangs (``hanging``) or answers normally. ``extra``: more
     ``[oso]`` settings (e.g. the guards switched off, for the figure without them)."""
     fw = await start_faulty_world(work / "world")
-    if oso:
-        sections = fw.sections
-        fw.sections = lambda o=None, osr=None: sections({**(o or {}), **oso}, osr)  # type: ignore[method-assign]
+    if extra:
+        plain = fw.sections
+
+        def sections(oso: dict[str, Any] | None = None, osr: dict[str, Any] | None = None) -> dict[str, Any]:
+            return plain({**(oso or {}), **extra}, osr)
+
+        fw.sections = sections  # type: ignore[method-assign]
     other = FaultProxy(fw.las.upstream, name="LAS 14SS01")
     await other.start()
     fw.world.osr.endpoints[:] = [
@@ -107,7 +111,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 waited = asyncio.run(
                     other_school_wait(
-                        Path(tmp), hanging=hanging, limit=args.limit, oso=off if args.without_guards else None
+                        Path(tmp), hanging=hanging, limit=args.limit, extra=off if args.without_guards else None
                     )
                 )
             shown = f"{waited:.2f} s" if waited is not None else f"> {args.limit:.0f} s"
