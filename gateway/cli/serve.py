@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.cli.common import open_components, settings_from
 from gateway.logging import get_logger
 from gateway.settings import Settings
+from gateway.web.http_errors import coded_errors
 
 __all__ = ["register", "run_server", "server_ssl_context"]
 
@@ -44,6 +45,7 @@ async def run_server(settings: Settings, stop: asyncio.Event) -> None:
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
         await runner.setup()
+        coded_errors(runner)
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
         await site.start()
         log.info("gateway_gestart", url=settings.effective_public_url, database=c.db.engine.url.get_backend_name())

@@ -22,6 +22,7 @@ from gateway.settings import Settings
 from gateway.store.migrate import upgrade
 from gateway.store.models import Exchange
 from gateway.store.seed import seed_demo_registry, seed_swv
+from gateway.web.http_errors import coded_errors
 
 __all__ = ["DemoContext", "DemoScenario", "run_demo"]
 
@@ -98,6 +99,7 @@ async def run_demo(
     app = create_app(c)
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
     await runner.setup()
+    coded_errors(runner)
     from gateway.cli.serve import server_ssl_context
 
     await web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)).start()

@@ -12,7 +12,6 @@ from lxml import etree
 from adapters.parnassys.soap import ANONYMOUS, NS, SOAP_ENV, WSA, WSU, action_for, build_envelope, to_bytes
 from adapters.parnassys.wssec import DS, sign_envelope
 from tests.hostile.corpus_types import Case
-from tests.hostile.esis_cases import AIOHTTP_PARSE_ERROR
 from tests.hostile.targets import DOEL_RK, GATEWAY_OIN, PLAIN_OIN, SOAP_PATH, TOPICUS_OIN, HostilePki
 from tests.hostile.wire import HttpInput, chunked
 
@@ -341,7 +340,6 @@ SOAP_CASES: list[Case] = [
             cert="plain",
             content_length=False,
         ),
-        xfail=AIOHTTP_PARSE_ERROR,
     ),
     Case(
         "enorm-attribuut",

@@ -25,6 +25,7 @@ from gateway.app import create_app
 from gateway.components import Components
 from gateway.inbox.replay import DatabaseReplayGuard
 from gateway.registry import codes
+from gateway.web.http_errors import coded_errors
 from tests.hostile.wire import HttpInput, HttpResult, send
 from tests.parnassys.fakes import RegistrySenderChecks
 
@@ -149,6 +150,7 @@ async def start_targets(
     )
     runner = web.AppRunner(app, access_log=None, **(runner_kwargs or {}))
     await runner.setup()
+    coded_errors(runner)
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=pki.ca.server_ssl_context(pki.server, pki.dir))
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

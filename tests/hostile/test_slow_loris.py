@@ -2,8 +2,8 @@
 
 aiohttp's server has no header-read or body-read timeout of its own: an idle or trickling connection is
 only closed by ``keepalive_timeout`` (default 3630 s), and a handler reading a trickling body waits as long
-as bytes keep coming. The ESIS readers enforce an idle timeout and a minimum rate (`EsisLimits`); the OSO
-endpoint and `gateway serve` do not yet (xfail, see docs/reliability-hostile.md).
+as bytes keep coming. The ESIS readers enforce an idle timeout and a minimum rate (`EsisLimits`), the OSO
+endpoint a body deadline (`body_timeout`), and `gateway serve` a keep-alive timeout (`keepalive_seconds`).
 """
 
 from __future__ import annotations
