@@ -1,0 +1,330 @@
+"""ESIS intake throughput: new requests acknowledged and processed per second, and what a retry costs
+(docs/performance.md, section "ESIS intake").
+
+    .venv/bin/python bench/esis_throughput.py [--requests 500] [--concurrency 16] [--workers 4] [--json-out F]
+    .venv/bin/python bench/esis_throughput.py --quick          # 100 requests
+
+The gateway runs in its own process (SQLite, the embedded default, with its exchange workers; plain HTTP on
+loopback); this script is the ESIS client (`adapters.esis.simulator.EsisSimulator`, one connection pool).
+A verificatiecode is registered, activated and verified once (warm-up) before anything is measured.
+
+1. new: ``--requests`` new requests, ``--concurrency`` in flight. Each is its own pupil (leerlingid
+   ``BENCH-<i>``) with two documents generated for it — a PDF of ``--pdf-kb`` kB (soort opp) and a DOCX of
+   ``--docx-kb`` kB, with incompressible content that differs per request, so every document is a new blob,
+   written and fsynced. Figures: requests/s acknowledged (202; first send → last 202), requests/s
+   processed (first send → the last exchange verwerkt, hulpvraag committed; counted in the store, read by
+   this process from the SQLite file so that no status call adds load to the gateway), p50/p99 of the create
+   call as the client sees it, CPU (user + system, all threads) of the gateway process per request.
+2. replay: the same requests sent again, byte for byte (an ESIS client retrying): each must be answered
+   202 with ``herhaald: true`` and add no exchange or hulpvraag. Same figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BRIN6 = "27ZX00"  # a demo ESIS vestiging (gateway.store.seed.DEMO_SCHOOLS)
+CODE = "27ZX00-bench-doorvoer-verificatiecode"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TERMINAL = ("verwerkt", "geweigerd", "vastgehouden")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# -- documents: generated per request, never copied -----------------------------------------------------------
+
+
+def pdf_bytes(i: int, size: int) -> bytes:
+    """A PDF of ``size`` bytes whose body is random (real PDFs are mostly compressed streams)."""
+    head = (
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n% OPP leerling " + str(i).encode() + b"\n"
+    )
+    tail = b"\n%%EOF\n"
+    return head + random.Random(i).randbytes(max(0, size - len(head) - len(tail))) + tail
+
+
+def docx_bytes(i: int, size: int) -> bytes:
+    """A DOCX (a ZIP with ``word/document.xml``) of about ``size`` bytes: some text and an embedded image."""
+    rnd = random.Random(1_000_000 + i)
+    words = "leerling groep ondersteuning rekenen lezen doel evaluatie aanpak ouders leerkracht".split()
+    text = " ".join(rnd.choice(words) for _ in range(600))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr(
+            "word/document.xml",
+            '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f"<w:body><w:p><w:r><w:t>Handelingsplan leerling {i}: {text}</w:t></w:r></w:p></w:body></w:document>",
+        )
+        z.writestr("word/media/image1.png", rnd.randbytes(max(0, size - buf.tell() - 2000)), zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+# -- the gateway process ----------------------------------------------------------------------------------------
+
+
+async def _serve(data_dir: Path, workers: int) -> None:
+    from aiohttp import web
+    from sqlmodel import SQLModel
+
+    import gateway.store.models  # noqa: F401
+    from gateway.app import create_app
+    from gateway.components import build_components
+    from gateway.logging import configure_logging
+    from gateway.registry import codes
+    from gateway.settings import load_settings
+    from gateway.store.seed import seed_demo_registry, seed_swv
+
+    configure_logging("console", "warning")
+    settings = load_settings(environ={}, data_dir=data_dir, workers=workers)
+    c = build_components(settings)
+    async with c.db.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    await seed_demo_registry(c.db, await seed_swv(c.db))
+    view = await codes.register(c.db, BRIN6, "bench", CODE, "bench")
+    await codes.activate(c.db, view.id, "bench")
+    runner = web.AppRunner(create_app(c), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(json.dumps({"port": port, "database": settings.effective_database_url}), flush=True)
+    await asyncio.Event().wait()
+
+
+# -- measuring from outside -------------------------------------------------------------------------------------
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
+
+
+class Store:
+    """Counts in the gateway's SQLite file (a reader beside the gateway; WAL lets it read while it writes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+
+    def states(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT state, count(*) FROM exchange WHERE kind = 'esis_aanvraag' GROUP BY state")
+        return {str(s): int(n) for s, n in rows}
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # own table names
+
+    def done(self) -> int:
+        return sum(n for s, n in self.states().items() if s in TERMINAL)
+
+
+def _ms(values: list[float], pct: int) -> float | None:
+    if not values:
+        return None
+    if pct == 50 or len(values) < 2:
+        return round(statistics.median(values) * 1000, 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[pct - 1] * 1000, 1)
+
+
+async def _burst(
+    n: int, concurrency: int, send: Callable[[int], Awaitable[Any]]
+) -> tuple[list[float], list[Any], float]:
+    """Sends requests 0..n-1 with ``concurrency`` in flight; (latencies, responses, time of the last answer)."""
+    latencies: list[float] = [0.0] * n
+    answers: list[Any] = [None] * n
+    last = [time.perf_counter()]
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for i in queue:
+            t = time.perf_counter()
+            answers[i] = await send(i)
+            latencies[i] = last[0] = time.perf_counter()
+            latencies[i] -= t
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, answers, last[0]
+
+
+async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) -> dict[str, Any]:
+    from adapters.esis.simulator import Document, EsisSimulator, aanvraag
+
+    def request(i: int, run: str) -> tuple[dict[str, Any], list[Document]]:
+        seed = i if run == "meting" else 10_000_000 + i  # the warm-up's pupils and documents are others
+        docs = [
+            Document(f"OPP-leerling-{i}.pdf", pdf_bytes(seed, args.pdf_kb * 1000), soort="opp",
+                     content_type="application/pdf"),
+            Document(f"Handelingsplan-leerling-{i}.docx", docx_bytes(seed, args.docx_kb * 1000),
+                     omschrijving="Handelingsplan", content_type=DOCX_TYPE),
+        ]  # fmt: skip
+        body = aanvraag(BRIN6, aanvraag_id=f"BENCH-{run}-{i}", leerlingid=f"BENCH-{run}-{i}", documenten=docs)
+        return body, docs
+
+    store = Store(db_path)
+    result: dict[str, Any] = {
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "database": "sqlite",
+        "documents": {
+            "pdf_bytes": len(pdf_bytes(0, args.pdf_kb * 1000)),
+            "docx_bytes": len(docx_bytes(0, args.docx_kb * 1000)),
+        },
+    }
+    async with EsisSimulator(f"http://127.0.0.1:{port}", CODE) as esis:
+
+        async def create(i: int, prefix: str = "meting") -> Any:
+            body, docs = request(i, prefix)
+            return await esis.create(body, docs)
+
+        # warm-up: verifies the code once (scrypt, then the code cache) and warms every code path
+        warm = await _burst(args.warmup, min(args.concurrency, args.warmup), lambda i: create(i, "warm"))
+        bad = [r.body for r in warm[1] if r.status != 202]
+        if bad:
+            raise RuntimeError(f"warm-up refused: {bad[:2]}")
+        await _wait(store, args.warmup, 120)
+        base = {"done": store.done(), "hulpvraag": store.count("hulpvraag"), "bijlage": store.count("bijlage")}
+
+        # 1. new requests
+        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        lat, answers, last = await _burst(args.requests, args.concurrency, create)
+        cpu_ack = _cpu(pid)
+        acked = sum(1 for r in answers if r.status == 202 and not r.body.get("herhaald"))
+        t_done = await _wait(store, base["done"] + acked, args.timeout)
+        cpu1, client1 = _cpu(pid), time.process_time()
+        states = store.states()
+        new = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
+        new |= {
+            "acknowledged": acked,
+            "processed_seconds": round(t_done - t0, 2),
+            "processed_per_second": round(acked / (t_done - t0), 1),
+            "gateway_cpu_ms_per_request_until_last_202": round((sum(cpu_ack) - sum(cpu0)) * 1000 / args.requests, 1),
+            "hulpvragen_made": store.count("hulpvraag") - base["hulpvraag"],
+            "bijlagen_made": store.count("bijlage") - base["bijlage"],
+            "exchange_states": states,
+        }
+        result["new"] = new
+
+        # 2. the same requests again: idempotent replays
+        before = {"exchanges": sum(store.states().values()), "hulpvraag": store.count("hulpvraag")}
+        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        lat, answers, last = await _burst(args.requests, args.concurrency, create)
+        await asyncio.sleep(0.5)  # let the gateway finish discarding the unread document bytes
+        cpu1, client1 = _cpu(pid), time.process_time()
+        replay = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
+        replay |= {
+            "answered_herhaald": sum(1 for r in answers if r.status == 202 and r.body.get("herhaald")),
+            "exchanges_added": sum(store.states().values()) - before["exchanges"],
+            "hulpvragen_added": store.count("hulpvraag") - before["hulpvraag"],
+        }
+        result["replay"] = replay
+    n_cpu, r_cpu = result["new"]["gateway_cpu_ms_per_request"], replay["gateway_cpu_ms_per_request"]
+    result["replay_cpu_vs_new"] = round(r_cpu / n_cpu, 2) if n_cpu else None
+    return result
+
+
+def _figures(
+    lat: list[float],
+    answers: list[Any],
+    n: int,
+    t0: float,
+    last: float,
+    cpu0: tuple[float, float],
+    cpu1: tuple[float, float],
+    client_cpu: float,
+) -> dict[str, Any]:
+    ok = [lt for lt, r in zip(lat, answers, strict=True) if r.status == 202]
+    errors = [f"{r.status} {r.code}" for r in answers if r.status != 202]
+    return {
+        "answered_202": len(ok),
+        "errors": len(errors),
+        "error_examples": sorted(set(errors))[:5],
+        "ack_seconds": round(last - t0, 2),
+        "acknowledged_per_second": round(len(ok) / (last - t0), 1),
+        "create_p50_ms": _ms(ok, 50),
+        "create_p99_ms": _ms(ok, 99),
+        "create_max_ms": round(max(ok) * 1000, 1) if ok else None,
+        "gateway_cpu_ms_per_request": round((sum(cpu1) - sum(cpu0)) / n * 1000, 1),
+        "gateway_system_cpu_ms_per_request": round((cpu1[1] - cpu0[1]) / n * 1000, 1),
+        "client_cpu_ms_per_request": round(client_cpu / n * 1000, 1),
+    }
+
+
+async def _wait(store: Store, count: int, within: float) -> float:
+    deadline = time.perf_counter() + within
+    while time.perf_counter() < deadline:
+        if store.done() >= count:
+            return time.perf_counter()
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"{store.done()} of {count} ESIS exchanges finished after {within} s: {store.states()}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--requests", type=int, default=None, help="new requests (default 500; --quick: 100)")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--workers", type=int, default=4, help="exchange workers in the gateway (its default: 4)")
+    p.add_argument("--pdf-kb", type=int, default=200)
+    p.add_argument("--docx-kb", type=int, default=60)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
+    p.add_argument("--quick", action="store_true", help="100 requests")
+    p.add_argument("--json-out", type=Path, default=None)
+    p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.serve, args.workers))
+        return 0
+    args.requests = args.requests or (100 if args.quick else 500)
+    if args.requests < 1 or args.concurrency < 1 or args.warmup < 1:
+        print("--requests, --concurrency en --warmup moeten minstens 1 zijn.", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="esis-doorvoer-") as tmp:
+        data = Path(tmp) / "data"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(data), "--workers", str(args.workers)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            assert proc.stdout is not None
+            started = json.loads(proc.stdout.readline())
+            db_path = Path(started["database"].split(":///", 1)[1])
+            result = asyncio.run(_client(args, started["port"], proc.pid, db_path))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n")
+    complete = result["new"]["acknowledged"] == args.requests and result["replay"]["answered_herhaald"] == args.requests
+    return 0 if complete and not result["replay"]["exchanges_added"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
