@@ -17,6 +17,8 @@ A verificatiecode is registered, activated and verified once (warm-up) before an
    call as the client sees it, CPU (user + system, all threads) of the gateway process per request.
 2. replay: the same requests sent again, byte for byte (an ESIS client retrying): each must be answered
    202 with ``herhaald: true`` and add no exchange or hulpvraag. Same figures.
+3. one at a time: ``--latency-n`` more new requests (own pupils and documents), each sent when the previous
+   one was answered: the create call's latency without queueing behind other requests.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
     from adapters.esis.simulator import Document, EsisSimulator, aanvraag
 
     def request(i: int, run: str) -> tuple[dict[str, Any], list[Document]]:
-        seed = i if run == "meting" else 10_000_000 + i  # the warm-up's pupils and documents are others
+        seed = {"meting": 0, "los": 10_000_000}.get(run, 20_000_000) + i  # every run its own pupils and documents
         docs = [
             Document(f"OPP-leerling-{i}.pdf", pdf_bytes(seed, args.pdf_kb * 1000), soort="opp",
                      content_type="application/pdf"),
@@ -240,6 +242,14 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
             "hulpvragen_added": store.count("hulpvraag") - before["hulpvraag"],
         }
         result["replay"] = replay
+
+        # 3. new requests one at a time (nothing else in flight): the create call's own latency
+        done_before = store.done()
+        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        lat, answers, last = await _burst(args.latency_n, 1, lambda i: create(i, "los"))
+        await _wait(store, done_before + sum(1 for r in answers if r.status == 202), args.timeout)
+        cpu1, client1 = _cpu(pid), time.process_time()
+        result["one_at_a_time"] = _figures(lat, answers, args.latency_n, t0, last, cpu0, cpu1, client1 - client0)
     n_cpu, r_cpu = result["new"]["gateway_cpu_ms_per_request"], replay["gateway_cpu_ms_per_request"]
     result["replay_cpu_vs_new"] = round(r_cpu / n_cpu, 2) if n_cpu else None
     return result
@@ -289,8 +299,11 @@ def main() -> int:
     p.add_argument("--pdf-kb", type=int, default=200)
     p.add_argument("--docx-kb", type=int, default=60)
     p.add_argument("--warmup", type=int, default=20)
+    p.add_argument(
+        "--latency-n", type=int, default=None, help="new requests sent one at a time (default 50; --quick 20)"
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
-    p.add_argument("--quick", action="store_true", help="100 requests")
+    p.add_argument("--quick", action="store_true", help="100 requests (20 one at a time)")
     p.add_argument("--json-out", type=Path, default=None)
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -298,6 +311,7 @@ def main() -> int:
         asyncio.run(_serve(args.serve, args.workers))
         return 0
     args.requests = args.requests or (100 if args.quick else 500)
+    args.latency_n = args.latency_n or (20 if args.quick else 50)
     if args.requests < 1 or args.concurrency < 1 or args.warmup < 1:
         print("--requests, --concurrency en --warmup moeten minstens 1 zijn.", file=sys.stderr)
         return 2
@@ -322,8 +336,20 @@ def main() -> int:
     print(text)
     if args.json_out:
         args.json_out.write_text(text + "\n")
-    complete = result["new"]["acknowledged"] == args.requests and result["replay"]["answered_herhaald"] == args.requests
-    return 0 if complete and not result["replay"]["exchanges_added"] else 1
+    new, replay = result["new"], result["replay"]
+    if (
+        new["acknowledged"] != args.requests
+        or replay["answered_herhaald"] != args.requests
+        or replay["exchanges_added"]
+    ):
+        print(
+            f"incomplete: {new['acknowledged']} of {args.requests} new requests acknowledged, "
+            f"{replay['answered_herhaald']} replays answered as such, {replay['exchanges_added']} exchanges added by "
+            f"replays; examples: {new['error_examples'] + replay['error_examples']}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
