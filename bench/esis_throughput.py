@@ -19,6 +19,9 @@ A verificatiecode is registered, activated and verified once (warm-up) before an
    202 with ``herhaald: true`` and add no exchange or hulpvraag. Same figures.
 3. one at a time: ``--latency-n`` more new requests (own pupils and documents), each sent when the previous
    one was answered: the create call's latency without queueing behind other requests.
+
+``--workers 0`` runs the gateway without its exchange workers: only intake is measured (nothing is
+processed), which splits the CPU per request into intake and processing.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ def docx_bytes(i: int, size: int) -> bytes:
 
 
 async def _serve(data_dir: Path, workers: int) -> None:
+    """The gateway; ``workers`` 0: intake only (no exchange is processed)."""
     from aiohttp import web
     from sqlmodel import SQLModel
 
@@ -100,14 +104,14 @@ async def _serve(data_dir: Path, workers: int) -> None:
     from gateway.store.seed import seed_demo_registry, seed_swv
 
     configure_logging("console", "warning")
-    settings = load_settings(environ={}, data_dir=data_dir, workers=workers)
+    settings = load_settings(environ={}, data_dir=data_dir, workers=max(1, workers))
     c = build_components(settings)
     async with c.db.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     await seed_demo_registry(c.db, await seed_swv(c.db))
     view = await codes.register(c.db, BRIN6, "bench", CODE, "bench")
     await codes.activate(c.db, view.id, "bench")
-    runner = web.AppRunner(create_app(c), access_log=None)
+    runner = web.AppRunner(create_app(c, run_workers=workers > 0), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -206,7 +210,8 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         bad = [r.body for r in warm[1] if r.status != 202]
         if bad:
             raise RuntimeError(f"warm-up refused: {bad[:2]}")
-        await _wait(store, args.warmup, 120)
+        if args.workers:
+            await _wait(store, args.warmup, 120)
         base = {"done": store.done(), "hulpvraag": store.count("hulpvraag"), "bijlage": store.count("bijlage")}
 
         # 1. new requests
@@ -214,14 +219,14 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         lat, answers, last = await _burst(args.requests, args.concurrency, create)
         cpu_ack = _cpu(pid)
         acked = sum(1 for r in answers if r.status == 202 and not r.body.get("herhaald"))
-        t_done = await _wait(store, base["done"] + acked, args.timeout)
+        t_done = await _wait(store, base["done"] + acked, args.timeout) if args.workers else None
         cpu1, client1 = _cpu(pid), time.process_time()
         states = store.states()
         new = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
         new |= {
             "acknowledged": acked,
-            "processed_seconds": round(t_done - t0, 2),
-            "processed_per_second": round(acked / (t_done - t0), 1),
+            "processed_seconds": round(t_done - t0, 2) if t_done else None,
+            "processed_per_second": round(acked / (t_done - t0), 1) if t_done else None,
             "gateway_cpu_ms_per_request_until_last_202": round((sum(cpu_ack) - sum(cpu0)) * 1000 / args.requests, 1),
             "hulpvragen_made": store.count("hulpvraag") - base["hulpvraag"],
             "bijlagen_made": store.count("bijlage") - base["bijlage"],
@@ -247,7 +252,8 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         done_before = store.done()
         cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.latency_n, 1, lambda i: create(i, "los"))
-        await _wait(store, done_before + sum(1 for r in answers if r.status == 202), args.timeout)
+        if args.workers:
+            await _wait(store, done_before + sum(1 for r in answers if r.status == 202), args.timeout)
         cpu1, client1 = _cpu(pid), time.process_time()
         result["one_at_a_time"] = _figures(lat, answers, args.latency_n, t0, last, cpu0, cpu1, client1 - client0)
     n_cpu, r_cpu = result["new"]["gateway_cpu_ms_per_request"], replay["gateway_cpu_ms_per_request"]
@@ -295,7 +301,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--requests", type=int, default=None, help="new requests (default 500; --quick: 100)")
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--workers", type=int, default=4, help="exchange workers in the gateway (its default: 4)")
+    p.add_argument(
+        "--workers", type=int, default=4, help="exchange workers in the gateway (its default: 4); 0: intake only"
+    )
     p.add_argument("--pdf-kb", type=int, default=200)
     p.add_argument("--docx-kb", type=int, default=60)
     p.add_argument("--warmup", type=int, default=20)
@@ -312,8 +320,8 @@ def main() -> int:
         return 0
     args.requests = args.requests or (100 if args.quick else 500)
     args.latency_n = args.latency_n or (20 if args.quick else 50)
-    if args.requests < 1 or args.concurrency < 1 or args.warmup < 1:
-        print("--requests, --concurrency en --warmup moeten minstens 1 zijn.", file=sys.stderr)
+    if args.requests < 1 or args.concurrency < 1 or args.warmup < 1 or args.workers < 0:
+        print("--requests, --concurrency en --warmup moeten minstens 1 zijn, --workers minstens 0.", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="esis-doorvoer-") as tmp:
         data = Path(tmp) / "data"

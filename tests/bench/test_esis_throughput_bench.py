@@ -1,0 +1,75 @@
+"""The ESIS throughput benchmark stays runnable and honest: its documents are what the gateway accepts as
+PDF and DOCX, a retry sends the very same bytes, and a tiny run acknowledges, processes and replays every
+request. No timing is asserted here (figures: docs/performance.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from verification.attachments import sniff
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_documents_are_a_pdf_and_a_docx_of_the_asked_size_own_per_request() -> None:
+    bench = _load("esis_throughput")
+    pdf, docx = bench.pdf_bytes(7, 200_000), bench.docx_bytes(7, 60_000)
+    assert sniff(pdf[:8]) == "pdf" and len(pdf) == 200_000 and pdf.endswith(b"%%EOF\n")
+    names = zipfile.ZipFile(io.BytesIO(docx)).namelist()
+    assert sniff(docx[:8], zip_names=names) == "docx"
+    assert 50_000 < len(docx) <= 60_000
+    assert bench.pdf_bytes(7, 200_000) == pdf and bench.docx_bytes(7, 60_000) == docx  # a retry: same bytes
+    assert bench.pdf_bytes(8, 200_000) != pdf and bench.docx_bytes(8, 60_000) != docx  # another pupil: new blobs
+
+
+@pytest.mark.timeout(120)
+def test_a_small_run_acknowledges_processes_and_replays_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "esis.json"
+    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", "--json-out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, Any] = json.loads(out.read_text())
+    new, replay = result["new"], result["replay"]
+    assert new["acknowledged"] == 4 and new["errors"] == 0
+    assert new["hulpvragen_made"] == 4 and new["bijlagen_made"] == 8  # each request its own pupil, 2 documents
+    assert replay["answered_herhaald"] == 4 and replay["exchanges_added"] == 0 and replay["hulpvragen_added"] == 0
+    assert result["one_at_a_time"]["answered_202"] == 2
+
+    run_all = _load("run_all")
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: result)
+    rows = run_all.esis_throughput(True)
+    assert [r.figure.split(" over ")[0] for r in rows] == [
+        "new requests acknowledged (202)/s",
+        "new requests processed (hulpvraag committed)/s",
+        "same request retried (idempotent replay)/s",
+    ]
+    assert all(r.target == "—" and r.met is None and r.value is not None for r in rows)
+    assert "esis_throughput" in run_all.BENCHMARKS
