@@ -15,14 +15,17 @@ Hashing (about 0.1 s of CPU) runs in a worker thread so the event loop keeps ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import os
 import re
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -131,9 +134,24 @@ class CodeCache:
         self._key = os.urandom(32)
         self._ttl, self._max = ttl_seconds, max_entries
         self._entries: dict[bytes, tuple[int, float]] = {}
+        self._flights: dict[bytes, list[Any]] = {}  # key -> [lock, waiters]
 
     def _k(self, code: str) -> bytes:
         return hmac.new(self._key, code.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
+
+    @contextlib.asynccontextmanager
+    async def single_flight(self, code: str) -> AsyncIterator[None]:
+        """Concurrent first requests with the same code wait for one hash instead of each doing their own."""
+        key = self._k(code)
+        entry = self._flights.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._flights.pop(key, None)
 
     def get(self, code: str) -> int | None:
         hit = self._entries.get(self._k(code))
@@ -193,9 +211,25 @@ async def _candidates(session: AsyncSession, prefix: str, states: Sequence[str])
     return sorted(rows, key=lambda r: order[r.state])
 
 
+# Each scrypt check takes 32 MiB for ~0.07 s. At most this many run at once per process, so a burst of first
+# requests (an ESIS environment resending its backlog after a restart) stays within the memory bound.
+MAX_PARALLEL_HASHES = 2
+_HASH_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _hash_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _HASH_SLOTS.get(loop)
+    if slots is None:
+        slots = _HASH_SLOTS[loop] = asyncio.Semaphore(MAX_PARALLEL_HASHES)
+    return slots
+
+
 async def _first_match(code: str, rows: Sequence[Verificatiecode]) -> Verificatiecode | None:
     for row in rows:
-        if await asyncio.to_thread(verify_code, code, row.code_hash):
+        async with _hash_slots():
+            matched = await asyncio.to_thread(verify_code, code, row.code_hash)
+        if matched:
             return row
     return None
 
@@ -491,10 +525,17 @@ async def lookup(db: Database, code: str, *, cache: CodeCache | None = None) -> 
             if row is None or row.brin6 != prefix:
                 row = None
         if row is None:
-            states = (CodeState.ACTIEF.value, CodeState.AANGEMELD.value, CodeState.INGETROKKEN.value)
-            row = await _first_match(code, await _candidates(s, prefix, states))
-            if row is not None and cache is not None and row.id is not None:
-                cache.put(code, row.id)
+            async with cache.single_flight(code) if cache is not None else contextlib.nullcontext():
+                cached = cache.get(code) if cache else None  # another request may have just hashed it
+                if cached is not None:
+                    row = await s.get(Verificatiecode, cached)
+                    if row is not None and row.brin6 != prefix:
+                        row = None
+                if row is None:
+                    states = (CodeState.ACTIEF.value, CodeState.AANGEMELD.value, CodeState.INGETROKKEN.value)
+                    row = await _first_match(code, await _candidates(s, prefix, states))
+                    if row is not None and cache is not None and row.id is not None:
+                        cache.put(code, row.id)
         if row is None or row.id is None:
             return None
         return CodeMatch(
