@@ -222,37 +222,6 @@ class Inbox:
         event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
         s.connection().execute(_EVENT, event)
 
-    async def finish(
-        self,
-        session: Any,
-        exchange_id: int,
-        owner: str,
-        *,
-        state: ExchangeState,
-        findings: Sequence[Finding] = (),
-        hulpvraag_id: int | None = None,
-        message: str,
-        waiting_for: str | None = None,
-        next_attempt_at: dt.datetime | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Record an outcome inside the caller's (async) transaction; raises LeaseLost when the item is not
-        ours. Units of work (`Database.run`) call `finish_sync` instead."""
-        await session.run_sync(
-            lambda s: self.finish_sync(
-                s,
-                exchange_id,
-                owner,
-                state=state,
-                findings=findings,
-                hulpvraag_id=hulpvraag_id,
-                message=message,
-                waiting_for=waiting_for,
-                next_attempt_at=next_attempt_at,
-                error=error,
-            )
-        )
-
     @staticmethod
     def finish_sync(
         session: Session,

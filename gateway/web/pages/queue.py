@@ -153,22 +153,26 @@ def _confirmed(form: object) -> bool:
     return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
 
 
+def _confirm_exchange_action(
+    request: web.Request, ex: Exchange, action: str, titel: str, vraag: str, **extra: object
+) -> web.StreamResponse:
+    """The confirmation page for an action on one exchange (the form posts again with bevestigd=ja)."""
+    context = {"titel": titel, "vraag": vraag, "actie": f"/wachtrij/{ex.id}/{action}", "velden": {}}
+    return render(request, "bevestigen.html", {**context, "terug": f"/wachtrij/{ex.id}", **extra})
+
+
 @routes.post("/wachtrij/{exchange_id}/opnieuw")
 async def retry_one(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     ex = await _exchange(request)
     form = await request.post()
     if not _confirmed(form):
-        return render(
+        return _confirm_exchange_action(
             request,
-            "bevestigen.html",
-            {
-                "titel": "Opnieuw aanbieden?",
-                "vraag": f"Uitwisseling {ex.id} opnieuw aanbieden? De gateway verwerkt haar dan direct opnieuw.",
-                "actie": f"/wachtrij/{ex.id}/opnieuw",
-                "velden": {},
-                "terug": f"/wachtrij/{ex.id}",
-            },
+            ex,
+            "opnieuw",
+            "Opnieuw aanbieden?",
+            f"Uitwisseling {ex.id} opnieuw aanbieden? De gateway verwerkt haar dan direct opnieuw.",
         )
     assert ex.id is not None
     moved = await retry_exchanges(st.c, [ex.id], actor=v.actor, swv_code=v.swv_code)
@@ -212,17 +216,13 @@ async def release(request: web.Request) -> web.StreamResponse:
     ex = await _exchange(request)
     form = await request.post()
     if not _confirmed(form):
-        return render(
+        return _confirm_exchange_action(
             request,
-            "bevestigen.html",
-            {
-                "titel": "Vrijgeven?",
-                "vraag": f"Uitwisseling {ex.id} vrijgeven? Ze wordt dan verwerkt alsof de regel die haar vasthield, is "
-                "beoordeeld en goedgekeurd.",
-                "actie": f"/wachtrij/{ex.id}/vrijgeven",
-                "velden": {},
-                "terug": f"/wachtrij/{ex.id}",
-            },
+            ex,
+            "vrijgeven",
+            "Vrijgeven?",
+            f"Uitwisseling {ex.id} vrijgeven? Ze wordt dan verwerkt alsof de regel die haar vasthield, is "
+            "beoordeeld en goedgekeurd.",
         )
     assert ex.id is not None
     try:
@@ -239,17 +239,14 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     reden = str(form.get("reden", ""))[:1000]
     if not _confirmed(form):
-        return render(
+        return _confirm_exchange_action(
             request,
-            "bevestigen.html",
-            {
-                "titel": "Weigeren?",
-                "vraag": f"Uitwisseling {ex.id} weigeren met deze reden? De school krijgt de reden te zien.",
-                "actie": f"/wachtrij/{ex.id}/weigeren",
-                "velden": {"reden": reden},
-                "toon": reden,
-                "terug": f"/wachtrij/{ex.id}",
-            },
+            ex,
+            "weigeren",
+            "Weigeren?",
+            f"Uitwisseling {ex.id} weigeren met deze reden? De school krijgt de reden te zien.",
+            velden={"reden": reden},
+            toon=reden,
         )
     assert ex.id is not None
     try:
