@@ -98,9 +98,14 @@ def _small_bytes(source: object, limits: DossierLimits) -> bytes | None:
         return bytes(source) if 0 < len(source) <= small else None
     if isinstance(source, str | os.PathLike):
         try:
-            if 0 < os.path.getsize(source) <= small:
+            size = os.path.getsize(source)
+            if 0 < size <= small:
                 with open(source, "rb") as f:
-                    return f.read(small + 1)
+                    # read(small + 1) in effect, without allocating small + 1 bytes first (≈ 0.1 ms)
+                    data = f.read(size + 1)
+                    if len(data) > size:  # the file grew since it was measured
+                        data += f.read(small - len(data) + 1)
+                    return data
         except OSError:
             return None
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable
 
-__all__ = ["Base64Error", "Base64Stream"]
+__all__ = ["Base64Error", "Base64Stream", "decode_whole"]
 
 
 class Base64Error(ValueError):
@@ -40,12 +40,7 @@ class Base64Stream:
             self._decode(data[:cut])
 
     def _decode(self, groups: str) -> None:
-        if "=" in groups[:-4]:
-            raise Base64Error("padding in the middle")
-        try:
-            out = binascii.a2b_base64(groups, strict_mode=True)
-        except binascii.Error as e:
-            raise Base64Error(str(e)) from None
+        out = _groups(groups)
         if "=" in groups[-4:]:
             self._padded = True
         self.decoded += len(out)
@@ -54,3 +49,29 @@ class Base64Stream:
     def close(self) -> None:
         if self._rest:
             raise Base64Error("length is not a multiple of four")
+
+
+def decode_whole(text: str) -> tuple[bytes, bool]:
+    """One text at once, as `Base64Stream` judges it when it is fed in one piece: raises `Base64Error` for
+    anything outside the alphabet or padding in the middle; returns the bytes of the complete groups and
+    whether the text ended on a group boundary (``False``: `Base64Stream.close` would raise). The caller
+    checks its size limit before the completeness, as the stream's sink does."""
+    if not text:
+        return b"", True
+    if not text.isascii():
+        raise Base64Error("non-ASCII character")
+    data = "".join(text.split())
+    cut = len(data) - len(data) % 4
+    if cut == len(data):
+        return (_groups(data) if cut else b""), True
+    return (_groups(data[:cut]) if cut else b""), False
+
+
+def _groups(groups: str) -> bytes:
+    """Complete 4-character groups; padding only in the last one."""
+    if groups.find("=", 0, len(groups) - 4) >= 0:
+        raise Base64Error("padding in the middle")
+    try:
+        return binascii.a2b_base64(groups, strict_mode=True)
+    except binascii.Error as e:
+        raise Base64Error(str(e)) from None

@@ -16,6 +16,7 @@ import io
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
@@ -25,6 +26,7 @@ from verification import attachments as rules
 from verification.findings import Finding, fout
 
 from .model import DossierLimits
+from .zipentry import plain_entry, plain_names
 
 __all__ = ["DocumentInfo", "unpack"]
 
@@ -42,17 +44,19 @@ class DocumentInfo:
 
 
 class _Sink:
-    """Where an unpacked document goes: the blob store's writer, or a spooled file when there is none."""
+    """Where an unpacked document goes: the blob store's writer, or a spooled file when there is none. A
+    document announced no larger than ``spool_bytes`` is also kept in memory while it is written, so that
+    it is hashed in one call (without a store) and sniffed without reading it back from the store."""
 
     def __init__(self, blobs: BlobStore | None, limits: DossierLimits, expected: int) -> None:
         self._blobs = blobs
         self._writer = blobs.writer(max_size=limits.max_attachment_bytes) if blobs is not None else None
-        self._file: IO[bytes] | None = None
-        if self._writer is None and expected <= limits.spool_bytes:
-            self._file = io.BytesIO()  # announced small; the reader stops at the limit anyway
-        elif self._writer is None:
-            self._file = tempfile.SpooledTemporaryFile(max_size=limits.spool_bytes)
-        self._hash = hashlib.sha256()
+        self._spool = limits.spool_bytes
+        self._memory: list[bytes] | None = [] if expected <= limits.spool_bytes else None
+        self._file: IO[bytes] | None = None  # without a store, for a document announced larger
+        self._hash: hashlib._Hash | None = None  # of what went to _file
+        if self._writer is None and self._memory is None:
+            self._to_file([])
         self.size = 0
         self.head = b""
         self.key: str | None = None
@@ -63,19 +67,35 @@ class _Sink:
         self.size += len(data)
         if self._writer is not None:
             self._writer.write(data)
-        else:
-            assert self._file is not None
+        if self._memory is not None and self.size > self._spool:
+            # more than announced: zipfile stops at the announced size, so this is only defensive
+            kept, self._memory = self._memory, None
+            if self._writer is None:
+                self._to_file(kept)
+        if self._memory is not None:
+            self._memory.append(data)
+        elif self._file is not None and self._hash is not None:
             self._hash.update(data)
             self._file.write(data)
 
+    def _to_file(self, kept: list[bytes]) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=self._spool)
+        self._hash = hashlib.sha256()
+        for piece in kept:
+            self._hash.update(piece)
+            self._file.write(piece)
+
     def finish(self) -> tuple[str, IO[bytes]]:
         """Commit; returns the sha256 and a readable file of the content (for sniffing)."""
+        content = b"".join(self._memory) if self._memory is not None else None
         if self._writer is not None:
             assert self._blobs is not None
             ref = self._writer.commit()
             self.key = ref.key
-            return ref.key, self._blobs.open(ref.key)
-        assert self._file is not None
+            return ref.key, io.BytesIO(content) if content is not None else self._blobs.open(ref.key)
+        if content is not None:
+            return hashlib.sha256(content).hexdigest(), io.BytesIO(content)
+        assert self._file is not None and self._hash is not None
         self._file.seek(0)
         return self._hash.hexdigest(), self._file
 
@@ -108,11 +128,11 @@ def unpack(
     if problem:
         return _refused(raw, raw_size, info, blobs, limits, [*problem, *advice], keep=True)
     assert entry is not None
-    archive, member = entry
+    member, opener = entry
     naming = rules.check_entry_name(member.filename, info.bestandsnaam, info.location)
     sink = _Sink(blobs, limits, member.file_size)
     try:
-        with archive.open(member) as stream:
+        with opener() as stream:
             while chunk := stream.read(limits.chunk_bytes):
                 if sink.size + len(chunk) > limits.max_attachment_bytes:
                     raise BlobTooLarge(limits.max_attachment_bytes)
@@ -155,13 +175,19 @@ def _corrupt(info: DocumentInfo) -> Finding:
 
 def _open_entry(
     raw: BinaryIO, raw_size: int, info: DocumentInfo, limits: DossierLimits
-) -> tuple[list[Finding], tuple[zipfile.ZipFile, zipfile.ZipInfo] | None]:
+) -> tuple[list[Finding], tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]] | None]:
+    """The findings on the ZIP itself, or its one entry and how to open it. A ZIP in memory that holds one
+    plain file is read without `zipfile.ZipFile` (gateway.dossier.zipentry; same verdicts)."""
     raw.seek(max(0, raw_size - _EOCD_TAIL))
     count = rules.zip_entry_count(raw.read(_EOCD_TAIL))
     if count is None:
         return [_corrupt(info)], None
     if count > 16:
         return [_several(info)], None
+    data = raw.getvalue() if isinstance(raw, io.BytesIO) and count == 1 else None
+    plain = plain_entry(data) if data is not None and len(data) == raw_size else None
+    if plain is not None:
+        return _judge(plain.info, plain.open, info, limits)
     raw.seek(0)
     try:
         archive = zipfile.ZipFile(raw)
@@ -179,6 +205,12 @@ def _open_entry(
     if len(members) > 1:
         return [_several(info)], None
     member = members[0]
+    return _judge(member, lambda: archive.open(member), info, limits)
+
+
+def _judge(
+    member: zipfile.ZipInfo, opener: Callable[[], IO[bytes]], info: DocumentInfo, limits: DossierLimits
+) -> tuple[list[Finding], tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]] | None]:
     if member.flag_bits & 0x1:
         return [
             fout(
@@ -202,7 +234,7 @@ def _open_entry(
     )
     if unsafe or judged:
         return [*unsafe, *judged], None
-    return [], (archive, member)
+    return [], (member, opener)
 
 
 def _several(info: DocumentInfo) -> Finding:
@@ -266,6 +298,9 @@ def _inner_zip(content: IO[bytes]) -> tuple[list[str], bytes | None]:
     count = rules.zip_entry_count(content.read(_EOCD_TAIL))
     if count is None or count > _MAX_INNER_NAMES:
         return [], None
+    names = plain_names(content.getvalue()) if isinstance(content, io.BytesIO) else None
+    if names is not None:
+        return names, None  # an OOXML-like ZIP without an ODF mimetype entry, listed from its bytes
     content.seek(0)
     try:
         with zipfile.ZipFile(content) as inner:

@@ -10,16 +10,18 @@ then judges the real document, not a skeleton. The test suite runs the corpus th
 
 from __future__ import annotations
 
+import io
+
 from lxml import etree
 
 from gateway.store.blobs import BlobStore
 from verification.dossier import NS, path_of
 from verification.findings import Finding, fout
 
-from .base64stream import Base64Error
+from .base64stream import Base64Error, Base64Stream, decode_whole
 from .extract import DocumentInfo, unpack
 from .model import DossierLimits
-from .reader import ReadResult, TooBig, attribute_too_large, base64_error, role_of, spool_zip, too_big
+from .reader import ReadResult, TooBig, attribute_too_large, base64_error, role_of, too_big
 
 __all__ = ["read_small"]
 
@@ -27,6 +29,11 @@ _P = f"{{{NS}}}"
 _INHOUD = _P + "bestandsinhoud"
 _MASKED = (_P + "bsn", _P + "onderwijsnummer")
 _NAMES = (_P + "voornaam", _P + "roepnaam", _P + "achternaam")
+
+# Encodings in which every character takes at least one byte (see `_limits`).
+_BYTE_PER_CHARACTER_OR_MORE = frozenset(
+    {"UTF-8", "UTF8", "US-ASCII", "ASCII", "ISO-8859-1", "LATIN1", "UTF-16", "UTF-16LE", "UTF-16BE"}
+)
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
@@ -47,7 +54,7 @@ def read_small(data: bytes, *, blobs: BlobStore | None, limits: DossierLimits) -
     for el in root.iter(*_MASKED):
         if el.text:
             el.text = "0"  # the number itself is never kept
-    stop = _limits(root, limits)
+    stop = _limits(root, limits, len(data))
     if stop is not None:
         return result, stop
     names = tuple(el.text for leerling in root.iter(_P + "leerling") for el in leerling.iterchildren(*_NAMES))
@@ -64,22 +71,29 @@ def read_small(data: bytes, *, blobs: BlobStore | None, limits: DossierLimits) -
     return result, None
 
 
-def _limits(root: etree._Element, limits: DossierLimits) -> Finding | None:
-    """The streaming reader's limits, asked of the parsed tree with XPath (evaluated in C)."""
-    too_long = root.xpath(
-        "//*[not(self::d:bestandsinhoud)][text()[string-length(.) > $n]]",
-        namespaces={"d": NS},
-        n=limits.max_text_bytes,
-    )
-    if too_long:
-        return fout(
-            "DOSSIER_TEKST_TE_GROOT",
-            "Het dossier bevat een tekstveld dat veel groter is dan toegestaan; het dossier is niet gelezen.",
-            path_of(too_long[0]),
+def _limits(root: etree._Element, limits: DossierLimits, size: int) -> Finding | None:
+    """The streaming reader's limits, asked of the parsed tree with XPath (evaluated in C).
+
+    A text node or attribute value cannot hold more characters than the document has bytes when every
+    character takes at least one byte (only the predefined entities and character references are left
+    after the DOCTYPE check, and they are longer than what they stand for): a document no larger than
+    ``max_text_bytes`` in such an encoding needs no search for long texts."""
+    encoding = (root.getroottree().docinfo.encoding or "").upper()
+    if size > limits.max_text_bytes or encoding not in _BYTE_PER_CHARACTER_OR_MORE:
+        too_long = root.xpath(
+            "//*[not(self::d:bestandsinhoud)][text()[string-length(.) > $n]]",
+            namespaces={"d": NS},
+            n=limits.max_text_bytes,
         )
-    big_attribute = root.xpath("//@*[string-length(.) > $n]/..", n=limits.max_text_bytes)
-    if big_attribute:
-        return attribute_too_large(path_of(big_attribute[0]))
+        if too_long:
+            return fout(
+                "DOSSIER_TEKST_TE_GROOT",
+                "Het dossier bevat een tekstveld dat veel groter is dan toegestaan; het dossier is niet gelezen.",
+                path_of(too_long[0]),
+            )
+        big_attribute = root.xpath("//@*[string-length(.) > $n]/..", n=limits.max_text_bytes)
+        if big_attribute:
+            return attribute_too_large(path_of(big_attribute[0]))
     if root.xpath("count(//*)") > limits.max_elements:
         return fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None)
     if root.xpath("boolean(/*" + "/*" * limits.max_depth + ")"):
@@ -88,36 +102,55 @@ def _limits(root: etree._Element, limits: DossierLimits) -> Finding | None:
 
 
 def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, limits: DossierLimits):
-    inhoud = document.find(_INHOUD)
+    inhoud = next(document.iterchildren(_INHOUD), None)
     if inhoud is None:
         return None
     bestandsnaam = document.findtext(_P + "bestandsnaam")
-    raw, decoder = spool_zip(limits, in_memory=True)
     errors: list[Finding] = []
+    raw = b""
     try:
-        try:
-            decoder.feed(inhoud.text or "")
-            for child in inhoud:  # text after a child element (the schema refuses those anyway)
-                decoder.feed(child.tail or "")
-            decoder.close()
-        except Base64Error:
-            errors.append(base64_error(bestandsnaam, document))
-        except TooBig:
-            errors.append(too_big(bestandsnaam, document, limits))
-        info = DocumentInfo(
-            bestandsnaam=bestandsnaam or "",
-            omschrijving=document.findtext(_P + "omschrijving"),
-            role=role_of(document),
-            location=path_of(document),
-        )
-        return unpack(
-            raw,
-            0 if errors else raw.tell(),
-            info,
-            blobs=blobs,
-            limits=limits,
-            pupil_names=names,
-            early=tuple(errors),
-        )
-    finally:
-        raw.close()
+        raw = _decode(inhoud, limits.max_zip_bytes)
+    except Base64Error:
+        errors.append(base64_error(bestandsnaam, document))
+    except TooBig:
+        errors.append(too_big(bestandsnaam, document, limits))
+    info = DocumentInfo(
+        bestandsnaam=bestandsnaam or "",
+        omschrijving=document.findtext(_P + "omschrijving"),
+        role=role_of(document),
+        location=path_of(document),
+    )
+    return unpack(
+        io.BytesIO(raw),
+        0 if errors else len(raw),
+        info,
+        blobs=blobs,
+        limits=limits,
+        pupil_names=names,
+        early=tuple(errors),
+    )
+
+
+def _decode(inhoud: etree._Element, limit: int) -> bytes:
+    """The decoded ZIP of one ``bestandsinhoud``, with the streaming reader's verdicts: raises Base64Error
+    or TooBig (over ``limit`` bytes) the way its decoder and spool do."""
+    if not len(inhoud):  # the usual case: one text node, decoded at once
+        data, complete = decode_whole(inhoud.text or "")
+        if len(data) > limit:
+            raise TooBig
+        if not complete:
+            raise Base64Error("length is not a multiple of four")
+        return data
+    out = bytearray()  # text after a child element (the schema refuses those anyway)
+
+    def sink(piece: bytes) -> None:
+        if len(out) + len(piece) > limit:
+            raise TooBig
+        out.extend(piece)
+
+    decoder = Base64Stream(sink)
+    decoder.feed(inhoud.text or "")
+    for child in inhoud:
+        decoder.feed(child.tail or "")
+    decoder.close()
+    return bytes(out)

@@ -21,11 +21,11 @@ def q(name: str) -> str:
 
 
 def child(el: Element | None, name: str) -> Element | None:
-    return None if el is None else el.find(_P + name)
+    return None if el is None else next(el.iterchildren(_P + name), None)
 
 
 def children(el: Element | None, name: str) -> list[Element]:
-    return [] if el is None else el.findall(_P + name)
+    return [] if el is None else list(el.iterchildren(_P + name))
 
 
 def has(el: Element | None, path: str) -> bool:
@@ -49,7 +49,46 @@ def is_true(el: Element | None, name: str) -> bool:
 
 
 def path_of(el: Element) -> str:
-    """XPath with local names and positions, as the official XSLT reports locations."""
+    """XPath with local names and positions, as the official XSLT reports locations.
+
+    lxml's ``getelementpath`` walks the tree in C and gives the same positions (``tag[n]``, counted among
+    siblings with the same namespace and name), but leaves out ``[1]`` for an only child and the root;
+    those are filled in here. The path is matched tag by tag against the element's ancestors, so an odd
+    namespace URI cannot confuse it; anything unexpected falls back to counting siblings one by one."""
+    chain = [el, *el.iterancestors()]
+    try:
+        found = el.getroottree().getelementpath(el)
+    except ValueError:
+        return _path_by_counting(el)
+    steps = [f"{_local(chain[-1].tag)}[1]"]
+    at, end = 0, len(found)
+    for node in reversed(chain[:-1]):
+        tag = node.tag
+        if not found.startswith(tag, at):
+            return _path_by_counting(el)
+        at += len(tag)
+        index = "1"
+        if at < end and found[at] == "[":
+            close = found.find("]", at)
+            index = found[at + 1 : close]
+            if close < 0 or not index.isdigit():
+                return _path_by_counting(el)
+            at = close + 1
+        if at < end:
+            if found[at] != "/":
+                return _path_by_counting(el)
+            at += 1
+        steps.append(f"{_local(tag)}[{index}]")
+    if at != end and not (found == "." and len(chain) == 1):
+        return _path_by_counting(el)
+    return "/" + "/".join(steps)
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _path_by_counting(el: Element) -> str:
     steps: list[str] = []
     node: Element | None = el
     while node is not None:

@@ -104,7 +104,8 @@ _BY_NAME: dict[str, list[tuple[str | None, int, str, frozenset[str]]]] = {}
 for (_parent, _name), (_nr, _label, _values) in _LISTS.items():
     _BY_NAME.setdefault(_name, []).append((_parent, _nr, _label, _values))
 
-_TAGS = tuple(f"{{{NS}}}{name}" for name in _BY_NAME)
+_BY_TAG = {f"{{{NS}}}{name}": rules for name, rules in _BY_NAME.items()}
+_TAGS = tuple(_BY_TAG)
 
 _DIAGNOSE = frozenset(
     "F81.0 F81.1 F81.2 F82 F84 F84.0 F84.2 F84.5 F84.nld F84.mcdd F90 F90.0 F90.0+ F90.0- F91 F91.3 F95 F95.2 "
@@ -118,14 +119,13 @@ _EMAIL = re.compile(
 def check_codelists(root: Element) -> list[Finding]:
     out: list[Finding] = []
     for el in root.iter(*_TAGS):  # filtered in C: only the elements that have a code list
-        name = el.tag.rsplit("}", 1)[-1]
-        rules = _BY_NAME[name]
+        value = el.text or ""
         parent = el.getparent()
-        parent_name = parent.tag.rsplit("}", 1)[-1] if parent is not None else None
-        for want_parent, nr, label, values in rules:
+        parent_name = parent.tag.rpartition("}")[2] if parent is not None else None
+        for want_parent, nr, label, values in _BY_TAG[el.tag]:
             if want_parent is not None and want_parent != parent_name:
                 continue
-            if (el.text or "") not in values:
+            if value not in values:
                 out.append(
                     fout(
                         f"CODELIJST_{nr}",
