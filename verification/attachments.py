@@ -313,11 +313,15 @@ _VAGUE_STEMS = frozenset(
 )
 
 
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+_WORD = re.compile(r"\w+")
+
+
 def check_bestandsnaam(bestandsnaam: str, location: str | None) -> list[Finding]:
     """Handbook §2.2: a file name says what the document is (``OPPondertekening.pdf``, not
     ``scan20230106.pdf``)."""
     stem = bestandsnaam.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
-    letters = re.sub(r"[^a-z]+", "", stem)
+    letters = _NOT_LETTERS.sub("", stem)
     if letters in _VAGUE_STEMS or len(letters) < 3:
         return [
             waarschuwing(
@@ -334,7 +338,7 @@ def check_omschrijving(omschrijving: str | None, names: Sequence[str | None], lo
     """Handbook §2.2: the pupil's name does not belong in the omschrijving of a bijlage."""
     if not omschrijving:
         return []
-    words = set(re.findall(r"\w+", omschrijving.lower()))
+    words = set(_WORD.findall(omschrijving.lower()))
     lowered = omschrijving.lower()
     for name in names:
         if not name or len(name.strip()) < 2:

@@ -27,6 +27,9 @@ __all__ = ["read_small"]
 
 _P = f"{{{NS}}}"
 _INHOUD = _P + "bestandsinhoud"
+_BESTANDSNAAM = _P + "bestandsnaam"
+_OMSCHRIJVING = _P + "omschrijving"
+_FIELDS = (_BESTANDSNAAM, _OMSCHRIJVING, _INHOUD)
 _MASKED = (_P + "bsn", _P + "onderwijsnummer")
 _NAMES = (_P + "voornaam", _P + "roepnaam", _P + "achternaam")
 
@@ -60,14 +63,13 @@ def read_small(data: bytes, *, blobs: BlobStore | None, limits: DossierLimits) -
     names = tuple(el.text for leerling in root.iter(_P + "leerling") for el in leerling.iterchildren(*_NAMES))
     documents = 0
     for document in root.iter(_P + "document"):
-        documents += 1
-        if documents > limits.max_attachments:
-            break
-        draft = _document(document, names, blobs, limits)
-        if draft is not None:
-            result.attachments.append(draft)
+        documents += 1  # all are counted, those over max_attachments are not read
+        if documents <= limits.max_attachments:
+            draft = _document(document, names, blobs, limits)
+            if draft is not None:
+                result.attachments.append(draft)
     result.root = root
-    result.documents = sum(1 for _ in root.iter(_P + "document"))
+    result.documents = documents
     return result, None
 
 
@@ -94,7 +96,9 @@ def _limits(root: etree._Element, limits: DossierLimits, size: int) -> Finding |
         big_attribute = root.xpath("//@*[string-length(.) > $n]/..", n=limits.max_text_bytes)
         if big_attribute:
             return attribute_too_large(path_of(big_attribute[0]))
-    if root.xpath("count(//*)") > limits.max_elements:
+    # every element takes at least four bytes ("<a/>") in these encodings
+    fewer = size < 4 * limits.max_elements and encoding in _BYTE_PER_CHARACTER_OR_MORE
+    if not fewer and root.xpath("count(//*)") > limits.max_elements:
         return fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None)
     if root.xpath("boolean(/*" + "/*" * limits.max_depth + ")"):
         return fout("DOSSIER_TE_DIEP", "Het dossier is onredelijk diep genest.", None)
@@ -102,10 +106,13 @@ def _limits(root: etree._Element, limits: DossierLimits, size: int) -> Finding |
 
 
 def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, limits: DossierLimits):
-    inhoud = next(document.iterchildren(_INHOUD), None)
+    fields: dict[str, etree._Element] = {}
+    for child in document.iterchildren(*_FIELDS):  # the first of each, as find() takes it
+        fields.setdefault(child.tag, child)
+    inhoud = fields.get(_INHOUD)
     if inhoud is None:
         return None
-    bestandsnaam = document.findtext(_P + "bestandsnaam")
+    bestandsnaam = _text(fields.get(_BESTANDSNAAM))
     errors: list[Finding] = []
     raw = b""
     try:
@@ -116,7 +123,7 @@ def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, l
         errors.append(too_big(bestandsnaam, document, limits))
     info = DocumentInfo(
         bestandsnaam=bestandsnaam or "",
-        omschrijving=document.findtext(_P + "omschrijving"),
+        omschrijving=_text(fields.get(_OMSCHRIJVING)),
         role=role_of(document),
         location=path_of(document),
     )
@@ -129,6 +136,11 @@ def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, l
         pupil_names=names,
         early=tuple(errors),
     )
+
+
+def _text(element: etree._Element | None) -> str | None:
+    """What ``parent.findtext(tag)`` gives for the element found (or not)."""
+    return None if element is None else (element.text or "")
 
 
 def _decode(inhoud: etree._Element, limit: int) -> bytes:

@@ -157,6 +157,8 @@ def _directory(data: bytes) -> tuple[int, int] | None:
 
 
 def _name(raw: bytes, flags: int) -> str | None:
+    if raw.isascii():
+        return raw.decode("ascii")  # UTF-8 and cp437 agree with ASCII on these bytes
     try:
         return raw.decode("utf-8" if flags & _UTF8_NAME else "cp437")
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ from lxml import etree
 
 NS = "http://www.edustandaard.nl/oso_gegevensset/2019/dossier"
 _P = f"{{{NS}}}"
+_BRACED_NS = _P
 
 Element = etree._Element
 
@@ -53,13 +54,25 @@ def path_of(el: Element) -> str:
 
     lxml's ``getelementpath`` walks the tree in C and gives the same positions (``tag[n]``, counted among
     siblings with the same namespace and name), but leaves out ``[1]`` for an only child and the root;
-    those are filled in here. The path is matched tag by tag against the element's ancestors, so an odd
-    namespace URI cannot confuse it; anything unexpected falls back to counting siblings one by one."""
-    chain = [el, *el.iterancestors()]
+    those are filled in here. With only the dossier namespace (or none) in the path, the steps are its
+    parts once the namespace is taken out; otherwise each step is matched against the element's own
+    ancestors, so an odd namespace URI cannot confuse it."""
+    tree = el.getroottree()
     try:
-        found = el.getroottree().getelementpath(el)
+        found = tree.getelementpath(el)
     except ValueError:
         return _path_by_counting(el)
+    head = f"/{_local(tree.getroot().tag)}[1]"
+    if found == ".":
+        return head if el.getparent() is None else _path_by_counting(el)
+    plain = found.replace(_BRACED_NS, "")
+    if "{" in plain or "}" in plain:
+        return _path_by_matching(el, found)
+    return head + "".join(f"/{step}" if step[-1] == "]" else f"/{step}[1]" for step in plain.split("/"))
+
+
+def _path_by_matching(el: Element, found: str) -> str:
+    chain = [el, *el.iterancestors()]
     steps = [f"{_local(chain[-1].tag)}[1]"]
     at, end = 0, len(found)
     for node in reversed(chain[:-1]):
@@ -79,7 +92,7 @@ def path_of(el: Element) -> str:
                 return _path_by_counting(el)
             at += 1
         steps.append(f"{_local(tag)}[{index}]")
-    if at != end and not (found == "." and len(chain) == 1):
+    if at != end:
         return _path_by_counting(el)
     return "/" + "/".join(steps)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from verification.findings import Finding, fout
 
-from ._tree import Element, child, children, path_below, path_of, text
+from ._tree import Element, child, children, path_below, path_of, q
 
 __all__ = ["CATEGORIE_WAARDEN", "check_categories"]
 
@@ -40,6 +40,8 @@ _DATA: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "cat_bijlagedocs": ("Bijlagedocumenten", ("overigdocumentlijst",)),
 }
+_FLAG_TAGS = tuple(q(name) for name in _DATA)
+
 # VERPLICHT categories whose presence can be seen from one block (the others are always present or
 # have no single marker).
 _REQUIRED_MARKER: dict[str, str] = {
@@ -79,8 +81,11 @@ def check_categories(root: Element) -> list[Finding]:
             )
     school = child(root, "huidigeschool")
     leerling = child(school, "leerling")
+    values: dict[str, str] = {}  # first flag of each name, as text(flags, name) finds it
+    for flag in flags.iterchildren(*_FLAG_TAGS):
+        values.setdefault(flag.tag, flag.text or "")
     for name, (label, paths) in _DATA.items():
-        value = text(flags, name)
+        value = values.get(q(name))
         if value in ("VERBODEN", "OPT-UIT"):
             reden = "verboden" if value == "VERBODEN" else "uitgezet (OPT-UIT)"
             for path in paths:

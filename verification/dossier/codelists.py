@@ -104,6 +104,7 @@ _BY_NAME: dict[str, list[tuple[str | None, int, str, frozenset[str]]]] = {}
 for (_parent, _name), (_nr, _label, _values) in _LISTS.items():
     _BY_NAME.setdefault(_name, []).append((_parent, _nr, _label, _values))
 
+_SOORT, _NUMMER = f"{{{NS}}}soort", f"{{{NS}}}nummer"
 _BY_TAG = {f"{{{NS}}}{name}": rules for name, rules in _BY_NAME.items()}
 _TAGS = tuple(_BY_TAG)
 
@@ -160,8 +161,12 @@ def _formats(root: Element) -> list[Finding]:
             )
         )
     for comm in descendants(root, "communicatie"):
-        soort = child(comm, "soort")
-        nummer = child(comm, "nummer")
+        soort = nummer = None
+        for field in comm.iterchildren(_SOORT, _NUMMER):  # the first of each, as child() finds it
+            if field.tag == _SOORT:
+                soort = soort if soort is not None else field
+            elif nummer is None:
+                nummer = field
         if soort is None or soort.text != "e-mail" or nummer is None:
             continue
         adres = nummer.text or ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from verification.findings import Finding, fout
 
-from ._tree import Element, child, children, descendants, has, is_true, path_below, path_of, text
+from ._tree import Element, child, children, descendants, has, is_true, path_below, path_of, q, text
 
 __all__ = ["VALIDATIEVERSIE", "check_profile"]
 
@@ -35,6 +35,7 @@ _VVE_FIELDS = (
     ("VV03", "voorschools", "het blok Voorschools"),
     ("VV04", "vroegschools", "het blok Vroegschools"),
 )
+_GEHEIM = q("geheim")
 _GEHEIM_WAARDE = {"telefoon": "9999999999", "e-mail": "geheim@geheim.geheim"}
 
 
@@ -66,14 +67,17 @@ def check_profile(root: Element) -> list[Finding]:
 
 def _metadata(root: Element, metadata: Element | None, soort: str | None) -> list[Finding]:
     out: list[Finding] = []
-    where = path_of(metadata) if metadata is not None else path_below(root, "metadata")
+
+    def where(name: str) -> str:
+        return f"{path_of(metadata) if metadata is not None else path_below(root, 'metadata')}/{name}"
+
     if text(metadata, "deeldossier") not in ("LAS", "LASLVS"):
         out.append(
             _pao(
                 "MD01",
                 "Het dossier moet een LAS-deel bevatten (deeldossier LAS of LASLVS), niet alleen LVS of TIB. "
                 "Stuur het dossier opnieuw met de LAS-gegevens.",
-                f"{where}/deeldossier",
+                where("deeldossier"),
             )
         )
     if soort == SWV_DOSSIER:
@@ -83,7 +87,7 @@ def _metadata(root: Element, metadata: Element | None, soort: str | None) -> lis
                     "MD02",
                     f"De validatieversie moet {VALIDATIEVERSIE} zijn voor deze versie van de standaard. "
                     "Werk het leerlingadministratiesysteem bij of neem contact op met de leverancier.",
-                    f"{where}/validatieversie",
+                    where("validatieversie"),
                 )
             )
         if child(metadata, "categorie_uitlevering") is None:
@@ -91,7 +95,7 @@ def _metadata(root: Element, metadata: Element | None, soort: str | None) -> lis
                 _pao(
                     "MD03",
                     'Een SWV-dossier moet het blok "categorie uitlevering" bevatten.',
-                    f"{where}/categorie_uitlevering",
+                    where("categorie_uitlevering"),
                 )
             )
         overstap = text(metadata, "overstap")
@@ -100,7 +104,7 @@ def _metadata(root: Element, metadata: Element | None, soort: str | None) -> lis
                 _pao(
                     "SO01",
                     "Een SWV-dossier moet de soort overstap bevatten (POSWV of VOSWV).",
-                    f"{where}/overstap",
+                    where("overstap"),
                 )
             )
         if overstap not in OVERSTAP_SWV:
@@ -108,7 +112,7 @@ def _metadata(root: Element, metadata: Element | None, soort: str | None) -> lis
                 _pao(
                     "SO02",
                     'De soort overstap van een SWV-dossier moet "POSWV" of "VOSWV" zijn.',
-                    f"{where}/overstap",
+                    where("overstap"),
                 )
             )
     else:
@@ -130,15 +134,14 @@ def _location(parent: Element, name: str) -> str:
 
 def _school(school: Element) -> list[Finding]:
     out: list[Finding] = []
-    here = path_of(school)
     if not has(school, "adreslijst/adres"):
-        out.append(_pao("SL01", "Geef bij de school minimaal één adres op.", f"{here}/adreslijst"))
+        out.append(_pao("SL01", "Geef bij de school minimaal één adres op.", path_below(school, "adreslijst")))
     if not has(school, "communicatielijst/communicatie"):
         out.append(
             _pao(
                 "SL02",
                 "Geef bij de school minimaal één telefoonnummer of e-mailadres op.",
-                f"{here}/communicatielijst",
+                path_below(school, "communicatielijst"),
             )
         )
     return out
@@ -150,18 +153,19 @@ def _forbidden(leerling: Element, name: str, rule: str, message: str) -> list[Fi
 
 def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
     out: list[Finding] = []
-    here = path_of(ll)
     geheim = is_true(ll, "adresgeheim")
     if not children(ll, "voornaam"):
-        out.append(_pao("LL01", "Geef bij de leerling minimaal één voornaam op.", f"{here}/voornaam"))
+        out.append(_pao("LL01", "Geef bij de leerling minimaal één voornaam op.", path_below(ll, "voornaam")))
     if child(ll, "geboortedatum") is None:
-        out.append(_pao("LL02", "Geef bij de leerling de geboortedatum op.", f"{here}/geboortedatum"))
+        out.append(_pao("LL02", "Geef bij de leerling de geboortedatum op.", path_below(ll, "geboortedatum")))
     out += _forbidden(
         ll, "geboortemaand", "LL03", "Een SWV-dossier mag geen geboortemaand bevatten; geef de geboortedatum."
     )
     if child(ll, "adresgeheim") is None:
         out.append(
-            _pao("LL04", "Geef bij de leerling aan of het adres geheim is (adresgeheim).", f"{here}/adresgeheim")
+            _pao(
+                "LL04", "Geef bij de leerling aan of het adres geheim is (adresgeheim).", path_below(ll, "adresgeheim")
+            )
         )
     has_adres = has(ll, "adreslijst/adres")
     has_buitenland = child(ll, "adresbuitenland") is not None
@@ -170,7 +174,7 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
             _pao(
                 "LL05",
                 "Geef bij de leerling minimaal één Nederlands of buitenlands adres op (het adres is niet geheim).",
-                f"{here}/adreslijst",
+                path_below(ll, "adreslijst"),
             )
         )
     if geheim and has_adres:
@@ -178,7 +182,7 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
             _pao(
                 "LL06",
                 "Het adres van de leerling is geheim: laat ieder leerlingadres weg uit het SWV-dossier.",
-                f"{here}/adreslijst",
+                path_below(ll, "adreslijst"),
             )
         )
     out += _forbidden(
@@ -189,7 +193,7 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
             _pao(
                 "LL09",
                 "Het adres van de leerling is geheim: laat ook het buitenlandse adres weg.",
-                f"{here}/adresbuitenland",
+                path_below(ll, "adresbuitenland"),
             )
         )
     out += _forbidden(ll, "geboorteplaats", "LL10", "Een SWV-dossier mag geen geboorteplaats van de leerling bevatten.")
@@ -210,7 +214,7 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
             _pao(
                 "SL01",
                 "Geef bij de leerling minimaal één schoolloopbaan op.",
-                f"{here}/schoolloopbaanlijst",
+                path_below(ll, "schoolloopbaanlijst"),
             )
         )
     if overstap == "POSWV":
@@ -227,7 +231,7 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
             _pao(
                 "OV01",
                 "De verzorgers zijn aansprakelijk: geef minimaal één verzorger op.",
-                f"{here}/verzorger",
+                path_below(ll, "verzorger"),
             )
         )
     # PaO.ZB01/ZB02 were written for the VIR and ZAT blocks of the older 'zorg' block; 2019.1 no longer has
@@ -242,7 +246,8 @@ def _communicatie(root: Element) -> list[Finding]:
     """PaO.LL08 / PaO.OV04: secret numbers and addresses are passed as the agreed mask values."""
     out: list[Finding] = []
     for comm in descendants(root, "communicatie"):
-        if not is_true(comm, "geheim"):
+        geheim = next(comm.iterchildren(_GEHEIM), None)
+        if geheim is None or (geheim.text or "").strip() not in ("true", "1"):  # is_true(comm, "geheim")
             continue
         soort = text(comm, "soort")
         mask = _GEHEIM_WAARDE.get(soort or "")
@@ -264,13 +269,12 @@ def _communicatie(root: Element) -> list[Finding]:
 
 def _verzorger(verzorger: Element) -> list[Finding]:
     out: list[Finding] = []
-    here = path_of(verzorger)
     if is_true(verzorger, "adresgeheim") and has(verzorger, "adreslijst/adres"):
         out.append(
             _pao(
                 "OV03",
                 "Het adres van de verzorger is geheim: laat ieder verzorgeradres weg uit het SWV-dossier.",
-                f"{here}/adreslijst",
+                path_below(verzorger, "adreslijst"),
             )
         )
     out += [
@@ -280,32 +284,38 @@ def _verzorger(verzorger: Element) -> list[Finding]:
     return out
 
 
+_SCORE_CHECKS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    (
+        q("resultaat"),
+        tuple(q(n) for n in ("toetsscore", "referentiescore", "document")),
+        "TR01",
+        "Een toetsresultaat moet minimaal een score, een referentiescore of een bijlage bevatten.",
+    ),
+    (
+        q("toetsscore"),
+        tuple(
+            q(n) for n in ("aantalopgaven", "aantalgoed", "aantalfout", "aantalgelezen", "tijd", "vaardigheidsscore")
+        ),
+        "TR02",
+        "Een toetsscore moet minimaal het aantal opgaven, goed, fout of gelezen, de tijd of de "
+        "vaardigheidsscore bevatten.",
+    ),
+    (
+        q("score"),
+        tuple(q(n) for n in ("waarde", "kwalificatie")),
+        "CL01",
+        "Een score moet minimaal een waarde of een kwalificatie bevatten.",
+    ),
+)
+
+
 def _scores(root: Element) -> list[Finding]:
-    """PaO.TR01, PaO.TR02, PaO.CL01: a result, test score or grade says at least something."""
-    checks: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-        (
-            "resultaat",
-            ("toetsscore", "referentiescore", "document"),
-            "TR01",
-            "Een toetsresultaat moet minimaal een score, een referentiescore of een bijlage bevatten.",
-        ),
-        (
-            "toetsscore",
-            ("aantalopgaven", "aantalgoed", "aantalfout", "aantalgelezen", "tijd", "vaardigheidsscore"),
-            "TR02",
-            "Een toetsscore moet minimaal het aantal opgaven, goed, fout of gelezen, de tijd of de "
-            "vaardigheidsscore bevatten.",
-        ),
-        (
-            "score",
-            ("waarde", "kwalificatie"),
-            "CL01",
-            "Een score moet minimaal een waarde of een kwalificatie bevatten.",
-        ),
-    )
-    out: list[Finding] = []
-    for name, needs, rule, message in checks:
-        for el in descendants(root, name):
-            if all(child(el, n) is None for n in needs):
-                out.append(_pao(rule, message, path_of(el)))
-    return out
+    """PaO.TR01, PaO.TR02, PaO.CL01: a result, test score or grade says at least something. One walk over
+    the tree; the findings come per rule, each in document order."""
+    found: dict[str, list[Finding]] = {tag: [] for tag, *_ in _SCORE_CHECKS}
+    checks = {tag: (needs, rule, message) for tag, needs, rule, message in _SCORE_CHECKS}
+    for el in root.iter(*checks):
+        needs, rule, message = checks[el.tag]
+        if next(el.iterchildren(*needs), None) is None:
+            found[el.tag].append(_pao(rule, message, path_of(el)))
+    return [f for tag, *_ in _SCORE_CHECKS for f in found[tag]]
