@@ -174,10 +174,11 @@ def ole2_names(sector: bytes) -> list[str]:
     return names
 
 
-def zip_entry_count(tail: bytes) -> int | None:
+def zip_entry_count(tail: bytes, start: int = 0) -> int | None:
     """Entries announced by a ZIP's end-of-central-directory record, from the file's last bytes (≤ 64 KiB +
-    22). Read before listing a ZIP so that a directory of a million entries is refused unread."""
-    at = tail.rfind(b"PK\x05\x06")
+    22), which begin at ``start`` in ``tail`` (a caller holding the whole file passes it and where its tail
+    begins). Read before listing a ZIP so that a directory of a million entries is refused unread."""
+    at = tail.rfind(b"PK\x05\x06", start)
     if at < 0 or len(tail) - at < 22:
         return None
     return struct.unpack_from("<H", tail, at + 10)[0]

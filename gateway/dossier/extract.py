@@ -31,6 +31,8 @@ from .zipentry import plain_entry, plain_names
 __all__ = ["DocumentInfo", "unpack"]
 
 _HEAD = 8192
+# the one entry of a ZIP, how to open it, and the findings on its name
+_Entry = tuple[zipfile.ZipInfo, Callable[[], IO[bytes]], list[Finding]]
 _EOCD_TAIL = 65536 + 22
 _MAX_INNER_NAMES = 10_000  # names listed inside a document that is itself a ZIP (docx, xlsx, odt, ...)
 
@@ -128,8 +130,7 @@ def unpack(
     if problem:
         return _refused(raw, raw_size, info, blobs, limits, [*problem, *advice], keep=True)
     assert entry is not None
-    member, opener = entry
-    naming = rules.check_entry_name(member.filename, info.bestandsnaam, info.location)
+    member, opener, naming = entry
     sink = _Sink(blobs, limits, member.file_size)
     try:
         with opener() as stream:
@@ -175,17 +176,21 @@ def _corrupt(info: DocumentInfo) -> Finding:
 
 def _open_entry(
     raw: BinaryIO, raw_size: int, info: DocumentInfo, limits: DossierLimits
-) -> tuple[list[Finding], tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]] | None]:
+) -> tuple[list[Finding], _Entry | None]:
     """The findings on the ZIP itself, or its one entry and how to open it. A ZIP in memory that holds one
     plain file is read without `zipfile.ZipFile` (gateway.dossier.zipentry; same verdicts)."""
-    raw.seek(max(0, raw_size - _EOCD_TAIL))
-    count = rules.zip_entry_count(raw.read(_EOCD_TAIL))
+    data = raw.getvalue() if isinstance(raw, io.BytesIO) else None  # the bytes themselves, not a copy
+    if data is not None and len(data) == raw_size:
+        count = rules.zip_entry_count(data, max(0, raw_size - _EOCD_TAIL))
+    else:
+        data = None
+        raw.seek(max(0, raw_size - _EOCD_TAIL))
+        count = rules.zip_entry_count(raw.read(_EOCD_TAIL))
     if count is None:
         return [_corrupt(info)], None
     if count > 16:
         return [_several(info)], None
-    data = raw.getvalue() if isinstance(raw, io.BytesIO) and count == 1 else None
-    plain = plain_entry(data) if data is not None and len(data) == raw_size else None
+    plain = plain_entry(data) if data is not None and count == 1 else None
     if plain is not None:
         return _judge(plain.info, plain.open, info, limits)
     raw.seek(0)
@@ -210,7 +215,7 @@ def _open_entry(
 
 def _judge(
     member: zipfile.ZipInfo, opener: Callable[[], IO[bytes]], info: DocumentInfo, limits: DossierLimits
-) -> tuple[list[Finding], tuple[zipfile.ZipInfo, Callable[[], IO[bytes]]] | None]:
+) -> tuple[list[Finding], _Entry | None]:
     if member.flag_bits & 0x1:
         return [
             fout(
@@ -222,7 +227,8 @@ def _judge(
         ], None
     if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return [_corrupt(info)], None
-    unsafe = [f for f in rules.check_entry_name(member.filename, info.bestandsnaam, info.location) if f.blocking]
+    naming = rules.check_entry_name(member.filename, info.bestandsnaam, info.location)
+    unsafe = [f for f in naming if f.blocking]
     judged = rules.check_zip_entry(
         member.file_size,
         member.compress_size,
@@ -234,7 +240,7 @@ def _judge(
     )
     if unsafe or judged:
         return [*unsafe, *judged], None
-    return [], (member, opener)
+    return [], (member, opener, naming)
 
 
 def _several(info: DocumentInfo) -> Finding:
@@ -292,13 +298,17 @@ def _sniff(content: IO[bytes], head: bytes) -> str | None:
 def _inner_zip(content: IO[bytes]) -> tuple[list[str], bytes | None]:
     """Names inside a document that is itself a ZIP (OOXML, ODF), and its ODF mimetype; never more than a
     bounded listing, never a decompressed member other than the tiny ``mimetype``."""
-    content.seek(0, 2)
-    size = content.tell()
-    content.seek(max(0, size - _EOCD_TAIL))
-    count = rules.zip_entry_count(content.read(_EOCD_TAIL))
+    data = content.getvalue() if isinstance(content, io.BytesIO) else None
+    if data is not None:
+        count = rules.zip_entry_count(data, max(0, len(data) - _EOCD_TAIL))
+    else:
+        content.seek(0, 2)
+        size = content.tell()
+        content.seek(max(0, size - _EOCD_TAIL))
+        count = rules.zip_entry_count(content.read(_EOCD_TAIL))
     if count is None or count > _MAX_INNER_NAMES:
         return [], None
-    names = plain_names(content.getvalue()) if isinstance(content, io.BytesIO) else None
+    names = plain_names(data) if data is not None else None
     if names is not None:
         return names, None  # an OOXML-like ZIP without an ODF mimetype entry, listed from its bytes
     content.seek(0)

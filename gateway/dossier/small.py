@@ -11,6 +11,7 @@ then judges the real document, not a skeleton. The test suite runs the corpus th
 from __future__ import annotations
 
 import io
+import threading
 
 from lxml import etree
 
@@ -37,6 +38,8 @@ _NAMES = (_P + "voornaam", _P + "roepnaam", _P + "achternaam")
 _BYTE_PER_CHARACTER_OR_MORE = frozenset(
     {"UTF-8", "UTF8", "US-ASCII", "ASCII", "ISO-8859-1", "LATIN1", "UTF-16", "UTF-16LE", "UTF-16BE"}
 )
+
+_local = threading.local()
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
@@ -100,9 +103,19 @@ def _limits(root: etree._Element, limits: DossierLimits, size: int) -> Finding |
     fewer = size < 4 * limits.max_elements and encoding in _BYTE_PER_CHARACTER_OR_MORE
     if not fewer and root.xpath("count(//*)") > limits.max_elements:
         return fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None)
-    if root.xpath("boolean(/*" + "/*" * limits.max_depth + ")"):
+    if _deeper_than(limits.max_depth)(root):
         return fout("DOSSIER_TE_DIEP", "Het dossier is onredelijk diep genest.", None)
     return None
+
+
+def _deeper_than(depth: int) -> etree.XPath:
+    """``boolean(/*/*/…)``: an element below ``depth`` levels; compiled once per thread (XPath evaluators
+    are not shared between threads)."""
+    cache: dict[int, etree.XPath] = _local.__dict__.setdefault("deeper_than", {})
+    found = cache.get(depth)
+    if found is None:
+        found = cache[depth] = etree.XPath("boolean(/*" + "/*" * depth + ")")
+    return found
 
 
 def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, limits: DossierLimits):

@@ -23,6 +23,8 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
+from typing import IO
 
 __all__ = ["PlainEntry", "plain_entry", "plain_names"]
 
@@ -45,10 +47,21 @@ class PlainEntry:
         self._offset = offset
         self.info = info
 
-    def open(self) -> zipfile.ZipExtFile:
+    def open(self) -> IO[bytes]:
+        """The entry's content to read, as zipfile's ``ZipFile.open`` gives it. A stored entry is checked
+        at once (zipfile checks the CRC when the last piece is read: the same verdict, earlier); a deflated
+        one is read by zipfile's ``ZipExtFile`` itself."""
+        info = self.info
+        if info.compress_type == zipfile.ZIP_STORED:
+            # ZipExtFile gives the first min(compress_size, file_size) bytes (all present, see plain_entry)
+            end = self._offset + min(info.compress_size, info.file_size)
+            content = self._data[self._offset : end]
+            if zlib.crc32(content) != info.CRC:
+                raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+            return io.BytesIO(content)
         stream = io.BytesIO(self._data)  # shares the bytes, no copy
         stream.seek(self._offset)
-        return zipfile.ZipExtFile(stream, "r", self.info)
+        return zipfile.ZipExtFile(stream, "r", info)
 
 
 def plain_entry(data: bytes) -> PlainEntry | None:
