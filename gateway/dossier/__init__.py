@@ -203,24 +203,41 @@ def _attachment_findings(attachments: list) -> list[Finding]:
 
 
 def _identity(root: etree._Element) -> dict:
-    school = root.find(_P + "huidigeschool")
-    metadata = root.find(_P + "metadata")
-    leerling = school.find(_P + "leerling") if school is not None else None
+    school = _firsts(root, "huidigeschool", "metadata")
+    metadata = school.get("metadata")
+    school_fields = _firsts(school.get("huidigeschool"), "leerling", "brincode", "vestigingscode")
     pupil = None
-    if leerling is not None:
+    if (leerling := school_fields.get("leerling")) is not None:
+        fields = _firsts(leerling, "leerlingid", "voornaam", "achternaam", "geboortedatum", "voorvoegsel")
         pupil = PupilIdentity(
-            leerlingid=leerling.findtext(_P + "leerlingid"),
-            voornaam=leerling.findtext(_P + "voornaam"),
-            achternaam=leerling.findtext(_P + "achternaam"),
-            geboortedatum=_date(leerling.findtext(_P + "geboortedatum")),
-            tussenvoegsel=leerling.findtext(_P + "voorvoegsel"),
+            leerlingid=_text(fields, "leerlingid"),
+            voornaam=_text(fields, "voornaam"),
+            achternaam=_text(fields, "achternaam"),
+            geboortedatum=_date(_text(fields, "geboortedatum")),
+            tussenvoegsel=_text(fields, "voorvoegsel"),
         )
+    has_school = "huidigeschool" in school
     return {
         "pupil": pupil,
-        "brin": school.findtext(_P + "brincode") if school is not None else None,
-        "vestigingscode": school.findtext(_P + "vestigingscode") if school is not None else None,
-        "overstap": metadata.findtext(_P + "overstap") if metadata is not None else None,
+        "brin": _text(school_fields, "brincode") if has_school else None,
+        "vestigingscode": _text(school_fields, "vestigingscode") if has_school else None,
+        "overstap": _text(_firsts(metadata, "overstap"), "overstap") if metadata is not None else None,
     }
+
+
+def _firsts(parent: etree._Element | None, *names: str) -> dict[str, etree._Element]:
+    """The first child of each name (in the dossier namespace), as ``parent.find`` would find it; one walk."""
+    found: dict[str, etree._Element] = {}
+    if parent is not None:
+        for child in parent.iterchildren(*(_P + n for n in names)):
+            found.setdefault(child.tag[len(_P) :], child)
+    return found
+
+
+def _text(found: dict[str, etree._Element], name: str) -> str | None:
+    """What ``parent.findtext`` gives: None without the element, "" for an empty one."""
+    element = found.get(name)
+    return None if element is None else (element.text or "")
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -62,7 +62,8 @@ def _print_text(name: str, report: DossierReport) -> None:
     verdict = "geldig" if report.valid else "ONGELDIG"
     pupil = report.pupil
     who = f" — leerling {pupil.leerlingid}" if pupil and pupil.leerlingid else ""
-    print(f"{name}: {verdict}{who}, {len(report.attachments)} bijlage(n)")
+    lines = [f"{name}: {verdict}{who}, {len(report.attachments)} bijlage(n)"]
     for f in report.findings:
         where = f" [{f.location}]" if f.location else ""
-        print(f"  {f.severity.value:<12} {f.code}: {f.message}{where}")
+        lines.append(f"  {f.severity.value:<12} {f.code}: {f.message}{where}")
+    print("\n".join(lines))  # one write per dossier

@@ -30,8 +30,11 @@ def children(el: Element | None, name: str) -> list[Element]:
 
 
 def has(el: Element | None, path: str) -> bool:
-    """True when ``path`` ('a/b') leads to at least one element below ``el``."""
-    return el is not None and el.find("/".join(_P + p for p in path.split("/"))) is not None
+    """True when ``path`` ('a/b') leads to at least one element below ``el`` (as ``el.find`` would)."""
+    if el is None:
+        return False
+    first, _, rest = path.partition("/")
+    return any(not rest or has(c, rest) for c in el.iterchildren(_P + first))
 
 
 def text(el: Element | None, name: str | None = None) -> str | None:

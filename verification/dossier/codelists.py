@@ -107,6 +107,7 @@ for (_parent, _name), (_nr, _label, _values) in _LISTS.items():
 _SOORT, _NUMMER = f"{{{NS}}}soort", f"{{{NS}}}nummer"
 _BY_TAG = {f"{{{NS}}}{name}": rules for name, rules in _BY_NAME.items()}
 _TAGS = tuple(_BY_TAG)
+_ALLOWED_EVERYWHERE = {tag: frozenset.intersection(*(values for *_, values in rules)) for tag, rules in _BY_TAG.items()}
 
 _DIAGNOSE = frozenset(
     "F81.0 F81.1 F81.2 F82 F84 F84.0 F84.2 F84.5 F84.nld F84.mcdd F90 F90.0 F90.0+ F90.0- F91 F91.3 F95 F95.2 "
@@ -121,6 +122,8 @@ def check_codelists(root: Element) -> list[Finding]:
     out: list[Finding] = []
     for el in root.iter(*_TAGS):  # filtered in C: only the elements that have a code list
         value = el.text or ""
+        if value in _ALLOWED_EVERYWHERE[el.tag]:
+            continue  # allowed by every list of this element name, whatever the parent
         parent = el.getparent()
         parent_name = parent.tag.rpartition("}")[2] if parent is not None else None
         for want_parent, nr, label, values in _BY_TAG[el.tag]:
