@@ -193,7 +193,11 @@ def test_any_damage_gives_zipfiles_verdict_or_is_left_to_zipfile(data: bytes) ->
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.text(min_size=1, max_size=12), st.binary(max_size=300), st.sampled_from([0, 8])),
+        st.tuples(
+            st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12),
+            st.binary(max_size=300),
+            st.sampled_from([0, 8]),
+        ),
         min_size=1,
         max_size=4,
     )
@@ -203,7 +207,7 @@ def test_any_archive_zipfile_writes_is_listed_like_zipfile(entries: list[tuple[s
     if len(entries) == 1 and _zipfile_entry(data) is not None:
         assert_agrees_with_zipfile(data)
     answered = assert_names_agree_with_zipfile(data)
-    assert answered or any(name.startswith("mimetype") or "\x00" in name for name, _, _ in entries) or len(data) < 98
+    assert answered or any(name == "mimetype" for name, _, _ in entries) or len(data) < 98
 
 
 def test_an_ooxml_document_is_listed_from_its_bytes_and_an_odf_one_by_zipfile() -> None:
