@@ -236,7 +236,8 @@ class Inbox:
         next_attempt_at: dt.datetime | None = None,
         error: str | None = None,
     ) -> None:
-        """`finish` inside a unit of work: the lease check and the outcome in the same transaction."""
+        """Record an outcome inside a unit of work: the lease check and the outcome in the same transaction;
+        raises LeaseLost when the item is no longer ours."""
         now = utcnow()
         stored = [f.to_dict() for f in findings]
         values: dict[str, Any] = {
