@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import ssl
 
@@ -11,11 +12,12 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.cli.common import open_components, settings_from
+from gateway.errors import ConfigError
 from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.web.http_errors import coded_errors
 
-__all__ = ["register", "run_server", "server_ssl_context"]
+__all__ = ["register", "run_server", "server_ssl_context", "start_site"]
 
 log = get_logger(__name__)
 
@@ -40,14 +42,27 @@ def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return ctx
 
 
+async def start_site(runner: web.AppRunner, settings: Settings) -> None:
+    """Listen on the configured address; an address in use is a clear error, not a traceback."""
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        reason = "de poort is al in gebruik" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ConfigError(
+            f"Kan niet luisteren op {settings.host}:{settings.port} ({reason}). Kies een andere "
+            "poort (--port of GATEWAY_PORT) of stop het programma dat deze poort gebruikt."
+        ) from None
+
+
 async def run_server(settings: Settings, stop: asyncio.Event) -> None:
     async with open_components(settings) as c:
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
         await runner.setup()
         coded_errors(runner)
-        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
-        await site.start()
+        await start_site(runner, settings)
         log.info("gateway_gestart", url=settings.effective_public_url, database=c.db.engine.url.get_backend_name())
         try:
             await stop.wait()

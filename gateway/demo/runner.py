@@ -18,6 +18,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.components import Components, build_components
+from gateway.errors import ConfigError
 from gateway.settings import Settings
 from gateway.store.migrate import upgrade
 from gateway.store.models import Exchange
@@ -74,8 +75,6 @@ async def run_demo(
     *,
     fresh: bool = True,
     settle_timeout: float = 60.0,
-    keep_serving: asyncio.Event | None = None,
-    on_ready: Any = None,
 ) -> tuple[DemoContext, Components, web.AppRunner]:
     """Start everything and push the batch. Returns once the batch has settled; the caller stops it."""
     if fresh and settings.data_dir.exists():
@@ -100,9 +99,15 @@ async def run_demo(
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
     await runner.setup()
     coded_errors(runner)
-    from gateway.cli.serve import server_ssl_context
+    from gateway.cli.serve import start_site
 
-    await web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings)).start()
+    try:
+        await start_site(runner, settings)
+    except ConfigError:
+        await c.close()
+        for sc in scenarios:
+            await sc.stop()
+        raise
     for sc in scenarios:
         await sc.send(ctx, c)
     await _wait_until_settled(c, settle_timeout)

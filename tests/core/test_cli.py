@@ -69,3 +69,23 @@ def test_bad_input_gives_a_message_and_exit_2_never_a_traceback(
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "fout:" in proc.stderr
+
+
+def test_a_port_in_use_gives_a_message_and_exit_2(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            cwd=REPO,
+            env={**os.environ, "GATEWAY_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "al in gebruik" in proc.stderr
