@@ -7,7 +7,7 @@
   school whose lines were all accepted is replaced by them; a school with a refused line keeps its stored
   mandates until the corrected file is imported.
 
-Settings (``[osr]`` in the TOML file or ``GATEWAY_OSR__<KEY>``), all optional; see `osr_settings`:
+Settings (``[osr]`` in the TOML file or ``GATEWAY_OSR__<KEY>``), all optional; see `adapters.osr.settings`:
 ``base_url``, ``cert_file``, ``key_file``, ``ca_file``, ``connect_timeout``, ``total_timeout``,
 ``max_attempts``, ``backoff_initial``, ``backoff_max``, ``max_retry_after``, ``max_response_bytes``,
 ``cache_ttl_seconds``, ``max_staleness_seconds``, ``use_stale_negative``, ``sync_concurrency``,
@@ -22,16 +22,15 @@ import csv
 import datetime as dt
 import io
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from adapters.osr.client import OsrClient
-from adapters.osr.config import MandateCachePolicy, OsrConfig
 from adapters.osr.csv_import import MAX_BYTES, parse_mandates_csv
 from adapters.osr.lookup import MandateLookup, RefreshResult, refresh_mandates
+from adapters.osr.settings import osr_settings
 from gateway.errors import ConfigError
 from gateway.registry.mandates import group_by_school, parties_from_settings, replace_mandates
 from gateway.registry.service import registered_brin4s
@@ -39,69 +38,9 @@ from gateway.settings import Settings
 from verification.identifiers import OngeldigeIdentificatie, brin4_from_school_oin, parse_brin4
 from verification.mandates import Mandaat, OsoSwvParties
 
-__all__ = ["OsrSettings", "Progress", "open_lookup", "osr_settings", "register"]
+__all__ = ["Progress", "open_lookup", "register"]
 
 ACTOR = "systeem:osr-sync"
-_FLOATS = ("connect_timeout", "total_timeout", "backoff_initial", "backoff_max", "max_retry_after")
-_INTS = ("max_attempts", "max_response_bytes")
-_PATHS = ("cert_file", "key_file", "ca_file")
-
-
-@dataclass(frozen=True, slots=True)
-class OsrSettings:
-    config: OsrConfig
-    policy: MandateCachePolicy
-    parties: OsoSwvParties
-    sync_concurrency: int = 4
-
-
-def _number(section: Mapping[str, Any], key: str, kind: type) -> Any:
-    raw = section[key]
-    try:
-        value = kind(raw)
-        if value < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        expected = "een geheel getal" if kind is int else "een getal"
-        raise ConfigError(f"Ongeldige instelling [osr] {key} = {raw!r}: verwacht {expected} (0 of meer).") from None
-    return value
-
-
-def _flag(section: Mapping[str, Any], key: str) -> bool:
-    raw = section[key]
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "ja", "yes", "on"):
-        return True
-    if text in ("0", "false", "nee", "no", "off", ""):
-        return False
-    raise ConfigError(f"Ongeldige instelling [osr] {key} = {raw!r}: verwacht true of false.")
-
-
-def osr_settings(section: Mapping[str, Any]) -> OsrSettings:
-    """The ``[osr]`` settings as the adapter's frozen knobs, with Dutch errors for bad values."""
-    known = {f.name for f in fields(OsrConfig)}
-    values: dict[str, Any] = {}
-    for key in section:
-        if key in _FLOATS:
-            values[key] = _number(section, key, float)
-        elif key in _INTS:
-            values[key] = _number(section, key, int)
-        elif key in _PATHS:
-            values[key] = Path(str(section[key])) if str(section[key]) else None
-        elif key in known:
-            values[key] = str(section[key])
-    config = OsrConfig(**values)
-    policy_values: dict[str, Any] = {}
-    if "cache_ttl_seconds" in section:
-        policy_values["ttl"] = dt.timedelta(seconds=_number(section, "cache_ttl_seconds", float))
-    if "max_staleness_seconds" in section:
-        policy_values["max_staleness"] = dt.timedelta(seconds=_number(section, "max_staleness_seconds", float))
-    if "use_stale_negative" in section:
-        policy_values["use_stale_negative"] = _flag(section, "use_stale_negative")
-    concurrency = _number(section, "sync_concurrency", int) if "sync_concurrency" in section else 4
-    return OsrSettings(config, MandateCachePolicy(**policy_values), parties_from_settings(section), max(1, concurrency))
 
 
 @asynccontextmanager

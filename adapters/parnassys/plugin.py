@@ -44,7 +44,7 @@ Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``):
   max_response_bytes     as `adapters.osr.config.OsrConfig`
   cache_ttl_seconds (3600), max_staleness_seconds (86400), use_stale_negative (false), max_entries (50000)
   service_namespace      the OSO-SWV service namespace URI
-  parnassys_oin, parnassys_name, kindkans_oin, kindkans_name  the two OSO-SWV systems in the OSR
+  parnassys_oin, parnassys_system, kindkans_oin, kindkans_system  the two OSO-SWV systems in the OSR
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ start-up with a Dutch `ConfigError` naming the key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from adapters.osr.config import MandateCachePolicy, OsrConfig
+from adapters.osr.settings import osr_settings
 from adapters.parnassys.config import ClientConfig, Credential, EndpointConfig, GuardPolicy, RetryPolicy
 from adapters.parnassys.identity import SenderConfig
 from adapters.parnassys.sender_checks import SenderCheckPolicy
 from gateway.errors import ConfigError
 from gateway.settings import Settings
-from verification.mandates import DEFAULT_SERVICE_NAMESPACE, OsoSwvParties, System
+from verification.mandates import OsoSwvParties
 
 __all__ = ["OsoSettings", "oso_settings"]
 
@@ -173,7 +175,6 @@ def _guard(section: _Section, system: str, default: GuardPolicy) -> GuardPolicy:
 def oso_settings(settings: Settings) -> OsoSettings:
     """Build every knob; raises ConfigError with the setting's name when something is missing or wrong."""
     oso = _Section("oso", settings.section("oso"))
-    osr = _Section("osr", settings.section("osr"))
     gateway_oin = oso.oin("gateway_oin")
     trust_store = oso.path("trust_store", settings.tls_client_ca)
     if trust_store is None:
@@ -225,39 +226,19 @@ def oso_settings(settings: Settings) -> OsoSettings:
             f"[oso] traffic_center_url {client.traffic_center_url!r} moet met https:// beginnen "
             "(alleen een simulator op dit apparaat mag zonder TLS)."
         )
-    defaults = OsrConfig()
-    osr_config = OsrConfig(
-        base_url=osr.text("base_url", defaults.base_url) or defaults.base_url,
-        cert_file=osr.path("cert_file", credential.cert_path if credential else None),
-        key_file=osr.path("key_file", credential.key_path if credential else None),
-        ca_file=osr.path("ca_file", server_trust),
-        connect_timeout=osr.number("connect_timeout", defaults.connect_timeout),
-        total_timeout=osr.number("total_timeout", defaults.total_timeout),
-        max_attempts=max(1, osr.integer("max_attempts", defaults.max_attempts)),
-        backoff_initial=osr.number("backoff_initial", defaults.backoff_initial),
-        backoff_max=osr.number("backoff_max", defaults.backoff_max),
-        max_retry_after=osr.number("max_retry_after", defaults.max_retry_after),
-        max_response_bytes=osr.integer("max_response_bytes", defaults.max_response_bytes),
+    # [osr] is read by the OSR adapter's own function (as `gateway osr sync` does); only the fall-back to our
+    # own client certificate and server trust store for the OSR's mutual TLS is added here
+    osr = osr_settings(settings.section("osr"))
+    osr_config = dataclasses.replace(
+        osr.config,
+        cert_file=osr.config.cert_file or (credential.cert_path if credential else None),
+        key_file=osr.config.key_file or (credential.key_path if credential else None),
+        ca_file=osr.config.ca_file or server_trust,
     )
-    cache_defaults = MandateCachePolicy()
-    mandate_cache = MandateCachePolicy(
-        ttl=osr.seconds("cache_ttl_seconds", cache_defaults.ttl),
-        max_staleness=osr.seconds("max_staleness_seconds", cache_defaults.max_staleness),
-        use_stale_negative=osr.flag("use_stale_negative", cache_defaults.use_stale_negative),
-        max_entries=osr.integer("max_entries", cache_defaults.max_entries),
-    )
-    default_parties = OsoSwvParties()
-    parties = OsoSwvParties(
-        service_namespace=osr.text("service_namespace", DEFAULT_SERVICE_NAMESPACE) or DEFAULT_SERVICE_NAMESPACE,
-        parnassys=System(
-            osr.text("parnassys_name", "ParnasSys") or "ParnasSys",
-            osr.oin("parnassys_oin", default_parties.parnassys.supplier_oin),
-        ),
-        kindkans=System(
-            osr.text("kindkans_name", "Kindkans") or "Kindkans",
-            osr.oin("kindkans_oin", default_parties.kindkans.supplier_oin),
-        ),
-    )
+    for key in ("cert_file", "key_file", "ca_file"):
+        path = getattr(osr_config, key)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"Instelling [osr] {key}: bestand {path} bestaat niet.")
     check_defaults = SenderCheckPolicy()
     sender_checks = SenderCheckPolicy(
         registry_cache=oso.seconds("registry_cache_seconds", check_defaults.registry_cache),
@@ -269,8 +250,8 @@ def oso_settings(settings: Settings) -> OsoSettings:
         endpoint=endpoint,
         client=client,
         osr=osr_config,
-        mandate_cache=mandate_cache,
-        parties=parties,
+        mandate_cache=osr.policy,
+        parties=osr.parties,
         sender_checks=sender_checks,
         las_endpoint_cache=oso.seconds("las_endpoint_cache_seconds", dt.timedelta(hours=1)),
         replay_prune_every=max(1, oso.integer("replay_prune_every", 500)),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.osr.cli import osr_settings
+from adapters.osr.settings import osr_settings
 from gateway.errors import ConfigError
 
 
