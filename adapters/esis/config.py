@@ -1,4 +1,4 @@
-"""Knobs of the ESIS koppeling (``[esis]`` section); the integrator maps settings onto `EsisLimits`."""
+"""Knobs of the ESIS koppeling (``[esis]`` section); `EsisLimits.from_section` reads them (called by the plug-in)."""
 
 from __future__ import annotations
 

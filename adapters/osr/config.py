@@ -1,5 +1,5 @@
 """Knobs of the OSR adapter: where the OSR is, our PKIoverheid client certificate, timeouts, retries and
-the mandate cache. Frozen; the integrator maps gateway settings onto them."""
+the mandate cache. Frozen; `adapters.osr.settings.osr_settings` maps the settings onto them."""
 
 from __future__ import annotations
 

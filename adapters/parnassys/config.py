@@ -1,4 +1,4 @@
-"""Knobs of the OSO adapter (frozen; the integrator maps settings onto them)."""
+"""Knobs of the OSO adapter (frozen; `adapters.parnassys.settings_map` maps the settings onto them)."""
 
 from __future__ import annotations
 

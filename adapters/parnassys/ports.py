@@ -1,11 +1,12 @@
-"""What the OSO adapter needs from the core, as protocols the integrator implements (and tests fake).
+"""What the OSO adapter needs from the core, as protocols the plug-in wires to core implementations (and tests fake).
 
 - `Inbox`: durable intake (``put`` commits before it returns; ``record_refusal`` stores a refused
   exchange so the secretariaat sees it). Idempotent on the exchange key ``oso:<koppelsleutel>``.
 - `SenderChecks`: registry and mandate checks. ``at_intake`` is fast (registry + cached mandate verdicts,
   no outbound call); ``in_worker`` may call the OSR and raises `gateway.errors.Transient` when it cannot
   decide.
-- `ReplayGuard`: remembers ``wsa:MessageID`` values until a moment in time (persisted by the integrator).
+- `ReplayGuard`: remembers ``wsa:MessageID`` values until a moment in time (persisted by
+  `gateway.inbox.replay.DatabaseReplayGuard`).
 - `LasEndpoints`: the school's LAS endpoint URL for a ``bronRouteringsKenmerk`` (OSR ``/endpoints``).
 """
 
@@ -43,7 +44,7 @@ class LasEndpoints(Protocol):
 
 class MemoryReplayGuard:
     """In-process replay window (tests, simulators, a single-process gateway). Not shared between
-    processes: the integrator's database-backed guard is what `gateway serve` uses."""
+    processes: `gateway serve` uses the database-backed `gateway.inbox.replay.DatabaseReplayGuard`."""
 
     def __init__(self) -> None:
         self._seen: dict[str, dt.datetime] = {}

@@ -1,4 +1,4 @@
-"""Knobs of the web pages (the integrator maps ``[web]`` settings onto this)."""
+"""Knobs of the web pages (``[web]`` settings, mapped by `gateway.web.pages.web_config`)."""
 
 from __future__ import annotations
 
