@@ -34,7 +34,6 @@ class DemoContext:
     gateway_url: str = ""
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings sections for the adapters
     notes: list[str] = field(default_factory=list)  # lines to print under "waar te kijken"
-    accounts: list[dict[str, str]] = field(default_factory=list)
 
 
 class DemoScenario(Protocol):
