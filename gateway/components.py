@@ -2,13 +2,14 @@
 
 Adapters plug in through `install(app, components)` functions called by the app factory: they add their
 routes and register their exchange handlers (per exchange kind) and outbound deliverers (per message kind)
-here. Core code only sees the protocols in gateway.pipeline.contracts.
+here, and may append process-local metric sources (`metric_sources`, shown on /metrics). Core code only
+sees the protocols in gateway.pipeline.contracts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.inbox.inbox import Inbox, RetryPolicy
 from gateway.pipeline.contracts import ExchangeHandler, OutboundDeliverer
@@ -16,6 +17,9 @@ from gateway.settings import Settings
 from gateway.store.blob_config import build_blob_store
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
+
+if TYPE_CHECKING:
+    from gateway.web.metrics import MetricSource
 
 __all__ = ["Components", "build_components"]
 
@@ -30,6 +34,8 @@ class Components:
     handlers: dict[str, ExchangeHandler] = field(default_factory=dict)
     deliverers: dict[str, OutboundDeliverer] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # adapter-owned shared objects (clients, caches)
+    # process-local figures for /metrics (breaker states, call counters): see gateway.web.metrics.Sample
+    metric_sources: list[MetricSource] = field(default_factory=list)
 
     async def close(self) -> None:
         for obj in self.extras.values():

@@ -56,6 +56,7 @@ from aiohttp import web
 
 from adapters.osr.client import OsrClient
 from adapters.osr.lookup import MandateLookup
+from adapters.parnassys.breaker import guard_samples
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.endpoint import notificatie_routes
 from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
@@ -96,6 +97,7 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     soap = OsoSoapClient(knobs.client)
     c.extras["osr_client"] = osr
     c.extras["oso_soap_client"] = soap
+    c.metric_sources.append(partial(guard_samples, tuple(soap.guards.values())))  # per process, on /metrics
     lookup = MandateLookup(osr, parties=knobs.parties, policy=knobs.mandate_cache)
     checks = OsoSenderChecks(c.db, lookup, swv_code=c.settings.swv_code, policy=knobs.sender_checks)
     c.extras["oso_sender_checks"] = checks

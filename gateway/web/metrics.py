@@ -20,6 +20,15 @@ Metrics::
     gateway_mail_messages{state}                      mails waiting or given up
     gateway_database_up                               1 when the queries above succeeded
 
+Process-local sources: adapters append callables to ``Components.metric_sources``; each returns `Sample`s
+(figures kept in the memory of *this* process, such as the state of an outbound circuit breaker). They come
+after the database figures, each family with its ``# HELP``/``# TYPE`` once, and every sample gets the label
+``process="<hostname>:<pid>"`` (`process_label`): unlike the database figures these differ per process, so
+scrape every process (its own ``instance``) and aggregate with ``sum``/``max by (...)``; the label keeps the
+series of two processes apart even when a scrape goes through a load balancer. A source that raises is
+skipped (event ``metrics_bron_fout``) and counted in ``gateway_metric_source_errors``; the rest of the page
+is still served. The core never imports an adapter: it only calls what was registered.
+
 Access: set ``[metrics] token`` and the scraper must send ``Authorization: Bearer <token>``; without a token
 keep the route off the public network (docs/deploy.md). ``[metrics] enabled = false`` removes the route.
 """
@@ -28,9 +37,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+import os
+import re
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from aiohttp import web
 from sqlalchemy import case, func, select
@@ -45,13 +57,44 @@ from gateway.store.models import Exchange, ExchangeState, OutboxMessage
 from gateway.store.models.mail import Mail
 from gateway.store.types import utcnow
 
-__all__ = ["LATENCY_BUCKETS", "MetricsSettings", "collect", "install", "metrics_settings"]
+__all__ = [
+    "LATENCY_BUCKETS",
+    "MetricSource",
+    "MetricsSettings",
+    "Sample",
+    "collect",
+    "install",
+    "metrics_settings",
+    "process_label",
+]
 
 log = get_logger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 QUEUED = (*ACTIVE_STATES, ExchangeState.VASTGEHOUDEN.value)
 _PENDING = ("wachtend", "mislukt")
+_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One process-local sample. ``help`` and ``type`` describe the family (the first sample of a family
+    wins); ``name`` is the full sample name (a counter ends in ``_total``). The core adds ``process``."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value: float = 0.0
+    help: str = ""
+    type: Literal["gauge", "counter"] = "gauge"
+
+
+MetricSource = Callable[[], Iterable[Sample]]
+
+
+def process_label() -> str:
+    """``<hostname>:<pid>``: tells two processes' series apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +119,10 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+def _escape_help(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
+
+
 def _labels(labels: Mapping[str, str]) -> str:
     if not labels:
         return ""
@@ -83,20 +130,25 @@ def _labels(labels: Mapping[str, str]) -> str:
 
 
 def _num(value: float) -> str:
-    if value == float("inf"):
-        return "+Inf"
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
     return repr(float(value)) if isinstance(value, float) and not value.is_integer() else str(int(value))
 
 
 class _Exposition:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.names: set[str] = set()  # families written so far
 
     def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[Mapping[str, str], float]]) -> None:
-        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        self.names.add(name)
+        self.lines += [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} {kind}"]
         self.lines += [f"{name}{_labels(labels)} {_num(value)}" for labels, value in samples]
 
     def histogram(self, name: str, help_text: str, series: Mapping[str, Sequence[float]], label: str) -> None:
+        self.names.add(name)
         self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
         for value, observations in sorted(series.items()):
             for bound in (*LATENCY_BUCKETS, float("inf")):
@@ -148,13 +200,12 @@ async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
     return {"per_state": per_state, "queue": queue, "latest": latest, "outbox": outbox, "mail": mail, "now": now}
 
 
-def _render(data: dict[str, Any] | None) -> str:
-    out = _Exposition()
+def _render(data: dict[str, Any] | None, out: _Exposition) -> None:
     out.family(
         "gateway_database_up", "gauge", "1 when the metrics queries succeeded.", [({}, 0 if data is None else 1)]
     )
     if data is None:
-        return out.text()
+        return
     now: dt.datetime = data["now"]
     counts = {str(state): int(n) for state, n in data["per_state"]}
     out.family(
@@ -217,17 +268,77 @@ def _render(data: dict[str, Any] | None) -> str:
         "Mails waiting or given up.",
         [({"state": st}, mail.get(st, 0)) for st in _PENDING],
     )
-    return out.text()
 
 
-async def collect(db: Database, recent_exchanges: int = 1000) -> str:
-    """The exposition text; a failing database gives ``gateway_database_up 0`` instead of an error."""
+def _source_name(source: MetricSource) -> str:
+    inner = getattr(source, "func", source)  # functools.partial
+    return str(getattr(inner, "__qualname__", type(inner).__name__))
+
+
+def _valid(sample: Sample) -> bool:
+    return (
+        bool(_NAME.match(sample.name))
+        and sample.type in ("gauge", "counter")
+        and all(_LABEL.match(k) and k not in ("process", "le") for k in sample.labels)
+    )
+
+
+def _render_local(sources: Sequence[MetricSource], out: _Exposition) -> None:
+    """The process-local samples after the database figures: grouped per family (first-seen order), each
+    with ``process``; invalid samples, names the database part already used and duplicate series are left
+    out (a duplicate series would make Prometheus reject the whole scrape)."""
+    process = process_label()
+    families: dict[str, list[Sample]] = {}
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    errors = 0
+    for source in sources:
+        try:
+            samples = list(source())
+        except Exception as exc:
+            errors += 1
+            log.warning("metrics_bron_fout", bron=_source_name(source), fout=type(exc).__name__)
+            continue
+        for sample in samples:
+            key = (sample.name, tuple(sorted((k, str(v)) for k, v in sample.labels.items())))
+            first = families.get(sample.name)
+            if (
+                not _valid(sample)
+                or sample.name in out.names
+                or key in seen
+                or (first is not None and first[0].type != sample.type)
+            ):
+                log.warning("metrics_sample_overgeslagen", bron=_source_name(source), naam=sample.name)
+                continue
+            seen.add(key)
+            families.setdefault(sample.name, []).append(sample)
+    for name, members in families.items():
+        out.family(
+            name,
+            members[0].type,
+            members[0].help or name,
+            [({**{k: str(v) for k, v in m.labels.items()}, "process": process}, m.value) for m in members],
+        )
+    out.family(
+        "gateway_metric_source_errors",
+        "gauge",
+        "Process-local metric sources that failed during this scrape (their samples are missing).",
+        [({"process": process}, errors)],
+    )
+
+
+async def collect(db: Database, recent_exchanges: int = 1000, sources: Sequence[MetricSource] = ()) -> str:
+    """The exposition text; a failing database gives ``gateway_database_up 0`` instead of an error, and the
+    process-local ``sources`` are still reported."""
     try:
         data = await _query(db, recent_exchanges, utcnow())
     except Exception as exc:
         log.warning("metrics_database_fout", fout=type(exc).__name__)
         data = None
-    return _render(data)
+    out = _Exposition()
+    _render(data, out)
+    if sources:
+        _render_local(sources, out)
+    return out.text()
 
 
 def install(app: web.Application, c: Components) -> None:
@@ -245,7 +356,7 @@ def install(app: web.Application, c: Components) -> None:
                     text="Geen of een onjuist token: stuur 'Authorization: Bearer <token>' ([metrics] token).\n",
                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 )
-        body = await collect(c.db, cfg.recent_exchanges)
+        body = await collect(c.db, cfg.recent_exchanges, c.metric_sources)
         return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
 
     app.router.add_get("/metrics", metrics)
