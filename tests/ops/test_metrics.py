@@ -1,7 +1,9 @@
-"""/metrics: the queue, outcomes, latency and outbound failures in the Prometheus text format."""
+"""/metrics: the queue, outcomes, latency and outbound failures in the Prometheus text format; process-local
+sources registered in `Components.metric_sources` after the database figures."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 
@@ -16,7 +18,7 @@ from gateway.settings import load_settings
 from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
 from gateway.web import metrics
-from gateway.web.metrics import collect, metrics_settings
+from gateway.web.metrics import Sample, collect, metrics_settings, process_label
 from tests.conftest import unique
 from tests.support.fakes import ScriptedHandler, new_exchange
 from verification.findings import fout
@@ -126,3 +128,89 @@ def test_metrics_can_be_switched_off_and_bad_settings_are_refused() -> None:
     assert not metrics_settings(load_settings(environ={"GATEWAY_METRICS__ENABLED": "false"})).enabled
     with pytest.raises(ConfigError, match="recent_exchanges"):
         metrics_settings(load_settings(environ={"GATEWAY_METRICS__RECENT_EXCHANGES": "0"}))
+
+
+# -- process-local sources (Components.metric_sources) --------------------------------------------------------
+
+
+def _families(text: str) -> list[str]:
+    return [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+
+
+def _circuit_source() -> list[Sample]:
+    return [
+        Sample("test_calls_total", {"system": "las", "result": "ok"}, 3, "Calls per result.", "counter"),
+        Sample("test_circuit", {"endpoint": 'https://a"b\\c\nd:443'}, 2, "State.\nSecond line \\ backslash."),
+        Sample("test_calls_total", {"system": "las", "result": "failed"}, 1, "ignored: the first help wins", "counter"),
+    ]
+
+
+async def test_process_local_samples_follow_the_database_figures_one_family_each(components: Components) -> None:
+    text = await collect(components.db, sources=[_circuit_source, lambda: [Sample("test_other", {}, 0.5, "Other.")]])
+    families = _families(text)
+    assert families.index("gateway_mail_messages") < families.index("test_calls_total")
+    assert families[-4:] == ["test_calls_total", "test_circuit", "test_other", "gateway_metric_source_errors"]
+    assert len(families) == len(set(families)), "HELP/TYPE once per family"
+    assert "# TYPE test_calls_total counter" in text and "# TYPE test_circuit gauge" in text
+    assert "# HELP test_calls_total Calls per result." in text
+    assert "# HELP test_circuit State.\\nSecond line \\\\ backslash." in text
+    process = process_label()
+    assert process.endswith(f":{os.getpid()}")
+    m = parse(text)
+    assert m[f'test_calls_total{{system="las",result="ok",process="{process}"}}'] == 3
+    assert m[f'test_calls_total{{system="las",result="failed",process="{process}"}}'] == 1
+    assert m[f'test_circuit{{endpoint="https://a\\"b\\\\c\\nd:443",process="{process}"}}'] == 2
+    assert m[f'test_other{{process="{process}"}}'] == 0.5
+    assert m[f'gateway_metric_source_errors{{process="{process}"}}'] == 0
+    lines = text.splitlines()
+    calls = [i for i, line in enumerate(lines) if line.startswith("test_calls_total{")]
+    assert calls == [calls[0], calls[0] + 1], "a family's samples are written together"
+
+
+async def test_a_failing_source_is_counted_and_the_rest_is_still_served(components: Components) -> None:
+    def broken() -> list[Sample]:
+        raise RuntimeError("stuk")
+
+    m = parse(await collect(components.db, sources=[broken, _circuit_source]))
+    assert m["gateway_database_up"] == 1
+    assert m[f'gateway_metric_source_errors{{process="{process_label()}"}}'] == 1
+    assert any(k.startswith("test_circuit{") for k in m)
+
+
+async def test_bad_duplicate_or_clashing_samples_are_left_out(components: Components) -> None:
+    def sloppy() -> list[Sample]:
+        return [
+            Sample("bad name", {}, 1),
+            Sample("test_x", {"process": "spoofed"}, 1),
+            Sample("test_x", {"le": "1"}, 1),
+            Sample("test_x", {"bad-label": "1"}, 1),
+            Sample("gateway_exchanges", {"state": "verwerkt"}, 99),  # a database family's name
+            Sample("test_y", {"a": "1"}, 1),
+            Sample("test_y", {"a": "1"}, 2),  # duplicate series: Prometheus would reject the scrape
+            Sample("test_y", {"a": "2"}, 3, type="counter"),  # another type within the family
+        ]
+
+    text = await collect(components.db, sources=[sloppy])
+    m = parse(text)
+    assert not any(k.startswith("test_x") for k in m)
+    assert m['gateway_exchanges{state="verwerkt"}'] == 0
+    assert [k for k in m if k.startswith("test_y")] == [f'test_y{{a="1",process="{process_label()}"}}']
+    assert m[f'test_y{{a="1",process="{process_label()}"}}'] == 1
+    assert _families(text).count("gateway_exchanges") == 1
+
+
+async def test_process_local_figures_are_served_when_the_database_is_down() -> None:
+    broken = Database("sqlite+aiosqlite:////nonexistent/dir/gateway.db")
+    m = parse(await collect(broken, sources=[_circuit_source]))
+    assert m["gateway_database_up"] == 0
+    assert m[f'test_calls_total{{system="las",result="ok",process="{process_label()}"}}'] == 3
+    await broken.dispose()
+
+
+async def test_the_route_shows_the_registered_sources(components: Components) -> None:
+    components.metric_sources.append(_circuit_source)
+    app = web.Application()
+    metrics.install(app, components)
+    async with TestClient(TestServer(app)) as cl:
+        m = parse(await (await cl.get("/metrics")).text())
+    assert m[f'test_calls_total{{system="las",result="failed",process="{process_label()}"}}'] == 1
