@@ -23,6 +23,7 @@ bug) — and the times a circuit opened. Endpoints are labelled by scheme, host 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -309,6 +310,7 @@ class EndpointGuards:
         self._breakers = {k: b for k, b in self._breakers.items() if b.state != "closed" or b.consecutive_failures}
 
 
+@functools.lru_cache(maxsize=4096)
 def endpoint_label(url: str) -> str:
     """``scheme://host:port`` of a URL: no path, query (``?oin=``), user info or fragment, so the label stays
     low-cardinality and never carries more than where the call went."""

@@ -36,6 +36,7 @@ keep the route off the public network (docs/deploy.md). ``[metrics] enabled = fa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import os
 import re
@@ -275,12 +276,13 @@ def _source_name(source: MetricSource) -> str:
     return str(getattr(inner, "__qualname__", type(inner).__name__))
 
 
+@functools.lru_cache(maxsize=1024)
+def _valid_names(name: str, label_names: tuple[str, ...]) -> bool:
+    return bool(_NAME.match(name)) and all(_LABEL.match(k) and k not in ("process", "le") for k in label_names)
+
+
 def _valid(sample: Sample) -> bool:
-    return (
-        bool(_NAME.match(sample.name))
-        and sample.type in ("gauge", "counter")
-        and all(_LABEL.match(k) and k not in ("process", "le") for k in sample.labels)
-    )
+    return sample.type in ("gauge", "counter") and _valid_names(sample.name, tuple(sample.labels))
 
 
 def _render_local(sources: Sequence[MetricSource], out: _Exposition) -> None:
