@@ -17,6 +17,7 @@ from gateway.inbox.worker import ExchangeWorkers
 from gateway.logging import get_logger
 from gateway.web import health, metrics
 from gateway.web.correlation import correlation_middleware
+from gateway.web.roles import processing_only_middleware
 
 __all__ = ["COMPONENTS", "create_app", "installers"]
 
@@ -42,7 +43,13 @@ def installers() -> list[Installer]:
 
 
 def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
-    app = web.Application(client_max_size=c.settings.max_request_bytes, middlewares=[correlation_middleware])
+    """The gateway's application for this process's role (settings.role): ``all`` answers and processes;
+    ``intake`` answers only (another process processes); ``worker`` processes and answers only its health
+    and metrics. Every role installs every adapter, so handlers and deliverers are always registered."""
+    middlewares = [correlation_middleware]
+    if not c.settings.serves_endpoints:
+        middlewares.append(processing_only_middleware)
+    app = web.Application(client_max_size=c.settings.max_request_bytes, middlewares=middlewares)
     app[COMPONENTS] = c
     for install in installers():
         install(app, c)
@@ -55,7 +62,7 @@ def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
         poll_interval=c.settings.poll_interval,
     )
     app[WORKERS] = workers
-    if run_workers:
+    if run_workers and c.settings.runs_workers:
         app.cleanup_ctx.append(_background(c, workers))
     return app
 

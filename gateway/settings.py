@@ -18,9 +18,10 @@ from typing import Any, get_type_hints
 
 from gateway.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["ROLES", "Settings", "load_settings"]
 
 ENV_PREFIX = "GATEWAY_"
+ROLES = ("all", "intake", "worker")  # what one gateway process does (docs/deploy.md, "Roles")
 ADAPTER_SECTIONS = ("oso", "osr", "esis", "web", "mail", "blobs", "retention", "metrics")
 
 
@@ -35,7 +36,9 @@ class Settings:
     public_url: str = ""  # how schools reach us; default http://host:port
     log_format: str = "console"  # console | json
     log_level: str = "info"
+    role: str = "all"  # all | intake (endpoints and pages, no processing) | worker (processing only)
     workers: int = 4  # concurrent exchange workers in this process
+    worker_niceness: int = 10  # role "worker": lower CPU priority, so intake keeps answering fast (0 = none)
     poll_interval: float = 0.5  # seconds between empty inbox polls
     lease_seconds: float = 120.0  # a claimed item is reclaimed when its worker stops renewing
     retry_base_seconds: float = 5.0
@@ -50,6 +53,16 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     official_xsd: Path | None = None  # validate dossiers against the official XSD instead of ours
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def runs_workers(self) -> bool:
+        """Whether this process processes the inbox and the outbox (roles "all" and "worker")."""
+        return self.role != "intake"
+
+    @property
+    def serves_endpoints(self) -> bool:
+        """Whether this process answers schools, ESIS and users (roles "all" and "intake")."""
+        return self.role != "worker"
 
     @property
     def effective_database_url(self) -> str:
@@ -116,6 +129,10 @@ def _check(s: Settings) -> Settings:
         raise ConfigError(f"Ongeldige instelling 'port' = {s.port}: kies een poort van 1 tot en met 65535.")
     if s.workers < 1:
         raise ConfigError("Ongeldige instelling 'workers': minimaal 1.")
+    if s.role not in ROLES:
+        raise ConfigError(f"Ongeldige instelling 'role' = {s.role!r}: kies {', '.join(ROLES)}.")
+    if not (0 <= s.worker_niceness <= 19):
+        raise ConfigError(f"Ongeldige instelling 'worker_niceness' = {s.worker_niceness}: kies 0 tot en met 19.")
     if s.database_url and not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             f"Ongeldige instelling 'database_url' = {s.database_url!r}: gebruik "

@@ -85,7 +85,7 @@ def install(app: web.Application, c: Components) -> None:
     c.handlers[KIND_WIJZIGING] = handler
 
     mail = MailSettings.from_section(c.settings.section("mail"))
-    if mail.enabled:
+    if mail.enabled and c.settings.runs_workers:  # an intake-only process leaves sending to the workers
         app.cleanup_ctx.append(_mail_sender(MailSender(c.db, mail)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import signal
 import ssl
 
@@ -14,10 +15,10 @@ from gateway.app import create_app
 from gateway.cli.common import open_components, settings_from
 from gateway.errors import ConfigError
 from gateway.logging import get_logger
-from gateway.settings import Settings
+from gateway.settings import ROLES, Settings
 from gateway.web.http_errors import coded_errors
 
-__all__ = ["register", "run_server", "server_ssl_context", "start_site"]
+__all__ = ["lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
 
 log = get_logger(__name__)
 
@@ -27,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", help="adres om op te luisteren (standaard uit de instellingen)")
     p.add_argument("--port", type=int, help="poort (standaard uit de instellingen)")
     p.add_argument("--workers", type=int, help="aantal verwerkers in dit proces")
+    p.add_argument(
+        "--role",
+        choices=ROLES,
+        help="all: aannemen en verwerken (standaard); intake: alleen aannemen; worker: alleen verwerken",
+    )
     p.set_defaults(handler=_serve)
 
 
@@ -56,14 +62,27 @@ async def start_site(runner: web.AppRunner, settings: Settings) -> None:
         ) from None
 
 
+def lower_priority(settings: Settings) -> None:
+    """A worker-only process runs at a lower CPU priority (``worker_niceness``): under overload the intake
+    processes keep acknowledging within milliseconds and the backlog waits, durably, in the inbox."""
+    if settings.role == "worker" and settings.worker_niceness:
+        os.nice(settings.worker_niceness)  # before any thread starts: threads inherit it
+
+
 async def run_server(settings: Settings, stop: asyncio.Event) -> None:
+    lower_priority(settings)
     async with open_components(settings) as c:
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
         await runner.setup()
         coded_errors(runner)
         await start_site(runner, settings)
-        log.info("gateway_gestart", url=settings.effective_public_url, database=c.db.engine.url.get_backend_name())
+        log.info(
+            "gateway_gestart",
+            url=settings.effective_public_url,
+            role=settings.role,
+            database=c.db.engine.url.get_backend_name(),
+        )
         try:
             await stop.wait()
         finally:
@@ -72,7 +91,7 @@ async def run_server(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers)
+    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers, role=args.role)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,94 @@
+"""Process roles: ``intake`` answers and never processes, ``worker`` processes and only answers health and
+metrics, ``all`` does both (docs/deploy.md, "Roles")."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from gateway.app import create_app
+from gateway.components import Components
+from gateway.errors import ConfigError
+from gateway.settings import Settings, load_settings
+from gateway.store.models import Exchange, ExchangeState
+from tests.conftest import unique
+from tests.support.fakes import ScriptedHandler, new_exchange
+
+
+def _as(c: Components, role: str) -> Components:
+    return dataclasses.replace(c, settings=c.settings.replace(role=role))
+
+
+async def _state(c: Components, key: str) -> str:
+    async with c.db.reader() as s:
+        row = (await s.exec(select(Exchange).where(Exchange.key == key))).scalars().one()  # type: ignore[call-overload]
+    return str(row.state)
+
+
+async def test_an_intake_process_leaves_the_inbox_to_the_workers_and_a_worker_process_processes_it(
+    components: Components,
+) -> None:
+    key = unique("role-")
+    intake = _as(components, "intake")
+    app = create_app(intake)
+    components.handlers["test_aanvraag"] = ScriptedHandler(components.blobs)
+    async with TestClient(TestServer(app)) as client:
+        await components.inbox.put(new_exchange(key))
+        assert (await client.get("/health/live")).status == 200
+        await asyncio.sleep(10 * components.settings.poll_interval)  # several polls' worth: nobody claims
+        assert await _state(components, key) == ExchangeState.ONTVANGEN
+
+    worker = _as(components, "worker")
+    app = create_app(worker)
+    components.handlers["test_aanvraag"] = ScriptedHandler(components.blobs)  # the plug-ins registered theirs
+    async with TestClient(TestServer(app)):
+        for _ in range(200):
+            if await _state(components, key) == ExchangeState.VERWERKT:
+                break
+            await asyncio.sleep(0.05)
+    assert await _state(components, key) == ExchangeState.VERWERKT
+
+
+@pytest.mark.parametrize("path", ["/oso/swv", "/api/esis/v1/aanvragen", "/", "/inloggen"])
+async def test_a_worker_process_answers_nothing_but_health_and_metrics(components: Components, path: str) -> None:
+    app = create_app(_as(components, "worker"), run_workers=False)
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/health/live")).status == 200
+        assert (await client.get("/health/ready")).status == 200
+        assert (await client.get("/metrics")).status == 200
+        resp = await client.post(path, data=b"<x/>")
+        body = await resp.json()
+    assert resp.status == 404
+    assert body["code"] == "PROCES_ALLEEN_VERWERKING"
+    assert "rol 'intake'" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("role", "ontvanger", "Ongeldige instelling 'role'"),
+        ("worker_niceness", 20, "Ongeldige instelling 'worker_niceness'"),
+        ("worker_niceness", -1, "Ongeldige instelling 'worker_niceness'"),
+    ],
+)
+def test_a_wrong_role_or_niceness_is_a_dutch_settings_error(
+    settings: Settings, name: str, value: object, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(environ={}, data_dir=settings.data_dir, **{name: value})
+
+
+def test_the_role_comes_from_the_environment(settings: Settings) -> None:
+    loaded = load_settings(
+        environ={"GATEWAY_ROLE": "worker", "GATEWAY_WORKER_NICENESS": "5"}, data_dir=settings.data_dir
+    )
+    assert (loaded.role, loaded.worker_niceness, loaded.runs_workers, loaded.serves_endpoints) == (
+        "worker",
+        5,
+        True,
+        False,
+    )
