@@ -7,9 +7,11 @@ the hulpvraag (same SHA-256) are not added twice. Otherwise a new hulpvraag is m
 the coördinator of the school's scholenkring.
 
 Runs as a synchronous unit of work (`store_draft_sync`, inside `Database.run` together with the outcome);
-`store_draft` is the same for an `AsyncSession`. The SWV, the vestiging and the aanvraagtype catalogue are
-read through a short in-process cache (`CATALOGUE_TTL_SECONDS`): only found rows are cached, so a vestiging
-registered a moment ago is seen at once; a change to an existing one is seen within the TTL.
+`store_draft` is the same for an `AsyncSession`. The SWV, the vestiging, the aanvraagtype catalogue and the
+coördinator of a gemeente's scholenkring are read through a short in-process cache (`CATALOGUE_TTL_SECONDS`):
+only found rows are cached, so a vestiging registered a moment ago is seen at once; a change to an existing
+one is seen within the TTL. A new hulpvraag, its first statushistorie and its audit entry are written with
+prebuilt Core INSERTs (no ORM objects), the bijlagen with one executemany.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Hold, Refusal
 from gateway.pipeline.contracts import ClaimedExchange, HulpvraagDraft, Outcome
-from gateway.store.audit import audit
+from gateway.store.audit import audit_now
 from gateway.store.models import (
     Aanvraagtype,
     Bijlage,
@@ -50,6 +52,19 @@ __all__ = [
 STATUS_TE_CLASSIFICEREN = "Nieuw>te classificeren"
 STATUS_NIEUW = "Nieuw"
 _BIJ = Bijlage.__table__  # type: ignore[attr-defined]
+_HV = Hulpvraag.__table__  # type: ignore[attr-defined]
+_SH = StatusHistorie.__table__  # type: ignore[attr-defined]
+# Hot-path statements, built once: executed with a dict of values, so SQLAlchemy's compiled cache is hit with a
+# memoised cache key instead of building and hashing a new statement for every exchange.
+_INSERT_HV = insert(_HV).returning(_HV.c.id)
+_INSERT_SH = insert(_SH)
+_INSERT_BIJ = insert(_BIJ)
+_CANDIDATES = select(
+    _HV.c.id, _HV.c.swv_id, _HV.c.brin6, _HV.c.source_system, _HV.c.open, _HV.c.aanvraagtype
+).where(_HV.c.leerlingid == bindparam("leerlingid"))  # fmt: skip
+_STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(
+    _BIJ.c.hulpvraag_id == bindparam("hulpvraag_id")
+)
 
 
 CATALOGUE_TTL_SECONDS = 5.0
@@ -112,12 +127,15 @@ def _catalogue(session: Session, swv_id: int) -> list[AanvraagtypeRegel]:
 
 
 def _coordinator(session: Session, swv_id: int, gemeente: str) -> str | None:
-    stmt = (
-        select(Scholenkring.coordinator)
-        .join(Gemeente, Gemeente.scholenkring_id == Scholenkring.id)  # type: ignore[arg-type]
-        .where(Gemeente.swv_id == swv_id, Gemeente.naam == gemeente)
-    )
-    return session.execute(stmt).scalars().first()
+    def load() -> str | None:
+        stmt = (
+            select(Scholenkring.coordinator)
+            .join(Gemeente, Gemeente.scholenkring_id == Scholenkring.id)  # type: ignore[arg-type]
+            .where(Gemeente.swv_id == swv_id, Gemeente.naam == gemeente)
+        )
+        return session.connection().execute(stmt).scalars().first()
+
+    return _cached(session, ("coordinator", str(swv_id), gemeente), load)  # type: ignore[no-any-return]
 
 
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
@@ -129,12 +147,7 @@ def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
     # planner without statistics (SQLite) otherwise picks the index on `open` or `brin6` and reads every open
     # hulpvraag of the SWV — measured: 20 ms per exchange at 60,000 stored. The rest is compared here.
-    candidates = session.connection().execute(
-        select(
-            Hulpvraag.id, Hulpvraag.swv_id, Hulpvraag.brin6, Hulpvraag.source_system, Hulpvraag.open,
-            Hulpvraag.aanvraagtype,
-        ).where(Hulpvraag.leerlingid == draft.pupil.leerlingid)
-    ).all()  # fmt: skip
+    candidates = session.connection().execute(_CANDIDATES, {"leerlingid": draft.pupil.leerlingid}).all()
     matching = [
         row.id
         for row in candidates
@@ -186,9 +199,7 @@ def store_draft_sync(
     known_sha: set[str] = set()
     withdrawn: dict[str, int] = {}  # sha256 -> bijlage id: sent before, then withdrawn; may be sent again
     if existing is not None:
-        stored = session.connection().execute(
-            select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(_BIJ.c.hulpvraag_id == existing.id)
-        )
+        stored = session.connection().execute(_STORED_BIJLAGEN, {"hulpvraag_id": existing.id})
         for b_id, sha, role, removed in stored:
             if removed or sha in draft.remove_bijlagen:
                 withdrawn[sha] = b_id
@@ -213,41 +224,58 @@ def store_draft_sync(
     now = utcnow()
     created = existing is None
     regel = find_aanvraagtype(draft.aanvraagtype, catalogue)
+    conn = session.connection()
     if existing is None:
+        # Core inserts: the same rows as the ORM objects would give (every column named, the model's defaults
+        # written out), without building and flushing three ORM objects per exchange
         status = (regel.eerste_status or STATUS_NIEUW) if regel else STATUS_TE_CLASSIFICEREN
-        hv = Hulpvraag(
-            swv_id=swv_id,
-            vestiging_id=vestiging_id,
-            brin6=draft.brin6,
-            leerlingid=draft.pupil.leerlingid,
-            voornaam=draft.pupil.voornaam,
-            tussenvoegsel=draft.pupil.tussenvoegsel,
-            achternaam=draft.pupil.achternaam,
-            geboortedatum=draft.pupil.geboortedatum,
-            aanvraagtype=regel.naam if regel else None,
-            omschrijving=draft.omschrijving,
-            status=status,
-            coordinator=_coordinator(session, swv_id, gemeente),
-            source_system=draft.source_system,
-            external_keys=dict(draft.external_keys),
-            esis_request_key=draft.external_keys.get("esis_request_key"),
-            contact=dict(draft.contact),
-            opp_expected=draft.opp_expected,
-            findings=[f.to_dict() for f in findings if not f.blocking] + [f.to_dict() for f in bad],
-            created_at=now,
-            updated_at=now,
+        hulpvraag_id = int(
+            conn.execute(
+                _INSERT_HV,
+                {
+                    "swv_id": swv_id,
+                    "vestiging_id": vestiging_id,
+                    "brin6": draft.brin6,
+                    "leerlingid": draft.pupil.leerlingid,
+                    "voornaam": draft.pupil.voornaam,
+                    "tussenvoegsel": draft.pupil.tussenvoegsel,
+                    "achternaam": draft.pupil.achternaam,
+                    "geboortedatum": draft.pupil.geboortedatum,
+                    "aanvraagtype": regel.naam if regel else None,
+                    "omschrijving": draft.omschrijving,
+                    "status": status,
+                    "coordinator": _coordinator(session, swv_id, gemeente),
+                    "source_system": draft.source_system,
+                    "external_keys": dict(draft.external_keys),
+                    "esis_request_key": draft.external_keys.get("esis_request_key"),
+                    "labels": [],
+                    "contact": dict(draft.contact),
+                    "opp_expected": draft.opp_expected,
+                    "findings": [f.to_dict() for f in findings if not f.blocking] + [f.to_dict() for f in bad],
+                    "open": True,
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_reaction_at": None,
+                },
+            ).scalar_one()
         )
-        session.add(hv)
-        session.flush()
-        session.add(
-            StatusHistorie(hulpvraag_id=hv.id, status=status, door="systeem", toelichting="Aanvraag ontvangen", at=now)
-        )  # type: ignore[arg-type]
-        audit(
+        conn.execute(
+            _INSERT_SH,
+            {
+                "hulpvraag_id": hulpvraag_id,
+                "status": status,
+                "vorige_status": None,
+                "door": "systeem",
+                "toelichting": "Aanvraag ontvangen",
+                "at": now,
+            },
+        )
+        audit_now(
             session,
             actor=actor,
             action="hulpvraag_aangemaakt",
             object_type="hulpvraag",
-            object_id=hv.id,
+            object_id=hulpvraag_id,
             swv_code=draft.swv_code,
             exchange_id=exchange.id,
             bijlagen=len(new_bijlagen),
@@ -267,7 +295,9 @@ def store_draft_sync(
             hv.findings = hv.findings + [f for f in new_findings if f not in hv.findings]
         hv.updated_at = now
         session.add(hv)
-        audit(
+        assert hv.id is not None
+        hulpvraag_id = hv.id
+        audit_now(
             session,
             actor=actor,
             action="hulpvraag_bijgewerkt",
@@ -279,11 +309,10 @@ def store_draft_sync(
             bijlagen_ingetrokken=len(draft.remove_bijlagen),
             **changes,
         )
-    assert hv.id is not None
     if draft.remove_bijlagen and existing is not None:
-        session.connection().execute(
+        conn.execute(
             update(_BIJ)
-            .where(_BIJ.c.hulpvraag_id == hv.id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
+            .where(_BIJ.c.hulpvraag_id == hulpvraag_id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
             .values(removed=True)
         )
     seen: set[str] = set()
@@ -295,7 +324,7 @@ def store_draft_sync(
         seen.add(b.sha256)
         again = withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
-            session.connection().execute(
+            conn.execute(
                 update(_BIJ)
                 .where(_BIJ.c.id == again)
                 .values(removed=False, bestandsnaam=b.bestandsnaam, role=b.role, exchange_id=exchange.id, added_at=now)
@@ -303,7 +332,7 @@ def store_draft_sync(
             continue
         rows.append(
             {
-                "hulpvraag_id": hv.id,
+                "hulpvraag_id": hulpvraag_id,
                 "bestandsnaam": b.bestandsnaam,
                 "omschrijving": b.omschrijving,
                 "role": b.role,
@@ -318,7 +347,10 @@ def store_draft_sync(
             }
         )
     if rows:
-        session.connection().execute(insert(_BIJ), rows)
+        conn.execute(_INSERT_BIJ, rows)
     return Outcome(
-        state="verwerkt", findings=tuple(f for f in findings if not f.blocking), hulpvraag_id=hv.id, created=created
+        state="verwerkt",
+        findings=tuple(f for f in findings if not f.blocking),
+        hulpvraag_id=hulpvraag_id,
+        created=created,
     )
