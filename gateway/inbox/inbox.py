@@ -4,17 +4,26 @@ Claiming uses a lease: a claimed item's ``next_attempt_at`` is set to the end of
 whose worker died (kill -9, power loss) simply becomes due again when the lease runs out — one index
 (state, next_attempt_at) serves both new work and recovery. On PostgreSQL the claim takes the row with
 ``FOR UPDATE SKIP LOCKED`` so several processes never claim the same item; on SQLite every transaction is
-``BEGIN IMMEDIATE`` (see gateway.store.db), which serialises claims.
+``BEGIN IMMEDIATE`` (see gateway.store.db), which serialises claims. A claim is one statement
+(``UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING …``).
+
+Idle workers wait on the process's inbox `Doorbell`: `put` rings it once the item is committed, so a worker
+starts on it at once, and while nothing comes in the workers of a process together poll once per
+``poll_interval`` (items stored by another process, retries and expired leases that became due).
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import datetime as dt
 import random
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -25,7 +34,7 @@ from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
 from gateway.store.types import utcnow
 from verification.findings import Finding
 
-__all__ = ["ACTIVE_STATES", "Inbox", "LeaseLost", "RetryPolicy", "as_claimed"]
+__all__ = ["ACTIVE_STATES", "Doorbell", "Inbox", "LeaseLost", "RetryPolicy", "as_claimed", "doorbell"]
 
 log = get_logger(__name__)
 
@@ -36,12 +45,103 @@ ACTIVE_STATES = (
 )
 _EX = Exchange.__table__  # type: ignore[attr-defined]
 _EV = ExchangeEvent.__table__  # type: ignore[attr-defined]
-_EVENT = insert(_EV)  # executed with a dict of values: built and compiled once
+# The hot path's statements are built once and executed with a dict of values: SQLAlchemy then finds the
+# compiled form through the statement's memoised cache key instead of building and hashing a new statement.
+_EVENT = insert(_EV)
+_PUT = insert(_EX).returning(_EX.c.id)
 _CLAIMED_COLUMNS = tuple(
     _EX.c[name]
     for name in ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts", "correlation_id",
                  "received_at")
 )  # fmt: skip
+# One statement claims: the due rows (oldest due first; on PostgreSQL locked with SKIP LOCKED, so two
+# processes never take the same row) are leased and returned by the UPDATE itself.
+_DUE = (
+    select(_EX.c.id)
+    .where(_EX.c.state.in_(ACTIVE_STATES), _EX.c.next_attempt_at <= bindparam("b_now"))
+    .order_by(_EX.c.next_attempt_at, _EX.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_EX)
+    .where(_EX.c.id.in_(_DUE))
+    .values(
+        state=ExchangeState.IN_BEHANDELING.value,
+        lease_owner=bindparam("b_owner"),
+        lease_until=bindparam("b_until"),
+        next_attempt_at=bindparam("b_until"),
+        attempts=_EX.c.attempts + 1,
+        waiting_for=None,
+    )
+    .returning(*_CLAIMED_COLUMNS)
+)
+# Changes to an item this worker holds: executed with the new column values plus b_id and b_owner; no row
+# changed means the lease is no longer ours (LeaseLost).
+_LEASED = (
+    update(_EX)
+    .where(_EX.c.id == bindparam("b_id"), _EX.c.lease_owner == bindparam("b_owner"))
+    .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
+)
+
+
+class Doorbell:
+    """Wakes idle pollers when new work was committed in this process, and spaces their empty polls.
+
+    A poller that found nothing calls `wait(seen, interval)` with the `rings` it read before it polled. It
+    returns at once when there was a ring since; otherwise when rung (one waiter per ring) or when it is its
+    turn to poll again: all pollers of one doorbell together poll at most once per ``interval`` while idle
+    (not once per poller). Work committed by another process is found by that poll.
+    """
+
+    def __init__(self) -> None:
+        self.rings = 0
+        self._waiters: collections.deque[asyncio.Future[object]] = collections.deque()
+        self._next_poll = 0.0
+
+    def ring(self) -> None:
+        self.rings += 1
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def wait(self, seen: int, interval: float, stop: asyncio.Event | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._next_poll = max(self._next_poll, loop.time() + interval)  # the caller just polled
+        while self.rings == seen and not (stop is not None and stop.is_set()):
+            delay = self._next_poll - loop.time()
+            if delay <= 0:  # this waiter's turn to poll
+                self._next_poll = loop.time() + interval
+                return
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            timer = loop.call_later(min(delay, interval), _wake, waiter)
+            try:
+                rung = await waiter is None
+            finally:
+                timer.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            if rung:
+                return
+
+
+_TIMED_OUT = object()
+
+
+def _wake(waiter: asyncio.Future[object]) -> None:
+    if not waiter.done():
+        waiter.set_result(_TIMED_OUT)
+
+
+_doorbells: weakref.WeakKeyDictionary[Database, dict[str, Doorbell]] = weakref.WeakKeyDictionary()
+
+
+def doorbell(db: Database, name: str) -> Doorbell:
+    """The process's doorbell ``name`` ("inbox", "outbox") for this database."""
+    return _doorbells.setdefault(db, {}).setdefault(name, Doorbell())
 
 
 class LeaseLost(Exception):
@@ -85,6 +185,7 @@ class Inbox:
     def __init__(self, db: Database, *, lease_seconds: float = 120.0) -> None:
         self.db = db
         self.lease = dt.timedelta(seconds=lease_seconds)
+        self.doorbell = doorbell(db, "inbox")  # rung when this process stored an item that is due now
 
     # -- intake ---------------------------------------------------------------------------------------
     async def put(self, new: NewExchange) -> PutResult:
@@ -122,13 +223,16 @@ class Inbox:
         message = "Uitwisseling bij ontvangst geweigerd." if final else "Uitwisseling ontvangen en vastgelegd."
 
         def unit(s: Session) -> int:
-            exchange_id = int(s.connection().execute(insert(_EX).values(**row).returning(_EX.c.id)).scalar_one())
+            conn = s.connection()
+            exchange_id = int(conn.execute(_PUT, row).scalar_one())
             event = {"exchange_id": exchange_id, "at": now, "step": step, "message": message, "findings": stored}
-            s.connection().execute(_EVENT, event)
+            conn.execute(_EVENT, event)
             return exchange_id
 
         try:
             exchange_id = await self.db.run(unit, durable=True)
+            if not final:
+                self.doorbell.ring()
             log.info("exchange_vastgelegd", exchange_id=exchange_id, key=new.key, state=state.value, correlation_id=cid)
             return PutResult(exchange_id=exchange_id, created=True, state=state.value, correlation_id=cid)
         except IntegrityError:
@@ -152,50 +256,21 @@ class Inbox:
     async def claim_many(self, owner: str, limit: int) -> list[ClaimedExchange]:
         """Lease up to ``limit`` due items to ``owner`` in one transaction (oldest due first)."""
         now = utcnow()
-        until = now + self.lease
+        params = {"b_now": now, "b_limit": limit, "b_owner": owner, "b_until": now + self.lease}
 
         def unit(s: Session) -> list[ClaimedExchange]:
-            due = (
-                select(_EX.c.id)
-                .where(_EX.c.state.in_(ACTIVE_STATES), _EX.c.next_attempt_at <= now)
-                .order_by(_EX.c.next_attempt_at, _EX.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(s.connection().execute(due).scalars())
-            if not ids:
-                return []
-            rows = (
-                s.connection()
-                .execute(
-                    update(_EX)
-                    .where(_EX.c.id.in_(ids))
-                    .values(
-                        state=ExchangeState.IN_BEHANDELING.value,
-                        lease_owner=owner,
-                        lease_until=until,
-                        next_attempt_at=until,
-                        attempts=_EX.c.attempts + 1,
-                        waiting_for=None,
-                    )
-                    .returning(*_CLAIMED_COLUMNS)
-                )
-                .all()
-            )
-            return sorted((as_claimed(r) for r in rows), key=lambda c: ids.index(c.id))
+            rows = s.connection().execute(_CLAIM, params).all()
+            # the rows come back in no particular order: the oldest received first (ids grow with time)
+            return sorted((as_claimed(r) for r in rows), key=lambda c: c.id)
 
         return await self.db.run(unit, durable=False)
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease
+        params = {"b_id": exchange_id, "b_owner": owner, "lease_until": until, "next_attempt_at": until}
 
         def unit(s: Session) -> None:
-            res = s.connection().execute(
-                update(_EX)
-                .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
-                .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
-                .values(lease_until=until, next_attempt_at=until)
-            )
+            res = s.connection().execute(_LEASED, params)
             if res.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(exchange_id)
 
@@ -211,16 +286,12 @@ class Inbox:
     def step_sync(
         s: Session, exchange_id: int, owner: str, name: str, message: str, waiting_for: str | None = None
     ) -> None:
-        res = s.connection().execute(
-            update(_EX)
-            .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
-            .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
-            .values(step=name, waiting_for=waiting_for)
-        )
+        conn = s.connection()
+        res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
-        s.connection().execute(_EVENT, event)
+        conn.execute(_EVENT, event)
 
     @staticmethod
     def finish_sync(
@@ -241,6 +312,8 @@ class Inbox:
         now = utcnow()
         stored = [f.to_dict() for f in findings]
         values: dict[str, Any] = {
+            "b_id": exchange_id,
+            "b_owner": owner,
             "state": state.value,
             "step": message,
             "findings": stored,
@@ -254,16 +327,12 @@ class Inbox:
         if state in (ExchangeState.VERWERKT, ExchangeState.GEWEIGERD):
             values["finished_at"] = now
         values["next_attempt_at"] = next_attempt_at or now
-        res = session.connection().execute(
-            update(_EX)
-            .where(_EX.c.id == exchange_id, _EX.c.lease_owner == owner)
-            .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
-            .values(**values)
-        )
+        conn = session.connection()
+        res = conn.execute(_LEASED, values)
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": now, "step": state.value, "message": message, "findings": stored}
-        session.connection().execute(_EVENT, event)
+        conn.execute(_EVENT, event)
 
     # -- the secretariaat's actions -------------------------------------------------------------------
     async def retry_now(self, exchange_ids: Sequence[int], actor: str) -> int:
@@ -298,4 +367,5 @@ class Inbox:
                         exchange_id=row.id, at=now, step="opnieuw", message=f"Opnieuw aangeboden door {actor}."
                     )
                 )
-            return len(rows)
+        self.doorbell.ring()
+        return len(rows)

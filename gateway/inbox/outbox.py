@@ -7,22 +7,25 @@ Messages are claimed in batches (one transaction for up to ``batch`` due message
 and their results recorded together in one transaction; ``concurrency`` such loops run side by side, so one
 slow partner holds up at most its own batch. A crash between a delivery and its record only means that
 message is delivered again after its lease (at-least-once, as before).
+
+Idle loops wait on the process's outbox `Doorbell` (gateway.inbox.inbox): the exchange workers ring it when
+an outcome added messages, so a message is picked up at once; otherwise the loops together poll once per
+``poll_interval`` (messages written by another process, retries that became due).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from gateway.errors import Refusal, Transient
-from gateway.inbox.inbox import RetryPolicy
+from gateway.inbox.inbox import RetryPolicy, doorbell
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import OutboundDeliverer, OutboundMessage
 from gateway.store.db import Database
@@ -34,6 +37,21 @@ __all__ = ["ClaimedMessage", "OutboxWorker"]
 log = get_logger(__name__)
 WACHTEND, VERZONDEN, MISLUKT = "wachtend", "verzonden", "mislukt"
 _OUT = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Built once (see gateway.inbox.inbox): one statement leases the due messages and returns them.
+_DUE = (
+    select(_OUT.c.id)
+    .where(_OUT.c.state == WACHTEND, _OUT.c.next_attempt_at <= bindparam("b_now"))
+    .order_by(_OUT.c.next_attempt_at, _OUT.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_OUT)
+    .where(_OUT.c.id.in_(_DUE))
+    .values(next_attempt_at=bindparam("b_until"), attempts=_OUT.c.attempts + 1)
+    .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
+)
+_RECORD = update(_OUT).where(_OUT.c.id == bindparam("b_id"))  # executed with the columns to set
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +80,17 @@ class OutboxWorker:
         self.lease = dt.timedelta(seconds=lease_seconds)
         self.max_attempts, self.poll_interval = max_attempts, poll_interval
         self.concurrency, self.batch = max(1, concurrency), max(1, batch)
+        self.doorbell = doorbell(db, "outbox")  # rung by the workers when an outcome added messages
 
     async def claim_many(self, limit: int) -> list[ClaimedMessage]:
         """Lease up to ``limit`` due messages (oldest due first) in one transaction."""
         now = utcnow()
+        params = {"b_now": now, "b_limit": limit, "b_until": now + self.lease}
 
         def unit(s: Session) -> list[ClaimedMessage]:
-            due = (
-                select(_OUT.c.id)
-                .where(_OUT.c.state == WACHTEND, _OUT.c.next_attempt_at <= now)
-                .order_by(_OUT.c.next_attempt_at, _OUT.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(s.connection().execute(due).scalars())
-            if not ids:
-                return []
-            rows = (
-                s.connection()
-                .execute(
-                    update(_OUT)
-                    .where(_OUT.c.id.in_(ids))
-                    .values(next_attempt_at=now + self.lease, attempts=_OUT.c.attempts + 1)
-                    .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
-                )
-                .all()
-            )
+            rows = s.connection().execute(_CLAIM, params).all()
             claimed = [ClaimedMessage(r.id, r.key, r.kind, dict(r.payload), r.attempts) for r in rows]
-            return sorted(claimed, key=lambda m: ids.index(m.id))
+            return sorted(claimed, key=lambda m: m.id)  # the rows come back in no particular order
 
         return await self.db.run(unit, durable=False)
 
@@ -131,9 +132,14 @@ class OutboxWorker:
             return 0
         results = await asyncio.gather(*(self._deliver(m) for m in claimed))
 
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per set of columns
+        for msg, values in zip(claimed, results, strict=True):
+            groups.setdefault(tuple(sorted(values)), []).append({**values, "b_id": msg.id})
+
         def record(s: Session) -> None:
-            for msg, values in zip(claimed, results, strict=True):
-                s.connection().execute(update(_OUT).where(_OUT.c.id == msg.id).values(**values))
+            conn = s.connection()
+            for rows in groups.values():
+                conn.execute(_RECORD, rows)
 
         await self.db.run(record, durable=False)
         return len(claimed)
@@ -158,11 +164,11 @@ class OutboxWorker:
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            rings = self.doorbell.rings
             try:
                 worked = await self.process_batch() > 0
             except Exception:
                 log.exception("outbox_worker_fout")
                 worked = False
             if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+                await self.doorbell.wait(rings, self.poll_interval, stop)

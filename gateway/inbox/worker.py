@@ -22,7 +22,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from gateway.errors import Hold, Refusal, Transient
-from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy
+from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy, doorbell
 from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
@@ -51,18 +51,23 @@ class _Steps:
         await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
 
 
-def _add_outbox(session: Session, messages: list[OutboundMessage]) -> None:
-    """Follow-up messages, in the outcome's transaction (the outbox worker picks them up when it next polls)."""
+_INSERT_OUTBOX = insert(_OUTBOX)
+
+
+def _add_outbox(session: Session, messages: list[OutboundMessage]) -> bool:
+    """Follow-up messages, in the outcome's transaction (the caller rings the outbox's doorbell once committed;
+    another process's outbox worker finds them when it next polls)."""
     if messages:
         now = utcnow()
         session.connection().execute(
-            insert(_OUTBOX),
+            _INSERT_OUTBOX,
             [
                 {"key": m.key, "kind": m.kind, "payload": dict(m.payload), "state": "wachtend", "attempts": 0,
                  "next_attempt_at": now, "created_at": now}
                 for m in messages
             ],
         )  # fmt: skip
+    return bool(messages)
 
 
 class ExchangeWorkers:
@@ -78,7 +83,8 @@ class ExchangeWorkers:
     ) -> None:
         self.db, self.inbox, self.handlers = db, inbox, dict(handlers)
         self.retry, self.max_attempts, self.poll_interval = retry, max_attempts, poll_interval
-        self.wakeup = asyncio.Event()
+        self.doorbell = inbox.doorbell  # rung by `Inbox.put`: idle workers wake at once, and poll sparingly
+        self._outbox_bell = doorbell(db, "outbox")
 
     # -- running ------------------------------------------------------------------------------------
     async def run(self, count: int, stop: asyncio.Event) -> None:
@@ -92,15 +98,14 @@ class ExchangeWorkers:
 
     async def _loop(self, owner: str, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            rings = self.doorbell.rings
             try:
                 worked = await self.process_one(owner)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("worker_fout")
                 worked = False
             if not worked:
-                self.wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+                await self.doorbell.wait(rings, self.poll_interval, stop)
 
     async def drain(self, owner: str | None = None) -> int:
         """Process until nothing is due (tests, the demo). Returns how many items were handled."""
@@ -155,6 +160,8 @@ class ExchangeWorkers:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
             released = bool(item.meta.get("vrijgegeven"))
 
+            follow_up: list[bool] = []
+
             def stored(session: Session) -> Outcome:
                 outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
@@ -167,22 +174,25 @@ class ExchangeWorkers:
                     hulpvraag_id=outcome.hulpvraag_id,
                     message=f"Verwerkt: hulpvraag {outcome.hulpvraag_id} {verb}.",
                 )
-                _add_outbox(session, self._afterwards(handler, item, outcome))
+                follow_up.append(_add_outbox(session, self._afterwards(handler, item, outcome)))
                 return outcome
 
             outcome = await self.db.run(stored, durable=False)
+            if any(follow_up):
+                self._outbox_bell.ring()
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
         except Refusal as r:
             refused = Outcome(state="geweigerd", findings=r.findings)
             first = r.first.message
 
-            def refuse(session: Session) -> None:
+            def refuse(session: Session) -> bool:
                 self.inbox.finish_sync(
                     session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
                 )
-                _add_outbox(session, self._afterwards(handler, item, refused))
+                return _add_outbox(session, self._afterwards(handler, item, refused))
 
-            await self.db.run(refuse, durable=False)
+            if await self.db.run(refuse, durable=False):
+                self._outbox_bell.ring()
             log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
         except Hold as h:
             await self._hold(item, owner, list(h.findings))
