@@ -5,7 +5,10 @@ Implements `adapters.parnassys.ports.SenderChecks`:
   (read through a short in-memory cache) and — only when the OSR answered recently about this school — the
   *cached* mandate verdict. It never calls out; an unknown mandate state lets the notificatie in, the
   worker decides.
-- ``in_worker`` reads the registry afresh and asks the OSR (`MandateLookup.verdict_for`); when the OSR
+- ``in_worker`` reads the registry through the same cache but accepts only an entry younger than
+  ``worker_registry_cache`` (5 s), and reads afresh before it refuses on the kenmerk — so a vestiging that was
+  deactivated (or whose kenmerk changed) is no longer accepted once 5 s have passed, and one registered a moment
+  ago is never refused on an old entry; then it asks the OSR (`MandateLookup.mandates_for`); when the OSR
   cannot be reached and no recent enough answer is cached it raises ``Transient(waiting_for="osr")``.
   What it learned is kept in the ``mandaat`` table (koppelcheck, Scholen page), written only when it changed
   or once per ``store_every``.
@@ -22,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.osr.cache import CacheKey
@@ -50,10 +53,19 @@ _WHERE = "notificatieRequest/bronRouteringsKenmerk"
 @dataclass(frozen=True)
 class SenderCheckPolicy:
     registry_cache: dt.timedelta = dt.timedelta(seconds=10)  # intake reads the registry through this cache
+    worker_registry_cache: dt.timedelta = dt.timedelta(seconds=5)  # worker: a younger entry is used, else re-read
     intake_negative_max_age: dt.timedelta = dt.timedelta(minutes=10)  # a cached "no" refuses at intake if younger
     recheck_negative_after: dt.timedelta = dt.timedelta(minutes=5)  # worker: an older cached "no" is asked again
     store_every: dt.timedelta = dt.timedelta(hours=1)  # unchanged OSR facts are written to `mandaat` this often
     timezone: str = "Europe/Amsterdam"  # whose calendar day is the mandates' reference date
+
+
+_VESTIGINGEN = (
+    select(VestigingRow.brin6, VestigingRow.routeringskenmerk, VestigingRow.naam)
+    .join(Swv, Swv.id == VestigingRow.swv_id)  # type: ignore[arg-type]
+    .where(Swv.code == bindparam("b_swv"), VestigingRow.actief == True)  # noqa: E712
+    .where(VestigingRow.brin6.startswith(bindparam("b_brin4")))  # type: ignore[attr-defined]
+)  # built once; executed with bindparams
 
 
 class Registry:
@@ -65,19 +77,16 @@ class Registry:
         self.db, self.swv_code, self.ttl, self._clock = db, swv_code, ttl, clock
         self._cache: dict[str, tuple[dt.datetime, list[Vestiging]]] = {}
 
-    async def vestigingen(self, brin4: str, *, fresh: bool = False) -> list[Vestiging]:
+    async def vestigingen(
+        self, brin4: str, *, fresh: bool = False, max_age: dt.timedelta | None = None
+    ) -> list[Vestiging]:
+        """The vestigingen, from the cache when its entry is younger than ``max_age`` (default: the TTL)."""
         now = self._clock()
         cached = self._cache.get(brin4)
-        if not fresh and cached is not None and now - cached[0] <= self.ttl:
+        if not fresh and cached is not None and now - cached[0] <= min(self.ttl, max_age or self.ttl):
             return cached[1]
-        stmt = (
-            select(VestigingRow.brin6, VestigingRow.routeringskenmerk, VestigingRow.naam)
-            .join(Swv, Swv.id == VestigingRow.swv_id)  # type: ignore[arg-type]
-            .where(Swv.code == self.swv_code, VestigingRow.actief == True)  # noqa: E712
-            .where(VestigingRow.brin6.startswith(brin4))  # type: ignore[attr-defined]
-        )
         async with self.db.reader() as s:
-            rows = (await s.exec(stmt)).all()  # type: ignore[call-overload]
+            rows = (await s.exec(_VESTIGINGEN, params={"b_swv": self.swv_code, "b_brin4": brin4})).all()  # type: ignore[call-overload]
         found = [Vestiging(brin6=b, routeringskenmerk=rk, naam=naam) for b, rk, naam in rows]
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -124,10 +133,15 @@ class OsoSenderChecks:
         return list(verdict.findings)
 
     async def in_worker(self, n: Notificatie) -> list[Finding]:
-        vestigingen = await self.registry.vestigingen(n.bronBrin, fresh=True)
+        vestigingen = await self.registry.vestigingen(n.bronBrin, max_age=self.policy.worker_registry_cache)
         routed = check_routeringskenmerk(
             n.bronRouteringsKenmerk, sender_brin=n.bronBrin, vestigingen=vestigingen, location=_WHERE
         )
+        if not routed.verdict.ok or routed.vestiging is None:  # never refuse on a cached entry: read afresh
+            vestigingen = await self.registry.vestigingen(n.bronBrin, fresh=True)
+            routed = check_routeringskenmerk(
+                n.bronRouteringsKenmerk, sender_brin=n.bronBrin, vestigingen=vestigingen, location=_WHERE
+            )
         if not routed.verdict.ok or routed.vestiging is None:
             return list(routed.verdict.findings)
         brin6, day = str(routed.vestiging), self.today()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -30,6 +30,21 @@ from gateway.store.types import utcnow
 __all__ = ["DatabaseReplayGuard"]
 
 _MAX_ID = 300  # the column's length
+_TABLE = SeenMessage.__table__  # type: ignore[attr-defined]
+_PRUNE = delete(_TABLE).where(_TABLE.c.until < bindparam("b_now"))
+
+
+def _first_seen_statement(dialect_insert: Any) -> Any:
+    """The insert-or-detect statement for one dialect, built once and executed with bindparams."""
+    stmt = dialect_insert(_TABLE).values(message_id=bindparam("b_id"), until=bindparam("b_until"))
+    return stmt.on_conflict_do_update(
+        index_elements=[_TABLE.c.message_id],
+        set_={"until": stmt.excluded.until},
+        where=_TABLE.c.until <= bindparam("b_now"),
+    ).returning(_TABLE.c.message_id)
+
+
+_FIRST_SEEN = {True: _first_seen_statement(sqlite.insert), False: _first_seen_statement(postgresql.insert)}
 
 
 class DatabaseReplayGuard:
@@ -39,30 +54,24 @@ class DatabaseReplayGuard:
         self.db = db
         self.prune_every = max(1, prune_every)
         self._calls = 0
-        self._insert: Any = sqlite.insert if db.is_sqlite else postgresql.insert
+        self._statement = _FIRST_SEEN[db.is_sqlite]
 
     async def first_seen(self, message_id: str, until: dt.datetime) -> bool:
         now = utcnow()
-        table = SeenMessage.__table__  # type: ignore[attr-defined]
-        stmt = self._insert(table).values(message_id=message_id[:_MAX_ID], until=until)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.message_id],
-            set_={"until": stmt.excluded.until},
-            where=table.c.until <= now,
-        ).returning(table.c.message_id)
+        stmt, params = self._statement, {"b_id": message_id[:_MAX_ID], "b_until": until, "b_now": now}
         prune = self._calls % self.prune_every == 0
         self._calls += 1
 
         def unit(s: Session) -> bool:
+            conn = s.connection()
             if prune:
-                s.connection().execute(delete(table).where(table.c.until < now))
-            return s.connection().execute(stmt).first() is not None
+                conn.execute(_PRUNE, {"b_now": now})
+            return conn.execute(stmt, params).first() is not None
 
         return await self.db.run(unit, durable=True)  # acknowledged: fsynced (group-committed on SQLite)
 
     async def prune(self) -> int:
         """Delete every expired row now; returns how many were deleted."""
-        table = SeenMessage.__table__  # type: ignore[attr-defined]
         async with self.db.session() as s:
-            result = await s.exec(delete(table).where(table.c.until < utcnow()))  # type: ignore[call-overload]
+            result = await s.exec(_PRUNE, params={"b_now": utcnow()})  # type: ignore[call-overload]
         return int(result.rowcount or 0)

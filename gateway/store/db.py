@@ -9,7 +9,8 @@ Two ways to write:
   `Session` and does all its statements at once. On SQLite the units of all concurrent callers are
   **group-committed**: a single writer thread takes every unit waiting, runs each in its own SAVEPOINT
   (a unit that raises is rolled back alone and its exception is re-raised to its caller), and commits
-  them with one ``COMMIT`` — one fsync for the lot. A unit's caller resumes only after that commit, so
+  them with one ``COMMIT`` — one fsync for the lot (a batch of one unit needs no savepoint: its transaction
+  is the unit's). A unit's caller resumes only after that commit, so
   "returned" still means "committed". On PostgreSQL a unit is its own transaction (`AsyncSession.run_sync`).
 
 SQLite serialises writers. Every write transaction starts with ``BEGIN IMMEDIATE`` so that two writers never
@@ -179,6 +180,8 @@ class Database:
     def _apply(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         """In the writer thread: every unit of the batch in its own savepoint, then one commit."""
         engine = self._sync_engines[any(item.durable for item in batch)]
+        if len(batch) == 1:
+            return [self._apply_one(engine, batch[0])]
         results: list[tuple[bool, Any]] = []
         with engine.connect() as conn, conn.begin():
             for item in batch:
@@ -198,6 +201,27 @@ class Database:
                 session.close()
                 results.append((True, value))
         return results
+
+    @staticmethod
+    def _apply_one(engine: Engine, item: _Pending) -> tuple[bool, Any]:
+        """A batch of one unit needs no savepoint: the unit is the transaction (rolled back if it raises)."""
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+            try:
+                value = item.fn(session)
+                session.commit()  # flushes; the transaction is committed below
+            except BaseException as exc:
+                session.rollback()
+                session.close()
+                if transaction.is_active:
+                    transaction.rollback()
+                if not isinstance(exc, Exception):
+                    raise
+                return (False, exc)
+            session.close()
+            transaction.commit()  # a failing commit raises: the caller fails the batch, as for a larger one
+            return (True, value)
 
     async def dispose(self) -> None:
         flusher = self._flusher
