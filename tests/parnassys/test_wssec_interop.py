@@ -14,7 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLSigner, XMLVerifier
 from signxml.algorithms import SignatureConstructionMethod
@@ -149,3 +151,29 @@ def test_signing_from_several_threads_with_one_key_gives_valid_messages(pki: Pki
 
 def test_xmlsec_and_lxml_share_one_libxml2() -> None:
     assert xmlsec.get_libxml_version() == etree.LIBXML_VERSION
+
+
+def test_an_ec_key_signs_with_ecdsa_and_verifies_both_ways(pki: Pki) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EC-leverancier")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    env = sign_envelope(unsigned(), key=key, certificate=cert)
+
+    assert len(verify(to_bytes(env), cert).signed_ids) == 6
+    config = SignatureConfiguration(
+        location=f"./{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/",
+        expect_references=6,
+        signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
+        digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+    )
+    XMLVerifier().verify(etree.fromstring(to_bytes(env)), x509_cert=cert, expect_config=config)
