@@ -2,9 +2,9 @@
 
 A thin aiohttp client rather than zeep's async transport, on purpose:
 - zeep's `AsyncTransport` needs httpx (a second HTTP stack next to aiohttp) and loads WSDLs synchronously;
-- zeep's WS-Security signature plug-in needs python-xmlsec and signs only Body and Timestamp (SHA-1 by
-  default), while Edukoppeling 2W-be-S wants every WS-Addressing header signed with SHA-2 — we sign with
-  the same `wssec.sign_envelope` the endpoint uses for its replies;
+- zeep's WS-Security signature plug-in signs only Body and Timestamp (SHA-1 by default), while Edukoppeling
+  2W-be-S wants every WS-Addressing header signed with SHA-2 — we sign with the same `wssec.sign_envelope`
+  (python-xmlsec) the endpoint uses for its replies;
 - a ``documentResponse`` can be hundreds of megabytes (bijlagen in base64): it is read under a size limit
   and handed to the dossier reader as XML, never turned into Python objects.
 The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway's endpoint with zeep.

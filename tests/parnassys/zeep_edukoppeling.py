@@ -3,7 +3,8 @@
 zeep's own `BinarySignature` signs only Body and Timestamp, not the WS-Addressing headers (and defaults
 to SHA-1); Edukoppeling wants each WS-A header signed too, with SHA-2. So this signer uses python-xmlsec
 (the library zeep's plug-in is built on, here with the same libxml2 as lxml) with zeep's own helpers, and
-adds the extra references. Independent of the gateway's signxml code: the two must agree on the wire.
+adds the extra references. Written separately from the gateway's own signer (adapters/parnassys/wssec.py):
+the two must agree on the wire.
 """
 
 from __future__ import annotations
