@@ -128,6 +128,9 @@ class OutboxWorker:
         """Claim up to ``limit`` (default ``batch``) messages, deliver them concurrently, record the results
         in one transaction. Returns how many were handled."""
         claimed = await self.claim_many(limit or self.batch)
+        return await self._deliver_batch(claimed)
+
+    async def _deliver_batch(self, claimed: list[ClaimedMessage]) -> int:
         if not claimed:
             return 0
         results = await asyncio.gather(*(self._deliver(m) for m in claimed))
@@ -163,12 +166,24 @@ class OutboxWorker:
             await asyncio.gather(*loops, return_exceptions=True)
 
     async def _loop(self, stop: asyncio.Event) -> None:
+        bell = self.doorbell
         while not stop.is_set():
-            rings = self.doorbell.rings
+            seen = bell.rings
             try:
-                worked = await self.process_batch() > 0
+                claimed = await self.claim_many(self.batch)
             except Exception:
                 log.exception("outbox_worker_fout")
-                worked = False
-            if not worked:
-                await self.doorbell.wait(rings, self.poll_interval, stop)
+                claimed = []
+            full = len(claimed) >= self.batch
+            bell.took(full)  # a batch that was not full took every message due when it was claimed
+            if not claimed:
+                await bell.wait(seen, self.poll_interval, stop)
+                continue
+            if full:
+                bell.nudge()  # more may be due: let an idle loop take the next batch
+            try:
+                await self._deliver_batch(claimed)
+            except Exception:
+                log.exception("outbox_worker_fout")
+            if not full and not bell.backlog:  # nothing left that we know of: wait for a ring or the next turn
+                await bell.wait(bell.rings, self.poll_interval, stop, polled=False)

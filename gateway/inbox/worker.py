@@ -97,15 +97,28 @@ class ExchangeWorkers:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self, owner: str, stop: asyncio.Event) -> None:
+        bell, rung = self.doorbell, False  # rung: this claim answers a ring (see Doorbell)
         while not stop.is_set():
-            rings = self.doorbell.rings
+            seen = bell.rings
             try:
-                worked = await self.process_one(owner)
+                item = await self.inbox.claim(owner)
             except Exception:  # the loop must survive a database hiccup
                 log.exception("worker_fout")
-                worked = False
-            if not worked:
-                await self.doorbell.wait(rings, self.poll_interval, stop)
+                item = None
+            bell.took(item is not None)
+            if item is None:
+                rung = await bell.wait(seen, self.poll_interval, stop)
+                continue
+            if not rung:
+                bell.nudge()  # found by polling: there may be more (another process's), let a colleague look
+            try:
+                await self._work(item, owner)
+            except Exception:
+                log.exception("worker_fout")
+            if rung and not bell.backlog:  # answered a ring and no ring went unanswered: wait for the next
+                rung = await bell.wait(bell.rings, self.poll_interval, stop, polled=False)
+            else:
+                rung = False
 
     async def drain(self, owner: str | None = None) -> int:
         """Process until nothing is due (tests, the demo). Returns how many items were handled."""
@@ -120,6 +133,10 @@ class ExchangeWorkers:
         item = await self.inbox.claim(owner)
         if item is None:
             return False
+        await self._work(item, owner)
+        return True
+
+    async def _work(self, item: ClaimedExchange, owner: str) -> None:
         with bind_exchange(item.correlation_id, exchange_id=item.id, source=item.source):
             heartbeat = asyncio.create_task(self._heartbeat(item.id, owner))
             try:
@@ -130,7 +147,6 @@ class ExchangeWorkers:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError, LeaseLost, Exception):
                     await heartbeat
-        return True
 
     async def _heartbeat(self, exchange_id: int, owner: str) -> None:
         interval = max(self.inbox.lease.total_seconds() / 3, 0.05)
