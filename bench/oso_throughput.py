@@ -238,8 +238,8 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"https://127.0.0.1:{port}/oso/swv"
         specs = [{"role": role, "port": port} for _ in range(args.processes - 1)]  # same port (SO_REUSEPORT)
-        if args.split:
-            specs.append({"role": "worker", "port": None})  # processing only, at lower priority; no listener
+        if args.split:  # processing only, at lower priority; no listener
+            specs += [{"role": "worker", "port": None} for _ in range(args.worker_processes)]
         for extra in specs:
             spec = json.dumps(
                 {
@@ -262,7 +262,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         results: dict[str, Any] = {
             "workers": args.workers,
             "processes": args.processes,
-            "topology": "intake process + worker process" if args.split else "every process intake and worker",
+            "topology": f"intake + {args.worker_processes} worker process(es)" if args.split else "role all",
             "database": "postgresql" if args.database_url else "sqlite",
         }
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
@@ -415,6 +415,7 @@ def main() -> int:
     p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
     p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
     p.add_argument("--processes", type=int, default=1, help="gateway processes (SO_REUSEPORT; PostgreSQL only)")
+    p.add_argument("--worker-processes", type=int, default=1, help="with --split: how many worker processes")
     p.add_argument("--worker-niceness", type=int, default=10, help="with --split: the worker process's niceness")
     p.add_argument(
         "--split",

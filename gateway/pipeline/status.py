@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gateway.errors import Refusal
+from gateway.inbox.inbox import doorbell
 from gateway.store.audit import audit
 from gateway.store.db import Database
 from gateway.store.models import Hulpvraag, OutboxMessage, Status, StatusHistorie, Swv
@@ -62,7 +63,8 @@ async def change_status(
             van=entry.vorige_status,
             naar=nieuwe_status,
         )
-        if hv.source_system == "parnassys":
+        told = hv.source_system == "parnassys"
+        if told:
             s.add(
                 OutboxMessage(
                     key=f"terugkoppeling:{hulpvraag_id}:{entry.id}",
@@ -76,7 +78,9 @@ async def change_status(
                     },
                 )
             )
-        return entry
+    if told:
+        doorbell(db, "outbox").ring()  # committed: this process's outbox loop sends it now, not at its next poll
+    return entry
 
 
 async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, actor: str) -> list[str]:
