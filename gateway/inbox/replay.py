@@ -68,7 +68,10 @@ class DatabaseReplayGuard:
                 conn.execute(_PRUNE, {"b_now": now})
             return conn.execute(stmt, params).first() is not None
 
-        return await self.db.run(unit, durable=True)  # acknowledged: fsynced (group-committed on SQLite)
+        # Not fsynced on its own: what makes an acknowledgement durable is the inbox write that follows (or the
+        # recorded refusal), and on SQLite its fsync of the WAL also covers this earlier commit. A power cut
+        # before that write loses only the sighting of a message that was never acknowledged.
+        return await self.db.run(unit, durable=False)
 
     async def prune(self) -> int:
         """Delete every expired row now; returns how many were deleted."""

@@ -15,7 +15,10 @@ Two ways to write:
 
 SQLite serialises writers. Every write transaction starts with ``BEGIN IMMEDIATE`` so that two writers never
 both read and then fail to upgrade their lock, and within one process writers queue on an asyncio lock first
-(the group-commit writer takes it per batch). Read-only sessions (`reader`) use their own engine with
+(the group-commit writer takes it per batch). Across processes (an intake and a worker process on one
+file) the writer thread polls for the lock every 0.2–2 ms instead of SQLite's coarse busy-handler sleeps,
+and a batch commits after ``_BATCH_SECONDS`` of work, so another process waits for a few units, not 64.
+Read-only sessions (`reader`) use their own engine with
 deferred transactions, which in WAL mode never wait for a writer. Writes are durable by default
 (``synchronous=FULL``: the WAL is fsynced at commit, so what was acknowledged survives a power loss); the
 workers' bookkeeping (claim, steps, outcome, outbox) asks for ``durable=False`` (``synchronous=NORMAL``,
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -47,6 +52,38 @@ T = TypeVar("T")
 Unit = Callable[[Session], Any]
 
 _MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the write lock
+# A batch stops taking units after this long and commits: SQLite has one write lock for every process on
+# the file, and an intake process waiting for it should wait for a few units, not for 64.
+_BATCH_SECONDS = 0.008
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _begin_immediate(dbapi_conn: Any) -> None:
+    """Take SQLite's write lock, trying again every 0.2–2 ms while another process holds it.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries, so a
+    writer that lost a few times keeps waiting long after a short transaction of another process has ended.
+    Only the BEGIN polls (nothing is done yet, so trying again is safe); every later statement keeps the
+    normal busy timeout."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+        delay = 0.0002
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)  # in the writer thread (or a driver thread): never in the event loop
+                delay = min(delay * 1.5, 0.002)
+    finally:
+        cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cur.close()
 
 
 @dataclass(slots=True)
@@ -92,26 +129,32 @@ class Database:
                     pool_size=1,
                     max_overflow=0,
                 )
-                self._tune_sqlite(engine, immediate=True, synchronous=level)
+                self._tune_sqlite(engine, immediate=True, synchronous=level, polled=True)
                 self._sync_engines[durable] = engine
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._fast_sessions = async_sessionmaker(self._fast_engine, class_=AsyncSession, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
 
     @staticmethod
-    def _tune_sqlite(sync_engine: Engine, *, immediate: bool, synchronous: str) -> None:
+    def _tune_sqlite(sync_engine: Engine, *, immediate: bool, synchronous: str, polled: bool = False) -> None:
+        """``polled``: a synchronous engine used from the writer thread, whose BEGIN may sleep (never an
+        aiosqlite engine: there the driver's busy handler waits in aiosqlite's own thread)."""
+
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             cur.close()
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if immediate and polled:
+                _begin_immediate(conn.connection.driver_connection)
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     # -- async sessions ---------------------------------------------------------------------------------
     @asynccontextmanager
@@ -169,6 +212,9 @@ class Database:
                     if not isinstance(exc, Exception):
                         raise
                     continue
+                if len(results) < len(batch):  # the batch ran out of time: the rest goes first next round
+                    self._pending[:0] = batch[len(results) :]
+                    batch = batch[: len(results)]
             for item, (ok, value) in zip(batch, results, strict=True):
                 if item.future.done():
                     continue
@@ -184,7 +230,10 @@ class Database:
             return [self._apply_one(engine, batch[0])]
         results: list[tuple[bool, Any]] = []
         with engine.connect() as conn, conn.begin():
+            started = time.monotonic()
             for item in batch:
+                if results and time.monotonic() - started > _BATCH_SECONDS:
+                    break  # commit what we have; the rest goes into the next batch
                 # the session works in a SAVEPOINT of the batch's transaction: commit releases it,
                 # rollback undoes this unit alone
                 session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
