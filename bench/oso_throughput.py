@@ -43,15 +43,14 @@ async def _simulators(directory: Path, control_file: Path) -> None:
 
     from adapters.parnassys.simulator.las import PreparedDossier, _request
     from adapters.parnassys.simulator.world import DOEL_RK, GATEWAY_OIN, long_kenmerk, start_world
-    from adapters.parnassys.soap import NS
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     official = POSWV.resolve().read_bytes()
     same_dossier = os.environ.get("OSO_BENCH_SAME_DOSSIER") == "1"
     counter = [0]
-    world = await start_world(directory, default_dossier=_readable_attachments(official))
+    world = await start_world(directory, default_dossier=_readable_attachments(official), direct_session_check=True)
     world.add_school(BRIN)
-    las, tc_cfg = world.las, world.las.client.config
+    las = world.las
     values = {
         "bronBrin": BRIN,
         "bronRouteringsKenmerk": long_kenmerk(BRIN, 500),
@@ -60,14 +59,8 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     }
 
     async def one(gateway_url: str) -> float:
-        resp = await las.client.call(
-            tc_cfg.traffic_center_url,
-            "meldenNotificatie",
-            _request("meldenNotificatie", {**values, "doel": "SWV"}),
-            system="traffic_center",
-            to_oin=tc_cfg.traffic_center_oin,
-        )
-        koppelsleutel = resp.findtext(f"{{{NS}}}koppelsleutel") or ""
+        # ParnasSys registers the notificatie at the TC simulator (same process: a call, not an HTTPS hop)
+        koppelsleutel = (await world.tc.melden_notificatie({**values, "doel": "SWV"}, None))["koppelsleutel"]
         counter[0] += 1
         dossier = None if same_dossier else (prepared.pop() if prepared else _dossier_variant(counter[0]))
         las.prepared[koppelsleutel] = PreparedDossier(brin=BRIN, dossier=dossier)

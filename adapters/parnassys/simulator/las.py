@@ -21,6 +21,7 @@ from lxml import etree
 from adapters.parnassys.client import OsoSoapClient, RemoteFault
 from adapters.parnassys.config import ClientConfig
 from adapters.parnassys.simulator.soapapp import SimFault, fields, soap_handler
+from adapters.parnassys.simulator.traffic_center import TrafficCenterSimulator
 from adapters.parnassys.soap import ANONYMOUS, NS, SOAP_ENV, WSA, action_for
 
 __all__ = ["LAS_OIN", "LasSimulator", "PreparedDossier"]
@@ -50,6 +51,7 @@ class LasSimulator:
     terugkoppelingen: list[dict[str, str]] = field(default_factory=list)
     document_requests: int = 0
     _factory_cache: dict[str, bytes] = field(default_factory=dict)
+    traffic_center: TrafficCenterSimulator | None = None  # set: sessions are checked by a call in-process
     last_koppelsleutel: str | None = None
 
     # -- as sender ------------------------------------------------------------------------------------------
@@ -144,17 +146,12 @@ class LasSimulator:
             if request.transport is not None:
                 request.transport.abort()
             raise web.HTTPServiceUnavailable()
-        tc = self.client.config
         try:
-            await self.client.call(
-                tc.traffic_center_url,
-                "sessiecontrole",
-                _request("sessiecontrole", f),
-                system="traffic_center",
-                to_oin=tc.traffic_center_oin,
-            )
+            await self._check_session(f)
         except RemoteFault as exc:
             return _fault(exc.findings[0].code, exc.findings[0].message, env)
+        except SimFault as exc:
+            return _fault(exc.finding.code, exc.finding.message, env)
         if behaviour == "not_ready":
             return _fault("DossierNietGereed", "Het dossier is nog niet gereed.", env)
         p = self.prepared.get(koppelsleutel, PreparedDossier())
@@ -168,6 +165,20 @@ class LasSimulator:
                 aanvraag += b"<oso:opp>" + (b"true" if p.opp else b"false") + b"</oso:opp>"
             aanvraag += b"</oso:aanvraag>"
         return _raw_reply("document", aanvraag + b"<oso:dossier>" + dossier + b"</oso:dossier>", env)
+
+    async def _check_session(self, f: dict[str, str]) -> None:
+        """Ask the Traffic Center whether the gateway's session belongs to this koppelsleutel."""
+        if self.traffic_center is not None:
+            await self.traffic_center.sessiecontrole(f, None)
+            return
+        tc = self.client.config
+        await self.client.call(
+            tc.traffic_center_url,
+            "sessiecontrole",
+            _request("sessiecontrole", f),
+            system="traffic_center",
+            to_oin=tc.traffic_center_oin,
+        )
 
     def app(self, path: str = "/oso/las") -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)

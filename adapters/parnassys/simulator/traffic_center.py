@@ -36,13 +36,13 @@ class TrafficCenterSimulator:
         """koppelsleutel → resultaat of every closed session."""
         return {s.koppelsleutel: s.afgemeld for s in self.sessies.values() if s.afgemeld}
 
-    async def melden_notificatie(self, f: dict[str, str], _: web.Request) -> dict[str, str]:
+    async def melden_notificatie(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("meldenNotificatie", f))
         koppelsleutel = str(uuid.uuid4())
         self.notificaties[koppelsleutel] = f
         return {"koppelsleutel": koppelsleutel}
 
-    async def overdracht(self, f: dict[str, str], _: web.Request) -> dict[str, str]:
+    async def overdracht(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("overdracht", f))
         if f.get("koppelsleutel") not in self.notificaties:
             raise SimFault("OnbekendeKoppelsleutel", "Deze koppelsleutel is niet bij het Traffic Center gemeld.")
@@ -52,7 +52,7 @@ class TrafficCenterSimulator:
         self.sessies[sessie] = _Sessie(f["koppelsleutel"])
         return {"sessieId": sessie}
 
-    async def sessiecontrole(self, f: dict[str, str], _: web.Request) -> dict[str, str]:
+    async def sessiecontrole(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("sessiecontrole", f))
         s = self.sessies.get(f.get("sessieId", ""))
         if s is None or s.koppelsleutel != f.get("koppelsleutel"):
@@ -61,7 +61,7 @@ class TrafficCenterSimulator:
             raise SimFault("SessieReedsAfgemeld", "De sessie is al afgemeld.")
         return {"resultaat": "SessieGeldig"}
 
-    async def afmelding(self, f: dict[str, str], _: web.Request) -> dict[str, str]:
+    async def afmelding(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("afmelding", f))
         s = self.sessies.get(f.get("sessieId", ""))
         if s is None:

@@ -128,8 +128,13 @@ async def start_world(
     seed: dict[str, Any] | None = None,
     tls: bool = True,
     default_dossier: bytes | None = None,
+    direct_session_check: bool = False,
 ) -> SimulatedWorld:
     """Start the OSR, TC and LAS simulators (TLS with the throw-away CA unless ``tls=False``).
+
+    ``direct_session_check``: the LAS simulator checks sessions at this world's TC simulator by a call in
+    this process instead of a signed HTTPS request (benchmarks: a hop between two simulators measures
+    nothing of the gateway; the fault tests keep the HTTPS hop, so a TC outage reaches the LAS too).
 
     ``seed``: the OSR simulator's seed (default ``adapters/osr/demo_seed.json``; its endpoint URLs are
     replaced by the LAS simulator's)."""
@@ -150,7 +155,9 @@ async def start_world(
             )
         )
         stack.push_async_callback(client.close)
-        las = LasSimulator(client=client, default_dossier=default_dossier)
+        las = LasSimulator(
+            client=client, default_dossier=default_dossier, traffic_center=tc if direct_session_check else None
+        )
         las_url = await _serve(stack, las.app(), server_ctx) + "/oso/las"
         tc.las_url = las_url
         data = dict(seed) if seed is not None else json.loads(DEMO_SEED.read_text(encoding="utf-8"))
