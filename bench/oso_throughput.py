@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -50,6 +51,8 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     counter = [0]
     world = await start_world(directory, default_dossier=_readable_attachments(official), direct_session_check=True)
     world.add_school(BRIN)
+    gc.collect()
+    gc.freeze()  # the load generator measures latency: keep its own collector pauses out of the figures
     las = world.las
     values = {
         "bronBrin": BRIN,
@@ -187,7 +190,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
 
     import gateway.store.models  # noqa: F401
     from gateway.app import create_app
-    from gateway.cli.serve import server_ssl_context
+    from gateway.cli.serve import freeze_startup_objects, server_ssl_context
     from gateway.components import build_components
     from gateway.store.models import School, Swv, Vestiging
     from gateway.store.seed import seed_demo_registry, seed_swv
@@ -230,6 +233,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"https://127.0.0.1:{port}/oso/swv"
+        freeze_startup_objects()  # as `gateway serve` does
         specs = [{"role": role, "port": port} for _ in range(args.processes - 1)]  # same port (SO_REUSEPORT)
         if args.split:  # processing only, at lower priority; no listener
             specs += [{"role": "worker", "port": None} for _ in range(args.worker_processes)]
@@ -328,6 +332,11 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             }
         await runner.cleanup()
         await c.close()
+        floor = _floor(tmp / "floor")
+        results["floor"] = floor
+        eps = results["throughput"]["exchanges_per_second"]
+        # wall time per exchange at the measured rate ÷ the floor's time per dossier (1 = as fast as the floor)
+        results["throughput"]["ratio_to_floor"] = round(floor["dossiers_per_second"] / eps, 2) if eps else None
         return results
     finally:
         for proc in [*children, sim]:
@@ -359,7 +368,7 @@ async def _gateway_process(spec: dict[str, Any]) -> None:
     from aiohttp import web
 
     from gateway.app import create_app
-    from gateway.cli.serve import lower_priority, server_ssl_context
+    from gateway.cli.serve import freeze_startup_objects, lower_priority, server_ssl_context
     from gateway.components import build_components
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
@@ -371,11 +380,37 @@ async def _gateway_process(spec: dict[str, Any]) -> None:
     c = build_components(settings)
     runner = web.AppRunner(create_app(c), access_log=None)
     await runner.setup()  # starts the workers (roles all and worker)
+    freeze_startup_objects()
     if spec["port"] is None:
         await asyncio.Event().wait()
     site = web.TCPSite(runner, "127.0.0.1", spec["port"], ssl_context=server_ssl_context(settings), reuse_port=True)
     await site.start()
     await asyncio.Event().wait()
+
+
+def _floor(directory: Path, n: int = 100) -> dict[str, Any]:
+    """The floor, measured in the same run: the same kind of dossier (own pupil, own documents) through
+    parse + validate + decode + hash + write (fsynced blobs), one after another on one core — without
+    HTTP, SOAP, signatures, the inbox or the database."""
+    from gateway.dossier import read_dossier
+    from gateway.store.blobs import ContentStore, LocalBackend
+
+    official = POSWV.resolve().read_bytes()
+    dossiers = [_readable_attachments(official, variant=2 * 10**6 + i) for i in range(n)]
+    blobs = ContentStore(LocalBackend(directory), allow_plaintext=True)
+    cpu, started = time.process_time(), time.perf_counter()
+    for dossier in dossiers:
+        report = read_dossier(dossier, blobs=blobs)
+        if not report.valid:
+            raise RuntimeError(f"floor dossier invalid: {[f.code for f in report.errors]}")
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "dossiers": n,
+        "dossier_bytes": len(dossiers[0]),
+        "ms_per_dossier": round(wall / n * 1000, 2),
+        "cpu_ms_per_dossier": round(cpu / n * 1000, 2),
+        "dossiers_per_second": round(n / wall, 1),
+    }
 
 
 def _ms(values: list[float], pct: int) -> float | None:

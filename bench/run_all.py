@@ -75,17 +75,33 @@ class _Skipped(Exception):
 # -- the benchmarks ---------------------------------------------------------------------------------------
 
 
-def oso_sqlite(quick: bool) -> list[Row]:
+def _oso_sqlite(name: str, extra: list[str], quick: bool) -> list[Row]:
     n, lat = (200, 100) if quick else (1000, 500)
-    r = _json_bench(["bench/oso_throughput.py", "--exchanges", str(n), "--latency-n", str(lat), "--rate", "100"], 900)
+    r = _json_bench(
+        ["bench/oso_throughput.py", *extra, "--exchanges", str(n), "--latency-n", str(lat), "--rate", "100"], 900
+    )
     t, lt = r["throughput"], r["latency"]
     eps, p99 = t["exchanges_per_second"], lt["p99_ms"]
     return [
-        Row("OSO-SWV, SQLite, 1 process", f"exchanges/s over {n}", eps, "/s", "≥ 200", eps / 200, eps >= 200,
-            f"{t['errors']} errors; gateway CPU {t['gateway_cpu_ms_per_exchange']} ms/exchange"),
-        Row("OSO-SWV, SQLite, 1 process", f"notificatie p99 at 100/s offered ({lat})", p99, "ms", "≤ 50",
-            p99 / 50, p99 <= 50, f"p50 {lt['p50_ms']} ms"),
+        Row(name, f"exchanges/s over {n}", eps, "/s", "≥ 200", eps / 200, eps >= 200,
+            f"{t['errors']} errors; CPU/exchange: gateway {t['gateway_cpu_ms_per_exchange']} ms, "
+            f"simulators {t['simulators_cpu_ms_per_exchange']} ms; floor {r['floor']['dossiers_per_second']} "
+            f"dossiers/s, wall/floor {t['ratio_to_floor']}"),
+        Row(name, f"notificatie p99 at 100/s offered ({lat})", p99, "ms", "≤ 50",
+            p99 / 50, p99 <= 50, f"p50 {lt['p50_ms']} ms, max {lt['max_ms']} ms"),
     ]  # fmt: skip
+
+
+def oso_sqlite(quick: bool) -> list[Row]:
+    return _oso_sqlite("OSO-SWV, SQLite, 1 process (role all)", [], quick)
+
+
+def oso_split(quick: bool) -> list[Row]:
+    return _oso_sqlite("OSO-SWV, SQLite, intake + 1 worker process", ["--split"], quick)
+
+
+def oso_split2(quick: bool) -> list[Row]:
+    return _oso_sqlite("OSO-SWV, SQLite, intake + 2 worker processes", ["--split", "--worker-processes", "2"], quick)
 
 
 def _oso_pg(processes: int, quick: bool) -> list[Row]:
@@ -210,6 +226,8 @@ def esis_throughput(quick: bool) -> list[Row]:
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "oso": oso_sqlite,
+    "oso_split": oso_split,
+    "oso_split2": oso_split2,
     "oso_pg1": oso_pg1,
     "oso_pg2": oso_pg2,
     "core": core,

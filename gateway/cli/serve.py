@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import gc
 import os
 import signal
 import ssl
@@ -18,7 +19,7 @@ from gateway.logging import get_logger
 from gateway.settings import ROLES, Settings
 from gateway.web.http_errors import coded_errors
 
-__all__ = ["lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
+__all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
 
 log = get_logger(__name__)
 
@@ -69,6 +70,15 @@ def lower_priority(settings: Settings) -> None:
         os.nice(settings.worker_niceness)  # before any thread starts: threads inherit it
 
 
+def freeze_startup_objects() -> None:
+    """Move everything the start-up built (modules, SQLAlchemy metadata, schemas, TLS contexts: ≈ 120k
+    objects) out of the garbage collector's sight. A full collection over them takes ≈ 80 ms on this
+    machine and would stall every request in flight, now and then; what requests create is still
+    collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_server(settings: Settings, stop: asyncio.Event) -> None:
     lower_priority(settings)
     async with open_components(settings) as c:
@@ -77,6 +87,7 @@ async def run_server(settings: Settings, stop: asyncio.Event) -> None:
         await runner.setup()
         coded_errors(runner)
         await start_site(runner, settings)
+        freeze_startup_objects()
         log.info(
             "gateway_gestart",
             url=settings.effective_public_url,
