@@ -197,6 +197,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     tmp = Path(tempfile.mkdtemp(prefix="oso-bench-"))
+    floor = _floor(tmp / "floor")  # first, on a quiet machine: nothing else runs yet
     control_file = tmp / "control.json"
     children: list[subprocess.Popen[bytes]] = []
     sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
@@ -257,6 +258,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         if children:
             await asyncio.sleep(3)  # let them bind and start their workers
         results: dict[str, Any] = {
+            "floor": floor,
             "workers": args.workers,
             "processes": args.processes,
             "topology": f"intake + {args.worker_processes} worker process(es)" if args.split else "role all",
@@ -332,8 +334,6 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             }
         await runner.cleanup()
         await c.close()
-        floor = _floor(tmp / "floor")
-        results["floor"] = floor
         eps = results["throughput"]["exchanges_per_second"]
         # wall time per exchange at the measured rate ÷ the floor's time per dossier (1 = as fast as the floor)
         results["throughput"]["ratio_to_floor"] = round(floor["dossiers_per_second"] / eps, 2) if eps else None
