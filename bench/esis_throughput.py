@@ -205,6 +205,7 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
 
     store = Store(db_path)
     result: dict[str, Any] = {
+        "floor": args.floor,
         "requests": args.requests,
         "concurrency": args.concurrency,
         "workers": args.workers,
@@ -283,7 +284,36 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         result["one_at_a_time"] = _figures(lat, answers, args.latency_n, t0, last, cpu0, cpu1, client1 - client0)
     n_cpu, r_cpu = result["new"]["gateway_cpu_ms_per_request"], replay["gateway_cpu_ms_per_request"]
     result["replay_cpu_vs_new"] = round(r_cpu / n_cpu, 2) if n_cpu else None
+    processed = result["new"].get("processed_per_second")
+    result["new"]["ratio_to_floor"] = round(args.floor["requests_per_second"] / processed, 2) if processed else None
     return result
+
+
+def _floor(args: argparse.Namespace, directory: Path, n: int = 100) -> dict[str, Any]:
+    """The floor, measured first (quiet machine): the same kind of request — the JSON body parsed, both
+    documents hashed and written as fsynced blobs with their type sniffed — one after another on one core,
+    without HTTP, multipart, the inbox or the database."""
+    from adapters.esis.simulator import aanvraag
+    from gateway.store.blobs import ContentStore, LocalBackend
+    from verification.attachments import sniff
+
+    blobs = ContentStore(LocalBackend(directory), allow_plaintext=True)
+    requests = []
+    for i in range(n):
+        docs = [pdf_bytes(30_000_000 + i, args.pdf_kb * 1000), docx_bytes(30_000_000 + i, args.docx_kb * 1000)]
+        body = json.dumps(aanvraag(BRIN6, aanvraag_id=f"FLOOR-{i}", leerlingid=f"FLOOR-{i}", documenten=[])).encode()
+        requests.append((body, docs))
+    started = time.perf_counter()
+    for body, docs in requests:
+        json.loads(body)
+        for content in docs:
+            writer = blobs.writer()
+            for at in range(0, len(content), 64 * 1024):
+                writer.write(content[at : at + 64 * 1024])
+            sniff(writer.head)
+            writer.commit()
+    wall = time.perf_counter() - started
+    return {"requests": n, "ms_per_request": round(wall / n * 1000, 2), "requests_per_second": round(n / wall, 1)}
 
 
 def _figures(
@@ -349,6 +379,7 @@ def main() -> int:
         print("--requests, --concurrency en --warmup moeten minstens 1 zijn, --workers minstens 0.", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="esis-doorvoer-") as tmp:
+        args.floor = _floor(args, Path(tmp) / "floor")
         data = Path(tmp) / "data"
         proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(data), "--workers", str(args.workers)],

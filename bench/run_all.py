@@ -217,7 +217,8 @@ def esis_throughput(quick: bool) -> list[Row]:
             f"{new['create_p99_ms']} ms; one at a time p50 {one['create_p50_ms']} ms; {new['errors']} errors"),
         Row(name, f"new requests processed (hulpvraag committed)/s over {n}", new["processed_per_second"], "/s",
             note=f"gateway CPU {new['gateway_cpu_ms_per_request']} ms/request; 2 documents "
-            f"({r['documents']['pdf_bytes'] // 1000} + {r['documents']['docx_bytes'] // 1000} kB) each"),
+            f"({r['documents']['pdf_bytes'] // 1000} + {r['documents']['docx_bytes'] // 1000} kB) each; "
+            f"floor {r['floor']['requests_per_second']}/s, wall/floor {new['ratio_to_floor']}"),
         Row(name, f"same request retried (idempotent replay)/s over {n}", rep["acknowledged_per_second"], "/s",
             note=f"gateway CPU {rep['gateway_cpu_ms_per_request']} ms/request ({r['replay_cpu_vs_new']} × a new one); "
             f"p99 {rep['create_p99_ms']} ms; {rep['exchanges_added']} exchanges added"),
