@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -92,3 +95,24 @@ def test_the_role_comes_from_the_environment(settings: Settings) -> None:
         True,
         False,
     )
+
+
+def test_a_worker_process_lowers_its_own_cpu_priority_and_the_others_do_not(settings: Settings) -> None:
+    probe = (
+        "import os, sys\n"
+        "from gateway.cli.serve import lower_priority\n"
+        "from gateway.settings import load_settings\n"
+        "lower_priority(load_settings(environ={}, role=sys.argv[1], worker_niceness=7))\n"
+        "print(os.getpriority(os.PRIO_PROCESS, 0))\n"
+    )
+    seen = {}
+    for role in ("worker", "intake", "all"):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, role],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=settings.data_dir.parent,
+        )
+        seen[role] = int(out.stdout.strip()) - os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == {"worker": 7, "intake": 0, "all": 0}
