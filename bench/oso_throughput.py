@@ -1,12 +1,16 @@
 """OSO-SWV throughput and notificatie latency, end to end (docs/performance.md).
 
     .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
+        [--split [--worker-processes N]] [--postgres [--processes N]]
 
 The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side)
-run in a separate process; the gateway (create_app with its workers, SQLite, HTTPS with client
-certificates, 2W-be-S) in this one. Every dossier is the full official POSWV example, read from
-../shared (never copied). An exchange is complete when its afmelding reached the Traffic Center:
-notificatie → hulpvraag committed → afmelding.
+run in a separate process; the gateway (create_app, SQLite, HTTPS with client certificates, 2W-be-S) in
+this one — role ``all``, or with ``--split`` role ``intake`` plus N processes of role ``worker``. Every
+dossier is the full official POSWV example, read from ../shared (never copied). An exchange is complete
+when its afmelding reached the Traffic Center: notificatie → hulpvraag committed → afmelding.
+
+0. floor, first: the same kind of dossier through the dossier reader into fsynced blobs, one core, without
+   HTTP, SOAP, signatures, inbox or database (``ratio_to_floor`` compares the measured rate with it);
 
 1. throughput: ``--exchanges`` notificaties sent with ``--concurrency`` in flight; exchanges/s =
    exchanges / (first send → last afmelding);

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import os
 import re
 import struct
@@ -37,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gateway.logging import get_logger
+from gateway.store.blob_io import SeekableReader
 
 __all__ = [
     "DEFAULT_CHUNK",
@@ -192,7 +192,7 @@ def _read_exact(f: BinaryIO, n: int) -> bytes:
     return bytes(buf)
 
 
-class DecryptingReader(io.RawIOBase):
+class DecryptingReader(SeekableReader):
     """A seekable, read-only plaintext view of a sealed blob. Every chunk is authenticated before use.
 
     ``raw`` must be seekable and its size known (``stored_size``). Raises `BlobIntegrityError` on any
@@ -252,23 +252,6 @@ class DecryptingReader(io.RawIOBase):
             self._open_chunk(i)
 
     # -- io.RawIOBase ----------------------------------------------------------------------------------
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        pos = base + offset
-        if pos < 0:
-            raise ValueError("negative seek position")
-        self._pos = pos
-        return pos
-
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         if self._pos >= self.size:
             return 0

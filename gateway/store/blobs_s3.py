@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from gateway.logging import get_logger
 from gateway.store.blob_crypto import Keyring
+from gateway.store.blob_io import SeekableReader
 from gateway.store.blobs import BlobStoreUnavailable, ContentStore, check_key
 
 __all__ = ["MIN_PART", "S3Backend", "S3BlobStore", "S3Config", "make_client"]
@@ -100,7 +101,7 @@ def _unavailable(what: str, exc: Exception) -> BlobStoreUnavailable:
     return BlobStoreUnavailable(f"objectopslag: {what} mislukt ({detail})")
 
 
-class _S3Reader(io.RawIOBase):
+class _S3Reader(SeekableReader):
     """Seekable read-only view of one object: one streaming GET per sequential run, pinned to its ETag."""
 
     def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str) -> None:
@@ -110,24 +111,9 @@ class _S3Reader(io.RawIOBase):
         self._pos = 0
         self._body: Any = None
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        pos = base + offset
-        if pos < 0:
-            raise ValueError("negative seek position")
-        if pos != self._pos:
-            self._drop()
-            self._pos = pos
-        return pos
+    def _moved_to(self, pos: int) -> None:
+        self._drop()  # the open range belongs to the old position
+        self._pos = pos
 
     def _drop(self) -> None:
         if self._body is not None:

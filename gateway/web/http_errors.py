@@ -18,7 +18,13 @@ from aiohttp.web_server import Server
 
 from verification.findings import Finding, fout
 
-__all__ = ["coded_errors", "finding_for_status"]
+__all__ = ["coded_errors", "finding_for_status", "finding_response"]
+
+
+def finding_response(finding: Finding, status: int) -> web.Response:
+    """A refusal the core answers itself, as JSON: the finding on top and in ``findings`` (as the APIs do)."""
+    body = {**finding.to_dict(), "findings": [finding.to_dict()]}
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
 def finding_for_status(status: int) -> Finding:
@@ -50,11 +56,7 @@ class _CodedRequestHandler(RequestHandler):
         message: str | None = None,
     ) -> web.StreamResponse:
         super().handle_error(request, status, exc, message)  # logs; raises when a response was already sent
-        finding = finding_for_status(status)
-        body = {**finding.to_dict(), "findings": [finding.to_dict()]}
-        response = web.Response(
-            status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json"
-        )
+        response = finding_response(finding_for_status(status), status)
         response.force_close()
         return response
 

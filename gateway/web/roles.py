@@ -7,11 +7,11 @@ Prometheus can scrape ``/metrics``; everything else gets a coded 404 that says w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.web.http_errors import finding_response
 from verification.findings import fout
 
 __all__ = ["WORKER_PATHS", "processing_only_middleware"]
@@ -31,5 +31,4 @@ async def processing_only_middleware(request: web.Request, handler: Handler) -> 
         "verzoek naar het adres van de gateway zelf (een proces met rol 'intake' of 'all').",
         "HTTP",
     )
-    body = {**finding.to_dict(), "findings": [finding.to_dict()]}
-    return web.Response(status=404, text=json.dumps(body, ensure_ascii=False), content_type="application/json")
+    return finding_response(finding, 404)
