@@ -24,7 +24,6 @@ import io
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TextIO
 
 from adapters.osr.client import OsrClient
@@ -176,14 +175,13 @@ def _school_per_line(data: bytes) -> dict[int, str]:
 
 
 def _read_file(path: str) -> bytes | None:
+    from gateway.os_errors import read_input
+
     try:
-        with Path(path).open("rb") as fh:
-            return fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        print(f"fout: bestand {path} bestaat niet.", file=sys.stderr)
-    except OSError as exc:
-        print(f"fout: bestand {path} is niet te lezen ({exc.strerror or exc}).", file=sys.stderr)
-    return None
+        return read_input(path, MAX_BYTES)
+    except ConfigError as exc:
+        print(f"fout: {exc}", file=sys.stderr)
+        return None
 
 
 async def _import(args: argparse.Namespace) -> int:
