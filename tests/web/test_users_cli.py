@@ -75,4 +75,4 @@ async def test_demo_accounts_one_per_role_can_log_in(components: Components) -> 
             components.db, TEST_CONFIG, a.organisatie, a.gebruikersnaam, a.wachtwoord, pyotp.TOTP(a.totp_secret).now()
         )
         assert result.ok, a
-        assert a.totp_secret in a.line()
+        assert a.totp_secret not in a.line() and a.wachtwoord in a.line()
