@@ -195,7 +195,9 @@ async def _import(args: argparse.Namespace) -> int:
     result = parse_mandates_csv(data, parties=parties)
     if not result.lines_read and any(f.blocking for f in result.findings):  # the whole file is refused
         for f in result.findings:
-            print(f"fout: {f.message}" + (f" ({f.location})" if f.location else ""), file=sys.stderr)
+            print(
+                f"fout: bestand {args.file}: {f.message}" + (f" ({f.location})" if f.location else ""), file=sys.stderr
+            )
         return 2
     line_school = _school_per_line(data)
     blocked: dict[str, list[str]] = {}

@@ -120,7 +120,7 @@ async def _import(args: argparse.Namespace) -> int:
         for line in report.lines:
             print(f"regel {line.line:>4}  {line.brin6 or '-':<6}  {line.status:<11}  {line.message}")
         for f in report.file_findings:
-            print(f"fout: {f.message}", file=sys.stderr)
+            print(f"fout: bestand {args.file}: {f.message}", file=sys.stderr)
         print(report.summary)
     if report.file_findings:
         return 2
