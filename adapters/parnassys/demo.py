@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +199,13 @@ class ParnassysDemo:
         for what, answer in self.results:
             ctx.notes.append(f"  {answer:<38} {what}")
         afgemeld = w.tc.afmeldingen()
+        ctx.simulators["parnassys"] = {
+            "traffic_center_sessies": len(w.tc.sessies),
+            "afmeldingen": dict(Counter(afgemeld.values())),
+            "document_requests": w.las.document_requests,
+            "terugkoppelingen": len(w.las.terugkoppelingen),
+            "statuswijziging": terugkoppeling,
+        }
         ctx.notes.append(
             f"  Traffic Center: {len(w.tc.sessies)} sessies, {len(afgemeld)} afgemeld "
             f"({', '.join(sorted(set(afgemeld.values()))) or '-'}); ParnasSys: {w.las.document_requests} "

@@ -239,5 +239,6 @@ def _document(ctx: DemoContext, summary: dict[str, Any], accounts: list[Any], lo
         ],
         "requests": ctx.requests,
         "door_refusals": ctx.door_refusals,
+        "simulators": ctx.simulators,
         **summary,
     }

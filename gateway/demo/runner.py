@@ -46,6 +46,8 @@ class DemoContext:
     door_refusals: list[dict[str, Any]] = field(default_factory=list)
     # every request the simulators sent and the answer they got (the summary's "requests")
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # what each simulated outside system saw, by scenario name (the summary's "simulators")
+    simulators: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class DemoScenario(Protocol):

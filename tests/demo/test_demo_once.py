@@ -87,6 +87,8 @@ def test_demo_json_lists_the_requests_refused_at_the_door_with_status_and_code(j
     }
     assert all(r["message"] for r in summary["door_refusals"])
     assert len(summary["requests"]) == 18
+    oso = summary["simulators"]["parnassys"]
+    assert oso["terugkoppelingen"] >= 1 and oso["afmeldingen"].get("OverdrachtGeslaagd", 0) >= 1
 
 
 def test_demo_json_gives_the_aanvraagtype_of_every_exchange_that_has_one(json_run) -> None:  # type: ignore[no-untyped-def]
