@@ -126,9 +126,12 @@ async def _demo_accounts(c: Components) -> list[Any]:
 async def _run(args: argparse.Namespace, settings: Settings, log_file: Path) -> int:
     serve = not (args.once or args.json)
     if not args.json:
+        where = "ook hier in de terminal (--verbose)" if args.verbose else "--verbose toont het ook hier"
         print(
             f"Demo van de intake-gateway voor SWV {settings.swv_code}: de gateway start, gesimuleerde scholen "
-            "sturen een reeks aanvragen (ongeveer 10 seconden).",
+            "sturen een reeks aanvragen (ongeveer 10 seconden).\n"
+            f"Opslag van de demo: {settings.data_dir} (database gateway.db, bijlagen in blobs/).\n"
+            f"Logboek van de gateway: {log_file} ({where}).",
             flush=True,
         )
     scs = scenarios()
@@ -140,7 +143,7 @@ async def _run(args: argparse.Namespace, settings: Settings, log_file: Path) -> 
         if args.json:
             print(json.dumps(_document(ctx, summary, accounts, log_file), ensure_ascii=False, indent=2))
             return 0
-        print(_story(ctx, summary, log_file, verbose=args.verbose))
+        print(_story(ctx, summary))
         if not serve:
             await _stop(runner, scs, c)
             stopped = True
@@ -170,13 +173,8 @@ async def _stop(runner: Any, scs: list[DemoScenario], c: Components) -> None:
     await c.close()
 
 
-def _story(ctx: DemoContext, summary: dict[str, Any], log_file: Path, *, verbose: bool) -> str:
-    data_dir = ctx.settings.data_dir
-    lines = [
-        f"Opslag van de demo: {data_dir} (database gateway.db, bijlagen in blobs/).",
-        f"Logboek van de gateway: {log_file}" + ("" if verbose else " (--verbose toont het ook hier)."),
-        render_text(summary),
-    ]
+def _story(ctx: DemoContext, summary: dict[str, Any]) -> str:
+    lines = [render_text(summary)]
     n = len(ctx.door_refusals)
     if n:
         what = "1 aanvraag is" if n == 1 else f"{n} aanvragen zijn"
