@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway.errors import ConfigError
 
-__all__ = ["file_error", "os_error_reason", "read_input"]
+__all__ = ["file_error", "os_error_reason", "read_input", "tls_error_reason"]
 
 _REASONS = {
     errno.ENOENT: "bestaat niet",
@@ -45,6 +45,25 @@ def os_error_reason(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
         return _REASONS[errno.EISDIR]
     return "kan niet worden gelezen"
+
+
+_TLS_REASONS = {
+    "KEY_VALUES_MISMATCH": "de sleutel hoort niet bij het certificaat",
+    "NO_START_LINE": "geen PEM-bestand (verwacht '-----BEGIN ...')",
+    "PEM_LIB": "geen bruikbaar PEM-certificaat of -sleutel",
+    "BAD_DECRYPT": "de sleutel is versleuteld of beschadigd",
+    "CA_MD_TOO_WEAK": "het certificaat is ondertekend met een te zwak algoritme",
+    "EE_KEY_TOO_SMALL": "de sleutel is te kort",
+}
+
+
+def tls_error_reason(exc: OSError) -> str:
+    """A Dutch reason why a certificate, key or CA file could not be loaded (`ssl.SSLError` or `OSError`)."""
+    import ssl
+
+    if isinstance(exc, ssl.SSLError):
+        return _TLS_REASONS.get(str(exc.reason or ""), "geen bruikbaar certificaat, sleutel of CA-bestand (PEM)")
+    return os_error_reason(exc)
 
 
 def file_error(path: str | os.PathLike[str], exc: OSError) -> ConfigError:
