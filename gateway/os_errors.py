@@ -29,6 +29,11 @@ _REASONS = {
     errno.ENOSPC: "de schijf is vol",
     errno.EROFS: "het bestandssysteem is alleen-lezen",
     errno.ENXIO: "het apparaat bestaat niet",
+    errno.ECONNREFUSED: "de verbinding werd geweigerd (draait de server, en klopt de poort?)",
+    errno.ETIMEDOUT: "geen antwoord binnen de wachttijd",
+    errno.EHOSTUNREACH: "de server is onbereikbaar",
+    errno.ENETUNREACH: "het netwerk is onbereikbaar",
+    errno.ECONNRESET: "de server verbrak de verbinding",
 }
 
 

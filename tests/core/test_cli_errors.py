@@ -167,7 +167,16 @@ def test_a_bad_value_is_named_with_its_reason(argv, named, tmp_path, capsys) -> 
 
 @pytest.mark.parametrize(
     "number",
-    [errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EBUSY, None],
+    [
+        errno.ENOENT,
+        errno.EACCES,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.ENAMETOOLONG,
+        errno.ECONNREFUSED,
+        errno.EBUSY,
+        None,
+    ],
 )
 def test_every_os_error_has_a_dutch_reason(number: int | None) -> None:
     exc = OSError(number, "English text") if number is not None else OSError("lxml says something")
