@@ -177,9 +177,11 @@ def _story(ctx: DemoContext, summary: dict[str, Any]) -> str:
     lines = [render_text(summary)]
     n = len(ctx.door_refusals)
     if n:
-        what = "1 aanvraag is" if n == 1 else f"{n} aanvragen zijn"
-        lines.append(f"Daarnaast {what} direct aan de deur geweigerd, met een HTTP-fout; er is niets van opgeslagen:")
-        lines += [f"  {r['status']} {r['code'] or '-':<36} {r['request']}" for r in ctx.door_refusals]
+        what = "is 1 aanvraag" if n == 1 else f"zijn {n} aanvragen"
+        lines += ["", f"Daarnaast {what} direct aan de deur geweigerd (een HTTP-fout; er is niets van opgeslagen):"]
+        for r in ctx.door_refusals:
+            lines.append(f"  {r['source']:<9} {r['status']}  {r['request']}")
+            lines.append(f"        [{r['code'] or '-'}] {r['message'] or '(geen toelichting)'}")
     lines += ["", *ctx.notes]
     return "\n".join(lines)
 
