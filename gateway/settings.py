@@ -168,8 +168,17 @@ def load_settings(
             from gateway.os_errors import os_error_reason
 
             raise ConfigError(f"Instellingenbestand {path}: {os_error_reason(exc)}.") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Instellingenbestand {path} is geen geldige TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"Instellingenbestand {path} is geen UTF-8-tekst.") from None
+        except tomllib.TOMLDecodeError as exc:
+            import re
+
+            at = re.search(r"line (\d+), column (\d+)", str(exc))
+            where = f" (regel {at[1]}, kolom {at[2]})" if at else ""
+            raise ConfigError(
+                f"Instellingenbestand {path} is geen geldige TOML{where}: verwacht regels als sleutel = waarde, "
+                "met tekst tussen aanhalingstekens."
+            ) from None
         for key, raw in data.items():
             if key in ADAPTER_SECTIONS and isinstance(raw, dict):
                 sections.setdefault(key, {}).update(raw)

@@ -221,3 +221,16 @@ def test_an_unusable_certificate_or_adapter_setting_is_named_with_its_reason(  #
     code, err = _run(argv, capsys)
     assert code == 2, err
     _assert_dutch(err, *[n.format(pem=pem) for n in named])
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [(b"port 8080\n", ["regel 1", "geen geldige TOML"]), (b"port = \xff\n", ["geen UTF-8-tekst"])],
+    ids=["not-toml", "not-utf8"],
+)
+def test_a_settings_file_that_is_no_toml_is_named_with_its_reason(content, named, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "gateway.toml"
+    config.write_bytes(content)
+    code, err = _run(["--config", str(config), "db", "upgrade"], capsys)
+    assert code == 2
+    _assert_dutch(err, str(config), *named)
