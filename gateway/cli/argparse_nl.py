@@ -7,6 +7,7 @@ A message this module does not know is passed through unchanged rather than gues
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 __all__ = ["dutch"]
 
@@ -18,12 +19,9 @@ def _invalid_value(m: re.Match[str]) -> str:
     return f"ongeldige waarde '{m['value']}': verwacht {kind}"
 
 
-_RULES: list[tuple[re.Pattern[str], object]] = [
-    (re.compile(r"^argument (?P<arg>.+?): (?P<rest>.*)$", re.S), None),  # handled in `dutch` (recursive)
-    (
-        re.compile(r"^invalid (?P<type>\w+) value: '(?P<value>.*)'$", re.S),
-        _invalid_value,
-    ),
+_ARGUMENT = re.compile(r"^argument (?P<arg>.+?): (?P<rest>.*)$", re.S)  # "argument --port: <message>"
+_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^invalid (?P<type>\w+) value: '(?P<value>.*)'$", re.S), _invalid_value),
     (
         re.compile(r"^invalid choice: '(?P<value>.*)' \(choose from (?P<choices>.*)\)$", re.S),
         lambda m: f"ongeldige keuze '{m['value']}' (kies uit {m['choices']})",
@@ -47,11 +45,12 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
 
 
 def dutch(message: str) -> str:
-    first = _RULES[0][0].match(message)
-    if first:
-        return f"argument {first['arg']}: {dutch(first['rest'])}"
-    for pattern, make in _RULES[1:]:
+    """``message`` (one argparse error) in Dutch; unknown messages unchanged."""
+    argument = _ARGUMENT.match(message)
+    if argument:
+        return f"argument {argument['arg']}: {dutch(argument['rest'])}"
+    for pattern, make in _RULES:
         m = pattern.match(message)
         if m:
-            return make(m)  # type: ignore[operator,no-any-return]
+            return make(m)
     return message

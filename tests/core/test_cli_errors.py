@@ -153,6 +153,9 @@ def test_an_unreadable_input_file_is_named_with_its_reason(argv, tmp_path, capsy
         (["users", "add", "PO3008", "jansen", "--rol", "directeur"], ["'directeur'", "kies uit"]),
         (["serve", "--role", "alles"], ["'alles'", "kies uit"]),
         (["demo", "--port", "acht"], ["--port", "'acht'"]),
+        (["codes", "activate"], ["ontbreken", "id"]),
+        (["serve", "--onbekend"], ["onbekende argumenten", "--onbekend"]),
+        (["registry", "set-routering", "14SS00", "501", "--wissen"], ["niet samen met"]),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] in ("dossier", "registry", "osr") else None,
 )
