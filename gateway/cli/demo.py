@@ -100,7 +100,6 @@ async def _demo(args: argparse.Namespace) -> int:
         overrides["port"] = args.port or free_port()
     settings = settings_from(args, **overrides)
     reset_data_dir(settings.data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_file = settings.data_dir / LOG_FILE
     with log_file.open("a", encoding="utf-8", buffering=1) as log:
         stream: Any = _Tee(log, sys.stderr) if args.verbose else log

@@ -30,6 +30,8 @@ __all__ = ["KEEP_ON_RESET", "DemoContext", "DemoScenario", "curl", "reset_data_d
 
 # Files in the demo's data directory that survive the reset at each start (the demo accounts' key).
 KEEP_ON_RESET = frozenset({"demo-accounts.key"})
+# What shows a directory is the demo's own (so it may be emptied): its key, or the database of an older demo.
+DEMO_MARKERS = frozenset({"demo-accounts.key", "gateway.db"})
 
 
 @dataclass
@@ -128,16 +130,31 @@ async def run_demo(
 
 
 def reset_data_dir(path: Path) -> None:
-    """Empty the demo's data directory, except `KEEP_ON_RESET`."""
-    if not path.exists():
-        return
-    for entry in path.iterdir():
-        if entry.name in KEEP_ON_RESET:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    """Empty the demo's data directory, except `KEEP_ON_RESET`. Only a directory the demo made is emptied
+    (it holds `DEMO_MARKERS`, or nothing): a mistyped ``--data-dir`` never wipes someone's files."""
+    try:
+        if not path.exists():
+            path.mkdir(parents=True)
+            return
+        if not path.is_dir():
+            raise ConfigError(f"--data-dir {path}: dit is een bestand, geen map.")
+        entries = list(path.iterdir())
+        if entries and not any(e.name in DEMO_MARKERS for e in entries):
+            raise ConfigError(
+                f"--data-dir {path}: deze map is niet leeg en is geen map van 'gateway demo' (de demo maakt hem "
+                "bij elke start leeg). Kies een nieuwe of lege map."
+            )
+        for entry in entries:
+            if entry.name in KEEP_ON_RESET:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    except OSError as exc:
+        from gateway.os_errors import os_error_reason
+
+        raise ConfigError(f"--data-dir {path}: {os_error_reason(exc)}.") from None
 
 
 def curl(ctx: DemoContext, url: str, *options: str) -> str:

@@ -237,3 +237,16 @@ def test_a_settings_file_that_is_no_toml_is_named_with_its_reason(content, named
     code, err = _run(["--config", str(config), "db", "upgrade"], capsys)
     assert code == 2
     _assert_dutch(err, str(config), *named)
+
+
+def test_the_demo_never_empties_a_directory_that_is_not_its_own(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    foreign = tmp_path / "mijn-documenten"
+    foreign.mkdir()
+    (foreign / "brief.txt").write_text("bewaren", encoding="utf-8")
+    code, err = _run(["demo", "--once", "--port", "0", "--data-dir", str(foreign)], capsys)
+    assert code == 2
+    _assert_dutch(err, str(foreign), "niet leeg")
+    assert (foreign / "brief.txt").read_text(encoding="utf-8") == "bewaren"
+    code, err = _run(["demo", "--once", "--port", "0", "--data-dir", str(foreign / "brief.txt")], capsys)
+    assert code == 2
+    _assert_dutch(err, "brief.txt", "geen map")
