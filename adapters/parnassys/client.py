@@ -45,6 +45,7 @@ from adapters.parnassys.soap import (
 )
 from adapters.parnassys.wssec import sign_envelope
 from gateway.errors import Transient
+from gateway.tls import client_context
 from verification.findings import Finding
 
 __all__ = [
@@ -106,10 +107,8 @@ class OsoSoapClient:
         }
 
     def _ssl_context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.config.trust_store_pem is not None:
-            ctx.load_verify_locations(cadata=self.config.trust_store_pem.decode("ascii"))
+        trust = self.config.trust_store_pem
+        ctx = client_context(cadata=trust.decode("ascii")) if trust is not None else client_context()
         cred = self.config.credential
         if cred is not None and cred.cert_path is not None and cred.key_path is not None:
             ctx.load_cert_chain(cred.cert_path, cred.key_path)
