@@ -107,8 +107,9 @@ class OsoSoapClient:
         }
 
     def _ssl_context(self) -> ssl.SSLContext:
-        trust = self.config.trust_store_pem
-        ctx = client_context(cadata=trust.decode("ascii")) if trust is not None else client_context()
+        ctx = client_context()
+        if self.config.trust_store_pem is not None:
+            ctx.load_verify_locations(cadata=self.config.trust_store_pem.decode("ascii"))
         cred = self.config.credential
         if cred is not None and cred.cert_path is not None and cred.key_path is not None:
             ctx.load_cert_chain(cred.cert_path, cred.key_path)
