@@ -52,8 +52,10 @@ def assert_strict_server_certificate(ca_pem: bytes, server: ssl.SSLContext, leaf
     for host in hosts:
         handshake(_strict(server), _strict(client_context(cadata=ca_pem.decode())), hostname=host)
     store = Store(x509.load_pem_x509_certificates(ca_pem))
-    for ip in names.get_values_for_type(x509.IPAddress):
-        PolicyBuilder().store(store).time(NOW).build_server_verifier(x509.IPAddress(ip)).verify(leaf, [])
+    subjects = [x509.IPAddress(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+    subjects += [x509.DNSName(name) for name in names.get_values_for_type(x509.DNSName)]
+    for subject in subjects:
+        PolicyBuilder().store(store).time(NOW).build_server_verifier(subject).verify(leaf, [])
 
 
 def assert_strict_client_certificate(ca_pem: bytes, client: Issued, directory: Path) -> None:
