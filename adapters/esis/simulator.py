@@ -206,6 +206,8 @@ class EsisSimulator:
     async def __aenter__(self) -> EsisSimulator:
         if self._session is None:
             tls = ssl.create_default_context(cafile=self._ca_file) if self._ca_file else None
+            if tls is not None:
+                tls.verify_flags |= ssl.VERIFY_X509_STRICT  # as a school's system on Python 3.13 would
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls) if tls else None)
         return self
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.errors import ConfigError
+from gateway.tls import client_context
 
 __all__ = ["MandateCachePolicy", "OsrConfig"]
 
@@ -63,12 +64,9 @@ class OsrConfig:
         from gateway.os_errors import tls_error_reason
 
         try:
-            context = ssl.create_default_context(
-                ssl.Purpose.SERVER_AUTH, cafile=str(self.ca_file) if self.ca_file else None
-            )
+            context = client_context(cafile=str(self.ca_file) if self.ca_file else None)
         except OSError as exc:  # ssl.SSLError too
             raise ConfigError(f"OSR: het CA-bestand {self.ca_file} is onbruikbaar: {tls_error_reason(exc)}.") from None
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
         try:
             context.load_cert_chain(str(self.cert_file), str(self.key_file))
         except OSError as exc:  # ssl.SSLError too

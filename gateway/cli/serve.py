@@ -17,6 +17,7 @@ from gateway.cli.common import open_components, settings_from
 from gateway.errors import ConfigError
 from gateway.logging import get_logger
 from gateway.settings import ROLES, Settings
+from gateway.tls import server_context
 from gateway.web.http_errors import coded_errors
 
 __all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
@@ -40,8 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     if not settings.tls_cert:
         return None
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx = server_context()
     ctx.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
     if settings.tls_client_ca:
         ctx.load_verify_locations(str(settings.tls_client_ca))
