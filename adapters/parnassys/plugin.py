@@ -113,6 +113,7 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     las_endpoints = OsrLasEndpoints(
         osr, service_namespace=knobs.parties.service_namespace, ttl=knobs.las_endpoint_cache
     )
+    sessions = StoredSessions(c.db)
     handler = OsoExchangeHandler(
         swv_code=c.settings.swv_code,
         sender_checks=checks,
@@ -122,9 +123,9 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
         blobs=c.blobs,
         dossier_limits=DossierLimits(max_attachment_bytes=c.settings.max_attachment_bytes),
         read_dossier=partial(read_dossier, schema=c.settings.official_xsd) if c.settings.official_xsd else None,
-        sessions=StoredSessions(c.db),
+        sessions=sessions,
     )
     c.handlers[KIND] = handler
-    c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc)
+    c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc, sessions)
     c.deliverers["oso_terugkoppeling"] = TerugkoppelingDeliverer(tc, las, las_endpoints)
     return handler
