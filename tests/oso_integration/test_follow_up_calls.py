@@ -45,3 +45,16 @@ async def test_a_session_opened_before_a_crash_is_reused_and_closed(oso: Oso) ->
     assert list(oso.world.tc.sessies) == [sessie]
     await oso.deliver()
     assert oso.world.tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}
+
+
+async def test_every_koppelsleutel_merged_into_one_hulpvraag_hears_each_status_change(oso: Oso) -> None:
+    sent = [await oso.notify() for _ in range(3)]  # the same pupil, vestiging and aanvraagtype: one request
+    await oso.process()
+    await oso.deliver()
+    async with oso.c.db.reader() as s:
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+    await change_status(oso.c.db, hv.id, "Kans!overleg>aanvraag", actor="secretariaat")
+    assert await oso.deliver() == 3
+    told = [t["koppelsleutel"] for t in oso.world.las.terugkoppelingen]
+    assert sorted(told) == sorted(sent)
+    assert {t["status"] for t in oso.world.las.terugkoppelingen} == {"Kans!overleg>aanvraag"}

@@ -30,11 +30,34 @@ class TrafficCenterSimulator:
     oin: str = TC_OIN
     notificaties: dict[str, dict[str, str]] = field(default_factory=dict)
     sessies: dict[str, _Sessie] = field(default_factory=dict)
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # every call, in order
+    # every afmelding that closed a session, in order: (koppelsleutel, sessieId, resultaat)
+    closed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def afmeldingen(self) -> dict[str, str]:
-        """koppelsleutel → resultaat of every closed session."""
+        """koppelsleutel → resultaat of every closed session (the last one per koppelsleutel; use `closed`
+        or `conversation` to see every one)."""
         return {s.koppelsleutel: s.afgemeld for s in self.sessies.values() if s.afgemeld}
+
+    def conversation(self, koppelsleutel: str) -> list[tuple[str, str | None]]:
+        """Every overdracht and afmelding call about ``koppelsleutel``, in order: ("overdracht", None) and
+        ("afmelding", resultaat) — also the ones the TC refused."""
+        return [
+            (op, f.get("resultaat") if op == "afmelding" else None)
+            for op, f in self.seen
+            if op in ("overdracht", "afmelding") and f.get("koppelsleutel") == koppelsleutel
+        ]
+
+    def sessions_of(self, koppelsleutel: str) -> list[str]:
+        """The sessions handed out for ``koppelsleutel``, in order."""
+        return [sid for sid, s in self.sessies.items() if s.koppelsleutel == koppelsleutel]
+
+    def open_sessions(self) -> list[str]:
+        return [sid for sid, s in self.sessies.items() if not s.afgemeld]
+
+    def expire(self, sessie_id: str) -> None:
+        """The TC closes a session itself (e.g. it timed out): a later afmelding gets SessieReedsAfgemeld."""
+        self.sessies[sessie_id].afgemeld = "Verlopen"
 
     async def melden_notificatie(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("meldenNotificatie", f))
@@ -69,6 +92,7 @@ class TrafficCenterSimulator:
         if s.afgemeld:
             raise SimFault("SessieReedsAfgemeld", "De sessie is al afgemeld.")
         s.afgemeld = f.get("resultaat") or "?"
+        self.closed.append((s.koppelsleutel, f.get("sessieId", ""), s.afgemeld))
         return {"resultaat": "AfmeldingOntvangen"}
 
     async def melden_terugkoppeling(self, f: dict[str, str], _: web.Request) -> dict[str, str]:
