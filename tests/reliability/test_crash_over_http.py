@@ -8,6 +8,7 @@ processes sharing the database and the blob folder, on SQLite and on PostgreSQL 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ TOTAL = 300
 
 
 def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -> None:
+    print(json.dumps(r.summary(), default=str))  # the figures for docs/reliability.md (pytest -s)
     s = r.store
     assert s is not None
     assert r.acknowledged == total, r.summary()
