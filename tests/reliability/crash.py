@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.inbox.inbox import ACTIVE_STATES
-from gateway.store.blobs import LocalBlobStore
 from gateway.store.db import Database
 from gateway.store.models import Exchange, OutboxMessage
 from tests.reliability.harness import (
@@ -55,6 +54,8 @@ class CrashConfig:
     lease_seconds: float = 3.0
     drain_timeout: float = 120.0
     mixed: bool = False  # also held (then released or refused) and refused-after-acknowledgement exchanges
+    blobs: dict[str, Any] | None = None  # the gateways' [blobs] section (e.g. S3 with encryption); None: local
+    esis: int = 0  # ESIS requests sent alongside the notificaties (to the same gateways, through the kills)
 
 
 def scenario(i: int) -> str:
@@ -87,6 +88,10 @@ class CrashReport:
     afmeldingen_per_koppelsleutel: Counter[int] = field(default_factory=Counter)  # n afmeldingen → koppelsl.
     wrong_resultaat: list[str] = field(default_factory=list)  # koppelsleutels told something else
     expected_hulpvragen: int = 0
+    esis_accepted: int = 0
+    esis_errors: dict[str, int] = field(default_factory=dict)
+    esis_lost: list[str] = field(default_factory=list)  # accepted, but no hulpvraag (or more than one)
+    esis_bijlagen_wrong: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)  # acknowledged, but no processed exchange
     doubled: int = 0  # hulpvragen beyond one per acknowledged exchange
     bijlagen_wrong: list[str] = field(default_factory=list)  # koppelsleutels whose bijlagen differ
@@ -114,6 +119,10 @@ class CrashReport:
             "sessions_per_koppelsleutel": dict(self.sessions_per_koppelsleutel),
             "afmeldingen_per_koppelsleutel": dict(self.afmeldingen_per_koppelsleutel),
             "wrong_resultaat": len(self.wrong_resultaat),
+            "esis_accepted": self.esis_accepted,
+            "esis_errors": self.esis_errors,
+            "esis_lost": len(self.esis_lost),
+            "esis_bijlagen_wrong": len(self.esis_bijlagen_wrong),
             "hulpvragen": s.hulpvragen if s else None,
             "exchanges_per_state": dict(s.exchanges) if s else None,
             "bijlagen": s.bijlagen if s else None,
@@ -202,6 +211,35 @@ async def _decide_held(config: Path, sender: NotificatieSender) -> dict[str, str
     return decided
 
 
+async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
+    """Every accepted ESIS request is exactly one hulpvraag holding exactly its own document."""
+    from gateway.store.models import Bijlage, Hulpvraag
+
+    report.esis_accepted = len(esis.accepted)
+    report.esis_errors = dict(esis.errors)
+    report.expected_hulpvragen += len(esis.accepted)
+    async with db.reader() as s:
+        rows = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Hulpvraag.esis_request_key, Bijlage.sha256).join(
+                    Bijlage,
+                    Bijlage.hulpvraag_id == Hulpvraag.id,  # type: ignore[arg-type]
+                    isouter=True,
+                )
+            )
+        ).all()
+    found: dict[str, list[str | None]] = {}
+    for key, sha in rows:
+        if key:
+            found.setdefault(str(key).rsplit(":", 1)[-1], []).append(sha)
+    for aanvraag_id, sha in esis.accepted.items():
+        shas = found.get(aanvraag_id)
+        if shas is None:
+            report.esis_lost.append(aanvraag_id)
+        elif shas != [sha]:
+            report.esis_bijlagen_wrong.append(aanvraag_id)
+
+
 async def _outbox_waiting(db: Database) -> int:
     async with db.reader() as s:
         stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend")
@@ -245,7 +283,7 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                     "log_level": "warning",
                     **{k: str(v) for k, v in tls.items()},
                 },
-                world.sections(),
+                {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
             )
             gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
         await asyncio.gather(*(g.start() for g in gateways))
@@ -255,7 +293,18 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
             concurrency=cfg.concurrency,
             scenario=scenario if cfg.mixed else None,
         )
-        sending = asyncio.create_task(sender.run(cfg.exchanges))
+        esis_sender = None
+        if cfg.esis:
+            from gateway.registry import codes
+            from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
+
+            code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
+            view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
+            await codes.activate(db, view.id, "test:secretariaat")
+            esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
+        sending = asyncio.gather(
+            sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
+        )
         for target in _kill_points(rng, cfg.exchanges, cfg.kills):
             if cfg.kill_after is not None:
                 await asyncio.sleep(rng.uniform(*cfg.kill_after))
@@ -280,7 +329,11 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
             await victim.start()
             await _drain(db, cfg.drain_timeout)
         report.seconds = time.perf_counter() - started
-        store = await store_report(db, LocalBlobStore(blob_dir))
+        from gateway.settings import load_settings
+        from gateway.store.blob_config import build_blob_store
+
+        # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
+        store = await store_report(db, build_blob_store(load_settings(gateways[0].config, environ={})))
         report.store = store
         report.acknowledged = len(sender.acknowledged)
         report.notificatie_calls = sum(sender.sends.values())
@@ -311,6 +364,8 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                 report.afmeldingen_missing.append(k)
                 if closings.get(k):
                     report.wrong_resultaat.append(k)
+        if esis_sender is not None:
+            await _check_esis(db, esis_sender, report)
         report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
             0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
         )

@@ -4,12 +4,14 @@ held ones that the secretariaat then releases or refuses from another process af
 refused by the worker after the acknowledgement: after restarts every acknowledged exchange ended exactly
 once — one hulpvraag with intact bijlagen, or refused — and the Traffic Center saw, per koppelsleutel, exactly
 one afmelding saying how it ended, on its one current session; no session is left open. One process and two
-processes sharing the database and the blob folder, on SQLite and on PostgreSQL (fsync=on)."""
+processes sharing the database and the blob store (two processes: S3 with encryption at rest), on SQLite and on
+PostgreSQL (fsync=on)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +22,7 @@ from tests.reliability.crash import CrashConfig, CrashReport, run_crash
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 TOTAL = 300
+ESIS = 30  # ESIS requests sent alongside, through the same kills
 
 
 def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -> None:
@@ -36,10 +39,13 @@ def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -
     assert r.doubled == 0, r.summary()
     stored = ends["verwerkt"] + ends["vrijgegeven"]
     refused = ends["ongeldig"] + ends["geweigerd_door_secretariaat"]
-    assert s.exchanges == {"verwerkt": stored, "geweigerd": refused}, (r.summary(), s.waiting[:5])
-    assert s.hulpvragen == stored == r.expected_hulpvragen
-    assert s.distinct_hulpvragen_of_exchanges == stored
-    assert s.bijlagen == 2 * stored  # a released one went on without its forbidden .exe
+    esis = r.esis_accepted
+    assert esis == ESIS, r.summary()
+    assert r.esis_lost == [] and r.esis_bijlagen_wrong == [], r.summary()
+    assert s.exchanges == {"verwerkt": stored + esis, "geweigerd": refused}, (r.summary(), s.waiting[:5])
+    assert s.hulpvragen == stored + esis == r.expected_hulpvragen
+    assert s.distinct_hulpvragen_of_exchanges == stored + esis
+    assert s.bijlagen == 2 * stored + esis  # a released one went on without its forbidden .exe
     assert s.bijlagen_bad_hash == [] and s.bijlagen_missing == []
     assert r.bijlagen_wrong == [], "every hulpvraag holds exactly the documents its school sent"
     assert r.afmeldingen_per_koppelsleutel == {1: total}, "exactly one afmelding per koppelsleutel"
@@ -54,16 +60,31 @@ def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -
     assert set(s.outbox) == {"verzonden"}, r.summary()
 
 
+def _blobs(request: pytest.FixtureRequest, processes: int) -> dict[str, Any] | None:
+    """Two processes share an S3 store with encryption at rest; one process a local folder."""
+    return request.getfixturevalue("s3_encrypted_blobs") if processes == 2 else None
+
+
 @pytest.mark.parametrize("processes", [1, 2])
-async def test_sqlite_gateways_killed_mixed_end_states(tmp_path: Path, processes: int) -> None:
-    cfg = CrashConfig(exchanges=TOTAL, kills=5, processes=processes, seed=10 + processes, mixed=True)
+async def test_sqlite_gateways_killed_mixed_end_states(
+    tmp_path: Path, request: pytest.FixtureRequest, processes: int
+) -> None:
+    cfg = CrashConfig(
+        exchanges=TOTAL,
+        kills=5,
+        processes=processes,
+        seed=10 + processes,
+        mixed=True,
+        blobs=_blobs(request, processes),
+        esis=ESIS,
+    )
     r = await run_crash(cfg, tmp_path)
     _assert_every_exchange_ended_once_and_was_told(r, TOTAL)
 
 
 @pytest.mark.parametrize("processes", [1, 2])
 async def test_postgresql_fsync_on_gateways_killed_mixed_end_states(
-    tmp_path: Path, postgres_fsync_url: str, processes: int
+    tmp_path: Path, request: pytest.FixtureRequest, postgres_fsync_url: str, processes: int
 ) -> None:
     db = Database(postgres_fsync_url)
     try:
@@ -72,7 +93,14 @@ async def test_postgresql_fsync_on_gateways_killed_mixed_end_states(
     finally:
         await db.dispose()
     cfg = CrashConfig(
-        database_url=postgres_fsync_url, exchanges=TOTAL, kills=5, processes=processes, seed=processes, mixed=True
+        database_url=postgres_fsync_url,
+        exchanges=TOTAL,
+        kills=5,
+        processes=processes,
+        seed=processes,
+        mixed=True,
+        blobs=_blobs(request, processes),
+        esis=ESIS,
     )
     r = await run_crash(cfg, tmp_path)
     _assert_every_exchange_ended_once_and_was_told(r, TOTAL)
