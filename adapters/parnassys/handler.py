@@ -267,9 +267,9 @@ class AfmeldingDeliverer:
     new session, once.
     """
 
-    def __init__(self, traffic_center: TrafficCenterClient, sessions: SessionStore | None = None) -> None:
+    def __init__(self, traffic_center: TrafficCenterClient, sessions: SessionStore) -> None:
         self.tc = traffic_center
-        self.sessions: SessionStore = sessions if sessions is not None else MemorySessions()
+        self.sessions = sessions  # the handler's: the sessions it opened are the ones to close
 
     async def deliver(self, message: OutboundMessage) -> None:
         p = message.payload
