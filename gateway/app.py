@@ -81,6 +81,7 @@ def _background(c: Components, workers: ExchangeWorkers) -> Callable[[web.Applic
         tasks = [
             asyncio.create_task(workers.run(c.settings.workers, stop)),
             asyncio.create_task(outbox.run(stop)),
+            *(asyncio.create_task(job(stop)) for job in c.background),
         ]
         log.info("workers_gestart", workers=c.settings.workers)
         yield

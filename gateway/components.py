@@ -2,12 +2,15 @@
 
 Adapters plug in through `install(app, components)` functions called by the app factory: they add their
 routes and register their exchange handlers (per exchange kind) and outbound deliverers (per message kind)
-here, and may append process-local metric sources (`metric_sources`, shown on /metrics). Core code only
+here, and may append process-local metric sources (`metric_sources`, shown on /metrics) and periodic jobs
+(`background`, run by processes that process, next to the workers). Core code only
 sees the protocols in gateway.pipeline.contracts.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +39,9 @@ class Components:
     extras: dict[str, Any] = field(default_factory=dict)  # adapter-owned shared objects (clients, caches)
     # process-local figures for /metrics (breaker states, call counters): see gateway.web.metrics.Sample
     metric_sources: list[MetricSource] = field(default_factory=list)
+    # adapter-owned periodic jobs (e.g. a sweeper): run next to the workers in a process that processes,
+    # each until the event is set
+    background: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         for obj in self.extras.values():

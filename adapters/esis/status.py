@@ -29,6 +29,29 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_SETTLED = {"verwerkt", "geweigerd", "vastgehouden"}
+
+
+def _outcome(first: Exchange, hulpvraag: dict[str, Any] | None) -> dict[str, Any]:
+    """How the request itself ended (its first exchange): also a refusal after the 202 answer."""
+    state = first.state if first.state in _SETTLED else "in_behandeling"
+    findings = list(first.findings or [])
+    if state == "verwerkt":
+        bericht = f"Verwerkt als hulpvraag {hulpvraag['nummer']}." if hulpvraag else "Verwerkt."
+    elif state == "geweigerd":
+        bericht = str(findings[0]["message"]) if findings else "Geweigerd."
+    elif state == "vastgehouden":
+        bericht = "Het secretariaat beoordeelt deze aanvraag" + (f": {findings[0]['message']}" if findings else ".")
+    else:
+        bericht = "De aanvraag is ontvangen en wordt verwerkt."
+    return {
+        "status": state,
+        "afgerond": state in ("verwerkt", "geweigerd"),
+        "bericht": bericht,
+        "bevindingen": findings,
+    }
+
+
 class EsisStatus:
     def __init__(self, c: Components, auth: Authenticator) -> None:
         self.c, self.auth = c, auth
@@ -99,6 +122,7 @@ class EsisStatus:
                 }
         body = {
             "esis_aanvraag_id": aanvraag_id,
+            "uitkomst": _outcome(exchanges[0], hulpvraag),
             "uitwisselingen": [
                 {
                     "uitwisseling_id": e.id,

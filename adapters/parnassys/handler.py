@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -21,6 +20,7 @@ from adapters.parnassys.client import LasClient, RemoteFault, TrafficCenterClien
 from adapters.parnassys.notificatie import Notificatie
 from adapters.parnassys.ports import LasEndpoints, SenderChecks
 from adapters.parnassys.refusals import refusal
+from adapters.parnassys.sessions import MemorySessions, SessionStore
 from gateway.errors import Refusal
 from gateway.pipeline.contracts import (
     ClaimedExchange,
@@ -45,36 +45,27 @@ log = structlog.get_logger("adapters.parnassys.handler")
 ReadDossier = Callable[..., Any]  # gateway.dossier.read_dossier (injected so tests can run without it)
 
 
-class SessionMemory(Protocol):
-    """Where an exchange's TC session was written down durably (its ``sessie_geopend`` step), so a later
-    attempt — in another process after a crash — reuses it and the afmelding always names it."""
-
-    async def recall(self, exchange_id: int) -> str | None: ...
-
-
 SESSIE_STEP = "sessie_geopend"
 _SESSIE_MESSAGE = (
     "Afzender in orde (mandaten, vestiging, routeringskenmerk); sessie {sessie} geopend bij het Traffic Center."
 )
-_SESSIE_PATTERN = re.compile(r"sessie (\S{1,200}) geopend bij het Traffic Center\.$")
 _STALE_SESSION = {"SessieAfwijkend", "SessieReedsAfgemeld"}
-
-
-def sessie_from_step_message(message: str) -> str | None:
-    """The sessieId written in a ``sessie_geopend`` step's message (see `SessionMemory`)."""
-    m = _SESSIE_PATTERN.search(message)
-    return m.group(1) if m else None
 
 
 # the afmelding's resultaat for the exchange's outcome (docs/assumptions/oso.md)
 GESLAAGD = "OverdrachtGeslaagd"
+NIET_GEREED = "DossierNietGereed"
 _REMOTE_RESULTS = {"SessieAfwijkend", "DossierNietGereed", "SessieReedsAfgemeld", "OnbekendAanleverpunt"}
+# a refusal because the TC gave no session: there is nothing to close, and asking for another would fail too
+_NO_SESSION_POSSIBLE = "OSO_SESSIE_GEWEIGERD"
 
 
 def best_result(outcome: Outcome) -> str:
-    """The afmelding ``resultaat`` that describes ``outcome`` best."""
+    """The afmelding ``resultaat`` that describes ``outcome`` best (docs/assumptions/oso.md)."""
     if outcome.state == "verwerkt":
         return GESLAAGD
+    if outcome.state == "opgegeven":  # the worker gave up after max_attempts; the secretariaat decides
+        return NIET_GEREED
     codes = [f.code for f in outcome.findings]
     for code in codes:
         if code in _REMOTE_RESULTS:
@@ -104,7 +95,7 @@ class OsoExchangeHandler:
         blobs: BlobStore | None,
         dossier_limits: Any = None,
         read_dossier: ReadDossier | None = None,
-        sessions: SessionMemory | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.swv_code = swv_code
         self.sender_checks = sender_checks
@@ -114,8 +105,7 @@ class OsoExchangeHandler:
         self.blobs = blobs
         self.dossier_limits = dossier_limits
         self._read_dossier = read_dossier
-        self.session_memory = sessions
-        self._sessions: dict[int, str] = {}  # exchange id → sessieId, until `afterwards` closes it
+        self.sessions: SessionStore = sessions if sessions is not None else MemorySessions()
 
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
         n = Notificatie.from_meta(exchange.meta)
@@ -126,11 +116,8 @@ class OsoExchangeHandler:
         # Steps are written in their own transactions; only the ones a later attempt or the queue needs are
         # kept (sessie_geopend: durable session id; dossier_ontvangen: the slow part is done).
 
-        sessie = self._sessions.get(exchange.id)
-        if sessie is None and exchange.attempts > 1 and self.session_memory is not None:
-            sessie = await self.session_memory.recall(exchange.id)  # opened by an attempt that did not finish
-            if sessie is not None:
-                self._sessions[exchange.id] = sessie
+        # a session an earlier attempt opened (in any process) and nothing closed yet is used again
+        sessie = await self.sessions.open_for(exchange.id) if exchange.attempts > 1 else None
         reused = sessie is not None
         if sessie is None:
             sessie = await self._open_session(n, exchange, steps)
@@ -143,6 +130,7 @@ class OsoExchangeHandler:
                 if not (reused and exc.code in _STALE_SESSION):
                     raise
                 log.info("oso_sessie_vernieuwd", exchange_id=exchange.id, reden=exc.code)
+                await self.sessions.expired(sessie)
                 sessie = await self._open_session(n, exchange, steps)  # the old one timed out or was closed
                 document = await self.las.document(url, sessie, n.koppelsleutel)
         except RemoteFault as exc:
@@ -199,8 +187,8 @@ class OsoExchangeHandler:
             raise Refusal(
                 [refusal("OSO_SESSIE_GEWEIGERD", "overdrachtRequest", detail=exc.findings[0].message), *exc.findings]
             ) from exc
-        self._sessions[exchange.id] = sessie
-        await steps.step(SESSIE_STEP, _SESSIE_MESSAGE.format(sessie=sessie))  # durable: see SessionMemory
+        await self.sessions.opened(exchange.id, n.koppelsleutel, sessie)  # durable before it is used
+        await steps.step(SESSIE_STEP, _SESSIE_MESSAGE.format(sessie=sessie))  # the queue's timeline
         return sessie
 
     async def _check_dossier_vestiging(self, n: Notificatie, vestigingscode: str) -> list[Finding]:
@@ -217,20 +205,22 @@ class OsoExchangeHandler:
         return await asyncio.to_thread(read, dossier_xml, **kwargs)
 
     def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
-        sessie = self._sessions.pop(exchange.id, None)
-        if sessie is None:  # no session was opened (refused before): nothing to close at the TC
+        """The afmelding that ends the conversation with ParnasSys for this outcome: processed, refused (by
+        the worker after the acknowledgement, or by the secretariaat), or given up. It names the exchange,
+        not a session: the deliverer closes the exchange's open session, or — when none was opened yet —
+        opens one to close it (docs/assumptions/oso.md "Closing every conversation")."""
+        if any(f.code == _NO_SESSION_POSSIBLE for f in outcome.findings):
             return []
         koppelsleutel = str(exchange.meta["koppelsleutel"])
-        resultaat = best_result(outcome)
         toelichting = None if outcome.state == "verwerkt" else "; ".join(f.code for f in outcome.findings)[:500]
         return [
             OutboundMessage(
                 kind="oso_afmelding",
-                key=f"oso_afmelding:{koppelsleutel}:{sessie}",
+                key=f"oso_afmelding:{koppelsleutel}:{exchange.id}:{exchange.attempts}:{outcome.state}",
                 payload={
-                    "sessieId": sessie,
+                    "exchange_id": exchange.id,
                     "koppelsleutel": koppelsleutel,
-                    "resultaat": resultaat,
+                    "resultaat": best_result(outcome),
                     "toelichting": toelichting,
                 },
             )
@@ -265,19 +255,61 @@ def terugkoppeling_message(
 
 
 class AfmeldingDeliverer:
-    """Outbox deliverer for ``oso_afmelding``: closes the session at the Traffic Center."""
+    """Outbox deliverer for ``oso_afmelding``: closes the exchange's session at the Traffic Center — exactly
+    once, with the message's resultaat.
 
-    def __init__(self, traffic_center: TrafficCenterClient) -> None:
+    The payload names the exchange (``exchange_id``, ``koppelsleutel``) or, from the sweeper, the session
+    (``sessieId``). The session is claimed for this message in the store before the call (`claim_close`),
+    so a retry closes the same one and a second message finds nothing left to close. No session open for the
+    exchange (refused before one was opened): one is opened to close it. ``SessieReedsAfgemeld`` counts as
+    delivered only when this message's afmelding was sent before (a retry after a lost reply); otherwise the
+    TC closed the session without our outcome, so it is marked ``verlopen`` and the outcome goes out over a
+    new session, once.
+    """
+
+    def __init__(self, traffic_center: TrafficCenterClient, sessions: SessionStore) -> None:
         self.tc = traffic_center
+        self.sessions = sessions  # the handler's: the sessions it opened are the ones to close
 
     async def deliver(self, message: OutboundMessage) -> None:
         p = message.payload
+        koppelsleutel, resultaat = str(p["koppelsleutel"]), str(p["resultaat"])
+        exchange_id = int(p["exchange_id"]) if p.get("exchange_id") is not None else None
+        named = str(p["sessieId"]) if p.get("sessieId") else None
+        for _ in range(2):  # at most once over a new session when the TC closed ours without our outcome
+            claim = await self.sessions.claim_close(
+                close_key=message.key, resultaat=resultaat, exchange_id=exchange_id, sessie_id=named
+            )
+            if claim.done or (claim.sessie is None and (named is not None or exchange_id is None)):
+                return  # closed by this message before, or the sweeper's session was closed meanwhile
+            sessie = claim.sessie or await self._open_to_close(exchange_id, koppelsleutel, message.key, resultaat)
+            sent_before = await self.sessions.closing_call(sessie)
+            try:
+                await self.tc.afmelding(sessie, koppelsleutel, resultaat, p.get("toelichting"))
+            except RemoteFault as exc:
+                if exc.code != "SessieReedsAfgemeld":
+                    raise Refusal(exc.findings) from exc
+                if sent_before:  # our own afmelding arrived before; its reply was lost
+                    await self.sessions.closed(sessie)
+                    return
+                log.warning("oso_sessie_elders_afgemeld", sessie=sessie, exchange_id=exchange_id)
+                await self.sessions.expired(sessie)
+                named = None
+                continue
+            await self.sessions.closed(sessie)
+            log.info("oso_afmelding_verzonden", exchange_id=exchange_id, resultaat=resultaat)
+            return
+        raise Refusal([refusal("OSO_AFMELDING_NIET_AFGELEVERD", "afmeldingRequest", koppelsleutel=koppelsleutel)])
+
+    async def _open_to_close(self, exchange_id: int | None, koppelsleutel: str, key: str, resultaat: str) -> str:
         try:
-            await self.tc.afmelding(p["sessieId"], p["koppelsleutel"], p["resultaat"], p.get("toelichting"))
+            sessie = await self.tc.overdracht(koppelsleutel)
         except RemoteFault as exc:
-            if exc.code == "SessieReedsAfgemeld":  # delivered before (a retry after a lost reply)
-                return
             raise Refusal(exc.findings) from exc
+        assert exchange_id is not None
+        await self.sessions.opened(exchange_id, koppelsleutel, sessie, close_key=key, resultaat=resultaat)
+        log.info("oso_sessie_geopend_om_af_te_melden", exchange_id=exchange_id)
+        return sessie
 
 
 class TerugkoppelingDeliverer:

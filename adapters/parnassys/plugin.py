@@ -36,6 +36,9 @@ Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
                          (one TC for every exchange: no bulkhead by default, only the breaker)
   registry_cache_seconds (10), intake_negative_max_age_seconds (600), recheck_negative_after_seconds (300),
   mandate_store_every_seconds (3600), las_endpoint_cache_seconds (3600), replay_prune_every (500)
+  session_max_open_seconds (86400), session_sweep_every_seconds (300)  the sweeper closes Traffic Center
+                         sessions open longer than the first, looking every the second (adapters/parnassys/
+                         sweeper.py; metric gateway_tc_sessions_open)
 Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``):
   base_url               the OSR API (placeholder default); plain http only on loopback
   cert_file, key_file    client certificate; default the ``[oso]`` client_cert/client_key
@@ -64,6 +67,7 @@ from adapters.parnassys.las_endpoints import OsrLasEndpoints
 from adapters.parnassys.sender_checks import OsoSenderChecks
 from adapters.parnassys.sessions import StoredSessions
 from adapters.parnassys.settings_map import OsoSettings, oso_settings
+from adapters.parnassys.sweeper import SessionSweeper
 from gateway.components import Components
 from gateway.inbox.replay import DatabaseReplayGuard
 
@@ -113,6 +117,7 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     las_endpoints = OsrLasEndpoints(
         osr, service_namespace=knobs.parties.service_namespace, ttl=knobs.las_endpoint_cache
     )
+    sessions = StoredSessions(c.db)
     handler = OsoExchangeHandler(
         swv_code=c.settings.swv_code,
         sender_checks=checks,
@@ -122,9 +127,15 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
         blobs=c.blobs,
         dossier_limits=DossierLimits(max_attachment_bytes=c.settings.max_attachment_bytes),
         read_dossier=partial(read_dossier, schema=c.settings.official_xsd) if c.settings.official_xsd else None,
-        sessions=StoredSessions(c.db),
+        sessions=sessions,
     )
     c.handlers[KIND] = handler
-    c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc)
+    c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc, sessions)
+    sweeper = SessionSweeper(
+        c.db, sessions, max_open=knobs.session_max_open, every=max(1.0, knobs.session_sweep_every.total_seconds())
+    )
+    c.extras["oso_session_sweeper"] = sweeper
+    c.background.append(sweeper.run)
+    c.metric_sources.append(sweeper.samples)
     c.deliverers["oso_terugkoppeling"] = TerugkoppelingDeliverer(tc, las, las_endpoints)
     return handler

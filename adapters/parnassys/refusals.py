@@ -77,6 +77,9 @@ _MESSAGES: dict[str, str] = {
     "De school (of Topicus) controleert in het OSR dat het endpoint voor dit routeringskenmerk is vastgelegd.",
     "OSO_TERUGKOPPELING_ZONDER_KOPPELSLEUTEL": "Hulpvraag {hulpvraag} heeft geen koppelsleutel; de nieuwe "
     "status kan niet aan ParnasSys worden teruggemeld.",
+    "OSO_AFMELDING_NIET_AFGELEVERD": "Het Traffic Center sloot de sessie voor koppelsleutel {koppelsleutel} "
+    "zonder onze afmelding, ook na een nieuwe sessie; ParnasSys kent de uitkomst niet. Meld dit bij het "
+    "Traffic Center.",
 }
 
 TRANSPORT: frozenset[str] = frozenset(

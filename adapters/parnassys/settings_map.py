@@ -39,6 +39,8 @@ class OsoSettings:
     sender_checks: SenderCheckPolicy
     las_endpoint_cache: dt.timedelta
     replay_prune_every: int
+    session_max_open: dt.timedelta = dt.timedelta(hours=24)  # the sweeper closes sessions open longer
+    session_sweep_every: dt.timedelta = dt.timedelta(minutes=5)
 
 
 class _Section:
@@ -255,4 +257,6 @@ def oso_settings(settings: Settings) -> OsoSettings:
         sender_checks=sender_checks,
         las_endpoint_cache=oso.seconds("las_endpoint_cache_seconds", dt.timedelta(hours=1)),
         replay_prune_every=max(1, oso.integer("replay_prune_every", 500)),
+        session_max_open=oso.seconds("session_max_open_seconds", dt.timedelta(hours=24)),
+        session_sweep_every=oso.seconds("session_sweep_every_seconds", dt.timedelta(minutes=5)),
     )

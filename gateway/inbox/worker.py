@@ -160,17 +160,15 @@ class ExchangeWorkers:
             await self._hold(item, owner, [fout("SOORT_ONBEKEND", f"Geen verwerking bekend voor '{item.kind}'.")])
             return
         if item.attempts > self.max_attempts:
-            await self._hold(
-                item,
-                owner,
-                [
-                    fout(
-                        "TE_VAAK_GEPROBEERD",
-                        f"Na {self.max_attempts} pogingen is deze aanvraag nog niet verwerkt. Het secretariaat "
-                        "beoordeelt of de aanvraag opnieuw kan worden aangeboden.",
-                    )
-                ],
-            )
+            given_up = [
+                fout(
+                    "TE_VAAK_GEPROBEERD",
+                    f"Na {self.max_attempts} pogingen is deze aanvraag nog niet verwerkt. Het secretariaat "
+                    "beoordeelt of de aanvraag opnieuw kan worden aangeboden.",
+                )
+            ]
+            # the conversation with the sender ends here (e.g. the afmelding); a release starts a new one
+            await self._hold(item, owner, given_up, follow_up=Outcome(state="opgegeven", findings=tuple(given_up)))
             return
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
@@ -225,9 +223,13 @@ class ExchangeWorkers:
         follow_up = getattr(handler, "afterwards", None)
         return list(follow_up(item, outcome)) if follow_up else []
 
-    async def _hold(self, item: ClaimedExchange, owner: str, findings: list[Finding]) -> None:
-        await self.db.run(
-            lambda s: self.inbox.finish_sync(
+    async def _hold(
+        self, item: ClaimedExchange, owner: str, findings: list[Finding], *, follow_up: Outcome | None = None
+    ) -> None:
+        handler = self.handlers.get(item.kind)
+
+        def hold(s: Session) -> bool:
+            self.inbox.finish_sync(
                 s,
                 item.id,
                 owner,
@@ -235,9 +237,13 @@ class ExchangeWorkers:
                 findings=findings,
                 message=findings[0].message,
                 waiting_for="secretariaat",
-            ),
-            durable=False,
-        )
+            )
+            if follow_up is None or handler is None:
+                return False
+            return _add_outbox(s, self._afterwards(handler, item, follow_up))
+
+        if await self.db.run(hold, durable=False):
+            self._outbox_bell.ring()
         log.info("exchange_vastgehouden", codes=[f.code for f in findings])
 
     async def _retry_later(

@@ -129,7 +129,7 @@ class ExchangeHandler(Protocol):
 class Outcome:
     """How an exchange ended, as the core stored it (passed to `ExchangeHandler.afterwards`)."""
 
-    state: str  # "verwerkt" | "geweigerd"
+    state: str  # "verwerkt" | "geweigerd" | "opgegeven" (held after max_attempts: the sender is told it ended)
     findings: tuple[Finding, ...] = ()
     hulpvraag_id: int | None = None
     created: bool = False  # a new hulpvraag (True) or bijlagen added to an existing one (False)

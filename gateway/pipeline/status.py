@@ -1,18 +1,30 @@
 """Changing a hulpvraag's status: statushistorie, audit and — for ParnasSys requests — the terugkoppeling.
 
 The terugkoppeling to the school's LAS is written to the outbox in the same transaction as the change, so the
-school is told exactly once even if the gateway stops right after the change.
+school is told exactly once even if the gateway stops right after the change — once per koppelsleutel that
+contributed to the hulpvraag (exchanges merged by the "same request" rule each carry their own).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Refusal
 from gateway.inbox.inbox import doorbell
 from gateway.store.audit import audit
 from gateway.store.db import Database
-from gateway.store.models import Hulpvraag, OutboxMessage, Status, StatusHistorie, Swv
+from gateway.store.models import (
+    Exchange,
+    ExchangeState,
+    Hulpvraag,
+    OutboxMessage,
+    Status,
+    StatusHistorie,
+    Swv,
+)
 from gateway.store.types import utcnow
 from verification.findings import fout
 
@@ -65,22 +77,48 @@ async def change_status(
         )
         told = hv.source_system == "parnassys"
         if told:
-            s.add(
-                OutboxMessage(
-                    key=f"terugkoppeling:{hulpvraag_id}:{entry.id}",
-                    kind="oso_terugkoppeling",
-                    payload={
-                        "hulpvraag_id": hulpvraag_id,
-                        "status": nieuwe_status,
-                        "toelichting": toelichting,
-                        "brin6": hv.brin6,
-                        "external_keys": hv.external_keys,
-                    },
+            for keys in await _contributors(s, hv):  # one per koppelsleutel: every school conversation hears it
+                s.add(
+                    OutboxMessage(
+                        key=f"terugkoppeling:{hulpvraag_id}:{entry.id}:{keys.get('koppelsleutel', '')}"[:200],
+                        kind="oso_terugkoppeling",
+                        payload={
+                            "hulpvraag_id": hulpvraag_id,
+                            "status": nieuwe_status,
+                            "toelichting": toelichting,
+                            "brin6": hv.brin6,
+                            "external_keys": keys,
+                        },
+                    )
                 )
-            )
     if told:
         doorbell(db, "outbox").ring()  # committed: this process's outbox loop sends it now, not at its next poll
     return entry
+
+
+_SENDER_KEYS = ("koppelsleutel", "bronRouteringsKenmerk", "bronBrin")
+
+
+async def _contributors(s: AsyncSession, hv: Hulpvraag) -> list[dict[str, Any]]:
+    """The external keys of every exchange that made or added to the hulpvraag (merged exchanges each have
+    their own koppelsleutel), the hulpvraag's own first; one entry per koppelsleutel."""
+    rows = (
+        await s.exec(  # type: ignore[call-overload]
+            select(Exchange.meta)
+            .where(Exchange.hulpvraag_id == hv.id, Exchange.state == ExchangeState.VERWERKT.value)
+            .order_by(Exchange.id)  # type: ignore[arg-type]
+        )
+    ).scalars()
+    found: dict[str, dict[str, Any]] = {}
+    first = hv.external_keys.get("koppelsleutel")
+    if first:
+        found[str(first)] = dict(hv.external_keys)
+    for meta in rows:
+        koppelsleutel = (meta or {}).get("koppelsleutel")
+        if koppelsleutel and str(koppelsleutel) not in found:
+            own = {k: str(meta[k]) for k in _SENDER_KEYS if meta.get(k)}
+            found[str(koppelsleutel)] = {**hv.external_keys, **own}
+    return list(found.values()) or [dict(hv.external_keys)]
 
 
 async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, actor: str) -> list[str]:

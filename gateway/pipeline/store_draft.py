@@ -6,6 +6,14 @@ pupil (the LAS's leerlingid, or for ESIS the same ESIS request) and the same aan
 the hulpvraag (same SHA-256) are not added twice. Otherwise a new hulpvraag is made with the first status and
 the coördinator of the school's scholenkring.
 
+The rule holds under concurrency (two workers, in two processes, storing two exchanges of one request at the
+same moment): the outcome's transaction first takes the request's lock (`lock_request`), so the second
+waits until the first has committed and then finds its hulpvraag and adds its bijlagen to it. On PostgreSQL
+that is a transaction-scoped advisory lock on a hash of the request key (only exchanges of the same request
+wait for each other; the lock goes with the commit or rollback); on SQLite every write transaction already
+holds the database's write lock (``BEGIN IMMEDIATE``, across processes too), so the lookup and the insert
+cannot interleave.
+
 Runs as a synchronous unit of work (`store_draft_sync`, inside `Database.run` together with the outcome);
 `store_draft` is the same for an `AsyncSession`. The SWV, the vestiging, the aanvraagtype catalogue and the
 coördinator of a gemeente's scholenkring are read through a short in-process cache (`CATALOGUE_TTL_SECONDS`):
@@ -16,11 +24,12 @@ prebuilt Core INSERTs (no ORM objects), the bijlagen with one executemany.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import weakref
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,6 +54,8 @@ __all__ = [
     "CATALOGUE_TTL_SECONDS",
     "STATUS_TE_CLASSIFICEREN",
     "clear_catalogue_cache",
+    "lock_request",
+    "request_key",
     "store_draft",
     "store_draft_sync",
 ]
@@ -65,6 +76,8 @@ _CANDIDATES = select(
 _STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(
     _BIJ.c.hulpvraag_id == bindparam("hulpvraag_id")
 )
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 CATALOGUE_TTL_SECONDS = 5.0
@@ -138,6 +151,29 @@ def _coordinator(session: Session, swv_id: int, gemeente: str) -> str | None:
     return _cached(session, ("coordinator", str(swv_id), gemeente), load)  # type: ignore[no-any-return]
 
 
+def request_key(swv_id: int, draft: HulpvraagDraft) -> str | None:
+    """What makes two exchanges "the same request" (see the module), as one string; None when the rule cannot
+    apply (no ESIS request key and no pupil key)."""
+    esis_key = draft.external_keys.get("esis_request_key")
+    if esis_key:
+        return f"esis\x1f{esis_key}"
+    if not draft.pupil.leerlingid:
+        return None
+    parts = (str(swv_id), draft.brin6, draft.source_system, draft.pupil.leerlingid, draft.aanvraagtype or "")
+    return "pupil\x1f" + "\x1f".join(parts)
+
+
+def lock_request(session: Session, swv_id: int, draft: HulpvraagDraft) -> None:
+    """Hold the request's lock until this transaction ends, so the "same request" lookup and the insert of a
+    new hulpvraag are one step for every worker of every process (see the module)."""
+    key = request_key(swv_id, draft)
+    conn = session.connection()
+    if key is None or conn.dialect.name != "postgresql":
+        return  # SQLite: the transaction holds the database's write lock already
+    lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    conn.execute(_ADVISORY_LOCK, {"k": lock_id})
+
+
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
     esis_key = draft.external_keys.get("esis_request_key")
     if esis_key:
@@ -194,6 +230,7 @@ def store_draft_sync(
         )
     vestiging_id, gemeente = vestiging
     catalogue = _catalogue(session, swv_id)
+    lock_request(session, swv_id, draft)
     existing = _existing(session, swv_id, draft)
     kept_roles: set[str] = set()
     known_sha: set[str] = set()

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 from gateway.components import Components
 from gateway.store.migrate import upgrade
+from gateway.store.types import utcnow
 
 
 async def test_migrations_match_the_models(any_components: Components) -> None:
@@ -30,3 +31,40 @@ async def test_migrations_match_the_models(any_components: Components) -> None:
     async with db.engine.connect() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []
+
+
+async def test_the_sessions_of_unfinished_exchanges_are_carried_over_from_their_steps(
+    any_components: Components,
+) -> None:
+    db = any_components.db
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            await conn.run_sync(SQLModel.metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        else:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(db, "0001")
+    sentence = "Afzender in orde (mandaten, vestiging, routeringskenmerk); sessie {} geopend bij het Traffic Center."
+    async with db.engine.begin() as conn:
+        for i, state in enumerate(("vastgehouden", "wacht_op_herhaling", "verwerkt"), start=1):
+            await conn.execute(
+                text(
+                    "INSERT INTO exchange (id, key, source, kind, swv_code, correlation_id, meta, state, attempts, "
+                    "next_attempt_at, findings, received_at, payload_purged) VALUES (:id, :key, 'parnassys', "
+                    "'oso_notificatie', 'PO3008', 'c', :meta, :state, 1, :now, '[]', :now, false)"
+                ),
+                {"id": i, "key": f"oso:k{i}", "meta": f'{{"koppelsleutel": "k{i}"}}', "state": state, "now": utcnow()},
+            )
+            for n in (1, 2):  # the newest step names the session in use
+                await conn.execute(
+                    text(
+                        "INSERT INTO exchange_event (exchange_id, at, step, message, findings) "
+                        "VALUES (:id, :now, 'sessie_geopend', :message, '[]')"
+                    ),
+                    {"id": i, "now": utcnow(), "message": sentence.format(f"s{i}-{n}")},
+                )
+    await upgrade(db)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT exchange_id, session_id, subject, state FROM remote_session"))).all()
+    assert sorted(tuple(r) for r in rows) == [(1, "s1-2", "k1", "open"), (2, "s2-2", "k2", "open")]

@@ -4,6 +4,7 @@ metrics, ``all`` does both (docs/deploy.md, "Roles")."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -116,3 +117,25 @@ def test_a_worker_process_lowers_its_own_cpu_priority_and_the_others_do_not(sett
         )
         seen[role] = int(out.stdout.strip()) - os.getpriority(os.PRIO_PROCESS, 0)
     assert seen == {"worker": 7, "intake": 0, "all": 0}
+
+
+@pytest.mark.parametrize(("role", "runs"), [("worker", True), ("all", True), ("intake", False)])
+async def test_an_adapters_periodic_job_runs_in_a_processing_process_until_it_stops(
+    components: Components, role: str, runs: bool
+) -> None:
+    c = _as(components, role)
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def job(stop: asyncio.Event) -> None:
+        started.set()
+        try:
+            await stop.wait()
+        finally:  # stopped or cancelled with the workers
+            stopped.set()
+
+    c.background.append(job)
+    async with TestClient(TestServer(create_app(c))):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(started.wait(), 2.0)
+        assert started.is_set() is runs
+    assert stopped.is_set() is runs  # stopped with the workers

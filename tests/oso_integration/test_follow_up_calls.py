@@ -7,7 +7,6 @@ import asyncio
 
 from sqlalchemy import select
 
-from adapters.parnassys.plugin import KIND
 from gateway.pipeline.status import change_status
 from gateway.store.models import Exchange, Hulpvraag, OutboxMessage
 from tests.oso_integration.conftest import Oso
@@ -33,8 +32,7 @@ async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
 async def test_a_session_opened_before_a_crash_is_reused_and_closed(oso: Oso) -> None:
     koppelsleutel = await oso.notify(behaviour="503")
     await oso.process()  # session opened, then the LAS is down: waits
-    handler = oso.c.handlers[KIND]
-    handler._sessions.clear()  # type: ignore[attr-defined]  # as if the process died
+    # nothing of the session is kept in the process: the next attempt finds it in the remote_session row
     [sessie] = list(oso.world.tc.sessies)
     oso.world.las.behaviours[koppelsleutel] = "ok"
     for _ in range(50):
@@ -47,3 +45,16 @@ async def test_a_session_opened_before_a_crash_is_reused_and_closed(oso: Oso) ->
     assert list(oso.world.tc.sessies) == [sessie]
     await oso.deliver()
     assert oso.world.tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}
+
+
+async def test_every_koppelsleutel_merged_into_one_hulpvraag_hears_each_status_change(oso: Oso) -> None:
+    sent = [await oso.notify() for _ in range(3)]  # the same pupil, vestiging and aanvraagtype: one request
+    await oso.process()
+    await oso.deliver()
+    async with oso.c.db.reader() as s:
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+    await change_status(oso.c.db, hv.id, "Kans!overleg>aanvraag", actor="secretariaat")
+    assert await oso.deliver() == 3
+    told = [t["koppelsleutel"] for t in oso.world.las.terugkoppelingen]
+    assert sorted(told) == sorted(sent)
+    assert {t["status"] for t in oso.world.las.terugkoppelingen} == {"Kans!overleg>aanvraag"}

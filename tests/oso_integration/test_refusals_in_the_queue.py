@@ -38,14 +38,15 @@ async def test_a_kenmerk_outside_the_500_range_is_refused_at_intake(oso: Oso) ->
     assert ex.state == "geweigerd"
 
 
-async def test_a_missing_kindkans_mandate_is_refused_in_the_worker_without_a_session(oso: Oso) -> None:
-    await oso.notify(brin="21KL", kenmerk="0000000700021KL00500")
+async def test_a_missing_kindkans_mandate_is_refused_in_the_worker_and_parnassys_is_told(oso: Oso) -> None:
+    koppelsleutel = await oso.notify(brin="21KL", kenmerk="0000000700021KL00500")
     await oso.process()
     [ex] = await _exchanges(oso)
     assert ex.state == "geweigerd" and _codes(ex) == ["MANDAAT_ONTBREEKT"]
     assert "Kindkans" in ex.findings[0]["message"]
-    assert "overdracht" not in [op for op, _ in oso.world.tc.seen]
-    assert await oso.deliver() == 0
+    assert "overdracht" not in [op for op, _ in oso.world.tc.seen]  # refused before a session was needed
+    assert await oso.deliver() == 1  # the afmelding: a session opened only to close it
+    assert oso.world.tc.afmeldingen() == {koppelsleutel: "AanvraagGeweigerd"}
 
 
 async def test_a_cached_missing_mandate_is_refused_at_intake(oso: Oso) -> None:

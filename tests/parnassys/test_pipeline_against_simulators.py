@@ -126,7 +126,7 @@ def _claim(gw, koppelsleutel: str) -> ClaimedExchange:
 
 async def _close(handler, tc, claimed, outcome) -> None:
     for message in handler.afterwards(claimed, outcome):
-        await AfmeldingDeliverer(handler.tc).deliver(message)
+        await AfmeldingDeliverer(handler.tc, handler.sessions).deliver(message)
 
 
 async def test_notificatie_becomes_a_hulpvraag_draft_and_the_session_is_closed(world):
@@ -188,15 +188,17 @@ async def test_unavailable_las_is_transient_and_the_session_is_reused(world, beh
     assert [op for op, _ in tc.seen].count("overdracht") == 1
 
 
-async def test_sender_refused_in_the_worker_opens_no_session(world):
+async def test_sender_refused_in_the_worker_is_told_over_a_session_opened_to_close_it(world):
     tc, las, gw, handler, _ = world
     koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)
     gw.checks.mandates.clear()  # the mandate was withdrawn between intake and worker
     claimed = _claim(gw, koppelsleutel)
-    with pytest.raises(Refusal):
+    with pytest.raises(Refusal) as info:
         await handler.handle(claimed, Steps())
-    assert handler.afterwards(claimed, Outcome(state="geweigerd")) == []
-    assert "overdracht" not in [op for op, _ in tc.seen]
+    assert "overdracht" not in [op for op, _ in tc.seen]  # the refusal itself needs no session
+    await _close(handler, tc, claimed, Outcome(state="geweigerd", findings=info.value.findings))
+    assert [op for op, _ in tc.seen].count("overdracht") == 1
+    assert tc.afmeldingen() == {koppelsleutel: "AanvraagGeweigerd"}
 
 
 async def test_missing_aanvraag_block_leaves_the_aanvraagtype_to_the_secretariaat(world):

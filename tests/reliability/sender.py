@@ -12,7 +12,7 @@ import hashlib
 import itertools
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.parnassys.dossier_factory import AttachmentSpec, document_bytes
@@ -34,6 +34,11 @@ def _attachments(i: int) -> tuple[AttachmentSpec, ...]:
             omschrijving="Toelichting onderwijsbehoeften",
         ),
     )
+
+
+# what a notificatie's dossier does at the gateway (the `scenario` of `NotificatieSender`)
+OK, HELD, INVALID = "ok", "held", "invalid"
+_FORBIDDEN = AttachmentSpec(role="overig", bestandsnaam="hulpmiddel.exe", kind="exe", size=2_000)
 
 
 def expected_sha256(specs: Sequence[AttachmentSpec]) -> set[str]:
@@ -64,6 +69,10 @@ class NotificatieSender:
     expected: dict[str, set[str]] = field(default_factory=dict)  # koppelsleutel → sha256 of its bijlagen
     sends: Counter[str] = field(default_factory=Counter)  # koppelsleutel → notificatie calls made
     errors: Counter[str] = field(default_factory=Counter)  # error type → count
+    # i → OK (processed), HELD (a forbidden bijlage: held for the secretariaat), INVALID (refused by the worker
+    # after the acknowledgement: the dossier carries a BSN); None: every one OK
+    scenario: Callable[[int], str] | None = None
+    kind: dict[str, str] = field(default_factory=dict)  # koppelsleutel → its scenario
     _rr: itertools.count[int] = field(default_factory=itertools.count)
     _rng: random.Random = field(default_factory=lambda: random.Random(11))
 
@@ -85,6 +94,8 @@ class NotificatieSender:
         )
         koppelsleutel = resp.findtext(f"{{{NS}}}koppelsleutel") or ""
         specs = _attachments(i)
+        kind = self.scenario(i) if self.scenario else OK
+        self.kind[koppelsleutel] = kind
         las.prepared[koppelsleutel] = PreparedDossier(
             brin=self.brin,
             factory_options={
@@ -92,10 +103,12 @@ class NotificatieSender:
                 "vestigingscode": self.vestigingscode,
                 "leerlingid": f"LL-REL-{i:05d}",
                 "voornaam": f"Kind{i}",
-                "attachments": specs,
+                "attachments": (*specs, _FORBIDDEN) if kind == HELD else specs,
             },
         )
-        self.expected[koppelsleutel] = expected_sha256(specs)
+        if kind == INVALID:
+            las.behaviours[koppelsleutel] = "invalid"
+        self.expected[koppelsleutel] = expected_sha256(specs)  # a held one, once released, goes on without the .exe
         return koppelsleutel
 
     def _values(self) -> dict[str, str]:

@@ -84,6 +84,12 @@ class ScriptedHandler:
             external_keys={"exchange": exchange.key},
             bijlagen=bijlagen,
         )
+        if exchange.meta.get("esis_request_key"):  # an ESIS request: "the same request" is the same request key
+            draft = replace(
+                draft,
+                source_system="esis",
+                external_keys={**draft.external_keys, "esis_request_key": str(exchange.meta["esis_request_key"])},
+            )
         if exchange.meta.get("no_opp"):
             draft = replace(draft, bijlagen=bijlagen[1:])
         return draft

@@ -46,8 +46,9 @@ def _unavailable(reason: str) -> None:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields an asyncpg URL of an empty database."""
+def postgres_server(*, fsync: bool = False) -> Iterator[str]:
+    """Yields an asyncpg URL of an empty database. A cluster of its own runs with ``fsync=off`` (fast) unless
+    ``fsync`` asks for what production runs (the crash tests); a given URL is used as it is."""
     url = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
     if url:
         yield url
@@ -71,7 +72,8 @@ def postgres_server() -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        durable = "on" if fsync else "off"
+        opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync={durable} -c max_connections=200"
         subprocess.run(
             [*run_as, pg_ctl, "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"],
             check=True,

@@ -1,6 +1,6 @@
 """A gateway worker process for the crash tests: processes the inbox of the given store until killed.
 
-Usage: python -m tests.support.worker_proc DATABASE_URL BLOB_DIR
+Usage: python -m tests.support.worker_proc DATABASE_URL BLOB_DIR [WORKERS]
 The handler is the scripted test handler, slowed down a little so that a SIGKILL lands mid-work.
 """
 
@@ -21,11 +21,12 @@ from tests.support.fakes import ScriptedHandler
 
 class SlowHandler(ScriptedHandler):
     async def handle(self, exchange, steps):  # type: ignore[no-untyped-def]
-        await asyncio.sleep(random.uniform(0.0, 0.03))
+        pause = exchange.meta.get("pause")  # a fixed pause lines up the exchanges of a race
+        await asyncio.sleep(float(pause) if pause is not None else random.uniform(0.0, 0.03))
         return await super().handle(exchange, steps)
 
 
-async def main(url: str, blob_dir: str) -> None:
+async def main(url: str, blob_dir: str, count: int = 4) -> None:
     configure_logging("console", "warning", stream=sys.stderr)  # stdout only carries the ready line
     db = Database(url)
     inbox = Inbox(db, lease_seconds=1.0)
@@ -37,8 +38,8 @@ async def main(url: str, blob_dir: str) -> None:
         poll_interval=0.02,
     )
     print("ready", flush=True)
-    await workers.run(4, asyncio.Event())
+    await workers.run(count, asyncio.Event())
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 4))

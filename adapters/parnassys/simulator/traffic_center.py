@@ -1,7 +1,9 @@
 """Traffic Center SIMULATOR (test double; never used by `gateway serve`).
 
 meldenNotificatie → koppelsleutel; overdracht → sessieId; sessiecontrole (SessieGeldig or SessieAfwijkend /
-SessieReedsAfgemeld); afmelding; meldenTerugkoppeling → the LAS endpoint. Records every call it saw.
+SessieReedsAfgemeld); afmelding; meldenTerugkoppeling → the LAS endpoint. Records every call it saw, in order
+(`seen`), and every afmelding that closed a session (`closed`). One current session per koppelsleutel: a new
+overdracht replaces an open one, which is then ``SessieAfwijkend`` (ASSUMPTION, docs/assumptions/oso.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ TC_OIN = "00000001821002193000"  # a test OIN for the simulated Traffic Center
 class _Sessie:
     koppelsleutel: str
     afgemeld: str | None = None  # resultaat of the afmelding
+    vervangen: bool = False  # a later overdracht for the same koppelsleutel replaced it (docs/assumptions/oso.md)
 
 
 @dataclass
@@ -30,11 +33,39 @@ class TrafficCenterSimulator:
     oin: str = TC_OIN
     notificaties: dict[str, dict[str, str]] = field(default_factory=dict)
     sessies: dict[str, _Sessie] = field(default_factory=dict)
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # every call, in order
+    # every afmelding that closed a session, in order: (koppelsleutel, sessieId, resultaat)
+    closed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def afmeldingen(self) -> dict[str, str]:
-        """koppelsleutel → resultaat of every closed session."""
+        """koppelsleutel → resultaat of every closed session (the last one per koppelsleutel; use `closed`
+        or `conversation` to see every one)."""
         return {s.koppelsleutel: s.afgemeld for s in self.sessies.values() if s.afgemeld}
+
+    def conversation(self, koppelsleutel: str) -> list[tuple[str, str | None]]:
+        """Every overdracht and afmelding call about ``koppelsleutel``, in order: ("overdracht", None) and
+        ("afmelding", resultaat) — also the ones the TC refused."""
+        return [
+            (op, f.get("resultaat") if op == "afmelding" else None)
+            for op, f in self.seen
+            if op in ("overdracht", "afmelding") and f.get("koppelsleutel") == koppelsleutel
+        ]
+
+    def sessions_of(self, koppelsleutel: str) -> list[str]:
+        """The sessions handed out for ``koppelsleutel``, in order."""
+        return [sid for sid, s in self.sessies.items() if s.koppelsleutel == koppelsleutel]
+
+    def open_sessions(self) -> list[str]:
+        """Sessions neither closed by an afmelding nor replaced by a later overdracht."""
+        return [sid for sid, s in self.sessies.items() if not s.afgemeld and not s.vervangen]
+
+    def replaced(self) -> list[str]:
+        """Sessions a later overdracht for the same koppelsleutel replaced before they were closed."""
+        return [sid for sid, s in self.sessies.items() if s.vervangen]
+
+    def expire(self, sessie_id: str) -> None:
+        """The TC closes a session itself (e.g. it timed out): a later afmelding gets SessieReedsAfgemeld."""
+        self.sessies[sessie_id].afgemeld = "Verlopen"
 
     async def melden_notificatie(self, f: dict[str, str], _: web.Request | None) -> dict[str, str]:
         self.seen.append(("meldenNotificatie", f))
@@ -48,6 +79,9 @@ class TrafficCenterSimulator:
             raise SimFault("OnbekendeKoppelsleutel", "Deze koppelsleutel is niet bij het Traffic Center gemeld.")
         if f.get("overdrachtsoort") != "SWVaanvraag":
             raise SimFault("OnbekendeOverdrachtsoort", "Alleen SWVaanvraag wordt ondersteund.")
+        for earlier in self.sessies.values():  # one current session per koppelsleutel: a new one replaces it
+            if earlier.koppelsleutel == f["koppelsleutel"] and not earlier.afgemeld:
+                earlier.vervangen = True
         sessie = str(uuid.uuid4())
         self.sessies[sessie] = _Sessie(f["koppelsleutel"])
         return {"sessieId": sessie}
@@ -57,6 +91,8 @@ class TrafficCenterSimulator:
         s = self.sessies.get(f.get("sessieId", ""))
         if s is None or s.koppelsleutel != f.get("koppelsleutel"):
             raise SimFault("SessieAfwijkend", "De sessie hoort niet bij deze koppelsleutel.")
+        if s.vervangen:
+            raise SimFault("SessieAfwijkend", "Er is een nieuwere sessie voor deze koppelsleutel.")
         if s.afgemeld:
             raise SimFault("SessieReedsAfgemeld", "De sessie is al afgemeld.")
         return {"resultaat": "SessieGeldig"}
@@ -66,9 +102,12 @@ class TrafficCenterSimulator:
         s = self.sessies.get(f.get("sessieId", ""))
         if s is None:
             raise SimFault("SessieAfwijkend", "Onbekende sessie.")
+        if s.vervangen:
+            raise SimFault("SessieAfwijkend", "Er is een nieuwere sessie voor deze koppelsleutel.")
         if s.afgemeld:
             raise SimFault("SessieReedsAfgemeld", "De sessie is al afgemeld.")
         s.afgemeld = f.get("resultaat") or "?"
+        self.closed.append((s.koppelsleutel, f.get("sessieId", ""), s.afgemeld))
         return {"resultaat": "AfmeldingOntvangen"}
 
     async def melden_terugkoppeling(self, f: dict[str, str], _: web.Request) -> dict[str, str]:

@@ -14,6 +14,7 @@ from gateway.store.models.inbox import (
     SeenMessage,
 )
 from gateway.store.models.registry import Gemeente, Mandaat, Scholenkring, School, Swv, Vestiging
+from gateway.store.models.sessions import RemoteSession, RemoteSessionState
 
 __all__ = [
     "CLAIMABLE",
@@ -28,6 +29,8 @@ __all__ = [
     "Hulpvraag",
     "Mandaat",
     "OutboxMessage",
+    "RemoteSession",
+    "RemoteSessionState",
     "Scholenkring",
     "School",
     "SeenMessage",
