@@ -54,6 +54,8 @@ def install(app: web.Application, c: Components) -> None:
     env.filters["lokaal"] = local
     env.filters["grootte"] = _size
     env.globals["swv_code"] = c.settings.swv_code
+    env.globals["helpdesk_email"] = cfg.helpdesk_email
+    env.globals["helpdesk_telefoon"] = cfg.helpdesk_telefoon
     app.middlewares.append(guard)
     for module in (login, queue, hulpvragen, registry, codes, koppelcheck, admin):
         app.router.add_routes(module.routes)

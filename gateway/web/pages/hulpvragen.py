@@ -16,12 +16,14 @@ from sqlalchemy import func, or_, select
 
 from gateway.errors import Refusal
 from gateway.pipeline.status import change_status, set_labels
+from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.models import Bijlage, Hulpvraag, Status, StatusHistorie, Swv
 from gateway.store.types import utcnow
 from gateway.web.pages.context import PAGES, TZ, Viewer, int_param, render, viewer
 from gateway.web.pages.queue_query import names_by_brin6
 from gateway.web.pages.workdays import add_working_days, is_overdue, overdue_before
+from verification.status_flow import MAX_STATUS_LENGTH
 
 __all__ = ["routes"]
 
@@ -32,6 +34,7 @@ _CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
 }
+MAX_TOELICHTING = 1000  # characters of a status change's toelichting
 _NOTICES = {"status": "De status is gewijzigd.", "labels": "De labels zijn opgeslagen."}
 
 
@@ -177,8 +180,20 @@ async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
 
 @routes.get("/hulpvragen/{hulpvraag_id}")
 async def detail(request: web.Request) -> web.StreamResponse:
-    st, v = request.app[PAGES], viewer(request)
     hv, swv_id = await _load(request)
+    return await _detail_page(request, hv, swv_id)
+
+
+async def _detail_page(
+    request: web.Request,
+    hv: Hulpvraag,
+    swv_id: int,
+    *,
+    fout: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    st, v = request.app[PAGES], viewer(request)
     async with st.c.db.session() as s:
         history = list(
             (
@@ -192,16 +207,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
         bijlagen = list(
             (await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id).order_by(Bijlage.added_at))).scalars()
         )  # type: ignore[call-overload]
-        statuses = [
-            n
-            for (n,) in (
-                await s.exec(
-                    select(Status.naam)
-                    .where(Status.swv_id == swv_id)  # type: ignore[call-overload]
-                    .order_by(Status.id)
-                )
-            ).all()
-        ]
+        catalogue = await load_catalogue(s, swv_id)
         names = await names_by_brin6(s, {hv.brin6}, v.swv_code)
         audit(
             s, actor=v.actor, action="hulpvraag_bekeken", object_type="hulpvraag", object_id=hv.id, swv_code=v.swv_code
@@ -215,30 +221,31 @@ async def detail(request: web.Request) -> web.StreamResponse:
         "vestiging": names.get(hv.brin6, (None, None))[1],
         "history": history,
         "bijlagen": bijlagen,
-        "statuses": statuses,
+        "statuses": catalogue.allowed_from(hv.status),
+        "form": form or {},
+        "fout": fout,
         "te_laat": hv.open and is_overdue(hv.created_at, hv.last_reaction_at, utcnow(), days, TZ),
         "deadline": add_working_days(hv.created_at.astimezone(TZ).date(), days).strftime("%d-%m-%Y"),
-        "melding": _NOTICES.get(request.query.get("melding", "")),
+        "melding": None if fout else _NOTICES.get(request.query.get("melding", "")),
     }
-    return render(request, "hulpvraag.html", ctx)
+    return render(request, "hulpvraag.html", ctx, status=status)
 
 
 @routes.post("/hulpvragen/{hulpvraag_id}/status")
 async def status(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
-    hv, _ = await _load(request)
+    hv, swv_id = await _load(request)
     form = await request.post()
     assert hv.id is not None
+    chosen, toelichting = str(form.get("status", "")), str(form.get("toelichting", "")).strip()
+    kept = {"status": chosen[:MAX_STATUS_LENGTH], "toelichting": toelichting[:MAX_TOELICHTING]}
+    if len(toelichting) > MAX_TOELICHTING:
+        problem = f"De toelichting is {len(toelichting)} tekens; maximaal {MAX_TOELICHTING}. Maak hem korter."
+        return await _detail_page(request, hv, swv_id, fout=problem, form=kept, status=400)
     try:
-        await change_status(
-            st.c.db,
-            hv.id,
-            str(form.get("status", ""))[:200],
-            actor=v.actor,
-            toelichting=str(form.get("toelichting", "")).strip()[:1000] or None,
-        )
+        await change_status(st.c.db, hv.id, chosen, actor=v.actor, toelichting=toelichting or None)
     except Refusal as r:
-        return render(request, "fout.html", {"titel": "Status niet gewijzigd", "melding": r.first.message}, status=400)
+        return await _detail_page(request, hv, swv_id, fout=r.first.message, form=kept, status=400)
     raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=status")
 
 

@@ -228,7 +228,7 @@ async def release(request: web.Request) -> web.StreamResponse:
     try:
         await release_exchange(st.c, ex.id, actor=v.actor, swv_code=v.swv_code)
     except ActionError as e:
-        return render(request, "fout.html", {"titel": "Niet vrijgegeven", "melding": str(e)}, status=409)
+        return render(request, "fout.html", {"titel": "Niet vrijgegeven", "bericht": str(e)}, status=409)
     raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=vrijgegeven")
 
 
@@ -252,5 +252,5 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     try:
         await refuse_exchange(st.c, ex.id, reden, actor=v.actor, swv_code=v.swv_code)
     except ActionError as e:
-        return render(request, "fout.html", {"titel": "Niet geweigerd", "melding": str(e)}, status=409)
+        return render(request, "fout.html", {"titel": "Niet geweigerd", "bericht": str(e)}, status=409)
     raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=geweigerd")
