@@ -97,6 +97,7 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/verificatiecodes/{code_id}/vervangen", frozenset({S})),
     _r("GET", "/koppelcheck", ALL_ROLES),
     _r("GET", "/koppelcheck/{brin6}", ALL_ROLES),
+    _r("POST", "/koppelcheck/{brin6}/mandaten-ophalen", frozenset({S})),
     # the secretariaat's administration
     _r("GET", "/audit", frozenset({S})),
     _r("GET", "/accounts", frozenset({S})),
