@@ -11,8 +11,23 @@ from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
 from gateway.web.pages.actions import ActionError, refuse_exchange, release_exchange, retry_exchanges
 from gateway.web.pages.context import PAGES, int_param, render, viewer
-from gateway.web.pages.queue_query import RETRYABLE, QueueFilter, matching_ids, names_by_brin6, read_queue
-from gateway.web.pages.texts import SOURCES, STATE_LABELS, reason_of, source_label, state_label
+from gateway.web.pages.queue_query import (
+    RETRYABLE,
+    QueueFilter,
+    matching_ids,
+    names_by_brin6,
+    read_queue,
+    reason_codes,
+)
+from gateway.web.pages.texts import (
+    SOURCES,
+    STATE_LABELS,
+    reason_of,
+    reasons_of,
+    retry_hint,
+    source_label,
+    state_label,
+)
 
 __all__ = ["format_age", "routes"]
 
@@ -56,6 +71,8 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         "sources": SOURCES,
         "state_label": state_label,
         "reason_of": reason_of,
+        "reasons_of": reasons_of,
+        "reason_codes": await reason_codes(st.c.db, v.swv_code),
         "source_label": source_label,
         "oldest": format_age(data.oldest_waiting),
         "retryable": RETRYABLE,
@@ -115,6 +132,8 @@ async def exchange_detail(request: web.Request) -> web.StreamResponse:
         "vestiging": ves,
         "state_label": state_label(ex),
         "reason": reason_of(ex),
+        "reasons": reasons_of(ex),
+        "retry_hint": retry_hint(ex) if v.is_secretariaat else None,
         "source": source_label(ex.source),
         "aanvraagtype": ex.meta.get("aanvraagtype") if isinstance(ex.meta.get("aanvraagtype"), str) else None,
         "retryable": ex.state in RETRYABLE and not ex.payload_purged,
@@ -173,6 +192,7 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
             "opnieuw",
             "Opnieuw aanbieden?",
             f"Uitwisseling {ex.id} opnieuw aanbieden? De gateway verwerkt haar dan direct opnieuw.",
+            waarschuwing=retry_hint(ex),
         )
     assert ex.id is not None
     moved = await retry_exchanges(st.c, [ex.id], actor=v.actor, swv_code=v.swv_code)
