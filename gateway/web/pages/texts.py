@@ -93,6 +93,11 @@ def retry_hint(ex: Exchange) -> str | None:
     """What "Opnieuw aanbieden" can and cannot do for this exchange, when only the school can fix it."""
     if ex.state != ExchangeState.GEWEIGERD.value:
         return None
+    if ex.payload_purged:
+        return (
+            f"Van deze uitwisseling is niets bewaard om opnieuw aan te bieden; alleen de school kan dit oplossen. "
+            f"Vraag de school de aanvraag aan te passen en opnieuw te versturen vanuit {source_label(ex.source)}."
+        )
     if ex.source == "parnassys":
         return (
             "Deze uitwisseling is geweigerd om wat de school stuurde; alleen de school kan dat oplossen. Laat de "
