@@ -75,7 +75,9 @@ async def test_a_school_registers_a_code_shown_once_and_the_secretariaat_activat
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
     listing = await (await client.get("/verificatiecodes")).text()
     assert row.fingerprint in listing and code not in listing
-    resp = await post_form(client, f"/verificatiecodes/{row.id}/activeren", page="/verificatiecodes")
+    resp = await post_form(
+        client, f"/verificatiecodes/{row.id}/activeren", {"bevestigd": "ja"}, page="/verificatiecodes"
+    )
     assert resp.status == 303  # type: ignore[attr-defined]
     assert (await _codes(web_components))[0].state == CodeState.ACTIEF.value
 
@@ -97,7 +99,7 @@ async def test_the_secretariaat_rotates_an_active_code_and_sees_the_new_one_once
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
     await post_form(client, "/verificatiecodes", {"brin6": "09QA00", "code": ""}, page="/verificatiecodes")
     (first,) = await _codes(web_components)
-    await post_form(client, f"/verificatiecodes/{first.id}/activeren", page="/verificatiecodes")
+    await post_form(client, f"/verificatiecodes/{first.id}/activeren", {"bevestigd": "ja"}, page="/verificatiecodes")
     resp = await post_form(client, f"/verificatiecodes/{first.id}/vervangen", {"code": ""}, page="/verificatiecodes")
     html = await resp.text()  # type: ignore[attr-defined]
     shown = re.search(r'data-testid="code">([^<]+)<', html)

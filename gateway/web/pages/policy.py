@@ -93,7 +93,7 @@ POLICY: tuple[Rule, ...] = (
     _r("GET", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes/{code_id}/activeren", frozenset({S})),
-    _r("POST", "/verificatiecodes/{code_id}/intrekken", frozenset({S})),
+    _r("POST", "/verificatiecodes/{code_id}/intrekken", frozenset({S, B})),  # a school withdraws its own
     _r("POST", "/verificatiecodes/{code_id}/vervangen", frozenset({S})),
     _r("GET", "/koppelcheck", ALL_ROLES),
     _r("GET", "/koppelcheck/{brin6}", ALL_ROLES),
