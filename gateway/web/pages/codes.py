@@ -14,6 +14,7 @@ from gateway.registry import codes
 from gateway.store.models import School, Swv, Vestiging
 from gateway.store.models.codes import CodeState
 from gateway.web.pages.context import PAGES, Viewer, int_param, render, viewer
+from gateway.web.pages.limits import Field, check_fields
 
 __all__ = ["generate_code", "routes"]
 
@@ -67,6 +68,11 @@ def _text(form: object, name: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+_REGISTER_FIELDS = {
+    "omgeving": Field("ESIS-omgeving", 64),
+    "naam": Field("Contactpersoon", 200),
+    "email": Field("E-mail voor de bevestiging", 254),
+}
 MAX_CODE_INPUT = 1000  # longer input is refused outright; up to this the code rules say what is wrong
 MIN_REASON, MAX_REASON = 5, 500
 
@@ -98,8 +104,9 @@ async def register(request: web.Request) -> web.StreamResponse:
             request, status=400, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
         )
     typed, too_long = _code_input(form)
-    if too_long:
-        return await _page(request, status=400, fouten=[too_long])
+    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)  # type: ignore[arg-type]
+    if problems:
+        return await _page(request, status=400, fouten=problems)
     code = typed or generate_code(brin6)
     try:
         view = await codes.register(

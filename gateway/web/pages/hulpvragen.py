@@ -21,6 +21,7 @@ from gateway.store.audit import audit
 from gateway.store.models import Bijlage, Hulpvraag, Status, StatusHistorie, Swv
 from gateway.store.types import utcnow
 from gateway.web.pages.context import PAGES, TZ, Viewer, int_param, render, viewer
+from gateway.web.pages.limits import LABEL_MAX, LABELS_MAX, check_labels, split_labels
 from gateway.web.pages.queue_query import names_by_brin6
 from gateway.web.pages.workdays import add_working_days, is_overdue, overdue_before
 from verification.status_flow import MAX_STATUS_LENGTH
@@ -252,10 +253,18 @@ async def status(request: web.Request) -> web.StreamResponse:
 @routes.post("/hulpvragen/{hulpvraag_id}/labels")
 async def labels(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
-    hv, _ = await _load(request)
+    hv, swv_id = await _load(request)
     form = await request.post()
     assert hv.id is not None
-    await set_labels(st.c.db, hv.id, str(form.get("labels", ""))[:2000].split(","), actor=v.actor)
+    text = str(form.get("labels", ""))
+    wanted = split_labels(text[: LABELS_MAX * (LABEL_MAX + 2) + 1])
+    problems = check_labels(wanted) or (
+        ["De labels zijn samen te lang."] if len(text) > LABELS_MAX * (LABEL_MAX + 2) else []
+    )
+    if problems:
+        kept = {"labels": text[: LABELS_MAX * (LABEL_MAX + 2)]}
+        return await _detail_page(request, hv, swv_id, fout=" ".join(problems), form=kept, status=400)
+    await set_labels(st.c.db, hv.id, wanted, actor=v.actor)
     raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=labels")
 
 

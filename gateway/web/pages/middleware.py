@@ -74,8 +74,16 @@ def _error_page(request: web.Request, exc: web.HTTPException) -> web.Response:
         exc.status, ("Er ging iets mis", "Er ging iets mis. Probeer het later opnieuw.")
     )
     own = exc.text or ""
-    bericht = own if own and not own.startswith(f"{exc.status}:") else standaard
-    response = render(request, "fout.html", {"titel": titel, "bericht": bericht}, status=exc.status)
+    bericht = own if own and not own.startswith(f"{exc.status}:") and exc.status != 413 else standaard
+    terug = None
+    if exc.status == 413:  # aiohttp's own English text names the byte limit; say it in Dutch, in MB
+        limit = request.app[PAGES].c.settings.max_request_bytes
+        bericht = (
+            f"Wat u verstuurde is groter dan {limit / 1_048_576:.0f} MB en is niet gelezen. Kies een kleiner bestand "
+            "(splits een groot CSV-bestand in delen) en probeer het opnieuw."
+        )
+        terug = request.path if request.method == "POST" else None
+    response = render(request, "fout.html", {"titel": titel, "bericht": bericht, "terug": terug}, status=exc.status)
     for k, v in _HEADERS.items():
         response.headers[k] = v
     return response

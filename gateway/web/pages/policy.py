@@ -90,6 +90,8 @@ POLICY: tuple[Rule, ...] = (
     # registry, codes, koppelcheck
     _r("GET", "/scholen", ALL_ROLES),
     _r("GET POST", "/scholen/import", frozenset({S})),
+    _r("GET", "/scholen/import/sjabloon.csv", frozenset({S})),
+    _r("POST", "/scholen/vestiging", frozenset({S})),
     _r("GET", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes/{code_id}/activeren", frozenset({S})),

@@ -33,6 +33,7 @@ __all__ = ["format_age", "routes"]
 
 routes = web.RouteTableDef()
 RAW_LIMIT = 256 * 1024
+MAX_REFUSAL_REASON = 1000
 
 _NOTICES = {
     "opnieuw": "De uitwisseling is opnieuw aangeboden; de verwerking start zo.",
@@ -257,7 +258,15 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     ex = await _exchange(request)
     form = await request.post()
-    reden = str(form.get("reden", ""))[:1000]
+    reden = " ".join(str(form.get("reden", "")).split())
+    if not 5 <= len(reden) <= MAX_REFUSAL_REASON:
+        problem = f"Geef de school een reden van 5 tot {MAX_REFUSAL_REASON} tekens (nu {len(reden)})."
+        return render(
+            request,
+            "fout.html",
+            {"titel": "Niet geweigerd", "bericht": problem, "terug": f"/wachtrij/{ex.id}"},
+            status=400,
+        )
     if not _confirmed(form):
         return _confirm_exchange_action(
             request,
