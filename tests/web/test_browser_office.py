@@ -31,6 +31,7 @@ from tests.support.fakes import new_exchange
 from tests.web.factories import drain, seed_queue
 from tests.web.support import Login, make_account
 from tests.web.test_browser import CHROMIUM_ARGS, _log_in, _require_browser
+from verification.findings import fout
 from verification.koppelcheck import MandateFacts
 from verification.mandates import Mandaat, OsoSwvParties
 
@@ -217,3 +218,182 @@ async def test_7_unknown_pages_are_dutch_pages_in_the_layout(web_components: Com
             text = await page.inner_text("main")
             assert "Not Found" not in text and ("niet" in text or "Geen toegang" in text)
             assert "helpdesk@swv-test.example" in await page.inner_text("footer")
+
+
+# -- 3. plain Dutch, technical detail behind a toggle --------------------------------------------------------
+
+
+async def test_3_audit_and_exchange_pages_read_as_plain_dutch(web_components: Components, site: str) -> None:
+    data = await seed_queue(web_components)
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/hulpvragen")  # writes "hulpvragen_bekeken" with the ids
+        await page.goto(f"{site}/wachtrij/{data.processed}")
+        main = await page.inner_text("main")
+        assert "Correlatie-id" not in main and "sessie_geopend" not in main and "dossier_ontvangen" not in main
+        await page.click("details[data-testid=technisch] summary")
+        assert "Correlatie-id" in await page.inner_text("details[data-testid=technisch]")
+        await page.goto(f"{site}/wachtrij/{data.intake_refused}")
+        findings = await page.inner_text("[data-testid=bevindingen]")
+        assert "ROUTERING_BUITEN_500_REEKS" not in findings and "blokkeert" in findings
+        await page.goto(f"{site}/audit")
+        log = await page.inner_text("[data-testid=auditlog]")
+        assert "Lijst met hulpvragen bekeken" in log and "hulpvragen_bekeken" not in log.split("Technische")[0]
+        assert "ids: [" not in log and "True" not in log
+        options = await page.locator("select[name=action] option").all_inner_texts()
+        assert "Uitwisseling bekeken" in options
+    async with browser_page(site, await make_account(web_components, Role.MONITORING)) as page:
+        await page.goto(f"{site}/wachtrij/{data.processed}")
+        assert await page.locator("details[data-testid=technisch]").count() == 0
+
+
+# -- 4. limits on input -------------------------------------------------------------------------------------
+
+
+async def test_4_limits_are_enforced_in_dutch_and_the_form_is_kept(web_components: Components, site: str) -> None:
+    await seed_queue(web_components)
+    hv = await _first_hulpvraag(web_components)
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    school = await make_account(web_components, Role.SCHOOLBEHEERDER, brin4="27ZX")
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/hulpvragen/{hv.id}")
+        many = ", ".join(f"label{i}" for i in range(30)) + ", " + "x" * 300
+        await page.eval_on_selector("input[name=labels]", "el => el.removeAttribute('maxlength')")
+        await page.fill("input[name=labels]", many[:2000])
+        await page.click("button:has-text('Labels opslaan')")
+        await page.wait_for_load_state()
+        assert "maximaal 20 per hulpvraag" in await page.inner_text("p.fout")
+        assert (await page.input_value("input[name=labels]")).startswith("label0, label1")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1400  # long input wraps, the page does not grow sideways
+        await page.goto(f"{site}/hulpvragen/{hv.id}")
+        await page.eval_on_selector("textarea[name=toelichting]", "el => el.removeAttribute('maxlength')")
+        await page.select_option("select[name=status]", "TLV>aanvraag")
+        await page.fill("textarea[name=toelichting]", "t" * 20_000)
+        await page.click("button:has-text('Status opslaan')")
+        await page.wait_for_load_state()
+        assert "maximaal 1000" in await page.inner_text("p.fout")
+        assert await page.inner_text("[data-testid=status]") != "TLV>aanvraag"
+        # the CSV import: described, a template, a preview per row, an error per row, a Dutch 413
+        await page.goto(f"{site}/scholen/import")
+        assert "gemeente" in await page.inner_text("[data-testid=kolommen]")
+        async with page.expect_download() as info:
+            await page.click("a:has-text('Sjabloon downloaden')")
+        template = Path(await (await info.value).path()).read_text(encoding="utf-8-sig")  # noqa: ASYNC240
+        assert template.startswith("brin6;naam;gemeente")
+        csv = ARTIFACTS / "import.csv"
+        csv.write_text(template + "99XX;zonder vestigingscode;Helmond;;;;\r\n", encoding="utf-8")
+        await page.set_input_files("input[name=bestand]", str(csv))
+        await page.click("button:has-text('Bestand controleren')")
+        await page.wait_for_load_state()
+        rows = await page.locator("[data-testid=verslag] tbody tr").all_inner_texts()
+        assert len(rows) == 3 and "geweigerd" in rows[2] and "geweigerd" not in rows[0]
+        big = ARTIFACTS / "groot.csv"
+        big.write_bytes(b"brin6;naam;gemeente\r\n" + b"14SS01;" + b"x" * 1_200_000 + b";Helmond\r\n")
+        await page.set_input_files("input[name=bestand]", str(big))
+        await page.click("button:has-text('Bestand controleren')")
+        await page.wait_for_load_state()
+        message = await page.inner_text("main")
+        assert "groter dan 1 MB" in message and "Maximum request body" not in message
+    async with browser_page(site, school) as page:  # a 307-character code is refused whole, not cut
+        await page.goto(f"{site}/verificatiecodes")
+        await page.select_option("select[name=brin6]", "27ZX01")
+        await page.fill("input[name=code]", "27ZX01" + "a" * 301)
+        await page.click("button:has-text('Aanmelden')")
+        await page.wait_for_load_state()
+        assert "50" in " ".join(await page.locator("p.fout").all_inner_texts())
+        assert await page.locator("[data-testid=code]").count() == 0
+
+
+# -- 5. verification codes ----------------------------------------------------------------------------------
+
+
+async def test_5_codes_are_confirmed_revoked_with_a_reason_and_not_duplicated(
+    web_components: Components, site: str
+) -> None:
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    school = await make_account(web_components, Role.SCHOOLBEHEERDER, brin4="27ZX")
+    async with browser_page(site, school) as page:
+        for _attempt in range(2):
+            await page.goto(f"{site}/verificatiecodes")
+            await page.select_option("select[name=brin6]", "27ZX01")
+            await page.click("button:has-text('Aanmelden')")
+            await page.wait_for_load_state()
+        assert "wacht al een aangemelde code" in await page.inner_text("p.fout")  # the second is refused
+        assert await page.locator("tr.code-aangemeld", has_text="27ZX01").count() == 1
+        # the school withdraws its own code: a reason is required, then a confirmation
+        row = page.locator("tr.code-aangemeld", has_text="27ZX01")
+        await row.locator("input[name=reden]").evaluate("el => el.removeAttribute('required')")
+        await row.locator("button:has-text('Intrekken')").click()
+        await page.wait_for_load_state()
+        assert "Geef een reden" in await page.inner_text("p.fout")
+        row = page.locator("tr.code-aangemeld", has_text="27ZX01")
+        await row.locator("input[name=reden]").fill("Verkeerde omgeving gekozen")
+        await row.locator("button:has-text('Intrekken')").click()
+        await page.wait_for_load_state()
+        assert await page.inner_text("h1") == "Verificatiecode intrekken?"
+        await page.click("button:has-text('Ja, doorgaan')")
+        await page.wait_for_load_state()
+        assert await page.locator("tr.code-ingetrokken", has_text="Verkeerde omgeving gekozen").count() == 1
+        await page.select_option("select[name=brin6]", "27ZX01")
+        await page.click("button:has-text('Aanmelden')")  # now a new one may be registered
+        await page.wait_for_load_state()
+        assert await page.locator("[data-testid=code]").count() == 1
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/verificatiecodes")
+        await page.locator("tr.code-aangemeld", has_text="27ZX01").locator("button:has-text('Activeren')").click()
+        await page.wait_for_load_state()
+        assert await page.inner_text("h1") == "Verificatiecode activeren?"
+        await page.click("a:has-text('Annuleren')")
+        await page.wait_for_load_state()
+        assert await page.locator("tr.code-actief").count() == 0  # cancelled: nothing changed
+        await page.locator("tr.code-aangemeld", has_text="27ZX01").locator("button:has-text('Activeren')").click()
+        await page.click("button:has-text('Ja, doorgaan')")
+        await page.wait_for_load_state()
+        assert await page.locator("tr.code-actief", has_text="27ZX01").count() == 1
+
+
+# -- 6. the queue ---------------------------------------------------------------------------------------------
+
+
+async def test_6_the_queue_lists_door_refusals_every_reason_and_filters_by_reason(
+    web_components: Components, site: str
+) -> None:
+    from adapters.esis.simulator import Document, EsisSimulator, aanvraag, pdf_document
+
+    data = await seed_queue(web_components)
+    await web_components.inbox.record_refusal(
+        replace(new_exchange(unique("parnassys-"), brin6="21KL00"), source="parnassys"),
+        [
+            fout("PaO.LL12", "Het dossier bevat een BSN; verwijder het BSN in ParnasSys.", "/dossier/leerling/bsn"),
+            fout("OPP_ONTBREEKT", "Het OPP ontbreekt; voeg het OPP toe in de leerlingmap.", "bijlagen"),
+        ],
+    )
+    code = generate_code("27ZX00")
+    view = await codes.register(web_components.db, "27ZX00", "esis-productie", code, "test", swv_code="PO3008")
+    await codes.activate(web_components.db, view.id, "test")
+    opp = Document("OPP.pdf", pdf_document(), soort="opp")
+    async with EsisSimulator(site, code) as esis:  # an authenticated request for another vestiging
+        refused = await esis.create(aanvraag("27ZX01", documenten=[opp]), [opp])
+    assert refused.status == 403
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/wachtrij")
+        door = page.locator("table.lijst tbody tr", has_text="De verificatiecode hoort bij vestiging 27ZX00")
+        assert await door.count() == 1 and "27ZX00" in await door.inner_text()
+        both = page.locator("table.lijst tbody tr", has_text="BSN")
+        assert "Het OPP ontbreekt" in await both.inner_text()  # every reason, not only the first
+        await save_screenshot(page, "wachtrij.png")
+        await page.select_option("select[data-testid=reden-filter]", "OPP_ONTBREEKT")
+        await page.click("button:has-text('Filteren')")
+        await page.wait_for_load_state()
+        assert await page.locator("table.lijst tbody tr").count() == 1
+        # a refusal only the school can fix: the retry button says so before and on confirming
+        await page.click("table.lijst tbody tr a")
+        await page.wait_for_load_state()
+        assert "alleen de school" in await page.inner_text("[data-testid=opnieuw-uitleg]")
+        await page.click("button:has-text('Opnieuw aanbieden')")
+        await page.wait_for_load_state()
+        assert "alleen de school" in await page.inner_text("[data-testid=waarschuwing]")
+        await page.goto(f"{site}/wachtrij/{data.waiting}")  # waiting for an outside system: no such warning
+        assert await page.locator("[data-testid=opnieuw-uitleg]").count() == 0
