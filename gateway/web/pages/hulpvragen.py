@@ -7,12 +7,13 @@ only by initials and cannot download bijlagen (the policy refuses the route).
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from gateway.errors import Refusal
 from gateway.pipeline.status import change_status, set_labels
@@ -35,6 +36,7 @@ _CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
 }
+LABEL_SCAN = 2000  # the label filter suggests the labels of this many most recent hulpvragen
 MAX_TOELICHTING = 1000  # characters of a status change's toelichting
 _NOTICES = {"status": "De status is gewijzigd.", "labels": "De labels zijn opgeslagen."}
 
@@ -61,6 +63,7 @@ class HulpvraagFilter:
     open: str = "open"  # open | gesloten | alle
     te_laat: str = ""
     q: str = ""
+    label: str = ""
 
     @classmethod
     def from_query(cls, query: Any) -> HulpvraagFilter:
@@ -75,6 +78,7 @@ class HulpvraagFilter:
             open_ if open_ in ("open", "gesloten", "alle") else "open",
             "1" if query.get("te_laat") else "",
             clean("q", 100),
+            clean("label", LABEL_MAX),
         )
 
     def query_string(self, **extra: object) -> str:
@@ -96,6 +100,9 @@ class HulpvraagFilter:
             stmt = stmt.where(
                 Hulpvraag.last_reaction_at.is_(None), Hulpvraag.created_at < overdue_before(utcnow(), days, TZ)
             )  # type: ignore[union-attr]
+        if self.label:  # labels are stored as JSON text: match the label the way JSON writes it
+            escaped = json.dumps(self.label)[1:-1].replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            stmt = stmt.where(cast(Hulpvraag.labels, String).ilike(f"%{escaped}%", escape="!"))
         if self.q:
             like = f"%{self.q}%"
             stmt = stmt.where(
@@ -133,6 +140,32 @@ async def list_page(request: web.Request) -> web.StreamResponse:
                 if t
             }
         )
+        counts: dict[int, int] = {}
+        if rows:
+            counts = dict(
+                (
+                    await s.exec(  # type: ignore[call-overload]
+                        select(Bijlage.hulpvraag_id, func.count())
+                        .where(Bijlage.hulpvraag_id.in_([h.id for h in rows]), Bijlage.removed == False)  # type: ignore[attr-defined]  # noqa: E712
+                        .group_by(Bijlage.hulpvraag_id)
+                    )
+                ).all()
+            )
+        known_labels = sorted(
+            {
+                label
+                for (labels,) in (
+                    await s.exec(  # type: ignore[call-overload]
+                        select(Hulpvraag.labels)
+                        .where(Hulpvraag.swv_id == swv_id)
+                        .order_by(Hulpvraag.id.desc())  # type: ignore[union-attr]
+                        .limit(LABEL_SCAN)
+                    )
+                ).all()
+                for label in labels or ()
+            },
+            key=str.casefold,
+        )
         if rows:
             audit(
                 s,
@@ -150,6 +183,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
             "school": names.get(h.brin6, (None, None))[0],
             "vestiging": names.get(h.brin6, (None, None))[1],
             "te_laat": h.open and is_overdue(h.created_at, h.last_reaction_at, now, days, TZ),
+            "bijlagen": counts.get(h.id or 0, 0),
         }
         for h in rows
     ]
@@ -161,6 +195,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         "pages": pages,
         "statuses": statuses,
         "types": types,
+        "labels": known_labels,
         "days": days,
     }
     return render(request, "hulpvragen.html", ctx)

@@ -87,6 +87,7 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/hulpvragen/{hulpvraag_id}/status", frozenset({S})),
     _r("POST", "/hulpvragen/{hulpvraag_id}/labels", frozenset({S})),
     _r("GET", "/bijlagen/{bijlage_id}", frozenset({S})),
+    _r("GET", "/kengetallen", frozenset({S, M})),
     # registry, codes, koppelcheck
     _r("GET", "/scholen", ALL_ROLES),
     _r("GET POST", "/scholen/import", frozenset({S})),
