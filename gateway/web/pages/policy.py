@@ -103,7 +103,10 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/koppelcheck/{brin6}/mandaten-ophalen", frozenset({S})),
     # the secretariaat's administration
     _r("GET", "/audit", frozenset({S})),
-    _r("GET", "/accounts", frozenset({S})),
+    _r("GET POST", "/accounts", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/deactiveren", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/activeren", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/tweestaps-wissen", frozenset({S})),
     _r("POST", "/accounts/{account_id}/deblokkeren", frozenset({S})),
     _r("POST", "/accounts/{account_id}/herstelmail", frozenset({S})),
 )
