@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.app import create_app
 from gateway.components import Components
 from gateway.registry import codes
 from gateway.store.models import Hulpvraag, OutboxMessage
 from gateway.store.models.accounts import Role
+from gateway.store.types import utcnow
 from gateway.web.pages.codes import generate_code
 from tests.conftest import unique
 from tests.support.fakes import new_exchange
@@ -397,3 +398,88 @@ async def test_6_the_queue_lists_door_refusals_every_reason_and_filters_by_reaso
         assert "alleen de school" in await page.inner_text("[data-testid=waarschuwing]")
         await page.goto(f"{site}/wachtrij/{data.waiting}")  # waiting for an outside system: no such warning
         assert await page.locator("[data-testid=opnieuw-uitleg]").count() == 0
+
+
+# -- 8. what the secretariaat needs all day ------------------------------------------------------------------
+
+
+async def test_8_hulpvragen_show_overdue_bijlagen_and_labels_and_kengetallen_have_charts(
+    web_components: Components, site: str
+) -> None:
+    await seed_queue(web_components)
+    hv = await _first_hulpvraag(web_components)
+    async with web_components.db.session() as s:
+        await s.exec(
+            update(Hulpvraag)  # type: ignore[arg-type]
+            .where(Hulpvraag.id == hv.id)
+            .values(created_at=utcnow() - dt.timedelta(days=10), labels=["spoed", "thuiszitter"])
+        )
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    monitoring = await make_account(web_components, Role.MONITORING)
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/hulpvragen")
+        row = page.locator("table.lijst tbody tr", has=page.locator(f"a[href='/hulpvragen/{hv.id}']"))
+        assert "geen reactie" in await row.inner_text()
+        assert await row.locator("[data-testid=bijlagen]").inner_text() == "2"
+        await page.check("input[name=te_laat]")
+        await page.fill("input[name=label]", "thuisz")
+        await page.click("button:has-text('Filteren')")
+        await page.wait_for_load_state()
+        assert await page.locator("table.lijst tbody tr").count() == 1
+        assert "helpdesk@swv-test.example" in await page.inner_text("footer")
+        await page.goto(f"{site}/kengetallen")
+        assert await page.locator(".grafiek svg").count() == 5
+        assert "Jansen" not in await page.inner_text("main")
+        await save_screenshot(page, "kengetallen.png")
+    async with browser_page(site, monitoring) as page:
+        await page.goto(f"{site}/kengetallen")
+        assert await page.locator(".grafiek svg").count() == 5
+        await page.goto(f"{site}/accounts")
+        assert "Geen toegang" in await page.inner_text("h1")
+
+
+async def test_8_the_secretariaat_manages_accounts_and_adds_one_vestiging_in_the_ui(
+    web_components: Components, site: str
+) -> None:
+    secretariaat = await make_account(web_components, Role.SECRETARIAAT)
+    colleague = await make_account(web_components, Role.MONITORING, "collega")
+    async with browser_page(site, secretariaat) as page:
+        await page.goto(f"{site}/accounts")
+        await page.select_option("select[name=rol]", "schoolbeheerder")
+        await page.fill("input[name=gebruikersnaam]", "ict")
+        await page.fill("input[name=email]", "ict@klaverblad.example")
+        await page.click("button:has-text('Account aanmaken')")
+        await page.wait_for_load_state()
+        assert "vul de BRIN4 in" in await page.inner_text("p.fout")
+        assert await page.input_value("input[name=email]") == "ict@klaverblad.example"  # the form is kept
+        await page.fill("input[name=organisatie]", "21KL")
+        await page.click("button:has-text('Account aanmaken')")
+        await page.wait_for_load_state()
+        assert "is aangemaakt" in await page.inner_text("p.melding")
+        assert await page.locator("tr[data-account='21KL/ict']").count() == 1
+        row = f"tr[data-account='PO3008/{colleague.gebruikersnaam}']"
+        await page.locator(row).locator("button:has-text('Tweestaps opnieuw instellen')").click()
+        await page.click("button:has-text('Ja, doorgaan')")
+        await page.wait_for_load_state()
+        assert "nog niet" in await page.locator(row).inner_text()
+        await page.locator(row).locator("button:has-text('Deactiveren')").click()
+        await page.click("button:has-text('Ja, doorgaan')")
+        await page.wait_for_load_state()
+        assert "gedeactiveerd" in await page.locator(row).inner_text()
+        await page.goto(f"{site}/audit")
+        log = await page.inner_text("[data-testid=auditlog]")
+        assert "Account aangemaakt" in log and "Account gedeactiveerd" in log and secretariaat.gebruikersnaam in log
+        # one vestiging without a CSV file
+        await page.goto(f"{site}/scholen/import")
+        form = page.locator("[data-testid=een-vestiging]")
+        await form.locator("input[name=brin6]").fill("21KL01")
+        await form.locator("input[name=naam]").fill("Het Klaverblad locatie Zeilberg")
+        await form.locator("input[name=gemeente]").fill("Deurne")
+        await form.locator("input[name=routeringskenmerk]").fill("501")
+        await form.locator("button:has-text('Vestiging toevoegen')").click()
+        await page.wait_for_load_state()
+        assert "toegevoegd" in await page.inner_text("[data-testid=verslag]")
+        await page.goto(f"{site}/scholen")
+        assert "21KL01" in await page.inner_text("main")
+    async with browser_page(site, colleague) as page:  # the deactivated colleague cannot log in
+        assert "/inloggen" in page.url
