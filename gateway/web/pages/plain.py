@@ -146,7 +146,11 @@ STEP_LABELS: dict[str, str] = {
 def step_label(step: str | None) -> str:
     if not step:
         return ""
-    return STEP_LABELS.get(step, step.replace("_", " ").capitalize())
+    if step in STEP_LABELS:
+        return STEP_LABELS[step]
+    if step.replace("_", "").isalpha() and step.islower() and " " not in step:  # a technical name
+        return step.replace("_", " ").capitalize()
+    return step  # already a sentence
 
 
 def severity_label(severity: str | None) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway.store.models import Exchange, ExchangeState
 from gateway.web.pages.context import local
+from gateway.web.pages.plain import step_label
 
 __all__ = [
     "SOURCES",
@@ -78,8 +79,8 @@ def reason_of(ex: Exchange) -> str:
         for needle, text in _ERRORS:
             if needle.lower() in ex.last_error.lower():
                 return text
-        return ex.step or "Tijdelijke fout; het wordt vanzelf opnieuw geprobeerd."
-    return ex.step or ""
+        return step_label(ex.step) or "Tijdelijke fout; het wordt vanzelf opnieuw geprobeerd."
+    return step_label(ex.step)
 
 
 def reasons_of(ex: Exchange) -> list[str]:
