@@ -36,3 +36,17 @@ async def test_an_unknown_code_leaves_nothing_in_the_queue(gateway: Gateway) -> 
         r = await esis.create(aanvraag(BRIN6, documenten=[OPP]), [OPP])
     assert r.status == 401
     assert await _exchanges(gateway) == []
+
+
+async def test_the_esis_side_reads_a_catalogue_status_change_through_its_status_endpoint(gateway: Gateway) -> None:
+    from gateway.pipeline.status import change_status
+
+    body = aanvraag(BRIN6, documenten=[OPP])
+    async with gateway.esis(CODE) as esis:
+        assert (await esis.create(body, [OPP])).status == 202
+        await gateway.drain()
+        async with gateway.c.db.reader() as s:
+            hv_id = (await s.exec(select(Exchange.hulpvraag_id))).scalars().one()  # type: ignore[call-overload]
+        await change_status(gateway.c.db, hv_id, "TLV>aanvraag", actor="test:secretariaat")
+        st = await esis.status(body["esis_aanvraag_id"])
+    assert st.status == 200 and st.body["hulpvraag"]["status"] == "TLV>aanvraag"
