@@ -1,5 +1,6 @@
 """Refusals at the ESIS door of an authenticated sender appear in the queue (vestiging, reason, no payload);
-refusals of an unknown or missing code do not (they name no school we can trust)."""
+refusals of an unknown or missing code do not (they name no school we can trust). And the ESIS side reads the
+status the secretariaat chose from the catalogue."""
 
 from __future__ import annotations
 

@@ -206,7 +206,7 @@ async def test_2_an_esis_school_is_judged_on_its_codes_and_exchanges_and_mandate
 # -- 7. unknown URLs ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.SECRETARIAAT, Role.SCHOOLBEHEERDER], ids=lambda r: r.value)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 async def test_7_unknown_pages_are_dutch_pages_in_the_layout(web_components: Components, site: str, role: Role) -> None:
     who = await make_account(web_components, role, brin4="14SS")
     async with browser_page(site, who) as page:
@@ -397,6 +397,13 @@ async def test_6_the_queue_lists_door_refusals_every_reason_and_filters_by_reaso
         await page.wait_for_load_state()
         assert "alleen de school" in await page.inner_text("[data-testid=waarschuwing]")
         await page.goto(f"{site}/wachtrij/{data.waiting}")  # waiting for an outside system: no such warning
+        assert await page.locator("[data-testid=opnieuw-uitleg]").count() == 0
+    async with browser_page(site, await make_account(web_components, Role.MONITORING)) as page:
+        await page.goto(f"{site}/wachtrij?reden=ESIS_VESTIGING_HOORT_NIET_BIJ_CODE")
+        assert await page.locator("table.lijst tbody tr").count() == 1  # monitoring reads and filters
+        await page.click("table.lijst tbody tr a")
+        await page.wait_for_load_state()
+        assert await page.locator("button:has-text('Opnieuw aanbieden')").count() == 0
         assert await page.locator("[data-testid=opnieuw-uitleg]").count() == 0
 
 
