@@ -32,10 +32,12 @@ def _a(text: str) -> str:
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return max(1, value)
-    step = 10 ** (len(str(value)) - 1)
-    return -(-value // step) * step
+    """A top for the scale that divides into four whole-number steps (1 → 4, 7 → 8, 130 → 200)."""
+    step = max(1, -(-value // 4))
+    if step > 10:
+        magnitude = 10 ** (len(str(step)) - 1)
+        step = -(-step // magnitude) * magnitude
+    return step * 4
 
 
 def stacked_bars(
@@ -102,7 +104,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]], *, width: int = 760)
     ]
     for i, (label, n) in enumerate(items):
         y = 6 + i * row_h
-        shown = label if len(label) <= 52 else label[:51] + "…"
+        shown = label if len(label) <= 46 else label[:45] + "…"
         w = plot_w * n / top if top else 0
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="#333">{_a(shown)}</text>')
         parts.append(
