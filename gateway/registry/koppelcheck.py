@@ -167,8 +167,8 @@ def _explain_store(
                 dataclasses.replace(
                     line,
                     message=f"Van school {brin4} zijn nog geen mandaten opgehaald uit het OSR.",
-                    action="Het secretariaat haalt ze op met de knop 'Mandaten nu ophalen' op deze pagina. Staat er "
-                    "daarna nog geen mandaat, dan regelt het schoolbestuur het mandaat in het OSR-portaal.",
+                    action="Het secretariaat haalt ze op met de knop 'Mandaten nu ophalen' op de koppelcheckpagina. "
+                    "Staat er daarna nog geen mandaat, dan regelt het schoolbestuur het mandaat in het OSR-portaal.",
                     code="MANDATEN_NIET_OPGEHAALD",
                 )
             )
@@ -182,7 +182,7 @@ def _aged(line: KoppelcheckLine, stored: StoredMandates, policy: KoppelcheckPoli
     age = max(dt.timedelta(0), utcnow() - stored.fetched_at)
     how = "Geïmporteerd" if stored.bron == "csv" else "Opgehaald uit het OSR"
     note = f"{how} op {_when(stored.fetched_at)} ({format_age(age)} geleden)."
-    refresh = "Het secretariaat ververst de mandaten met de knop 'Mandaten nu ophalen' op deze pagina."
+    refresh = "Het secretariaat ververst de mandaten met de knop 'Mandaten nu ophalen' op de koppelcheckpagina."
     if line.status is CheckStatus.OK and age > policy.stored_max_age:
         return dataclasses.replace(
             line,
