@@ -146,3 +146,25 @@ async def test_the_koppelcheck_page_renders_the_report_with_what_to_do_next(
         assert line.check in html
         if line.action:
             assert line.action.split(".")[0].replace("'", "&#39;").replace('"', "&#34;") in html
+
+
+async def test_fetching_mandates_when_the_osr_does_not_answer_keeps_the_stored_ones_and_says_so(
+    client: TestClient, web_components: Components
+) -> None:
+    from gateway.errors import Transient
+
+    class DownOsr:
+        async def mandates_for(self, brin4: str, reference_date: dt.date, *, force: bool = False) -> object:
+            raise Transient("OSR onbereikbaar", waiting_for="osr")
+
+    assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
+    missing = await post_form(client, "/koppelcheck/14SS00/mandaten-ophalen", page="/koppelcheck")
+    assert missing.status == 503 and "niet ingesteld" in await missing.text()  # type: ignore[attr-defined]
+    web_components.extras["mandate_lookup"] = DownOsr()
+    page = await (await client.get("/koppelcheck/14SS00")).text()
+    assert "Mandaten nu ophalen" in page
+    down = await post_form(client, "/koppelcheck/14SS00/mandaten-ophalen", page="/koppelcheck")
+    html = await down.text()  # type: ignore[attr-defined]
+    assert down.status == 503 and "Het OSR antwoordde niet" in html  # type: ignore[attr-defined]
+    async with web_components.db.reader() as s:
+        assert list((await s.exec(select(Mandaat))).scalars()) == []  # type: ignore[call-overload]
