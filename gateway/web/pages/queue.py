@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
@@ -169,6 +169,17 @@ async def exchange_raw(request: web.Request) -> web.StreamResponse:
     return render(request, "uitwisseling_ruw.html", ctx)
 
 
+async def _count_refused(db: object, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    async with db.reader() as s:  # type: ignore[attr-defined]
+        stmt = select(func.count()).where(
+            Exchange.id.in_(ids),  # type: ignore[union-attr]
+            Exchange.state == ExchangeState.GEWEIGERD.value,
+        )
+        return int((await s.exec(stmt)).scalar() or 0)
+
+
 def _confirmed(form: object) -> bool:
     return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
 
@@ -210,6 +221,7 @@ async def retry_matching(request: web.Request) -> web.StreamResponse:
     ids = ticked or await matching_ids(st.c.db, v.swv_code, flt)
     if not _confirmed(form):
         velden = {**flt.as_dict()}
+        refused = await _count_refused(st.c.db, ids)
         return render(
             request,
             "bevestigen.html",
@@ -225,6 +237,12 @@ async def retry_matching(request: web.Request) -> web.StreamResponse:
                 "velden": velden,
                 "ids": ticked,
                 "terug": f"/wachtrij?{flt.query_string()}",
+                "waarschuwing": (
+                    f"{refused} hiervan zijn geweigerd om wat de school stuurde: die worden opnieuw geweigerd tenzij "
+                    "de school het eerst heeft aangepast (bij ParnasSys in het dossier)."
+                    if refused
+                    else None
+                ),
             },
         )
     moved = await retry_exchanges(st.c, ids, actor=v.actor, swv_code=v.swv_code, bulk=True, filter_desc=flt.as_dict())
