@@ -18,7 +18,6 @@ AUDIT_ACTIONS: dict[str, str] = {
     "bewaartermijn_toegepast": "Bewaartermijn toegepast (gegevens verwijderd)",
     "bijlage_gedownload": "Bijlage gedownload",
     "esis_client_geblokkeerd": "ESIS-verbinding tijdelijk geblokkeerd (te veel foute codes)",
-    "esis_geweigerd_aan_de_deur": "ESIS-aanvraag geweigerd bij ontvangst",
     "herstelmail_verstuurd": "Herstelmail verstuurd",
     "hulpvraag_aangemaakt": "Hulpvraag aangemaakt",
     "hulpvraag_bekeken": "Hulpvraag bekeken",
