@@ -30,6 +30,7 @@ async def test_an_existing_swv_gets_the_catalogue_and_its_steps(any_components: 
     await upgrade(db)
     async with db.engine.connect() as conn:
         names = {n for (n,) in (await conn.execute(text("SELECT naam FROM status WHERE swv_id = :s"), {"s": swv_id}))}
-        steps = (await conn.execute(text("SELECT count(*) FROM statusovergang WHERE swv_id = :s"), {"s": swv_id})).scalar_one()
+        count = text("SELECT count(*) FROM statusovergang WHERE swv_id = :s")
+        steps = (await conn.execute(count, {"s": swv_id})).scalar_one()
     assert names == set(STATUS_FLOWS) | {"Eigen status"}  # its own status stays
     assert steps == len(transition_rows())
