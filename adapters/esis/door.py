@@ -2,9 +2,10 @@
 
 A request with a valid, active verificatiecode that is then refused before it becomes an exchange (403 wrong
 vestiging, 415 wrong content type, 413 too large, 422 invalid, 409 conflicting resend, 404 unknown request)
-is stored as a refused exchange: the vestiging, the ESIS environment, the HTTP status, the path and the
-findings — nothing of the payload (the reason's own sentence is all the secretariaat needs). Unauthenticated
-refusals (401, 429) stay log events: anyone can produce those, and they name no school we can trust.
+is stored as a refused exchange: the vestiging, the ESIS environment, the HTTP status, the path, the
+aanvraagtype the request named (when it was read) and the findings — nothing else of the payload (the
+reason's own sentence is all the secretariaat needs). Unauthenticated refusals (401, 429) stay log events:
+anyone can produce those, and they name no school we can trust.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from gateway.pipeline.contracts import NewExchange
 from gateway.registry.codes import VerifiedSender
 from gateway.store.models import Exchange
 
-__all__ = ["DOOR_KIND", "SENDER", "DoorRecorder"]
+__all__ = ["DOOR_KIND", "NAMED_AANVRAAGTYPE", "SENDER", "DoorRecorder"]
 
 log = get_logger(__name__)
 
 DOOR_KIND = "esis_geweigerd_aan_de_deur"
 SENDER: web.RequestKey[VerifiedSender] = web.RequestKey("esis_sender", VerifiedSender)
+# the aanvraagtype the request named (no pupil data), when it was read before the refusal
+NAMED_AANVRAAGTYPE: web.RequestKey[str] = web.RequestKey("esis_aanvraagtype", str)
 _NOT_RECORDED = frozenset({401, 429})
 MAX_FINDINGS = 20
 
@@ -52,6 +55,7 @@ class DoorRecorder:
                 "vingerafdruk": sender.fingerprint,
                 "http_status": err.status,
                 "pad": request.path[:200],
+                **({"aanvraagtype": named} if (named := request.get(NAMED_AANVRAAGTYPE)) else {}),
             },
         )
         try:

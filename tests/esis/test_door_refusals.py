@@ -29,6 +29,7 @@ async def test_an_authenticated_refusal_is_recorded_without_payload(gateway: Gat
     assert first.state == "geweigerd" and first.payload == b"" and first.payload_purged
     assert first.findings[0]["code"] == "ESIS_VESTIGING_HOORT_NIET_BIJ_CODE"
     assert first.meta["http_status"] == 403 and "aanvraag" not in first.meta
+    assert first.meta["aanvraagtype"] == "Aanvraag TLV"  # what the request named, no pupil data
     assert second.findings[0]["code"] == "ESIS_SWV_ONBEKEND"
 
 
