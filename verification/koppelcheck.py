@@ -100,6 +100,8 @@ class KoppelcheckFacts:
     esis: EsisCodeFacts | None = None
     exchanges: tuple[ExchangeFact, ...] = ()
     parties: OsoSwvParties = field(default_factory=OsoSwvParties)
+    # how the vestiging delivers: "parnassys" and/or "esis" (registration, codes, exchanges); empty: not known
+    channels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +292,28 @@ def _routering_line(brin6: Brin6, vestiging: VestigingFacts | None) -> Koppelche
     )
 
 
-def _esis_line(esis: EsisCodeFacts | None) -> KoppelcheckLine:
+def _esis_line(esis: EsisCodeFacts | None, *, required: bool = False) -> KoppelcheckLine:
     key, check = "esis_verificatiecodes", "ESIS-verificatiecodes"
+    if required and esis is not None and esis.actief == 0:
+        if esis.aangemeld:
+            return KoppelcheckLine(
+                key,
+                check,
+                CheckStatus.FOUT,
+                f"{esis.aangemeld} aangemeld, nog geen enkele actief: ESIS kan nog niets versturen.",
+                "Het secretariaat activeert de aangemelde code op de pagina Verificatiecodes; de school krijgt "
+                "daarna een mail.",
+                code="ESIS_GEEN_ACTIEVE_CODE",
+            )
+        return KoppelcheckLine(
+            key,
+            check,
+            CheckStatus.FOUT,
+            "Er is geen verificatiecode voor deze vestiging: ESIS kan nog niets versturen.",
+            "Meld op de pagina Verificatiecodes een code aan voor deze vestiging en ESIS-omgeving en vul hem in "
+            "ESIS in; het secretariaat activeert hem.",
+            code="ESIS_GEEN_CODE",
+        )
     if esis is None:
         return KoppelcheckLine(
             key, check, CheckStatus.ONBEKEND, "Nog niet te controleren in deze versie.", None, required=False
@@ -317,6 +339,17 @@ def _esis_line(esis: EsisCodeFacts | None) -> KoppelcheckLine:
         required=False,
     )
 
+
+_SOURCE_LABELS = {"parnassys": "ParnasSys", "esis": "ESIS"}
+_OUTCOME_LABELS = {
+    "verwerkt": "verwerkt",
+    "ontvangen": "ontvangen",
+    "in_behandeling": "wordt verwerkt",
+    "geweigerd": "geweigerd",
+    "wacht_op_herhaling": "wacht op een nieuwe poging",
+    "vastgehouden": "vastgehouden voor het secretariaat",
+}
+_CHANNEL_LABELS = {"parnassys": "ParnasSys (OSO-SWV)", "esis": "ESIS"}
 
 _EXCHANGE_STATUS = {
     "verwerkt": CheckStatus.OK,
@@ -344,17 +377,35 @@ def _exchange_lines(exchanges: tuple[ExchangeFact, ...]) -> list[KoppelcheckLine
     for n, exchange in enumerate(latest, start=1):
         status = _EXCHANGE_STATUS.get(exchange.outcome, CheckStatus.ONBEKEND)
         when = exchange.received_at.strftime("%Y-%m-%d %H:%M")
-        message = f"{when} via {exchange.source}: {exchange.outcome}"
+        source = _SOURCE_LABELS.get(exchange.source, exchange.source)
+        message = f"{when} via {source}: {_OUTCOME_LABELS.get(exchange.outcome, exchange.outcome)}"
         message += f" — {exchange.reason}" if exchange.reason else ""
         action = None
+        las = _SOURCE_LABELS.get(exchange.source, "het LAS")
         if exchange.outcome == "geweigerd":
-            action = "Los de genoemde reden op en verstuur de hulpvraag opnieuw vanuit het LAS."
+            action = f"Los de genoemde reden op en verstuur de hulpvraag opnieuw vanuit {las}."
         elif exchange.outcome == "wacht_op_herhaling":
             action = "Niets doen: de gateway probeert het automatisch opnieuw."
         elif exchange.outcome == "vastgehouden":
             action = "Het secretariaat beoordeelt deze uitwisseling."
         lines.append(KoppelcheckLine(f"uitwisseling_{n}", "Uitwisseling", status, message, action, required=False))
     return lines
+
+
+def _channel_line(channels: frozenset[str]) -> KoppelcheckLine:
+    names = " en ".join(_CHANNEL_LABELS.get(c, c) for c in sorted(channels, key=lambda c: c != "parnassys"))
+    judged = []
+    if "parnassys" in channels:
+        judged.append("mandaten en routeringskenmerk")
+    if "esis" in channels:
+        judged.append("verificatiecodes en ESIS-aanvragen")
+    return KoppelcheckLine(
+        "kanaal",
+        "Kanaal",
+        CheckStatus.OK,
+        f"Deze vestiging levert via {names}; gecontroleerd: {' en '.join(judged)}.",
+        required=False,
+    )
 
 
 def build_koppelcheck(facts: KoppelcheckFacts) -> KoppelcheckReport:
@@ -364,13 +415,16 @@ def build_koppelcheck(facts: KoppelcheckFacts) -> KoppelcheckReport:
         line = _from_finding("brin6", "BRIN6-code", exc.finding)
         return KoppelcheckReport(str(facts.brin6), facts.reference_date, (line,))
     vestiging = facts.vestiging
-    lines = [
-        _registration_line(brin6, vestiging),
-        *_mandate_lines(facts, brin6),
-        _routering_line(brin6, vestiging),
-        _esis_line(facts.esis),
-        *_exchange_lines(facts.exchanges),
-    ]
+    esis = "esis" in facts.channels
+    parnassys = "parnassys" in facts.channels or not facts.channels  # unknown channel: judged as ParnasSys
+    lines = [_registration_line(brin6, vestiging)]
+    if parnassys:
+        lines += [*_mandate_lines(facts, brin6), _routering_line(brin6, vestiging)]
+    if esis or not facts.channels:
+        lines.append(_esis_line(facts.esis, required=esis))
+    if facts.channels:
+        lines.append(_channel_line(facts.channels))
+    lines += _exchange_lines(facts.exchanges)
     return KoppelcheckReport(
         str(brin6),
         facts.reference_date,

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from aiohttp import web
 
 from adapters.esis.config import EsisLimits
+from adapters.esis.door import SENDER
 from adapters.esis.errors import ApiError, refuse
 from adapters.esis.guard import BruteForceGuard
 from gateway.components import Components
@@ -97,7 +98,9 @@ class Authenticator:
         plausible = len(presented) <= MAX_LENGTH and all("!" <= ch <= "~" for ch in presented)
         match = await codes.lookup(self.c.db, presented, cache=self.cache) if plausible else None
         if match is not None and match.state == CodeState.ACTIEF.value:
-            return await codes.mark_used(self.c.db, match)
+            sender = await codes.mark_used(self.c.db, match)
+            request[SENDER] = sender  # a later refusal of this request is recorded (adapters.esis.door)
+            return sender
         if match is None:
             err = refuse(
                 401,

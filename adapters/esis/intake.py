@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
+from adapters.esis.door import NAMED_AANVRAAGTYPE
 from adapters.esis.errors import ApiError, refuse
 from adapters.esis.upload import PARSE_ERRORS, StoredDocument, read_json_body, read_json_part, stream_documents
 from adapters.esis.wire import (
@@ -183,6 +184,7 @@ class EsisIntake:
             aanvraag = parse_aanvraag(data, max_documents=self.limits.max_documents)
         except WireError as e:
             raise ApiError(422, e.findings) from None
+        request[NAMED_AANVRAAGTYPE] = aanvraag.korte_omschrijving[:200]  # kept with a refusal at the door
         if aanvraag.brin6 != sender.brin6:
             raise refuse(
                 403,
@@ -282,6 +284,8 @@ class EsisIntake:
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
             raise refuse(404, "ESIS_AANVRAAG_ONBEKEND", "Deze aanvraag is niet bekend.", "aanvraag_id")
         original = await self._existing(exchange_key(sender, aanvraag_id))
+        if original is not None and isinstance(original.meta.get("aanvraag"), dict):
+            request[NAMED_AANVRAAGTYPE] = str(original.meta["aanvraag"].get("korte_omschrijving") or "")[:200]
         if original is None:
             raise refuse(
                 404,

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
+from adapters.esis.door import DoorRecorder
 from adapters.esis.errors import ApiError, error_response
 from adapters.esis.handler import EsisExchangeHandler
 from adapters.esis.intake import KIND_AANVRAAG, KIND_WIJZIGING, EsisIntake
@@ -53,11 +54,13 @@ async def _answer(request: web.Request, err: ApiError) -> web.StreamResponse:
     return resp
 
 
-def _api(fn: Handler) -> Handler:
+def _api(fn: Handler, door: DoorRecorder | None = None) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await fn(request)
         except ApiError as err:
+            if door is not None:
+                await door.record(request, err)  # an authenticated sender's refusal: shown in the queue
             return await _answer(request, err)
 
     return wrapped
@@ -76,8 +79,9 @@ def install(app: web.Application, c: Components) -> None:
 
     app.router.add_get(f"{PREFIX}/openapi.yaml", openapi)
     app.router.add_post(f"{PREFIX}/verificatiecodes", _api(registration.post))
-    app.router.add_post(f"{PREFIX}/aanvragen", _api(intake.create))
-    app.router.add_post(f"{PREFIX}/aanvragen/{{aanvraag_id}}/wijzigingen", _api(intake.update))
+    door = DoorRecorder(c)
+    app.router.add_post(f"{PREFIX}/aanvragen", _api(intake.create, door))
+    app.router.add_post(f"{PREFIX}/aanvragen/{{aanvraag_id}}/wijzigingen", _api(intake.update, door))
     app.router.add_get(f"{PREFIX}/aanvragen/{{aanvraag_id}}", _api(status.get))
 
     handler = EsisExchangeHandler(c)

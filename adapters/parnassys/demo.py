@@ -174,6 +174,7 @@ class ParnassysDemo:
     async def _status_change(self, c: Components) -> str | None:
         """Once the batch has settled: the secretariaat moves the first hulpvraag on; ParnasSys hears it."""
         from gateway.pipeline.status import change_status
+        from gateway.pipeline.status_catalogue import load_catalogue
 
         if not await _settled(c, 60.0):
             return None
@@ -185,9 +186,14 @@ class ParnassysDemo:
                 .scalars()
                 .first()
             )
-        if hv is None or hv.id is None:
+            if hv is None or hv.id is None:
+                return None
+            catalogue = await load_catalogue(s, hv.swv_id)
+        steps = [name for name in catalogue.allowed_from(hv.status) if name != "Afgesloten"]
+        if not steps:
             return None
-        status = "Ondersteuningsaanvraag>in behandeling"
+        onward = [name for name in steps if "aanvulling" not in name and "afgewezen" not in name]
+        status = (onward or steps)[-1]  # a step forward in the catalogue's flow (e.g. "…>in behandeling")
         await change_status(c.db, hv.id, status, actor="demo:secretariaat", toelichting="De coördinator pakt dit op.")
         await _outbox_empty(c, 15.0)
         return f"hulpvraag {hv.id} → {status}"

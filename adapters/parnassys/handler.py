@@ -155,7 +155,7 @@ class OsoExchangeHandler:
         if report.brin6 and len(report.brin6) == 6:
             routing = await self._check_dossier_vestiging(n, report.brin6[4:])
             if routing:
-                raise Refusal(routing)
+                raise Refusal(routing, brin6=report.brin6)  # listed under the dossier's own vestiging
         if document.aanvraag is None:
             warnings.append(
                 waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")

@@ -103,6 +103,7 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     c.extras["oso_soap_client"] = soap
     c.metric_sources.append(partial(guard_samples, tuple(soap.guards.values())))  # per process, on /metrics
     lookup = MandateLookup(osr, parties=knobs.parties, policy=knobs.mandate_cache)
+    c.extras["mandate_lookup"] = lookup  # the koppelcheck page's "Mandaten nu ophalen"
     checks = OsoSenderChecks(c.db, lookup, swv_code=c.settings.swv_code, policy=knobs.sender_checks)
     c.extras["oso_sender_checks"] = checks
     app.add_routes(

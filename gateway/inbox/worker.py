@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session
 
 from gateway.errors import Hold, Refusal, Transient
@@ -27,7 +27,7 @@ from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
 from gateway.store.db import Database
-from gateway.store.models import ExchangeState, OutboxMessage
+from gateway.store.models import Exchange, ExchangeState, OutboxMessage
 from gateway.store.types import utcnow
 from verification.findings import Finding, fout
 
@@ -197,12 +197,14 @@ class ExchangeWorkers:
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
         except Refusal as r:
             refused = Outcome(state="geweigerd", findings=r.findings)
-            first = r.first.message
+            first, about = r.first.message, r.brin6
 
             def refuse(session: Session) -> bool:
                 self.inbox.finish_sync(
                     session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
                 )
+                if about and about != item.brin6:  # the vestiging the reason is about
+                    session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]
                 return _add_outbox(session, self._afterwards(handler, item, refused))
 
             if await self.db.run(refuse, durable=False):

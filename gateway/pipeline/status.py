@@ -14,19 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Refusal
 from gateway.inbox.inbox import doorbell
+from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.db import Database
-from gateway.store.models import (
-    Exchange,
-    ExchangeState,
-    Hulpvraag,
-    OutboxMessage,
-    Status,
-    StatusHistorie,
-    Swv,
-)
+from gateway.store.models import Exchange, ExchangeState, Hulpvraag, OutboxMessage, StatusHistorie, Swv
 from gateway.store.types import utcnow
 from verification.findings import fout
+from verification.status_flow import clean_status
 
 __all__ = ["change_status", "set_labels"]
 
@@ -34,20 +28,17 @@ __all__ = ["change_status", "set_labels"]
 async def change_status(
     db: Database, hulpvraag_id: int, nieuwe_status: str, *, actor: str, toelichting: str | None = None
 ) -> StatusHistorie:
-    nieuwe_status = " ".join(nieuwe_status.split())
+    nieuwe_status = clean_status(nieuwe_status)
     if not nieuwe_status:
-        raise Refusal([fout("STATUS_LEEG", "Kies een status.", "status")])
+        raise Refusal([fout("STATUS_LEEG", "Kies een nieuwe status uit de lijst.", "status")])
     async with db.session() as s:
         hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]
         if hv is None:
             raise Refusal([fout("HULPVRAAG_ONBEKEND", f"Hulpvraag {hulpvraag_id} bestaat niet.", "hulpvraag")])
-        known = (
-            (
-                await s.exec(select(Status).where(Status.swv_id == hv.swv_id, Status.naam == nieuwe_status))  # type: ignore[call-overload]
-            )
-            .scalars()
-            .first()
-        )
+        catalogue = await load_catalogue(s, hv.swv_id)  # only catalogue statuses exist, reached by allowed steps
+        refused = catalogue.check(hv.status, nieuwe_status)
+        if refused is not None:
+            raise Refusal([refused])
         now = utcnow()
         entry = StatusHistorie(
             hulpvraag_id=hulpvraag_id,
@@ -61,7 +52,7 @@ async def change_status(
         hv.status = nieuwe_status
         hv.updated_at = now
         hv.last_reaction_at = hv.last_reaction_at or now
-        hv.open = not (known is not None and known.afgesloten)
+        hv.open = not catalogue.closed(nieuwe_status)
         s.add(hv)
         await s.flush()
         swv_code = (await s.exec(select(Swv.code).where(Swv.id == hv.swv_id))).scalars().first()  # type: ignore[call-overload]

@@ -309,6 +309,15 @@ async def register(
     encoded = await asyncio.to_thread(hash_code, code, params=params or HASH_PARAMS)
     async with db.session() as s:
         live = await _candidates(s, brin6, (CodeState.ACTIEF.value, CodeState.AANGEMELD.value))
+        pending = [r for r in live if r.brin6 == brin6 and r.state == CodeState.AANGEMELD.value]
+        if pending and replaces_id is None:  # one code waiting for activation per vestiging
+            raise _refuse(
+                "VERIFICATIECODE_AL_AANGEMELD",
+                f"Voor vestiging {brin6} wacht al een aangemelde code op activering (vingerafdruk "
+                f"{pending[0].fingerprint}). Vraag het secretariaat die te activeren, of trek hem eerst in en meld "
+                "dan een nieuwe aan.",
+                "brin6",
+            )
         if await _first_match(code, live) is not None:
             raise _refuse(
                 "VERIFICATIECODE_AL_IN_GEBRUIK",

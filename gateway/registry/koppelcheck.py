@@ -44,7 +44,7 @@ from verification.koppelcheck import (
     format_age,
 )
 
-__all__ = ["KoppelcheckPolicy", "MandateSource", "koppelcheck", "policy_from_settings", "today"]
+__all__ = ["KoppelcheckPolicy", "MandateSource", "channels_of", "koppelcheck", "policy_from_settings", "today"]
 
 TZ = ZoneInfo("Europe/Amsterdam")
 MANDATE_KEYS = ("mandaat_parnassys", "mandaat_kindkans")
@@ -109,19 +109,31 @@ async def koppelcheck(c: Components, brin6: str, *, lookup: MandateSource | None
         stored = await stored_mandates(c.db, parsed.brin4)
         mandates = _from_store(stored)
     esis = await _esis(c, code) if vestiging.registered else None
+    exchanges = await _exchanges(c, code)
     facts = KoppelcheckFacts(
         brin6=code,
         reference_date=day,
         vestiging=vestiging,
         mandates=mandates,
         esis=esis,
-        exchanges=tuple(await _exchanges(c, code)),
+        exchanges=tuple(exchanges),
         parties=parties,
+        channels=channels_of(view.las if view is not None else None, esis, exchanges),
     )
     report = build_koppelcheck(facts)
     if stored is not None:
         report = _explain_store(report, stored, policy, parsed.brin4)
     return report
+
+
+def channels_of(las: str | None, esis: EsisCodeFacts | None, exchanges: Iterable[ExchangeFact]) -> frozenset[str]:
+    """How the vestiging delivers: the school's registered LAS, its ESIS codes and what it recently sent."""
+    found = {e.source for e in exchanges if e.source in ("parnassys", "esis")}
+    text = (las or "").casefold()
+    found |= {name for name in ("parnassys", "esis") if name in text}
+    if esis is not None and (esis.aangemeld or esis.actief):
+        found.add("esis")
+    return frozenset(found)
 
 
 async def _live(lookup: MandateSource, brin4: str, day: dt.date) -> MandateFacts:
@@ -155,8 +167,8 @@ def _explain_store(
                 dataclasses.replace(
                     line,
                     message=f"Van school {brin4} zijn nog geen mandaten opgehaald uit het OSR.",
-                    action="Het secretariaat haalt ze op met 'gateway osr sync' (of importeert een export uit het "
-                    "OSR-portaal met 'gateway osr import'); 'gateway koppelcheck --live' vraagt het OSR direct.",
+                    action="Het secretariaat haalt ze op met de knop 'Mandaten nu ophalen' op de koppelcheckpagina. "
+                    "Staat er daarna nog geen mandaat, dan regelt het schoolbestuur het mandaat in het OSR-portaal.",
                     code="MANDATEN_NIET_OPGEHAALD",
                 )
             )
@@ -170,7 +182,7 @@ def _aged(line: KoppelcheckLine, stored: StoredMandates, policy: KoppelcheckPoli
     age = max(dt.timedelta(0), utcnow() - stored.fetched_at)
     how = "Geïmporteerd" if stored.bron == "csv" else "Opgehaald uit het OSR"
     note = f"{how} op {_when(stored.fetched_at)} ({format_age(age)} geleden)."
-    refresh = "Ververs de mandaten met 'gateway osr sync' (het secretariaat)."
+    refresh = "Het secretariaat ververst de mandaten met de knop 'Mandaten nu ophalen' op de koppelcheckpagina."
     if line.status is CheckStatus.OK and age > policy.stored_max_age:
         return dataclasses.replace(
             line,

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.db import Database
-from gateway.store.models import Aanvraagtype, Gemeente, Scholenkring, School, Status, Swv, Vestiging
+from gateway.store.models import Aanvraagtype, Gemeente, Scholenkring, School, Status, StatusOvergang, Swv, Vestiging
+from gateway.store.status_seed import status_rows, transition_rows
 
 __all__ = ["CATALOGUE", "DEMO_SCHOOLS", "SCHOLENKRINGEN", "seed_demo_registry", "seed_swv"]
 
@@ -35,35 +36,7 @@ CATALOGUE: tuple[tuple[str, bool, str | None, str | None], ...] = (
     ("Verlenging arrangement", True, "opp", None),
 )
 
-STATUSES: tuple[tuple[str, bool], ...] = (
-    ("Nieuw", False),
-    ("Nieuw>te classificeren", False),
-    ("Ondersteuningsaanvraag", False),
-    ("Ondersteuningsaanvraag>aanvulling nodig", False),
-    ("Ondersteuningsaanvraag>documenten aangevuld", False),
-    ("Ondersteuningsaanvraag>plannen", False),
-    ("Ondersteuningsaanvraag>in behandeling", False),
-    ("Kans!overleg>aanvraag", False),
-    ("Kans!overleg>aanvulling nodig", False),
-    ("Kans!overleg>plannen", False),
-    ("Kans!overleg>arrangement", False),
-    ("TLV>voorlopige aanvraag", False),
-    ("TLV>aanvraag", False),
-    ("TLV>documenten aangevuld", False),
-    ("TLV>afgegeven, school bekend", True),
-    ("TLV>afgegeven, school onbekend", True),
-    ("TLV>afgewezen", True),
-    ("TLV>in archief", True),
-    ("TLV verlenging>voorlopige aanvraag", False),
-    ("TLV verlenging>aanvraag", False),
-    ("Thuiszitter>aanvraag", False),
-    ("Residentieel>aanmelding", False),
-    ("Aanvraag aanvullende bekostiging", False),
-    ("Arrangement>toegewezen", False),
-    ("Arrangement>evalueren", False),
-    ("Arrangement>financieel verwerkt", True),
-    ("Afgesloten", True),
-)
+STATUSES: tuple[tuple[str, bool], ...] = tuple(status_rows())  # handbook flows: gateway/store/status_seed.py
 
 # scholenkring -> (coördinator passend onderwijs, gemeenten); handbook §7.1
 SCHOLENKRINGEN: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -147,6 +120,14 @@ async def seed_swv(db: Database, code: str = "PO3008", naam: str = "SWV Helmond-
             )
         for st_naam, closed in STATUSES:
             await _get_or_add(s, Status, {"swv_id": swv.id, "naam": st_naam}, afgesloten=closed)
+        have = set(
+            (await s.exec(select(StatusOvergang.van, StatusOvergang.naar).where(StatusOvergang.swv_id == swv.id))).all()
+        )  # type: ignore[call-overload]
+        s.add_all(
+            StatusOvergang(swv_id=swv.id, van=van, naar=naar)
+            for van, naar in transition_rows()
+            if (van, naar) not in have
+        )
         for kring, (coordinator, gemeenten) in SCHOLENKRINGEN.items():
             k = await _get_or_add(s, Scholenkring, {"swv_id": swv.id, "naam": kring}, coordinator=coordinator)
             assert isinstance(k, Scholenkring)

@@ -45,8 +45,9 @@ async def test_at_most_two_hashes_run_at_once(components: Components, monkeypatc
         finally:
             running -= 1
 
-    for i in range(3):
-        await register(components.db, "27ZX00", f"omgeving-{i}", f"27ZX00-code-nummer-{i}-xxxxxxxx", "school")
+    for i in range(3):  # one code per environment, active (a vestiging has at most one waiting code)
+        view = await register(components.db, "27ZX00", f"omgeving-{i}", f"27ZX00-code-nummer-{i}-xxxxxxxx", "school")
+        await activate(components.db, view.id, "secretariaat")
     monkeypatch.setattr(codes, "verify_code", watching)
     # different unknown codes: no single-flight, each hashes every candidate
     await asyncio.gather(*(verify(components.db, f"27ZX00-onbekend-{i}-xxxxxxxxxx") for i in range(6)))

@@ -1,4 +1,5 @@
-"""Every refusal of the ESIS API: a stable code, a Dutch message, the right HTTP status — and nothing stored."""
+"""Every refusal of the ESIS API: a stable code, a Dutch message, the right HTTP status — and nothing stored
+but, for an authenticated sender, the refusal itself (no payload) for the queue."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
+from adapters.esis.door import DOOR_KIND
 from adapters.esis.simulator import Document, aanvraag, pdf_document
 from gateway.registry import codes
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
@@ -20,8 +22,10 @@ MB = 1024 * 1024
 async def nothing_stored(gateway: Gateway) -> AsyncIterator[None]:
     yield
     async with gateway.c.db.reader() as s:
-        for model in (Exchange, Hulpvraag, Bijlage):
+        for model in (Hulpvraag, Bijlage):
             assert (await s.exec(select(func.count()).select_from(model))).scalar_one() == 0, model.__name__
+        for ex in (await s.exec(select(Exchange))).scalars():  # type: ignore[call-overload]
+            assert ex.kind == DOOR_KIND and ex.state == "geweigerd" and ex.payload == b"" and ex.payload_purged
 
 
 def _dutch(body: dict) -> None:

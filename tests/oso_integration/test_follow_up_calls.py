@@ -18,11 +18,13 @@ async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
     await oso.deliver()
     async with oso.c.db.reader() as s:
         hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
-    await change_status(oso.c.db, hv.id, "Kans!overleg>aanvraag", actor="secretariaat", toelichting="Ingepland")
+    await change_status(
+        oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat", toelichting="Ingepland"
+    )
     assert await oso.deliver() == 1
     assert await oso.deliver() == 0
     [sent] = oso.world.las.terugkoppelingen
-    assert sent["koppelsleutel"] == koppelsleutel and sent["status"] == "Kans!overleg>aanvraag"
+    assert sent["koppelsleutel"] == koppelsleutel and sent["status"] == "Ondersteuningsaanvraag>plannen"
     assert sent["toelichting"] == "Ingepland"
     async with oso.c.db.reader() as s:
         states = [m.state for m in (await s.exec(select(OutboxMessage))).scalars()]  # type: ignore[call-overload]

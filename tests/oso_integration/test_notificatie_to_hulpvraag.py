@@ -67,3 +67,11 @@ async def test_the_nevenvestiging_is_its_own_vestiging(oso: Oso) -> None:
     await oso.process()
     [hv] = await _rows(oso, Hulpvraag)
     assert hv.brin6 == "14SS01"
+
+
+async def test_a_dossier_of_another_vestiging_is_refused_and_listed_under_that_vestiging(oso: Oso) -> None:
+    await oso.notify(kenmerk="500", prepared=PreparedDossier(factory_options={"vestigingscode": "01"}))
+    await oso.process()
+    [ex] = await _rows(oso, Exchange)
+    assert ex.state == "geweigerd" and ex.brin6 == "14SS01"  # the reason is about 14SS01, not 14SS00
+    assert any("14SS01" in f["message"] or "01" in f["message"] for f in ex.findings)

@@ -179,8 +179,10 @@ async def test_the_web_pages_call_gets_the_same_report(components: Components) -
     await store_mandates(components, "14SS", BOTH)
     report = await koppelcheck(components, "14ss00")
     assert report.ready and report.naam == "De Regenboog" and report.scholenkring == "Helmond"
-    codes = await koppelcheck(components, "27ZX00")
-    assert codes.line("esis_verificatiecodes").status.value == "ok"
+    esis = await koppelcheck(components, "27ZX00")  # an ESIS school without a code: judged on its codes
+    assert esis.line("esis_verificatiecodes").status.value == "fout" and not esis.ready
+    assert esis.line("esis_verificatiecodes").code == "ESIS_GEEN_CODE"
+    assert {line.key for line in esis.lines}.isdisjoint({"mandaat_parnassys", "routeringskenmerk"})
 
 
 def _simulator() -> OsrSimulator:

@@ -13,7 +13,13 @@ from gateway.components import Components
 from gateway.web.auth.config import WebConfig
 from tests.support.fakes import ScriptedHandler
 
-TEST_CONFIG = WebConfig(secure_cookies=False, password_log2_n=10, public_url="http://127.0.0.1", page_size=20)
+TEST_CONFIG = WebConfig(
+    secure_cookies=False,
+    password_log2_n=10,
+    public_url="http://127.0.0.1",
+    page_size=20,
+    helpdesk_email="helpdesk@swv-test.example",
+)
 
 
 @pytest.fixture

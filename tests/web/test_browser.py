@@ -151,6 +151,7 @@ async def test_the_secretariaat_and_a_school_work_through_the_pages_in_a_browser
             await page.goto(f"{base_url}/verificatiecodes")
             row = page.locator("tr.code-aangemeld", has_text="27ZX01")
             await row.locator("button:has-text('Activeren')").click()
+            await page.click("button:has-text('Ja, doorgaan')")  # the confirmation
             await page.wait_for_load_state()
             assert await page.locator("tr.code-actief", has_text="27ZX01").count() == 1
             await page.screenshot(path=str(ARTIFACTS / "06-code-actief.png"), full_page=True)

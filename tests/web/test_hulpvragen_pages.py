@@ -106,7 +106,7 @@ async def test_the_secretariaat_changes_status_and_labels(client: TestClient, we
     resp = await post_form(
         client,
         f"/hulpvragen/{hv.id}/status",
-        {"status": "Kans!overleg>plannen", "toelichting": "Overleg op 3 oktober."},
+        {"status": "TLV>aanvraag", "toelichting": "Overleg op 3 oktober."},
         page="/hulpvragen",
     )
     assert resp.status == 303  # type: ignore[attr-defined]
@@ -115,7 +115,7 @@ async def test_the_secretariaat_changes_status_and_labels(client: TestClient, we
         row = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hv.id))).scalars().one()  # type: ignore[call-overload]
         history = list((await s.exec(select(StatusHistorie).where(StatusHistorie.hulpvraag_id == hv.id))).scalars())  # type: ignore[call-overload]
         outbox = list((await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "oso_terugkoppeling"))).scalars())  # type: ignore[call-overload]
-    assert row.status == "Kans!overleg>plannen" and row.labels == ["spoed", "thuiszitter"]
+    assert row.status == "TLV>aanvraag" and row.labels == ["spoed", "thuiszitter"]
     assert history[-1].door.startswith("gebruiker:PO3008/") and history[-1].toelichting == "Overleg op 3 oktober."
     assert len(outbox) == 1  # the ParnasSys school hears about it
     empty = await post_form(client, f"/hulpvragen/{hv.id}/status", {"status": "  "}, page="/hulpvragen")

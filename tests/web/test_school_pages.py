@@ -75,7 +75,9 @@ async def test_a_school_registers_a_code_shown_once_and_the_secretariaat_activat
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
     listing = await (await client.get("/verificatiecodes")).text()
     assert row.fingerprint in listing and code not in listing
-    resp = await post_form(client, f"/verificatiecodes/{row.id}/activeren", page="/verificatiecodes")
+    resp = await post_form(
+        client, f"/verificatiecodes/{row.id}/activeren", {"bevestigd": "ja"}, page="/verificatiecodes"
+    )
     assert resp.status == 303  # type: ignore[attr-defined]
     assert (await _codes(web_components))[0].state == CodeState.ACTIEF.value
 
@@ -97,7 +99,7 @@ async def test_the_secretariaat_rotates_an_active_code_and_sees_the_new_one_once
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
     await post_form(client, "/verificatiecodes", {"brin6": "09QA00", "code": ""}, page="/verificatiecodes")
     (first,) = await _codes(web_components)
-    await post_form(client, f"/verificatiecodes/{first.id}/activeren", page="/verificatiecodes")
+    await post_form(client, f"/verificatiecodes/{first.id}/activeren", {"bevestigd": "ja"}, page="/verificatiecodes")
     resp = await post_form(client, f"/verificatiecodes/{first.id}/vervangen", {"code": ""}, page="/verificatiecodes")
     html = await resp.text()  # type: ignore[attr-defined]
     shown = re.search(r'data-testid="code">([^<]+)<', html)
@@ -144,3 +146,25 @@ async def test_the_koppelcheck_page_renders_the_report_with_what_to_do_next(
         assert line.check in html
         if line.action:
             assert line.action.split(".")[0].replace("'", "&#39;").replace('"', "&#34;") in html
+
+
+async def test_fetching_mandates_when_the_osr_does_not_answer_keeps_the_stored_ones_and_says_so(
+    client: TestClient, web_components: Components
+) -> None:
+    from gateway.errors import Transient
+
+    class DownOsr:
+        async def mandates_for(self, brin4: str, reference_date: dt.date, *, force: bool = False) -> object:
+            raise Transient("OSR onbereikbaar", waiting_for="osr")
+
+    assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
+    missing = await post_form(client, "/koppelcheck/14SS00/mandaten-ophalen", page="/koppelcheck")
+    assert missing.status == 503 and "niet ingesteld" in await missing.text()  # type: ignore[attr-defined]
+    web_components.extras["mandate_lookup"] = DownOsr()
+    page = await (await client.get("/koppelcheck/14SS00")).text()
+    assert "Mandaten nu ophalen" in page
+    down = await post_form(client, "/koppelcheck/14SS00/mandaten-ophalen", page="/koppelcheck")
+    html = await down.text()  # type: ignore[attr-defined]
+    assert down.status == 503 and "Het OSR antwoordde niet" in html  # type: ignore[attr-defined]
+    async with web_components.db.reader() as s:
+        assert list((await s.exec(select(Mandaat))).scalars()) == []  # type: ignore[call-overload]

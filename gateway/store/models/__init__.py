@@ -2,7 +2,7 @@
 
 from gateway.store.models import accounts, codes, mail  # noqa: F401  (their tables register themselves)
 from gateway.store.models.audit import AuditEntry
-from gateway.store.models.catalogue import Aanvraagtype, Status
+from gateway.store.models.catalogue import Aanvraagtype, Status, StatusOvergang
 from gateway.store.models.hulpvraag import Bijlage, Hulpvraag, StatusHistorie
 from gateway.store.models.inbox import (
     CLAIMABLE,
@@ -36,6 +36,7 @@ __all__ = [
     "SeenMessage",
     "Status",
     "StatusHistorie",
+    "StatusOvergang",
     "Swv",
     "Vestiging",
 ]

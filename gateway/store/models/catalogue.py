@@ -19,7 +19,7 @@ class Aanvraagtype(SQLModel, table=True):
 
 
 class Status(SQLModel, table=True):
-    """Known `Fase>stap` statuses of the SWV (free text is allowed too; this list feeds the pages)."""
+    """The SWV's `Fase>stap` statuses: only these can be set and sent as terugkoppeling (see StatusOvergang)."""
 
     __tablename__ = "status"
     __table_args__ = (UniqueConstraint("swv_id", "naam"),)
@@ -27,3 +27,14 @@ class Status(SQLModel, table=True):
     swv_id: int = Field(foreign_key="swv.id", index=True)
     naam: str
     afgesloten: bool = False  # a hulpvraag in this status is closed: later exchanges make a new one
+
+
+class StatusOvergang(SQLModel, table=True):
+    """An allowed step in the SWV's status catalogue: a hulpvraag in ``van`` may get ``naar``."""
+
+    __tablename__ = "statusovergang"
+    __table_args__ = (UniqueConstraint("swv_id", "van", "naar"),)
+    id: int | None = Field(default=None, primary_key=True)
+    swv_id: int = Field(foreign_key="swv.id", index=True)
+    van: str
+    naar: str

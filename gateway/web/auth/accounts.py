@@ -33,6 +33,7 @@ __all__ = [
     "list_accounts",
     "normalise_org",
     "reset_totp",
+    "set_active",
     "totp_secret_of",
     "unlock",
 ]
@@ -105,6 +106,7 @@ async def add_account(
     with_totp: bool = True,
     totp_secret: str | None = None,
     password_log2_n: int = 15,
+    actor: str = "systeem",
 ) -> NewAccount:
     """Add an account. With ``with_totp`` the TOTP secret is made now (or ``totp_secret`` is used, for the
     demo's stable accounts) and returned once (to print)."""
@@ -147,7 +149,7 @@ async def add_account(
         assert row.id is not None
         audit(
             s,
-            actor="systeem",
+            actor=actor,
             action="account_aangemaakt",
             object_type="account",
             object_id=row.id,
@@ -240,6 +242,34 @@ async def unlock(db: Database, account_id: int, *, actor: str, swv_code: str) ->
             s,
             actor=actor,
             action="account_gedeblokkeerd",
+            object_type="account",
+            object_id=row.id,
+            swv_code=row.swv_code,
+            account=f"{row.organisatie}/{row.gebruikersnaam}",
+        )
+    return True
+
+
+async def set_active(db: Database, account_id: int, active: bool, *, actor: str, swv_code: str) -> bool:
+    """Deactivate (no log-in, sessions ended at once) or reactivate an account of this SWV."""
+    async with db.session() as s:
+        row = (
+            (
+                await s.exec(select(Account).where(Account.id == account_id, Account.swv_code == swv_code))  # type: ignore[call-overload]
+            )
+            .scalars()
+            .first()
+        )
+        if row is None:
+            return False
+        row.active = active
+        s.add(row)
+        if not active:
+            await s.exec(update(WebSession).where(WebSession.account_id == row.id).values(expires_at=utcnow()))  # type: ignore[call-overload]
+        audit(
+            s,
+            actor=actor,
+            action="account_geactiveerd" if active else "account_gedeactiveerd",
             object_type="account",
             object_id=row.id,
             swv_code=row.swv_code,

@@ -24,6 +24,8 @@ class WebConfig:
     queue_refresh_seconds: int = 30  # auto-refresh of the queue page (0: off)
     password_log2_n: int = 15  # scrypt cost (2**n); lower only in tests
     public_url: str = ""  # base of links in mails; default: the gateway's public URL
+    helpdesk_email: str = ""  # the SWV's helpdesk address, shown on every page and error page
+    helpdesk_telefoon: str = ""  # the SWV's helpdesk phone number (optional)
 
     @property
     def session_idle(self) -> dt.timedelta:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from gateway.components import Components
 from gateway.web.auth.config import WebConfig
-from gateway.web.pages import admin, codes, hulpvragen, koppelcheck, login, queue, registry
+from gateway.web.pages import admin, codes, hulpvragen, kengetallen, koppelcheck, login, plain, queue, registry
 from gateway.web.pages.context import JINJA, PAGES, PagesState, local
 from gateway.web.pages.middleware import guard
 
@@ -53,8 +53,15 @@ def install(app: web.Application, c: Components) -> None:
     )
     env.filters["lokaal"] = local
     env.filters["grootte"] = _size
+    env.filters["handeling"] = plain.audit_action
+    env.filters["objectsoort"] = plain.object_label
+    env.filters["stap"] = plain.step_label
+    env.filters["ernst"] = plain.severity_label
+    env.globals["audit_details"] = plain.audit_details
     env.globals["swv_code"] = c.settings.swv_code
+    env.globals["helpdesk_email"] = cfg.helpdesk_email
+    env.globals["helpdesk_telefoon"] = cfg.helpdesk_telefoon
     app.middlewares.append(guard)
-    for module in (login, queue, hulpvragen, registry, codes, koppelcheck, admin):
+    for module in (login, queue, hulpvragen, kengetallen, registry, codes, koppelcheck, admin):
         app.router.add_routes(module.routes)
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)

@@ -10,10 +10,11 @@ from sqlalchemy import func, or_, select
 
 from gateway.store.audit import audit
 from gateway.store.models import AuditEntry
-from gateway.store.models.accounts import Account
-from gateway.web.auth.accounts import list_accounts, unlock
+from gateway.store.models.accounts import Account, Role
+from gateway.web.auth.accounts import AccountError, add_account, list_accounts, reset_totp, set_active, unlock
 from gateway.web.auth.sessions import start_reset
 from gateway.web.pages.context import PAGES, TZ, int_param, render, viewer
+from gateway.web.pages.limits import Field, check_fields
 from gateway.web.pages.mailer import send_reset_mail
 
 __all__ = ["routes"]
@@ -22,7 +23,23 @@ routes = web.RouteTableDef()
 _NOTICES = {
     "gedeblokkeerd": "Het account is gedeblokkeerd.",
     "herstelmail": "Er staat een mail klaar om het wachtwoord en de tweestapsverificatie opnieuw in te stellen.",
-    "geen_mail": "Dit account heeft geen e-mailadres; gebruik 'gateway users' op de server.",
+    "geen_mail": "Dit account heeft geen e-mailadres; vraag de beheerder van de server het adres toe te voegen.",
+    "aangemaakt": "Het account is aangemaakt. De gebruiker krijgt een mail om een wachtwoord te kiezen en stelt "
+    "daarna bij de eerste keer inloggen de tweestapsverificatie in.",
+    "gedeactiveerd": "Het account is gedeactiveerd; de gebruiker is uitgelogd en kan niet meer inloggen.",
+    "geactiveerd": "Het account is weer actief.",
+    "tweestaps": "De tweestapsverificatie is gewist; bij de volgende keer inloggen stelt de gebruiker haar opnieuw in.",
+}
+NEW_ACCOUNT_FIELDS = {
+    "gebruikersnaam": Field("Gebruikersnaam", 100, required=True),
+    "naam": Field("Naam", 200),
+    "email": Field("E-mail", 254, required=True),
+    "organisatie": Field("School (BRIN4)", 4),
+}
+ROLE_LABELS = {
+    Role.SECRETARIAAT.value: "secretariaat",
+    Role.MONITORING.value: "monitoring (alleen lezen, geen leerlingdocumenten)",
+    Role.SCHOOLBEHEERDER.value: "schoolbeheerder (ICT van één school)",
 }
 
 
@@ -84,13 +101,121 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.get("/accounts")
-async def accounts_page(request: web.Request) -> web.StreamResponse:
+async def _accounts_page(request: web.Request, *, status: int = 200, **extra: object) -> web.Response:
     st, v = request.app[PAGES], viewer(request)
     accounts = await list_accounts(st.c.db, v.swv_code)
+    ctx = {
+        "accounts": accounts,
+        "rollen": ROLE_LABELS,
+        "velden": {},
+        "melding": None if extra.get("fout") else _NOTICES.get(request.query.get("melding", "")),
+        **extra,
+    }
+    return render(request, "accounts.html", ctx, status=status)
+
+
+@routes.get("/accounts")
+async def accounts_page(request: web.Request) -> web.StreamResponse:
+    return await _accounts_page(request)
+
+
+@routes.post("/accounts")
+async def create_account(request: web.Request) -> web.StreamResponse:
+    """A new account through the same function as `gateway users add`; the user sets the password through a
+    reset mail and enrols the second factor at the first log-in (no secret is shown on the page)."""
+    st, v = request.app[PAGES], viewer(request)
+    form = await request.post()
+    values = {k: " ".join(str(form.get(k, "")).split()) for k in (*NEW_ACCOUNT_FIELDS, "rol")}
+    problems = check_fields(values, NEW_ACCOUNT_FIELDS)
+    if values["rol"] not in ROLE_LABELS:
+        problems.append("Kies een rol.")
+    if values["rol"] == Role.SCHOOLBEHEERDER.value and len(values["organisatie"]) != 4:
+        problems.append("Een schoolbeheerder hoort bij een school: vul de BRIN4 in (bijvoorbeeld 14SS).")
+    if values["email"] and "@" not in values["email"]:
+        problems.append("Het e-mailadres is ongeldig.")
+    new = None
+    if not problems:
+        school = values["rol"] == Role.SCHOOLBEHEERDER.value
+        try:
+            new = await add_account(
+                st.c.db,
+                organisatie=values["organisatie"] if school else v.swv_code,
+                gebruikersnaam=values["gebruikersnaam"],
+                role=values["rol"],
+                swv_code=v.swv_code,
+                brin4=values["organisatie"] if school else None,
+                email=values["email"],
+                naam=values["naam"] or None,
+                with_totp=False,
+                password_log2_n=st.cfg.password_log2_n,
+                actor=v.actor,
+            )
+        except AccountError as exc:
+            problems.append(str(exc))
+    if new is None:
+        kept = {k: val[:300] for k, val in values.items()}
+        return await _accounts_page(request, status=400, fout=" ".join(problems), velden=kept)
+    found = await start_reset(st.c.db, st.cfg, new.organisatie, new.gebruikersnaam)
+    if found is not None:
+        await send_reset_mail(request.app, found[0], found[1])
+    raise web.HTTPSeeOther("/accounts?melding=aangemaakt")
+
+
+def _confirmed(form: object) -> bool:
+    return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
+
+
+def _confirm(request: web.Request, titel: str, vraag: str, actie: str) -> web.Response:
     return render(
-        request, "accounts.html", {"accounts": accounts, "melding": _NOTICES.get(request.query.get("melding", ""))}
+        request, "bevestigen.html", {"titel": titel, "vraag": vraag, "actie": actie, "velden": {}, "terug": "/accounts"}
     )
+
+
+@routes.post("/accounts/{account_id}/deactiveren")
+async def deactivate_account(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    account = await _account(request)
+    assert account.id is not None
+    if account.id == v.account.id:
+        return await _accounts_page(request, status=400, fout="U kunt uw eigen account niet deactiveren.")
+    if not _confirmed(await request.post()):
+        who = f"{account.organisatie}/{account.gebruikersnaam}"
+        return _confirm(
+            request,
+            "Account deactiveren?",
+            f"Account {who} deactiveren? De gebruiker wordt direct uitgelogd en kan niet meer inloggen.",
+            f"/accounts/{account.id}/deactiveren",
+        )
+    await set_active(st.c.db, account.id, False, actor=v.actor, swv_code=v.swv_code)
+    raise web.HTTPSeeOther("/accounts?melding=gedeactiveerd")
+
+
+@routes.post("/accounts/{account_id}/activeren")
+async def reactivate_account(request: web.Request) -> web.StreamResponse:
+    st, v = request.app[PAGES], viewer(request)
+    account = await _account(request)
+    assert account.id is not None
+    await set_active(st.c.db, account.id, True, actor=v.actor, swv_code=v.swv_code)
+    raise web.HTTPSeeOther("/accounts?melding=geactiveerd")
+
+
+@routes.post("/accounts/{account_id}/tweestaps-wissen")
+async def reset_second_factor(request: web.Request) -> web.StreamResponse:
+    """Through the same function as `gateway users reset-totp`."""
+    st, v = request.app[PAGES], viewer(request)
+    account = await _account(request)
+    assert account.id is not None
+    if not _confirmed(await request.post()):
+        who = f"{account.organisatie}/{account.gebruikersnaam}"
+        return _confirm(
+            request,
+            "Tweestapsverificatie opnieuw laten instellen?",
+            f"De tweestapsverificatie van {who} wissen? De gebruiker wordt uitgelogd en stelt bij de volgende keer "
+            "inloggen (met het eigen wachtwoord) een nieuwe authenticator-app in.",
+            f"/accounts/{account.id}/tweestaps-wissen",
+        )
+    await reset_totp(st.c.db, account.id, actor=v.actor)
+    raise web.HTTPSeeOther("/accounts?melding=tweestaps")
 
 
 async def _account(request: web.Request) -> Account:

@@ -14,6 +14,7 @@ from gateway.registry import codes
 from gateway.store.models import School, Swv, Vestiging
 from gateway.store.models.codes import CodeState
 from gateway.web.pages.context import PAGES, Viewer, int_param, render, viewer
+from gateway.web.pages.limits import Field, check_fields
 
 __all__ = ["generate_code", "routes"]
 
@@ -67,6 +68,32 @@ def _text(form: object, name: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+_REGISTER_FIELDS = {
+    "omgeving": Field("ESIS-omgeving", 64),
+    "naam": Field("Contactpersoon", 200),
+    "email": Field("E-mail voor de bevestiging", 254),
+}
+MAX_CODE_INPUT = 1000  # longer input is refused outright; up to this the code rules say what is wrong
+MIN_REASON, MAX_REASON = 5, 500
+
+
+def _code_input(form: object) -> tuple[str, str | None]:
+    """The typed code, whole (never cut: a cut code could pass a check the typed one fails), or a refusal."""
+    value = _text(form, "code", MAX_CODE_INPUT + 1)
+    if len(value) > MAX_CODE_INPUT:
+        return "", f"De verificatiecode is langer dan {MAX_CODE_INPUT} tekens; een code is 20 tot 50 tekens lang."
+    return value, None
+
+
+def _confirm(request: web.Request, titel: str, vraag: str, actie: str, **extra: object) -> web.Response:
+    context = {"titel": titel, "vraag": vraag, "actie": actie, "velden": {}, "terug": "/verificatiecodes"}
+    return render(request, "bevestigen.html", {**context, **extra})
+
+
+def _confirmed(form: object) -> bool:
+    return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
+
+
 @routes.post("/verificatiecodes")
 async def register(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
@@ -76,7 +103,11 @@ async def register(request: web.Request) -> web.StreamResponse:
         return await _page(
             request, status=400, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
         )
-    code = _text(form, "code", 60) or generate_code(brin6)
+    typed, too_long = _code_input(form)
+    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)  # type: ignore[arg-type]
+    if problems:
+        return await _page(request, status=400, fouten=problems)
+    code = typed or generate_code(brin6)
     try:
         view = await codes.register(
             st.c.db,
@@ -112,6 +143,14 @@ async def _own_code(request: web.Request) -> codes.CodeView:
 async def activate(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     view = await _own_code(request)
+    if not _confirmed(await request.post()):
+        return _confirm(
+            request,
+            "Verificatiecode activeren?",
+            f"De code {view.fingerprint} voor vestiging {view.brin6} ({view.environment}) activeren? ESIS kan "
+            "daarna hulpvragen versturen; een actieve code voor dezelfde omgeving wordt ingetrokken.",
+            f"/verificatiecodes/{view.id}/activeren",
+        )
     try:
         await codes.activate(st.c.db, view.id, v.actor)
     except Refusal as r:
@@ -124,7 +163,24 @@ async def revoke(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     view = await _own_code(request)
     form = await request.post()
-    await codes.revoke(st.c.db, view.id, v.actor, _text(form, "reden", 500) or None)
+    reden = " ".join(_text(form, "reden", MAX_REASON + 1).split())
+    if len(reden) < MIN_REASON or len(reden) > MAX_REASON:
+        problem = (
+            f"Geef een reden om code {view.fingerprint} in te trekken ({MIN_REASON} tot {MAX_REASON} tekens); "
+            "de reden komt in het overzicht en het auditlog."
+        )
+        return await _page(request, status=400, fouten=[problem], reden_voor=view.id, reden=reden[:MAX_REASON])
+    if not _confirmed(form):
+        return _confirm(
+            request,
+            "Verificatiecode intrekken?",
+            f"De code {view.fingerprint} voor vestiging {view.brin6} ({view.environment}) intrekken? ESIS kan "
+            "met deze code daarna niets meer versturen.",
+            f"/verificatiecodes/{view.id}/intrekken",
+            velden={"reden": reden},
+            toon=reden,
+        )
+    await codes.revoke(st.c.db, view.id, v.actor, reden)
     raise web.HTTPSeeOther("/verificatiecodes?melding=ingetrokken")
 
 
@@ -133,7 +189,10 @@ async def rotate(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     view = await _own_code(request)
     form = await request.post()
-    code = _text(form, "code", 60) or generate_code(view.brin6)
+    typed, too_long = _code_input(form)
+    if too_long:
+        return await _page(request, status=400, fouten=[too_long])
+    code = typed or generate_code(view.brin6)
     try:
         new = await codes.rotate(st.c.db, view.id, code, v.actor)
     except Refusal as r:

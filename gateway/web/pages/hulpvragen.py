@@ -7,21 +7,25 @@ only by initials and cannot download bijlagen (the policy refuses the route).
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 
 from gateway.errors import Refusal
 from gateway.pipeline.status import change_status, set_labels
+from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.models import Bijlage, Hulpvraag, Status, StatusHistorie, Swv
 from gateway.store.types import utcnow
 from gateway.web.pages.context import PAGES, TZ, Viewer, int_param, render, viewer
+from gateway.web.pages.limits import LABEL_MAX, LABELS_MAX, check_labels, split_labels
 from gateway.web.pages.queue_query import names_by_brin6
 from gateway.web.pages.workdays import add_working_days, is_overdue, overdue_before
+from verification.status_flow import MAX_STATUS_LENGTH
 
 __all__ = ["routes"]
 
@@ -32,6 +36,8 @@ _CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
 }
+LABEL_SCAN = 2000  # the label filter suggests the labels of this many most recent hulpvragen
+MAX_TOELICHTING = 1000  # characters of a status change's toelichting
 _NOTICES = {"status": "De status is gewijzigd.", "labels": "De labels zijn opgeslagen."}
 
 
@@ -57,6 +63,7 @@ class HulpvraagFilter:
     open: str = "open"  # open | gesloten | alle
     te_laat: str = ""
     q: str = ""
+    label: str = ""
 
     @classmethod
     def from_query(cls, query: Any) -> HulpvraagFilter:
@@ -71,6 +78,7 @@ class HulpvraagFilter:
             open_ if open_ in ("open", "gesloten", "alle") else "open",
             "1" if query.get("te_laat") else "",
             clean("q", 100),
+            clean("label", LABEL_MAX),
         )
 
     def query_string(self, **extra: object) -> str:
@@ -92,6 +100,9 @@ class HulpvraagFilter:
             stmt = stmt.where(
                 Hulpvraag.last_reaction_at.is_(None), Hulpvraag.created_at < overdue_before(utcnow(), days, TZ)
             )  # type: ignore[union-attr]
+        if self.label:  # labels are stored as JSON text: match the label the way JSON writes it
+            escaped = json.dumps(self.label)[1:-1].replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            stmt = stmt.where(cast(Hulpvraag.labels, String).ilike(f"%{escaped}%", escape="!"))
         if self.q:
             like = f"%{self.q}%"
             stmt = stmt.where(
@@ -129,6 +140,32 @@ async def list_page(request: web.Request) -> web.StreamResponse:
                 if t
             }
         )
+        counts: dict[int, int] = {}
+        if rows:
+            counts = dict(
+                (
+                    await s.exec(  # type: ignore[call-overload]
+                        select(Bijlage.hulpvraag_id, func.count())
+                        .where(Bijlage.hulpvraag_id.in_([h.id for h in rows]), Bijlage.removed == False)  # type: ignore[attr-defined]  # noqa: E712
+                        .group_by(Bijlage.hulpvraag_id)
+                    )
+                ).all()
+            )
+        known_labels = sorted(
+            {
+                label
+                for (labels,) in (
+                    await s.exec(  # type: ignore[call-overload]
+                        select(Hulpvraag.labels)
+                        .where(Hulpvraag.swv_id == swv_id)
+                        .order_by(Hulpvraag.id.desc())  # type: ignore[union-attr]
+                        .limit(LABEL_SCAN)
+                    )
+                ).all()
+                for label in labels or ()
+            },
+            key=str.casefold,
+        )
         if rows:
             audit(
                 s,
@@ -146,6 +183,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
             "school": names.get(h.brin6, (None, None))[0],
             "vestiging": names.get(h.brin6, (None, None))[1],
             "te_laat": h.open and is_overdue(h.created_at, h.last_reaction_at, now, days, TZ),
+            "bijlagen": counts.get(h.id or 0, 0),
         }
         for h in rows
     ]
@@ -157,6 +195,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         "pages": pages,
         "statuses": statuses,
         "types": types,
+        "labels": known_labels,
         "days": days,
     }
     return render(request, "hulpvragen.html", ctx)
@@ -177,8 +216,20 @@ async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
 
 @routes.get("/hulpvragen/{hulpvraag_id}")
 async def detail(request: web.Request) -> web.StreamResponse:
-    st, v = request.app[PAGES], viewer(request)
     hv, swv_id = await _load(request)
+    return await _detail_page(request, hv, swv_id)
+
+
+async def _detail_page(
+    request: web.Request,
+    hv: Hulpvraag,
+    swv_id: int,
+    *,
+    fout: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    st, v = request.app[PAGES], viewer(request)
     async with st.c.db.session() as s:
         history = list(
             (
@@ -192,16 +243,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
         bijlagen = list(
             (await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id).order_by(Bijlage.added_at))).scalars()
         )  # type: ignore[call-overload]
-        statuses = [
-            n
-            for (n,) in (
-                await s.exec(
-                    select(Status.naam)
-                    .where(Status.swv_id == swv_id)  # type: ignore[call-overload]
-                    .order_by(Status.id)
-                )
-            ).all()
-        ]
+        catalogue = await load_catalogue(s, swv_id)
         names = await names_by_brin6(s, {hv.brin6}, v.swv_code)
         audit(
             s, actor=v.actor, action="hulpvraag_bekeken", object_type="hulpvraag", object_id=hv.id, swv_code=v.swv_code
@@ -215,40 +257,49 @@ async def detail(request: web.Request) -> web.StreamResponse:
         "vestiging": names.get(hv.brin6, (None, None))[1],
         "history": history,
         "bijlagen": bijlagen,
-        "statuses": statuses,
+        "statuses": catalogue.allowed_from(hv.status),
+        "form": form or {},
+        "fout": fout,
         "te_laat": hv.open and is_overdue(hv.created_at, hv.last_reaction_at, utcnow(), days, TZ),
         "deadline": add_working_days(hv.created_at.astimezone(TZ).date(), days).strftime("%d-%m-%Y"),
-        "melding": _NOTICES.get(request.query.get("melding", "")),
+        "melding": None if fout else _NOTICES.get(request.query.get("melding", "")),
     }
-    return render(request, "hulpvraag.html", ctx)
+    return render(request, "hulpvraag.html", ctx, status=status)
 
 
 @routes.post("/hulpvragen/{hulpvraag_id}/status")
 async def status(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
-    hv, _ = await _load(request)
+    hv, swv_id = await _load(request)
     form = await request.post()
     assert hv.id is not None
+    chosen, toelichting = str(form.get("status", "")), str(form.get("toelichting", "")).strip()
+    kept = {"status": chosen[:MAX_STATUS_LENGTH], "toelichting": toelichting[:MAX_TOELICHTING]}
+    if len(toelichting) > MAX_TOELICHTING:
+        problem = f"De toelichting is {len(toelichting)} tekens; maximaal {MAX_TOELICHTING}. Maak hem korter."
+        return await _detail_page(request, hv, swv_id, fout=problem, form=kept, status=400)
     try:
-        await change_status(
-            st.c.db,
-            hv.id,
-            str(form.get("status", ""))[:200],
-            actor=v.actor,
-            toelichting=str(form.get("toelichting", "")).strip()[:1000] or None,
-        )
+        await change_status(st.c.db, hv.id, chosen, actor=v.actor, toelichting=toelichting or None)
     except Refusal as r:
-        return render(request, "fout.html", {"titel": "Status niet gewijzigd", "melding": r.first.message}, status=400)
+        return await _detail_page(request, hv, swv_id, fout=r.first.message, form=kept, status=400)
     raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=status")
 
 
 @routes.post("/hulpvragen/{hulpvraag_id}/labels")
 async def labels(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
-    hv, _ = await _load(request)
+    hv, swv_id = await _load(request)
     form = await request.post()
     assert hv.id is not None
-    await set_labels(st.c.db, hv.id, str(form.get("labels", ""))[:2000].split(","), actor=v.actor)
+    text = str(form.get("labels", ""))
+    wanted = split_labels(text[: LABELS_MAX * (LABEL_MAX + 2) + 1])
+    problems = check_labels(wanted) or (
+        ["De labels zijn samen te lang."] if len(text) > LABELS_MAX * (LABEL_MAX + 2) else []
+    )
+    if problems:
+        kept = {"labels": text[: LABELS_MAX * (LABEL_MAX + 2)]}
+        return await _detail_page(request, hv, swv_id, fout=" ".join(problems), form=kept, status=400)
+    await set_labels(st.c.db, hv.id, wanted, actor=v.actor)
     raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=labels")
 
 

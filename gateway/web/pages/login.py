@@ -136,7 +136,7 @@ async def reset_form(request: web.Request) -> web.StreamResponse:
             "fout.html",
             {
                 "titel": "Link verlopen",
-                "melding": "Deze link is verlopen of al gebruikt. Vraag een nieuwe aan via 'Wachtwoord vergeten'.",
+                "bericht": "Deze link is verlopen of al gebruikt. Vraag een nieuwe aan via 'Wachtwoord vergeten'.",
             },
             status=404,
         )
@@ -157,7 +157,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/inloggen?melding=hersteld")
     account = await reset_account(st.c.db, token)
     if account is None or not secret:
-        return render(request, "fout.html", {"titel": "Link verlopen", "melding": problem}, status=404)
+        return render(request, "fout.html", {"titel": "Link verlopen", "bericht": problem}, status=404)
     ctx = _enrolment_context(secret, account.organisatie, account.gebruikersnaam)
     return render(request, "wachtwoord_instellen.html", {**ctx, "account": account, "fout": problem}, status=400)
 

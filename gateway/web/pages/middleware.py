@@ -58,15 +58,62 @@ async def _form_token(request: web.Request) -> str:
     return ""
 
 
+_MACHINE_PREFIXES = ("/esis/", "/api/", "/oso/", "/health/", "/metrics")
+_ERROR_TITLES = {
+    400: ("Verzoek niet te verwerken", "Het verzoek kon niet worden verwerkt. Ga terug en probeer het opnieuw."),
+    403: ("Geen toegang", "U heeft geen toegang tot deze pagina."),
+    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Controleer het adres of ga naar de startpagina."),
+    405: ("Niet toegestaan", "Deze pagina kan zo niet worden gebruikt. Ga terug en gebruik de knoppen op de pagina."),
+    413: ("Te groot", "Wat u verstuurde is te groot. Kies een kleiner bestand of minder tekst."),
+}
+
+
+def _error_page(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """An HTTP error as a Dutch page in the layout (the handler's own Dutch text, when it gave one)."""
+    titel, standaard = _ERROR_TITLES.get(
+        exc.status, ("Er ging iets mis", "Er ging iets mis. Probeer het later opnieuw.")
+    )
+    own = exc.text or ""
+    bericht = own if own and not own.startswith(f"{exc.status}:") and exc.status != 413 else standaard
+    terug = None
+    if exc.status == 413:  # aiohttp's own English text names the byte limit; say it in Dutch, in MB
+        limit = request.app[PAGES].c.settings.max_request_bytes
+        bericht = (
+            f"Wat u verstuurde is groter dan {limit / 1_048_576:.0f} MB en is niet gelezen. Kies een kleiner bestand "
+            "(splits een groot CSV-bestand in delen) en probeer het opnieuw."
+        )
+        terug = request.path if request.method == "POST" else None
+    response = render(request, "fout.html", {"titel": titel, "bericht": bericht, "terug": terug}, status=exc.status)
+    for k, v in _HEADERS.items():
+        response.headers[k] = v
+    return response
+
+
+async def _unmatched(request: web.Request, handler: Handler) -> web.StreamResponse:
+    st = request.app[PAGES]
+    token = request.cookies.get(SESSION_COOKIE, "")
+    active = await load_session(st.c.db, st.cfg, token) if token else None
+    if active is not None:
+        request[VIEWER] = Viewer(active.account, active.session.stage, active.session.csrf_token)
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error_page(request, exc)
+
+
 def _forbidden(request: web.Request, message: str) -> web.Response:
-    return render(request, "fout.html", {"titel": "Geen toegang", "melding": message}, status=403)
+    return render(request, "fout.html", {"titel": "Geen toegang", "bericht": message}, status=403)
 
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
-    if resource is None:  # 404 / 405: nothing matched, aiohttp answers
-        return await handler(request)
+    if resource is None:  # 404 / 405: nothing matched
+        if request.path.startswith(_MACHINE_PREFIXES):
+            return await handler(request)  # machine clients get aiohttp's plain answer
+        return await _unmatched(request, handler)
     access = access_for(request.method, resource.canonical)
     if access is None:
         log.warning("route_zonder_beleid", method=request.method, path=resource.canonical)
@@ -76,8 +123,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await _page(request, handler, access)
     except web.HTTPException as exc:
-        exc.headers.update(_HEADERS)
-        raise
+        if exc.status >= 400:
+            response = _error_page(request, exc)
+        else:
+            exc.headers.update(_HEADERS)
+            raise
     for k, v in _HEADERS.items():
         response.headers.setdefault(k, v)
     return response
@@ -130,7 +180,7 @@ async def _public(request: web.Request, handler: Handler, v: Viewer | None) -> w
                 "fout.html",
                 {
                     "titel": "Formulier verlopen",
-                    "melding": "Het formulier is verlopen. Ververs de pagina en probeer "
+                    "bericht": "Het formulier is verlopen. Ververs de pagina en probeer "
                     "het opnieuw (cookies moeten aan staan).",
                 },
                 status=403,

@@ -87,19 +87,26 @@ POLICY: tuple[Rule, ...] = (
     _r("POST", "/hulpvragen/{hulpvraag_id}/status", frozenset({S})),
     _r("POST", "/hulpvragen/{hulpvraag_id}/labels", frozenset({S})),
     _r("GET", "/bijlagen/{bijlage_id}", frozenset({S})),
+    _r("GET", "/kengetallen", frozenset({S, M})),
     # registry, codes, koppelcheck
     _r("GET", "/scholen", ALL_ROLES),
     _r("GET POST", "/scholen/import", frozenset({S})),
+    _r("GET", "/scholen/import/sjabloon.csv", frozenset({S})),
+    _r("POST", "/scholen/vestiging", frozenset({S})),
     _r("GET", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes", frozenset({S, B})),
     _r("POST", "/verificatiecodes/{code_id}/activeren", frozenset({S})),
-    _r("POST", "/verificatiecodes/{code_id}/intrekken", frozenset({S})),
+    _r("POST", "/verificatiecodes/{code_id}/intrekken", frozenset({S, B})),  # a school withdraws its own
     _r("POST", "/verificatiecodes/{code_id}/vervangen", frozenset({S})),
     _r("GET", "/koppelcheck", ALL_ROLES),
     _r("GET", "/koppelcheck/{brin6}", ALL_ROLES),
+    _r("POST", "/koppelcheck/{brin6}/mandaten-ophalen", frozenset({S})),
     # the secretariaat's administration
     _r("GET", "/audit", frozenset({S})),
-    _r("GET", "/accounts", frozenset({S})),
+    _r("GET POST", "/accounts", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/deactiveren", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/activeren", frozenset({S})),
+    _r("POST", "/accounts/{account_id}/tweestaps-wissen", frozenset({S})),
     _r("POST", "/accounts/{account_id}/deblokkeren", frozenset({S})),
     _r("POST", "/accounts/{account_id}/herstelmail", frozenset({S})),
 )

@@ -5,19 +5,35 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
 from gateway.web.pages.actions import ActionError, refuse_exchange, release_exchange, retry_exchanges
 from gateway.web.pages.context import PAGES, int_param, render, viewer
-from gateway.web.pages.queue_query import RETRYABLE, QueueFilter, matching_ids, names_by_brin6, read_queue
-from gateway.web.pages.texts import SOURCES, STATE_LABELS, reason_of, source_label, state_label
+from gateway.web.pages.queue_query import (
+    RETRYABLE,
+    QueueFilter,
+    matching_ids,
+    names_by_brin6,
+    read_queue,
+    reason_codes,
+)
+from gateway.web.pages.texts import (
+    SOURCES,
+    STATE_LABELS,
+    reason_of,
+    reasons_of,
+    retry_hint,
+    source_label,
+    state_label,
+)
 
 __all__ = ["format_age", "routes"]
 
 routes = web.RouteTableDef()
 RAW_LIMIT = 256 * 1024
+MAX_REFUSAL_REASON = 1000
 
 _NOTICES = {
     "opnieuw": "De uitwisseling is opnieuw aangeboden; de verwerking start zo.",
@@ -56,6 +72,8 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
         "sources": SOURCES,
         "state_label": state_label,
         "reason_of": reason_of,
+        "reasons_of": reasons_of,
+        "reason_codes": await reason_codes(st.c.db, v.swv_code),
         "source_label": source_label,
         "oldest": format_age(data.oldest_waiting),
         "retryable": RETRYABLE,
@@ -115,6 +133,8 @@ async def exchange_detail(request: web.Request) -> web.StreamResponse:
         "vestiging": ves,
         "state_label": state_label(ex),
         "reason": reason_of(ex),
+        "reasons": reasons_of(ex),
+        "retry_hint": retry_hint(ex) if v.is_secretariaat else None,
         "source": source_label(ex.source),
         "aanvraagtype": ex.meta.get("aanvraagtype") if isinstance(ex.meta.get("aanvraagtype"), str) else None,
         "retryable": ex.state in RETRYABLE and not ex.payload_purged,
@@ -149,6 +169,17 @@ async def exchange_raw(request: web.Request) -> web.StreamResponse:
     return render(request, "uitwisseling_ruw.html", ctx)
 
 
+async def _count_refused(db: object, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    async with db.reader() as s:  # type: ignore[attr-defined]
+        stmt = select(func.count()).where(
+            Exchange.id.in_(ids),  # type: ignore[union-attr]
+            Exchange.state == ExchangeState.GEWEIGERD.value,
+        )
+        return int((await s.exec(stmt)).scalar() or 0)
+
+
 def _confirmed(form: object) -> bool:
     return getattr(form, "get", lambda _k: None)("bevestigd") == "ja"
 
@@ -173,6 +204,7 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
             "opnieuw",
             "Opnieuw aanbieden?",
             f"Uitwisseling {ex.id} opnieuw aanbieden? De gateway verwerkt haar dan direct opnieuw.",
+            waarschuwing=retry_hint(ex),
         )
     assert ex.id is not None
     moved = await retry_exchanges(st.c, [ex.id], actor=v.actor, swv_code=v.swv_code)
@@ -189,6 +221,7 @@ async def retry_matching(request: web.Request) -> web.StreamResponse:
     ids = ticked or await matching_ids(st.c.db, v.swv_code, flt)
     if not _confirmed(form):
         velden = {**flt.as_dict()}
+        refused = await _count_refused(st.c.db, ids)
         return render(
             request,
             "bevestigen.html",
@@ -204,6 +237,12 @@ async def retry_matching(request: web.Request) -> web.StreamResponse:
                 "velden": velden,
                 "ids": ticked,
                 "terug": f"/wachtrij?{flt.query_string()}",
+                "waarschuwing": (
+                    f"{refused} hiervan zijn geweigerd om wat de school stuurde: die worden opnieuw geweigerd tenzij "
+                    "de school het eerst heeft aangepast (bij ParnasSys in het dossier)."
+                    if refused
+                    else None
+                ),
             },
         )
     moved = await retry_exchanges(st.c, ids, actor=v.actor, swv_code=v.swv_code, bulk=True, filter_desc=flt.as_dict())
@@ -228,7 +267,7 @@ async def release(request: web.Request) -> web.StreamResponse:
     try:
         await release_exchange(st.c, ex.id, actor=v.actor, swv_code=v.swv_code)
     except ActionError as e:
-        return render(request, "fout.html", {"titel": "Niet vrijgegeven", "melding": str(e)}, status=409)
+        return render(request, "fout.html", {"titel": "Niet vrijgegeven", "bericht": str(e)}, status=409)
     raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=vrijgegeven")
 
 
@@ -237,7 +276,15 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     st, v = request.app[PAGES], viewer(request)
     ex = await _exchange(request)
     form = await request.post()
-    reden = str(form.get("reden", ""))[:1000]
+    reden = " ".join(str(form.get("reden", "")).split())
+    if not 5 <= len(reden) <= MAX_REFUSAL_REASON:
+        problem = f"Geef de school een reden van 5 tot {MAX_REFUSAL_REASON} tekens (nu {len(reden)})."
+        return render(
+            request,
+            "fout.html",
+            {"titel": "Niet geweigerd", "bericht": problem, "terug": f"/wachtrij/{ex.id}"},
+            status=400,
+        )
     if not _confirmed(form):
         return _confirm_exchange_action(
             request,
@@ -252,5 +299,5 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     try:
         await refuse_exchange(st.c, ex.id, reden, actor=v.actor, swv_code=v.swv_code)
     except ActionError as e:
-        return render(request, "fout.html", {"titel": "Niet geweigerd", "melding": str(e)}, status=409)
+        return render(request, "fout.html", {"titel": "Niet geweigerd", "bericht": str(e)}, status=409)
     raise web.HTTPSeeOther(f"/wachtrij/{ex.id}?melding=geweigerd")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.sql import Select
 
 from gateway.store.db import Database
@@ -16,7 +17,7 @@ from gateway.store.models import Exchange, ExchangeState, Hulpvraag, School, Swv
 from gateway.store.types import utcnow
 from gateway.web.pages.context import TZ
 
-__all__ = ["RETRYABLE", "WAITING", "QueueFilter", "QueuePage", "matching_ids", "read_queue"]
+__all__ = ["RETRYABLE", "WAITING", "QueueFilter", "QueuePage", "matching_ids", "read_queue", "reason_codes"]
 
 WAITING = (
     ExchangeState.ONTVANGEN.value,
@@ -30,6 +31,8 @@ RETRYABLE = (
     ExchangeState.GEWEIGERD.value,
 )
 _STATES = {s.value for s in ExchangeState} | {"wachtend"}
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+REASON_SCAN = 5000  # the reason filter offers the codes found in this many most recent exchanges
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -47,6 +50,7 @@ class QueueFilter:
     van: str = ""  # yyyy-mm-dd, local date
     tot: str = ""
     q: str = ""
+    reden: str = ""  # a finding code: only exchanges with that reason
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> QueueFilter:
@@ -61,6 +65,7 @@ class QueueFilter:
             van=clean("van", 10) if _date(clean("van", 10)) else "",
             tot=clean("tot", 10) if _date(clean("tot", 10)) else "",
             q=clean("q", 100),
+            reden=clean("reden", 80) if _CODE.fullmatch(clean("reden", 80)) else "",
         )
 
     def as_dict(self) -> dict[str, str]:
@@ -83,6 +88,8 @@ class QueueFilter:
             stmt = stmt.where(Exchange.received_at >= dt.datetime.combine(van, dt.time(), TZ))
         if (tot := _date(self.tot)) is not None:
             stmt = stmt.where(Exchange.received_at < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ))
+        if self.reden:  # codes are [A-Za-z0-9_.-]: no LIKE wildcards; the quotes make it the whole code
+            stmt = stmt.where(cast(Exchange.findings, String).like(f'%"{self.reden}"%'))
         if self.q:
             like = f"%{self.q}%"
             terms = [
@@ -189,3 +196,23 @@ async def matching_ids(db: Database, swv_code: str, flt: QueueFilter) -> list[in
             Exchange.payload_purged == False,  # noqa: E712
         )
         return [int(i) for i in (await s.exec(stmt.order_by(Exchange.id))).scalars()]  # type: ignore[call-overload]
+
+
+async def reason_codes(db: Database, swv_code: str) -> list[tuple[str, str]]:
+    """(code, Dutch text) of the reasons in the recent exchanges, for the reason filter; sorted by text."""
+    async with db.reader() as s:
+        rows = (
+            await s.exec(  # type: ignore[call-overload]
+                select(Exchange.findings)
+                .where(Exchange.swv_code == swv_code)
+                .order_by(Exchange.id.desc())  # type: ignore[union-attr]
+                .limit(REASON_SCAN)
+            )
+        ).scalars()
+        found: dict[str, str] = {}
+        for findings in rows:
+            for f in findings or ():
+                code, message = str(f.get("code", "")), str(f.get("message", ""))
+                if _CODE.fullmatch(code) and code not in found:
+                    found[code] = message if len(message) <= 90 else message[:89] + "…"
+    return sorted(found.items(), key=lambda item: item[1].casefold())

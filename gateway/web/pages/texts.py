@@ -6,8 +6,18 @@ from typing import Any
 
 from gateway.store.models import Exchange, ExchangeState
 from gateway.web.pages.context import local
+from gateway.web.pages.plain import step_label
 
-__all__ = ["SOURCES", "STATE_LABELS", "WAITING_FOR", "reason_of", "source_label", "state_label"]
+__all__ = [
+    "SOURCES",
+    "STATE_LABELS",
+    "WAITING_FOR",
+    "reason_of",
+    "reasons_of",
+    "retry_hint",
+    "source_label",
+    "state_label",
+]
 
 STATE_LABELS: dict[str, str] = {
     ExchangeState.ONTVANGEN.value: "Ontvangen",
@@ -69,5 +79,34 @@ def reason_of(ex: Exchange) -> str:
         for needle, text in _ERRORS:
             if needle.lower() in ex.last_error.lower():
                 return text
-        return ex.step or "Tijdelijke fout; het wordt vanzelf opnieuw geprobeerd."
-    return ex.step or ""
+        return step_label(ex.step) or "Tijdelijke fout; het wordt vanzelf opnieuw geprobeerd."
+    return step_label(ex.step)
+
+
+def reasons_of(ex: Exchange) -> list[str]:
+    """Every distinct reason (blocking findings first), or the single explained reason when there are none."""
+    ordered = sorted((f for f in ex.findings if f.get("message")), key=lambda f: f.get("severity", "fout") != "fout")
+    messages = list(dict.fromkeys(str(f["message"]) for f in ordered))
+    return messages or ([reason_of(ex)] if reason_of(ex) else [])
+
+
+def retry_hint(ex: Exchange) -> str | None:
+    """What "Opnieuw aanbieden" can and cannot do for this exchange, when only the school can fix it."""
+    if ex.state != ExchangeState.GEWEIGERD.value:
+        return None
+    if ex.payload_purged:
+        return (
+            f"Van deze uitwisseling is niets bewaard om opnieuw aan te bieden; alleen de school kan dit oplossen. "
+            f"Vraag de school de aanvraag aan te passen en opnieuw te versturen vanuit {source_label(ex.source)}."
+        )
+    if ex.source == "parnassys":
+        return (
+            "Deze uitwisseling is geweigerd om wat de school stuurde; alleen de school kan dat oplossen. Laat de "
+            "school het dossier in ParnasSys aanpassen: 'Opnieuw aanbieden' haalt dan het aangepaste dossier op. "
+            "Zonder aanpassing wordt de uitwisseling opnieuw geweigerd."
+        )
+    return (
+        "Deze uitwisseling is geweigerd om wat de school stuurde; alleen de school kan dat oplossen. "
+        "'Opnieuw aanbieden' verwerkt dezelfde gegevens opnieuw en wordt dus opnieuw geweigerd. Vraag de school "
+        f"de aanvraag aan te passen en opnieuw te versturen vanuit {source_label(ex.source)}."
+    )
