@@ -1,7 +1,7 @@
 """status catalogue: the allowed steps between statuses (statusovergang), seeded for every SWV
 
 Revision ID: 0002_i16_status_catalogue
-Revises: 0001
+Revises: 0002_i12_sessions
 Create Date: 2026-12-04
 """
 
