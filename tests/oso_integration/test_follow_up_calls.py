@@ -55,8 +55,8 @@ async def test_every_koppelsleutel_merged_into_one_hulpvraag_hears_each_status_c
     await oso.deliver()
     async with oso.c.db.reader() as s:
         hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
-    await change_status(oso.c.db, hv.id, "Kans!overleg>aanvraag", actor="secretariaat")
+    await change_status(oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat")  # an allowed step
     assert await oso.deliver() == 3
     told = [t["koppelsleutel"] for t in oso.world.las.terugkoppelingen]
     assert sorted(told) == sorted(sent)
-    assert {t["status"] for t in oso.world.las.terugkoppelingen} == {"Kans!overleg>aanvraag"}
+    assert {t["status"] for t in oso.world.las.terugkoppelingen} == {"Ondersteuningsaanvraag>plannen"}
