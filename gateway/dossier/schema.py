@@ -12,14 +12,16 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.resources import resource_path
 from verification.dossier import path_of
 from verification.findings import Finding, fout
 
 __all__ = ["OFFICIAL_XSD", "OWN_XSD", "schema_path", "validate"]
 
-_ROOT = Path(__file__).resolve().parents[2]
-OWN_XSD = _ROOT / "schemas" / "dossier" / "oso_gegevensset_2019_1_swv.xsd"
-OFFICIAL_XSD = _ROOT / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
+OWN_XSD = resource_path("schemas", "dossier", "oso_gegevensset_2019_1_swv.xsd")
+# The official Edustandaard XSD is not shipped (it is not ours to copy): "official" means the one beside a
+# checkout (../shared, as the developers have it); anywhere else give its path instead.
+OFFICIAL_XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
 
 _local = threading.local()
 
