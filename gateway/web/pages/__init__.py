@@ -21,7 +21,6 @@ from gateway.web.pages.middleware import guard
 __all__ = ["WebConfig", "install", "web_config"]
 
 
-
 def web_config(c: Components) -> WebConfig:
     given = c.extras.get("web_config")
     if isinstance(given, WebConfig):
