@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 __all__ = ["IMAGE", "Compose", "available", "build_image", "healthy", "podman"]
 
@@ -85,6 +86,42 @@ class Compose:
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
         return proc
+
+    def exec_to_file(self, service: str, command: Sequence[str], path: Path, timeout: float = 300) -> int:
+        """`exec -T service command > path` (binary output, e.g. a dump); the size written."""
+        cmd = ["podman-compose", "-p", self.project]
+        for f in self.files:
+            cmd += ["-f", str(f)]
+        with path.open("wb") as out:
+            proc = subprocess.run(
+                [*cmd, "exec", "-T", service, *command],
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                timeout=timeout,
+                env=_env(),
+                check=False,
+            )
+        if proc.returncode != 0:
+            raise RuntimeError(f"exec {service} {command}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
+        return path.stat().st_size
+
+    def exec_from_file(self, service: str, command: Sequence[str], data: IO[bytes], timeout: float = 300) -> None:
+        """`exec -T service command < data` (e.g. a restore)."""
+        cmd = ["podman-compose", "-p", self.project]
+        for f in self.files:
+            cmd += ["-f", str(f)]
+        proc = subprocess.run(
+            [*cmd, "exec", "-T", service, *command],
+            cwd=self.cwd,
+            stdin=data,
+            capture_output=True,
+            timeout=timeout,
+            env=_env(),
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"exec {service} {command}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
 
     def container(self, service: str) -> str:
         out = podman(

@@ -16,6 +16,7 @@ import base64
 import os
 import shutil
 import subprocess
+import tarfile
 import time
 import uuid
 from collections import Counter
@@ -31,6 +32,7 @@ from gateway.components import build_components
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.registry import codes
 from gateway.settings import load_settings
+from gateway.store.blob_crypto import MAGIC
 from gateway.store.db import Database
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
@@ -52,6 +54,7 @@ class StackConfig:
     concurrency: int = 12
     kills: tuple[tuple[str, float], ...] = (("gateway-1", 0.3), ("worker", 0.6))  # service, share acknowledged
     drain_timeout: float = 240.0
+    after_operations: int = 30  # exchanges sent after the back-up, the upgrade and the key rotation (0: skip)
 
 
 @dataclass
@@ -72,8 +75,20 @@ class StackReport:
     bijlagen_wrong: list[str] = field(default_factory=list)
     afmeldingen_missing: list[str] = field(default_factory=list)
     afmeldingen_twice: list[str] = field(default_factory=list)
+    tc_sessions: int = 0  # sessions opened at the Traffic Center (overdracht)
+    tc_sessions_open: int = 0  # of those, never closed (an attempt killed between overdracht and its commit)
     esis_hulpvragen: int = 0
     store: StoreReport | None = None
+    # docs/deploy.md's operations, run after the load: back-up, upgrade (migrate + recreate), key rotation
+    backup_bytes: dict[str, int] = field(default_factory=dict)  # file → size
+    backup_magic: bytes = b""
+    backup_s3_files: int = 0
+    restored_hulpvragen: int = -1  # hulpvragen in a database restored from the dump
+    seconds_operations: float = 0.0
+    final: StoreReport | None = None  # the store after the operations and `after_operations` more exchanges
+    final_acknowledged: int = 0
+    final_lost: list[str] = field(default_factory=list)
+    key_ids: dict[str, int] = field(default_factory=dict)  # stored objects per blob key id ("plaintext": none)
 
     def summary(self) -> dict[str, Any]:
         s = self.store
@@ -100,7 +115,15 @@ class StackReport:
             "bijlagen_wrong": len(self.bijlagen_wrong),
             "afmeldingen_missing": len(self.afmeldingen_missing),
             "afmeldingen_twice": len(self.afmeldingen_twice),
+            "tc_sessions": self.tc_sessions,
+            "tc_sessions_left_open": self.tc_sessions_open,
             "outbox": dict(s.outbox) if s else None,
+            "backup_bytes": self.backup_bytes,
+            "restored_hulpvragen": self.restored_hulpvragen,
+            "seconds_operations": round(self.seconds_operations, 1),
+            "final_exchanges_per_state": dict(self.final.exchanges) if self.final else None,
+            "final_lost": len(self.final_lost),
+            "key_ids": self.key_ids,
         }
 
 
@@ -255,6 +278,88 @@ async def _send_esis(base_urls: list[str], ca: Path, n: int, report: StackReport
         report.esis_errors = dict(errors)
 
 
+def _key_ids(env: dict[str, str], s3_port: int) -> dict[str, int]:
+    """Objects in the bucket per key id of their sealed header (``plaintext`` if not sealed)."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{s3_port}",
+        aws_access_key_id=env["GATEWAY_BLOBS__ACCESS_KEY_ID"],
+        aws_secret_access_key=env["GATEWAY_BLOBS__SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    bucket = env["GATEWAY_BLOBS__BUCKET"]
+    out: Counter[str] = Counter()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            head = s3.get_object(Bucket=bucket, Key=obj["Key"], Range="bytes=0-63")["Body"].read()
+            if head.startswith(MAGIC):
+                out[head[5 : 5 + head[4]].decode()] += 1
+            else:
+                out["plaintext"] += 1
+    return dict(out)
+
+
+async def _drain(db: Database, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await _active(db) == 0 and await _outbox_waiting(db) == 0:
+            return
+        await asyncio.sleep(0.5)
+
+
+async def _run_migrate(compose: Compose) -> None:
+    compose("up", "-d", "--no-build", "--no-deps", "--force-recreate", "migrate")
+    migrate = compose.container("migrate")
+    code = (await asyncio.to_thread(podman, "wait", migrate, timeout=180)).stdout.strip()
+    if code != "0":
+        logs = podman("logs", migrate, check=False)
+        raise RuntimeError(f"migrate exited with {code}:\n{logs.stdout}{logs.stderr}")
+
+
+def _backup(compose: Compose, backup: Path, report: StackReport) -> None:
+    """docs/deploy.md "Back up", with the gateways stopped: the database first, then the object store."""
+    backup.mkdir()
+    dump = backup / "gateway.dump"
+    report.backup_bytes["gateway.dump"] = compose.exec_to_file(
+        "postgres", ["pg_dump", "-U", "gateway", "-Fc", "gateway"], dump
+    )
+    report.backup_magic = dump.read_bytes()[:5]
+    archive = backup / "s3-data.tar.gz"
+    tar_command = ["tar", "-C", "/data", "-czf", "-", "."]
+    report.backup_bytes["s3-data.tar.gz"] = compose.exec_to_file("s3", tar_command, archive)
+    with tarfile.open(archive) as tar:
+        report.backup_s3_files = sum(1 for m in tar.getmembers() if m.isfile())
+    # the dump restores: into a second database of the same server, then count its hulpvragen
+    compose("exec", "-T", "postgres", "createdb", "-U", "gateway", "restored")
+    with dump.open("rb") as data:
+        compose.exec_from_file("postgres", ["pg_restore", "-U", "gateway", "-d", "restored", "--no-owner"], data)
+    count = compose("exec", "-T", "postgres", "psql", "-U", "gateway", "-d", "restored", "-tAc",
+                    "SELECT count(*) FROM hulpvraag")  # fmt: skip
+    report.restored_hulpvragen = int(count.stdout.strip())
+
+
+async def _operations(compose: Compose, docker: Path, backup: Path, report: StackReport) -> None:
+    """docs/deploy.md "Back up" (cold: gateways stopped), "Upgrade" (migrate, then recreate the gateways) and
+    "Rotate the blob key" (a new key line, the new KEY_ID, recreate the gateways)."""
+    started = time.monotonic()
+    compose("stop", *GATEWAYS)
+    await asyncio.to_thread(_backup, compose, backup, report)
+    # docs/deploy.md, "Rotate the blob key": a new key next to the old one, new blobs sealed with it
+    await asyncio.to_thread(
+        _sh,
+        "python3 -c \"import os,base64;print('2026-07=' + base64.b64encode(os.urandom(32)).decode())\""
+        " >> docker/blob_keys\n"
+        "sed -i 's/^GATEWAY_BLOBS__KEY_ID=.*/GATEWAY_BLOBS__KEY_ID=2026-07/' docker/gateway.env",
+        docker.parent,
+    )
+    await _run_migrate(compose)  # the upgrade's migration (a no-op when the schema is current)
+    compose("up", "-d", "--no-build", "--no-deps", "--force-recreate", *GATEWAYS)
+    await asyncio.gather(*(asyncio.to_thread(healthy, compose.container(s), 180) for s in GATEWAYS))
+    report.seconds_operations = time.monotonic() - started
+
+
 async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
     report = StackReport(cfg)
     db_password = uuid.uuid4().hex
@@ -298,10 +403,7 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
         compose("up", "-d", "--no-build", "postgres", "s3")
         for service in ("postgres", "s3"):
             await asyncio.to_thread(healthy, compose.container(service), 120)
-        compose("up", "-d", "--no-build", "--no-deps", "migrate")
-        migrate = compose.container("migrate")
-        code = (await asyncio.to_thread(podman, "wait", migrate, timeout=180)).stdout.strip()
-        assert code == "0", podman("logs", migrate, check=False).stdout + podman("logs", migrate, check=False).stderr
+        await _run_migrate(compose)
         # the SWV and its schools (an operator: `gateway registry import`), the ESIS school's verificatiecode
         swv_id = await seed_swv(db)
         await seed_demo_registry(db, swv_id)
@@ -328,11 +430,7 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
             await asyncio.to_thread(healthy, containers[service], 120)
         await sending
         await esis
-        deadline = time.monotonic() + cfg.drain_timeout
-        while time.monotonic() < deadline:
-            if await _active(db) == 0 and await _outbox_waiting(db) == 0:
-                break
-            await asyncio.sleep(0.5)
+        await _drain(db, cfg.drain_timeout)
         report.seconds_load = time.monotonic() - loaded
 
         store = await store_report(db, checks.blobs)
@@ -343,6 +441,8 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
         report.esis_hulpvragen = (await _esis_exchanges(db)).get("verwerkt", 0)
         closed: Counter[str] = Counter(s.koppelsleutel for s in world.tc.sessies.values() if s.afgemeld)
         afmeldingen = world.tc.afmeldingen()
+        report.tc_sessions = len(world.tc.sessies)
+        report.tc_sessions_open = sum(1 for x in world.tc.sessies.values() if not x.afgemeld)
         for k in sender.acknowledged:
             hid = store.hulpvraag_per_koppelsleutel.get(k)
             if hid is None:
@@ -357,6 +457,17 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
         report.doubled = max(0, store.hulpvragen - expected) + max(
             0, expected - store.distinct_hulpvragen_of_exchanges - len(report.lost)
         )
+        if cfg.after_operations:
+            await _operations(compose, docker, work / "backup", report)
+            more = NotificatieSender(world, [u + "/oso/swv" for u in intake], concurrency=cfg.concurrency)
+            await more.run(cfg.after_operations, start=cfg.exchanges, give_up_after=120.0)
+            await _drain(db, cfg.drain_timeout)
+            await checks.close()
+            checks = build_components(load_settings(environ=host_env))  # reads blob_keys again: both keys
+            report.final = final = await store_report(checks.db, checks.blobs)
+            report.final_acknowledged = len(more.acknowledged)
+            report.final_lost = [k for k in more.acknowledged if final.hulpvraag_per_koppelsleutel.get(k) is None]
+            report.key_ids = await asyncio.to_thread(_key_ids, host_env, s3_port)
         return report
     finally:
         for service in ("migrate", *GATEWAYS):

@@ -17,10 +17,8 @@ pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
 def test_one_container_on_sqlite_is_ready_as_non_root_on_a_read_only_root(image: str) -> None:
     name = f"gateway-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
-    podman(
-        "run", "-d", "--name", name, "--read-only", "--tmpfs", "/tmp", "--net=host",
-        "-e", f"GATEWAY_PORT={port}", "-e", "GATEWAY_HOST=127.0.0.1", image,
-    )  # fmt: skip
+    # docs/deploy.md, "Build": docker run -d --read-only --tmpfs /tmp -p 127.0.0.1:8080:8080 swv-intake-gateway
+    podman("run", "-d", "--name", name, "--read-only", "--tmpfs", "/tmp", "-p", f"127.0.0.1:{port}:8080", image)
     try:
         healthy(name, within=120)  # the image's HEALTHCHECK (gateway-healthcheck) passes
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
