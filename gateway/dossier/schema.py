@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.errors import ConfigError
 from gateway.resources import resource_path
 from verification.dossier import path_of
 from verification.findings import Finding, fout
@@ -27,11 +28,14 @@ _local = threading.local()
 
 
 def schema_path(schema: str | os.PathLike[str]) -> Path:
-    if schema == "own":
-        return OWN_XSD
-    if schema == "official":
-        return OFFICIAL_XSD
-    return Path(schema)
+    return OWN_XSD if schema == "own" else OFFICIAL_XSD if schema == "official" else Path(schema)
+
+
+def _missing(path: Path) -> ConfigError:
+    where = (
+        " (naast een checkout in ../shared; geef anders het pad van het XSD-bestand)" if path == OFFICIAL_XSD else ""
+    )
+    return ConfigError(f"Het XSD-bestand {path} is niet gevonden{where}.")
 
 
 def _load(path: Path) -> etree.XMLSchema:
@@ -39,6 +43,8 @@ def _load(path: Path) -> etree.XMLSchema:
     _local.schemas = cache
     found = cache.get(path)
     if found is None:
+        if not path.is_file():
+            raise _missing(path)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         found = cache[path] = etree.XMLSchema(etree.parse(str(path), parser))
     return found

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from adapters.parnassys.dossier_factory import build_dossier
 from gateway.dossier import cli
+from tests.conftest import REPO
 from tests.support.official import SWV_EXAMPLES, official
 
 
@@ -56,3 +59,16 @@ def test_any_invalid_exits_1_and_json_has_one_object_per_file(tmp_path, capsys) 
 def test_a_missing_file_exits_2_with_a_dutch_message(tmp_path, capsys) -> None:
     assert _run([str(tmp_path / "bestaat-niet.xml")]) == 2
     assert "niet gevonden" in capsys.readouterr().err
+
+
+def test_a_missing_schema_file_is_a_dutch_message_with_exit_2(tmp_path) -> None:
+    dossier = _write(tmp_path, "po.xml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "dossier", "check", "--schema", str(tmp_path / "geen.xsd"), str(dossier)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "geen.xsd is niet gevonden" in proc.stderr and "Traceback" not in proc.stderr
