@@ -346,6 +346,7 @@ async def _operations(compose: Compose, docker: Path, backup: Path, report: Stac
     started = time.monotonic()
     compose("stop", *GATEWAYS)
     await asyncio.to_thread(_backup, compose, backup, report)
+    compose("start", *GATEWAYS)
     # docs/deploy.md, "Rotate the blob key": a new key next to the old one, new blobs sealed with it
     await asyncio.to_thread(
         _sh,
