@@ -45,7 +45,11 @@ def available() -> str | None:
 def build_image(tag: str = IMAGE) -> float:
     """`podman build` of docker/Dockerfile from the repository root; the seconds it took."""
     started = time.monotonic()
-    podman("build", "-q", "--pull=never", "-f", "docker/Dockerfile", "-t", tag, str(REPO), timeout=900)
+    from tests.containers.deploy_steps import BUILD  # docs/deploy.md, "Build"
+
+    assert BUILD[-1] == "." and "swv-intake-gateway" in BUILD
+    args = [tag if a == "swv-intake-gateway" else a for a in BUILD[1:-1]]
+    podman(BUILD[0], "-q", "--pull=never", *args, str(REPO), timeout=900)
     return time.monotonic() - started
 
 
@@ -87,14 +91,14 @@ class Compose:
             raise RuntimeError(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
         return proc
 
-    def exec_to_file(self, service: str, command: Sequence[str], path: Path, timeout: float = 300) -> int:
-        """`exec -T service command > path` (binary output, e.g. a dump); the size written."""
+    def exec_to_file(self, args: Sequence[str], path: Path, timeout: float = 300) -> int:
+        """`<args: exec -T service command> > path` (binary output, e.g. a dump); the size written."""
         cmd = ["podman-compose", "-p", self.project]
         for f in self.files:
             cmd += ["-f", str(f)]
         with path.open("wb") as out:
             proc = subprocess.run(
-                [*cmd, "exec", "-T", service, *command],
+                [*cmd, *args],
                 cwd=self.cwd,
                 stdout=out,
                 stderr=subprocess.PIPE,
@@ -103,16 +107,16 @@ class Compose:
                 check=False,
             )
         if proc.returncode != 0:
-            raise RuntimeError(f"exec {service} {command}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
+            raise RuntimeError(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
         return path.stat().st_size
 
-    def exec_from_file(self, service: str, command: Sequence[str], data: IO[bytes], timeout: float = 300) -> None:
-        """`exec -T service command < data` (e.g. a restore)."""
+    def exec_from_file(self, args: Sequence[str], data: IO[bytes], timeout: float = 300) -> None:
+        """`<args: exec -T service command> < data` (e.g. a restore)."""
         cmd = ["podman-compose", "-p", self.project]
         for f in self.files:
             cmd += ["-f", str(f)]
         proc = subprocess.run(
-            [*cmd, "exec", "-T", service, *command],
+            [*cmd, *args],
             cwd=self.cwd,
             stdin=data,
             capture_output=True,
@@ -121,7 +125,7 @@ class Compose:
             check=False,
         )
         if proc.returncode != 0:
-            raise RuntimeError(f"exec {service} {command}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
+            raise RuntimeError(f"{' '.join(args)}: exit {proc.returncode}\n{proc.stderr[-2000:]!r}")
 
     def container(self, service: str) -> str:
         out = podman(

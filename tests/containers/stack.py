@@ -36,6 +36,7 @@ from gateway.store.blob_crypto import MAGIC
 from gateway.store.db import Database
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
+from tests.containers import deploy_steps as steps
 from tests.containers.podman import REPO, Compose, healthy, podman
 from tests.reliability.harness import StoreReport, free_port, store_report, write_toml
 from tests.reliability.sender import NotificatieSender
@@ -144,15 +145,8 @@ def prepare_compose_dir(target: Path, *, db_password: str, s3_key: str, s3_secre
     )
     (docker / "seaweedfs").mkdir(exist_ok=True)
     shutil.copy2(REPO / "docker" / "seaweedfs" / "s3.example.json", docker / "seaweedfs" / "s3.example.json")
-    # docs/deploy.md, "Configure" (run from the directory that holds docker/)
-    _sh("cp docker/gateway.env.example docker/gateway.env", target)
-    _sh("cp docker/seaweedfs/s3.example.json docker/seaweedfs/s3.json", target)
-    _sh("cp docker/postgres_password.example docker/postgres_password", target)
-    _sh(
-        "python3 -c \"import os,base64;print('2026-01=' + base64.b64encode(os.urandom(32)).decode())\""
-        " > docker/blob_keys",
-        target,
-    )
+    for line in steps.CONFIGURE:  # docs/deploy.md, "Configure" (from the directory that holds docker/)
+        _sh(line, target)
     # "… and fill in every CHANGE-ME": what an operator types, done by replacing the placeholders
     replacements = {
         "CHANGE-ME-db-password": db_password,
@@ -310,7 +304,7 @@ async def _drain(db: Database, within: float) -> None:
 
 
 async def _run_migrate(compose: Compose) -> None:
-    compose("up", "-d", "--no-build", "--no-deps", "--force-recreate", "migrate")
+    compose(*steps.up(steps.UPGRADE_MIGRATE))
     migrate = compose.container("migrate")
     code = (await asyncio.to_thread(podman, "wait", migrate, timeout=180)).stdout.strip()
     if code != "0":
@@ -322,19 +316,16 @@ def _backup(compose: Compose, backup: Path, report: StackReport) -> None:
     """docs/deploy.md "Back up", with the gateways stopped: the database first, then the object store."""
     backup.mkdir()
     dump = backup / "gateway.dump"
-    report.backup_bytes["gateway.dump"] = compose.exec_to_file(
-        "postgres", ["pg_dump", "-U", "gateway", "-Fc", "gateway"], dump
-    )
+    report.backup_bytes["gateway.dump"] = compose.exec_to_file(steps.DUMP, dump)
     report.backup_magic = dump.read_bytes()[:5]
     archive = backup / "s3-data.tar.gz"
-    tar_command = ["tar", "-C", "/data", "-czf", "-", "."]
-    report.backup_bytes["s3-data.tar.gz"] = compose.exec_to_file("s3", tar_command, archive)
+    report.backup_bytes["s3-data.tar.gz"] = compose.exec_to_file(steps.ARCHIVE_S3, archive)
     with tarfile.open(archive) as tar:
         report.backup_s3_files = sum(1 for m in tar.getmembers() if m.isfile())
     # the dump restores: into a second database of the same server, then count its hulpvragen
-    compose("exec", "-T", "postgres", "createdb", "-U", "gateway", "restored")
+    compose(*steps.CREATE_RESTORE_DB)
     with dump.open("rb") as data:
-        compose.exec_from_file("postgres", ["pg_restore", "-U", "gateway", "-d", "restored", "--no-owner"], data)
+        compose.exec_from_file(steps.RESTORE, data)
     count = compose("exec", "-T", "postgres", "psql", "-U", "gateway", "-d", "restored", "-tAc",
                     "SELECT count(*) FROM hulpvraag")  # fmt: skip
     report.restored_hulpvragen = int(count.stdout.strip())
@@ -344,19 +335,13 @@ async def _operations(compose: Compose, docker: Path, backup: Path, report: Stac
     """docs/deploy.md "Back up" (cold: gateways stopped), "Upgrade" (migrate, then recreate the gateways) and
     "Rotate the blob key" (a new key line, the new KEY_ID, recreate the gateways)."""
     started = time.monotonic()
-    compose("stop", *GATEWAYS)
+    compose(*steps.STOP_GATEWAYS)
     await asyncio.to_thread(_backup, compose, backup, report)
-    compose("start", *GATEWAYS)
+    compose(*steps.START_GATEWAYS)
     # docs/deploy.md, "Rotate the blob key": a new key next to the old one, new blobs sealed with it
-    await asyncio.to_thread(
-        _sh,
-        "python3 -c \"import os,base64;print('2026-07=' + base64.b64encode(os.urandom(32)).decode())\""
-        " >> docker/blob_keys\n"
-        "sed -i 's/^GATEWAY_BLOBS__KEY_ID=.*/GATEWAY_BLOBS__KEY_ID=2026-07/' docker/gateway.env",
-        docker.parent,
-    )
+    await asyncio.to_thread(_sh, "\n".join(steps.ROTATE), docker.parent)
     await _run_migrate(compose)  # the upgrade's migration (a no-op when the schema is current)
-    compose("up", "-d", "--no-build", "--no-deps", "--force-recreate", *GATEWAYS)
+    compose(*steps.up(steps.RECREATE_GATEWAYS))
     await asyncio.gather(*(asyncio.to_thread(healthy, compose.container(s), 180) for s in GATEWAYS))
     report.seconds_operations = time.monotonic() - started
 

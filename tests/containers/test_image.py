@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests.containers.deploy_steps import RUN_ONE
 from tests.containers.podman import healthy, podman
 from tests.reliability.harness import free_port
 
@@ -17,8 +18,10 @@ pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(900)]
 def test_one_container_on_sqlite_is_ready_as_non_root_on_a_read_only_root(image: str) -> None:
     name = f"gateway-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
-    # docs/deploy.md, "Build": docker run -d --read-only --tmpfs /tmp -p 127.0.0.1:8080:8080 swv-intake-gateway
-    podman("run", "-d", "--name", name, "--read-only", "--tmpfs", "/tmp", "-p", f"127.0.0.1:{port}:8080", image)
+    # docs/deploy.md, "Build": the one-container command, on a free port and with a name to find it by
+    run = [f"127.0.0.1:{port}:8080" if a == "127.0.0.1:8080:8080" else image if a == "swv-intake-gateway" else a
+           for a in RUN_ONE]  # fmt: skip
+    podman(run[0], "--name", name, *run[1:])
     try:
         healthy(name, within=120)  # the image's HEALTHCHECK (gateway-healthcheck) passes
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
