@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from tests.containers.deploy_steps import BUILD  # docs/deploy.md, "Build"
+
 __all__ = ["IMAGE", "Compose", "available", "build_image", "healthy", "podman"]
 
 IMAGE = "localhost/swv-intake-gateway:latest"  # the name docker/compose.yaml uses (short: swv-intake-gateway)
@@ -45,8 +47,6 @@ def available() -> str | None:
 def build_image(tag: str = IMAGE) -> float:
     """`podman build` of docker/Dockerfile from the repository root; the seconds it took."""
     started = time.monotonic()
-    from tests.containers.deploy_steps import BUILD  # docs/deploy.md, "Build"
-
     assert BUILD[-1] == "." and "swv-intake-gateway" in BUILD
     args = [tag if a == "swv-intake-gateway" else a for a in BUILD[1:-1]]
     podman(BUILD[0], "-q", "--pull=never", *args, str(REPO), timeout=900)
