@@ -58,7 +58,7 @@ def test_any_invalid_exits_1_and_json_has_one_object_per_file(tmp_path, capsys) 
 
 def test_a_missing_file_exits_2_with_a_dutch_message(tmp_path, capsys) -> None:
     assert _run([str(tmp_path / "bestaat-niet.xml")]) == 2
-    assert "niet gevonden" in capsys.readouterr().err
+    assert "bestaat niet" in capsys.readouterr().err
 
 
 def test_a_missing_schema_file_is_a_dutch_message_with_exit_2(tmp_path) -> None:
@@ -71,4 +71,4 @@ def test_a_missing_schema_file_is_a_dutch_message_with_exit_2(tmp_path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2
-    assert "geen.xsd is niet gevonden" in proc.stderr and "Traceback" not in proc.stderr
+    assert "geen.xsd" in proc.stderr and proc.stderr.startswith("fout: ") and "Traceback" not in proc.stderr
