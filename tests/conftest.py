@@ -19,11 +19,14 @@ from gateway.components import Components, build_components
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.store.seed import seed_demo_registry, seed_swv
+from tests.support.official import check_official
 from tests.support.postgres import postgres_server
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-OSO_EXAMPLES = SHARED / "oso-gegevensset-2019.1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    check_official(item)  # tests marked `official` need ../shared (tests/support/official.py)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 from aiohttp import web
 
@@ -29,12 +28,13 @@ from adapters.esis.status import EsisStatus
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.mail.sender import MailSender, MailSettings
+from gateway.resources import resource_path
 
 __all__ = ["OPENAPI_PATH", "install"]
 
 log = get_logger(__name__)
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "schemas" / "esis" / "openapi.yaml"
+OPENAPI_PATH = resource_path("schemas", "esis", "openapi.yaml")
 PREFIX = "/esis/v1"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
+
+from gateway.resources import resource_path
 
 __all__ = ["SCHEMA_DIR", "TYPES_XSD", "served_wsdl", "types_xsd"]
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "oso"
+SCHEMA_DIR = resource_path("schemas", "oso")
 TYPES_XSD = "oso-types.xsd"
 
 

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gateway",
         description="Intake-gateway voor passend onderwijs: ontvangt hulpvragen uit ParnasSys (OSO-SWV) en ESIS.",
     )
-    parser.add_argument("--config", metavar="BESTAND", help="instellingen in TOML (anders GATEWAY_CONFIG)")
+    parser.add_argument("--config", metavar="BESTAND", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDO", parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:
@@ -54,7 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _config_on_every_command(parser)
     return parser
+
+
+_CONFIG_HELP = "instellingen in TOML (anders GATEWAY_CONFIG)"
+
+
+def _config_on_every_command(parser: argparse.ArgumentParser) -> None:
+    """`--config` is accepted before and after the (sub)command: `gateway --config X serve` and
+    `gateway serve --config X` mean the same. On a command it defaults to SUPPRESS, so it only overrides the
+    top-level value when given there."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+            if not any("--config" in a.option_strings for a in child._actions):
+                child.add_argument("--config", metavar="BESTAND", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+            _config_on_every_command(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import structlog
 from lxml import etree
 
 from gateway.pipeline.contracts import PupilIdentity
-from gateway.store.blobs import BlobStore
+from gateway.store.blobs import BlobStore, BlobStoreUnavailable
 from verification.dossier import NS, check_dossier
 from verification.findings import Finding, fout
 
@@ -121,6 +121,8 @@ def _read_small(
         result, stop = read_small(data, blobs=blobs, limits=limits)
     except etree.XMLSyntaxError:
         return None
+    except BlobStoreUnavailable:
+        raise  # an outage of the blob store is not the dossier's fault: the exchange is tried again later
     except Exception:  # hostile input must become a finding, never a crash
         log.exception("dossier_onleesbaar")
         return ReadResult(), _unreadable()
@@ -168,7 +170,11 @@ def _feed(
             if not seen:
                 return _not_xml()
         reader.result.root = reader.parser.close()
+    except BlobStoreUnavailable:
+        raise  # an outage of the blob store is not the dossier's fault: the exchange is tried again later
     except Exception as e:  # hostile input must become a finding, never a crash
+        if reader.outage is not None:
+            raise reader.outage from None
         if reader.stopped is not None:
             return reader.stopped
         if isinstance(e, etree.XMLSyntaxError):

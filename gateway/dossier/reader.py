@@ -22,7 +22,7 @@ from typing import IO, Any
 from lxml import etree
 
 from gateway.pipeline.contracts import BijlageDraft
-from gateway.store.blobs import BlobStore
+from gateway.store.blobs import BlobStore, BlobStoreUnavailable
 from verification.dossier import NS, path_of
 from verification.findings import Finding, fout
 
@@ -101,6 +101,7 @@ class StreamingReader:
         self._names: list[str | None] = []
         self._documents = 0
         self.stopped: Finding | None = None  # set when a callback ended the read
+        self.outage: BlobStoreUnavailable | None = None  # the blob store failed: not the dossier's fault
         self.result = ReadResult()
         self.parser = etree.XMLParser(
             target=self,
@@ -192,7 +193,11 @@ class StreamingReader:
             elif tag in _NAME_FIELDS:
                 self._names.append(value)
         elif tag == _DOCUMENT and self._doc is not None and self._doc.element is element:
-            self._finish_document(self._doc)
+            try:
+                self._finish_document(self._doc)
+            except BlobStoreUnavailable as exc:
+                self.outage = exc  # lxml may report it as a syntax error; `_feed` raises this instead
+                raise
             self._doc = None
         self._text = 0
 

@@ -12,24 +12,30 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.errors import ConfigError
+from gateway.resources import resource_path
 from verification.dossier import path_of
 from verification.findings import Finding, fout
 
 __all__ = ["OFFICIAL_XSD", "OWN_XSD", "schema_path", "validate"]
 
-_ROOT = Path(__file__).resolve().parents[2]
-OWN_XSD = _ROOT / "schemas" / "dossier" / "oso_gegevensset_2019_1_swv.xsd"
-OFFICIAL_XSD = _ROOT / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
+OWN_XSD = resource_path("schemas", "dossier", "oso_gegevensset_2019_1_swv.xsd")
+# The official Edustandaard XSD is not shipped (it is not ours to copy): "official" means the one beside a
+# checkout (../shared, as the developers have it); anywhere else give its path instead.
+OFFICIAL_XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
 
 _local = threading.local()
 
 
 def schema_path(schema: str | os.PathLike[str]) -> Path:
-    if schema == "own":
-        return OWN_XSD
-    if schema == "official":
-        return OFFICIAL_XSD
-    return Path(schema)
+    return OWN_XSD if schema == "own" else OFFICIAL_XSD if schema == "official" else Path(schema)
+
+
+def _missing(path: Path) -> ConfigError:
+    where = (
+        " (naast een checkout in ../shared; geef anders het pad van het XSD-bestand)" if path == OFFICIAL_XSD else ""
+    )
+    return ConfigError(f"Het XSD-bestand {path} is niet gevonden{where}.")
 
 
 def _load(path: Path) -> etree.XMLSchema:
@@ -37,6 +43,8 @@ def _load(path: Path) -> etree.XMLSchema:
     _local.schemas = cache
     found = cache.get(path)
     if found is None:
+        if not path.is_file():
+            raise _missing(path)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         found = cache[path] = etree.XMLSchema(etree.parse(str(path), parser))
     return found

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from gateway.resources import resource_path
 from gateway.store.db import Database
 
 __all__ = ["alembic_config", "upgrade"]
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = resource_path("gateway.store", "migrations")
 
 
 def alembic_config(url: str) -> Config:

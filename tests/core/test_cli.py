@@ -162,3 +162,38 @@ def test_a_port_in_use_gives_a_message_and_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "al in gebruik" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--config", "/etc/gateway.toml", "serve"],
+        ["serve", "--config", "/etc/gateway.toml"],
+        ["codes", "list", "--config", "/etc/gateway.toml"],
+        ["--config", "/etc/gateway.toml", "codes", "list"],
+    ],
+)
+def test_config_is_accepted_before_and_after_the_command(args: list[str]) -> None:
+    assert build_parser().parse_args(args).config == "/etc/gateway.toml"
+
+
+def test_config_after_the_command_wins_over_the_one_before_it() -> None:
+    args = build_parser().parse_args(["--config", "a.toml", "db", "upgrade", "--config", "b.toml"])
+    assert args.config == "b.toml"
+
+
+def test_config_after_the_command_is_read(tmp_path: Path) -> None:
+    data = tmp_path / "from-config"
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'data_dir = "{data}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "db", "upgrade", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (data / "gateway.db").is_file()

@@ -6,11 +6,9 @@ import pytest
 
 from gateway.dossier import DossierLimits
 from gateway.store.blobs import LocalBlobStore
+from tests.support.official import OFFICIAL_XSD, OV_EXAMPLES, SWV_EXAMPLES
 
-OSO = Path(__file__).resolve().parents[2] / ".." / "shared" / "oso-gegevensset-2019.1"
-SWV_EXAMPLES = sorted((OSO / "PaO" / "examples").glob("*.xml"))
-OV_EXAMPLES = sorted((OSO / "OV" / "examples").glob("*.xml"))
-OFFICIAL_XSD = OSO / "OSO_gegevensset.xsd"
+__all__ = ["OFFICIAL_XSD", "OV_EXAMPLES", "STREAMING", "SWV_EXAMPLES"]
 
 
 @pytest.fixture

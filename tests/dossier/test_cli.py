@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from adapters.parnassys.dossier_factory import build_dossier
 from gateway.dossier import cli
-
-from .conftest import OV_EXAMPLES, SWV_EXAMPLES
+from tests.conftest import REPO
+from tests.support.official import SWV_EXAMPLES, official
 
 
 def _run(argv: list[str]) -> int:
@@ -18,20 +21,34 @@ def _run(argv: list[str]) -> int:
     return args.handler(args)
 
 
-def test_all_valid_exits_0(capsys) -> None:
+def _write(directory: Path, name: str, **options: object) -> Path:
+    path = directory / name
+    path.write_bytes(build_dossier(**options))
+    return path
+
+
+def test_all_valid_exits_0(tmp_path, capsys) -> None:
+    po, vo = _write(tmp_path, "po.xml"), _write(tmp_path, "vo.xml", overstap="VOSWV")
+    assert _run([str(po), str(vo)]) == 0
+    assert capsys.readouterr().out.count("geldig") == 2
+
+
+@official
+def test_the_official_swv_examples_exit_0(capsys) -> None:
     assert _run([str(p) for p in SWV_EXAMPLES]) == 0
     assert capsys.readouterr().out.count("geldig") == 4
 
 
 def test_any_invalid_exits_1_and_json_has_one_object_per_file(tmp_path, capsys) -> None:
-    bad = tmp_path / "bsn.xml"
-    bad.write_bytes(build_dossier(mutation="bsn"))
-    assert _run([str(SWV_EXAMPLES[0]), str(bad), str(OV_EXAMPLES[0]), "--json"]) == 1
+    good = _write(tmp_path, "po.xml")
+    bad = _write(tmp_path, "bsn.xml", mutation="bsn")
+    ordinary = _write(tmp_path, "ov.xml", mutation="overdrachtsoort_overstapdossier")
+    assert _run([str(good), str(bad), str(ordinary), "--json"]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["file"].rsplit("/", 1)[-1], o["valid"]) for o in lines] == [
-        (SWV_EXAMPLES[0].name, True),
+        ("po.xml", True),
         ("bsn.xml", False),
-        (OV_EXAMPLES[0].name, False),
+        ("ov.xml", False),
     ]
     assert set(lines[1]) >= {"file", "valid", "errors", "pupil", "attachments"}
     assert {"code": "PaO.LL12"}.items() <= lines[1]["errors"][0].items()
@@ -42,3 +59,16 @@ def test_any_invalid_exits_1_and_json_has_one_object_per_file(tmp_path, capsys) 
 def test_a_missing_file_exits_2_with_a_dutch_message(tmp_path, capsys) -> None:
     assert _run([str(tmp_path / "bestaat-niet.xml")]) == 2
     assert "bestaat niet" in capsys.readouterr().err
+
+
+def test_a_missing_schema_file_is_a_dutch_message_with_exit_2(tmp_path) -> None:
+    dossier = _write(tmp_path, "po.xml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "dossier", "check", "--schema", str(tmp_path / "geen.xsd"), str(dossier)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "geen.xsd" in proc.stderr and proc.stderr.startswith("fout: ") and "Traceback" not in proc.stderr

@@ -8,6 +8,7 @@ from lxml import etree
 
 from adapters.parnassys.dossier_factory import MUTATIONS, build_dossier
 from tests.dossier.conftest import OV_EXAMPLES, SWV_EXAMPLES
+from tests.support.official import examples, official
 from verification.dossier import NS
 from verification.dossier._tree import _path_by_counting, path_of
 
@@ -22,7 +23,8 @@ def _all_agree(root: etree._Element) -> int:
     return n
 
 
-@pytest.mark.parametrize("path", SWV_EXAMPLES + OV_EXAMPLES, ids=lambda p: p.name)
+@official
+@pytest.mark.parametrize("path", examples(SWV_EXAMPLES + OV_EXAMPLES), ids=lambda p: p.name)
 def test_every_element_of_the_official_examples(path) -> None:
     assert _all_agree(etree.parse(str(path), _PARSER).getroot()) > 100
 

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from gateway.dossier import read_dossier
+from tests.support.official import examples, official
 
 from .conftest import OV_EXAMPLES, SWV_EXAMPLES
+
+pytestmark = official
 
 
 def test_the_corpus_is_there() -> None:
@@ -18,7 +21,7 @@ def test_the_corpus_is_there() -> None:
 
 
 @pytest.mark.parametrize("schema", ["own", "official"])
-@pytest.mark.parametrize("path", SWV_EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", examples(SWV_EXAMPLES), ids=lambda p: p.stem)
 def test_official_swv_examples_are_valid(path: Path, schema: str) -> None:
     report = read_dossier(path, schema=schema)
     assert report.valid, [f.to_dict() for f in report.errors]
@@ -28,14 +31,14 @@ def test_official_swv_examples_are_valid(path: Path, schema: str) -> None:
     assert report.pupil.achternaam == "Berg" and report.pupil.tussenvoegsel == "van de"
 
 
-@pytest.mark.parametrize("path", OV_EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", examples(OV_EXAMPLES), ids=lambda p: p.stem)
 def test_ordinary_transfer_dossiers_are_refused_as_not_swv(path: Path) -> None:
     report = read_dossier(path)
     assert not report.valid
     assert [f.code for f in report.errors if not f.code.startswith("BIJLAGE_")] == ["PaO.SO03"]
 
 
-@pytest.mark.parametrize("path", OV_EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", examples(OV_EXAMPLES), ids=lambda p: p.stem)
 def test_the_bsn_of_an_ordinary_dossier_never_reaches_the_report(path: Path) -> None:
     bsn = path.read_text(encoding="utf-8").split("<bsn>")[1].split("</bsn>")[0]
     assert bsn not in json.dumps(read_dossier(path).to_dict())

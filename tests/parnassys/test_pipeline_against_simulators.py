@@ -25,16 +25,9 @@ from gateway.errors import Refusal, Transient
 from gateway.pipeline.contracts import ClaimedExchange, Outcome
 from gateway.store.blobs import LocalBlobStore
 from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
+from tests.support.official import POSWV_FULL, official
 
-OFFICIAL_POSWV = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "oso-gegevensset-2019.1"
-    / "PaO"
-    / "examples"
-    / "Voorbeelddossier_PaO_POSWV_full.xml"
-)
+OFFICIAL_POSWV = POSWV_FULL
 FAST = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02)
 
 
@@ -220,6 +213,7 @@ async def test_terugkoppeling_reaches_the_las_once(world):
     assert ("meldenTerugkoppeling", {"koppelsleutel": koppelsleutel}) in tc.seen
 
 
+@official
 async def test_official_poswv_example_goes_through_the_handler(world):
     _, las, gw, handler, _ = world
     las.brin = "00YY"  # the example's school

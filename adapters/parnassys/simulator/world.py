@@ -21,13 +21,14 @@ from adapters.parnassys.config import ClientConfig, Credential, RetryPolicy
 from adapters.parnassys.simulator.las import LAS_OIN, LasSimulator
 from adapters.parnassys.simulator.test_pki import ThrowAwayCA
 from adapters.parnassys.simulator.traffic_center import TC_OIN, TrafficCenterSimulator
+from gateway.resources import resource_path
 from verification.mandates import OsoSwvParties
 
 __all__ = ["DEMO_SEED", "DOEL_RK", "GATEWAY_OIN", "SimulatedWorld", "long_kenmerk", "start_world"]
 
 GATEWAY_OIN = OsoSwvParties().kindkans.supplier_oin  # our side, as the OSR simulator's seed knows it
 DOEL_RK = "00000001800000000001"  # the doelRouteringsKenmerk the simulated ParnasSys addresses us with
-DEMO_SEED = Path(__file__).resolve().parents[2] / "osr" / "demo_seed.json"
+DEMO_SEED = resource_path("adapters.osr", "demo_seed.json")
 
 
 def long_kenmerk(brin4: str, nummer: int) -> str:

@@ -7,21 +7,18 @@ The knobs are `WebConfig` (from the ``[web]`` settings section, or ``c.extras["w
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
 from gateway.components import Components
+from gateway.resources import resource_path
 from gateway.web.auth.config import WebConfig
 from gateway.web.pages import admin, codes, hulpvragen, kengetallen, koppelcheck, login, plain, queue, registry
 from gateway.web.pages.context import JINJA, PAGES, PagesState, local
 from gateway.web.pages.middleware import guard
 
 __all__ = ["WebConfig", "install", "web_config"]
-
-HERE = Path(__file__).resolve().parent
 
 
 def web_config(c: Components) -> WebConfig:
@@ -47,7 +44,7 @@ def install(app: web.Application, c: Components) -> None:
     env = aiohttp_jinja2.setup(
         app,
         app_key=JINJA,
-        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        loader=jinja2.PackageLoader("gateway.web.pages", "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         default_helpers=False,
     )
@@ -64,4 +61,4 @@ def install(app: web.Application, c: Components) -> None:
     app.middlewares.append(guard)
     for module in (login, queue, hulpvragen, kengetallen, registry, codes, koppelcheck, admin):
         app.router.add_routes(module.routes)
-    app.router.add_static("/static", HERE / "static", name="static", append_version=True)
+    app.router.add_static("/static", resource_path("gateway.web.pages", "static"), name="static", append_version=True)
