@@ -14,6 +14,7 @@ without encryption.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -77,6 +78,8 @@ class BlobWriter(Protocol):
     def size(self) -> int: ...
     @property
     def head(self) -> bytes: ...  # the first bytes written (up to 8 KiB), for type sniffing
+    @property
+    def digest(self) -> str: ...  # the key ``commit`` will give (the SHA-256 of what was written so far)
 
 
 class BlobStore(Protocol):
@@ -104,6 +107,8 @@ class BlobBackend(Protocol):
     def delete(self, key: str) -> None: ...
     def check(self) -> None: ...
     def keys(self) -> Iterator[str]: ...
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]: ...  # every key with its last write (UTC)
+    def modified(self, key: str) -> dt.datetime | None: ...  # the last write of one key; None when gone
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -136,6 +141,11 @@ class ContentWriter:
     @property
     def head(self) -> bytes:
         return bytes(self._head)
+
+    @property
+    def digest(self) -> str:
+        """The key the blob gets at ``commit``: the hex SHA-256 of what was written so far."""
+        return self._hash.hexdigest()
 
     def write(self, data: bytes) -> None:
         if self._done:
@@ -241,6 +251,12 @@ class ContentStore:
     def keys(self) -> Iterator[str]:
         return self.backend.keys()
 
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        return self.backend.aged_keys()
+
+    def modified(self, key: str) -> dt.datetime | None:
+        return self.backend.modified(check_key(key))
+
 
 # -- local files --------------------------------------------------------------------------------------
 class _LocalSink:
@@ -257,7 +273,7 @@ class _LocalSink:
 
     def commit(self, key: str) -> None:
         final = self._root / key[:2] / key[2:4] / key
-        if final.exists():  # same content already stored (and fsynced when it was): keep one copy
+        if _touch(final):  # same content already stored (and fsynced when it was): keep one copy
             self._file.close()
             self._tmp.unlink(missing_ok=True)
             return
@@ -267,7 +283,7 @@ class _LocalSink:
         if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
             final.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(final.parent)
-        if final.exists():  # stored by another writer meanwhile
+        if _touch(final):  # stored by another writer meanwhile
             self._tmp.unlink(missing_ok=True)
         else:
             try:
@@ -279,6 +295,23 @@ class _LocalSink:
     def abort(self) -> None:
         self._file.close()
         self._tmp.unlink(missing_ok=True)
+
+
+def _touch(final: Path) -> bool:
+    """Content already stored, written again: the orphan sweep's grace period starts again (the row that
+    will point at it is not committed yet). False when there is no such blob."""
+    try:
+        os.utime(final)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def _mtime(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except FileNotFoundError:
+        return None
 
 
 class LocalBackend:
@@ -316,6 +349,14 @@ class LocalBackend:
             if len(p.name) == 64 and _HEX.issuperset(p.name):
                 yield p.name
 
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        for p in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if len(p.name) == 64 and _HEX.issuperset(p.name) and (at := _mtime(p)) is not None:
+                yield p.name, at
+
+    def modified(self, key: str) -> dt.datetime | None:
+        return _mtime(self._path(key))
+
 
 class LocalBlobStore(ContentStore):
     """The blob store on a local (or mounted) file system."""
@@ -331,10 +372,14 @@ class LocalBlobStore(ContentStore):
     def _path(self, key: str) -> Path:
         return self._local._path(key)
 
-    def sweep_incomplete(self) -> int:
-        """Remove leftovers of writers that never finished (a crash mid-write). Returns how many."""
+    def sweep_incomplete(self, older_than: dt.timedelta | None = None) -> int:
+        """Remove leftovers of writers that never finished (a crash mid-write): all of them, or only those
+        older than ``older_than`` (safe while other writers are busy). Returns how many."""
+        cutoff = dt.datetime.now(dt.UTC) - older_than if older_than is not None else None
         n = 0
         for p in (self.root / "tmp").glob("incoming-*"):
+            if cutoff is not None and ((at := _mtime(p)) is None or at >= cutoff):
+                continue
             p.unlink(missing_ok=True)
             n += 1
         return n
