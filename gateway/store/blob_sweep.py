@@ -84,10 +84,7 @@ async def referenced_blob_keys(db: Database) -> set[str]:
         keys = set((await s.exec(select(Bijlage.blob_key))).scalars().all())  # type: ignore[call-overload]
         metas = (
             await s.exec(
-                select(Exchange.meta).where(  # type: ignore[call-overload]
-                    Exchange.source == "esis",  # type: ignore[arg-type]
-                    Exchange.payload_purged == False,  # type: ignore[arg-type]  # noqa: E712
-                )
+                select(Exchange.meta).where(Exchange.payload_purged == False)  # type: ignore[call-overload,arg-type]  # noqa: E712
             )
         ).scalars()
         for meta in metas:
