@@ -19,15 +19,18 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import IO, Any, TypeVar
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters.esis.config import EsisLimits
 from adapters.esis.errors import ApiError, refuse
+from adapters.esis.wire import bsn_in_text_message
 from gateway.inspection import Inspection, inspect_document
 from gateway.store.blobs import BlobStore, BlobTooLarge, BlobWriter
 from verification.attachments import check_bestandsnaam
+from verification.bsn import contains_bsn
 from verification.findings import Finding
 
 __all__ = ["PendingDocuments", "StoredDocument", "read_json_body", "read_json_part", "stream_documents"]
@@ -356,6 +359,8 @@ async def stream_documents(
                 "'OPPondertekening.pdf'.",
                 location,
             )
+        if contains_bsn(name) or contains_bsn(unquote(name)):  # clients percent-encode spaces in file names
+            raise refuse(422, "ESIS_BSN_NIET_TOEGESTAAN", bsn_in_text_message(f"{location}.bestandsnaam"), location)
         if name in names:
             raise refuse(
                 422,

@@ -97,6 +97,22 @@ DOSSIER_CASES: list[Case] = [
     ),
     Case("bsn-in-dossier", "dossier", "broken", "PaO.LL12", None, _mutation("bsn")),
     Case(
+        "bsn-in-omschrijving-bijlage",
+        "dossier",
+        "personal_data",
+        "PaO.LL12",
+        None,
+        lambda: build_dossier(attachments=[AttachmentSpec(omschrijving="OPP van leerling 123 456 782")]),
+    ),
+    Case(
+        "onderwijsnummer-in-bestandsnaam",
+        "dossier",
+        "personal_data",
+        "PaO.LL12",
+        None,
+        lambda: build_dossier(attachments=[AttachmentSpec(bestandsnaam="OPP-101234567.pdf")]),
+    ),
+    Case(
         "xinclude",
         "dossier",
         "xxe",
