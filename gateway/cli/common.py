@@ -29,9 +29,10 @@ async def open_components(settings: Settings, *, migrate: bool = True) -> AsyncI
             try:
                 await upgrade(c.db)
             except OSError as exc:
-                raise ConfigError(
-                    f"De database is niet bereikbaar ({settings.effective_database_url}): {exc}"
-                ) from None
+                raise ConfigError(f"De database is niet bereikbaar ({settings.shown_database_url}): {exc}") from None
+            from gateway.web.auth.accounts import seal_plain_totp_secrets
+
+            await seal_plain_totp_secrets(c.db)  # stored before a key ring was configured
         yield c
     finally:
         await c.close()

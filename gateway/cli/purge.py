@@ -45,7 +45,7 @@ async def _purge(args: argparse.Namespace) -> int:
         try:
             report = await purge(c.db, c.blobs, policy, dry_run=args.dry_run, actor="systeem:purge", sweep=sweep)
         except OSError as exc:
-            raise ConfigError(f"De database is niet bereikbaar ({settings.effective_database_url}): {exc}") from None
+            raise ConfigError(f"De database is niet bereikbaar ({settings.shown_database_url}): {exc}") from None
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"De database kon niet worden opgeschoond ({type(exc).__name__}). Is het schema bijgewerkt? "

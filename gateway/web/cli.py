@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass
 
 from gateway.store.db import Database
 from gateway.store.models.accounts import Role
-from gateway.web.auth.accounts import AccountError, add_account, find_account, list_accounts, reset_totp, unlock
+from gateway.web.auth.accounts import (
+    AccountError,
+    add_account,
+    find_account,
+    list_accounts,
+    reset_totp,
+    totp_secret_of,
+    unlock,
+)
 from gateway.web.auth.passwords import password_problem
 from gateway.web.auth.totp import provisioning_uri
 
@@ -55,7 +63,7 @@ async def create_demo_accounts(
     for role, org, user, brin4 in wanted:
         existing = await find_account(db, org, user)
         if existing is not None and existing.totp_secret:
-            secret = existing.totp_secret
+            secret = totp_secret_of(db, existing)
         else:
             new = await add_account(
                 db,
