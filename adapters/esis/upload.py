@@ -53,6 +53,7 @@ class StoredDocument:
     size: int
     detected_type: str
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    sha256: str = ""  # of the content (the blob key is keyed when encryption is on)
 
     def to_meta(self, soort: str, omschrijving: str | None) -> dict[str, Any]:
         return {
@@ -60,7 +61,7 @@ class StoredDocument:
             "soort": soort,
             "omschrijving": omschrijving,
             "blob_key": self.blob_key,
-            "sha256": self.blob_key,
+            "sha256": self.sha256 or self.blob_key,
             "size": self.size,
             "detected_type": self.detected_type,
             "findings": [f.to_dict() for f in self.findings],
@@ -319,7 +320,8 @@ async def _store_part(
     assert detected is not None
     warnings = [f for f in inspection.findings if not f.blocking]
     warnings += check_bestandsnaam(bestandsnaam, location)
-    pending.add(StoredDocument(bestandsnaam, writer.digest, writer.size, detected, tuple(warnings)), writer)
+    document = StoredDocument(bestandsnaam, writer.name, writer.size, detected, tuple(warnings), writer.digest)
+    pending.add(document, writer)
 
 
 async def stream_documents(

@@ -95,7 +95,7 @@ class _Sink:
             assert self._blobs is not None
             ref = self._writer.commit()
             self.key = ref.key
-            return ref.key, io.BytesIO(content) if content is not None else self._blobs.open(ref.key)
+            return ref.sha256, io.BytesIO(content) if content is not None else self._blobs.open(ref.key)
         if content is not None:
             return hashlib.sha256(content).hexdigest(), io.BytesIO(content)
         assert self._file is not None and self._hash is not None

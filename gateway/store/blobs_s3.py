@@ -204,6 +204,26 @@ class _S3Sink:
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable("vastleggen", exc) from None
 
+    def replace(self, key: str) -> None:
+        """Overwrite the object under ``key`` (one PUT or one server-side COPY: S3 replaces atomically)."""
+        b = self._b
+        final = b.object_key(key)
+        try:
+            if self._upload_id is None:
+                b.client.put_object(Bucket=b.bucket, Key=final, Body=bytes(self._buf))
+                self._buf.clear()
+                return
+            if self._buf:
+                self._send_part()
+            b.client.complete_multipart_upload(
+                Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+            self._completed = True
+            b.client.copy_object(Bucket=b.bucket, Key=final, CopySource={"Bucket": b.bucket, "Key": self._tmp})
+            b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("vervangen", exc) from None
+
     def abort(self) -> None:
         self._buf.clear()
         if self._tmp is None:

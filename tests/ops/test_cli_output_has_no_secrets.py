@@ -78,9 +78,7 @@ def _forbidden() -> list[str]:
     ]
 
 
-def test_no_command_prints_or_logs_a_secret(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_no_command_prints_or_logs_a_secret(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dossier = tmp_path / "dossier.xml"
     dossier.write_bytes(build_dossier())
     assert main(["users", "add", "--rol", "secretariaat", "PO3008", "jansen"]) == 0
