@@ -27,6 +27,9 @@ def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+_CHATTY = ("aiosqlite", "botocore", "boto3", "urllib3", "s3transfer")
+
+
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """A handler for the standard library's loggers (aiohttp's own errors, asyncio, libraries) that writes
     where structlog writes: the given stream, or sys.stderr as it is at the time of writing."""
@@ -65,6 +68,8 @@ def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(logging.getLevelNamesMapping()[level.upper()])
+    for chatty in _CHATTY:  # a line per database operation or connection: never useful in our logs
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def configure_logging(fmt: str = "console", level: str = "info", stream: Any = None) -> None:
