@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
 
 from adapters.esis.simulator import aanvraag, pdf_document
 from adapters.parnassys.dossier_factory import AttachmentSpec, build_dossier
