@@ -78,17 +78,26 @@ def document_keys(meta: dict[str, Any] | None) -> set[str]:
     return keys
 
 
-async def referenced_blob_keys(db: Database) -> set[str]:
-    """Every blob key a committed row points at."""
+async def referenced_blob_keys(db: Database, *, batch: int = 2000) -> set[str]:
+    """Every blob key a committed row points at. Exchanges are read in batches by id (their metadata can
+    be large: never all of it in memory at once)."""
     async with db.reader() as s:
         keys = set((await s.exec(select(Bijlage.blob_key))).scalars().all())  # type: ignore[call-overload]
-        metas = (
-            await s.exec(
-                select(Exchange.meta).where(Exchange.payload_purged == False)  # type: ignore[call-overload,arg-type]  # noqa: E712
-            )
-        ).scalars()
-        for meta in metas:
-            keys |= document_keys(meta)
+        after = 0
+        while True:
+            rows = (
+                await s.exec(
+                    select(Exchange.id, Exchange.meta)  # type: ignore[call-overload]
+                    .where(Exchange.payload_purged == False, Exchange.id > after)  # type: ignore[arg-type,operator]  # noqa: E712
+                    .order_by(Exchange.id)
+                    .limit(batch)
+                )
+            ).all()
+            if not rows:
+                break
+            for exchange_id, meta in rows:
+                keys |= document_keys(meta)
+                after = exchange_id
     return keys
 
 
