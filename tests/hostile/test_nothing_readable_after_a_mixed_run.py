@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from adapters.esis.simulator import aanvraag, pdf_document
 from adapters.parnassys.dossier_factory import AttachmentSpec, build_dossier
@@ -113,8 +113,9 @@ async def _mixed_run(c: Components, pki: HostilePki) -> str:
 async def _all_rows(c: Components) -> str:
     out = []
     async with c.db.reader() as s:
+        conn = await s.connection()
         for table in SQLModel.metadata.sorted_tables:
-            for row in (await s.execute(sa_select(table))).all():
+            for row in (await conn.execute(sa_select(table))).all():
                 out.append(f"{table.name}: {tuple(row)!r}")
     return "\n".join(out)
 
@@ -157,6 +158,6 @@ async def test_nothing_secret_or_refused_is_readable_after_a_mixed_run(
             assert needle.encode() not in data, (p, needle)
         assert b"%PDF-" not in data and b"PK\x03\x04" not in data, p
     async with c.db.reader() as s:
-        metas = (await s.execute(sa_select(Exchange.meta))).scalars().all()  # type: ignore[call-overload]
+        metas = (await s.exec(select(Exchange.meta))).all()  # type: ignore[call-overload]
     documents = [d for m in metas for d in (m or {}).get("documenten") or []]
     assert documents and all(d["blob_key"] != d["sha256"] for d in documents)  # keyed names, not content hashes
