@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from gateway.components import Components, build_components
 from gateway.errors import ConfigError
 from gateway.logging import configure_logging
+from gateway.os_errors import os_error_reason
 from gateway.settings import Settings, load_settings
 from gateway.store.migrate import upgrade
 
@@ -29,7 +30,9 @@ async def open_components(settings: Settings, *, migrate: bool = True) -> AsyncI
             try:
                 await upgrade(c.db)
             except OSError as exc:
-                raise ConfigError(f"De database is niet bereikbaar ({settings.shown_database_url}): {exc}") from None
+                raise ConfigError(
+                    f"De database is niet bereikbaar ({settings.shown_database_url}): {os_error_reason(exc)}"
+                ) from None
             from gateway.web.auth.accounts import seal_plain_totp_secrets
 
             await seal_plain_totp_secrets(c.db)  # stored before a key ring was configured

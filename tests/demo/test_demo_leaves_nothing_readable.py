@@ -22,7 +22,7 @@ from gateway.components import build_components
 from gateway.settings import load_settings
 from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, sweep_orphans
 from gateway.store.types import utcnow
-from gateway.web.auth.accounts import list_accounts, totp_secret_of
+from gateway.web.auth.accounts import list_accounts, plain_totp
 from tests.conftest import REPO
 from verification.bsn import contains_bsn
 
@@ -45,7 +45,7 @@ async def _inspect_store(data: Path) -> tuple[set[str], set[str], str, list[str]
             conn = await s.connection()
             for table in SQLModel.metadata.sorted_tables:
                 rows += [f"{table.name}: {tuple(r)!r}" for r in (await conn.execute(select(table))).all()]
-        secrets = [totp_secret_of(c.db, a) for a in await list_accounts(c.db) if a.totp_secret]
+        secrets = [plain_totp(c.db, a) for a in await list_accounts(c.db) if a.totp_secret]
     finally:
         await c.close()
     return stored, referenced, "\n".join(rows), secrets

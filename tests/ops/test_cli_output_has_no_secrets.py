@@ -58,9 +58,9 @@ def _secrets_of_accounts() -> list[str]:
     async def go() -> list[str]:
         c = build_components(load_settings())
         try:
-            from gateway.web.auth.accounts import totp_secret_of
+            from gateway.web.auth.accounts import plain_totp
 
-            return [totp_secret_of(c.db, a) for a in await list_accounts(c.db) if a.totp_secret]
+            return [plain_totp(c.db, a) for a in await list_accounts(c.db) if a.totp_secret]
         finally:
             await c.close()
 

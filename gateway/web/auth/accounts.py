@@ -34,6 +34,7 @@ __all__ = [
     "list_accounts",
     "normalise_org",
     "reset_totp",
+    "totp_secret_of",
     "unlock",
 ]
 
@@ -91,8 +92,8 @@ def seal_totp(db: Database, secret: str) -> str:
     return seal_secret(keyring_of(db), secret, TOTP_PURPOSE)
 
 
-def totp_secret_of(db: Database, account: Account) -> str:
-    """The plain TOTP secret of an account that has one."""
+def plain_totp(db: Database, account: Account) -> str:
+    """The plain TOTP secret of an account that has one (opened with the key ring when sealed)."""
     assert account.totp_secret is not None
     return open_secret(keyring_of(db), account.totp_secret, TOTP_PURPOSE)
 
@@ -132,9 +133,11 @@ async def add_account(
     naam: str | None = None,
     password: str | None = None,
     with_totp: bool = True,
+    totp_secret: str | None = None,
     password_log2_n: int = 15,
 ) -> NewAccount:
-    """Add an account. With ``with_totp`` the TOTP secret is made now and returned once (to print)."""
+    """Add an account. With ``with_totp`` the TOTP secret is made now (or ``totp_secret`` is used, for the
+    demo's stable accounts) and returned once (to print)."""
     try:
         role = Role(role)
     except ValueError:
@@ -150,7 +153,7 @@ async def add_account(
         org = brin4
     elif org != swv_code.upper():
         raise AccountError(f"Accounts van het secretariaat en monitoring horen bij het SWV ({swv_code}).")
-    secret = new_secret() if with_totp else None
+    secret = (totp_secret or new_secret()) if with_totp else None
     pw_hash = await asyncio.to_thread(hash_password, password, log2_n=password_log2_n) if password else None
     async with db.session() as s:
         exists = (
@@ -186,6 +189,13 @@ async def add_account(
     return NewAccount(row.id, org, user, secret, uri)
 
 
+async def totp_secret_of(db: Database, organisatie: str, gebruikersnaam: str) -> str | None:
+    """The account's TOTP secret as an authenticator app holds it, or None (no such account, or the second
+    factor is not set up). The one place that reads a stored secret back outside log-in."""
+    account = await find_account(db, organisatie, gebruikersnaam)
+    return plain_totp(db, account) if account is not None and account.totp_secret else None
+
+
 async def list_accounts(db: Database, swv_code: str | None = None) -> list[Account]:
     async with db.reader() as s:
         stmt = select(Account).order_by(Account.organisatie, Account.gebruikersnaam)
@@ -206,7 +216,7 @@ async def authenticate(
         return LoginResult(None, message=LOGIN_LOCKED if password_ok else LOGIN_FAILED)
     step: int | None = None
     if password_ok and account.totp_secret:
-        step = verify_code(totp_secret_of(db, account), code, last_step=account.totp_last_step)
+        step = verify_code(plain_totp(db, account), code, last_step=account.totp_last_step)
     enrol = password_ok and account.totp_secret is None
     async with db.session() as s:
         row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
