@@ -15,6 +15,7 @@ from gateway.components import Components
 from gateway.inbox.outbox import OutboxWorker
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.logging import get_logger
+from gateway.store.blob_sweep import run_periodically, sweep_policy
 from gateway.web import health, metrics
 from gateway.web.correlation import correlation_middleware
 from gateway.web.roles import processing_only_middleware
@@ -64,6 +65,8 @@ def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
     app[WORKERS] = workers
     if run_workers and c.settings.runs_workers:
         app.cleanup_ctx.append(_background(c, workers))
+        # what a crash or a refused/held exchange left in the blob store: at start-up, then periodically
+        app.cleanup_ctx.append(run_periodically(c.db, c.blobs, sweep_policy(c.settings)))
     return app
 
 

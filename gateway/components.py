@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.inbox.inbox import Inbox, RetryPolicy
 from gateway.pipeline.contracts import ExchangeHandler, OutboundDeliverer
 from gateway.settings import Settings
-from gateway.store.blob_config import build_blob_store
+from gateway.store.blob_config import blob_settings, build_blob_store
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 
@@ -55,6 +55,7 @@ class Components:
 
 def build_components(settings: Settings) -> Components:
     db = Database(settings.effective_database_url)
+    db.secret_keyring = blob_settings(settings).keyring
     return Components(
         settings=settings,
         db=db,

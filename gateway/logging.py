@@ -27,12 +27,58 @@ def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+_CHATTY = ("aiosqlite", "botocore", "boto3", "urllib3", "s3transfer")
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler for the standard library's loggers (aiohttp's own errors, asyncio, libraries) that writes
+    where structlog writes: the given stream, or sys.stderr as it is at the time of writing."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream or sys.stderr)
+        self._fixed = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._fixed is None:
+            self.stream = sys.stderr
+        super().emit(record)
+
+
+def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
+    """Every line of the standard library's loggers goes through the same processors and renderer as our
+    own: with JSON logging configured, aiohttp's "Error handling request" (a NUL byte in a header, ...)
+    is a JSON line too, with its traceback as a field."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_secrets,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Stderr)]:
+        root.removeHandler(old)
+    handler = _Stderr(stream)
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.getLevelNamesMapping()[level.upper()])
+    for chatty in _CHATTY:  # a line per database operation or connection: never useful in our logs
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 def configure_logging(fmt: str = "console", level: str = "info", stream: Any = None) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=(stream or sys.stderr).isatty())
     )
+    _route_stdlib(renderer, level, stream)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -6,6 +6,12 @@
   why, without the content). A purged exchange can no longer be offered again (`Inbox.retry_now` skips it).
 * Documents uploaded with such an exchange (ESIS ``meta.documenten``) are deleted from the blob store when
   no bijlage and no still-active exchange points at the same content.
+* The raw payload of a **processed** exchange (``verwerkt``: ESIS JSON with the pupil's name, the OSO
+  notification) is set to NULL the same way once it finished more than ``processed_payload_days`` ago: the
+  hulpvraag holds what the SWV needs; its bijlagen stay.
+* **Orphan blobs** — in the blob store with no committed row pointing at them (documents of a held or refused
+  OSO exchange, what a crash left) and older than the sweep's grace period — are removed
+  (`gateway.store.blob_sweep`); the periodic sweep does the same in a running gateway.
 * **Audit** entries older than ``audit_days`` are deleted. This is the one exception to the append-only
   audit log, and it is itself recorded: every purge writes an audit entry ``bewaartermijn_toegepast`` with
   the counts and cut-off dates.
@@ -29,7 +35,8 @@ from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.store.audit import audit
 from gateway.store.blob_config import SectionReader
-from gateway.store.blobs import BlobStore, check_key
+from gateway.store.blob_sweep import SweepPolicy, document_keys, sweep_orphans
+from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 from gateway.store.models import AuditEntry, Bijlage, Exchange, ExchangeState
 from gateway.store.types import utcnow
@@ -39,11 +46,13 @@ __all__ = ["PurgeReport", "RetentionPolicy", "purge", "retention_policy"]
 log = get_logger(__name__)
 REFUSED = ExchangeState.GEWEIGERD.value
 HELD = ExchangeState.VASTGEHOUDEN.value
+PROCESSED = ExchangeState.VERWERKT.value
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
     refused_payload_days: int = 90  # raw payloads (and uploaded documents) of refused exchanges
+    processed_payload_days: int = 30  # raw payloads of processed exchanges (the hulpvraag keeps what counts)
     audit_days: int = 730  # audit entries
     batch_size: int = 500
 
@@ -53,6 +62,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
     r = SectionReader("retention", settings.section("retention"))
     policy = RetentionPolicy(
         refused_payload_days=r.integer("refused_payload_days", 90, minimum=1, maximum=36500),
+        processed_payload_days=r.integer("processed_payload_days", 30, minimum=1, maximum=36500),
         audit_days=r.integer("audit_days", 730, minimum=1, maximum=36500),
         batch_size=r.integer("batch_size", 500, minimum=1, maximum=100_000),
     )
@@ -68,6 +78,9 @@ class PurgeReport:
     payloads: int  # refused exchanges whose payload is (or would be) removed
     documents: int  # uploaded documents of those exchanges removed from the blob store
     audit_rows: int
+    processed_before: dt.datetime | None = None
+    processed_payloads: int = 0  # processed exchanges whose payload is (or would be) removed
+    orphans: int = 0  # blobs no row points at, removed by the sweep
 
     def lines(self) -> list[str]:
         verb = "Zou verwijderen" if self.dry_run else "Verwijderd"
@@ -75,6 +88,10 @@ class PurgeReport:
             f"{verb}: {self.payloads} ruwe bericht(en) van geweigerde uitwisselingen "
             f"(afgerond vóór {self.refused_before:%Y-%m-%d %H:%M} UTC)",
             f"{verb}: {self.documents} bijbehorend(e) document(en) uit de bestandsopslag",
+            f"{verb}: {self.processed_payloads} ruwe bericht(en) van verwerkte uitwisselingen"
+            + (f" (afgerond vóór {self.processed_before:%Y-%m-%d %H:%M} UTC)" if self.processed_before else ""),
+            f"{verb}: {self.orphans} document(en) in de bestandsopslag waar niets meer naar verwijst "
+            "(van geweigerde of vastgehouden uitwisselingen, of achtergebleven na een storing)",
             f"{verb}: {self.audit_rows} auditregel(s) (van vóór {self.audit_before:%Y-%m-%d %H:%M} UTC)",
         ]
         if self.dry_run:
@@ -86,6 +103,8 @@ class PurgeReport:
             "ruwe_berichten": self.payloads,
             "documenten": self.documents,
             "auditregels": self.audit_rows,
+            "ruwe_berichten_verwerkt": self.processed_payloads,
+            "wezen": self.orphans,
             "geweigerd_voor": self.refused_before.isoformat(),
             "audit_voor": self.audit_before.isoformat(),
         }
@@ -102,16 +121,17 @@ def _refused_due(cutoff: dt.datetime) -> Any:
     )
 
 
+def _processed_due(cutoff: dt.datetime) -> Any:
+    return (
+        Exchange.state == PROCESSED,  # type: ignore[arg-type]
+        Exchange.next_attempt_at <= cutoff,  # type: ignore[arg-type]
+        Exchange.finished_at <= cutoff,  # type: ignore[arg-type,operator]
+        Exchange.payload_purged == False,  # type: ignore[arg-type]  # noqa: E712
+    )
+
+
 def _document_keys(meta: dict[str, Any]) -> set[str]:
-    keys: set[str] = set()
-    for d in meta.get("documenten") or []:
-        key = d.get("blob_key") if isinstance(d, dict) else None
-        if isinstance(key, str):
-            try:
-                keys.add(check_key(key))
-            except KeyError:
-                continue
-    return keys
+    return document_keys(meta)
 
 
 async def _still_needed(db: Database, keys: set[str]) -> set[str]:
@@ -147,9 +167,11 @@ async def purge(
     dry_run: bool = False,
     actor: str = "systeem",
     now: dt.datetime | None = None,
+    sweep: SweepPolicy = SweepPolicy(),
 ) -> PurgeReport:
     now = now or utcnow()
     refused_before = now - dt.timedelta(days=policy.refused_payload_days)
+    processed_before = now - dt.timedelta(days=policy.processed_payload_days)
     audit_before = now - dt.timedelta(days=policy.audit_days)
     if dry_run:
         async with db.reader() as s:
@@ -160,12 +182,26 @@ async def purge(
             audit_rows = (
                 await s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.at < audit_before))
             ).scalar_one()  # type: ignore[call-overload,arg-type,operator]
+            processed = (
+                await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))
+            ).scalar_one()  # type: ignore[call-overload]
         keys: set[str] = set()
         for meta in metas:
             keys |= _document_keys(meta or {})
         keys -= await _still_needed(db, keys)
         present = [k for k in keys if await asyncio.to_thread(blobs.exists, k)]
-        return PurgeReport(True, refused_before, audit_before, int(payloads), len(present), int(audit_rows))
+        orphans = (await sweep_orphans(db, blobs, sweep, dry_run=True, now=now)).orphans
+        return PurgeReport(
+            True,
+            refused_before,
+            audit_before,
+            int(payloads),
+            len(present),
+            int(audit_rows),
+            processed_before,
+            int(processed),
+            orphans,
+        )
 
     payloads = documents = audit_rows = 0
     while True:
@@ -186,6 +222,23 @@ async def purge(
         payloads += len(ids)
         keys = set().union(*(_document_keys(r[1] or {}) for r in rows))
         documents += await _delete_blobs(blobs, keys - await _still_needed(db, keys))
+    processed = 0
+    while True:
+        async with db.session() as s:
+            ids = (
+                (await s.exec(select(Exchange.id).where(*_processed_due(processed_before)).limit(policy.batch_size)))  # type: ignore[call-overload]
+                .scalars()
+                .all()
+            )
+            if not ids:
+                break
+            await s.exec(  # type: ignore[call-overload]
+                update(Exchange)
+                .where(Exchange.id.in_(ids), *_processed_due(processed_before))  # type: ignore[union-attr]
+                .values(payload=None, payload_purged=True)
+            )
+        processed += len(ids)
+    orphans = (await sweep_orphans(db, blobs, sweep, now=now)).orphans
     while True:
         async with db.session() as s:
             ids = (
@@ -197,8 +250,17 @@ async def purge(
                 break
             await s.exec(delete(AuditEntry).where(AuditEntry.id.in_(ids)))  # type: ignore[call-overload,union-attr]
         audit_rows += len(ids)
-    report = PurgeReport(False, refused_before, audit_before, payloads, documents, audit_rows)
+    report = PurgeReport(
+        False, refused_before, audit_before, payloads, documents, audit_rows, processed_before, processed, orphans
+    )
     async with db.session() as s:
         audit(s, actor=actor, action="bewaartermijn_toegepast", object_type="bewaartermijn", **report.to_details())
-    log.info("bewaartermijn_toegepast", ruwe_berichten=payloads, documenten=documents, auditregels=audit_rows)
+    log.info(
+        "bewaartermijn_toegepast",
+        ruwe_berichten=payloads,
+        documenten=documents,
+        auditregels=audit_rows,
+        ruwe_berichten_verwerkt=processed,
+        wezen=orphans,
+    )
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,16 @@ __all__ = ["ROLES", "Settings", "load_settings"]
 ENV_PREFIX = "GATEWAY_"
 ROLES = ("all", "intake", "worker")  # what one gateway process does (docs/deploy.md, "Roles")
 ADAPTER_SECTIONS = ("oso", "osr", "esis", "web", "mail", "blobs", "retention", "metrics")
+
+
+def shown_url(url: str) -> str:
+    """A URL fit for output: any password in it replaced by ``***`` (also when SQLAlchemy cannot parse it)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').resolve()}"
+
+    @property
+    def shown_database_url(self) -> str:
+        """The database URL to print or log: its password replaced by ``***``."""
+        return shown_url(self.effective_database_url)
 
     @property
     def effective_blob_dir(self) -> Path:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from gateway.inspection import InspectionLimits
+
 __all__ = ["EsisLimits"]
 
 
@@ -16,10 +18,11 @@ class EsisLimits:
     max_json_bytes: int = 256 * 1024  # the aanvraag/wijziging JSON part
     chunk_bytes: int = 64 * 1024  # read size while streaming a document
     allowed_types: tuple[str, ...] = ("pdf", "doc", "docx")  # handbook: ESIS sends PDF or Word
-    # a DOCX is a ZIP: judged by its central directory, never inflated (the dossier's limits, DossierLimits)
+    # a DOCX is a ZIP: judged by its central directory and by the bytes it actually inflates to, streaming
+    # (gateway.inspection, the same inspector as the dossier's)
     max_zip_ratio: float = 100.0  # an entry may unpack to at most this many times its compressed size ...
     zip_ratio_from_bytes: int = 1024 * 1024  # ... judged only for entries that unpack to more than this
-    max_zip_total_bytes: int = 512 * 1024 * 1024  # all entries together, unpacked
+    max_zip_total_bytes: int = 100 * 1024 * 1024  # all entries together, actually inflated
     # slow senders (slow-loris): aiohttp has no body-read timeout, so the ESIS readers enforce one
     read_idle_seconds: float = 30.0  # every read of the body must bring data within this ...
     min_bytes_per_second: int = 8 * 1024  # ... and after the grace period the body must average this rate
@@ -33,6 +36,16 @@ class EsisLimits:
     lock_seconds: float = 900.0  # ... for this long
     max_registrations_per_window: int = 20  # code registrations per client IP per window
     code_cache_seconds: float = 300.0  # how long a verified code is remembered (HMAC, in memory)
+
+    @property
+    def inspection(self) -> InspectionLimits:
+        return InspectionLimits(
+            max_bytes=self.max_document_bytes,
+            max_inflated_bytes=self.max_zip_total_bytes,
+            max_ratio=self.max_zip_ratio,
+            ratio_from_bytes=self.zip_ratio_from_bytes,
+            chunk_bytes=max(self.chunk_bytes, 64 * 1024),
+        )
 
     @property
     def max_request_bytes(self) -> int:

@@ -16,6 +16,7 @@ refused (409).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -29,7 +30,14 @@ from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import NAMED_AANVRAAGTYPE
 from adapters.esis.errors import ApiError, refuse
-from adapters.esis.upload import PARSE_ERRORS, StoredDocument, read_json_body, read_json_part, stream_documents
+from adapters.esis.upload import (
+    PARSE_ERRORS,
+    PendingDocuments,
+    StoredDocument,
+    read_json_body,
+    read_json_part,
+    stream_documents,
+)
 from adapters.esis.wire import (
     AANVRAAG_ID,
     DocumentMeta,
@@ -147,10 +155,20 @@ class EsisIntake:
         async with self.c.db.reader() as s:
             return (await s.exec(select(Exchange).where(Exchange.key == key))).scalars().first()  # type: ignore[call-overload,no-any-return]
 
-    async def _documents(
-        self, reader: Any, declared: Sequence[DocumentMeta], *, required_declared: bool = True
+    async def _documents(self, reader: Any) -> tuple[PendingDocuments, list[StoredDocument]]:
+        pending = PendingDocuments()
+        try:
+            stored: list[StoredDocument] = (
+                await stream_documents(reader, self.c.blobs, self.limits, pending) if reader else []
+            )
+        except BaseException:
+            pending.abort()
+            raise
+        return pending, stored
+
+    def _document_meta(
+        self, stored: list[StoredDocument], declared: Sequence[DocumentMeta], *, required_declared: bool = True
     ) -> list[dict[str, Any]]:
-        stored: list[StoredDocument] = await stream_documents(reader, self.c.blobs, self.limits) if reader else []
         by_name = {d.bestandsnaam: d for d in declared}
         arrived = {d.bestandsnaam for d in stored}
         missing = [n for n in by_name if n not in arrived]
@@ -223,7 +241,24 @@ class EsisIntake:
                 aanvraag.aanvraag_id,
                 replay=True,
             )
-        documenten = await self._documents(reader, aanvraag.documenten)
+        pending, stored = await self._documents(reader)
+        try:
+            return await self._put_create(request, sender, aanvraag, data, key, content, pending, stored)
+        finally:
+            pending.abort()  # a no-op once committed; removes every document of a refused request
+
+    async def _put_create(
+        self,
+        request: web.Request,
+        sender: VerifiedSender,
+        aanvraag: Any,
+        data: dict[str, Any],
+        key: str,
+        content: str,
+        pending: PendingDocuments,
+        stored: list[StoredDocument],
+    ) -> web.Response:
+        documenten = self._document_meta(stored, aanvraag.documenten)
         meta = {
             "esis_request_key": request_key(sender, aanvraag.aanvraag_id),
             "omgeving": sender.environment,
@@ -235,6 +270,7 @@ class EsisIntake:
             "documenten": documenten,
         }
         raw = json.dumps(data, ensure_ascii=False).encode()
+        await asyncio.to_thread(pending.commit)  # visible just before the row that points at them is committed
         result = await self.c.inbox.put(
             NewExchange(
                 key=key,
@@ -308,6 +344,7 @@ class EsisIntake:
         except WireError as e:
             raise ApiError(422, e.findings) from None
         content = _content_hash(data)
+        key: str | None = None
         if idem is not None:
             key = _update_key(sender, aanvraag_id, "idem:" + idem)
             existing = await self._existing(key)
@@ -326,7 +363,29 @@ class EsisIntake:
                     aanvraag_id,
                     replay=True,
                 )
-        documenten = await self._documents(reader, wijziging.documenten)
+        pending, stored = await self._documents(reader)
+        try:
+            return await self._put_update(
+                request, sender, aanvraag_id, original, wijziging, data, idem, content, key, pending, stored
+            )
+        finally:
+            pending.abort()
+
+    async def _put_update(
+        self,
+        request: web.Request,
+        sender: VerifiedSender,
+        aanvraag_id: str,
+        original: Exchange,
+        wijziging: Any,
+        data: dict[str, Any],
+        idem: str | None,
+        content: str,
+        key: str | None,
+        pending: PendingDocuments,
+        stored: list[StoredDocument],
+    ) -> web.Response:
+        documenten = self._document_meta(stored, wijziging.documenten)
         if wijziging.omschrijving is None and not wijziging.verwijder and not documenten:
             raise refuse(
                 422,
@@ -350,6 +409,7 @@ class EsisIntake:
             "verwijder": [{"sha256": r.sha256, "bestandsnaam": r.bestandsnaam} for r in wijziging.verwijder],
             "documenten": documenten,
         }
+        await asyncio.to_thread(pending.commit)
         result = await self.c.inbox.put(
             NewExchange(
                 key=key,

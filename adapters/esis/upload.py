@@ -11,37 +11,36 @@ when its directory says so, an OLE2 file only DOC when it has a ``WordDocument``
 from __future__ import annotations
 
 import asyncio
+import io
+import tempfile
 import time
 import weakref
-import zipfile
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters.esis.config import EsisLimits
 from adapters.esis.errors import ApiError, refuse
-from gateway.store.blobs import BlobStore, BlobTooLarge
-from verification.attachments import (
-    check_bestandsnaam,
-    check_type,
-    ole2_directory_offset,
-    ole2_names,
-    sniff,
-    zip_entry_count,
-)
+from adapters.esis.wire import bsn_in_text_message
+from gateway.inspection import Inspection, inspect_document
+from gateway.store.blobs import BlobStore, BlobTooLarge, BlobWriter
+from verification.attachments import check_bestandsnaam
+from verification.bsn import contains_bsn
 from verification.findings import Finding
 
-__all__ = ["StoredDocument", "read_json_body", "read_json_part", "stream_documents"]
+__all__ = ["PendingDocuments", "StoredDocument", "read_json_body", "read_json_part", "stream_documents"]
 
 _PDF = b"%PDF-"
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_ZIP_ENTRIES = 5000
-ZIP_BOMB = "zip-bom"
+_SPOOL_BYTES = 1024 * 1024
+# the inspector's findings that mean "not a PDF or Word document": answered as 415, like any other type
+_NOT_WORD = frozenset({"BIJLAGE_TYPE_NIET_TOEGESTAAN", "BIJLAGE_ZIP_ONGELDIG"})
 _T = TypeVar("_T")
 # what aiohttp's multipart parser raises on a malformed body (bad headers, bad boundaries, bad encodings)
 PARSE_ERRORS = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
@@ -54,6 +53,7 @@ class StoredDocument:
     size: int
     detected_type: str
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    sha256: str = ""  # of the content (the blob key is keyed when encryption is on)
 
     def to_meta(self, soort: str, omschrijving: str | None) -> dict[str, Any]:
         return {
@@ -61,7 +61,7 @@ class StoredDocument:
             "soort": soort,
             "omschrijving": omschrijving,
             "blob_key": self.blob_key,
-            "sha256": self.blob_key,
+            "sha256": self.sha256 or self.blob_key,
             "size": self.size,
             "detected_type": self.detected_type,
             "findings": [f.to_dict() for f in self.findings],
@@ -209,47 +209,42 @@ def _head_plausible(head: bytes, allowed: tuple[str, ...]) -> bool:
     )
 
 
-def _inflates_unreasonably(infos: list[zipfile.ZipInfo], limits: EsisLimits) -> bool:
-    """A ZIP bomb by its central directory (nothing is inflated): an entry that grows more than
-    ``max_zip_ratio`` times, or entries that together unpack to more than ``max_zip_total_bytes``."""
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.file_size > limits.zip_ratio_from_bytes and info.file_size > limits.max_zip_ratio * max(
-            1, info.compress_size
-        ):
-            return True
-    return total > limits.max_zip_total_bytes
+def _inspect(
+    content: IO[bytes], size: int, head: bytes, bestandsnaam: str, location: str, limits: EsisLimits
+) -> Inspection:
+    """The document through the one attachment inspector (runs in a thread: it reads the ZIP or OLE2
+    directory and inflates a container's entries, streaming)."""
+    content.seek(0)
+    return inspect_document(content, size, bestandsnaam, location, limits.inspection, head=head)
 
 
-def _detect(blobs: BlobStore, key: str, size: int, head: bytes, limits: EsisLimits) -> str | None:
-    """The type of a stored document by its bytes (runs in a thread: it reads the ZIP or OLE2 directory)."""
-    zip_names: list[str] | None = None
-    ole_names: list[str] | None = None
-    if head.startswith(_ZIP):
-        with blobs.open(key) as f:
-            f.seek(max(0, size - (65536 + 22)))
-            count = zip_entry_count(f.read())
-            if count is None or count > _MAX_ZIP_ENTRIES:
-                return "zip"
-            f.seek(0)
-            try:
-                with zipfile.ZipFile(f) as zf:
-                    infos = zf.infolist()
-            except (zipfile.BadZipFile, OSError, ValueError):
-                return "zip"
-            if _inflates_unreasonably(infos, limits):
-                return ZIP_BOMB
-            zip_names = [i.filename for i in infos]
-    elif head.startswith(_OLE2):
-        where = ole2_directory_offset(head[:512])
-        if where is None:
-            return "ole2"
-        offset, length = where
-        with blobs.open(key) as f:
-            f.seek(offset)
-            ole_names = ole2_names(f.read(length))
-    return sniff(head, zip_names=zip_names, ole_names=ole_names)
+class PendingDocuments:
+    """Documents of one request, written but not yet visible in the blob store: each writer holds its bytes
+    under a temporary name until `commit` (just before the exchange is put in the inbox); `abort` (any
+    refusal) removes them, so a refused request leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self.documents: list[StoredDocument] = []
+        self._writers: list[BlobWriter] = []
+
+    def add(self, document: StoredDocument, writer: BlobWriter) -> None:
+        self.documents.append(document)
+        self._writers.append(writer)
+
+    def commit(self) -> None:
+        """Make every document visible (in a thread: it flushes and renames, or completes the uploads)."""
+        try:
+            for w in self._writers:
+                w.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._writers.clear()
+
+    def abort(self) -> None:
+        for w in self._writers:
+            w.abort()
+        self._writers.clear()
 
 
 async def _store_part(
@@ -258,12 +253,17 @@ async def _store_part(
     location: str,
     blobs: BlobStore,
     limits: EsisLimits,
+    pending: PendingDocuments,
     *,
     owner: object | None = None,
-) -> StoredDocument:
+) -> None:
     owner = owner if owner is not None else part
     writer = blobs.writer(max_size=limits.max_document_bytes)
     checked = False
+    # what the inspector reads: the head says PDF (nothing more to read) or a container/OLE2 file, which is
+    # spooled (memory up to 1 MiB, then an anonymous temporary file) and inspected before it is committed
+    spool: IO[bytes] | None = None
+    early = bytearray()
     try:
         while True:
             try:
@@ -283,39 +283,53 @@ async def _store_part(
                     location,
                     close=True,
                 ) from None
-            if not checked and writer.size >= 8:
-                checked = True
-                if not _head_plausible(writer.head, limits.allowed_types):
-                    raise _type_refusal(bestandsnaam, location, close=True)
+            if spool is not None:
+                spool.write(chunk)
+            elif not checked:
+                early += chunk
+                if writer.size >= 8:
+                    checked = True
+                    if not _head_plausible(writer.head, limits.allowed_types):
+                        raise _type_refusal(bestandsnaam, location, close=True)
+                    if not writer.head.startswith(_PDF):
+                        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+                        spool.write(early)
+                    early = bytearray()
         if writer.size == 0:
             raise refuse(422, "ESIS_DOCUMENT_LEEG", f"Het document '{bestandsnaam}' is leeg.", location)
         if not checked and not _head_plausible(writer.head, limits.allowed_types):
             raise _type_refusal(bestandsnaam, location, close=False)
         head = writer.head
-        ref = await asyncio.to_thread(writer.commit)
+        if spool is None and not head.startswith(_PDF):
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+            spool.write(early)  # a document shorter than 8 bytes
+        content: IO[bytes] = spool if spool is not None else io.BytesIO(head)
+        inspection = await asyncio.to_thread(_inspect, content, writer.size, head, bestandsnaam, location, limits)
+        blocking = inspection.blocking
+        detected = inspection.detected
+        if blocking and blocking[0].code not in _NOT_WORD:
+            raise ApiError(422, blocking)  # the inspector's own code (BIJLAGE_ZIP_BOM, ...), as on the OSO path
+        if detected not in limits.allowed_types:
+            raise _type_refusal(bestandsnaam, location, close=False)
     except BaseException:
-        writer.abort()
+        writer.abort()  # nothing of a refused document stays: it was never visible
         raise
-    detected = await asyncio.to_thread(_detect, blobs, ref.key, ref.size, head, limits)
-    if detected == ZIP_BOMB:
-        raise refuse(  # the blob stays, unreferenced
-            422,
-            "ESIS_DOCUMENT_ZIP_BOM",
-            f"Het document '{bestandsnaam}' wordt bij het openen onredelijk groot (het is een zogenaamde zip-bom) "
-            "en is niet aangenomen. Sla het document opnieuw op als PDF of Word en verstuur de aanvraag opnieuw.",
-            location,
-        )
-    if detected not in limits.allowed_types:
-        raise _type_refusal(bestandsnaam, location, close=False)  # the blob stays, unreferenced
+    finally:
+        if spool is not None:
+            spool.close()
     assert detected is not None
-    warnings = [f for f in check_type(detected, bestandsnaam, location) if not f.blocking]
+    warnings = [f for f in inspection.findings if not f.blocking]
     warnings += check_bestandsnaam(bestandsnaam, location)
-    return StoredDocument(bestandsnaam, ref.key, ref.size, detected, tuple(warnings))
+    document = StoredDocument(bestandsnaam, writer.name, writer.size, detected, tuple(warnings), writer.digest)
+    pending.add(document, writer)
 
 
-async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: EsisLimits) -> list[StoredDocument]:
-    """Every remaining part is a document (form field ``document``, with a file name)."""
-    stored: list[StoredDocument] = []
+async def stream_documents(
+    reader: MultipartReader, blobs: BlobStore, limits: EsisLimits, pending: PendingDocuments
+) -> list[StoredDocument]:
+    """Every remaining part is a document (form field ``document``, with a file name). The documents are
+    written into ``pending``: invisible until the caller commits them."""
+    stored = pending.documents
     names: set[str] = set()
     while True:
         try:
@@ -347,6 +361,8 @@ async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: Es
                 "'OPPondertekening.pdf'.",
                 location,
             )
+        if contains_bsn(name) or contains_bsn(unquote(name)):  # clients percent-encode spaces in file names
+            raise refuse(422, "ESIS_BSN_NIET_TOEGESTAAN", bsn_in_text_message(f"{location}.bestandsnaam"), location)
         if name in names:
             raise refuse(
                 422,
@@ -355,4 +371,4 @@ async def stream_documents(reader: MultipartReader, blobs: BlobStore, limits: Es
                 location,
             )
         names.add(name)
-        stored.append(await _store_part(part, name, location, blobs, limits, owner=reader))
+        await _store_part(part, name, location, blobs, limits, pending, owner=reader)

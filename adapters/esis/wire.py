@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from verification.bsn import contains_bsn
 from verification.findings import Finding, fout
 
 __all__ = [
@@ -30,6 +31,16 @@ __all__ = [
 AANVRAAG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DOCUMENT_ROLES = ("opp", "toelichting_onderwijsbehoeften", "overig")
+
+
+def bsn_in_text_message(field: str) -> str:
+    return (
+        f"Het veld '{field}' bevat een nummer van negen cijfers dat een BSN of onderwijsnummer kan zijn. Een "
+        "aanvraag mag geen BSN of onderwijsnummer bevatten; het bericht is niet bewaard. Haal het nummer weg en "
+        "verstuur de aanvraag opnieuw."
+    )
+
+
 _FORBIDDEN = ("bsn", "onderwijsnummer", "burgerservicenummer", "sofinummer")
 
 
@@ -138,6 +149,9 @@ class _Checker:
             return None
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
             self.add("ESIS_VELD_ONGELDIG", f"Het veld '{loc}' bevat stuurtekens.", loc)
+            return None
+        if contains_bsn(value):
+            self.add("ESIS_BSN_NIET_TOEGESTAAN", bsn_in_text_message(loc), loc)  # names the field, never the number
             return None
         return value.strip()
 

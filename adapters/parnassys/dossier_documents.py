@@ -12,10 +12,19 @@ import io
 import random
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["ATTACHMENT_BREAKS", "DEFAULT_ATTACHMENTS", "AttachmentSpec", "base64_parts", "document_bytes"]
+__all__ = [
+    "ATTACHMENT_BREAKS",
+    "DEFAULT_ATTACHMENTS",
+    "HOSTILE_CONTAINERS",
+    "AttachmentSpec",
+    "base64_parts",
+    "document_bytes",
+    "lying_docx_bomb",
+]
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,77 @@ def _build_document(kind: str, size: int, seed: int) -> bytes:
         return _zip_document(parts, first=("mimetype", f"application/vnd.oasis.opendocument.{mime}".encode()))
     if kind == "zip":
         return _zip_document({"inhoud.txt": _filler(max(0, size - 200), seed, True)})
+    if kind == "zip_exe":  # a ZIP holding a program
+        return _zip_document({"setup.exe": _build_document("exe", max(600, size - 200), seed)})
+    if kind in HOSTILE_CONTAINERS:
+        return _hostile_container(kind)
     raise ValueError(f"unknown document kind {kind!r}")
+
+
+# Office containers built to attack the attachment inspector (gateway.inspection) -> the code they must get
+HOSTILE_CONTAINERS: dict[str, str] = {
+    "docx_bom": "BIJLAGE_ZIP_BOM",  # ~300 kB whose word/document.xml inflates to 300 MiB; the headers say 1 kB
+    "docx_versleuteld": "BIJLAGE_ZIP_VERSLEUTELD",  # one entry flagged as encrypted
+    "docx_pad": "BIJLAGE_PAD_ONVEILIG",  # an entry '../../evil.xml'
+    "docx_genest": "BIJLAGE_ZIP_TE_DIEP_GENEST",  # a ZIP in a ZIP in a ZIP in the document
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _hostile_container(kind: str) -> bytes:
+    if kind == "docx_bom":
+        return lying_docx_bomb()
+    parts = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<document/>"}
+    if kind == "docx_pad":
+        parts["../../evil.xml"] = b"<x/>"
+    if kind == "docx_genest":
+        inner = _zip_document({"a.txt": b"diep"})
+        for level in range(3):
+            inner = _zip_document({f"laag{level}.zip": inner})
+        parts["word/embeddings/object.zip"] = inner
+    data = _zip_document(parts)
+    if kind == "docx_versleuteld":
+        raw = bytearray(data)
+        raw[6] |= 0x01
+        cd = raw.find(b"PK\x01\x02")
+        raw[cd + 8] |= 0x01
+        data = bytes(raw)
+    return data
+
+
+def lying_docx_bomb(inflated: int = 300 * 1024 * 1024, announced: int = 1024) -> bytes:
+    """A DOCX whose ``word/document.xml`` inflates to ``inflated`` bytes of zeros while its local and
+    central headers announce ``announced`` bytes: the ZIP bomb with lying size headers (≈ 306 kB for
+    300 MiB). Built streaming, never whole in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("word/document.xml", b"")  # placeholder entry, replaced below
+    # write the bomb entry by hand: local header, raw deflate stream, then fix the directory
+    head = buf.getvalue()
+    cd_at = head.rfind(b"PK\x01\x02")
+    local_at = struct.unpack_from("<I", head, cd_at + 42)[0]
+    out = bytearray(head[:local_at])
+    name = b"word/document.xml"
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = b"\0" * (1024 * 1024)
+    body = bytearray()
+    for _ in range(inflated // len(block)):
+        body += packer.compress(block)
+    body += packer.flush()
+    out += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 8, 0, 0, 0, len(body), announced, len(name), 0)
+    out += name + body
+    directory_at = len(out)
+    first_cd = head[head.find(b"PK\x01\x02") : cd_at]
+    out += first_cd
+    out += struct.pack(
+        "<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 0, 20, 0, 0, 8, 0, 0, 0, len(body), announced, len(name), 0, 0, 0, 0,
+        0, local_at,
+    )  # fmt: skip
+    out += name
+    size = len(out) - directory_at
+    out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 2, 2, size, directory_at, 0)
+    return bytes(out)
 
 
 @functools.lru_cache(maxsize=128)

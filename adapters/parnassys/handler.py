@@ -30,7 +30,9 @@ from gateway.pipeline.contracts import (
     StepRecorder,
 )
 from gateway.store.blobs import BlobStore
-from verification.findings import Finding, waarschuwing
+from verification.bsn import contains_bsn
+from verification.dossier.free_text import free_text_message
+from verification.findings import Finding, fout, waarschuwing
 
 __all__ = [
     "AfmeldingDeliverer",
@@ -156,6 +158,14 @@ class OsoExchangeHandler:
             routing = await self._check_dossier_vestiging(n, report.brin6[4:])
             if routing:
                 raise Refusal(routing, brin6=report.brin6)  # listed under the dossier's own vestiging
+        if document.aanvraag is not None:
+            bsn = [
+                fout("PaO.LL12", free_text_message(name), f"aanvraag/{name}")
+                for name in ("omschrijving", "aanvraagtype")
+                if contains_bsn(getattr(document.aanvraag, name, None))
+            ]
+            if bsn:
+                raise Refusal(bsn)  # names the field, never the number
         if document.aanvraag is None:
             warnings.append(
                 waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")

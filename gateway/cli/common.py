@@ -31,8 +31,11 @@ async def open_components(settings: Settings, *, migrate: bool = True) -> AsyncI
                 await upgrade(c.db)
             except OSError as exc:
                 raise ConfigError(
-                    f"De database is niet bereikbaar ({settings.effective_database_url}): {os_error_reason(exc)}"
+                    f"De database is niet bereikbaar ({settings.shown_database_url}): {os_error_reason(exc)}"
                 ) from None
+            from gateway.web.auth.accounts import seal_plain_totp_secrets
+
+            await seal_plain_totp_secrets(c.db)  # stored before a key ring was configured
         yield c
     finally:
         await c.close()

@@ -20,5 +20,5 @@ async def _upgrade(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     async with open_components(settings):
         pass
-    print(f"Database bijgewerkt: {settings.effective_database_url}")
+    print(f"Database bijgewerkt: {settings.shown_database_url}")
     return 0

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "adapters.esis.cli",
     "gateway.web.cli",
     "gateway.cli.purge",
+    "gateway.cli.blobs",
 )
 
 

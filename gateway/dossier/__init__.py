@@ -21,6 +21,7 @@ from lxml import etree
 from gateway.pipeline.contracts import PupilIdentity
 from gateway.store.blobs import BlobStore, BlobStoreUnavailable
 from verification.dossier import NS, check_dossier
+from verification.dossier.free_text import check_free_text
 from verification.findings import Finding, fout
 
 from . import schema as _schema
@@ -71,6 +72,7 @@ def read_dossier(
     findings += _schema.validate(root, schema, limits.max_schema_findings)
     if root.tag == _P + "dossier":
         findings += check_dossier(root)
+        findings += check_free_text(root)  # a BSN typed into any text (PaO.LL12)
     if result.documents > limits.max_attachments:
         findings.append(
             fout(

@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
+from gateway.inspection import inspect_document
 from gateway.pipeline.contracts import BijlageDraft
 from gateway.store.blobs import BlobStore, BlobTooLarge
 from verification import attachments as rules
 from verification.findings import Finding, fout
 
 from .model import DossierLimits
-from .zipentry import plain_entry, plain_names
+from .zipentry import plain_entry
 
 __all__ = ["DocumentInfo", "unpack"]
 
@@ -94,7 +95,7 @@ class _Sink:
             assert self._blobs is not None
             ref = self._writer.commit()
             self.key = ref.key
-            return ref.key, io.BytesIO(content) if content is not None else self._blobs.open(ref.key)
+            return ref.sha256, io.BytesIO(content) if content is not None else self._blobs.open(ref.key)
         if content is not None:
             return hashlib.sha256(content).hexdigest(), io.BytesIO(content)
         assert self._file is not None and self._hash is not None
@@ -149,14 +150,22 @@ def unpack(
         return _refused(raw, raw_size, info, blobs, limits, [_corrupt(info), *advice], keep=True)
     sha256, content = sink.finish()
     try:
-        detected = _sniff(content, sink.head)
+        inspection = inspect_document(
+            content, sink.size, info.bestandsnaam, info.location, limits.inspection, head=sink.head
+        )
     finally:
         content.close()
-    found = [*early, *naming, *rules.check_type(detected, info.bestandsnaam, info.location), *advice]
+    key = sink.key
+    if inspection.blocking and blobs is not None and key is not None:
+        # the inspector judges the content alone, so no good bijlage can share this blob: nothing refused stays
+        blobs.delete(key)
+        key = None
+    found = [*early, *naming, *inspection.findings, *advice]
+    detected = inspection.detected
     return BijlageDraft(
         bestandsnaam=info.bestandsnaam,
         role=info.role,
-        blob_key=sink.key,
+        blob_key=key,
         size=sink.size,
         sha256=sha256,
         detected_type=detected,
@@ -262,14 +271,10 @@ def _refused(
     *,
     keep: bool,
 ) -> BijlageDraft:
-    """A bad attachment: keep the decoded ZIP as it came (when it fits) for the secretariaat."""
+    """A bad attachment: its findings, and nothing of its bytes. (It used to keep the decoded ZIP for the
+    secretariaat, but no row ever pointed at it: an orphan with a child's document in it. The school sends
+    the document again.)"""
     key = None
-    if keep and blobs is not None and 0 < raw_size <= limits.max_zip_bytes:
-        writer = blobs.writer(max_size=limits.max_zip_bytes)
-        raw.seek(0)
-        while chunk := raw.read(limits.chunk_bytes):
-            writer.write(chunk)
-        key = writer.commit().key
     return BijlageDraft(
         bestandsnaam=info.bestandsnaam,
         role=info.role,
@@ -280,47 +285,3 @@ def _refused(
         omschrijving=info.omschrijving,
         findings=tuple(findings),
     )
-
-
-def _sniff(content: IO[bytes], head: bytes) -> str | None:
-    zip_names: list[str] | None = None
-    odf_mimetype: bytes | None = None
-    ole_names: list[str] | None = None
-    if head.startswith(b"PK"):
-        zip_names, odf_mimetype = _inner_zip(content)
-    elif (where := rules.ole2_directory_offset(head[:512])) is not None:
-        offset, size = where
-        content.seek(offset)
-        ole_names = rules.ole2_names(content.read(size))
-    return rules.sniff(head, zip_names=zip_names, odf_mimetype=odf_mimetype, ole_names=ole_names)
-
-
-def _inner_zip(content: IO[bytes]) -> tuple[list[str], bytes | None]:
-    """Names inside a document that is itself a ZIP (OOXML, ODF), and its ODF mimetype; never more than a
-    bounded listing, never a decompressed member other than the tiny ``mimetype``."""
-    data = content.getvalue() if isinstance(content, io.BytesIO) else None
-    if data is not None:
-        count = rules.zip_entry_count(data, max(0, len(data) - _EOCD_TAIL))
-    else:
-        content.seek(0, 2)
-        size = content.tell()
-        content.seek(max(0, size - _EOCD_TAIL))
-        count = rules.zip_entry_count(content.read(_EOCD_TAIL))
-    if count is None or count > _MAX_INNER_NAMES:
-        return [], None
-    names = plain_names(data) if data is not None else None
-    if names is not None:
-        return names, None  # an OOXML-like ZIP without an ODF mimetype entry, listed from its bytes
-    content.seek(0)
-    try:
-        with zipfile.ZipFile(content) as inner:
-            names = inner.namelist()
-            mimetype = None
-            if "mimetype" in names:
-                member = inner.getinfo("mimetype")
-                if member.file_size <= 200:
-                    with inner.open(member) as f:
-                        mimetype = f.read(200)
-            return names, mimetype
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
-        return [], None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.inspection import InspectionLimits
 from gateway.pipeline.contracts import BijlageDraft, PupilIdentity
 from verification.findings import Finding
 
@@ -30,6 +31,17 @@ class DossierLimits:
     spool_bytes: int = 1 * MB  # a decoded ZIP or document stays in memory up to this size, then on disk
     chunk_bytes: int = 256 * 1024  # read size for the XML and for unzipping
     fast_path_bytes: int = 2 * MB  # dossiers up to this size are parsed whole in C (gateway.dossier.small)
+
+    @property
+    def inspection(self) -> InspectionLimits:
+        """The attachment inspector's limits (gateway.inspection), from these."""
+        return InspectionLimits(
+            max_bytes=self.max_attachment_bytes,
+            max_ratio=self.max_zip_ratio,
+            ratio_from_bytes=self.zip_ratio_from_bytes,
+            chunk_bytes=self.chunk_bytes,
+            spool_bytes=self.spool_bytes,
+        )
 
     @property
     def max_zip_bytes(self) -> int:

@@ -126,6 +126,9 @@ class BlobSettings:
     # encryption at rest
     keyring: Keyring | None = field(default=None, repr=False)
     allow_plaintext: bool = False
+    # the orphan sweep (gateway.store.blob_sweep)
+    orphan_grace_minutes: int = 60
+    orphan_sweep_minutes: int = 60
 
 
 def _parse_keys(reader: SectionReader) -> dict[str, bytes]:
@@ -212,6 +215,8 @@ def blob_settings(settings: Settings) -> BlobSettings:
         max_pool_connections=r.integer("max_pool_connections", 32, minimum=1, maximum=1000),
         keyring=keyring,
         allow_plaintext=r.flag("allow_plaintext", False),
+        orphan_grace_minutes=r.integer("orphan_grace_minutes", 60, minimum=5, maximum=7 * 24 * 60),
+        orphan_sweep_minutes=r.integer("orphan_sweep_minutes", 60, minimum=1, maximum=7 * 24 * 60),
     )
     r.finish()
     if backend == "s3":

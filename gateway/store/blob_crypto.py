@@ -47,6 +47,7 @@ __all__ = [
     "Keyring",
     "UnknownBlobKey",
     "is_encrypted",
+    "name_key",
     "plaintext_size",
 ]
 
@@ -106,6 +107,12 @@ class Keyring:
             return self.keys[key_id]
         except KeyError:
             raise UnknownBlobKey(f"blob sealed with unknown key id {key_id!r}") from None
+
+
+def name_key(master: bytes) -> bytes:
+    """The key that names blobs (HMAC-SHA256 over the content's SHA-256), derived from a master key with its
+    own ``info``: never the key that seals them."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gateway-blob-name-v1").derive(master)
 
 
 def _derive(master: bytes, salt: bytes) -> AESGCM:

@@ -8,22 +8,32 @@ callers (HTTP uploads) call ``write`` per chunk, which is a plain file write for
 Two layers: a `ContentStore` does what every backend shares (hashing, limits, the head for sniffing,
 optional encryption at rest — `gateway.store.blob_crypto`), and a small `BlobBackend` keeps bytes under a
 key: `LocalBlobStore` here (files), `gateway.store.blobs_s3.S3BlobStore` (an S3-compatible object store).
-The key is always the SHA-256 of the *plaintext*, so de-duplication and a bijlage's SHA-256 hold with or
-without encryption.
+Without encryption a blob is named by the SHA-256 of its content. With encryption its name is keyed,
+HMAC-SHA256(name key, SHA-256), so that listing the store does not tell whether a known document is in it;
+`BlobRef.sha256` stays the content's SHA-256 (a bijlage's ``sha256`` and de-duplication hold either way).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from gateway.store.blob_crypto import BlobIntegrityError, ChunkSealer, DecryptingReader, Keyring, is_encrypted
+from gateway.store.blob_crypto import (
+    BlobIntegrityError,
+    ChunkSealer,
+    DecryptingReader,
+    Keyring,
+    is_encrypted,
+    name_key,
+)
 
 __all__ = [
     "CHUNK",
@@ -46,12 +56,13 @@ CHUNK = 256 * 1024
 
 @dataclass(frozen=True, slots=True)
 class BlobRef:
-    key: str  # the hex SHA-256 of the content
+    key: str  # the blob's name: the hex SHA-256 of the content, or with encryption its keyed name
     size: int
+    content_sha256: str | None = None  # the hex SHA-256 of the content, when it differs from the name
 
     @property
     def sha256(self) -> str:
-        return self.key
+        return self.content_sha256 or self.key
 
 
 class BlobTooLarge(Exception):
@@ -77,6 +88,10 @@ class BlobWriter(Protocol):
     def size(self) -> int: ...
     @property
     def head(self) -> bytes: ...  # the first bytes written (up to 8 KiB), for type sniffing
+    @property
+    def digest(self) -> str: ...  # the SHA-256 of what was written so far
+    @property
+    def name(self) -> str: ...  # the key ``commit`` will give (the digest, or its keyed name)
 
 
 class BlobStore(Protocol):
@@ -94,6 +109,7 @@ class Sink(Protocol):
 
     def write(self, data: bytes) -> None: ...
     def commit(self, key: str) -> None: ...  # make visible under key; an existing object stays as it is
+    def replace(self, key: str) -> None: ...  # make visible under key, atomically replacing what is there
     def abort(self) -> None: ...
 
 
@@ -104,6 +120,8 @@ class BlobBackend(Protocol):
     def delete(self, key: str) -> None: ...
     def check(self) -> None: ...
     def keys(self) -> Iterator[str]: ...
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]: ...  # every key with its last write (UTC)
+    def modified(self, key: str) -> dt.datetime | None: ...  # the last write of one key; None when gone
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -122,8 +140,14 @@ _HEAD = 8192
 class ContentWriter:
     """Hashes, limits and (optionally) seals the plaintext, passing stored bytes to a backend's sink."""
 
-    def __init__(self, sink: Sink, max_size: int | None, sealer: ChunkSealer | None = None) -> None:
-        self._sink, self._max, self._sealer = sink, max_size, sealer
+    def __init__(
+        self,
+        sink: Sink,
+        max_size: int | None,
+        sealer: ChunkSealer | None = None,
+        namer: Callable[[str], str] | None = None,
+    ) -> None:
+        self._sink, self._max, self._sealer, self._namer = sink, max_size, sealer, namer
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = bytearray()
@@ -136,6 +160,11 @@ class ContentWriter:
     @property
     def head(self) -> bytes:
         return bytes(self._head)
+
+    @property
+    def digest(self) -> str:
+        """The hex SHA-256 of what was written so far."""
+        return self._hash.hexdigest()
 
     def write(self, data: bytes) -> None:
         if self._done:
@@ -155,10 +184,16 @@ class ContentWriter:
             self.abort()
             raise
 
+    @property
+    def name(self) -> str:
+        """The name ``commit`` gives the blob: the digest, or with encryption its keyed name."""
+        return self._namer(self.digest) if self._namer is not None else self.digest
+
     def commit(self) -> BlobRef:
         if self._done:
             raise RuntimeError("writer already finished")
-        key = self._hash.hexdigest()
+        digest = self._hash.hexdigest()
+        key = self._namer(digest) if self._namer is not None else digest
         try:
             if self._sealer is not None:
                 self._sink.write(self._sealer.finish(key))
@@ -167,7 +202,7 @@ class ContentWriter:
             self.abort()
             raise
         self._done = True
-        return BlobRef(key=key, size=self._size)
+        return BlobRef(key=key, size=self._size, content_sha256=digest if key != digest else None)
 
     def abort(self) -> None:
         if self._done:
@@ -195,10 +230,22 @@ class ContentStore:
         self.backend = backend
         self.keyring = keyring
         self.allow_plaintext = allow_plaintext or keyring is None
+        self._name_key: tuple[str, bytes] | None = None
 
     def writer(self, max_size: int | None = None) -> ContentWriter:
-        sealer = ChunkSealer(self.keyring) if self.keyring is not None else None
-        return ContentWriter(self.backend.sink(), max_size, sealer)
+        if self.keyring is None:
+            return ContentWriter(self.backend.sink(), max_size)
+        return ContentWriter(self.backend.sink(), max_size, ChunkSealer(self.keyring), self.name_of)
+
+    def name_of(self, sha256: str) -> str:
+        """The name of content with this SHA-256: itself without encryption; with encryption
+        HMAC-SHA256(name key, sha256), so that whoever can list the store cannot confirm that a known
+        document is in it. The name key is derived from the active master key (docs/assumptions/secrets.md)."""
+        if self.keyring is None:
+            return sha256
+        if self._name_key is None or self._name_key[0] != self.keyring.active:
+            self._name_key = (self.keyring.active, name_key(self.keyring.master(self.keyring.active)))
+        return hmac.new(self._name_key[1], bytes.fromhex(sha256), hashlib.sha256).hexdigest()
 
     def put_bytes(self, data: bytes) -> BlobRef:
         w = self.writer()
@@ -241,6 +288,57 @@ class ContentStore:
     def keys(self) -> Iterator[str]:
         return self.backend.keys()
 
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        return self.backend.aged_keys()
+
+    def sealed_with(self, key: str) -> str | None:
+        """The key id a blob is sealed with; None for a plaintext blob."""
+        raw, _ = self.backend.open_raw(check_key(key))
+        with raw:
+            head = raw.read(5)
+            if not is_encrypted(head):
+                return None
+            return raw.read(head[4]).decode("ascii", "replace")
+
+    def reseal(self, key: str) -> bool:
+        """Seal a blob again with the active key, under the same name; False when it already is. The new
+        copy is written aside and then replaces the old one atomically (a rename, or one PUT/COPY on S3), so
+        a process killed midway leaves either the old or the new copy — both readable while the old key is in
+        the ring — and the content is checked against its name before the old copy is replaced."""
+        if self.keyring is None:
+            raise BlobIntegrityError("opnieuw versleutelen kan alleen met sleutels ([blobs] keys)")
+        if self.sealed_with(key) == self.keyring.active:
+            return False
+        sealer = ChunkSealer(self.keyring)
+        sink = self.backend.sink()
+        digest = hashlib.sha256()
+        try:
+            with self.open(key) as plain:
+                while chunk := plain.read(CHUNK):
+                    digest.update(chunk)
+                    sink.write(sealer.feed(chunk))
+            if key not in (digest.hexdigest(), self.name_of(digest.hexdigest())) and not self._older_name(
+                key, digest.hexdigest()
+            ):
+                raise BlobIntegrityError(f"blob {key} holds other content than its name says")
+            sink.write(sealer.finish(key))
+            sink.replace(key)
+        except BaseException:
+            sink.abort()
+            raise
+        return True
+
+    def _older_name(self, key: str, sha256: str) -> bool:
+        """Whether ``key`` is the keyed name of ``sha256`` under one of the ring's older keys."""
+        assert self.keyring is not None
+        return any(
+            hmac.compare_digest(key, hmac.new(name_key(m), bytes.fromhex(sha256), hashlib.sha256).hexdigest())
+            for m in self.keyring.keys.values()
+        )
+
+    def modified(self, key: str) -> dt.datetime | None:
+        return self.backend.modified(check_key(key))
+
 
 # -- local files --------------------------------------------------------------------------------------
 class _LocalSink:
@@ -257,7 +355,7 @@ class _LocalSink:
 
     def commit(self, key: str) -> None:
         final = self._root / key[:2] / key[2:4] / key
-        if final.exists():  # same content already stored (and fsynced when it was): keep one copy
+        if _touch(final):  # same content already stored (and fsynced when it was): keep one copy
             self._file.close()
             self._tmp.unlink(missing_ok=True)
             return
@@ -267,7 +365,7 @@ class _LocalSink:
         if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
             final.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(final.parent)
-        if final.exists():  # stored by another writer meanwhile
+        if _touch(final):  # stored by another writer meanwhile
             self._tmp.unlink(missing_ok=True)
         else:
             try:
@@ -276,9 +374,34 @@ class _LocalSink:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self._tmp, final)
 
+    def replace(self, key: str) -> None:
+        final = self._root / key[:2] / key[2:4] / key
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp, final)
+
     def abort(self) -> None:
         self._file.close()
         self._tmp.unlink(missing_ok=True)
+
+
+def _touch(final: Path) -> bool:
+    """Content already stored, written again: the orphan sweep's grace period starts again (the row that
+    will point at it is not committed yet). False when there is no such blob."""
+    try:
+        os.utime(final)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def _mtime(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except FileNotFoundError:
+        return None
 
 
 class LocalBackend:
@@ -316,6 +439,14 @@ class LocalBackend:
             if len(p.name) == 64 and _HEX.issuperset(p.name):
                 yield p.name
 
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        for p in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if len(p.name) == 64 and _HEX.issuperset(p.name) and (at := _mtime(p)) is not None:
+                yield p.name, at
+
+    def modified(self, key: str) -> dt.datetime | None:
+        return _mtime(self._path(key))
+
 
 class LocalBlobStore(ContentStore):
     """The blob store on a local (or mounted) file system."""
@@ -331,10 +462,14 @@ class LocalBlobStore(ContentStore):
     def _path(self, key: str) -> Path:
         return self._local._path(key)
 
-    def sweep_incomplete(self) -> int:
-        """Remove leftovers of writers that never finished (a crash mid-write). Returns how many."""
+    def sweep_incomplete(self, older_than: dt.timedelta | None = None) -> int:
+        """Remove leftovers of writers that never finished (a crash mid-write): all of them, or only those
+        older than ``older_than`` (safe while other writers are busy). Returns how many."""
+        cutoff = dt.datetime.now(dt.UTC) - older_than if older_than is not None else None
         n = 0
         for p in (self.root / "tmp").glob("incoming-*"):
+            if cutoff is not None and ((at := _mtime(p)) is None or at >= cutoff):
+                continue
             p.unlink(missing_ok=True)
             n += 1
         return n

@@ -184,7 +184,7 @@ class _S3Sink:
         final = b.object_key(key)
         try:
             if self._upload_id is None:
-                if not b.exists(key):
+                if not b.touch(key):
                     b.client.put_object(Bucket=b.bucket, Key=final, Body=bytes(self._buf))
                 self._buf.clear()
                 return
@@ -194,7 +194,7 @@ class _S3Sink:
                 Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
             )
             self._completed = True
-            if not b.exists(key):
+            if not b.touch(key):
                 source = {"Bucket": b.bucket, "Key": self._tmp}
                 if self._sent < MAX_COPY:
                     b.client.copy_object(Bucket=b.bucket, Key=final, CopySource=source)
@@ -203,6 +203,26 @@ class _S3Sink:
             b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable("vastleggen", exc) from None
+
+    def replace(self, key: str) -> None:
+        """Overwrite the object under ``key`` (one PUT or one server-side COPY: S3 replaces atomically)."""
+        b = self._b
+        final = b.object_key(key)
+        try:
+            if self._upload_id is None:
+                b.client.put_object(Bucket=b.bucket, Key=final, Body=bytes(self._buf))
+                self._buf.clear()
+                return
+            if self._buf:
+                self._send_part()
+            b.client.complete_multipart_upload(
+                Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+            self._completed = True
+            b.client.copy_object(Bucket=b.bucket, Key=final, CopySource={"Bucket": b.bucket, "Key": self._tmp})
+            b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("vervangen", exc) from None
 
     def abort(self) -> None:
         self._buf.clear()
@@ -275,12 +295,39 @@ class S3Backend:
             raise _unavailable("bucket controleren", exc) from None
 
     def keys(self) -> Iterator[str]:
+        for name, _ in self.aged_keys():
+            yield name
+
+    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
         for page in pages:
             for obj in page.get("Contents", []):
                 name = obj["Key"][len(self.prefix) :]
                 if "/" not in name and len(name) == 64:
-                    yield name
+                    yield name, obj["LastModified"]
+
+    def modified(self, key: str) -> dt.datetime | None:
+        head = self._head(key)
+        return None if head is None else head["LastModified"]  # type: ignore[no-any-return]
+
+    def touch(self, key: str) -> bool:
+        """Start the orphan sweep's grace period again for content stored before (a server-side copy onto
+        itself: S3 has no other way to renew LastModified; the bytes stay). False when there is no such
+        object (the caller writes it)."""
+        final = self.object_key(key)
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=final,
+                CopySource={"Bucket": self.bucket, "Key": final},
+                MetadataDirective="REPLACE",
+                Metadata={"touched": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")},
+            )
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                return False
+            raise
+        return True
 
     def sweep_incomplete(self, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
         """Abort uploads and delete temporary objects under ``tmp/`` older than ``older_than``.

@@ -32,19 +32,23 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from gateway.store.blob_crypto import Keyring
 
 __all__ = ["Database", "Unit"]
 
@@ -93,15 +97,32 @@ class _Pending:
     future: asyncio.Future[Any] = field(repr=False)
 
 
+def private_files(database: Path) -> None:
+    """The database file and its WAL and shared-memory files readable by the gateway's user only (0600):
+    created that way when new (SQLite gives -wal and -shm the mode of the database file), tightened when
+    they exist."""
+    try:
+        fd = os.open(database, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+    except OSError:
+        pass  # a read-only location: SQLite itself reports what matters
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        # the key ring that seals small secrets (TOTP) at rest, set by build_components (gateway.store.secret_box)
+        self.secret_keyring: Keyring | None = None
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_files(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": 30, "isolation_level": None}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -33,6 +33,7 @@ SUBCOMMANDS: list[list[str]] = [
     ["users", "reset-totp", "PO3008", "jansen"],
     ["users", "totp", "PO3008", "jansen"],
     ["purge", "--dry-run"],
+    ["blobs", "rekey", "--stil"],
 ]
 # the subcommands that read a file they are given (besides the settings file)
 FILE_COMMANDS: list[list[str]] = [

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from adapters.parnassys.dossier_documents import HOSTILE_CONTAINERS
 from adapters.parnassys.dossier_factory import ATTACHMENT_BREAKS, AttachmentSpec, build_dossier, document_bytes
 from gateway.dossier import DossierLimits, read_dossier
 from verification import attachments as rules
@@ -25,13 +26,22 @@ def test_each_broken_attachment_gets_its_code_and_the_dossier_stays_valid(
 
 
 @pytest.mark.parametrize("broken", ["truncated", "not_zip", "bomb", "traversal", "multiple", "encrypted"])
-def test_a_bad_attachment_keeps_its_original_zip_for_the_secretariaat(broken: str, blobs) -> None:
+def test_a_bad_attachment_leaves_nothing_in_the_blob_store(broken: str, blobs) -> None:
     report = read_dossier(build_dossier(attachments=[AttachmentSpec(broken=broken)]), blobs=blobs)
     (draft,) = report.attachments
     assert any(f.blocking for f in draft.findings)
-    assert draft.blob_key is not None and draft.detected_type is None
-    with blobs.open(draft.blob_key) as f:
-        assert hashlib.sha256(f.read()).hexdigest() == draft.blob_key
+    assert draft.blob_key is None and draft.detected_type is None
+    assert list(blobs.keys()) == []
+
+
+@pytest.mark.parametrize("kind", ["docx_bom", "docx_versleuteld", "docx_pad", "docx_genest", "zip_exe"])
+def test_a_hostile_office_document_is_refused_by_the_inspector_and_not_kept(kind: str, blobs) -> None:
+    spec = AttachmentSpec(kind=kind, bestandsnaam="OPP.docx")
+    report = read_dossier(build_dossier(attachments=[spec]), blobs=blobs)
+    (draft,) = report.attachments
+    wanted = HOSTILE_CONTAINERS.get(kind, "BIJLAGE_TYPE_NIET_TOEGESTAAN")
+    assert wanted in [f.code for f in draft.findings if f.blocking]
+    assert draft.blob_key is None and list(blobs.keys()) == []
 
 
 def test_a_good_attachment_is_stored_as_the_document_itself(blobs) -> None:

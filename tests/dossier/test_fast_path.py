@@ -59,5 +59,7 @@ def test_documents_are_typed_and_hashed_the_same_with_and_without_a_store(blobs,
     ]
     assert {a.bestandsnaam: a.detected_type for a in without.attachments}["Verslag.docx"] == "docx"
     for draft in with_store.attachments:
-        if draft.detected_type is not None:
+        if any(f.blocking for f in draft.findings):
+            assert draft.blob_key is None  # a refused document is not kept
+        elif draft.detected_type is not None:
             assert draft.blob_key == draft.sha256

@@ -67,4 +67,5 @@ def test_attachments_of_an_official_example_are_stored_and_hashed(blobs) -> None
     opp = next(a for a in report.attachments if a.bestandsnaam == "opp.docx")
     assert opp.detected_type == "docx" and opp.blob_key == opp.sha256 and blobs.exists(opp.blob_key)
     corrupt = next(a for a in report.attachments if a.bestandsnaam == "Toelichting.pdf")
-    assert corrupt.blob_key is not None and blobs.exists(corrupt.blob_key)  # the original ZIP, kept
+    assert corrupt.blob_key is None  # a refused attachment leaves nothing in the blob store
+    assert set(blobs.keys()) == {a.blob_key for a in report.attachments if a.blob_key}

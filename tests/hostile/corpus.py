@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.dossier import DossierLimits, read_dossier
+from gateway.pipeline.contracts import BijlageDraft
+from gateway.store.blobs import BlobStore
 from tests.hostile.corpus_types import Case, Target
 from tests.hostile.dossier_cases import DOSSIER_CASES
 from tests.hostile.esis_cases import ESIS_CASES
@@ -35,6 +37,7 @@ class Outcome:
     findings: list[dict[str, str | None]]
     faultcode: str | None = None
     raw: bytes = b""
+    attachments: tuple[BijlageDraft, ...] = ()  # the dossier's bijlagen as the reader drafted them
 
     @property
     def codes(self) -> list[str | None]:
@@ -55,10 +58,10 @@ async def run_http_case(case: Case, gateway: Running) -> Outcome:
     return Outcome(result.status, result.findings(), result.soap_faultcode, result.body)
 
 
-def run_dossier_case(case: Case) -> Outcome:
+def run_dossier_case(case: Case, blobs: BlobStore | None = None) -> Outcome:
     data = case.build()
     assert isinstance(data, bytes)
     limits = DossierLimits(**case.options)  # type: ignore[arg-type]
-    report = read_dossier(data, limits=limits)
+    report = read_dossier(data, limits=limits, blobs=blobs)
     blocking = [f.to_dict() for f in report.findings if f.blocking]
-    return Outcome(None, blocking)
+    return Outcome(None, blocking, attachments=tuple(report.attachments))

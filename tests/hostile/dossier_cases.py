@@ -30,6 +30,11 @@ def _attachment(broken: str | None = None, **spec: object) -> Callable[[], bytes
     return build
 
 
+def _document(kind: str) -> Callable[[], bytes]:
+    """An Office document built to attack the attachment inspector, as the OPP."""
+    return _attachment(kind=kind, bestandsnaam="OPP.docx")
+
+
 def _replace(old: bytes, new: bytes) -> Callable[[], bytes]:
     def build() -> bytes:
         data = build_dossier()
@@ -92,6 +97,22 @@ DOSSIER_CASES: list[Case] = [
     ),
     Case("bsn-in-dossier", "dossier", "broken", "PaO.LL12", None, _mutation("bsn")),
     Case(
+        "bsn-in-omschrijving-bijlage",
+        "dossier",
+        "personal_data",
+        "PaO.LL12",
+        None,
+        lambda: build_dossier(attachments=[AttachmentSpec(omschrijving="OPP van leerling 123 456 782")]),
+    ),
+    Case(
+        "onderwijsnummer-in-bestandsnaam",
+        "dossier",
+        "personal_data",
+        "PaO.LL12",
+        None,
+        lambda: build_dossier(attachments=[AttachmentSpec(bestandsnaam="OPP-101234567.pdf")]),
+    ),
+    Case(
         "xinclude",
         "dossier",
         "xxe",
@@ -135,6 +156,11 @@ DOSSIER_CASES: list[Case] = [
         None,
         _attachment(kind="exe", bestandsnaam="OPP.pdf"),
     ),
+    Case("docx-zip-bom-liegende-headers", "dossier", "zip_bomb", "BIJLAGE_ZIP_BOM", None, _document("docx_bom")),
+    Case("docx-versleuteld", "dossier", "broken", "BIJLAGE_ZIP_VERSLEUTELD", None, _document("docx_versleuteld")),
+    Case("docx-padtraversal", "dossier", "path_traversal", "BIJLAGE_PAD_ONVEILIG", None, _document("docx_pad")),
+    Case("docx-diep-genest", "dossier", "deep_nesting", "BIJLAGE_ZIP_TE_DIEP_GENEST", None, _document("docx_genest")),
+    Case("zip-met-exe", "dossier", "polyglot", "BIJLAGE_TYPE_NIET_TOEGESTAAN", None, _document("zip_exe")),
     Case(
         "zip-in-zip",
         "dossier",

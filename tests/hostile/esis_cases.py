@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from adapters.esis.simulator import aanvraag, pdf_document
+from adapters.parnassys.dossier_documents import document_bytes
 from tests.hostile.corpus_types import Case
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki
 from tests.hostile.wire import HttpInput, chunked
@@ -246,6 +247,30 @@ ESIS_CASES: list[Case] = [
         lambda _p: _create([_json_part({**_body(), "bsn": "123456782"})]),
     ),
     Case(
+        "json-bsn-in-omschrijving",
+        "esis",
+        "personal_data",
+        "ESIS_BSN_NIET_TOEGESTAAN",
+        422,
+        _c(omschrijving="Leerling met BSN 1234.56.782 heeft een arrangement nodig."),
+    ),
+    Case(
+        "json-onderwijsnummer-in-documentomschrijving",
+        "esis",
+        "personal_data",
+        "ESIS_BSN_NIET_TOEGESTAAN",
+        422,
+        _c(documenten=[{**OPP_META, "omschrijving": "OPP onderwijsnummer 101 234 567"}]),
+    ),
+    Case(
+        "bsn-in-bestandsnaam",
+        "esis",
+        "personal_data",
+        "ESIS_BSN_NIET_TOEGESTAAN",
+        422,
+        _with_doc("OPP-123456782.pdf", pdf_document(), meta_name="OPP-2025.pdf"),
+    ),
+    Case(
         "json-aanvraag-id-padtraversal",
         "esis",
         "path_traversal",
@@ -404,11 +429,52 @@ ESIS_CASES: list[Case] = [
         "zip-bom-als-document",
         "esis",
         "zip_bomb",
-        "ESIS_DOCUMENT_ZIP_BOM",
+        "BIJLAGE_ZIP_BOM",
         422,
         _with_doc("OPP-2025.docx", _zip_bomb()),
     ),
-    Case("docx-zip-bom", "esis", "zip_bomb", "ESIS_DOCUMENT_ZIP_BOM", 422, _with_doc("OPP-2025.docx", _docx_bomb())),
+    Case("docx-zip-bom", "esis", "zip_bomb", "BIJLAGE_ZIP_BOM", 422, _with_doc("OPP-2025.docx", _docx_bomb())),
+    # the one attachment inspector (gateway.inspection): the bytes an entry really inflates to, not its headers
+    Case(
+        "docx-zip-bom-liegende-headers",
+        "esis",
+        "zip_bomb",
+        "BIJLAGE_ZIP_BOM",
+        422,
+        _with_doc("OPP-2025.docx", document_bytes("docx_bom")),
+    ),
+    Case(
+        "docx-versleuteld",
+        "esis",
+        "broken",
+        "BIJLAGE_ZIP_VERSLEUTELD",
+        422,
+        _with_doc("OPP-2025.docx", document_bytes("docx_versleuteld")),
+    ),
+    Case(
+        "docx-padtraversal",
+        "esis",
+        "path_traversal",
+        "BIJLAGE_PAD_ONVEILIG",
+        422,
+        _with_doc("OPP-2025.docx", document_bytes("docx_pad")),
+    ),
+    Case(
+        "docx-diep-genest",
+        "esis",
+        "deep_nesting",
+        "BIJLAGE_ZIP_TE_DIEP_GENEST",
+        422,
+        _with_doc("OPP-2025.docx", document_bytes("docx_genest")),
+    ),
+    Case(
+        "zip-met-exe-als-docx",
+        "esis",
+        "polyglot",
+        "ESIS_DOCUMENT_TYPE_NIET_TOEGESTAAN",
+        415,
+        _with_doc("OPP-2025.docx", document_bytes("zip_exe")),
+    ),
     Case(
         "png-met-pdf-naam",
         "esis",

@@ -3,11 +3,15 @@ nothing half-stored."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from gateway.store.blob_sweep import referenced_blob_keys
+from gateway.store.blobs import LocalBlobStore
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
 from tests.hostile.corpus import CORPUS, MIN_CASES, Case, Outcome, by_target, run_dossier_case, run_http_case
 from tests.hostile.targets import Running
@@ -40,6 +44,18 @@ async def _stored(gateway: Running) -> Counter[str]:
     return counts
 
 
+async def _unreferenced_blobs(gateway: Running) -> set[str]:
+    """Blobs no row points at (an accepted exchange's ESIS documents, a bijlage)."""
+    blobs = gateway.c.blobs
+    keys = set(await asyncio.to_thread(lambda: list(blobs.keys())))  # type: ignore[attr-defined]
+    return keys - await referenced_blob_keys(gateway.c.db)
+
+
+def _incomplete_writes(gateway: Running) -> list[Path]:
+    root = getattr(gateway.c.blobs, "root", None)
+    return list((Path(root) / "tmp").glob("incoming-*")) if root is not None else []
+
+
 @pytest.mark.parametrize("case", _params(by_target("soap", "esis")))
 async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running) -> None:
     outcome = await run_http_case(case, gateway)
@@ -52,11 +68,19 @@ async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running)
     stored = await _stored(gateway)
     accepted = stored["exchange:ontvangen"] - (1 if case.before or case.repeat else 0)
     assert accepted == 0 and stored["Hulpvraag"] == 0 and stored["Bijlage"] == 0, stored
+    assert await _unreferenced_blobs(gateway) == set(), "a refused document stayed in the blob store"
+    assert _incomplete_writes(gateway) == [], "a refused document left a temporary file"
 
 
 @pytest.mark.parametrize("case", _params(by_target("dossier")))
-def test_dossier_is_refused_with_its_code(case: Case) -> None:
-    outcome = run_dossier_case(case)
+def test_dossier_is_refused_with_its_code(case: Case, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    outcome = run_dossier_case(case, blobs)
+    kept = {a.blob_key for a in outcome.attachments if a.blob_key}
+    refused = [a for a in outcome.attachments if any(f.blocking for f in a.findings)]
+    assert all(a.blob_key is None for a in refused), "a refused bijlage points at a blob"
+    assert set(blobs.keys()) == kept, "a refused bijlage stayed in the blob store"
+    assert list((tmp_path / "blobs" / "tmp").glob("incoming-*")) == []
     assert case.code in outcome.codes, outcome.codes
     refusal = next(f for f in outcome.findings if f["code"] == case.code)
     message = f" {refusal.get('message') or ''} ".lower()

@@ -55,7 +55,8 @@ def test_the_stored_bytes_are_not_the_document(tmp_path: Path) -> None:
     stored = _stored_path(store, ref.key).read_bytes()
     assert stored.startswith(MAGIC)
     assert b"Sanne" not in stored and b"Ontwikkelingsperspectief" not in stored
-    assert ref.key == hashlib.sha256(DOCUMENT).hexdigest()  # still named after the plaintext
+    assert ref.sha256 == hashlib.sha256(DOCUMENT).hexdigest()  # the content's hash, as a bijlage keeps it
+    assert ref.key != ref.sha256  # but the name is keyed: listing the store confirms nothing
     assert _read(store, ref.key) == DOCUMENT
 
 

@@ -20,7 +20,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_dry_run_says_what_would_go(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["purge", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Bewaartermijnen: ruwe berichten van geweigerde uitwisselingen 90 dagen, auditregels 730 dagen." in out
+    assert "Bewaartermijnen: ruwe berichten van geweigerde uitwisselingen 90 dagen, van verwerkte " in out
+    assert "auditregels 730 dagen; documenten waar niets naar verwijst na 60 minuten." in out
     assert "Zou verwijderen: 0 ruwe bericht(en)" in out and "Proefdraai" in out
 
 

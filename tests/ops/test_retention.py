@@ -100,6 +100,52 @@ async def test_documents_of_a_purged_exchange_go_unless_still_needed(components:
     assert not c.blobs.exists(gone) and c.blobs.exists(kept)
 
 
+async def _processed(c: Components, age: dt.timedelta) -> int:
+    exchange_id = (await c.inbox.put(new_exchange(unique("p-"), voornaam="Sanne"))).exchange_id
+    when = utcnow() - age
+    async with c.db.session() as s:
+        await s.exec(
+            update(Exchange)
+            .where(Exchange.id == exchange_id)
+            .values(state="verwerkt", finished_at=when, next_attempt_at=when)
+        )  # type: ignore[call-overload]
+    return exchange_id
+
+
+def _aged_blob(c: Components, content: bytes, age: dt.timedelta) -> str:
+    w = c.blobs.writer()
+    w.write(content)
+    key = w.commit().key
+    path = c.blobs._path(key)  # type: ignore[attr-defined]
+    then = (utcnow() - age).timestamp()
+    os.utime(path, (then, then))
+    return key
+
+
+async def test_processed_payloads_and_orphan_blobs_go_after_their_period_with_an_audit_row(
+    components: Components,
+) -> None:
+    c = components
+    old, recent = await _processed(c, 40 * DAY), await _processed(c, 5 * DAY)
+    orphan = _aged_blob(c, os.urandom(500), 2 * DAY)  # what a refused OSO exchange or a crash left
+    fresh = _aged_blob(c, os.urandom(500), dt.timedelta(minutes=5))  # a write in flight: within the grace
+    referenced = _aged_blob(c, os.urandom(500), 2 * DAY)
+    await _refused(c, 5 * DAY, documenten=[{"blob_key": referenced}])  # still within its own retention
+
+    dry = await purge(c.db, c.blobs, POLICY, dry_run=True)
+    assert (dry.processed_payloads, dry.orphans) == (1, 1) and c.blobs.exists(orphan)
+    report = await purge(c.db, c.blobs, POLICY, actor="systeem:purge")
+
+    assert (report.processed_payloads, report.orphans) == (1, 1)
+    assert (await _exchange(c, old)).payload is None and (await _exchange(c, old)).payload_purged
+    assert (await _exchange(c, recent)).payload is not None
+    assert not c.blobs.exists(orphan) and c.blobs.exists(fresh) and c.blobs.exists(referenced)
+    async with c.db.reader() as s:
+        entry = (await s.exec(select(AuditEntry).where(AuditEntry.action == "bewaartermijn_toegepast"))).scalars().one()  # type: ignore[call-overload]
+    assert entry.details["ruwe_berichten_verwerkt"] == 1 and entry.details["wezen"] == 1
+    assert any("1 document(en) in de bestandsopslag waar niets meer naar verwijst" in line for line in report.lines())
+
+
 async def test_a_purged_exchange_is_not_offered_again(components: Components) -> None:
     c = components
     exchange_id = await _refused(c, 40 * DAY)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.config import ClientConfig, Credential, RetryPolicy
+from adapters.parnassys.dossier_factory import AttachmentSpec
 from adapters.parnassys.handler import (
     AfmeldingDeliverer,
     OsoExchangeHandler,
@@ -225,3 +226,33 @@ async def test_official_poswv_example_goes_through_the_handler(world):
     assert draft.pupil is not None and draft.pupil.leerlingid
     assert draft.brin6.startswith("00YY")
     assert draft.aanvraagtype == "Ondersteuningsaanvraag schoolgaand kind"
+
+
+@pytest.mark.parametrize(
+    ("prepared", "location"),
+    [
+        (PreparedDossier(omschrijving="Leerling met BSN 123 456 782 heeft hulp nodig."), "aanvraag/omschrijving"),
+        (
+            PreparedDossier(
+                factory_options={
+                    "attachments": [
+                        AttachmentSpec(omschrijving="OPP, onderwijsnummer 1012.34.567"),
+                        AttachmentSpec(role="toelichting_onderwijsbehoeften", bestandsnaam="Toelichting.pdf"),
+                    ]
+                }
+            ),
+            None,
+        ),
+    ],
+)
+async def test_a_bsn_typed_into_free_text_refuses_the_exchange_on_ll12_without_the_number(
+    world, prepared: PreparedDossier, location: str | None
+):
+    _, las, gw, handler, _ = world
+    koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, prepared=prepared)
+    with pytest.raises(Refusal) as info:
+        await handler.handle(_claim(gw, koppelsleutel), Steps())
+    codes = [(f.code, f.location) for f in info.value.findings]
+    assert any(code == "PaO.LL12" and (location is None or loc == location) for code, loc in codes), codes
+    text = repr(info.value.findings)
+    assert "456" not in text and "34.567" not in text

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from gateway.store.audit import audit
 from gateway.store.db import Database
 from gateway.store.models.accounts import Account, Role, WebSession
+from gateway.store.secret_box import is_sealed, keyring_of, open_secret, seal_secret
 from gateway.store.types import utcnow
 from gateway.web.auth.config import WebConfig
 from gateway.web.auth.passwords import hash_password, verify_password
@@ -84,6 +85,35 @@ def actor_of(account: Account) -> str:
     return f"gebruiker:{account.organisatie}/{account.gebruikersnaam}"
 
 
+TOTP_PURPOSE = "account.totp_secret"
+
+
+def seal_totp(db: Database, secret: str) -> str:
+    """The TOTP secret as it is stored: sealed with the configured key ring (gateway.store.secret_box)."""
+    return seal_secret(keyring_of(db), secret, TOTP_PURPOSE)
+
+
+def plain_totp(db: Database, account: Account) -> str:
+    """The plain TOTP secret of an account that has one (opened with the key ring when sealed)."""
+    assert account.totp_secret is not None
+    return open_secret(keyring_of(db), account.totp_secret, TOTP_PURPOSE)
+
+
+async def seal_plain_totp_secrets(db: Database) -> int:
+    """Seal the TOTP secrets stored before a key ring was configured. Returns how many (0 without a ring)."""
+    if keyring_of(db) is None:
+        return 0
+    n = 0
+    async with db.session() as s:
+        rows = (await s.exec(select(Account).where(Account.totp_secret.is_not(None)))).scalars().all()  # type: ignore[call-overload,union-attr]
+        for row in rows:
+            if not is_sealed(row.totp_secret):
+                row.totp_secret = seal_totp(db, row.totp_secret)
+                s.add(row)
+                n += 1
+    return n
+
+
 async def find_account(db: Database, organisatie: str, gebruikersnaam: str) -> Account | None:
     async with db.reader() as s:
         stmt = select(Account).where(
@@ -142,7 +172,7 @@ async def add_account(
             role=role.value,
             brin4=brin4.upper() if brin4 else None,
             password_hash=pw_hash,
-            totp_secret=secret,
+            totp_secret=seal_totp(db, secret) if secret else None,
         )
         s.add(row)
         await s.flush()
@@ -165,7 +195,7 @@ async def totp_secret_of(db: Database, organisatie: str, gebruikersnaam: str) ->
     """The account's TOTP secret as an authenticator app holds it, or None (no such account, or the second
     factor is not set up). The one place that reads a stored secret back outside log-in."""
     account = await find_account(db, organisatie, gebruikersnaam)
-    return account.totp_secret if account is not None and account.totp_secret else None
+    return plain_totp(db, account) if account is not None and account.totp_secret else None
 
 
 async def list_accounts(db: Database, swv_code: str | None = None) -> list[Account]:
@@ -188,7 +218,7 @@ async def authenticate(
         return LoginResult(None, message=LOGIN_LOCKED if password_ok else LOGIN_FAILED)
     step: int | None = None
     if password_ok and account.totp_secret:
-        step = verify_code(account.totp_secret, code, last_step=account.totp_last_step)
+        step = verify_code(plain_totp(db, account), code, last_step=account.totp_last_step)
     enrol = password_ok and account.totp_secret is None
     async with db.session() as s:
         row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
@@ -306,7 +336,7 @@ async def enrol_totp(db: Database, account_id: int, secret: str, code: str) -> b
         return False
     async with db.session() as s:
         row = (await s.exec(select(Account).where(Account.id == account_id))).scalars().one()  # type: ignore[call-overload]
-        row.totp_secret, row.totp_last_step = secret, step
+        row.totp_secret, row.totp_last_step = seal_totp(db, secret), step
         row.last_login_at = utcnow()
         s.add(row)
         audit(

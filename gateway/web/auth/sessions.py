@@ -19,7 +19,7 @@ from gateway.store.audit import audit
 from gateway.store.db import Database
 from gateway.store.models.accounts import Account, PasswordReset, WebSession
 from gateway.store.types import utcnow
-from gateway.web.auth.accounts import actor_of, find_account
+from gateway.web.auth.accounts import actor_of, find_account, seal_totp
 from gateway.web.auth.config import WebConfig
 from gateway.web.auth.passwords import hash_password, password_problem
 from gateway.web.auth.totp import verify_code
@@ -167,7 +167,7 @@ async def complete_reset(
     now = utcnow()
     async with db.session() as s:
         row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
-        row.password_hash, row.totp_secret, row.totp_last_step = pw_hash, secret, step
+        row.password_hash, row.totp_secret, row.totp_last_step = pw_hash, seal_totp(db, secret), step
         row.locked, row.locked_at, row.failed_attempts = False, None, 0
         s.add(row)
         await s.exec(  # type: ignore[call-overload]

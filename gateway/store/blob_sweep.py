@@ -1,0 +1,164 @@
+"""The orphan sweep: a blob no committed row points at, older than the grace period, is removed.
+
+A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the ``meta.documenten`` of an exchange
+whose payload was not purged yet (ESIS documents between intake and processing, and those of refused
+exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash, a refused or
+held OSO exchange (its documents are read again when it is released) or an abandoned write left behind.
+
+Writes in flight are safe thanks to the grace period (``[blobs] orphan_grace_minutes``, 60 by default): a
+writer makes its blob visible only just before the row that points at it is committed, and writing content
+that is already stored renews the blob's modification time (`gateway.store.blobs`), so a blob younger than
+the grace period is never removed. Before removing, the sweep reads the modification time again, so a blob
+renewed while the sweep ran stays.
+
+Runs at start-up and every ``[blobs] orphan_sweep_minutes`` in every process that runs workers (several
+processes may sweep at once: deleting twice is harmless), and as part of ``gateway purge``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.logging import get_logger
+from gateway.settings import Settings
+from gateway.store.blobs import BlobStore, check_key
+from gateway.store.db import Database
+from gateway.store.models import Bijlage, Exchange
+
+__all__ = [
+    "SweepPolicy",
+    "SweepReport",
+    "document_keys",
+    "referenced_blob_keys",
+    "run_periodically",
+    "sweep_orphans",
+    "sweep_policy",
+]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    grace: dt.timedelta = dt.timedelta(minutes=60)
+    every: dt.timedelta = dt.timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    orphans: int  # removed (or, in a dry run, that would be)
+    incomplete: int  # temporary files of writers that never finished
+
+
+def sweep_policy(settings: Settings) -> SweepPolicy:
+    """``[blobs] orphan_grace_minutes`` and ``orphan_sweep_minutes``."""
+    from gateway.store.blob_config import blob_settings
+
+    b = blob_settings(settings)
+    return SweepPolicy(
+        grace=dt.timedelta(minutes=b.orphan_grace_minutes), every=dt.timedelta(minutes=b.orphan_sweep_minutes)
+    )
+
+
+def document_keys(meta: dict[str, Any] | None) -> set[str]:
+    """The blob keys an exchange's ``meta.documenten`` names (ESIS)."""
+    keys: set[str] = set()
+    for d in (meta or {}).get("documenten") or []:
+        key = d.get("blob_key") if isinstance(d, dict) else None
+        if isinstance(key, str):
+            with contextlib.suppress(KeyError):
+                keys.add(check_key(key))
+    return keys
+
+
+async def referenced_blob_keys(db: Database, *, batch: int = 2000) -> set[str]:
+    """Every blob key a committed row points at. Exchanges are read in batches by id (their metadata can
+    be large: never all of it in memory at once)."""
+    async with db.reader() as s:
+        keys = set((await s.exec(select(Bijlage.blob_key))).scalars().all())  # type: ignore[call-overload]
+        after = 0
+        while True:
+            rows = (
+                await s.exec(
+                    select(Exchange.id, Exchange.meta)  # type: ignore[call-overload]
+                    .where(Exchange.payload_purged == False, Exchange.id > after)  # type: ignore[arg-type,operator]  # noqa: E712
+                    .order_by(Exchange.id)
+                    .limit(batch)
+                )
+            ).all()
+            if not rows:
+                break
+            for exchange_id, meta in rows:
+                keys |= document_keys(meta)
+                after = exchange_id
+    return keys
+
+
+async def sweep_orphans(
+    db: Database,
+    blobs: BlobStore,
+    policy: SweepPolicy = SweepPolicy(),
+    *,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> SweepReport:
+    now = now or dt.datetime.now(dt.UTC)
+    cutoff = now - policy.grace
+    aged = getattr(blobs, "aged_keys", None)
+    if aged is None:
+        return SweepReport(0, 0)
+    old = await asyncio.to_thread(lambda: [k for k, at in aged() if at < cutoff])
+    if not old:
+        return SweepReport(0, await _incomplete(blobs, policy, dry_run))
+    orphans = set(old) - await referenced_blob_keys(db)
+    removed = 0
+    for key in sorted(orphans):
+        if dry_run:
+            removed += 1
+            continue
+        at = await asyncio.to_thread(blobs.modified, key)  # type: ignore[attr-defined]
+        if at is None or at >= cutoff:
+            continue  # gone already, or written again since it was listed
+        await asyncio.to_thread(blobs.delete, key)
+        removed += 1
+    incomplete = await _incomplete(blobs, policy, dry_run)
+    if removed and not dry_run:
+        log.info("blobstore_wezen_verwijderd", aantal=removed, onvoltooid=incomplete)
+    return SweepReport(removed, incomplete)
+
+
+async def _incomplete(blobs: BlobStore, policy: SweepPolicy, dry_run: bool) -> int:
+    sweep = getattr(blobs, "sweep_incomplete", None)
+    if sweep is None or dry_run:
+        return 0
+    return int(await asyncio.to_thread(sweep, policy.grace))
+
+
+def run_periodically(db: Database, blobs: BlobStore, policy: SweepPolicy) -> Callable[[Any], AsyncIterator[None]]:
+    """An aiohttp cleanup context: sweep at start-up, then every ``policy.every``."""
+
+    async def ctx(_: Any) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    await sweep_orphans(db, blobs, policy)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store or the database is away: next round
+                    log.warning("blobstore_opruimen_mislukt", fout=type(exc).__name__)
+                await asyncio.sleep(policy.every.total_seconds())
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return ctx
