@@ -20,7 +20,12 @@ _MESSAGES: dict[str, str] = {
     "SOAP_DTD_NIET_TOEGESTAAN": "Het bericht bevat een DOCTYPE/DTD of entiteiten; dat is niet toegestaan.",
     "SOAP_ONBEKENDE_OPERATIE": "De operatie {operation} wordt op dit adres niet ondersteund; "
     "alleen notificatieRequest (OSO'21).",
-    "SOAP_CONTENT_TYPE": "Het bericht moet als text/xml (SOAP 1.1) worden verstuurd.",
+    "SOAP_CONTENT_TYPE": "Het bericht moet als text/xml in UTF-8 (SOAP 1.1: Content-Type: text/xml; "
+    "charset=utf-8) worden verstuurd, niet als {received}; het is niet gelezen.",
+    "SOAP_SOAPACTION_ONTBREEKT": "De HTTP-header SOAPAction ontbreekt; SOAP 1.1 vraagt bij operatie {operation} "
+    'SOAPAction: "{expected}" (zoals in de WSDL).',
+    "SOAP_SOAPACTION_ONJUIST": "De HTTP-header SOAPAction ({received}) hoort niet bij operatie {operation}; "
+    'verwacht SOAPAction: "{expected}" (zoals in de WSDL).',
     "INTAKE_TIJDELIJK_NIET_BESCHIKBAAR": "De notificatie kon nu niet worden vastgelegd; probeer het later "
     "opnieuw (er is niets opgeslagen).",
     # WS-Addressing

@@ -17,7 +17,7 @@ from tests.hostile.wire import HttpInput, chunked
 
 __all__ = ["SOAP_CASES", "envelope", "notificatie_values"]
 
-XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action_for("notificatieRequest")}"'}
 Tamper = Callable[[etree._Element], None]
 
 
@@ -259,8 +259,8 @@ SOAP_CASES: list[Case] = [
         "utf16-verklaard-utf8-gestuurd",
         "soap",
         "invalid_utf8",
-        "SOAP_ONGELDIG",
-        500,
+        "SOAP_CONTENT_TYPE",  # only UTF-8 is read (docs/partners/parnassys.md, "Transport")
+        415,
         _plain(_with_prolog(b'<?xml version="1.0" encoding="UTF-16"?>')),
     ),
     Case(
