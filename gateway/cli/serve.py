@@ -17,6 +17,7 @@ from gateway.cli.common import open_components, settings_from
 from gateway.errors import ConfigError
 from gateway.logging import get_logger
 from gateway.settings import ROLES, Settings
+from gateway.tls_site import TlsLoggingSite
 from gateway.web.http_errors import coded_errors
 
 __all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
@@ -51,7 +52,12 @@ def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 async def start_site(runner: web.AppRunner, settings: Settings) -> None:
     """Listen on the configured address; an address in use is a clear error, not a traceback."""
-    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=server_ssl_context(settings))
+    ctx = server_ssl_context(settings)
+    site = (
+        TlsLoggingSite(runner, settings.host, settings.port, ssl_context=ctx)  # logs why a handshake failed
+        if ctx is not None
+        else web.TCPSite(runner, settings.host, settings.port)
+    )
     try:
         await site.start()
     except OSError as exc:
