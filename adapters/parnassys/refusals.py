@@ -68,9 +68,6 @@ _MESSAGES: dict[str, str] = {
     "SWV-aanvraag gaat van de school naar haar eigen aanvraag bij het samenwerkingsverband.",
     "NOTIFICATIE_DOEL_ROUTERING_ONBEKEND": "doelRouteringsKenmerk {value} hoort niet bij dit "
     "samenwerkingsverband; controleer de routeringskenmerken in ParnasSys.",
-    "ROUTERING_BUITEN_500_REEKS": "Routeringskenmerk {value} ligt buiten de 500-reeks. Vink in ParnasSys "
-    "(Beheer > Koppelingen > Configuratie routeringskenmerken Kindkans (OSO)) per vestiging één kenmerk "
-    "in de 500-reeks aan: 500 voor de hoofdvestiging, 501 voor nevenvestiging 01, enz.",
     # worker side
     "OSO_SESSIE_GEWEIGERD": "Het Traffic Center gaf geen sessie voor deze koppelsleutel: {detail}.",
     "OSO_DOSSIER_GEWEIGERD": "ParnasSys leverde het dossier niet: {detail}.",
@@ -99,5 +96,9 @@ def refusal(code: str, location: str | None = None, **values: object) -> Finding
     return fout(code, message, location)
 
 
+# Codes the adapter passes on from `verification/` with their message from there (one message per code).
+FROM_VERIFICATION: frozenset[str] = frozenset({"ROUTERING_BUITEN_500_REEKS"})
+
+
 def known_codes() -> list[str]:
-    return sorted(_MESSAGES)
+    return sorted(set(_MESSAGES) | FROM_VERIFICATION)
