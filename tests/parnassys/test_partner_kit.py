@@ -101,3 +101,11 @@ def test_the_kit_imports_nothing_of_the_gateway():
         "lxml",
         "cryptography",
     }
+
+
+def test_the_partner_guide_explains_every_code_the_endpoint_can_answer():
+    from adapters.parnassys.refusals import known_codes
+
+    guide = (Path(__file__).resolve().parents[2] / "docs/partners/parnassys.md").read_text(encoding="utf-8")
+    intake = [c for c in known_codes() if not c.startswith("OSO_")]  # OSO_*: worker side, never on the wire
+    assert [c for c in intake if f"`{c}`" not in guide] == []
