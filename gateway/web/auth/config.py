@@ -14,7 +14,7 @@ __all__ = ["WebConfig"]
 
 @dataclass(frozen=True)
 class WebConfig:
-    max_failed_logins: int = 5  # wrong passwords/codes in a row before the account locks
+    max_failed_logins: int = 5  # wrong second-factor codes (after a right password) in a row before the account locks
     session_idle_minutes: int = 30  # a session ends after this long without a request
     session_max_hours: int = 10  # and at the latest this long after log-in
     reset_valid_minutes: int = 60  # how long a password-reset link works
@@ -24,6 +24,13 @@ class WebConfig:
     queue_refresh_seconds: int = 30  # auto-refresh of the queue page (0: off)
     password_log2_n: int = 15  # scrypt cost (2**n); lower only in tests
     public_url: str = ""  # base of links in mails; default: the gateway's public URL
+    # log-in throttling (gateway.web.pages.security), in memory per process
+    login_window_minutes: int = 15  # failures older than this are forgotten
+    login_ip_failures: int = 20  # failures from one address within the window pause that address ...
+    login_ip_pause_minutes: int = 15  # ... for this long
+    login_account_failures: int = 3  # failures for one account within the window pause its log-in ...
+    login_account_pause_minutes: int = 5  # ... for this long, doubling per further pause ...
+    login_account_pause_max_minutes: int = 60  # ... up to this
 
     @property
     def session_idle(self) -> dt.timedelta:
