@@ -116,26 +116,26 @@ def _convert(name: str, raw: Any, hint: Any) -> Any:
             return text
     except (TypeError, ValueError):
         expected = {int: "een geheel getal (0 of meer)", float: "een getal (0 of meer)"}.get(hint, "tekst")
-        raise ConfigError(f"Ongeldige instelling '{name}' = {raw!r}: verwacht {expected}.") from None
+        raise ConfigError(f"Ongeldige instelling '{name}' = '{raw}': verwacht {expected}.") from None
     raise ConfigError(f"Instelling '{name}' heeft een onbekend type.")
 
 
 def _check(s: Settings) -> Settings:
     if s.log_format not in ("console", "json"):
-        raise ConfigError(f"Ongeldige instelling 'log_format' = {s.log_format!r}: kies 'console' of 'json'.")
+        raise ConfigError(f"Ongeldige instelling 'log_format' = '{s.log_format}': kies 'console' of 'json'.")
     if s.log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"Ongeldige instelling 'log_level' = {s.log_level!r}: kies debug, info, warning of error.")
+        raise ConfigError(f"Ongeldige instelling 'log_level' = '{s.log_level}': kies debug, info, warning of error.")
     if not (0 < s.port < 65536):
         raise ConfigError(f"Ongeldige instelling 'port' = {s.port}: kies een poort van 1 tot en met 65535.")
     if s.workers < 1:
         raise ConfigError("Ongeldige instelling 'workers': minimaal 1.")
     if s.role not in ROLES:
-        raise ConfigError(f"Ongeldige instelling 'role' = {s.role!r}: kies {', '.join(ROLES)}.")
+        raise ConfigError(f"Ongeldige instelling 'role' = '{s.role}': kies {', '.join(ROLES)}.")
     if not (0 <= s.worker_niceness <= 19):
         raise ConfigError(f"Ongeldige instelling 'worker_niceness' = {s.worker_niceness}: kies 0 tot en met 19.")
     if s.database_url and not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
-            f"Ongeldige instelling 'database_url' = {s.database_url!r}: gebruik "
+            f"Ongeldige instelling 'database_url' = '{s.database_url}': gebruik "
             "'sqlite+aiosqlite:///pad/naar/gateway.db' of 'postgresql+asyncpg://gebruiker@host/database'."
         )
     if bool(s.tls_cert) != bool(s.tls_key):
@@ -146,7 +146,7 @@ def _check(s: Settings) -> Settings:
     import re
 
     if not re.fullmatch(r"(PO|VO)\d{4}", s.swv_code):
-        raise ConfigError(f"Ongeldige instelling 'swv_code' = {s.swv_code!r}: verwacht bijvoorbeeld PO3008.")
+        raise ConfigError(f"Ongeldige instelling 'swv_code' = '{s.swv_code}': verwacht bijvoorbeeld PO3008.")
     return s
 
 
@@ -164,8 +164,21 @@ def load_settings(
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"Instellingenbestand niet gevonden: {path}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Instellingenbestand {path} is geen geldige TOML: {exc}") from None
+        except OSError as exc:
+            from gateway.os_errors import os_error_reason
+
+            raise ConfigError(f"Instellingenbestand {path}: {os_error_reason(exc)}.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"Instellingenbestand {path} is geen UTF-8-tekst.") from None
+        except tomllib.TOMLDecodeError as exc:
+            import re
+
+            at = re.search(r"line (\d+), column (\d+)", str(exc))
+            where = f" (regel {at[1]}, kolom {at[2]})" if at else ""
+            raise ConfigError(
+                f"Instellingenbestand {path} is geen geldige TOML{where}: verwacht regels als sleutel = waarde, "
+                "met tekst tussen aanhalingstekens."
+            ) from None
         for key, raw in data.items():
             if key in ADAPTER_SECTIONS and isinstance(raw, dict):
                 sections.setdefault(key, {}).update(raw)

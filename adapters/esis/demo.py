@@ -5,7 +5,7 @@ simulator through the real HTTP API."""
 from __future__ import annotations
 
 from gateway.components import Components
-from gateway.demo.runner import DemoContext
+from gateway.demo.runner import DemoContext, curl
 from gateway.registry import codes
 
 __all__ = ["DEMO_CODES", "EsisDemo", "scenario"]
@@ -38,16 +38,26 @@ class EsisDemo:
         from adapters.esis.simulator import run_demo
 
         ca = str(ctx.settings.tls_client_ca) if ctx.settings.tls_cert and ctx.settings.tls_client_ca else None
-        self.results = await run_demo(ctx.gateway_url, DEMO_CODES["27ZX00"], "27ZX00", ca_file=ca)
+        answers = await run_demo(ctx.gateway_url, DEMO_CODES["27ZX00"], "27ZX00", ca_file=ca)
+        self.results = [(a.what, a.status, a.code) for a in answers]
         ctx.notes.append("ESIS (verificatiecode in de kop X-Verificatiecode):")
-        for what, status, code in self.results:
-            ctx.notes.append(f"  {status or '—'} {code or '':<36} {what}")
-        ctx.notes.append(
-            f"  Probeer zelf: curl -H 'X-Verificatiecode: {DEMO_CODES['27ZX00']}' "
-            f"{ctx.gateway_url}/esis/v1/aanvragen/<esis_aanvraag_id>  (API: {ctx.gateway_url}/esis/v1/openapi.yaml)"
-        )
-        ctx.notes.append("  Een code van 27ZX01 wacht op activering: gateway codes list / de pagina Verificatiecodes.")
-        return len(self.results)
+        for a in answers:
+            ctx.notes.append(f"  {a.status or '—'} {a.code or '':<36} {a.what}")
+            ctx.requests.append({"source": "esis", "request": a.what, "status": a.status or None, "code": a.code})
+            if a.status >= 400:  # refused at the door: nothing was stored, so it is not among the exchanges
+                ctx.door_refusals.append(
+                    {"source": "esis", "request": a.what, "status": a.status, "code": a.code, "message": a.message}
+                )
+        ctx.notes.append("  Een code van 27ZX01 wacht op activering (pagina Verificatiecodes, of: gateway codes list).")
+        aanvraag_id = await _first_aanvraag_id(c)
+        api = f"{ctx.gateway_url}/esis/v1"
+        ctx.try_lines.append("ESIS-API (OpenAPI-beschrijving, en de status van de eerste aanvraag met de democode):")
+        ctx.try_lines.append("  " + curl(ctx, f"{api}/openapi.yaml"))
+        if aanvraag_id is not None:
+            ctx.try_lines.append(
+                "  " + curl(ctx, f"{api}/aanvragen/{aanvraag_id}", "-H", f"X-Verificatiecode: {DEMO_CODES['27ZX00']}")
+            )
+        return len(answers)
 
     async def stop(self) -> None:
         return None
@@ -55,3 +65,18 @@ class EsisDemo:
 
 def scenario() -> EsisDemo:
     return EsisDemo()
+
+
+async def _first_aanvraag_id(c: Components) -> str | None:
+    """The ESIS id of the first request the demo stored (for a status call that works as printed)."""
+    from sqlalchemy import select
+
+    from gateway.store.models import Exchange
+
+    async with c.db.reader() as s:
+        rows = (await s.exec(select(Exchange).where(Exchange.source == "esis").order_by(Exchange.id))).scalars()  # type: ignore[call-overload]
+        for row in rows:
+            aanvraag = row.meta.get("aanvraag")
+            if isinstance(aanvraag, dict) and isinstance(aanvraag.get("aanvraag_id"), str):
+                return str(aanvraag["aanvraag_id"])
+    return None

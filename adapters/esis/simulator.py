@@ -20,12 +20,13 @@ import uuid
 import zipfile
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import payload as aio_payload
 
 __all__ = [
+    "DemoAnswer",
     "Document",
     "EsisResponse",
     "EsisSimulator",
@@ -205,6 +206,8 @@ class EsisSimulator:
     async def __aenter__(self) -> EsisSimulator:
         if self._session is None:
             tls = ssl.create_default_context(cafile=self._ca_file) if self._ca_file else None
+            if tls is not None:
+                tls.verify_flags |= ssl.VERIFY_X509_STRICT  # as a school's system on Python 3.13 would
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls) if tls else None)
         return self
 
@@ -320,20 +323,34 @@ class EsisSimulator:
         return await self._send("POST", path, data=data, headers={"Content-Type": content_type})
 
 
+class DemoAnswer(NamedTuple):
+    """One request of the demo batch and the gateway's answer."""
+
+    what: str
+    status: int
+    code: str | None
+    message: str | None
+
+    @classmethod
+    def of(cls, what: str, r: EsisResponse) -> DemoAnswer:
+        message = r.body.get("message") if isinstance(r.body, dict) else None
+        return cls(what, r.status, r.code, message if isinstance(message, str) else None)
+
+
 async def run_demo(
     base_url: str, code: str, brin6: str, *, other_brin6: str = "09QA00", ca_file: str | None = None
-) -> list[tuple[str, int, str | None]]:
+) -> list[DemoAnswer]:
     """What `gateway demo` sends over ESIS: a new request, an update of it, a retry, and a few wrong ones.
-    Returns (what, HTTP status, error code) per request, for the demo's report."""
-    out: list[tuple[str, int, str | None]] = []
+    Returns (what, HTTP status, error code, Dutch message) per request, for the demo's report."""
+    out: list[DemoAnswer] = []
     opp = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
     plan = Document("Handelingsplan-rekenen.docx", docx_document(), omschrijving="Handelingsplan rekenen")
     async with EsisSimulator(base_url, code, ca_file=ca_file) as esis:
         body = aanvraag(brin6, documenten=[opp, plan])
         r = await esis.create(body, [opp, plan])
-        out.append(("nieuwe aanvraag", r.status, r.code))
+        out.append(DemoAnswer.of("nieuwe aanvraag", r))
         r = await esis.create(body, [opp, plan])
-        out.append(("dezelfde aanvraag nogmaals (herhaling)", r.status, r.code))
+        out.append(DemoAnswer.of("dezelfde aanvraag nogmaals (herhaling)", r))
         extra = Document("Verslag-MDO-2025-03.doc", doc_document(), omschrijving="Verslag MDO")
         r = await esis.update(
             body["esis_aanvraag_id"],
@@ -342,18 +359,18 @@ async def run_demo(
             remove=[{"bestandsnaam": "Handelingsplan-rekenen.docx"}],
             idempotency_key=uuid.uuid4().hex,
         )
-        out.append(("wijziging: document erbij, verkeerd document eruit", r.status, r.code))
+        out.append(DemoAnswer.of("wijziging: document erbij, verkeerd document eruit", r))
         near = aanvraag(brin6, korte_omschrijving="aanvraag tlv", documenten=[opp])
         r = await esis.create(near, [opp])
-        out.append(("aanvraagtype net anders gespeld", r.status, r.code))
+        out.append(DemoAnswer.of("aanvraagtype net anders gespeld", r))
         r = await esis.create(aanvraag(other_brin6, documenten=[opp]), [opp])
-        out.append(("aanvraag voor een andere vestiging", r.status, r.code))
+        out.append(DemoAnswer.of("aanvraag voor een andere vestiging", r))
         r = await esis.create(aanvraag(brin6, swv_code="PO9999", documenten=[opp]), [opp])
-        out.append(("verkeerd samenwerkingsverband", r.status, r.code))
+        out.append(DemoAnswer.of("verkeerd samenwerkingsverband", r))
         bad = Document("foto-OPP.pdf", b"\x89PNG\r\n\x1a\n" + b"0" * 100, soort="opp")
         r = await esis.create(aanvraag(brin6, documenten=[bad]), [bad])
-        out.append(("afbeelding met .pdf-naam", r.status, r.code))
+        out.append(DemoAnswer.of("afbeelding met .pdf-naam", r))
     async with EsisSimulator(base_url, brin6 + "-dit-is-geen-geldige-code", ca_file=ca_file) as wrong:
         r = await wrong.status(body["esis_aanvraag_id"])
-        out.append(("onbekende verificatiecode", r.status, r.code))
+        out.append(DemoAnswer.of("onbekende verificatiecode", r))
     return out

@@ -24,7 +24,6 @@ import io
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TextIO
 
 from adapters.osr.client import OsrClient
@@ -176,14 +175,13 @@ def _school_per_line(data: bytes) -> dict[int, str]:
 
 
 def _read_file(path: str) -> bytes | None:
+    from gateway.os_errors import read_input
+
     try:
-        with Path(path).open("rb") as fh:
-            return fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        print(f"fout: bestand {path} bestaat niet.", file=sys.stderr)
-    except OSError as exc:
-        print(f"fout: bestand {path} is niet te lezen ({exc.strerror or exc}).", file=sys.stderr)
-    return None
+        return read_input(path, MAX_BYTES)
+    except ConfigError as exc:
+        print(f"fout: {exc}", file=sys.stderr)
+        return None
 
 
 async def _import(args: argparse.Namespace) -> int:
@@ -197,7 +195,9 @@ async def _import(args: argparse.Namespace) -> int:
     result = parse_mandates_csv(data, parties=parties)
     if not result.lines_read and any(f.blocking for f in result.findings):  # the whole file is refused
         for f in result.findings:
-            print(f"fout: {f.message}" + (f" ({f.location})" if f.location else ""), file=sys.stderr)
+            print(
+                f"fout: bestand {args.file}: {f.message}" + (f" ({f.location})" if f.location else ""), file=sys.stderr
+            )
         return 2
     line_school = _school_per_line(data)
     blocked: dict[str, list[str]] = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.errors import ConfigError
+from gateway.tls import client_context
 
 __all__ = ["MandateCachePolicy", "OsrConfig"]
 
@@ -60,14 +61,19 @@ class OsrConfig:
         for path in (self.cert_file, self.key_file, self.ca_file):
             if path is not None and not Path(path).is_file():
                 raise ConfigError(f"OSR: bestand {path} bestaat niet.")
-        context = ssl.create_default_context(
-            ssl.Purpose.SERVER_AUTH, cafile=str(self.ca_file) if self.ca_file else None
-        )
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        from gateway.os_errors import tls_error_reason
+
+        try:
+            context = client_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except OSError as exc:  # ssl.SSLError too
+            raise ConfigError(f"OSR: het CA-bestand {self.ca_file} is onbruikbaar: {tls_error_reason(exc)}.") from None
         try:
             context.load_cert_chain(str(self.cert_file), str(self.key_file))
-        except (ssl.SSLError, OSError) as exc:
-            raise ConfigError(f"OSR: het clientcertificaat of de sleutel is onbruikbaar ({exc}).") from exc
+        except OSError as exc:  # ssl.SSLError too
+            raise ConfigError(
+                f"OSR: het clientcertificaat {self.cert_file} of de sleutel {self.key_file} is onbruikbaar: "
+                f"{tls_error_reason(exc)}."
+            ) from None
         return context
 
 

@@ -44,7 +44,7 @@ def _number(section: Mapping[str, Any], key: str, kind: type) -> Any:
             raise ValueError
     except (TypeError, ValueError):
         expected = "een geheel getal" if kind is int else "een getal"
-        raise ConfigError(f"Ongeldige instelling [osr] {key} = {raw!r}: verwacht {expected} (0 of meer).") from None
+        raise ConfigError(f"Ongeldige instelling [osr] {key} = '{raw}': verwacht {expected} (0 of meer).") from None
     return value
 
 
@@ -57,7 +57,7 @@ def _flag(section: Mapping[str, Any], key: str) -> bool:
         return True
     if text in ("0", "false", "nee", "no", "off", ""):
         return False
-    raise ConfigError(f"Ongeldige instelling [osr] {key} = {raw!r}: verwacht true of false.")
+    raise ConfigError(f"Ongeldige instelling [osr] {key} = '{raw}': verwacht true of false.")
 
 
 def osr_settings(section: Mapping[str, Any]) -> OsrSettings:

@@ -45,6 +45,7 @@ from adapters.parnassys.soap import (
 )
 from adapters.parnassys.wssec import sign_envelope
 from gateway.errors import Transient
+from gateway.tls import client_context
 from verification.findings import Finding
 
 __all__ = [
@@ -106,8 +107,7 @@ class OsoSoapClient:
         }
 
     def _ssl_context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx = client_context()
         if self.config.trust_store_pem is not None:
             ctx.load_verify_locations(cadata=self.config.trust_store_pem.decode("ascii"))
         cred = self.config.credential

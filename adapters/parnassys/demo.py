@@ -9,6 +9,8 @@ so the terugkoppeling reaches ParnasSys. Test doubles only; `gateway serve` neve
 from __future__ import annotations
 
 import asyncio
+import shutil
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from adapters.parnassys.dossier_factory import AttachmentSpec
 from adapters.parnassys.simulator.las import PreparedDossier
 from adapters.parnassys.simulator.world import DOEL_RK, GATEWAY_OIN, SimulatedWorld, long_kenmerk, start_world
 from gateway.components import Components
-from gateway.demo.runner import DemoContext
+from gateway.demo.runner import DemoContext, curl
 from gateway.errors import Transient
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.store.models import Exchange, Hulpvraag, OutboxMessage
@@ -135,6 +137,9 @@ class ParnassysDemo:
     async def start(self, ctx: DemoContext) -> None:
         self.world = await start_world(ctx.settings.data_dir / "oso-demo")
         ctx.settings = ctx.settings.replace(**self.world.tls_settings())
+        # the CA that signed the gateway's server certificate, where a newcomer finds it: <data-dir>/ca.pem
+        ctx.ca_file = ctx.settings.data_dir / "ca.pem"
+        shutil.copyfile(self.world.files["ca"], ctx.ca_file)
         for name, values in self.world.sections().items():
             ctx.sections.setdefault(name, {}).update(values)
 
@@ -155,12 +160,13 @@ class ParnassysDemo:
                     prepared=request.prepared,
                     behaviour=request.behaviour,
                 )
-                answer = "NotificatieOntvangen"
+                answer, code = "NotificatieOntvangen", None
             except RemoteFault as exc:
-                answer = f"fout {exc.code}"
+                answer, code = f"fout {exc.code}", exc.code
             except Transient as exc:
-                answer = f"niet bereikbaar ({exc})"
+                answer, code = f"niet bereikbaar ({exc})", "NIET_BEREIKBAAR"
             self.results.append((request.what, answer))
+            ctx.requests.append({"source": "parnassys", "request": request.what, "status": None, "code": code})
         terugkoppeling = await self._status_change(c)
         self._notes(ctx, terugkoppeling)
         return len(self.results)
@@ -193,6 +199,13 @@ class ParnassysDemo:
         for what, answer in self.results:
             ctx.notes.append(f"  {answer:<38} {what}")
         afgemeld = w.tc.afmeldingen()
+        ctx.simulators["parnassys"] = {
+            "traffic_center_sessies": len(w.tc.sessies),
+            "afmeldingen": dict(Counter(afgemeld.values())),
+            "document_requests": w.las.document_requests,
+            "terugkoppelingen": len(w.las.terugkoppelingen),
+            "statuswijziging": terugkoppeling,
+        }
         ctx.notes.append(
             f"  Traffic Center: {len(w.tc.sessies)} sessies, {len(afgemeld)} afgemeld "
             f"({', '.join(sorted(set(afgemeld.values()))) or '-'}); ParnasSys: {w.las.document_requests} "
@@ -200,10 +213,8 @@ class ParnassysDemo:
             + (f" na statuswijziging {terugkoppeling}" if terugkoppeling else "")
             + "."
         )
-        ctx.notes.append(f"  Wachtrij met redenen: {ctx.gateway_url}/wachtrij ; WSDL: {ctx.gateway_url}/oso/swv?wsdl")
-        ctx.notes.append(
-            f"  Test-PKI (weggooi-CA) in {w.directory}: curl --cacert {w.files['ca']} {ctx.gateway_url}/oso/swv?wsdl"
-        )
+        ctx.try_lines.append("OSO-SWV (de WSDL van het eindpunt waar ParnasSys notificaties aflevert):")
+        ctx.try_lines.append("  " + curl(ctx, f"{ctx.gateway_url}/oso/swv?wsdl"))
 
     async def stop(self) -> None:
         if self.world is not None:

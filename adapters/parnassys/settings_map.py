@@ -46,7 +46,7 @@ class _Section:
         self.name, self.values = name, dict(values)
 
     def _bad(self, key: str, expected: str) -> ConfigError:
-        return ConfigError(f"Ongeldige instelling [{self.name}] {key} = {self.values.get(key)!r}: verwacht {expected}.")
+        return ConfigError(f"Ongeldige instelling [{self.name}] {key} = '{self.values.get(key)}': verwacht {expected}.")
 
     def required(self, key: str) -> str:
         value = self.values.get(key)
@@ -234,7 +234,7 @@ def oso_settings(settings: Settings) -> OsoSettings:
     )
     if not client.traffic_center_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise ConfigError(
-            f"[oso] traffic_center_url {client.traffic_center_url!r} moet met https:// beginnen "
+            f"[oso] traffic_center_url '{client.traffic_center_url}' moet met https:// beginnen "
             "(alleen een simulator op dit apparaat mag zonder TLS)."
         )
     # [osr] is read by the OSR adapter's own function (as `gateway osr sync` does); only the fall-back to our

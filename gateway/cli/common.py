@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from gateway.components import Components, build_components
 from gateway.errors import ConfigError
 from gateway.logging import configure_logging
+from gateway.os_errors import os_error_reason
 from gateway.settings import Settings, load_settings
 from gateway.store.migrate import upgrade
 
@@ -30,7 +31,7 @@ async def open_components(settings: Settings, *, migrate: bool = True) -> AsyncI
                 await upgrade(c.db)
             except OSError as exc:
                 raise ConfigError(
-                    f"De database is niet bereikbaar ({settings.effective_database_url}): {exc}"
+                    f"De database is niet bereikbaar ({settings.effective_database_url}): {os_error_reason(exc)}"
                 ) from None
         yield c
     finally:

@@ -33,7 +33,9 @@ COMMAND_MODULES = (
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"fout: {message}", file=sys.stderr)
+        from gateway.cli.argparse_nl import dutch
+
+        print(f"fout: {dutch(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 

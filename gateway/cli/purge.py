@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gateway.errors import ConfigError
+from gateway.os_errors import os_error_reason
 
 __all__ = ["register"]
 
@@ -40,7 +41,9 @@ async def _purge(args: argparse.Namespace) -> int:
         try:
             report = await purge(c.db, c.blobs, policy, dry_run=args.dry_run, actor="systeem:purge")
         except OSError as exc:
-            raise ConfigError(f"De database is niet bereikbaar ({settings.effective_database_url}): {exc}") from None
+            raise ConfigError(
+                f"De database is niet bereikbaar ({settings.effective_database_url}): {os_error_reason(exc)}"
+            ) from None
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"De database kon niet worden opgeschoond ({type(exc).__name__}). Is het schema bijgewerkt? "

@@ -10,13 +10,24 @@ from sqlalchemy import select
 from gateway.store.db import Database
 from gateway.store.models import Exchange, Hulpvraag
 
-__all__ = ["collect", "render_text"]
+__all__ = ["aanvraagtype_of", "collect", "render_text"]
+
+
+def aanvraagtype_of(meta: dict[str, Any]) -> str | None:
+    """The aanvraagtype the received message itself names (ESIS: ``korte_omschrijving``), if any. An OSO-SWV
+    notificatie names none: its aanvraagtype arrives with the dossier, and is known from the hulpvraag."""
+    aanvraag = meta.get("aanvraag")
+    for value in (meta.get("aanvraagtype"), aanvraag.get("korte_omschrijving") if isinstance(aanvraag, dict) else None):
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 async def collect(db: Database) -> dict[str, Any]:
     async with db.reader() as s:
         rows = (await s.exec(select(Exchange).order_by(Exchange.id))).scalars().all()  # type: ignore[call-overload]
         hulpvragen = (await s.exec(select(Hulpvraag).order_by(Hulpvraag.id))).scalars().all()  # type: ignore[call-overload]
+    types = {h.id: h.aanvraagtype for h in hulpvragen}
     items = [
         {
             "exchange_id": r.id,
@@ -25,7 +36,7 @@ async def collect(db: Database) -> dict[str, Any]:
             "brin6": r.brin6,
             "state": r.state,
             "hulpvraag_id": r.hulpvraag_id,
-            "aanvraagtype": r.meta.get("aanvraagtype"),
+            "aanvraagtype": types.get(r.hulpvraag_id) or aanvraagtype_of(r.meta),
             "reasons": [{"code": f["code"], "message": f["message"]} for f in r.findings],
         }
         for r in rows

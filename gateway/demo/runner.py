@@ -8,6 +8,7 @@ the gateway's real HTTP entry points.
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
 import socket
 from dataclasses import dataclass, field
@@ -25,7 +26,12 @@ from gateway.store.models import Exchange
 from gateway.store.seed import seed_demo_registry, seed_swv
 from gateway.web.http_errors import coded_errors
 
-__all__ = ["DemoContext", "DemoScenario", "run_demo"]
+__all__ = ["KEEP_ON_RESET", "DemoContext", "DemoScenario", "curl", "reset_data_dir", "run_demo"]
+
+# Files in the demo's data directory that survive the reset at each start (the demo accounts' key).
+KEEP_ON_RESET = frozenset({"demo-accounts.key"})
+# What shows a directory is the demo's own (so it may be emptied): its key, or the database of an older demo.
+DEMO_MARKERS = frozenset({"demo-accounts.key", "gateway.db"})
 
 
 @dataclass
@@ -33,7 +39,17 @@ class DemoContext:
     settings: Settings
     gateway_url: str = ""
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings sections for the adapters
-    notes: list[str] = field(default_factory=list)  # lines to print under "waar te kijken"
+    notes: list[str] = field(default_factory=list)  # what happened: printed after the summary
+    # what to try while the gateway serves (pages, curl lines with --cacert): printed only when it keeps serving
+    try_lines: list[str] = field(default_factory=list)
+    ca_file: Path | None = None  # the throw-away CA that signed the gateway's server certificate, if HTTPS
+    # requests refused at the door (an HTTP error before anything was stored), one dict per request, in the
+    # shape of schemas/demo/summary.schema.json's door_refusals
+    door_refusals: list[dict[str, Any]] = field(default_factory=list)
+    # every request the simulators sent and the answer they got (the summary's "requests")
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    # what each simulated outside system saw, by scenario name (the summary's "simulators")
+    simulators: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class DemoScenario(Protocol):
@@ -76,8 +92,8 @@ async def run_demo(
     settle_timeout: float = 60.0,
 ) -> tuple[DemoContext, Components, web.AppRunner]:
     """Start everything and push the batch. Returns once the batch has settled; the caller stops it."""
-    if fresh and settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)
+    if fresh:
+        reset_data_dir(settings.data_dir)
     ctx = DemoContext(settings=settings, gateway_url=settings.effective_public_url)
     for sc in scenarios:
         await sc.start(ctx)
@@ -111,6 +127,43 @@ async def run_demo(
         await sc.send(ctx, c)
     await _wait_until_settled(c, settle_timeout)
     return ctx, c, runner
+
+
+def reset_data_dir(path: Path) -> None:
+    """Empty the demo's data directory, except `KEEP_ON_RESET`. Only a directory the demo made is emptied
+    (it holds `DEMO_MARKERS`, or nothing): a mistyped ``--data-dir`` never wipes someone's files."""
+    try:
+        if not path.exists():
+            path.mkdir(parents=True)
+            return
+        if not path.is_dir():
+            raise ConfigError(f"--data-dir {path}: dit is een bestand, geen map.")
+        entries = list(path.iterdir())
+        if entries and not any(e.name in DEMO_MARKERS for e in entries):
+            raise ConfigError(
+                f"--data-dir {path}: deze map is niet leeg en is geen map van 'gateway demo' (de demo maakt hem "
+                "bij elke start leeg). Kies een nieuwe of lege map."
+            )
+        for entry in entries:
+            if entry.name in KEEP_ON_RESET:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    except OSError as exc:
+        from gateway.os_errors import os_error_reason
+
+        raise ConfigError(f"--data-dir {path}: {os_error_reason(exc)}.") from None
+
+
+def curl(ctx: DemoContext, url: str, *options: str) -> str:
+    """A curl command line that works as printed: the demo's CA with ``--cacert``, every part shell-quoted."""
+    parts = ["curl", "--fail-with-body"]  # a refusal still shows its Dutch body, and exits non-zero
+    if ctx.ca_file is not None:
+        parts += ["--cacert", str(ctx.ca_file)]
+    parts += [*options, url]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def demo_data_dir(base: Path | None) -> Path:

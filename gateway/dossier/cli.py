@@ -34,19 +34,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dossier.set_defaults(handler=lambda _args: (dossier.print_help(), 2)[1])
 
 
+def _schema_problem(schema: str) -> str | None:
+    """Why the chosen XSD cannot be used (named, in Dutch), or None. Checked once, before any dossier."""
+    from lxml import etree
+
+    from gateway.os_errors import os_error_reason
+
+    from .schema import schema_path
+
+    path = schema_path(schema)
+    label = f"schema {path}" + (f" (--schema {schema})" if schema in ("own", "official") else "")
+    try:
+        with path.open("rb") as fh:
+            etree.XMLSchema(etree.parse(fh, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)))
+    except OSError as exc:
+        return f"{label}: {os_error_reason(exc)}."
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError):
+        return f"{label}: dit is geen geldig XSD-schema; kies 'own', 'official' of het pad van een XSD-bestand."
+    return None
+
+
 def _check(args: argparse.Namespace) -> int:
+    from gateway.os_errors import os_error_reason
+
     configure_logging(level="warning")  # log lines go to stderr; stdout carries the verdicts only
+    problem = _schema_problem(args.schema)
+    if problem:
+        print(f"fout: {problem}", file=sys.stderr)
+        return 2
     worst = 0
     for name in args.files:
         path = Path(name)
-        if not path.is_file():
-            print(f"fout: {name}: bestand niet gevonden of geen gewoon bestand", file=sys.stderr)
-            worst = 2
-            continue
         try:
+            with path.open("rb"):
+                pass  # a missing, unreadable or directory path is named with its reason, before parsing
             report = read_dossier(path, schema=args.schema)
         except OSError as exc:
-            print(f"fout: {name}: kan het bestand niet lezen ({exc.strerror})", file=sys.stderr)
+            print(f"fout: bestand {name}: {os_error_reason(exc)}.", file=sys.stderr)
             worst = 2
             continue
         if not report.valid:

@@ -10,8 +10,15 @@ the same records with `struct` and accepts only archives that zipfile reads in e
   before it, and the central directory ends right where it starts (nothing prepended);
 - the central directory holds exactly one entry: signature, version needed ≤ 6.3, a name that decodes
   (UTF-8 when flagged, else cp437), is not empty, holds no NUL and is not a directory, well-formed extra
-  fields without a ZIP64 one, not encrypted, no patch data or strong encryption, stored or deflated;
-- its local header is there with its signature and the same name, and all compressed data is present.
+  fields without a ZIP64 or a Unicode Path one, not encrypted, no patch data or strong encryption, stored
+  or deflated;
+- its local header is there with its signature and the same name, and all compressed data is present and
+  ends before the central directory.
+
+The last two rules keep out what zipfile itself reads differently from one Python version to the next:
+since 3.12 (and in the security releases of 3.11) it takes a name from a Unicode Path extra field (0x7075)
+and refuses an entry whose data runs into what follows it ("Overlapped entries"). So the verdict here is
+the running zipfile's on every interpreter.
 
 For anything else it returns None and the caller asks zipfile, so an unusual or broken archive gets
 zipfile's own verdict. The entry is read by zipfile's `ZipExtFile` (same chunks, same CRC check).
@@ -35,6 +42,7 @@ _EXTRA = struct.Struct("<HH")
 _UTF8_NAME = 1 << 11
 _REFUSED_FLAGS = (1 << 0) | (1 << 5) | (1 << 6)  # encrypted, compressed patch data, strong encryption
 _MAX_EXTRACT_VERSION = 63  # zipfile.MAX_EXTRACT_VERSION
+_VERSIONED_EXTRA = (0x0001, 0x7075)  # ZIP64, Unicode Path: read by zipfile, differently per Python version
 
 
 class PlainEntry:
@@ -113,7 +121,7 @@ def plain_entry(data: bytes) -> PlainEntry | None:
     if _name(data[start : start + local_name_size], local[3]) != name:
         return None
     offset = start + local_name_size + local_extra_size
-    if offset + compress_size > size:
+    if offset + compress_size > directory_at:  # newer zipfile: "Overlapped entries"
         return None
     info = zipfile.ZipInfo(name)
     info.flag_bits = flags
@@ -179,10 +187,11 @@ def _name(raw: bytes, flags: int) -> str | None:
 
 
 def _plain_extra(extra: bytes) -> bool:
-    """Well-formed extra fields without a ZIP64 one (zipfile would change sizes or refuse the archive)."""
+    """Well-formed extra fields without a ZIP64 one (zipfile would change sizes or refuse the archive) or a
+    Unicode Path one (newer zipfile takes the name from it)."""
     while len(extra) >= _EXTRA.size:
         kind, length = _EXTRA.unpack_from(extra)
-        if length + _EXTRA.size > len(extra) or kind == 0x0001:
+        if length + _EXTRA.size > len(extra) or kind in _VERSIONED_EXTRA:
             return False
         extra = extra[length + _EXTRA.size :]
     return True

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import smtplib
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from gateway.logging import get_logger
 from gateway.store.db import Database
 from gateway.store.models.mail import Mail, MailState
 from gateway.store.types import utcnow
+from gateway.tls import client_context
 
 __all__ = ["MailSender", "MailSettings"]
 
@@ -81,7 +81,7 @@ class MailSender:
         msg.set_content(mail.body)
         with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.timeout) as smtp:
             if s.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=client_context())
             if s.username:
                 smtp.login(s.username, s.password)
             smtp.send_message(msg)

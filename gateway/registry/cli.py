@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from gateway.errors import Refusal
+from gateway.errors import ConfigError, Refusal
 from gateway.registry import importer, service
 from verification.findings import Finding
 from verification.identifiers import OngeldigeIdentificatie, parse_brin6
@@ -97,17 +96,13 @@ async def _koppelcheck(args: argparse.Namespace) -> int:
 
 
 def _read(path: str, limit: int) -> bytes | None:
-    file = Path(path)
+    from gateway.os_errors import read_input
+
     try:
-        with file.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        print(f"fout: bestand {path} bestaat niet.", file=sys.stderr)
+        return read_input(path, limit)
+    except ConfigError as exc:
+        print(f"fout: {exc}", file=sys.stderr)
         return None
-    except OSError as exc:
-        print(f"fout: bestand {path} is niet te lezen ({exc.strerror}).", file=sys.stderr)
-        return None
-    return data
 
 
 async def _import(args: argparse.Namespace) -> int:
@@ -125,7 +120,7 @@ async def _import(args: argparse.Namespace) -> int:
         for line in report.lines:
             print(f"regel {line.line:>4}  {line.brin6 or '-':<6}  {line.status:<11}  {line.message}")
         for f in report.file_findings:
-            print(f"fout: {f.message}", file=sys.stderr)
+            print(f"fout: bestand {args.file}: {f.message}", file=sys.stderr)
         print(report.summary)
     if report.file_findings:
         return 2

@@ -1,25 +1,54 @@
-"""`gateway users add|list|unlock|reset-totp` and the demo accounts (one per role) that `gateway demo` prints.
+"""`gateway users add|list|unlock|reset-totp|totp` and the demo accounts (one per role) that `gateway demo` prints.
 
 `users add` prints the TOTP secret and its otpauth URI once; they are not shown again (the secretariaat can
 reset the second factor with `users reset-totp`, after which the user enrols again at the next log-in).
+`users totp` prints the current code of a *demo* account only (see `is_demo_account`): a real user reads
+the code from their own authenticator app, and no command can stand in for that.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import getpass
+import hashlib
+import hmac
+import os
+import secrets
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from gateway.store.db import Database
-from gateway.store.models.accounts import Role
-from gateway.web.auth.accounts import AccountError, add_account, find_account, list_accounts, reset_totp, unlock
+from gateway.store.models.accounts import Account, Role
+from gateway.web.auth.accounts import (
+    AccountError,
+    add_account,
+    find_account,
+    list_accounts,
+    reset_totp,
+    totp_secret_of,
+    unlock,
+)
 from gateway.web.auth.passwords import password_problem
-from gateway.web.auth.totp import provisioning_uri
+from gateway.web.auth.totp import current_code, provisioning_uri
 
-__all__ = ["DEMO_PASSWORD", "DemoAccount", "create_demo_accounts", "register"]
+__all__ = [
+    "DEMO_EMAIL_DOMAIN",
+    "DEMO_KEY_FILE",
+    "DEMO_PASSWORD",
+    "DemoAccount",
+    "create_demo_accounts",
+    "demo_key",
+    "is_demo_account",
+    "register",
+]
 
 DEMO_PASSWORD = "demo-wachtwoord-2025"  # noqa: S105  (fictitious demo accounts only)
+DEMO_EMAIL_DOMAIN = "demo.invalid"
+# In the demo's data directory; survives the reset at every demo start, so the demo accounts' TOTP secrets
+# (derived from it) stay the same from run to run. Delete it for new secrets.
+DEMO_KEY_FILE = "demo-accounts.key"
 
 
 @dataclass(frozen=True)
@@ -35,17 +64,50 @@ class DemoAccount:
         return asdict(self)
 
     def line(self) -> str:
+        """Who to log in as (the second factor comes from `gateway users totp`, never printed here)."""
         return (
             f"{self.role:<16} organisatie {self.organisatie:<6}  gebruiker {self.gebruikersnaam:<14}  "
-            f"wachtwoord {self.wachtwoord}  TOTP-sleutel {self.totp_secret}"
+            f"wachtwoord {self.wachtwoord}"
         )
 
 
+def demo_key(data_dir: Path) -> bytes:
+    """The demo's account key in ``data_dir`` (made once, mode 0600)."""
+    path = data_dir / DEMO_KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (FileNotFoundError, ValueError):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key.hex() + "\n")
+        return key
+
+
+def _demo_secret(key: bytes, organisatie: str, gebruikersnaam: str) -> str:
+    digest = hmac.new(key, f"demo-totp:{organisatie}/{gebruikersnaam}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()  # 160 bits, 32 base32 characters, like pyotp.random_base32()
+
+
+def is_demo_account(account: Account, data_dir: Path) -> bool:
+    """A demo account (made by `create_demo_accounts`) in a demo data directory (one with the demo key)."""
+    return (
+        bool(account.email and account.email.endswith("." + DEMO_EMAIL_DOMAIN)) and (data_dir / DEMO_KEY_FILE).is_file()
+    )
+
+
 async def create_demo_accounts(
-    db: Database, swv_code: str = "PO3008", school_brin4: str = "27ZX", *, password_log2_n: int = 15
+    db: Database,
+    swv_code: str = "PO3008",
+    school_brin4: str = "27ZX",
+    *,
+    password_log2_n: int = 15,
+    key: bytes | None = None,
 ) -> list[DemoAccount]:
     """One account per role (secretariaat, monitoring, schoolbeheerder of an ESIS demo school). Idempotent:
-    an existing demo account is left as it is and listed with its current secret."""
+    an existing demo account is left as it is and listed with its current secret. With ``key`` (see
+    `demo_key`) the TOTP secrets are derived from it, so they are the same after every demo start."""
     wanted = (
         (Role.SECRETARIAAT, swv_code, "secretariaat", None),
         (Role.MONITORING, swv_code, "monitoring", None),
@@ -53,10 +115,8 @@ async def create_demo_accounts(
     )
     out: list[DemoAccount] = []
     for role, org, user, brin4 in wanted:
-        existing = await find_account(db, org, user)
-        if existing is not None and existing.totp_secret:
-            secret = existing.totp_secret
-        else:
+        secret = await totp_secret_of(db, org, user)
+        if secret is None:
             new = await add_account(
                 db,
                 organisatie=org,
@@ -64,9 +124,10 @@ async def create_demo_accounts(
                 role=role,
                 swv_code=swv_code,
                 brin4=brin4,
-                email=f"{user}@{org.lower()}.demo.invalid",
+                email=f"{user}@{org.lower()}.{DEMO_EMAIL_DOMAIN}",
                 naam=f"Demo {role.value}",
                 password=DEMO_PASSWORD,
+                totp_secret=_demo_secret(key, org, user) if key is not None else None,
                 password_log2_n=password_log2_n,
             )
             assert new.totp_secret is not None
@@ -100,6 +161,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rt.add_argument("organisatie")
     rt.add_argument("gebruikersnaam")
     rt.set_defaults(handler=_reset_totp)
+    code = sub.add_parser("totp", help="de huidige inlogcode van een demo-account (alleen voor 'gateway demo')")
+    code.add_argument("organisatie")
+    code.add_argument("gebruikersnaam")
+    code.set_defaults(handler=_totp)
     p.set_defaults(handler=lambda _a: (p.print_help(), 2)[1])
 
 
@@ -184,4 +249,29 @@ async def _reset_totp(args: argparse.Namespace) -> int:
             return _err(f"Account {args.organisatie}/{args.gebruikersnaam} bestaat niet.")
         await reset_totp(c.db, account_id, actor="beheerder:cli")
     print("Tweestapsverificatie gewist: bij de volgende keer inloggen stelt de gebruiker haar opnieuw in.")
+    return 0
+
+
+async def _totp(args: argparse.Namespace) -> int:
+    from gateway.cli.common import open_components, settings_from
+
+    settings = settings_from(args)
+    async with open_components(settings) as c:
+        account = await find_account(c.db, args.organisatie, args.gebruikersnaam)
+        if account is None:
+            return _err(
+                f"Account {args.organisatie.upper()}/{args.gebruikersnaam} bestaat niet in {settings.data_dir} "
+                "(staat GATEWAY_DATA_DIR op de map van de demo?)."
+            )
+        if not is_demo_account(account, settings.data_dir):
+            return _err(
+                f"Account {account.organisatie}/{account.gebruikersnaam} is geen demo-account: de code staat "
+                "alleen in de authenticator-app van de gebruiker. Kwijt? Gebruik 'gateway users reset-totp'."
+            )
+        secret = await totp_secret_of(c.db, account.organisatie, account.gebruikersnaam)
+    if secret is None:
+        return _err(f"Account {account.organisatie}/{account.gebruikersnaam} heeft nog geen tweestapsverificatie.")
+    now, left = current_code(secret)
+    print(now)
+    print(f"(nog {left} seconden geldig; elke code werkt één keer)", file=sys.stderr)
     return 0

@@ -1,8 +1,10 @@
 """The ZIP read straight from bytes (gateway.dossier.zipentry) says exactly what zipfile says, or steps aside.
 
 Whenever ``plain_entry`` / ``plain_names`` answer, zipfile must list the same entry (or names) and reading
-the entry must give the same bytes or fail the same way (corrupt data, bad CRC); when they do not answer
-(None), the reader asks zipfile itself, which is always exact.
+the entry must have the same outcome: the same bytes, or refused by both. Which exception class zipfile
+raises differs between Python versions (a damaged deflate stream is a ``zlib.error`` in one, an "Overlapped
+entries" ``BadZipFile`` in another) and does not matter: the gateway refuses on any of them alike
+(BIJLAGE_ZIP_ONGELDIG). When they do not answer (None), the reader asks zipfile itself, which is always exact.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ def _read_all(stream: io.BufferedIOBase, chunk: int) -> bytes:
     return bytes(out)
 
 
-def _outcome(opener, chunk: int) -> tuple[str, bytes | str]:
+def _outcome(opener, chunk: int) -> tuple[str, bytes]:
+    """("read", the bytes) or ("refused", b""): what the gateway makes of it (gateway.dossier.extract)."""
     try:
         with opener() as stream:
-            return "ok", _read_all(stream, chunk)
-    except _ERRORS as e:
-        return "error", type(e).__name__
+            return "read", _read_all(stream, chunk)
+    except _ERRORS:
+        return "refused", b""
 
 
 def _zipfile_entry(data: bytes) -> zipfile.ZipInfo | None:
@@ -122,6 +125,23 @@ def _zip64_directory(data: bytes) -> bytes:
     return out[:-22] + bytes(eocd)
 
 
+def _running_into_the_directory(data: bytes) -> bytes:
+    """A stored entry whose compressed size says its data runs on into the central directory: older zipfile
+    reads the file's bytes, newer zipfile refuses ("Overlapped entries")."""
+    out = bytearray(_zip([("a.txt", data, zipfile.ZIP_STORED)]))
+    at = out.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", out, at + 20, len(data) + 10)  # compressed size
+    return bytes(out)
+
+
+def _with_unicode_path(name: str, unicode_name: str) -> zipfile.ZipInfo:
+    """A Unicode Path extra field (0x7075): newer zipfile lists ``unicode_name``, older zipfile ``name``."""
+    info = zipfile.ZipInfo(name)
+    field = struct.pack("<BL", 1, zlib.crc32(name.encode("ascii"))) + unicode_name.encode("utf-8")
+    info.extra = struct.pack("<HH", 0x7075, len(field)) + field
+    return info
+
+
 UNUSUAL = [
     ("comment", _zip([("a.txt", b"abc", zipfile.ZIP_STORED)], comment=b"hallo")),
     ("two entries", _zip([("a.txt", b"abc", 0), ("b.txt", b"def", 0)])),
@@ -130,12 +150,19 @@ UNUSUAL = [
     ("zip64 directory", _zip64_directory(b"inhoud " * 100)),
     ("nul in name", _zip([("a.txt#.exe", b"abc" * 50, zipfile.ZIP_STORED)]).replace(b"a.txt#", b"a.txt\x00")),
     ("no entries", _zip([])),
+    ("data into the directory", _running_into_the_directory(b"abc" * 50)),
+    ("unicode path", _zip([(_with_unicode_path("Verslag.pdf", "Verslag één.pdf"), b"abc" * 50, 0)])),
 ]
 
 
 @pytest.mark.parametrize(("name", "data"), UNUSUAL, ids=[n for n, _ in UNUSUAL])
 def test_an_unusual_zip_is_left_to_zipfile(name: str, data: bytes) -> None:
     assert plain_entry(data) is None
+
+
+def test_names_from_a_unicode_path_field_are_left_to_zipfile() -> None:
+    data = _zip([(_with_unicode_path("a.txt", "één.txt"), b"abc", 0), ("b.txt", b"def", 0)])
+    assert plain_names(data) is None
 
 
 def test_extra_fields_other_than_zip64_are_read_from_bytes() -> None:

@@ -88,7 +88,7 @@ def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_LiveGate
         yield gw
 
 
-def test_schemathesis_with_all_checks_finds_nothing(live_gateway: _LiveGateway) -> None:
+def test_schemathesis_with_all_checks_finds_nothing(live_gateway: _LiveGateway, tmp_path: Path) -> None:
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "--no-color",
@@ -106,7 +106,8 @@ def test_schemathesis_with_all_checks_finds_nothing(live_gateway: _LiveGateway) 
         f"X-Verificatiecode: {CODE}",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}  # the hook module
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO, env=env, check=False)
+    # cwd: schemathesis keeps a cache (.schemathesis/) in the working directory, never in the repository
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env, check=False)
     report = result.stdout[result.stdout.find("FAILURES") :] if "FAILURES" in result.stdout else result.stdout
     assert result.returncode == 0, report[-6000:] + result.stderr[-2000:]
     assert "4 selected / 4 total" in result.stdout and " passed" in result.stdout

@@ -8,7 +8,7 @@ from tests.esis.conftest import BRIN6, CODE, Gateway
 
 async def test_demo_batch_gets_the_expected_answers(gateway: Gateway) -> None:
     results = await run_demo(gateway.url, CODE, BRIN6)
-    assert [(status, code) for _what, status, code in results] == [
+    assert [(r.status, r.code) for r in results] == [
         (202, None),
         (202, None),
         (202, None),

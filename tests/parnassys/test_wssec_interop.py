@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLSigner, XMLVerifier
 from signxml.algorithms import SignatureConstructionMethod
@@ -155,18 +154,7 @@ def test_xmlsec_and_lxml_share_one_libxml2() -> None:
 
 def test_an_ec_key_signs_with_ecdsa_and_verifies_both_ways(pki: Pki) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EC-leverancier")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    cert = pki.ca.issue_client(TOPICUS_OIN, "EC-leverancier", key=key).cert
     env = sign_envelope(unsigned(), key=key, certificate=cert)
 
     assert len(verify(to_bytes(env), cert).signed_ids) == 6

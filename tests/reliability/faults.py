@@ -3,6 +3,12 @@ slowly, answers 503 or resets connections for a while; notificaties keep arrivin
 every notificatie is acknowledged, the exchanges wait in the queue saying for whom and when the next attempt
 is, `/metrics` shows the backlog, and after recovery everything drains — no exchange lost or doubled.
 
+Whether an exchange waited, and for whom, is read from what the gateway recorded (each exchange's timeline:
+a ``wacht_op_herhaling`` step per failed attempt saying whom it waits for), not from catching it in the act;
+and the fault lasts until every acknowledged exchange has recorded such a wait (at least ``outage_seconds``,
+at most ``outage_cap_seconds``), so a slow sender on a loaded machine cannot let the outage end before the
+exchanges ever met it.
+
 The gateway runs in this process (`create_app` with its workers, HTTPS with client certificates); the
 simulators run here too, behind `FaultProxy`s (see `harness.start_faulty_world`).
 """
@@ -21,6 +27,7 @@ from sqlalchemy import select
 
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.types import utcnow
+from gateway.web.pages.texts import WAITING_FOR
 from tests.reliability.faultproxy import FaultProxy
 from tests.reliability.harness import (
     FaultyWorld,
@@ -50,6 +57,7 @@ class FaultConfig:
     database_url: str | None = None
     drain_timeout: float = 60.0
     workers: int = 4
+    outage_cap_seconds: float = 30.0  # the fault lasts until every exchange recorded a wait, up to this long
 
 
 @dataclass
@@ -58,9 +66,10 @@ class FaultReport:
     acknowledged: int = 0
     sender_errors: dict[str, int] = field(default_factory=dict)
     waiting_seen: int = 0  # most exchanges seen waiting for the faulty system at once
-    waited: set[int] = field(default_factory=set)  # every exchange seen waiting for the faulty system
-    waiting_for_seen: set[str] = field(default_factory=set)
-    max_attempts_during: int = 0
+    waited: set[int] = field(default_factory=set)  # every exchange whose timeline records a wait for it
+    waiting_for_seen: set[str] = field(default_factory=set)  # whom the timelines say exchanges waited for
+    max_attempts_during: int = 0  # most attempts of one exchange during the fault (seen, or failed per timeline)
+    outage_seconds: float = 0.0  # how long the fault lasted
     next_attempt_delays: list[float] = field(default_factory=list)  # seconds, as announced in the queue
     queue_messages: list[str] = field(default_factory=list)  # e.g. "Wacht op het Traffic Center; volgende …"
     metrics_during: dict[str, float] = field(default_factory=dict)
@@ -81,7 +90,7 @@ class FaultReport:
         return {
             "system": c.system + (f" ({c.only.decode()} only)" if c.only else ""),
             "mode": c.mode,
-            "outage_s": c.outage_seconds,
+            "outage_s": round(self.outage_seconds, 1),
             "exchanges": c.exchanges,
             "acknowledged": self.acknowledged,
             "waiting_at_once": self.waiting_seen,
@@ -124,10 +133,8 @@ async def _observe(db: Any, system: str, report: FaultReport, seen: dict[int, dt
         report.max_attempts_during = max(report.max_attempts_during, int(attempts))
         if state != "wacht_op_herhaling":
             continue
-        report.waiting_for_seen.add(str(waiting_for))
         if waiting_for == system:
             waiting += 1
-            report.waited.add(int(ex_id))
         next_at = _aware(next_at)
         if seen.get(ex_id) != next_at:  # a new retry was scheduled since the last look
             seen[ex_id] = next_at
@@ -166,14 +173,17 @@ async def _scenario(
     report.acknowledged = len(sender.acknowledged)
     report.sender_errors = dict(sender.errors)
     seen: dict[int, dt.datetime] = {}
-    while time.perf_counter() - fault_started < cfg.outage_seconds:
+    while (elapsed := time.perf_counter() - fault_started) < cfg.outage_cap_seconds:
         await _observe(c.db, cfg.system, report, seen)
         m = await metrics()  # keep the scrape that shows the biggest backlog
         if _backlog(m, cfg.system) >= _backlog(report.metrics_during, cfg.system):
             report.metrics_during = m
+        if elapsed >= cfg.outage_seconds and (cfg.only is not None or await _all_waited(c.db, cfg.system, report)):
+            break
         await asyncio.sleep(0.05)
     report.queue_messages = await _queue_messages(c.db)
     await proxy.set("ok")
+    report.outage_seconds = time.perf_counter() - fault_started
     recovered = time.perf_counter()
     while time.perf_counter() - recovered < cfg.drain_timeout:
         st = await store_report(c.db, c.blobs, hash_blobs=False)
@@ -182,6 +192,7 @@ async def _scenario(
             break
         await asyncio.sleep(0.05)
     report.metrics_after = await metrics()
+    await _recorded_waits(c.db, cfg.system, report)  # calls in flight when the fault ended count too
     st = await store_report(c.db, c.blobs)
     report.verwerkt, report.hulpvragen = st.verwerkt, st.hulpvragen
     report.lost = sum(1 for k in sender.acknowledged if st.hulpvraag_per_koppelsleutel.get(k) is None)
@@ -193,6 +204,40 @@ async def _scenario(
     report.afmeldingen = sum(1 for k in sender.acknowledged if afm.get(k) == "OverdrachtGeslaagd")
     report.proxy_counts = dict(Counter(proxy.counts))
     return report
+
+
+_WHO = {label: system for system, label in WAITING_FOR.items()}  # "Wacht op het OSR" → "osr"
+
+
+async def _recorded_waits(db: Any, system: str, report: FaultReport) -> None:
+    """``waited`` and ``waiting_for_seen`` from the timelines: one ``wacht_op_herhaling`` step per failed
+    attempt, its message saying whom the exchange waits for ("Wacht op het LAS van de school; volgende
+    poging om …"; "Tijdelijke fout; …" when it is no outside system)."""
+    from gateway.store.models import ExchangeEvent
+
+    async with db.reader() as s:
+        rows = (
+            await s.exec(  # type: ignore[call-overload]
+                select(ExchangeEvent.exchange_id, ExchangeEvent.message).where(
+                    ExchangeEvent.step == "wacht_op_herhaling"
+                )
+            )
+        ).all()
+    failures: Counter[int] = Counter()
+    for ex_id, message in rows:
+        who = str(message).split(";", 1)[0]
+        report.waiting_for_seen.add(_WHO.get(who, who))
+        if _WHO.get(who) == system:
+            report.waited.add(int(ex_id))
+            failures[int(ex_id)] += 1
+    report.max_attempts_during = max([report.max_attempts_during, *failures.values()])
+
+
+async def _all_waited(db: Any, system: str, report: FaultReport) -> bool:
+    """Has every acknowledged exchange recorded a wait for ``system`` (so the fault has been met)?"""
+    probe = FaultReport(report.config)
+    await _recorded_waits(db, system, probe)
+    return len(probe.waited) >= report.acknowledged
 
 
 def _backlog(m: dict[str, float], system: str) -> float:

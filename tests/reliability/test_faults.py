@@ -45,6 +45,17 @@ async def test_an_outside_system_failing_delays_exchanges_and_loses_none(
     _drained_without_loss(r)
 
 
+async def test_waiting_is_read_from_the_timelines_so_a_fault_shorter_than_the_sending_still_counts(
+    tmp_path: Path,
+) -> None:
+    """With no minimum outage at all, the fault lasts until every exchange has recorded its wait: whether the
+    sender or the observer was quick does not decide the outcome."""
+    r = await run_fault(FaultConfig("las", "slow", exchanges=N, outage_seconds=0.0, workers=8), tmp_path)
+
+    assert r.acknowledged == N and len(r.waited) == N and r.waiting_for_seen == {"las"}, r.summary()
+    _drained_without_loss(r)
+
+
 async def test_afmeldingen_wait_in_the_outbox_while_the_traffic_center_is_down(tmp_path: Path) -> None:
     r = await run_fault(
         FaultConfig("traffic_center", "down", exchanges=N, outage_seconds=2.5, only=b"afmeldingRequest"), tmp_path

@@ -75,4 +75,44 @@ async def test_demo_accounts_one_per_role_can_log_in(components: Components) -> 
             components.db, TEST_CONFIG, a.organisatie, a.gebruikersnaam, a.wachtwoord, pyotp.TOTP(a.totp_secret).now()
         )
         assert result.ok, a
-        assert a.totp_secret in a.line()
+        assert a.totp_secret not in a.line() and a.wachtwoord in a.line()
+
+
+async def test_users_totp_prints_the_current_code_of_a_demo_account(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+    key = cli.demo_key(components.settings.data_dir)
+    accounts = await cli.create_demo_accounts(components.db, password_log2_n=10, key=key)
+    capsys.readouterr()
+    assert await run("users", "totp", "po3008", "Secretariaat") == 0
+    code = capsys.readouterr().out.strip()
+    assert code.isdigit() and len(code) == 6
+    assert pyotp.TOTP(accounts[0].totp_secret).verify(code, valid_window=1)
+    result = await authenticate(components.db, TEST_CONFIG, "PO3008", "secretariaat", cli.DEMO_PASSWORD, code)
+    assert result.ok
+
+
+async def test_demo_totp_secrets_follow_the_demo_key(components) -> None:  # type: ignore[no-untyped-def]
+    key = cli.demo_key(components.settings.data_dir)
+    assert cli.demo_key(components.settings.data_dir) == key  # kept, not made again
+    accounts = await cli.create_demo_accounts(components.db, password_log2_n=10, key=key)
+    assert [a.totp_secret for a in accounts] == [
+        cli._demo_secret(key, a.organisatie, a.gebruikersnaam) for a in accounts
+    ]
+    assert len({a.totp_secret for a in accounts}) == 3
+
+
+async def test_users_totp_refuses_a_real_account_and_an_unknown_one_in_dutch(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+    cli.demo_key(components.settings.data_dir)
+    await run("users", "add", "PO3008", "jansen", "--rol", "secretariaat", "--email", "j@swv.example")
+    capsys.readouterr()
+    assert await run("users", "totp", "PO3008", "jansen") == 2
+    err = capsys.readouterr().err
+    assert "geen demo-account" in err and "authenticator-app" in err
+    assert await run("users", "totp", "PO3008", "niemand") == 2
+    assert "bestaat niet" in capsys.readouterr().err
+
+
+async def test_users_totp_refuses_outside_a_demo_data_dir(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+    await cli.create_demo_accounts(components.db, password_log2_n=10)  # demo accounts, but no demo key here
+    capsys.readouterr()
+    assert await run("users", "totp", "PO3008", "secretariaat") == 2
+    assert "geen demo-account" in capsys.readouterr().err

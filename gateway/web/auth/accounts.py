@@ -33,6 +33,7 @@ __all__ = [
     "list_accounts",
     "normalise_org",
     "reset_totp",
+    "totp_secret_of",
     "unlock",
 ]
 
@@ -102,9 +103,11 @@ async def add_account(
     naam: str | None = None,
     password: str | None = None,
     with_totp: bool = True,
+    totp_secret: str | None = None,
     password_log2_n: int = 15,
 ) -> NewAccount:
-    """Add an account. With ``with_totp`` the TOTP secret is made now and returned once (to print)."""
+    """Add an account. With ``with_totp`` the TOTP secret is made now (or ``totp_secret`` is used, for the
+    demo's stable accounts) and returned once (to print)."""
     try:
         role = Role(role)
     except ValueError:
@@ -120,7 +123,7 @@ async def add_account(
         org = brin4
     elif org != swv_code.upper():
         raise AccountError(f"Accounts van het secretariaat en monitoring horen bij het SWV ({swv_code}).")
-    secret = new_secret() if with_totp else None
+    secret = (totp_secret or new_secret()) if with_totp else None
     pw_hash = await asyncio.to_thread(hash_password, password, log2_n=password_log2_n) if password else None
     async with db.session() as s:
         exists = (
@@ -154,6 +157,13 @@ async def add_account(
         )
     uri = provisioning_uri(secret, org, user) if secret else None
     return NewAccount(row.id, org, user, secret, uri)
+
+
+async def totp_secret_of(db: Database, organisatie: str, gebruikersnaam: str) -> str | None:
+    """The account's TOTP secret as an authenticator app holds it, or None (no such account, or the second
+    factor is not set up). The one place that reads a stored secret back outside log-in."""
+    account = await find_account(db, organisatie, gebruikersnaam)
+    return account.totp_secret if account is not None and account.totp_secret else None
 
 
 async def list_accounts(db: Database, swv_code: str | None = None) -> list[Account]:

@@ -60,7 +60,7 @@ class WebConfig:
                 else:
                     values[key] = str(raw)
             except (TypeError, ValueError):
-                raise ConfigError(f"Ongeldige instelling 'web.{key}' = {raw!r}: verwacht een geheel getal.") from None
+                raise ConfigError(f"Ongeldige instelling 'web.{key}' = '{raw}': verwacht een geheel getal.") from None
         return cls(**values)
 
     def cookies_secure(self) -> bool:

@@ -11,7 +11,7 @@ import time
 import pyotp
 import segno
 
-__all__ = ["ISSUER", "new_secret", "provisioning_uri", "qr_svg", "verify_code"]
+__all__ = ["ISSUER", "current_code", "new_secret", "provisioning_uri", "qr_svg", "verify_code"]
 
 ISSUER = "SWV intake gateway"
 _STEP = 30
@@ -20,6 +20,12 @@ _DRIFT = 1
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def current_code(secret: str, *, now: float | None = None) -> tuple[str, int]:
+    """The code an authenticator app shows now, and how many seconds it has left."""
+    at = time.time() if now is None else now
+    return pyotp.TOTP(secret).at(int(at)), _STEP - int(at) % _STEP
 
 
 def provisioning_uri(secret: str, organisatie: str, gebruikersnaam: str, issuer: str = ISSUER) -> str:
