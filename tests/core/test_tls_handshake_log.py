@@ -12,7 +12,6 @@ import pytest
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from structlog.testing import capture_logs
 
@@ -23,19 +22,21 @@ OIN = "00000003273000000000"
 
 
 def expired_client(ca: ThrowAwayCA) -> Issued:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A client certificate like the test CA issues (every extension strict verification wants), expired."""
+    good = ca.issue_client(OIN)
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, OIN)]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
+        .subject_name(good.cert.subject)
+        .issuer_name(good.cert.issuer)
+        .public_key(good.key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=30))
         .not_valid_after(now - dt.timedelta(days=1))
-        .sign(ca.key, hashes.SHA256())
     )
-    return Issued(cert=cert, key=key)
+    for extension in good.cert.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    return Issued(cert=builder.sign(ca.key, hashes.SHA256()), key=good.key)
 
 
 async def peer_oin(request: web.Request) -> web.Response:
