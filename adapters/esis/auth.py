@@ -29,6 +29,7 @@ from adapters.esis.guard import BruteForceGuard
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.registry import codes
+from gateway.registry.code_events import REVOKED_CODE_USED
 from gateway.store.audit import audit
 from gateway.store.models.codes import CodeState
 from verification.verificatiecode import MAX_LENGTH, brin6_prefix
@@ -149,7 +150,7 @@ class Authenticator:
             audit(
                 s,
                 actor="systeem",
-                action="esis_ingetrokken_code_gebruikt",
+                action=REVOKED_CODE_USED,
                 object_type="verificatiecode",
                 object_id=str(match.code_id),
                 swv_code=match.swv_code,

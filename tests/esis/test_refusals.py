@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from adapters.esis.simulator import Document, aanvraag, pdf_document
 from gateway.registry import codes
+from gateway.registry.code_events import last_revoked_code_use
 from gateway.store.models import AuditEntry, Bijlage, Exchange, Hulpvraag
 from tests.esis.conftest import BRIN6, CODE, OTHER_BRIN6, Gateway
 
@@ -75,6 +76,9 @@ async def test_a_revoked_code_gets_the_same_answer_as_an_unknown_one_and_is_audi
     [entry] = entries  # only the revoked code, not the unknown one
     assert entry.object_type == "verificatiecode" and entry.object_id == str(view.id)
     assert entry.details["brin6"] == "27ZX00" and CODE not in str(entry.details)
+    seen = await last_revoked_code_use(gateway.c.db, "27zx00")  # for the school's koppelcheck page
+    assert seen is not None and seen.code_id == view.id and seen.fingerprint == view.fingerprint
+    assert await last_revoked_code_use(gateway.c.db, OTHER_BRIN6) is None
 
 
 async def test_code_of_another_vestiging_is_403(gateway: Gateway, nothing_stored: None) -> None:
