@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
+from adapters.parnassys.identity import SenderConfig
 from tests.parnassys.conftest import DOEL_RK, GATEWAY_OIN, PLAIN_OIN, Pki, notificatie
 
 JAVA_SOURCES = Path(__file__).with_name("java")
@@ -36,12 +37,15 @@ def _require_java() -> None:
     pytest.skip(reason)
 
 
-def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+def run(*command: str, cwd: Path, env: dict[str, str] | None = None, ok: bool = True) -> str:
     result = subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, timeout=180, env={**os.environ, **(env or {})}, check=False
     )
-    assert result.returncode == 0, f"{command[0]}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
-    return result.stdout
+    if ok:
+        assert result.returncode == 0, f"{command[0]}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+        return result.stdout
+    assert result.returncode != 0, result.stdout[-3000:]
+    return result.stdout + result.stderr
 
 
 def key_and_trust_stores(pki: Pki, directory: Path, sender: str) -> tuple[Path, Path]:
@@ -79,18 +83,22 @@ def build_client(wsdl: str, directory: Path, truststore: Path) -> str:
     return f"{classes}:{classpath}"
 
 
-def call(classpath: str, directory: Path, wsdl: str, keystore: Path, truststore: Path, **fields: str) -> list[str]:
+def call(
+    classpath: str, directory: Path, wsdl: str, keystore: Path, truststore: Path, *, ok: bool = True, **fields: str
+) -> list[str]:
     values = notificatie(**fields)
     order = ("bronBrin", "bronRouteringsKenmerk", "doelBrin", "doelRouteringsKenmerk", "koppelsleutel", "doel")
     output = run(
         "java", "-cp", classpath, "PartnerClient", wsdl, str(keystore), PASSWORD, str(truststore), PASSWORD,
         PLAIN_OIN, GATEWAY_OIN, *(values[k] for k in order),
-        cwd=directory,
+        cwd=directory, ok=ok,
     )  # fmt: skip
+    if not ok:
+        return output.splitlines()
     return [line for line in output.splitlines() if line.startswith(("RESULTAAT", "FOUT"))]
 
 
-async def test_a_stock_jax_ws_client_is_accepted_and_gets_a_typed_fout_with_the_real_code(
+async def test_a_stock_jax_ws_client_is_accepted_gets_a_typed_fout_and_only_a_signed_reply_would_break_it(
     pki: Pki, start_gateway, tmp_path: Path
 ) -> None:
     _require_java()
@@ -108,3 +116,11 @@ async def test_a_stock_jax_ws_client_is_accepted_and_gets_a_typed_fout_with_the_
     assert stored.meta["sender_oin"] == PLAIN_OIN and stored.meta["sender_profile"] == "2W-be"
     assert stored.meta["doelRouteringsKenmerk"] == DOEL_RK
     assert len(gw.inbox.refusals) == 1  # the refusal of an identified sender is kept for the secretariaat
+
+    # The same client against a gateway that signs its replies to this sender anyway (the old behaviour, or
+    # [oso] senders … sign_replies = true): JAX-WS rejects the mustUnderstand Security header of a call that
+    # was accepted — which is why replies follow the sender's profile.
+    signing = await start_gateway(senders=(SenderConfig(PLAIN_OIN, "Leverancier 2W-be", "2W-be", sign_replies=True),))
+    failed = await asyncio.to_thread(call, classpath, tmp_path, f"{signing.url}?wsdl", keystore, truststore, ok=False)
+    assert any("MustUnderstand" in line or "mustUnderstand" in line for line in failed), failed[-20:]
+    assert len(signing.inbox.puts) == 1  # accepted and stored, yet the client saw a failure
