@@ -36,11 +36,14 @@ __all__ = [
     "check_vestigingen",
     "kenmerk_for_vestiging",
     "parse_routeringskenmerk",
+    "read_routeringskenmerk",
+    "routeringskenmerk_syntax_ok",
 ]
 
 PARNASSYS_SCHERM = "Beheer > Koppelingen > Configuratie routeringskenmerken Kindkans (OSO)"
 _LONG = re.compile(SCHOOL_OIN_STEM + r"([0-9]{2}[A-Z]{2})([0-9]{5})")
-_SHORT = re.compile(r"[0-9]{1,5}")
+_SHORT = re.compile(r"[0-9]{1,5}")  # as ParnasSys shows it (500) or as its 5-digit suffix (00500)
+_ANY_LONG = re.compile(r"[0-9A-Z]{20}")  # the 20-position OSO'21 form of any party (an OIN for the SWV)
 LOWEST, HIGHEST = 500, 599
 
 
@@ -75,6 +78,23 @@ def kenmerk_for_vestiging(vestigingscode: str) -> Routeringskenmerk:
     return Routeringskenmerk(LOWEST + int(vestigingscode))
 
 
+def routeringskenmerk_syntax_ok(value: str) -> bool:
+    """Whether ``value`` has the form of a routeringskenmerk of any party (``schemas/oso`` agrees):
+    1–5 digits, or 20 digits and capitals."""
+    return bool(_SHORT.fullmatch(value) or _ANY_LONG.fullmatch(value))
+
+
+def read_routeringskenmerk(value: object) -> tuple[str | None, int] | None:
+    """The one reading of a school's routeringskenmerk: (BRIN4 from the long form or None, number), or None
+    when it has neither form. Says nothing about the 500-range; `parse_routeringskenmerk` does."""
+    text = "" if value is None else str(value).strip().upper()
+    if len(text) == 20 and (long := _LONG.fullmatch(text)) is not None:
+        return long.group(1), int(long.group(2))
+    if _SHORT.fullmatch(text):
+        return None, int(text)
+    return None
+
+
 def parse_routeringskenmerk(value: object, location: str | None = "routeringskenmerk") -> Routeringskenmerk:
     """Accept ``'501'`` or ``'0000000700014SS00501'``; refuse anything outside the 500-range."""
     text = "" if value is None else str(value).strip().upper()
@@ -87,12 +107,8 @@ def parse_routeringskenmerk(value: object, location: str | None = "routeringsken
                 location,
             )
         )
-    brin4: str | None = None
-    if len(text) == 20 and (long := _LONG.fullmatch(text)) is not None:
-        brin4, nummer = long.group(1), int(long.group(2))
-    elif _SHORT.fullmatch(text):
-        nummer = int(text)
-    else:
+    read = read_routeringskenmerk(text)
+    if read is None:
         raise OngeldigeIdentificatie(
             fout(
                 "ROUTERING_ONGELDIG",
@@ -102,6 +118,7 @@ def parse_routeringskenmerk(value: object, location: str | None = "routeringsken
                 location,
             )
         )
+    brin4, nummer = read
     if not LOWEST <= nummer <= HIGHEST:
         raise OngeldigeIdentificatie(
             fout(

@@ -1,10 +1,17 @@
 """Authenticating an ESIS request by its verification code (header ``X-Verificatiecode``).
 
 Outcomes, each with its own stable code: no header → 401 ``ESIS_VERIFICATIECODE_ONTBREEKT``; a code we do
-not know → 401 ``ESIS_VERIFICATIECODE_ONBEKEND``; a registered code the secretariaat has not activated yet →
-401 ``ESIS_VERIFICATIECODE_NIET_ACTIEF``; a revoked code → 401 ``ESIS_VERIFICATIECODE_INGETROKKEN``; a client
-that sent too many bad codes → 429 ``ESIS_TE_VEEL_POGINGEN`` (with Retry-After). Bad codes are counted per
-client IP (`BruteForceGuard`); the lockout is logged and audited so the secretariaat sees it.
+not know *or a revoked one* → 401 ``ESIS_VERIFICATIECODE_ONBEKEND`` (one answer on the wire, so a guesser
+never learns that a code once existed; the log says which it was, and a revoked code's use is audited as
+``esis_ingetrokken_code_gebruikt`` on the code, for the secretariaat and the vestiging's koppelcheck); a
+registered code the secretariaat has not activated yet → 401 ``ESIS_VERIFICATIECODE_NIET_ACTIEF``; a client
+that sent too many bad codes → 429 ``ESIS_TE_VEEL_POGINGEN`` (with Retry-After).
+
+Bad codes are counted per (vestiging the code claims — its BRIN6 prefix —, client IP): ESIS sends every
+school's requests from a few shared addresses, so one school's mistyped code must never lock out another.
+A second, looser count per client IP alone (``ip_lock_after`` distinct failures) stops one address spraying
+guesses over many vestigingen; failures while a (vestiging, IP) is already locked do not add to it. Both
+lockouts are logged and audited so the secretariaat sees them (`adapters.esis.guard.BruteForceGuard`).
 """
 
 from __future__ import annotations
@@ -18,14 +25,15 @@ from aiohttp import web
 
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import SENDER
-from adapters.esis.errors import ApiError, refuse
+from adapters.esis.errors import refuse
 from adapters.esis.guard import BruteForceGuard
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.registry import codes
+from gateway.registry.code_events import REVOKED_CODE_USED
 from gateway.store.audit import audit
 from gateway.store.models.codes import CodeState
-from verification.verificatiecode import MAX_LENGTH
+from verification.verificatiecode import MAX_LENGTH, brin6_prefix
 
 __all__ = ["HEADER", "Authenticator", "client_ip"]
 
@@ -54,12 +62,20 @@ def client_ip(request: web.Request, trusted_proxies: Collection[str]) -> str:
 class Authenticator:
     def __init__(self, c: Components, limits: EsisLimits) -> None:
         self.c = c
-        self.guard = BruteForceGuard(
+        self.guard = BruteForceGuard(  # per (claimed vestiging, client IP)
             window=limits.window_seconds,
             slow_after=limits.slow_after,
             delay_step=limits.delay_step_seconds,
             max_delay=limits.max_delay_seconds,
             lock_after=limits.lock_after,
+            lock_seconds=limits.lock_seconds,
+        )
+        self.ip_guard = BruteForceGuard(  # per client IP: a spray over many vestigingen
+            window=limits.window_seconds,
+            slow_after=limits.ip_lock_after,
+            delay_step=0.0,
+            max_delay=0.0,
+            lock_after=limits.ip_lock_after,
             lock_seconds=limits.lock_seconds,
         )
         self.cache = codes.CodeCache(limits.code_cache_seconds)
@@ -68,8 +84,11 @@ class Authenticator:
     def ip(self, request: web.Request) -> str:
         return client_ip(request, self.trusted)
 
-    def refuse_if_locked(self, ip: str) -> None:
-        wait = self.guard.locked_for(ip)
+    def refuse_if_locked(self, ip: str, scope: str | None = None) -> None:
+        """429 while this IP, or (when ``scope`` is given) this (vestiging, IP), is locked out."""
+        wait = self.ip_guard.locked_for(ip)
+        if scope is not None:
+            wait = max(wait, self.guard.locked_for(_key(scope, ip)))
         if wait > 0:
             raise refuse(
                 429,
@@ -82,8 +101,10 @@ class Authenticator:
 
     async def authenticate(self, request: web.Request) -> codes.VerifiedSender:
         ip = self.ip(request)
-        self.refuse_if_locked(ip)
         presented = request.headers.get(HEADER, "").strip()
+        plausible = len(presented) <= MAX_LENGTH and all("!" <= ch <= "~" for ch in presented)
+        scope = brin6_prefix(presented) if plausible else "?"
+        self.refuse_if_locked(ip, scope)
         if not presented:
             raise refuse(
                 401,
@@ -95,59 +116,85 @@ class Authenticator:
             )
         # A code that cannot have been registered (printable ASCII, at most 50, handbook §8.1) is unknown
         # without a lookup: it also keeps undecodable header bytes away from the hashing.
-        plausible = len(presented) <= MAX_LENGTH and all("!" <= ch <= "~" for ch in presented)
         match = await codes.lookup(self.c.db, presented, cache=self.cache) if plausible else None
         if match is not None and match.state == CodeState.ACTIEF.value:
             sender = await codes.mark_used(self.c.db, match)
             request[SENDER] = sender  # a later refusal of this request is recorded (adapters.esis.door)
             return sender
-        if match is None:
+        if match is not None and match.state == CodeState.AANGEMELD.value:
+            reason = "ESIS_VERIFICATIECODE_NIET_ACTIEF"
             err = refuse(
                 401,
-                "ESIS_VERIFICATIECODE_ONBEKEND",
-                "De verificatiecode is niet bekend bij het samenwerkingsverband. Controleer de code in ESIS, of "
-                "meld de code aan bij het secretariaat.",
-                HEADER,
-                headers=_CHALLENGE,
-            )
-        elif match.state == CodeState.AANGEMELD.value:
-            err = refuse(
-                401,
-                "ESIS_VERIFICATIECODE_NIET_ACTIEF",
+                reason,
                 "De verificatiecode is aangemeld maar nog niet geactiveerd door het secretariaat. U ontvangt een "
                 "mail zodra de koppeling actief is.",
                 HEADER,
                 headers=_CHALLENGE,
             )
-        else:
+        else:  # unknown or revoked: the same answer
+            reason = "ESIS_VERIFICATIECODE_ONBEKEND" if match is None else "ESIS_VERIFICATIECODE_INGETROKKEN"
             err = refuse(
                 401,
-                "ESIS_VERIFICATIECODE_INGETROKKEN",
-                "De verificatiecode is ingetrokken. Stel in ESIS een nieuwe verificatiecode in en meld die aan "
-                "bij het secretariaat.",
+                "ESIS_VERIFICATIECODE_ONBEKEND",
+                "De verificatiecode is niet bekend bij het samenwerkingsverband of niet meer geldig. Controleer de "
+                "code in ESIS; klopt die, kijk dan op de koppelcheck van de vestiging of neem contact op met het "
+                "secretariaat.",
                 HEADER,
                 headers=_CHALLENGE,
             )
-        await self._failed(ip, err)
+            if match is not None:
+                await self._revoked_code_used(match, ip)
+        await self._failed(ip, scope, reason)
         raise err
 
-    async def _failed(self, ip: str, err: ApiError) -> None:
-        delay = self.guard.delay(ip)
-        locked = self.guard.failure(ip)
-        reason = err.findings[0].code
-        log.warning("esis_verificatiecode_afgewezen", reden=reason, client=ip, pogingen=self.guard.count(ip))
-        if locked:
-            log.warning("esis_client_geblokkeerd", client=ip, seconden=self.guard.lock_seconds)
+    async def _revoked_code_used(self, match: codes.CodeMatch, ip: str) -> None:
+        """The wire says "unknown"; the audit says it was this vestiging's revoked code (no code, no hash)."""
+        async with self.c.db.session() as s:
+            audit(
+                s,
+                actor="systeem",
+                action=REVOKED_CODE_USED,
+                object_type="verificatiecode",
+                object_id=str(match.code_id),
+                swv_code=match.swv_code,
+                brin6=match.brin6,
+                omgeving=match.environment,
+                vingerafdruk=match.fingerprint,
+                client=ip,
+            )
+
+    async def _failed(self, ip: str, scope: str, reason: str) -> None:
+        key = _key(scope, ip)
+        delay = self.guard.delay(key)
+        locked = self.guard.failure(key)
+        ip_locked = self.ip_guard.failure(ip)
+        log.warning(
+            "esis_verificatiecode_afgewezen", reden=reason, client=ip, vestiging=scope, pogingen=self.guard.count(key)
+        )
+        for blocked, object_id, extra in (
+            (locked, key, {"vestiging": scope}),
+            (ip_locked, ip, {"alle_vestigingen": True}),
+        ):
+            if not blocked:
+                continue
+            log.warning("esis_client_geblokkeerd", client=ip, seconden=self.guard.lock_seconds, **extra)
             async with self.c.db.session() as s:
                 audit(
                     s,
                     actor="systeem",
                     action="esis_client_geblokkeerd",
                     object_type="esis_client",
-                    object_id=ip,
+                    object_id=object_id,
                     swv_code=self.c.settings.swv_code,
                     reden=reason,
+                    client=ip,
                     geblokkeerd_seconden=self.guard.lock_seconds,
+                    **extra,
                 )
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+def _key(scope: str, ip: str) -> str:
+    """The throttle key of a (claimed vestiging, client IP) pair."""
+    return f"{scope}@{ip}"

@@ -27,13 +27,16 @@ class EsisLimits:
     read_idle_seconds: float = 30.0  # every read of the body must bring data within this ...
     min_bytes_per_second: int = 8 * 1024  # ... and after the grace period the body must average this rate
     min_rate_grace_seconds: float = 10.0
-    # brute-force protection, per client IP, in memory per process (docs/assumptions/esis.md)
+    # brute-force protection, per (claimed vestiging, client IP), in memory per process (docs/assumptions/esis.md)
     window_seconds: float = 900.0  # failures older than this are forgotten
     slow_after: int = 3  # from the 4th bad code on, every answer is delayed ...
     delay_step_seconds: float = 0.5  # ... by this much per extra failure ...
     max_delay_seconds: float = 5.0  # ... up to this
     lock_after: int = 10  # this many bad codes within the window locks the client out ...
     lock_seconds: float = 900.0  # ... for this long
+    # the counts above are per (vestiging the code claims, client IP); this one per client IP over all
+    # vestigingen together (a spray of guesses from one address; ESIS's shared addresses stay far below it)
+    ip_lock_after: int = 100
     max_registrations_per_window: int = 20  # code registrations per client IP per window
     code_cache_seconds: float = 300.0  # how long a verified code is remembered (HMAC, in memory)
 

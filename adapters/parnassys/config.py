@@ -39,6 +39,7 @@ class EndpointConfig:
     trust_store_pem: bytes  # CA certificates client certificates must chain to (PKIoverheid / PKI-onderwijs)
     senders: tuple[SenderConfig, ...]  # suppliers registered as sending system, each with its profile
     doel_routeringskenmerken: frozenset[str]  # the doelRouteringsKenmerk values that address us
+    public_url: str  # how senders reach the gateway (``[gateway] public_url``): the WSDL's address, never Host
     swv_code: str = "PO3008"
     path: str = "/oso/swv"
     max_body_bytes: int = 64 * 1024  # a notificatie is < 4 KiB; refused before it is read whole
@@ -48,7 +49,12 @@ class EndpointConfig:
     max_clock_skew: dt.timedelta = dt.timedelta(minutes=2)
     max_message_age: dt.timedelta = dt.timedelta(minutes=5)  # Timestamp/Created older than this: stale
     require_from_oin: bool = True  # wsa:From/wsa:Address must carry ?oin= equal to the TLS client's OIN
-    signing: Credential | None = None  # when set, every reply (also faults) is signed (2W-be-S)
+    signing: Credential | None = None  # when set, replies and faults to senders whose `signs_replies` are signed
+
+    @property
+    def address(self) -> str:
+        """The endpoint's public address, as the WSDL advertises it."""
+        return f"{self.public_url.rstrip('/')}{self.path}"
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,17 @@
 Intake order (cheap and local first; nothing slow before the acknowledgement, DESIGN.md §1):
 1. who is calling — TLS client certificate (or one forwarded by a trusted proxy), chained to the trust
    store, OIN registered as sending system;
-2. the body, refused before it is read whole when it exceeds ``max_body_bytes``;
-3. hardened SOAP parse, operation, WS-Addressing (Action, MessageID, From/To OINs);
+2. SOAP 1.1 over HTTP (`adapters.parnassys.transport`): ``Content-Type: text/xml`` in UTF-8; the body, refused
+   before it is read whole when it exceeds ``max_body_bytes``, and its XML encoding;
+3. hardened SOAP parse, operation, the ``SOAPAction`` header, WS-Addressing (Action, MessageID, From/To OINs);
 4. 2W-be-S senders: the WS-Security signature (`wssec.verify_envelope`), then the MessageID replay guard;
 5. the notificatie's fields and the intake sender checks — refusals of an authenticated sender are recorded
    with ``inbox.record_refusal``; steps 1–4 are only logged and answered with a fault;
 6. ``inbox.put`` — and only after it returned, ``NotificatieOntvangen``.
+
+Replies and faults carry a signed ``wsse:Security`` header only for a sender whose `SenderConfig.signs_replies`
+(2W-be-S by default); a caller not yet identified gets an unsigned fault. The WSDL's address comes from
+``public_url`` only, never from the request's Host header.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from adapters.parnassys.soap import (
     parse_envelope,
     to_bytes,
 )
+from adapters.parnassys.transport import check_body_encoding, check_content_type, check_soap_action
 from adapters.parnassys.wsdl import served_wsdl, types_xsd
 from adapters.parnassys.wssec import sign_envelope, verify_envelope
 from gateway.pipeline.contracts import NewExchange
@@ -92,20 +98,28 @@ class NotificatieEndpoint:
     # -- HTTP ---------------------------------------------------------------------------------------------
 
     async def get(self, request: web.Request) -> web.Response:
-        address = str(request.url.with_query(None))
         if "wsdl" in request.query:
-            return web.Response(text=served_wsdl("oso-swv.wsdl", address), content_type=_XML, charset="utf-8")
+            text = served_wsdl("oso-swv.wsdl", self.config.address)
+            return web.Response(text=text, content_type=_XML, charset="utf-8")
         if request.query.get("xsd") == "oso-types.xsd":
             return web.Response(text=types_xsd(), content_type=_XML, charset="utf-8")
         return web.Response(status=404, text="Gebruik ?wsdl voor de WSDL van dit OSO-endpoint.\n")
 
     async def post(self, request: web.Request) -> web.Response:
         env: Envelope | None = None
+        identity: ClientIdentity | None = None
         try:
             identity = self._identify(request)
+            check_content_type(request.headers.get("Content-Type"))
             body = await read_limited(request, self.config.max_body_bytes, self.config.body_timeout)
+            check_body_encoding(body)
             env = parse_envelope(body)
             self._check_operation(env)
+            check_soap_action(
+                request.headers.get("SOAPAction"),
+                expected=action_for("notificatieRequest"),
+                operation="notificatieRequest",
+            )
             self._check_addressing(env, identity)
             if identity.sender.profile == "2W-be-S":
                 verify_envelope(
@@ -121,15 +135,17 @@ class NotificatieEndpoint:
                 finding_code=exc.finding.code,
                 reden=exc.finding.message,
                 remote=request.remote,
+                sender_oin=identity.oin if identity is not None else None,
             )
             relates = env.addressing.message_id if env is not None else None
-            response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates)
-            if exc.status in (408, 413):  # answer, then hang up: do not linger reading the rest of the body
+            response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates, to=identity)
+            if exc.status in (408, 413, 415):  # answer, then hang up: do not linger reading the rest of the body
                 response.force_close()
                 await response.prepare(request)
                 await response.write_eof()
                 request.protocol.force_close()
             return response
+        assert env is not None and identity is not None
         return await self._accept(env, body, identity)
 
     # -- steps --------------------------------------------------------------------------------------------
@@ -201,14 +217,14 @@ class NotificatieEndpoint:
                     await self.inbox.record_refusal(new, findings)
                 except Exception:  # the refusal is still answered; nothing else was stored
                     log.exception("notificatie_weigering_niet_vastgelegd", key=new.key)
-            return self._reply_fault(findings, status=500, relates_to=relates)
+            return self._reply_fault(findings, status=500, relates_to=relates, to=identity)
         assert notificatie is not None and new is not None
         try:
             result = await self.inbox.put(new)
         except Exception:
             log.exception("notificatie_niet_vastgelegd", key=new.key)
             return self._reply_fault(
-                [refusal("INTAKE_TIJDELIJK_NIET_BESCHIKBAAR")], status=503, relates_to=relates, server=True
+                [refusal("INTAKE_TIJDELIJK_NIET_BESCHIKBAAR")], status=503, relates_to=relates, server=True, to=identity
             )
         log.info(
             "notificatie_ontvangen",
@@ -218,7 +234,7 @@ class NotificatieEndpoint:
             correlation_id=result.correlation_id,
             sender_oin=identity.oin,
         )
-        return self._reply(notificatie_response(), "notificatieResponse", relates_to=relates)
+        return self._reply(notificatie_response(), "notificatieResponse", relates_to=relates, to=identity)
 
     def _new_exchange(
         self, values: dict[str, str], body: bytes, identity: ClientIdentity, env: Envelope
@@ -248,12 +264,14 @@ class NotificatieEndpoint:
 
     # -- replies ------------------------------------------------------------------------------------------
 
-    def _finish(self, env: etree._Element, status: int) -> web.Response:
-        if self.config.signing is not None:
+    def _finish(self, env: etree._Element, status: int, to: ClientIdentity | None) -> web.Response:
+        if self.config.signing is not None and to is not None and to.sender.signs_replies:
             sign_envelope(env, key=self.config.signing.key, certificate=self.config.signing.certificate)
         return web.Response(body=to_bytes(env), status=status, content_type=_XML, charset="utf-8")
 
-    def _reply(self, body_child: etree._Element, operation: str, *, relates_to: str | None) -> web.Response:
+    def _reply(
+        self, body_child: etree._Element, operation: str, *, relates_to: str | None, to: ClientIdentity
+    ) -> web.Response:
         env = build_envelope(
             body_child,
             action=action_for(operation),
@@ -261,10 +279,16 @@ class NotificatieEndpoint:
             from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
             relates_to=relates_to,
         )
-        return self._finish(env, 200)
+        return self._finish(env, 200, to)
 
     def _reply_fault(
-        self, findings: Sequence[Finding], *, status: int, relates_to: str | None, server: bool = False
+        self,
+        findings: Sequence[Finding],
+        *,
+        status: int,
+        relates_to: str | None,
+        to: ClientIdentity | None,
+        server: bool = False,
     ) -> web.Response:
         env = build_fault(
             list(findings),
@@ -272,7 +296,7 @@ class NotificatieEndpoint:
             relates_to=relates_to,
             from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
         )
-        return self._finish(env, status)
+        return self._finish(env, status, to)
 
 
 def _replace_meta(new: NewExchange, meta: dict[str, object]) -> NewExchange:

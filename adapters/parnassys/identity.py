@@ -43,6 +43,14 @@ class SenderConfig:
     oin: str
     name: str
     profile: Profile = "2W-be-S"
+    # Whether our replies and faults to this sender carry a signed ``wsse:Security`` header (which SOAP marks
+    # ``mustUnderstand="1"``). None: follow the profile — signed for 2W-be-S, not for 2W-be, whose client
+    # (e.g. a stock JAX-WS client) does not understand the header and would reject even an accepted call.
+    sign_replies: bool | None = None
+
+    @property
+    def signs_replies(self) -> bool:
+        return self.profile == "2W-be-S" if self.sign_replies is None else self.sign_replies
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from lxml import etree
 from adapters.parnassys.refusals import refusal
 from adapters.parnassys.soap import NS
 from verification.findings import Finding
+from verification.identifiers import OngeldigeIdentificatie
+from verification.routering import parse_routeringskenmerk, read_routeringskenmerk, routeringskenmerk_syntax_ok
 
 __all__ = [
     "FIELDS",
@@ -32,10 +34,8 @@ __all__ = [
 
 FIELDS = ("bronBrin", "bronRouteringsKenmerk", "doelBrin", "doelRouteringsKenmerk", "koppelsleutel", "doel")
 _BRIN4 = re.compile(r"[0-9]{2}[A-Z]{2}")
-_RK_SHORT = re.compile(r"[0-9]{3}")
-_RK_LONG = re.compile(r"00000007000([0-9]{2}[A-Z]{2})([0-9]{5})")
-_RK_ANY = re.compile(r"[0-9A-Z]{20}")
 _MAX_FIELD = 64
+_BRON_RK = "bronRouteringsKenmerk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +107,10 @@ def read_notificatie(operation: etree._Element) -> tuple[dict[str, str], list[Fi
 
 
 def normalise_routeringskenmerk(value: str) -> tuple[str | None, int | None]:
-    """(BRIN4 or None, suffix number) of a routeringskenmerk in either form; (None, None) if unreadable."""
-    if _RK_SHORT.fullmatch(value):
-        return None, int(value)
-    m = _RK_LONG.fullmatch(value)
-    if m:
-        return m.group(1), int(m.group(2))
-    return None, None
+    """(BRIN4 or None, suffix number) of a routeringskenmerk in either form; (None, None) if unreadable.
+    The reading is `verification.routering.read_routeringskenmerk`, the only one."""
+    read = read_routeringskenmerk(value)
+    return read if read is not None else (None, None)
 
 
 def vestigingscode_for(routeringskenmerk: str) -> str | None:
@@ -145,18 +142,22 @@ def check_notificatie(
         except ValueError:
             bad("koppelsleutel", "verwacht een GUID zoals het Traffic Center die uitgeeft")
     if "bronRouteringsKenmerk" in values:
-        rk = values["bronRouteringsKenmerk"]
-        brin, number = normalise_routeringskenmerk(rk)
-        if number is None:
-            bad("bronRouteringsKenmerk", "verwacht bijvoorbeeld 500 of 0000000700014SS00500")
-        elif not 500 <= number <= 599:
-            findings.append(refusal("ROUTERING_BUITEN_500_REEKS", "notificatieRequest/bronRouteringsKenmerk", value=rk))
-        elif brin is not None and brin != values.get("bronBrin"):
-            bad("bronRouteringsKenmerk", f"het kenmerk hoort bij BRIN {brin}, niet bij bronBrin")
+        try:
+            kenmerk = parse_routeringskenmerk(
+                values["bronRouteringsKenmerk"], "notificatieRequest/bronRouteringsKenmerk"
+            )
+        except OngeldigeIdentificatie as exc:
+            if exc.finding.code == "ROUTERING_BUITEN_500_REEKS":  # the message of verification/routering.py
+                findings.append(exc.finding)
+            else:
+                bad("bronRouteringsKenmerk", "verwacht bijvoorbeeld 500 of 0000000700014SS00500")
+        else:
+            if kenmerk.brin4 is not None and kenmerk.brin4 != values.get("bronBrin"):
+                bad("bronRouteringsKenmerk", f"het kenmerk hoort bij BRIN {kenmerk.brin4}, niet bij bronBrin")
     if "doelRouteringsKenmerk" in values:
         rk = values["doelRouteringsKenmerk"]
-        if not (_RK_SHORT.fullmatch(rk) or _RK_ANY.fullmatch(rk)):
-            bad("doelRouteringsKenmerk", "verwacht 3 cijfers of 20 posities")
+        if not routeringskenmerk_syntax_ok(rk):
+            bad("doelRouteringsKenmerk", "verwacht een nummer zoals 500 of 20 posities")
         elif rk not in own_doel_routeringskenmerken:
             findings.append(
                 refusal("NOTIFICATIE_DOEL_ROUTERING_ONBEKEND", "notificatieRequest/doelRouteringsKenmerk", value=rk)

@@ -7,8 +7,10 @@ Real outside systems only: this module never imports a simulator.
 
 Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
   gateway_oin            (required) our OIN: expected in wsa:To ``?oin=``, sent in wsa:From
-  senders                (required) sending systems: TOML ``[{oin, name, profile}]`` (profile ``2W-be`` or
-                         ``2W-be-S``, default 2W-be-S); environment ``OIN:naam:profiel,…``
+  senders                (required) sending systems: TOML ``[{oin, name, profile, sign_replies}]`` (profile
+                         ``2W-be`` or ``2W-be-S``, default 2W-be-S; sign_replies: our replies and faults to
+                         this sender carry a signed wsse:Security header, default true for 2W-be-S and false
+                         for 2W-be); environment ``OIN:naam:profiel[:sign_replies],…``
   trust_store            CA certificates (PEM) client certificates must chain to; default ``tls_client_ca``
   doel_routeringskenmerken  the doelRouteringsKenmerk values that address us (list or comma-separated);
                          default ``[gateway_oin]``
@@ -17,7 +19,8 @@ Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
   client_cert, client_key  our PKIoverheid certificate + key (PEM): mutual TLS out, 2W-be-S signing
   server_trust_store     CA certificates for the TC's and LAS's server certificates; default system store
   sign_requests          sign outbound requests (2W-be-S), default true (needs client_cert)
-  sign_replies           sign our replies and faults, default true (needs client_cert)
+  sign_replies           sign our replies and faults to the senders that want it (their sign_replies),
+                         default true (needs client_cert); false: never sign replies
   las_oin                OIN put in wsa:To of calls to the LAS; default none
   path                   endpoint path, default ``/oso/swv``
   max_body_bytes         notificatie size limit, default 65536

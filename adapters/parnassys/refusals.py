@@ -20,7 +20,12 @@ _MESSAGES: dict[str, str] = {
     "SOAP_DTD_NIET_TOEGESTAAN": "Het bericht bevat een DOCTYPE/DTD of entiteiten; dat is niet toegestaan.",
     "SOAP_ONBEKENDE_OPERATIE": "De operatie {operation} wordt op dit adres niet ondersteund; "
     "alleen notificatieRequest (OSO'21).",
-    "SOAP_CONTENT_TYPE": "Het bericht moet als text/xml (SOAP 1.1) worden verstuurd.",
+    "SOAP_CONTENT_TYPE": "Het bericht moet als text/xml in UTF-8 (SOAP 1.1: Content-Type: text/xml; "
+    "charset=utf-8) worden verstuurd, niet als {received}; het is niet gelezen.",
+    "SOAP_SOAPACTION_ONTBREEKT": "De HTTP-header SOAPAction ontbreekt; SOAP 1.1 vraagt bij operatie {operation} "
+    'SOAPAction: "{expected}" (zoals in de WSDL).',
+    "SOAP_SOAPACTION_ONJUIST": "De HTTP-header SOAPAction ({received}) hoort niet bij operatie {operation}; "
+    'verwacht SOAPAction: "{expected}" (zoals in de WSDL).',
     "INTAKE_TIJDELIJK_NIET_BESCHIKBAAR": "De notificatie kon nu niet worden vastgelegd; probeer het later "
     "opnieuw (er is niets opgeslagen).",
     # WS-Addressing
@@ -63,9 +68,6 @@ _MESSAGES: dict[str, str] = {
     "SWV-aanvraag gaat van de school naar haar eigen aanvraag bij het samenwerkingsverband.",
     "NOTIFICATIE_DOEL_ROUTERING_ONBEKEND": "doelRouteringsKenmerk {value} hoort niet bij dit "
     "samenwerkingsverband; controleer de routeringskenmerken in ParnasSys.",
-    "ROUTERING_BUITEN_500_REEKS": "Routeringskenmerk {value} ligt buiten de 500-reeks. Vink in ParnasSys "
-    "(Beheer > Koppelingen > Configuratie routeringskenmerken Kindkans (OSO)) per vestiging één kenmerk "
-    "in de 500-reeks aan: 500 voor de hoofdvestiging, 501 voor nevenvestiging 01, enz.",
     # worker side
     "OSO_SESSIE_GEWEIGERD": "Het Traffic Center gaf geen sessie voor deze koppelsleutel: {detail}.",
     "OSO_DOSSIER_GEWEIGERD": "ParnasSys leverde het dossier niet: {detail}.",
@@ -97,5 +99,9 @@ def refusal(code: str, location: str | None = None, **values: object) -> Finding
     return fout(code, message, location)
 
 
+# Codes the adapter passes on from `verification/` with their message from there (one message per code).
+FROM_VERIFICATION: frozenset[str] = frozenset({"ROUTERING_BUITEN_500_REEKS"})
+
+
 def known_codes() -> list[str]:
-    return sorted(_MESSAGES)
+    return sorted(set(_MESSAGES) | FROM_VERIFICATION)

@@ -117,8 +117,9 @@ class _Section:
         return [p.strip() for p in str(value).split(",") if p.strip()]
 
     def senders(self, key: str) -> tuple[SenderConfig, ...]:
-        """TOML: ``senders = [{oin = "…", name = "Topicus", profile = "2W-be-S"}]``; environment:
-        ``OIN:naam:profiel`` separated by commas."""
+        """TOML: ``senders = [{oin = "…", name = "Topicus", profile = "2W-be-S", sign_replies = true}]``
+        (``sign_replies`` optional: default true for 2W-be-S, false for 2W-be); environment:
+        ``OIN:naam:profiel[:sign_replies]`` separated by commas."""
         raw = self.values.get(key)
         items: list[Mapping[str, Any]] = []
         if isinstance(raw, list | tuple):
@@ -129,8 +130,12 @@ class _Section:
         else:
             for part in self.strings(key):
                 oin, _, rest = part.partition(":")
-                name, _, profile = rest.partition(":")
-                items.append({"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"})
+                name, _, rest = rest.partition(":")
+                profile, _, sign = rest.partition(":")
+                item: dict[str, Any] = {"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"}
+                if sign:
+                    item["sign_replies"] = sign
+                items.append(item)
         senders = []
         for item in items:
             oin, profile = str(item.get("oin", "")).strip(), str(item.get("profile", "2W-be-S")).strip()
@@ -138,7 +143,12 @@ class _Section:
                 raise self._bad(key, f"bij elke verzender een OIN van 20 posities (niet {oin!r})")
             if profile not in ("2W-be", "2W-be-S"):
                 raise self._bad(key, f"profiel 2W-be of 2W-be-S (niet {profile!r})")
-            senders.append(SenderConfig(oin, str(item.get("name") or oin), profile))  # type: ignore[arg-type]
+            sign = item.get("sign_replies")
+            if sign is not None and not isinstance(sign, bool):
+                sign = {"true": True, "false": False}.get(str(sign).strip().lower())
+                if sign is None:
+                    raise self._bad(key, f"bij sign_replies van {oin} true of false")
+            senders.append(SenderConfig(oin, str(item.get("name") or oin), profile, sign))  # type: ignore[arg-type]
         if not senders:
             raise ConfigError(
                 f"Instelling [{self.name}] {key} ontbreekt: noem minstens één verzendend systeem "
@@ -192,6 +202,7 @@ def oso_settings(settings: Settings) -> OsoSettings:
         trust_store_pem=trust_store.read_bytes(),
         senders=oso.senders("senders"),
         doel_routeringskenmerken=frozenset(doel),
+        public_url=settings.effective_public_url,
         swv_code=settings.swv_code,
         path=oso.text("path", "/oso/swv") or "/oso/swv",
         max_body_bytes=oso.integer("max_body_bytes", 64 * 1024),

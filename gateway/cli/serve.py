@@ -18,6 +18,7 @@ from gateway.errors import ConfigError
 from gateway.logging import get_logger
 from gateway.settings import ROLES, Settings
 from gateway.tls import server_context
+from gateway.tls_site import TlsLoggingSite
 from gateway.web.http_errors import coded_errors
 
 __all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
@@ -68,7 +69,11 @@ async def start_site(runner: web.AppRunner, settings: Settings) -> None:
             if value
         )
         raise ConfigError(f"Instellingen {named}: {tls_error_reason(exc)}.") from None
-    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=context)
+    site = (
+        TlsLoggingSite(runner, settings.host, settings.port, ssl_context=context)  # logs why a handshake failed
+        if context is not None
+        else web.TCPSite(runner, settings.host, settings.port)
+    )
     try:
         await site.start()
     except OSError as exc:

@@ -29,8 +29,11 @@ series of two processes apart even when a scrape goes through a load balancer. A
 skipped (event ``metrics_bron_fout``) and counted in ``gateway_metric_source_errors``; the rest of the page
 is still served. The core never imports an adapter: it only calls what was registered.
 
-Access: set ``[metrics] token`` and the scraper must send ``Authorization: Bearer <token>``; without a token
-keep the route off the public network (docs/deploy.md). ``[metrics] enabled = false`` removes the route.
+Access, closed by default: with ``[metrics] token`` the scraper must send ``Authorization: Bearer <token>``;
+with ``[metrics] listen = "host:port"`` the figures are served on that separate listener only (bind it to an
+internal address) and not on the main one; with neither, the main route answers only a caller on this machine
+that did not come through a proxy (no ``X-Forwarded-For``/``Forwarded``/``X-Real-IP``) and refuses everyone
+else with 403 and a Dutch message naming both settings (docs/deploy.md). ``enabled = false`` removes it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+import ipaddress
 import os
 import re
 import socket
@@ -49,6 +53,7 @@ from aiohttp import web
 from sqlalchemy import case, func, select
 
 from gateway.components import Components
+from gateway.errors import ConfigError
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
 from gateway.settings import Settings
@@ -60,6 +65,7 @@ from gateway.store.types import utcnow
 
 __all__ = [
     "LATENCY_BUCKETS",
+    "METRICS_PORT",
     "MetricSource",
     "MetricsSettings",
     "Sample",
@@ -70,6 +76,7 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+METRICS_PORT: web.AppKey[int] = web.AppKey("metrics_port", int)  # the separate listener's port, once started
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 QUEUED = (*ACTIVE_STATES, ExchangeState.VASTGEHOUDEN.value)
@@ -101,7 +108,8 @@ def process_label() -> str:
 @dataclass(frozen=True)
 class MetricsSettings:
     enabled: bool = True
-    token: str | None = None  # bearer token the scraper must present; None: no check
+    token: str | None = None  # bearer token the scraper must present
+    listen: tuple[str, int] | None = None  # a separate listener for /metrics (host, port); off the main one
     recent_exchanges: int = 1000  # size of the latency sample
 
 
@@ -110,10 +118,35 @@ def metrics_settings(settings: Settings) -> MetricsSettings:
     out = MetricsSettings(
         enabled=r.flag("enabled", True),
         token=r.text("token") or None,
+        listen=_listen(r.text("listen")),
         recent_exchanges=r.integer("recent_exchanges", 1000, minimum=1, maximum=100_000),
     )
     r.finish()
     return out
+
+
+def _listen(value: str) -> tuple[str, int] | None:
+    if not value:
+        return None
+    host, _, port = value.strip().rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(
+            f"Ongeldige instelling [metrics] listen = {value!r}: verwacht host:poort, bijv. 127.0.0.1:9464."
+        )
+    return host.strip("[]"), int(port)
+
+
+_PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _local_direct(request: web.Request) -> bool:
+    """A caller on this machine that did not come through a (reverse) proxy."""
+    if any(h in request.headers for h in _PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _escape(value: str) -> str:
@@ -349,6 +382,10 @@ def install(app: web.Application, c: Components) -> None:
         return
     expected = f"Bearer {cfg.token}".encode() if cfg.token else None
 
+    async def serve(request: web.Request) -> web.Response:
+        body = await collect(c.db, cfg.recent_exchanges, c.metric_sources)
+        return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+
     async def metrics(request: web.Request) -> web.Response:
         if expected is not None:
             given = request.headers.get("Authorization", "").encode()
@@ -358,7 +395,34 @@ def install(app: web.Application, c: Components) -> None:
                     text="Geen of een onjuist token: stuur 'Authorization: Bearer <token>' ([metrics] token).\n",
                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 )
-        body = await collect(c.db, cfg.recent_exchanges, c.metric_sources)
-        return web.Response(body=body.encode(), headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+        elif not _local_direct(request):
+            log.warning("metrics_geweigerd", client=request.remote)
+            return web.Response(
+                status=403,
+                text="/metrics is alleen bereikbaar met een token ([metrics] token) of op een aparte poort "
+                "([metrics] listen); zonder die instellingen alleen vanaf deze machine zelf.\n",
+            )
+        return await serve(request)
 
-    app.router.add_get("/metrics", metrics)
+    if cfg.listen is None:
+        app.router.add_get("/metrics", metrics)
+        return
+    listener = web.Application()
+    listener.router.add_get("/metrics", metrics if expected is not None else serve)
+    sites: list[web.AppRunner] = []
+
+    async def start(_: web.Application) -> None:
+        runner = web.AppRunner(listener, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, cfg.listen[0], cfg.listen[1])
+        await site.start()
+        sites.append(runner)
+        app[METRICS_PORT] = site.port
+        log.info("metrics_luisteraar_gestart", adres=f"{cfg.listen[0]}:{site.port}")
+
+    async def stop(_: web.Application) -> None:
+        for runner in sites:
+            await runner.cleanup()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from adapters.esis.door import DOOR_KIND
 from adapters.esis.simulator import Document, aanvraag, pdf_document
 from gateway.registry import codes
-from gateway.store.models import Bijlage, Exchange, Hulpvraag
+from gateway.registry.code_events import last_revoked_code_use
+from gateway.store.models import AuditEntry, Bijlage, Exchange, Hulpvraag
 from tests.esis.conftest import BRIN6, CODE, OTHER_BRIN6, Gateway
 
 OPP = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
@@ -59,12 +60,29 @@ async def test_code_not_yet_active_is_401(gateway: Gateway, nothing_stored: None
     assert r.status == 401 and r.code == "ESIS_VERIFICATIECODE_NIET_ACTIEF"
 
 
-async def test_revoked_code_is_401(gateway: Gateway, nothing_stored: None) -> None:
+async def test_a_revoked_code_gets_the_same_answer_as_an_unknown_one_and_is_audited(
+    gateway: Gateway, nothing_stored: None
+) -> None:
     [view] = [v for v in await codes.list_codes(gateway.c.db, "PO3008", "27ZX")]
     await codes.revoke(gateway.c.db, view.id, "test:secretariaat", "school vertrokken")
     async with gateway.esis(CODE) as esis:
-        r = await esis.status("ESIS-1")
-    assert r.status == 401 and r.code == "ESIS_VERIFICATIECODE_INGETROKKEN"
+        revoked = await esis.status("ESIS-1")
+    async with gateway.esis("27ZX00-nooit-aangemeld-code") as esis:
+        unknown = await esis.status("ESIS-1")
+
+    assert (revoked.status, revoked.body) == (unknown.status, unknown.body)
+    assert revoked.code == "ESIS_VERIFICATIECODE_ONBEKEND"
+    assert revoked.headers.get("WWW-Authenticate") == unknown.headers.get("WWW-Authenticate")
+    async with gateway.c.db.reader() as s:
+        entries = list(
+            (await s.exec(select(AuditEntry).where(AuditEntry.action == "esis_ingetrokken_code_gebruikt"))).scalars()
+        )
+    [entry] = entries  # only the revoked code, not the unknown one
+    assert entry.object_type == "verificatiecode" and entry.object_id == str(view.id)
+    assert entry.details["brin6"] == "27ZX00" and CODE not in str(entry.details)
+    seen = await last_revoked_code_use(gateway.c.db, "27zx00")  # for the school's koppelcheck page
+    assert seen is not None and seen.code_id == view.id and seen.fingerprint == view.fingerprint
+    assert await last_revoked_code_use(gateway.c.db, OTHER_BRIN6) is None
 
 
 async def test_code_of_another_vestiging_is_403(gateway: Gateway, nothing_stored: None) -> None:

@@ -21,7 +21,7 @@ from tests.hostile.wire import HttpInput, HttpResult
 
 __all__ = ["CORPUS", "MIN_CASES", "Case", "Outcome", "Target", "by_target", "run_dossier_case", "run_http_case"]
 
-MIN_CASES = 60
+MIN_CASES = 80
 CORPUS: list[Case] = [*SOAP_CASES, *ESIS_CASES, *DOSSIER_CASES]
 
 

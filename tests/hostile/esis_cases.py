@@ -151,6 +151,11 @@ def _update(path_id: str, **headers: str) -> Callable[[HostilePki], HttpInput]:
     return lambda _pki: HttpInput(f"{AANVRAGEN}/{path_id}/wijzigingen", body, {**_headers(), **headers})
 
 
+def _update_with(path_id: str, wijziging: dict[str, Any]) -> Callable[[HostilePki], HttpInput]:
+    body = multipart([_json_part(wijziging, name="wijziging")])
+    return lambda _pki: HttpInput(f"{AANVRAGEN}/{path_id}/wijzigingen", body, _headers())
+
+
 _ENC = {"Content-Encoding": "gzip"}
 
 ESIS_CASES: list[Case] = [
@@ -562,6 +567,48 @@ ESIS_CASES: list[Case] = [
         "VERIFICATIECODE_TE_KORT",
         422,
         _registration({"brin6": ESIS_BRIN6, "omgeving": "esis-2", "verificatiecode": "27ZX00-kort"}),
+    ),
+    Case(
+        "registratie-code-leeg",
+        "esis",
+        "broken",
+        "ESIS_VELD_ONTBREEKT",
+        422,
+        _registration({"brin6": ESIS_BRIN6, "omgeving": "esis-2", "verificatiecode": ""}),
+    ),
+    Case(
+        "registratie-code-van-51-tekens",
+        "esis",
+        "huge_attribute",
+        "VERIFICATIECODE_TE_LANG",
+        422,
+        _registration({"brin6": ESIS_BRIN6, "omgeving": "esis-2", "verificatiecode": "27ZX00-" + "x" * 44}),
+    ),
+    Case(
+        "wijziging-leeg",
+        "esis",
+        "broken",
+        "ESIS_WIJZIGING_LEEG",
+        422,
+        _update_with(_FIXED_ID, {}),
+        before=_create_first,
+    ),
+    Case(
+        "wijziging-alleen-spaties",
+        "esis",
+        "broken",
+        "ESIS_WIJZIGING_LEEG",
+        422,
+        _update_with(_FIXED_ID, {"omschrijving": "   ", "documenten": [], "verwijder_documenten": []}),
+        before=_create_first,
+    ),
+    Case(
+        "code-met-geldige-vorm-maar-onbekend",
+        "esis",
+        "impersonation",
+        "ESIS_VERIFICATIECODE_ONBEKEND",
+        401,
+        _c(code=ESIS_BRIN6 + "-geraden-maar-fout-0001"),
     ),
     Case(
         "registratie-code-niet-ascii",

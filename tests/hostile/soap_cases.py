@@ -17,7 +17,7 @@ from tests.hostile.wire import HttpInput, chunked
 
 __all__ = ["SOAP_CASES", "envelope", "notificatie_values"]
 
-XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action_for("notificatieRequest")}"'}
 Tamper = Callable[[etree._Element], None]
 
 
@@ -259,8 +259,8 @@ SOAP_CASES: list[Case] = [
         "utf16-verklaard-utf8-gestuurd",
         "soap",
         "invalid_utf8",
-        "SOAP_ONGELDIG",
-        500,
+        "SOAP_CONTENT_TYPE",  # only UTF-8 is read (docs/partners/parnassys.md, "Transport")
+        415,
         _plain(_with_prolog(b'<?xml version="1.0" encoding="UTF-16"?>')),
     ),
     Case(
@@ -549,4 +549,80 @@ SOAP_CASES: list[Case] = [
         lambda _p: _post(envelope(bronRouteringsKenmerk="0000000700014SS00499")),
     ),
     Case("doel-paO", "soap", "broken", "NOTIFICATIE_DOEL_ONJUIST", 500, lambda _p: _post(envelope(doel="PaO"))),
+    # -- SOAP 1.1 over HTTP: media type, charset and SOAPAction (docs/partners/parnassys.md, "Transport") --------
+    *(
+        Case(
+            f"content-type-{name}",
+            "soap",
+            "transport",
+            "SOAP_CONTENT_TYPE",
+            415,
+            _plain(envelope(), **{"Content-Type": ctype}),
+        )
+        for name, ctype in (
+            ("json", "application/json"),
+            ("tekst", "text/plain; charset=utf-8"),
+            ("soap12", "application/soap+xml; charset=utf-8"),
+            ("utf16", "text/xml; charset=utf-16"),
+            ("latin1", "text/xml; charset=ISO-8859-1"),
+            ("formulier", "application/x-www-form-urlencoded"),
+        )
+    ),
+    Case(
+        "content-type-ontbreekt",
+        "soap",
+        "transport",
+        "SOAP_CONTENT_TYPE",
+        415,
+        lambda _p: HttpInput(SOAP_PATH, envelope(), {"SOAPAction": XML["SOAPAction"]}, cert="plain"),
+    ),
+    Case(
+        "xml-in-utf16-met-bom",
+        "soap",
+        "invalid_utf8",
+        "SOAP_CONTENT_TYPE",
+        415,
+        _plain(envelope().decode().replace("utf-8", "UTF-16").encode("utf-16")),
+    ),
+    Case(
+        "xml-in-latin1-verklaard",
+        "soap",
+        "invalid_utf8",
+        "SOAP_CONTENT_TYPE",
+        415,
+        _plain(_with_prolog(b'<?xml version="1.0" encoding="ISO-8859-1"?>', use=b"SW\xe9")),
+    ),
+    Case(
+        "soapaction-ontbreekt",
+        "soap",
+        "transport",
+        "SOAP_SOAPACTION_ONTBREEKT",
+        500,
+        lambda _p: HttpInput(SOAP_PATH, envelope(), {"Content-Type": XML["Content-Type"]}, cert="plain"),
+    ),
+    Case("soapaction-leeg", "soap", "transport", "SOAP_SOAPACTION_ONJUIST", 500, _plain(envelope(), SOAPAction='""')),
+    Case(
+        "soapaction-andere-operatie",
+        "soap",
+        "transport",
+        "SOAP_SOAPACTION_ONJUIST",
+        500,
+        _plain(envelope(), SOAPAction=f'"{action_for("documentRequest")}"'),
+    ),
+    Case(
+        "soapaction-van-4-kb",
+        "soap",
+        "huge_attribute",
+        "SOAP_SOAPACTION_ONJUIST",
+        500,
+        _plain(envelope(), SOAPAction='"' + "urn:x:" * 700 + '"'),
+    ),
+    Case(
+        "routeringskenmerk-van-een-cijfer",
+        "soap",
+        "broken",
+        "ROUTERING_BUITEN_500_REEKS",
+        500,
+        lambda _p: _post(envelope(bronRouteringsKenmerk="1")),
+    ),
 ]

@@ -90,6 +90,7 @@ def endpoint_config(pki: HostilePki, **overrides: Any) -> EndpointConfig:
             SenderConfig(PLAIN_OIN, "Leverancier 2W-be", "2W-be"),
         ),
         "doel_routeringskenmerken": frozenset({DOEL_RK}),
+        "public_url": "https://gateway.example",
         "signing": Credential(certificate=pki.gateway.cert, key=pki.gateway.key),
     }
     values.update(overrides)

@@ -87,7 +87,7 @@ def test_dossier_is_refused_with_its_code(case: Case, tmp_path: Path) -> None:
     assert any(w in message for w in DUTCH), f"not a Dutch message: {message!r}"
 
 
-def test_the_corpus_holds_at_least_sixty_cases_with_unique_names() -> None:
+def test_the_corpus_holds_at_least_eighty_cases_with_unique_names() -> None:
     assert len(CORPUS) >= MIN_CASES
     assert len({c.id for c in CORPUS}) == len(CORPUS)
     assert {c.target for c in CORPUS} == {"soap", "esis", "dossier"}

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -122,6 +123,45 @@ async def test_with_a_token_the_scraper_must_present_it(components: Components) 
         assert (await cl.get("/metrics")).status == 401
         assert (await cl.get("/metrics", headers={"Authorization": "Bearer fout"})).status == 401
         assert (await cl.get("/metrics", headers={"Authorization": "Bearer geheim-token"})).status == 200
+
+
+def _with_metrics(components: Components, **section: str) -> Components:
+    return Components(
+        settings=components.settings.replace(sections={"metrics": section}),
+        db=components.db,
+        blobs=components.blobs,
+        inbox=components.inbox,
+        retry=components.retry,
+    )
+
+
+@pytest.mark.parametrize(
+    "proxy_header",
+    [{"X-Forwarded-For": "203.0.113.7"}, {"Forwarded": "for=203.0.113.7"}, {"X-Real-IP": "203.0.113.7"}],
+)
+async def test_without_a_token_or_listener_only_a_direct_local_caller_gets_the_figures(
+    client: TestClient, proxy_header: dict[str, str]
+) -> None:
+    refused = await client.get("/metrics", headers=proxy_header)  # through a proxy: from the network
+    assert refused.status == 403
+    assert "[metrics] token" in await refused.text() and "[metrics] listen" in await refused.text()
+    assert (await client.get("/metrics")).status == 200  # this machine, directly
+
+
+async def test_a_separate_listener_serves_the_figures_and_the_main_app_does_not(components: Components) -> None:
+    app = web.Application()
+    metrics.install(app, _with_metrics(components, listen="127.0.0.1:0"))
+    async with TestClient(TestServer(app)) as cl:
+        assert (await cl.get("/metrics")).status == 404
+        port = app[metrics.METRICS_PORT]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/metrics", headers={"X-Forwarded-For": "10.1.2.3"}) as r:
+                assert r.status == 200 and "gateway_database_up 1" in await r.text()
+
+
+def test_a_bad_listen_address_is_refused_in_dutch() -> None:
+    with pytest.raises(ConfigError, match="listen"):
+        metrics_settings(load_settings(environ={"GATEWAY_METRICS__LISTEN": "geen-poort"}))
 
 
 def test_metrics_can_be_switched_off_and_bad_settings_are_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,7 @@ TOPICUS_OIN = "00000003273000000000"  # 2W-be-S sender
 PLAIN_OIN = "00000003273000000001"  # 2W-be sender (TLS only)
 STRANGER_OIN = "00000003999999999999"  # valid certificate, not registered
 GATEWAY_OIN = "00000001800000000001"
+SOAP_ACTION = '"http://xml.kennisnet.nl/schemas/Overstapservice/20200910/notificatieRequest"'
 DOEL_RK = "00000001800000000001"
 
 
@@ -89,6 +91,7 @@ def endpoint_config(pki: Pki, **overrides: Any) -> EndpointConfig:
             SenderConfig(PLAIN_OIN, "Leverancier 2W-be", "2W-be"),
         ),
         "doel_routeringskenmerken": frozenset({DOEL_RK}),
+        "public_url": "https://gateway.example",
         "signing": Credential(certificate=pki.gateway.cert, key=pki.gateway.key),
         "max_body_bytes": 16 * 1024,
     }
@@ -101,6 +104,11 @@ async def start_gateway(pki: Pki, tmp_path: Path) -> AsyncIterator[Callable[...,
     runners: list[web.AppRunner] = []
 
     async def start(*, tls: bool = True, **overrides: Any) -> Gateway:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))  # bound first: the WSDL's address is public_url, never the Host header
+        port = sock.getsockname()[1]
+        scheme = "https" if tls else "http"
+        overrides.setdefault("public_url", f"{scheme}://127.0.0.1:{port}")
         config = endpoint_config(pki, **overrides)
         inbox, checks = MemoryInbox(), RegistrySenderChecks()
         app = web.Application()
@@ -109,10 +117,8 @@ async def start_gateway(pki: Pki, tmp_path: Path) -> AsyncIterator[Callable[...,
         await runner.setup()
         runners.append(runner)
         ctx = pki.ca.server_ssl_context(pki.server, tmp_path) if tls else None
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
+        site = web.SockSite(runner, sock, ssl_context=ctx)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        scheme = "https" if tls else "http"
         return Gateway(f"{scheme}://127.0.0.1:{port}{config.path}", inbox, checks, config)
 
     yield start

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from tests.parnassys.conftest import PLAIN_OIN, TOPICUS_OIN, call, make_client, notificatie, raw_envelope
+from tests.parnassys.conftest import PLAIN_OIN, SOAP_ACTION, TOPICUS_OIN, call, make_client, notificatie, raw_envelope
 
 
 async def test_signed_notificatie_is_stored_then_acknowledged(pki, start_gateway):
@@ -69,7 +69,11 @@ async def _post_via_proxy(gw, pki, cert_pem: bytes) -> tuple[int, str]:
         async with session.post(
             gw.url,
             data=body,
-            headers={"Content-Type": "text/xml", "X-SSL-Client-Cert": quote(cert_pem.decode())},
+            headers={
+                "Content-Type": "text/xml",
+                "SOAPAction": SOAP_ACTION,
+                "X-SSL-Client-Cert": quote(cert_pem.decode()),
+            },
         ) as resp:
             return resp.status, await resp.text()
 

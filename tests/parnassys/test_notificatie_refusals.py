@@ -23,6 +23,7 @@ from adapters.parnassys.soap import NS, WSA, WSU
 from tests.parnassys.conftest import (
     GATEWAY_OIN,
     PLAIN_OIN,
+    SOAP_ACTION,
     TOPICUS_OIN,
     call,
     client_ssl,
@@ -48,7 +49,10 @@ async def post_raw(gw, pki, body: bytes, *, cert: str | None = "plain", headers=
     ctx = client_ssl(pki, cert)
     async with aiohttp.ClientSession() as session:
         async with session.post(
-            gw.url, data=body, ssl=ctx, headers={"Content-Type": "text/xml", **(headers or {})}
+            gw.url,
+            data=body,
+            ssl=ctx,
+            headers={"Content-Type": "text/xml", "SOAPAction": SOAP_ACTION, **(headers or {})},
         ) as resp:
             return resp.status, await resp.text()
 

@@ -107,3 +107,29 @@ def test_the_plugin_never_loads_a_simulator() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_reply_signing_follows_the_profile_unless_set_per_sender(pki: Pki) -> None:
+    senders = [
+        {"oin": "00000003273000000000", "name": "Topicus", "profile": "2W-be-S"},
+        {"oin": "00000003273000000001", "name": "Java-client", "profile": "2W-be"},
+        {"oin": "00000003273000000002", "name": "Wil getekend", "profile": "2W-be", "sign_replies": True},
+        {"oin": "00000003273000000003", "name": "Liever niet", "profile": "2W-be-S", "sign_replies": "false"},
+    ]
+    settings = load_settings(environ={}).replace(sections=_sections(pki, senders=senders))
+    knobs = oso_settings(settings)
+    assert [s.signs_replies for s in knobs.endpoint.senders] == [True, False, True, False]
+
+
+def test_reply_signing_per_sender_from_the_environment_and_a_bad_value(pki: Pki) -> None:
+    env = "00000003273000000000:Topicus:2W-be-S:false,00000003273000000001:Ander:2W-be"
+    settings = load_settings(environ={}).replace(sections=_sections(pki, senders=env))
+    assert [s.signs_replies for s in oso_settings(settings).endpoint.senders] == [False, False]
+    bad = load_settings(environ={}).replace(sections=_sections(pki, senders="00000003273000000000:T:2W-be-S:soms"))
+    with pytest.raises(ConfigError, match="sign_replies"):
+        oso_settings(bad)
+
+
+def test_the_endpoint_address_is_the_public_url(pki: Pki) -> None:
+    settings = load_settings(environ={}).replace(public_url="https://swv.example.nl/", sections=_sections(pki))
+    assert oso_settings(settings).endpoint.address == "https://swv.example.nl/oso/swv"

@@ -151,3 +151,75 @@ def test_long_form_needs_a_brin() -> None:
         Routeringskenmerk(501).long_form()
     assert Routeringskenmerk(501).long_form("14SS") == "0000000700014SS00501"
     assert Brin6("14SS", "01").is_hoofdvestiging is False
+
+
+# -- one parser, one message per code (the OSO adapter reads routeringskenmerken through verification/) ----
+
+SAMPLES = [
+    "500",
+    "501",
+    "599",
+    "1",
+    "00501",
+    "600",
+    "499",
+    "931",
+    "0000000700014SS00501",
+    "0000000700014ss00500",
+    "0000000700014SS00931",
+    "00000001800000000001",
+    "5O1",
+    "",
+    " 501 ",
+    "123456",
+    "501a",
+]
+
+
+@pytest.mark.parametrize("value", SAMPLES)
+def test_the_oso_notificatie_reads_a_routeringskenmerk_as_verification_does(value: str) -> None:
+    from adapters.parnassys.notificatie import normalise_routeringskenmerk
+    from verification.routering import read_routeringskenmerk
+
+    read = read_routeringskenmerk(value)
+    assert normalise_routeringskenmerk(value) == (read if read is not None else (None, None))
+
+
+@pytest.mark.parametrize("value", ["600", "0000000700014SS00400", "1"])
+def test_outside_the_500_range_has_one_message_in_the_notificatie_and_in_the_registry(value: str) -> None:
+    from adapters.parnassys.notificatie import check_notificatie
+
+    values = {
+        "bronBrin": "14SS",
+        "bronRouteringsKenmerk": value,
+        "doelBrin": "14SS",
+        "doelRouteringsKenmerk": "00000001800000000001",
+        "koppelsleutel": "6f1c1c1e-3a1b-4d2a-9f3e-2b7c8d9e0f11",
+        "doel": "SWV",
+    }
+    _, findings = check_notificatie(values, own_doel_routeringskenmerken={"00000001800000000001"})
+    with pytest.raises(OngeldigeIdentificatie) as registry:
+        parse_routeringskenmerk(value)
+    (finding,) = findings
+    assert finding.code == registry.value.finding.code == "ROUTERING_BUITEN_500_REEKS"
+    assert finding.message == registry.value.finding.message
+    assert finding.location == "notificatieRequest/bronRouteringsKenmerk"
+
+
+def test_no_adapter_has_its_own_message_for_a_verification_code() -> None:
+    from adapters.parnassys import refusals
+
+    assert "ROUTERING_BUITEN_500_REEKS" not in refusals._MESSAGES
+    assert "ROUTERING_BUITEN_500_REEKS" in refusals.known_codes()
+
+
+def test_the_oso_types_pattern_is_the_parsers_syntax() -> None:
+    import re
+    from pathlib import Path
+
+    from verification.routering import routeringskenmerk_syntax_ok
+
+    xsd = (Path(__file__).resolve().parents[2] / "schemas/oso/oso-types.xsd").read_text(encoding="utf-8")
+    pattern = re.search(r'name="Routeringskenmerk">\s*<xs:restriction[^>]*><xs:pattern value="([^"]+)"', xsd).group(1)
+    for value in SAMPLES:
+        assert bool(re.fullmatch(pattern, value)) == routeringskenmerk_syntax_ok(value), value

@@ -3,9 +3,11 @@ outbox and enrolment of the second factor."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pyotp
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -93,12 +95,18 @@ async def test_a_totp_code_is_accepted_only_once(client: TestClient, web_compone
     assert await login(client, who, code=code) == 401
 
 
-async def test_repeated_wrong_passwords_lock_the_account_until_the_secretariaat_unlocks_it(
-    app: object, client: TestClient, web_components: Components
+@pytest.fixture
+def lenient_throttle(web_components: Components) -> None:
+    """No log-in pauses: these tests are about the permanent lock behind them."""
+    web_components.extras["web_config"] = dataclasses.replace(TEST_CONFIG, login_account_failures=100)
+
+
+async def test_repeated_wrong_codes_after_the_right_password_lock_the_account_until_the_secretariaat_unlocks_it(
+    lenient_throttle: None, app: object, client: TestClient, web_components: Components
 ) -> None:
     victim = await make_account(web_components, Role.SCHOOLBEHEERDER, "ib-er", brin4="14SS")
     for _ in range(TEST_CONFIG.max_failed_logins):
-        assert await login(client, victim, password="fout-fout-fout") == 401
+        assert await login(client, victim, code="000000") == 401
     page = await client.get("/inloggen")
     resp = await client.post(
         "/inloggen",

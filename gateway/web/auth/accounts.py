@@ -223,8 +223,11 @@ async def authenticate(
     async with db.session() as s:
         row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
         if not password_ok or (step is None and not enrol):
-            row.failed_attempts += 1
-            just_locked = row.failed_attempts >= cfg.max_failed_logins
+            # Only a wrong second-factor code after a right password counts towards the lock: wrong passwords
+            # are throttled (gateway.web.pages.security), so knowing a user name is not enough to lock someone.
+            if password_ok:
+                row.failed_attempts += 1
+            just_locked = password_ok and row.failed_attempts >= cfg.max_failed_logins
             if just_locked:
                 row.locked, row.locked_at = True, utcnow()
             s.add(row)
@@ -236,6 +239,7 @@ async def authenticate(
                 object_id=row.id,
                 swv_code=row.swv_code,
                 pogingen=row.failed_attempts,
+                reden="code" if password_ok else "wachtwoord",
                 geblokkeerd=just_locked,
             )
             return LoginResult(None, message=LOGIN_LOCKED if just_locked else LOGIN_FAILED)

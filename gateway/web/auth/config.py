@@ -14,7 +14,7 @@ __all__ = ["WebConfig"]
 
 @dataclass(frozen=True)
 class WebConfig:
-    max_failed_logins: int = 5  # wrong passwords/codes in a row before the account locks
+    max_failed_logins: int = 5  # wrong second-factor codes (after a right password) in a row before the account locks
     session_idle_minutes: int = 30  # a session ends after this long without a request
     session_max_hours: int = 10  # and at the latest this long after log-in
     reset_valid_minutes: int = 60  # how long a password-reset link works
@@ -26,6 +26,13 @@ class WebConfig:
     public_url: str = ""  # base of links in mails; default: the gateway's public URL
     helpdesk_email: str = ""  # the SWV's helpdesk address, shown on every page and error page
     helpdesk_telefoon: str = ""  # the SWV's helpdesk phone number (optional)
+    # log-in throttling (gateway.web.pages.security), in memory per process
+    login_window_minutes: int = 15  # failures older than this are forgotten
+    login_ip_failures: int = 20  # failures from one address within the window pause that address ...
+    login_ip_pause_minutes: int = 15  # ... for this long
+    login_account_failures: int = 3  # failures for one account within the window pause its log-in ...
+    login_account_pause_minutes: int = 5  # ... for this long, doubling per further pause ...
+    login_account_pause_max_minutes: int = 60  # ... up to this
 
     @property
     def session_idle(self) -> dt.timedelta:

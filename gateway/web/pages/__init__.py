@@ -17,6 +17,7 @@ from gateway.web.auth.config import WebConfig
 from gateway.web.pages import admin, codes, hulpvragen, kengetallen, koppelcheck, login, plain, queue, registry
 from gateway.web.pages.context import JINJA, PAGES, PagesState, local
 from gateway.web.pages.middleware import guard
+from gateway.web.pages.security import LOGIN_THROTTLE, LoginThrottle
 
 __all__ = ["WebConfig", "install", "web_config"]
 
@@ -41,6 +42,14 @@ def _size(n: int | None) -> str:
 def install(app: web.Application, c: Components) -> None:
     cfg = web_config(c)
     app[PAGES] = PagesState(c, cfg)
+    app[LOGIN_THROTTLE] = LoginThrottle(
+        window=cfg.login_window_minutes * 60.0,
+        ip_failures=max(1, cfg.login_ip_failures),
+        ip_pause=cfg.login_ip_pause_minutes * 60.0,
+        account_failures=max(1, cfg.login_account_failures),
+        account_pause=cfg.login_account_pause_minutes * 60.0,
+        account_pause_max=cfg.login_account_pause_max_minutes * 60.0,
+    )
     env = aiohttp_jinja2.setup(
         app,
         app_key=JINJA,

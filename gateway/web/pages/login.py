@@ -18,6 +18,7 @@ from gateway.web.auth.totp import new_secret, provisioning_uri, qr_svg
 from gateway.web.pages.context import PAGES, SESSION_COOKIE, VIEWER, render, viewer
 from gateway.web.pages.mailer import send_reset_mail
 from gateway.web.pages.middleware import set_cookie
+from gateway.web.pages.security import LOGIN_THROTTLE, LoginThrottle, client_address, pause_message
 
 __all__ = ["routes"]
 
@@ -75,15 +76,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     st = request.app[PAGES]
     form = await request.post()
     org, user = _field(form, "organisatie", 20), _field(form, "gebruikersnaam", 100)
+    ctx = {"organisatie": org, "gebruikersnaam": user, "volgende": _safe_next(_field(form, "volgende", 500))}
+    throttle = request.app[LOGIN_THROTTLE]
+    ip, key = client_address(request, st.c.settings.trusted_proxies), LoginThrottle.account_key(org, user)
+    pause = throttle.paused(ip, key)
+    if pause is not None:  # answered without looking at the password: a guess now counts for nothing
+        log.warning("inloggen_gepauzeerd", client=ip, reden=pause.scope, seconden=round(pause.seconds))
+        response = render(request, "inloggen.html", {**ctx, "fout": pause_message(pause)}, status=429)
+        response.headers["Retry-After"] = str(max(1, round(pause.seconds)))
+        return response
     result = await authenticate(st.c.db, st.cfg, org, user, _field(form, "wachtwoord"), _field(form, "code", 20))
     if not result.ok:
-        ctx = {
-            "fout": result.message,
-            "organisatie": org,
-            "gebruikersnaam": user,
-            "volgende": _safe_next(_field(form, "volgende", 500)),
-        }
-        return render(request, "inloggen.html", ctx, status=401)
+        throttle.failure(ip, key)
+        return render(request, "inloggen.html", {**ctx, "fout": result.message}, status=401)
+    throttle.success(key)
     assert result.account is not None and result.account.id is not None and result.stage is not None
     raise await _start(request, result.account.id, result.stage, _safe_next(_field(form, "volgende", 500)))
 

@@ -7,6 +7,8 @@ Order of checks for a request that matched a route:
 4. no session → to the log-in page (GET) or 403; a session that still has to enrol its second factor only
    reaches the enrolment page; a role outside the route's roles → 403;
 5. every non-GET request must carry the session's CSRF token (form field ``csrf`` or ``X-CSRF-Token``).
+Before 3, a state-changing request whose Origin/Referer names another site is refused (`security`); every
+page answer carries the security headers, plus HSTS when ``public_url`` is https.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gateway.logging import get_logger
 from gateway.web.auth.sessions import load_session
 from gateway.web.pages.context import PAGES, PRE_COOKIE, PRE_CSRF, SESSION_COOKIE, VIEWER, Viewer, render
 from gateway.web.pages.policy import access_for
+from gateway.web.pages.security import HSTS, origin_allowed
 
 __all__ = ["guard", "set_cookie"]
 
@@ -120,15 +123,25 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.Response(status=403, text="Geen toegang: deze route heeft geen toegangsbeleid.")
     if access.machine:
         return await handler(request)
+    cfg = request.app[PAGES].cfg
+    headers = {**_HEADERS, **({"Strict-Transport-Security": HSTS} if cfg.public_url.startswith("https://") else {})}
     try:
-        response = await _page(request, handler, access)
+        if not origin_allowed(request.method, request.headers, cfg.public_url, request.host):
+            log.warning("origin_geweigerd", path=request.path, origin=request.headers.get("Origin", "")[:100])
+            response = _forbidden(
+                request,
+                "Dit formulier is vanaf een andere website verstuurd en daarom niet uitgevoerd. Open de pagina "
+                "van de gateway zelf en probeer het opnieuw.",
+            )
+        else:
+            response = await _page(request, handler, access)
     except web.HTTPException as exc:
         if exc.status >= 400:
             response = _error_page(request, exc)
         else:
-            exc.headers.update(_HEADERS)
+            exc.headers.update(headers)
             raise
-    for k, v in _HEADERS.items():
+    for k, v in headers.items():
         response.headers.setdefault(k, v)
     return response
 
