@@ -81,10 +81,27 @@ def parse_xml(data: bytes, *, huge: bool = False) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
             raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN")) from exc
-        raise SoapRejected(refusal("SOAP_ONGELDIG", detail=_short(str(exc)))) from exc
+        raise SoapRejected(refusal("SOAP_ONGELDIG", detail=syntax_detail(exc))) from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN"))
     return tree.getroot()
+
+
+def syntax_detail(exc: etree.XMLSyntaxError) -> str:
+    """What is wrong with the XML, in Dutch and with its place: the partner reads it in the fault, so none of
+    libxml2's English text (which also names parser options of ours) goes out."""
+    text = str(exc).lower()
+    line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+    where = f" (regel {line}, kolom {column})" if line else ""
+    if "depth" in text:
+        return "de XML is dieper genest dan toegestaan"
+    if "encoding" in text or "invalid bytes" in text or "not utf-8" in text:
+        return f"het bericht bevat bytes die geen geldige UTF-8-tekens zijn{where}"
+    if "xmlchar" in text or "char value" in text:
+        return f"het bericht bevat een teken dat in XML niet is toegestaan{where}"
+    if "premature end" in text or "extra content" in text or "not properly terminated" in text:
+        return f"de XML is niet compleet of loopt door na het hoofdelement{where}"
+    return f"de XML is niet goed gevormd{where}"
 
 
 def _short(text: str, limit: int = 160) -> str:

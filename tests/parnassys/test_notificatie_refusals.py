@@ -78,6 +78,25 @@ async def test_malformed_soap_is_refused(pki, start_gateway):
     assert nothing_stored(gw)
 
 
+@pytest.mark.parametrize(
+    ("body", "dutch"),
+    [
+        (b"<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'><s:Body>", "niet compleet"),
+        (b"<a>" * 300 + b"</a>" * 300, "dieper genest"),
+        (b"<a>\xff\xfe</a>", "geen geldige UTF-8"),
+        (b"<a>&#0;</a>", "in XML niet is toegestaan"),
+        (b"<a><b></a>", "niet goed gevormd (regel 1"),
+    ],
+)
+async def test_a_malformed_message_is_explained_in_dutch_without_the_parsers_english(pki, start_gateway, body, dutch):
+    gw = await start_gateway()
+    status, text = await post_raw(gw, pki, body)
+    assert status == 500 and "SOAP_ONGELDIG" in text and dutch in text
+    for english in ("line", "column", "XML_PARSE_HUGE", "Excessive", "expected", "Premature"):
+        assert english not in text
+    assert nothing_stored(gw)
+
+
 async def test_unknown_operation_is_refused(pki, start_gateway):
     gw = await start_gateway()
     tc_wsdl = str(__import__("adapters.parnassys.wsdl", fromlist=["SCHEMA_DIR"]).SCHEMA_DIR / "oso-trafficcenter.wsdl")
