@@ -126,6 +126,8 @@ def s3_server() -> Iterator[S3Server]:
         f"-s3.port={s3}",
         f"-s3.port.grpc={s3_grpc}",
         f"-s3.config={tmp / 's3.json'}",
+        "-s3.port.iceberg=0",  # the Iceberg and Lance listeners default to fixed ports (8181, 9101): two test
+        "-s3.port.lance=0",  # servers at once (e.g. a suite and a crash test's own) would make one of them die
         "-volume.max=8",
         "-master.volumeSizeLimitMB=64",
     ]
