@@ -23,6 +23,8 @@ from verification.findings import fout
 __all__ = ["CodeRegistration"]
 
 _FIELDS = {"brin6", "omgeving", "verificatiecode", "contact_email", "contact_naam"}
+# refusals about the state of the vestiging's codes, not the request's form: 409 Conflict
+_CONFLICTS = frozenset({"VERIFICATIECODE_AL_IN_GEBRUIK", "VERIFICATIECODE_AL_AANGEMELD"})
 
 
 class CodeRegistration:
@@ -80,7 +82,7 @@ class CodeRegistration:
                 swv_code=self.c.settings.swv_code,
             )
         except Refusal as r:
-            status = 409 if r.first.code == "VERIFICATIECODE_AL_IN_GEBRUIK" else 422
+            status = 409 if r.first.code in _CONFLICTS else 422
             raise ApiError(status, r.findings) from None
         return web.json_response(
             {

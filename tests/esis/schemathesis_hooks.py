@@ -35,6 +35,7 @@ BUSINESS_RULES = frozenset(
         "VERIFICATIECODE_BRIN_ONJUIST",  # the vestiging is not registered with this SWV
         "VESTIGING_NIET_GEREGISTREERD",
         "VERIFICATIECODE_AL_IN_GEBRUIK",
+        "VERIFICATIECODE_AL_AANGEMELD",  # one code per vestiging may wait for activation (state, not form)
         "ESIS_TE_VEEL_AANMELDINGEN",
         "ESIS_TE_VEEL_POGINGEN",
         # multipart: the document's description says "first `aanvraag`, then the documents" (the gateway

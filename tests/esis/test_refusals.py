@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -255,3 +256,16 @@ async def test_empty_update_is_422(gateway: Gateway) -> None:
         await esis.create(body, [OPP])
         r = await esis.update(body["esis_aanvraag_id"])
     assert r.status == 422 and r.code == "ESIS_WIJZIGING_LEEG"
+
+
+async def test_a_second_code_while_one_waits_for_activation_is_409_and_names_no_code(gateway: Gateway) -> None:
+    first = {"brin6": BRIN6, "omgeving": "esis-tweede", "verificatiecode": "27ZX00-eerste-wachtende-code"}
+    second = {**first, "verificatiecode": "27ZX00-tweede-wachtende-code"}
+    async with aiohttp.ClientSession(headers={"X-Verificatiecode": CODE}) as http:
+        async with http.post(f"{gateway.url}/esis/v1/verificatiecodes", json=first) as r:
+            assert r.status == 201, await r.text()
+        async with http.post(f"{gateway.url}/esis/v1/verificatiecodes", json=second) as r:
+            body = await r.json()
+            assert r.status == 409 and body["code"] == "VERIFICATIECODE_AL_AANGEMELD"
+    _dutch(body)
+    assert "eerste-wachtende" not in body["message"] and "tweede-wachtende" not in body["message"]
