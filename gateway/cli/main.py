@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import inspect
 import sys
 from collections.abc import Sequence
@@ -76,6 +77,8 @@ def _config_on_every_command(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if not faulthandler.is_enabled():
+        faulthandler.enable()  # a crash in a C extension leaves a Python traceback on stderr, not just a signal
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from gateway.components import Components
 from gateway.errors import Refusal, Transient
+from gateway.inbox.inbox import RetryPolicy
 from gateway.inbox.outbox import MISLUKT, VERZONDEN, WACHTEND, OutboxWorker
 from gateway.pipeline.contracts import OutboundMessage
 from gateway.pipeline.store_draft import clear_catalogue_cache
@@ -104,7 +105,8 @@ async def test_the_outbox_delivers_a_batch_and_records_each_result(any_component
         for key, then in plan.items():
             s.add(OutboxMessage(key=key, kind="test", payload={"then": then}, next_attempt_at=now))
     partner = _Partner()
-    worker = OutboxWorker(c.db, {"test": partner}, retry=c.retry, batch=10)
+    # a retry a minute away: the second batch below must find nothing due however slow the machine is
+    worker = OutboxWorker(c.db, {"test": partner}, retry=RetryPolicy(base=60.0, cap=120.0), batch=10)
     assert await worker.process_batch() == 4
     assert sorted(partner.seen) == sorted(plan)
     async with c.db.reader() as s:
