@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import re
 
-from gateway.resources import resource_path
-
 from lxml import etree
+
+from gateway.resources import resource_path
 
 __all__ = ["SCHEMA_DIR", "TYPES_XSD", "served_wsdl", "types_xsd"]
 
