@@ -53,7 +53,7 @@ def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
             structlog.stdlib.add_logger_name,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _drop_secrets,
+            _drop_secrets,  # type: ignore[list-item]  # structlog's processor type wants MutableMapping; ours take dict
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -84,7 +84,7 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _drop_secrets,
+            _drop_secrets,  # type: ignore[list-item]  # structlog's processor type wants MutableMapping; ours take dict
             structlog.processors.format_exc_info,
             renderer,
         ],

@@ -123,7 +123,7 @@ class EdukoppelingSignature:
         max_reply_skew: dt.timedelta = dt.timedelta(minutes=2),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM, key_password)
+        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM, key_password)  # type: ignore[arg-type]  # xmlsec's stubs: the password may be bytes
         self._key.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.PEM)
         self._cert_der = _der(cert_pem)
         self._method = xmlsec.Transform.ECDSA_SHA256 if _is_ec(key_pem) else xmlsec.Transform.RSA_SHA256

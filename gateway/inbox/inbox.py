@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gateway.logging import get_logger, new_correlation_id
 from gateway.pipeline.contracts import ClaimedExchange, NewExchange, PutResult
@@ -267,7 +267,7 @@ class Inbox:
             return PutResult(exchange_id=exchange_id, created=True, state=state.value, correlation_id=cid)
         except IntegrityError:
             async with self.db.reader() as s:
-                existing = (await s.exec(select(Exchange).where(Exchange.key == new.key))).scalars().one()  # type: ignore[call-overload]
+                existing = (await s.exec(select(Exchange).where(col(Exchange.key) == new.key))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             assert existing.id is not None
             log.info("exchange_dubbel_ontvangen", exchange_id=existing.id, key=new.key, state=existing.state)
             return PutResult(
@@ -377,7 +377,9 @@ class Inbox:
             rows = (
                 (
                     await s.exec(  # type: ignore[call-overload]
-                        select(Exchange).where(Exchange.id.in_(list(exchange_ids)), Exchange.state.in_(movable))  # type: ignore[union-attr,attr-defined]
+                        select(Exchange).where(
+                            col(Exchange.id).in_(list(exchange_ids)), col(Exchange.state).in_(movable)
+                        )
                     )
                 )
                 .scalars()
