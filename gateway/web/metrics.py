@@ -45,9 +45,9 @@ import ipaddress
 import os
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import case, func, select
@@ -57,6 +57,7 @@ from gateway.components import Components
 from gateway.errors import ConfigError
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
+from gateway.metric_samples import MetricSource, Sample  # defined in the core; importable from here too
 from gateway.settings import Settings
 from gateway.store.blob_config import SectionReader
 from gateway.store.db import Database
@@ -84,21 +85,6 @@ QUEUED = (*ACTIVE_STATES, ExchangeState.VASTGEHOUDEN.value)
 _PENDING = ("wachtend", "mislukt")
 _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One process-local sample. ``help`` and ``type`` describe the family (the first sample of a family
-    wins); ``name`` is the full sample name (a counter ends in ``_total``). The core adds ``process``."""
-
-    name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    value: float = 0.0
-    help: str = ""
-    type: Literal["gauge", "counter"] = "gauge"
-
-
-MetricSource = Callable[[], Iterable[Sample]]
 
 
 def process_label() -> str:
