@@ -301,7 +301,7 @@ class Inbox:
 
         def unit(s: Session) -> None:
             res = s.connection().execute(_LEASED, params)
-            if res.rowcount != 1:  # type: ignore[attr-defined]
+            if res.rowcount != 1:
                 raise LeaseLost(exchange_id)
 
         await self.db.run(unit, durable=False)
@@ -318,7 +318,7 @@ class Inbox:
     ) -> None:
         conn = s.connection()
         res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        if res.rowcount != 1:
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
         conn.execute(_EVENT, event)
@@ -359,7 +359,7 @@ class Inbox:
         values["next_attempt_at"] = next_attempt_at or now
         conn = session.connection()
         res = conn.execute(_LEASED, values)
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        if res.rowcount != 1:
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": now, "step": state.value, "message": message, "findings": stored}
         conn.execute(_EVENT, event)
