@@ -30,7 +30,7 @@ def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 _CHATTY = ("aiosqlite", "botocore", "boto3", "urllib3", "s3transfer")
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """A handler for the standard library's loggers (aiohttp's own errors, asyncio, libraries) that writes
     where structlog writes: the given stream, or sys.stderr as it is at the time of writing."""
 

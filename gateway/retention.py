@@ -178,14 +178,14 @@ async def purge(
         async with db.reader() as s:
             payloads = (
                 await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()  # type: ignore[call-overload]
+            ).scalar_one()
             metas = (await s.exec(select(col(Exchange.meta)).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             audit_rows = (
                 await s.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.at) < audit_before))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()  # type: ignore[call-overload,arg-type,operator]
+            ).scalar_one()
             processed = (
                 await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()  # type: ignore[call-overload]
+            ).scalar_one()
         keys: set[str] = set()
         for meta in metas:
             keys |= _document_keys(meta or {})
@@ -217,7 +217,7 @@ async def purge(
             if not rows:
                 break
             ids = [r[0] for r in rows]
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(Exchange)
                 .where(col(Exchange.id).in_(ids), *_refused_due(refused_before))
                 .values(payload=None, payload_purged=True)
@@ -239,7 +239,7 @@ async def purge(
             )
             if not ids:
                 break
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(Exchange)
                 .where(col(Exchange.id).in_(ids), *_processed_due(processed_before))
                 .values(payload=None, payload_purged=True)

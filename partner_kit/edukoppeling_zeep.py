@@ -78,7 +78,7 @@ class EdukoppelingAddressing(Plugin):
     def __init__(self, *, from_oin: str, to_oin: str) -> None:
         self.from_oin, self.to_oin = from_oin, to_oin
 
-    def egress(self, envelope, http_headers, operation, binding_options):  # type: ignore[no-untyped-def]
+    def egress(self, envelope, http_headers, operation, binding_options):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         if header is None:
             header = etree.Element(f"{{{SOAP_ENV}}}Header")
@@ -133,7 +133,7 @@ class EdukoppelingSignature:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    def apply(self, envelope, headers):  # type: ignore[no-untyped-def]
+    def apply(self, envelope, headers):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         if header is None:
             header = etree.Element(f"{{{SOAP_ENV}}}Header")
@@ -169,7 +169,7 @@ class EdukoppelingSignature:
 
     # -- replies --------------------------------------------------------------------------------------
 
-    def verify(self, envelope):  # type: ignore[no-untyped-def]
+    def verify(self, envelope):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         body = envelope.find(f"{{{SOAP_ENV}}}Body")
         security = header.find(f"{{{WSSE}}}Security") if header is not None else None

@@ -575,13 +575,13 @@ def write_dossier(path: os.PathLike[str] | str | BinaryIO, *, wrap_base64: bool 
     """Stream a dossier to ``path`` (or an open binary file); one attachment in memory at a time.
     Returns the number of bytes written."""
     written = 0
-    handle = path if hasattr(path, "write") else open(path, "wb")  # type: ignore[arg-type]
+    handle = path if hasattr(path, "write") else open(path, "wb")
     try:
         for part in _prepare(**options):  # type: ignore[arg-type]
             texts = base64_parts(part, wrap_base64) if isinstance(part, AttachmentSpec) else (part,)
             for text in texts:
                 data = text.encode("utf-8")
-                handle.write(data)  # type: ignore[union-attr]
+                handle.write(data)
                 written += len(data)
     finally:
         if handle is not path:

@@ -89,7 +89,7 @@ class StoredSessions:
             .limit(1)
         )
         async with self.db.reader() as s:
-            return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
+            return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
 
     async def opened(
         self,
@@ -208,7 +208,7 @@ class StoredSessions:
             .limit(limit)
         )
         async with self.db.reader() as s:
-            rows = (await s.exec(stmt)).all()  # type: ignore[call-overload]
+            rows = (await s.exec(stmt)).all()
         return [
             OpenSession(str(r[0]), int(r[1]), str(r[2]), r[3], r[4], tuple(str(f.get("code")) for f in (r[5] or [])))
             for r in rows

@@ -137,7 +137,7 @@ class MailSender:
         the send timeout, only if nobody else did."""
         now = utcnow()
         async with self.db.session() as s:
-            res = await s.exec(  # type: ignore[call-overload]
+            res = await s.exec(
                 update(Mail)
                 .where(
                     col(Mail.id) == mail.id,

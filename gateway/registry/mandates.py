@@ -121,7 +121,7 @@ async def replace_mandates_in(
     at = utcnow()
     stored = 0
     for brin4, mandates in per_school.items():
-        await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4))  # type: ignore[arg-type,call-overload]  # SQLModel types a column attribute as its Python value
+        await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
         rows = _dedupe(to_row(m, bron=bron, parties=parties, at=at) for m in mandates)
         s.add_all(rows)
         stored += len(rows)
@@ -189,7 +189,7 @@ async def stored_mandates(db: Database, brin4: str) -> StoredMandates:
             )
             .scalars()
             .first()
-        )  # type: ignore[call-overload]
+        )
     mandates = []
     for row in rows:
         try:

@@ -398,7 +398,7 @@ async def set_routeringskenmerk(
         return VestigingSaved(Change.BIJGEWERKT, await _view_in(s, swv, row))
 
 
-def _views_stmt(swv_code: str):  # type: ignore[no-untyped-def]
+def _views_stmt(swv_code: str):
     return (
         select(Vestiging, School, Scholenkring)
         .join(School, col(School.id) == col(Vestiging.school_id))
@@ -438,7 +438,7 @@ async def list_vestigingen(db: Database, swv_code: str, brin4: str | None = None
         stmt = _views_stmt(swv_code)
         if brin4:
             stmt = stmt.where(School.brin4 == brin4.strip().upper())
-        return [_as_view(*row) for row in (await s.exec(stmt)).all()]  # type: ignore[call-overload]
+        return [_as_view(*row) for row in (await s.exec(stmt)).all()]
 
 
 async def get_vestiging(db: Database, swv_code: str, brin6: str) -> VestigingView | None:

@@ -214,7 +214,7 @@ class Database:
                 self._pending = [p for p in self._pending if p.future.get_loop() is loop]
                 self._write_lock = asyncio.Lock()
             self._flusher = loop.create_task(self._flush())
-        return await asyncio.shield(item.future)  # type: ignore[no-any-return]
+        return await asyncio.shield(item.future)
 
     async def _flush(self) -> None:
         assert self._write_lock is not None

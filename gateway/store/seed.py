@@ -129,7 +129,7 @@ async def seed_swv(db: Database, code: str = "PO3008", naam: str = "SWV Helmond-
                     )
                 )
             ).all()
-        )  # type: ignore[call-overload]
+        )
         s.add_all(
             StatusOvergang(swv_id=swv.id, van=van, naar=naar)
             for van, naar in transition_rows()

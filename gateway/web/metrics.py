@@ -203,7 +203,7 @@ async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
             )
         ).all()
         outbox = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 select(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     OutboxMessage.kind,
                     OutboxMessage.state,

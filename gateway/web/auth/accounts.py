@@ -121,7 +121,7 @@ async def find_account(db: Database, organisatie: str, gebruikersnaam: str) -> A
             col(Account.organisatie) == normalise_org(organisatie),
             col(Account.gebruikersnaam) == normalise_user(gebruikersnaam),
         )
-        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
+        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
 
 
 async def add_account(

@@ -145,7 +145,7 @@ async def reset_account(db: Database, token: str) -> Account | None:
     reset, account = row
     if reset.used_at is not None or reset.expires_at <= utcnow() or not account.active:
         return None
-    return account  # type: ignore[no-any-return]
+    return account
 
 
 async def complete_reset(
@@ -171,7 +171,7 @@ async def complete_reset(
         row.password_hash, row.totp_secret, row.totp_last_step = pw_hash, seal_totp(db, secret), step
         row.locked, row.locked_at, row.failed_attempts = False, None, 0
         s.add(row)
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             update(PasswordReset)
             .where(col(PasswordReset.account_id) == row.id, col(PasswordReset.used_at).is_(None))
             .values(used_at=now)

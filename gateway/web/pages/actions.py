@@ -90,7 +90,7 @@ async def _held(s: object, exchange_id: int, swv_code: str) -> Exchange:
         raise ActionError(f"Uitwisseling {exchange_id} bestaat niet.")
     if row.state != ExchangeState.VASTGEHOUDEN.value:
         raise ActionError("Alleen een vastgehouden uitwisseling kan worden vrijgegeven of geweigerd.")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def release_exchange(c: Components, exchange_id: int, *, actor: str, swv_code: str) -> None:

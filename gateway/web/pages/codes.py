@@ -105,7 +105,7 @@ async def register(request: web.Request) -> web.StreamResponse:
             request, status=400, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
         )
     typed, too_long = _code_input(form)
-    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)  # type: ignore[arg-type]
+    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)
     if problems:
         return await _page(request, status=400, fouten=problems)
     code = typed or generate_code(brin6)

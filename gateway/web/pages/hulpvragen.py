@@ -101,7 +101,7 @@ class HulpvraagFilter:
             stmt = stmt.where(
                 col(Hulpvraag.last_reaction_at).is_(None),
                 col(Hulpvraag.created_at) < overdue_before(utcnow(), days, TZ),
-            )  # type: ignore[union-attr]
+            )
         if self.label:  # labels are stored as JSON text: match the label the way JSON writes it
             escaped = json.dumps(self.label)[1:-1].replace("!", "!!").replace("%", "!%").replace("_", "!_")
             stmt = stmt.where(cast(Hulpvraag.labels, String).ilike(f"%{escaped}%", escape="!"))
@@ -114,7 +114,7 @@ class HulpvraagFilter:
                     col(Hulpvraag.voornaam).ilike(like),
                     col(Hulpvraag.brin6).ilike(like),
                 )
-            )  # type: ignore[union-attr,attr-defined]
+            )
         return stmt
 
 
@@ -212,7 +212,7 @@ async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
             (await s.exec(select(Hulpvraag).where(col(Hulpvraag.id) == hv_id, col(Hulpvraag.swv_id) == swv_id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             .scalars()
             .first()
-        )  # type: ignore[call-overload]
+        )
     if hv is None:
         raise web.HTTPNotFound(text="Deze hulpvraag bestaat niet.")
     return hv, swv_id
@@ -243,12 +243,12 @@ async def _detail_page(
                     .order_by(col(StatusHistorie.at).desc(), col(StatusHistorie.id).desc())
                 )
             ).scalars()
-        )  # type: ignore[attr-defined,union-attr]
+        )
         bijlagen = list(
             (
                 await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id).order_by(col(Bijlage.added_at)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             ).scalars()
-        )  # type: ignore[call-overload]
+        )
         catalogue = await load_catalogue(s, swv_id)
         names = await names_by_brin6(s, {hv.brin6}, v.swv_code)
         audit(

@@ -84,7 +84,7 @@ async def gather(db: Any, swv_code: str, weeks: int, now: dt.datetime | None = N
     async with db.reader() as s:
         swv_id = (await s.exec(select(col(Swv.id)).where(col(Swv.code) == swv_code))).scalars().first()
         rows = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 select(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     Hulpvraag.created_at,
                     Hulpvraag.aanvraagtype,
@@ -97,7 +97,7 @@ async def gather(db: Any, swv_code: str, weeks: int, now: dt.datetime | None = N
         ).all()
         kring_of = dict(
             (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     select(col(Vestiging.brin6), col(Scholenkring.naam))
                     .join(Gemeente, (Gemeente.naam == Vestiging.gemeente) & (Gemeente.swv_id == Vestiging.swv_id))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                     .join(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
@@ -106,7 +106,7 @@ async def gather(db: Any, swv_code: str, weeks: int, now: dt.datetime | None = N
             ).all()
         )
         refused = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 select(col(Exchange.findings)).where(
                     Exchange.swv_code == swv_code,  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                     Exchange.state == ExchangeState.GEWEIGERD.value,  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value

@@ -102,7 +102,7 @@ async def _exchange(request: web.Request) -> Exchange:
         )
     if row is None:
         raise web.HTTPNotFound(text="Deze uitwisseling bestaat niet.")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @routes.get("/wachtrij/{exchange_id}")

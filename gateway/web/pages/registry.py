@@ -67,7 +67,7 @@ async def registry_view(db: Any, swv_code: str, brin4: str | None) -> list[dict[
                     await s.exec(
                         select(Vestiging).where(col(Vestiging.school_id).in_(ids)).order_by(col(Vestiging.brin6))
                     )
-                ).scalars()  # type: ignore[attr-defined]
+                ).scalars()
             )
             if ids
             else []
