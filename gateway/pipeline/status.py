@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.doorbell import doorbell
 from gateway.errors import Refusal
-from gateway.inbox.inbox import doorbell
 from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.db import Database
