@@ -84,7 +84,7 @@ def _background(c: Components, workers: ExchangeWorkers) -> Callable[[web.Applic
         tasks = [
             asyncio.create_task(workers.run(c.settings.workers, stop)),
             asyncio.create_task(outbox.run(stop)),
-            *(asyncio.create_task(job(stop)) for job in c.background),
+            *(asyncio.create_task(job(stop)) for job in c.background),  # type: ignore[arg-type]  # background jobs are typed Awaitable but are coroutines
         ]
         log.info("workers_gestart", workers=c.settings.workers)
         yield

@@ -22,7 +22,7 @@ from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
 
 if TYPE_CHECKING:
-    from gateway.web.metrics import MetricSource
+    from gateway.metric_samples import MetricSource
 
 __all__ = ["Components", "build_components"]
 
@@ -37,7 +37,7 @@ class Components:
     handlers: dict[str, ExchangeHandler] = field(default_factory=dict)
     deliverers: dict[str, OutboundDeliverer] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # adapter-owned shared objects (clients, caches)
-    # process-local figures for /metrics (breaker states, call counters): see gateway.web.metrics.Sample
+    # process-local figures for /metrics (breaker states, call counters): see gateway.metric_samples.Sample
     metric_sources: list[MetricSource] = field(default_factory=list)
     # adapter-owned periodic jobs (e.g. a sweeper): run next to the workers in a process that processes,
     # each until the event is set

@@ -30,7 +30,7 @@ def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 _CHATTY = ("aiosqlite", "botocore", "boto3", "urllib3", "s3transfer")
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """A handler for the standard library's loggers (aiohttp's own errors, asyncio, libraries) that writes
     where structlog writes: the given stream, or sys.stderr as it is at the time of writing."""
 
@@ -53,7 +53,7 @@ def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
             structlog.stdlib.add_logger_name,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _drop_secrets,
+            _drop_secrets,  # type: ignore[list-item]  # structlog's processor type wants MutableMapping; ours take dict
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -84,7 +84,7 @@ def configure_logging(fmt: str = "console", level: str = "info", stream: Any = N
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _drop_secrets,
+            _drop_secrets,  # type: ignore[list-item]  # structlog's processor type wants MutableMapping; ours take dict
             structlog.processors.format_exc_info,
             renderer,
         ],

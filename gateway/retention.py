@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlmodel import col
 
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
@@ -114,19 +115,19 @@ def _refused_due(cutoff: dt.datetime) -> Any:
     # next_attempt_at is the finish time of a final exchange: it lets the (state, next_attempt_at) index
     # narrow the scan; finished_at is the real condition.
     return (
-        Exchange.state == REFUSED,  # type: ignore[arg-type]
-        Exchange.next_attempt_at <= cutoff,  # type: ignore[arg-type]
-        Exchange.finished_at <= cutoff,  # type: ignore[arg-type,operator]
-        Exchange.payload_purged == False,  # type: ignore[arg-type]  # noqa: E712
+        col(Exchange.state) == REFUSED,
+        col(Exchange.next_attempt_at) <= cutoff,
+        col(Exchange.finished_at) <= cutoff,
+        col(Exchange.payload_purged) == False,  # noqa: E712
     )
 
 
 def _processed_due(cutoff: dt.datetime) -> Any:
     return (
-        Exchange.state == PROCESSED,  # type: ignore[arg-type]
-        Exchange.next_attempt_at <= cutoff,  # type: ignore[arg-type]
-        Exchange.finished_at <= cutoff,  # type: ignore[arg-type,operator]
-        Exchange.payload_purged == False,  # type: ignore[arg-type]  # noqa: E712
+        col(Exchange.state) == PROCESSED,
+        col(Exchange.next_attempt_at) <= cutoff,
+        col(Exchange.finished_at) <= cutoff,
+        col(Exchange.payload_purged) == False,  # noqa: E712
     )
 
 
@@ -139,9 +140,9 @@ async def _still_needed(db: Database, keys: set[str]) -> set[str]:
     if not keys:
         return set()
     async with db.reader() as s:
-        used = set((await s.exec(select(Bijlage.blob_key).where(Bijlage.blob_key.in_(keys)))).scalars().all())  # type: ignore[call-overload,attr-defined]
+        used = set((await s.exec(select(col(Bijlage.blob_key)).where(col(Bijlage.blob_key).in_(keys)))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         metas = (
-            (await s.exec(select(Exchange.meta).where(Exchange.state.in_([*ACTIVE_STATES, HELD]))))  # type: ignore[call-overload,attr-defined]
+            (await s.exec(select(col(Exchange.meta)).where(col(Exchange.state).in_([*ACTIVE_STATES, HELD]))))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             .scalars()
             .all()
         )
@@ -176,15 +177,15 @@ async def purge(
     if dry_run:
         async with db.reader() as s:
             payloads = (
-                await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))
-            ).scalar_one()  # type: ignore[call-overload]
-            metas = (await s.exec(select(Exchange.meta).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]
+                await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            ).scalar_one()
+            metas = (await s.exec(select(col(Exchange.meta)).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             audit_rows = (
-                await s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.at < audit_before))
-            ).scalar_one()  # type: ignore[call-overload,arg-type,operator]
+                await s.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.at) < audit_before))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            ).scalar_one()
             processed = (
-                await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))
-            ).scalar_one()  # type: ignore[call-overload]
+                await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            ).scalar_one()
         keys: set[str] = set()
         for meta in metas:
             keys |= _document_keys(meta or {})
@@ -208,15 +209,17 @@ async def purge(
         async with db.session() as s:
             rows = (
                 await s.exec(  # type: ignore[call-overload]
-                    select(Exchange.id, Exchange.meta).where(*_refused_due(refused_before)).limit(policy.batch_size)
+                    select(col(Exchange.id), col(Exchange.meta))
+                    .where(*_refused_due(refused_before))
+                    .limit(policy.batch_size)
                 )
             ).all()
             if not rows:
                 break
             ids = [r[0] for r in rows]
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(Exchange)
-                .where(Exchange.id.in_(ids), *_refused_due(refused_before))  # type: ignore[union-attr]
+                .where(col(Exchange.id).in_(ids), *_refused_due(refused_before))
                 .values(payload=None, payload_purged=True)
             )
         payloads += len(ids)
@@ -226,15 +229,19 @@ async def purge(
     while True:
         async with db.session() as s:
             ids = (
-                (await s.exec(select(Exchange.id).where(*_processed_due(processed_before)).limit(policy.batch_size)))  # type: ignore[call-overload]
+                (
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(col(Exchange.id)).where(*_processed_due(processed_before)).limit(policy.batch_size)
+                    )
+                )
                 .scalars()
                 .all()
             )
             if not ids:
                 break
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(Exchange)
-                .where(Exchange.id.in_(ids), *_processed_due(processed_before))  # type: ignore[union-attr]
+                .where(col(Exchange.id).in_(ids), *_processed_due(processed_before))
                 .values(payload=None, payload_purged=True)
             )
         processed += len(ids)
@@ -242,13 +249,17 @@ async def purge(
     while True:
         async with db.session() as s:
             ids = (
-                (await s.exec(select(AuditEntry.id).where(AuditEntry.at < audit_before).limit(policy.batch_size)))  # type: ignore[call-overload,arg-type,operator]
+                (
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(col(AuditEntry.id)).where(col(AuditEntry.at) < audit_before).limit(policy.batch_size)
+                    )
+                )
                 .scalars()
                 .all()
             )
             if not ids:
                 break
-            await s.exec(delete(AuditEntry).where(AuditEntry.id.in_(ids)))  # type: ignore[call-overload,union-attr]
+            await s.exec(delete(AuditEntry).where(col(AuditEntry.id).in_(ids)))
         audit_rows += len(ids)
     report = PurgeReport(
         False, refused_before, audit_before, payloads, documents, audit_rows, processed_before, processed, orphans

@@ -116,7 +116,7 @@ def _convert(name: str, raw: Any, hint: Any) -> Any:
                 raise ValueError
             return value
         if hint is float:
-            value = float(raw)
+            value = float(raw)  # type: ignore[assignment]  # debt (issue 17): one name holds each hint's type in turn
             if value < 0:
                 raise ValueError
             return value

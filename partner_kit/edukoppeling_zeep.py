@@ -78,7 +78,7 @@ class EdukoppelingAddressing(Plugin):
     def __init__(self, *, from_oin: str, to_oin: str) -> None:
         self.from_oin, self.to_oin = from_oin, to_oin
 
-    def egress(self, envelope, http_headers, operation, binding_options):  # type: ignore[no-untyped-def]
+    def egress(self, envelope, http_headers, operation, binding_options):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         if header is None:
             header = etree.Element(f"{{{SOAP_ENV}}}Header")
@@ -123,7 +123,7 @@ class EdukoppelingSignature:
         max_reply_skew: dt.timedelta = dt.timedelta(minutes=2),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM, key_password)
+        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.KeyFormat.PEM, key_password)  # type: ignore[arg-type]  # xmlsec's stubs: the password may be bytes
         self._key.load_cert_from_memory(cert_pem, xmlsec.KeyFormat.PEM)
         self._cert_der = _der(cert_pem)
         self._method = xmlsec.Transform.ECDSA_SHA256 if _is_ec(key_pem) else xmlsec.Transform.RSA_SHA256
@@ -133,7 +133,7 @@ class EdukoppelingSignature:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    def apply(self, envelope, headers):  # type: ignore[no-untyped-def]
+    def apply(self, envelope, headers):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         if header is None:
             header = etree.Element(f"{{{SOAP_ENV}}}Header")
@@ -169,7 +169,7 @@ class EdukoppelingSignature:
 
     # -- replies --------------------------------------------------------------------------------------
 
-    def verify(self, envelope):  # type: ignore[no-untyped-def]
+    def verify(self, envelope):
         header = envelope.find(f"{{{SOAP_ENV}}}Header")
         body = envelope.find(f"{{{SOAP_ENV}}}Body")
         security = header.find(f"{{{WSSE}}}Security") if header is not None else None

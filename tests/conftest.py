@@ -19,6 +19,7 @@ from gateway.components import Components, build_components
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.store.seed import seed_demo_registry, seed_swv
+from tests.support.network import refuse_outside_network
 from tests.support.official import check_official
 from tests.support.postgres import postgres_server
 
@@ -27,6 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     check_official(item)  # tests marked `official` need ../shared (tests/support/official.py)
+
+
+@pytest.fixture(autouse=True)
+def _network_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test: a lookup of or connection to anything but loopback fails at once (tests/support/network.py)."""
+    refuse_outside_network(monkeypatch)
 
 
 @pytest.fixture(scope="session")

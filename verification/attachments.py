@@ -181,7 +181,8 @@ def zip_entry_count(tail: bytes, start: int = 0) -> int | None:
     at = tail.rfind(b"PK\x05\x06", start)
     if at < 0 or len(tail) - at < 22:
         return None
-    return struct.unpack_from("<H", tail, at + 10)[0]
+    (count,) = struct.unpack_from("<H", tail, at + 10)
+    return int(count)
 
 
 # ---------------------------------------------------------------------------------------------- rules

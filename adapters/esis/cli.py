@@ -16,7 +16,7 @@ from gateway.store.models.codes import CodeState
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("codes", help="ESIS-verificatiecodes: tonen, activeren, intrekken")
     sub = p.add_subparsers(dest="codes_command", metavar="ACTIE")
     ls = sub.add_parser("list", help="alle verificatiecodes (met vingerafdruk, nooit de code zelf)")

@@ -14,6 +14,7 @@ import uuid
 
 from aiohttp import web
 from sqlalchemy import update
+from sqlmodel import col
 
 from adapters.esis.errors import ApiError
 from gateway.components import Components
@@ -61,6 +62,6 @@ class DoorRecorder:
         try:
             result = await self.c.inbox.record_refusal(new, err.findings[:MAX_FINDINGS])
             async with self.c.db.session() as s:  # there is nothing to offer again
-                await s.exec(update(Exchange).where(Exchange.id == result.exchange_id).values(payload_purged=True))  # type: ignore[call-overload]
+                await s.exec(update(Exchange).where(col(Exchange.id) == result.exchange_id).values(payload_purged=True))
         except Exception:  # the refusal is answered even when recording it fails; the log keeps it
             log.exception("esis_weigering_niet_vastgelegd", brin6=sender.brin6, status=err.status)

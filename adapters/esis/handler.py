@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.errors import Refusal, Transient
@@ -91,15 +92,9 @@ class EsisExchangeHandler:
         meta = exchange.meta
         key = meta["esis_request_key"]
         async with self.c.db.reader() as s:
-            hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.esis_request_key == key))).scalars().first()  # type: ignore[call-overload]
+            hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             if hv is None:
-                original = (
-                    (
-                        await s.exec(select(Exchange).where(Exchange.key == "esis:" + key))  # type: ignore[call-overload]
-                    )
-                    .scalars()
-                    .first()
-                )
+                original = (await s.exec(select(Exchange).where(col(Exchange.key) == "esis:" + key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 if original is not None and original.state not in (
                     ExchangeState.GEWEIGERD.value,
                     ExchangeState.VERWERKT.value,
@@ -119,7 +114,7 @@ class EsisExchangeHandler:
                 raise Refusal(
                     [fout("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", "De aanvraag hoort bij een andere vestiging.")]
                 )
-            current = list((await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id))).scalars())  # type: ignore[call-overload]
+            current = list((await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         notes: list[Finding] = []
         remove: list[str] = []
         live = [b for b in current if not b.removed]

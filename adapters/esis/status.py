@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import or_, select
+from sqlmodel import col
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.errors import refuse
@@ -75,12 +76,12 @@ class EsisStatus:
                         select(Exchange)
                         .where(
                             or_(
-                                Exchange.key == key,
-                                Exchange.key.like(_like_escape(key) + ":w:%", escape="\\"),  # type: ignore[attr-defined]
+                                col(Exchange.key) == key,
+                                col(Exchange.key).like(_like_escape(key) + ":w:%", escape="\\"),
                             ),
-                            Exchange.brin6 == sender.brin6,
+                            col(Exchange.brin6) == sender.brin6,
                         )
-                        .order_by(Exchange.id)
+                        .order_by(col(Exchange.id))
                     )
                 ).scalars()
             )
@@ -89,7 +90,7 @@ class EsisStatus:
             hv = (
                 (
                     await s.exec(  # type: ignore[call-overload]
-                        select(Hulpvraag).where(Hulpvraag.esis_request_key == request_key(sender, aanvraag_id))
+                        select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == request_key(sender, aanvraag_id))
                     )
                 )
                 .scalars()
@@ -98,7 +99,7 @@ class EsisStatus:
             hulpvraag: dict[str, Any] | None = None
             if hv is not None and hv.brin6 == sender.brin6:
                 bijlagen = (
-                    await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id).order_by(Bijlage.id))  # type: ignore[call-overload,arg-type]
+                    await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id).order_by(col(Bijlage.id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 ).scalars()
                 hulpvraag = {
                     "nummer": hv.id,

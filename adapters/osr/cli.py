@@ -72,7 +72,7 @@ class Progress:
         self.stream.flush()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("osr", help="mandaten uit het Onderwijs Service Register (OSR)")
     sub = p.add_subparsers(dest="osr_command", metavar="ACTIE")
     sync = sub.add_parser("sync", help="de mandaten van alle geregistreerde scholen ophalen uit het OSR")

@@ -35,7 +35,7 @@ import structlog
 
 from adapters.parnassys.config import GuardPolicy
 from gateway.errors import Transient
-from gateway.web.metrics import Sample
+from gateway.metric_samples import Sample
 
 __all__ = ["RESULTS", "CircuitBreaker", "EndpointGuards", "GuardedCall", "endpoint_label", "guard_samples"]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from adapters.parnassys.client import RemoteFault
 from adapters.parnassys.dossier_factory import AttachmentSpec
@@ -181,7 +182,9 @@ class ParnassysDemo:
         async with c.db.reader() as s:
             hv = (
                 (
-                    await s.exec(select(Hulpvraag).where(Hulpvraag.source_system == "parnassys").order_by(Hulpvraag.id))  # type: ignore[call-overload]
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(Hulpvraag).where(col(Hulpvraag.source_system) == "parnassys").order_by(col(Hulpvraag.id))
+                    )
                 )
                 .scalars()
                 .first()
@@ -237,7 +240,7 @@ async def _settled(c: Components, within: float) -> bool:
                 await s.exec(  # type: ignore[call-overload]
                     select(func.count())
                     .select_from(Exchange)
-                    .where(Exchange.source == "parnassys", Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
+                    .where(col(Exchange.source) == "parnassys", col(Exchange.state).in_(ACTIVE_STATES))
                 )
             ).one()[0]
         if busy == 0:
@@ -252,7 +255,9 @@ async def _outbox_empty(c: Components, within: float) -> None:
     while loop.time() < deadline:
         async with c.db.reader() as s:
             waiting = (
-                await s.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend"))  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
+                )
             ).one()[0]
         if waiting == 0:
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from verification.findings import Finding, fout
 
-__all__ = ["TRANSPORT", "refusal"]
+__all__ = ["TRANSPORT", "http_status", "known_codes", "message_template", "refusal"]
 
 _MESSAGES: dict[str, str] = {
     # transport / SOAP
@@ -87,6 +87,29 @@ _MESSAGES: dict[str, str] = {
 TRANSPORT: frozenset[str] = frozenset(
     code for code in _MESSAGES if code.split("_", 1)[0] in {"SOAP", "WSA", "TLS", "WSS"}
 )
+
+
+# The HTTP status of the SOAP fault that answers a refusal at the door: SOAP 1.1 answers a fault with 500, except
+# where the transport itself refuses (below). Worker-side refusals (OSO_*) are not answered on the wire: the
+# afmelding to ParnasSys carries them. tests/parnassys/test_refusal_statuses.py holds the code to this.
+_HTTP_STATUS: dict[str, int] = {
+    "SOAP_TE_GROOT": 413,
+    "SOAP_TE_TRAAG": 408,
+    "SOAP_CONTENT_TYPE": 415,
+    "INTAKE_TIJDELIJK_NIET_BESCHIKBAAR": 503,
+    **{code: 403 for code in _MESSAGES if code.startswith("TLS_")},
+}
+
+
+def http_status(code: str) -> int | None:
+    """The HTTP status a refusal is answered with at the door; None for a worker-side refusal."""
+    if code.startswith("OSO_"):
+        return None
+    return _HTTP_STATUS.get(code, 500)
+
+
+def message_template(code: str) -> str:
+    return _MESSAGES[code]
 
 
 def refusal(code: str, location: str | None = None, **values: object) -> Finding:

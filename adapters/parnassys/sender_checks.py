@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from adapters.osr.cache import CacheKey
 from adapters.osr.client import OsrRejected
@@ -61,10 +62,10 @@ class SenderCheckPolicy:
 
 
 _VESTIGINGEN = (
-    select(VestigingRow.brin6, VestigingRow.routeringskenmerk, VestigingRow.naam)
-    .join(Swv, Swv.id == VestigingRow.swv_id)  # type: ignore[arg-type]
+    select(VestigingRow.brin6, VestigingRow.routeringskenmerk, VestigingRow.naam)  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    .join(Swv, col(Swv.id) == VestigingRow.swv_id)
     .where(Swv.code == bindparam("b_swv"), VestigingRow.actief == True)  # noqa: E712
-    .where(VestigingRow.brin6.startswith(bindparam("b_brin4")))  # type: ignore[attr-defined]
+    .where(VestigingRow.brin6.startswith(bindparam("b_brin4")))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
 )  # built once; executed with bindparams
 
 
@@ -86,7 +87,7 @@ class Registry:
         if not fresh and cached is not None and now - cached[0] <= min(self.ttl, max_age or self.ttl):
             return cached[1]
         async with self.db.reader() as s:
-            rows = (await s.exec(_VESTIGINGEN, params={"b_swv": self.swv_code, "b_brin4": brin4})).all()  # type: ignore[call-overload]
+            rows = (await s.exec(_VESTIGINGEN, params={"b_swv": self.swv_code, "b_brin4": brin4})).all()
         found = [Vestiging(brin6=b, routeringskenmerk=rk, naam=naam) for b, rk, naam in rows]
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -228,8 +229,8 @@ class OsoSenderChecks:
 
     async def _store(self, brin4: str, signature: tuple[tuple[Any, ...], ...], now: dt.datetime) -> None:
         async with self.db.session() as s:
-            await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4, MandaatRow.bron == "osr"))  # type: ignore[call-overload,arg-type]
-            others = (await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars().all()  # type: ignore[call-overload]
+            await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4, MandaatRow.bron == "osr"))  # type: ignore[arg-type]
+            others = (await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars().all()  # type: ignore[arg-type,call-overload]  # SQLModel types a column attribute as its Python value
             taken = {(o.systeem, o.service, o.start_date) for o in others}
             for systeem, supplier, service, start, end in signature:
                 if (systeem, service, start) in taken:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gateway.store.db import Database
 from gateway.store.models import Exchange, RemoteSession, RemoteSessionState
@@ -83,13 +83,13 @@ class StoredSessions:
     async def open_for(self, exchange_id: int) -> str | None:
         """The exchange's session that is still open (the newest), if any."""
         stmt = (
-            select(RemoteSession.session_id)
-            .where(RemoteSession.exchange_id == exchange_id, RemoteSession.system == TC, RemoteSession.state == _OPEN)
-            .order_by(RemoteSession.id.desc())  # type: ignore[union-attr]
+            select(col(RemoteSession.session_id))
+            .where(RemoteSession.exchange_id == exchange_id, RemoteSession.system == TC, RemoteSession.state == _OPEN)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+            .order_by(col(RemoteSession.id).desc())
             .limit(1)
         )
         async with self.db.reader() as s:
-            return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
+            return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
 
     async def opened(
         self,
@@ -190,7 +190,7 @@ class StoredSessions:
     async def open_longer_than(self, bound: dt.timedelta, limit: int = 500) -> list[OpenSession]:
         """Sessions still open (not being closed) that were opened more than ``bound`` ago, oldest first."""
         stmt = (
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 RemoteSession.session_id,
                 RemoteSession.exchange_id,
                 RemoteSession.subject,
@@ -198,17 +198,17 @@ class StoredSessions:
                 Exchange.state,
                 Exchange.findings,
             )
-            .join(Exchange, Exchange.id == RemoteSession.exchange_id)  # type: ignore[arg-type]
+            .join(Exchange, col(Exchange.id) == col(RemoteSession.exchange_id))
             .where(
                 RemoteSession.system == TC,
                 RemoteSession.state == _OPEN,
-                RemoteSession.opened_at < utcnow() - bound,  # type: ignore[operator]
+                col(RemoteSession.opened_at) < utcnow() - bound,
             )
             .order_by(RemoteSession.opened_at)
             .limit(limit)
         )
         async with self.db.reader() as s:
-            rows = (await s.exec(stmt)).all()  # type: ignore[call-overload]
+            rows = (await s.exec(stmt)).all()
         return [
             OpenSession(str(r[0]), int(r[1]), str(r[2]), r[3], r[4], tuple(str(f.get("code")) for f in (r[5] or [])))
             for r in rows
@@ -216,7 +216,9 @@ class StoredSessions:
 
     async def count_open(self) -> int:
         """Sessions not yet closed at the TC (open, or an afmelding on its way)."""
-        stmt = select(func.count()).where(RemoteSession.system == TC, RemoteSession.state.in_([_OPEN, _CLOSING]))  # type: ignore[attr-defined]
+        stmt = select(func.count()).where(
+            col(RemoteSession.system) == TC, col(RemoteSession.state).in_([_OPEN, _CLOSING])
+        )
         async with self.db.reader() as s:
             return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
 

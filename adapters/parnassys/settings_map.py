@@ -132,7 +132,7 @@ class _Section:
                 oin, _, rest = part.partition(":")
                 name, _, rest = rest.partition(":")
                 profile, _, sign = rest.partition(":")
-                item: dict[str, Any] = {"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"}
+                item: dict[str, Any] = {"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"}  # type: ignore[no-redef]  # debt (issue 17): one name re-bound per branch
                 if sign:
                     item["sign_replies"] = sign
                 items.append(item)
@@ -143,9 +143,9 @@ class _Section:
                 raise self._bad(key, f"bij elke verzender een OIN van 20 posities (niet {oin!r})")
             if profile not in ("2W-be", "2W-be-S"):
                 raise self._bad(key, f"profiel 2W-be of 2W-be-S (niet {profile!r})")
-            sign = item.get("sign_replies")
+            sign = item.get("sign_replies")  # type: ignore[assignment]  # debt (issue 17): one name re-bound per branch
             if sign is not None and not isinstance(sign, bool):
-                sign = {"true": True, "false": False}.get(str(sign).strip().lower())
+                sign = {"true": True, "false": False}.get(str(sign).strip().lower())  # type: ignore[assignment]  # debt (issue 17): one name re-bound per branch
                 if sign is None:
                     raise self._bad(key, f"bij sign_replies van {oin} true of false")
             senders.append(SenderConfig(oin, str(item.get("name") or oin), profile, sign))  # type: ignore[arg-type]

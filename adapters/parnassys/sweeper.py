@@ -24,11 +24,11 @@ from sqlmodel import Session
 from adapters.parnassys.handler import NIET_GEREED, best_result
 from adapters.parnassys.sessions import OpenSession, StoredSessions
 from gateway.inbox.inbox import doorbell
+from gateway.metric_samples import Sample
 from gateway.pipeline.contracts import Outcome
 from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
 from gateway.store.types import utcnow
-from gateway.web.metrics import Sample
 from verification.findings import Finding, fout
 
 __all__ = ["SessionSweeper"]

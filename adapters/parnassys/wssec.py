@@ -268,7 +268,7 @@ def _token(security: etree._Element, signature: etree._Element) -> tuple[x509.Ce
         cert = x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise _reject("WSS_TOKEN_ONGELDIG") from exc
-    key_info = [c for c in signature.find(f"{{{DS}}}KeyInfo") if isinstance(c.tag, str)]  # type: ignore[union-attr]
+    key_info = [c for c in signature.find(f"{{{DS}}}KeyInfo") if isinstance(c.tag, str)]
     if len(key_info) != 1:  # a KeyValue or X509Data besides the token reference: which key is meant?
         raise _reject(
             "WSS_HANDTEKENING_ONGELDIG",

@@ -17,7 +17,7 @@ from gateway.errors import ConfigError
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("blobs", help="bestandsopslag: documenten opnieuw versleutelen")
     bsub = p.add_subparsers(dest="blobs_command", metavar="ACTIE")
     r = bsub.add_parser(

@@ -17,7 +17,7 @@ __all__ = ["open_components", "settings_from"]
 
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
-    settings = load_settings(getattr(args, "config", None), **{k: v for k, v in overrides.items() if v is not None})
+    settings = load_settings(getattr(args, "config", None), **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]  # debt (issue 17): overrides carry typed values, load_settings is typed str
     configure_logging(settings.log_format, settings.log_level)
     return settings
 

@@ -9,7 +9,7 @@ from gateway.cli.common import open_components, settings_from
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     db = sub.add_parser("db", help="database: schema bijwerken")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTIE")
     up = dbsub.add_parser("upgrade", help="voer alle openstaande migraties uit")

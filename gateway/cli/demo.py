@@ -32,7 +32,7 @@ LOG_FILE = "gateway.log"  # in the demo's data directory
 SUMMARY_SCHEMA = "demo-summary/1"  # the "schema" field of --json; schemas/demo/summary.schema.json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="demo: een SWV met gesimuleerde scholen die echte aanvragen sturen")
     p.add_argument("--once", action="store_true", help="verstuur de reeks aanvragen, toon de uitkomst en stop")
     p.add_argument(

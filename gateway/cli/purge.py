@@ -10,7 +10,7 @@ from gateway.os_errors import os_error_reason
 __all__ = ["register"]
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "purge",
         help="bewaartermijnen toepassen: ruwe berichten van geweigerde uitwisselingen en oude auditregels verwijderen",

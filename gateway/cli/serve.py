@@ -26,7 +26,7 @@ __all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server",
 log = get_logger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="start de gateway (HTTP-ingangen en verwerking)")
     p.add_argument("--host", help="adres om op te luisteren (standaard uit de instellingen)")
     p.add_argument("--port", type=int, help="poort (standaard uit de instellingen)")

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.store.db import Database
 from gateway.store.models import Exchange, Hulpvraag
@@ -25,8 +26,8 @@ def aanvraagtype_of(meta: dict[str, Any]) -> str | None:
 
 async def collect(db: Database) -> dict[str, Any]:
     async with db.reader() as s:
-        rows = (await s.exec(select(Exchange).order_by(Exchange.id))).scalars().all()  # type: ignore[call-overload]
-        hulpvragen = (await s.exec(select(Hulpvraag).order_by(Hulpvraag.id))).scalars().all()  # type: ignore[call-overload]
+        rows = (await s.exec(select(Exchange).order_by(col(Exchange.id)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        hulpvragen = (await s.exec(select(Hulpvraag).order_by(col(Hulpvraag.id)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     types = {h.id: h.aanvraagtype for h in hulpvragen}
     items = [
         {

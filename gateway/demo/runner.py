@@ -69,6 +69,7 @@ def free_port() -> int:
 
 async def _wait_until_settled(c: Components, within: float) -> None:
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from gateway.inbox.inbox import ACTIVE_STATES
 
@@ -77,7 +78,7 @@ async def _wait_until_settled(c: Components, within: float) -> None:
     while loop.time() < deadline:
         async with c.db.reader() as s:
             busy = (
-                await s.exec(select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES)))  # type: ignore[call-overload,attr-defined]
+                await s.exec(select(func.count()).select_from(Exchange).where(col(Exchange.state).in_(ACTIVE_STATES)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             ).one()[0]
         if busy == 0:
             return

@@ -15,7 +15,7 @@ __all__ = ["Base64Error", "Base64Stream", "decode_whole"]
 try:  # optional: the same decoding, with SIMD
     from pybase64 import b64decode as _bulk
 except ImportError:  # pragma: no cover - without it binascii does all the work
-    _bulk = None
+    _bulk = None  # type: ignore[assignment]  # optional accelerator: None when pybase64 is absent
 
 _BULK_FROM = 256  # characters; below this binascii is as fast
 

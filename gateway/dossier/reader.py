@@ -266,7 +266,7 @@ class StreamingReader:
             # kept by the inbox, still has the text exactly as it came)
             size = 0 if doc.errors else raw.tell()
             draft = unpack(
-                raw,
+                raw,  # type: ignore[arg-type]  # typeshed: ZipExtFile is IO[bytes], unpack wants BinaryIO
                 size,
                 info,
                 blobs=self._blobs,

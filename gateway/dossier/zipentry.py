@@ -69,7 +69,7 @@ class PlainEntry:
             return io.BytesIO(content)
         stream = io.BytesIO(self._data)  # shares the bytes, no copy
         stream.seek(self._offset)
-        return zipfile.ZipExtFile(stream, "r", info)
+        return zipfile.ZipExtFile(stream, "r", info)  # type: ignore[return-value]  # typeshed: ZipExtFile is IO[bytes], unpack wants BinaryIO
 
 
 def plain_entry(data: bytes) -> PlainEntry | None:
@@ -130,7 +130,7 @@ def plain_entry(data: bytes) -> PlainEntry | None:
     info.compress_size = compress_size
     info.file_size = file_size
     info.header_offset = header_at
-    info._raw_time = raw_time
+    info._raw_time = raw_time  # type: ignore[attr-defined]  # CPython's private ZipInfo._raw_time, read on purpose
     return PlainEntry(data, info, offset)
 
 

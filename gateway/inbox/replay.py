@@ -76,5 +76,5 @@ class DatabaseReplayGuard:
     async def prune(self) -> int:
         """Delete every expired row now; returns how many were deleted."""
         async with self.db.session() as s:
-            result = await s.exec(_PRUNE, params={"b_now": utcnow()})  # type: ignore[call-overload]
+            result = await s.exec(_PRUNE, params={"b_now": utcnow()})
         return int(result.rowcount or 0)

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from gateway.logging import get_logger
 from gateway.store.db import Database
@@ -96,8 +97,8 @@ class MailSender:
                 (
                     await s.exec(  # type: ignore[call-overload]
                         select(Mail)
-                        .where(Mail.state == MailState.WACHTEND.value, Mail.next_attempt_at <= now)  # type: ignore[arg-type]
-                        .order_by(Mail.id)
+                        .where(col(Mail.state) == MailState.WACHTEND.value, col(Mail.next_attempt_at) <= now)
+                        .order_by(col(Mail.id))
                         .limit(self.settings.batch)
                     )
                 )
@@ -136,9 +137,13 @@ class MailSender:
         the send timeout, only if nobody else did."""
         now = utcnow()
         async with self.db.session() as s:
-            res = await s.exec(  # type: ignore[call-overload]
+            res = await s.exec(
                 update(Mail)
-                .where(Mail.id == mail.id, Mail.state == MailState.WACHTEND.value, Mail.next_attempt_at <= now)  # type: ignore[arg-type]
+                .where(
+                    col(Mail.id) == mail.id,
+                    col(Mail.state) == MailState.WACHTEND.value,
+                    col(Mail.next_attempt_at) <= now,
+                )
                 .values(next_attempt_at=now + dt.timedelta(seconds=self.settings.timeout * 2 + 30))
             )
             return bool(res.rowcount == 1)

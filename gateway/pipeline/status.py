@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.doorbell import doorbell
 from gateway.errors import Refusal
-from gateway.inbox.inbox import doorbell
 from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.db import Database
@@ -32,7 +33,7 @@ async def change_status(
     if not nieuwe_status:
         raise Refusal([fout("STATUS_LEEG", "Kies een nieuwe status uit de lijst.", "status")])
     async with db.session() as s:
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.id) == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if hv is None:
             raise Refusal([fout("HULPVRAAG_ONBEKEND", f"Hulpvraag {hulpvraag_id} bestaat niet.", "hulpvraag")])
         catalogue = await load_catalogue(s, hv.swv_id)  # only catalogue statuses exist, reached by allowed steps
@@ -55,7 +56,7 @@ async def change_status(
         hv.open = not catalogue.closed(nieuwe_status)
         s.add(hv)
         await s.flush()
-        swv_code = (await s.exec(select(Swv.code).where(Swv.id == hv.swv_id))).scalars().first()  # type: ignore[call-overload]
+        swv_code = (await s.exec(select(col(Swv.code)).where(col(Swv.id) == hv.swv_id))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         audit(
             s,
             actor=actor,
@@ -95,9 +96,9 @@ async def _contributors(s: AsyncSession, hv: Hulpvraag) -> list[dict[str, Any]]:
     their own koppelsleutel), the hulpvraag's own first; one entry per koppelsleutel."""
     rows = (
         await s.exec(  # type: ignore[call-overload]
-            select(Exchange.meta)
-            .where(Exchange.hulpvraag_id == hv.id, Exchange.state == ExchangeState.VERWERKT.value)
-            .order_by(Exchange.id)  # type: ignore[arg-type]
+            select(col(Exchange.meta))
+            .where(Exchange.hulpvraag_id == hv.id, Exchange.state == ExchangeState.VERWERKT.value)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+            .order_by(col(Exchange.id))
         )
     ).scalars()
     found: dict[str, dict[str, Any]] = {}
@@ -115,13 +116,13 @@ async def _contributors(s: AsyncSession, hv: Hulpvraag) -> list[dict[str, Any]]:
 async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, actor: str) -> list[str]:
     clean = sorted({" ".join(label.split())[:50] for label in labels if label.strip()})
     async with db.session() as s:
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.id) == hulpvraag_id))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if hv is None:
             raise Refusal([fout("HULPVRAAG_ONBEKEND", f"Hulpvraag {hulpvraag_id} bestaat niet.", "hulpvraag")])
         hv.labels = clean
         hv.updated_at = utcnow()
         s.add(hv)
-        swv_code = (await s.exec(select(Swv.code).where(Swv.id == hv.swv_id))).scalars().first()  # type: ignore[call-overload]
+        swv_code = (await s.exec(select(col(Swv.code)).where(col(Swv.id) == hv.swv_id))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         audit(
             s,
             actor=actor,

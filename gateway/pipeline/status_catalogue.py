@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.store.models import Status, StatusOvergang
 from verification.status_flow import StatusCatalogue
@@ -15,10 +16,14 @@ __all__ = ["load_catalogue"]
 async def load_catalogue(session: Any, swv_id: int) -> StatusCatalogue:
     statuses = (
         await session.exec(
-            select(Status.naam, Status.afgesloten).where(Status.swv_id == swv_id).order_by(Status.id)  # type: ignore[call-overload,arg-type]
+            select(col(Status.naam), col(Status.afgesloten))
+            .where(col(Status.swv_id) == swv_id)
+            .order_by(col(Status.id))
         )
     ).all()
     steps = (
-        await session.exec(select(StatusOvergang.van, StatusOvergang.naar).where(StatusOvergang.swv_id == swv_id))  # type: ignore[call-overload]
+        await session.exec(
+            select(col(StatusOvergang.van), col(StatusOvergang.naar)).where(col(StatusOvergang.swv_id) == swv_id)
+        )
     ).all()
     return StatusCatalogue({n: bool(c) for n, c in statuses}, frozenset((v, n) for v, n in steps))

@@ -23,7 +23,7 @@ __all__ = ["register"]
 ACTOR = "secretariaat:cli"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     kc = subparsers.add_parser("koppelcheck", help="kan deze vestiging hulpvragen versturen? (diagnose per vestiging)")
     kc.add_argument("brin6", metavar="BRIN6", help="de vestiging, bijvoorbeeld 14SS01")
     kc.add_argument("--json", action="store_true", help="het rapport als JSON")

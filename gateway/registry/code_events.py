@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gateway.store.db import Database
 from gateway.store.models import AuditEntry
@@ -31,7 +31,7 @@ async def last_revoked_code_use(db: Database, brin6: str, swv_code: str | None =
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.action == REVOKED_CODE_USED, AuditEntry.object_type == "verificatiecode")
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
     )
     if swv_code:
         stmt = stmt.where(AuditEntry.swv_code == swv_code)

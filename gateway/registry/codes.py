@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Refusal
@@ -202,8 +203,8 @@ async def _candidates(session: AsyncSession, prefix: str, states: Sequence[str])
     rows = (
         await session.exec(  # type: ignore[call-overload]
             select(Verificatiecode)
-            .where(Verificatiecode.brin6 == prefix, Verificatiecode.state.in_(list(states)))  # type: ignore[attr-defined]
-            .order_by(Verificatiecode.id.desc())  # type: ignore[union-attr]
+            .where(col(Verificatiecode.brin6) == prefix, col(Verificatiecode.state).in_(list(states)))
+            .order_by(col(Verificatiecode.id).desc())
             .limit(MAX_CANDIDATES)
         )
     ).scalars()
@@ -250,9 +251,13 @@ async def _swv_code(session: AsyncSession, swv_id: int) -> str:
 
 
 async def _vestiging(session: AsyncSession, brin6: str, swv_code: str | None) -> tuple[Vestiging, Swv, set[str]]:
-    stmt = select(Vestiging, Swv).join(Swv, Swv.id == Vestiging.swv_id).where(Vestiging.brin6 == brin6.upper())  # type: ignore[arg-type]
+    stmt = (
+        select(Vestiging, Swv)
+        .join(Swv, col(Swv.id) == col(Vestiging.swv_id))
+        .where(col(Vestiging.brin6) == brin6.upper())
+    )
     if swv_code:
-        stmt = stmt.where(Swv.code == swv_code)
+        stmt = stmt.where(col(Swv.code) == swv_code)
     found = (await session.exec(stmt)).all()  # type: ignore[call-overload]
     if len(found) != 1:
         raise _refuse(
@@ -262,7 +267,7 @@ async def _vestiging(session: AsyncSession, brin6: str, swv_code: str | None) ->
             "brin6",
         )
     ves, swv = found[0]
-    active = select(Vestiging.brin6).where(Vestiging.swv_id == swv.id, Vestiging.actief == True)  # noqa: E712
+    active = select(col(Vestiging.brin6)).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.actief) == True)  # noqa: E712
     registered = set((await session.exec(active)).scalars())  # type: ignore[call-overload]
     return ves, swv, registered
 
@@ -406,10 +411,10 @@ async def _activate_in(s: AsyncSession, row: Verificatiecode, actor: str) -> Cod
     others = (
         await s.exec(  # type: ignore[call-overload]
             select(Verificatiecode).where(
-                Verificatiecode.vestiging_id == row.vestiging_id,
-                Verificatiecode.environment == row.environment,
-                Verificatiecode.state == CodeState.ACTIEF.value,
-                Verificatiecode.id != row.id,
+                col(Verificatiecode.vestiging_id) == row.vestiging_id,
+                col(Verificatiecode.environment) == row.environment,
+                col(Verificatiecode.state) == CodeState.ACTIEF.value,
+                col(Verificatiecode.id) != row.id,
             )
         )
     ).scalars()
@@ -504,18 +509,18 @@ async def list_codes(
     async with db.reader() as s:
         stmt = (
             select(Verificatiecode)
-            .join(Swv, Swv.id == Verificatiecode.swv_id)  # type: ignore[arg-type]
-            .where(Swv.code == swv_code)
-            .order_by(Verificatiecode.brin6, Verificatiecode.environment, Verificatiecode.id)
+            .join(Swv, col(Swv.id) == col(Verificatiecode.swv_id))
+            .where(col(Swv.code) == swv_code)
+            .order_by(col(Verificatiecode.brin6), col(Verificatiecode.environment), col(Verificatiecode.id))
         )
         if brin4:
-            stmt = stmt.join(Vestiging, Vestiging.id == Verificatiecode.vestiging_id).join(  # type: ignore[arg-type]
+            stmt = stmt.join(Vestiging, col(Vestiging.id) == col(Verificatiecode.vestiging_id)).join(
                 School,
-                School.id == Vestiging.school_id,  # type: ignore[arg-type]
+                col(School.id) == col(Vestiging.school_id),
             )
-            stmt = stmt.where(School.brin4 == brin4.upper())
+            stmt = stmt.where(col(School.brin4) == brin4.upper())
         if state:
-            stmt = stmt.where(Verificatiecode.state == state)
+            stmt = stmt.where(col(Verificatiecode.state) == state)
         rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
         return [await _view(s, r) for r in rows]
 

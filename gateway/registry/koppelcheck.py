@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.errors import ConfigError, Transient
@@ -225,8 +226,8 @@ async def _exchanges(c: Components, brin6: str) -> list[ExchangeFact]:
     async with c.db.reader() as s:
         stmt = (
             select(Exchange)
-            .where(Exchange.brin6 == brin6, Exchange.swv_code == c.settings.swv_code)
-            .order_by(Exchange.received_at.desc(), Exchange.id.desc())  # type: ignore[attr-defined,union-attr]
+            .where(col(Exchange.brin6) == brin6, col(Exchange.swv_code) == c.settings.swv_code)
+            .order_by(col(Exchange.received_at).desc(), col(Exchange.id).desc())
             .limit(MAX_EXCHANGE_LINES)
         )
         rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import ConfigError
@@ -120,7 +121,7 @@ async def replace_mandates_in(
     at = utcnow()
     stored = 0
     for brin4, mandates in per_school.items():
-        await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4))  # type: ignore[call-overload]
+        await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
         rows = _dedupe(to_row(m, bron=bron, parties=parties, at=at) for m in mandates)
         s.add_all(rows)
         stored += len(rows)
@@ -172,23 +173,23 @@ class StoredMandates:
 
 async def stored_mandates(db: Database, brin4: str) -> StoredMandates:
     async with db.reader() as s:
-        rows = list((await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars())  # type: ignore[call-overload]
+        rows = list((await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars())  # type: ignore[arg-type,call-overload]  # SQLModel types a column attribute as its Python value
         synced = (
             (
-                await s.exec(
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     select(AuditEntry)
                     .where(
-                        AuditEntry.action.in_((SYNC_ACTION, IMPORT_ACTION)),  # type: ignore[attr-defined]
-                        AuditEntry.object_type == "school",
-                        AuditEntry.object_id == brin4,
+                        col(AuditEntry.action).in_((SYNC_ACTION, IMPORT_ACTION)),
+                        col(AuditEntry.object_type) == "school",
+                        col(AuditEntry.object_id) == brin4,
                     )
-                    .order_by(AuditEntry.at.desc())  # type: ignore[attr-defined]
+                    .order_by(col(AuditEntry.at).desc())
                     .limit(1)
                 )
             )
             .scalars()
             .first()
-        )  # type: ignore[call-overload]
+        )
     mandates = []
     for row in rows:
         try:

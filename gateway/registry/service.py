@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Refusal
@@ -122,7 +123,7 @@ def _las(value: object, location: str) -> str | None:
 
 
 async def swv_in(s: AsyncSession, swv_code: str) -> Swv:
-    swv = (await s.exec(select(Swv).where(Swv.code == swv_code))).scalars().first()  # type: ignore[call-overload]
+    swv = (await s.exec(select(Swv).where(col(Swv.code) == swv_code))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if swv is None:
         raise _refuse(
             "SWV_ONBEKEND",
@@ -138,7 +139,7 @@ def _school_view(row: School) -> SchoolView:
 
 
 async def _school(s: AsyncSession, swv: Swv, brin4: str) -> School | None:
-    stmt = select(School).where(School.swv_id == swv.id, School.brin4 == brin4)
+    stmt = select(School).where(col(School.swv_id) == swv.id, col(School.brin4) == brin4)
     return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
 
 
@@ -164,7 +165,7 @@ async def upsert_school_in(
     row = await _school(s, swv, code)
     name = _text(naam or (naam_if_new if row is None else row.naam), "schoolnaam", "schoolnaam")
     if row is None:
-        row = School(swv_id=swv.id, brin4=code, naam=name, bestuur=board, las=system)
+        row = School(swv_id=swv.id, brin4=code, naam=name, bestuur=board, las=system)  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
         s.add(row)
         await s.flush()
         audit(s, actor=actor, action="school_geregistreerd", object_type="school", object_id=code, swv_code=swv.code)
@@ -192,13 +193,13 @@ async def upsert_school_in(
 async def _gemeente(s: AsyncSession, swv: Swv, naam: str) -> tuple[Gemeente, Scholenkring]:
     stmt = (
         select(Gemeente, Scholenkring)
-        .join(Scholenkring, Scholenkring.id == Gemeente.scholenkring_id)  # type: ignore[arg-type]
-        .where(Gemeente.swv_id == swv.id, func.lower(Gemeente.naam) == naam.casefold())
+        .join(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
+        .where(col(Gemeente.swv_id) == swv.id, func.lower(col(Gemeente.naam)) == naam.casefold())
     )
     found = (await s.exec(stmt)).first()  # type: ignore[call-overload]
     if found is not None:
         return found[0], found[1]
-    stmt_known = select(Gemeente.naam).where(Gemeente.swv_id == swv.id).order_by(Gemeente.naam)
+    stmt_known = select(col(Gemeente.naam)).where(col(Gemeente.swv_id) == swv.id).order_by(col(Gemeente.naam))
     names = ", ".join(str(k) for k in (await s.exec(stmt_known)).scalars()) or "(nog geen)"  # type: ignore[call-overload]
     raise _refuse(
         "GEMEENTE_ONBEKEND",
@@ -222,7 +223,7 @@ def _normalise_kenmerk(raw: object, brin6: str) -> str:
 
 
 async def _check_school_kenmerken(s: AsyncSession, swv: Swv, school: School, changed: Vestiging) -> None:
-    stmt = select(Vestiging).where(Vestiging.swv_id == swv.id, Vestiging.school_id == school.id)
+    stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.school_id) == school.id)
     rows = [v for v in (await s.exec(stmt)).scalars() if v.id != changed.id]  # type: ignore[call-overload]
     rows.append(changed)
     verdict = check_vestigingen(RoutingVestiging(v.brin6, v.routeringskenmerk) for v in rows if v.routeringskenmerk)
@@ -270,13 +271,13 @@ async def upsert_vestiging_in(
     gemeente_row, kring = await _gemeente(s, swv, gemeente_naam)
     kenmerk_text = str(routeringskenmerk).strip() if routeringskenmerk is not None else ""
     kenmerk = _normalise_kenmerk(kenmerk_text, code) if kenmerk_text else None
-    stmt = select(Vestiging).where(Vestiging.swv_id == swv.id, Vestiging.brin6 == code)
+    stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.brin6) == code)
     row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
     change = Change.TOEGEVOEGD
     if row is None:
         row = Vestiging(
-            swv_id=swv.id,
-            school_id=school.id,
+            swv_id=swv.id,  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
+            school_id=school.id,  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
             brin6=code,
             naam=name,
             gemeente=gemeente_row.naam,
@@ -351,7 +352,7 @@ async def set_routeringskenmerk(
         raise Refusal([exc.finding]) from None
     async with db.session() as s:
         swv = await swv_in(s, swv_code)
-        stmt = select(Vestiging).where(Vestiging.swv_id == swv.id, Vestiging.brin6 == code)
+        stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.brin6) == code)
         row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
         if row is None:
             raise _refuse(
@@ -397,17 +398,17 @@ async def set_routeringskenmerk(
         return VestigingSaved(Change.BIJGEWERKT, await _view_in(s, swv, row))
 
 
-def _views_stmt(swv_code: str):  # type: ignore[no-untyped-def]
+def _views_stmt(swv_code: str):
     return (
         select(Vestiging, School, Scholenkring)
-        .join(School, School.id == Vestiging.school_id)  # type: ignore[arg-type]
-        .join(Swv, Swv.id == Vestiging.swv_id)  # type: ignore[arg-type]
+        .join(School, col(School.id) == col(Vestiging.school_id))
+        .join(Swv, col(Swv.id) == col(Vestiging.swv_id))
         .outerjoin(
             Gemeente,
-            (Gemeente.swv_id == Vestiging.swv_id) & (Gemeente.naam == Vestiging.gemeente),  # type: ignore[arg-type]
+            (col(Gemeente.swv_id) == col(Vestiging.swv_id)) & (col(Gemeente.naam) == col(Vestiging.gemeente)),
         )
-        .outerjoin(Scholenkring, Scholenkring.id == Gemeente.scholenkring_id)  # type: ignore[arg-type]
-        .where(Swv.code == swv_code)
+        .outerjoin(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
+        .where(col(Swv.code) == swv_code)
         .order_by(Vestiging.brin6)
     )
 
@@ -427,7 +428,7 @@ def _as_view(v: Vestiging, school: School, kring: Scholenkring | None) -> Vestig
 
 
 async def _view_in(s: AsyncSession, swv: Swv, row: Vestiging) -> VestigingView:
-    found = (await s.exec(_views_stmt(swv.code).where(Vestiging.id == row.id))).first()  # type: ignore[call-overload]
+    found = (await s.exec(_views_stmt(swv.code).where(col(Vestiging.id) == row.id))).first()
     assert found is not None
     return _as_view(*found)
 
@@ -437,17 +438,17 @@ async def list_vestigingen(db: Database, swv_code: str, brin4: str | None = None
         stmt = _views_stmt(swv_code)
         if brin4:
             stmt = stmt.where(School.brin4 == brin4.strip().upper())
-        return [_as_view(*row) for row in (await s.exec(stmt)).all()]  # type: ignore[call-overload]
+        return [_as_view(*row) for row in (await s.exec(stmt)).all()]
 
 
 async def get_vestiging(db: Database, swv_code: str, brin6: str) -> VestigingView | None:
     async with db.reader() as s:
-        found = (await s.exec(_views_stmt(swv_code).where(Vestiging.brin6 == brin6))).first()  # type: ignore[call-overload]
+        found = (await s.exec(_views_stmt(swv_code).where(col(Vestiging.brin6) == brin6))).first()
         return _as_view(*found) if found is not None else None
 
 
 async def registered_brin4s(db: Database, swv_code: str) -> list[str]:
     """Every school (BRIN4) registered with the SWV, sorted — the schools `gateway osr sync` refreshes."""
     async with db.reader() as s:
-        stmt = select(School.brin4).join(Swv, Swv.id == School.swv_id).where(Swv.code == swv_code)  # type: ignore[arg-type]
+        stmt = select(col(School.brin4)).join(Swv, col(Swv.id) == col(School.swv_id)).where(col(Swv.code) == swv_code)
         return sorted({str(b) for b in (await s.exec(stmt)).scalars()})  # type: ignore[call-overload]

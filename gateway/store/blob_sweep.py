@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.logging import get_logger
 from gateway.settings import Settings
@@ -82,14 +83,14 @@ async def referenced_blob_keys(db: Database, *, batch: int = 2000) -> set[str]:
     """Every blob key a committed row points at. Exchanges are read in batches by id (their metadata can
     be large: never all of it in memory at once)."""
     async with db.reader() as s:
-        keys = set((await s.exec(select(Bijlage.blob_key))).scalars().all())  # type: ignore[call-overload]
+        keys = set((await s.exec(select(col(Bijlage.blob_key)))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         after = 0
         while True:
             rows = (
-                await s.exec(
-                    select(Exchange.id, Exchange.meta)  # type: ignore[call-overload]
-                    .where(Exchange.payload_purged == False, Exchange.id > after)  # type: ignore[arg-type,operator]  # noqa: E712
-                    .order_by(Exchange.id)
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(Exchange.id), col(Exchange.meta))
+                    .where(col(Exchange.payload_purged) == False, col(Exchange.id) > after)  # noqa: E712
+                    .order_by(Exchange.id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                     .limit(batch)
                 )
             ).all()

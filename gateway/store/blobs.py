@@ -260,7 +260,7 @@ class ContentStore:
             if is_encrypted(magic):
                 if self.keyring is None:
                     raise BlobIntegrityError(f"blob {key} is encrypted but no keys are configured ([blobs] keys)")
-                return io.BufferedReader(DecryptingReader(raw, stored, self.keyring, key), CHUNK)  # type: ignore[return-value]
+                return io.BufferedReader(DecryptingReader(raw, stored, self.keyring, key), CHUNK)
             if not self.allow_plaintext:
                 raise BlobIntegrityError(f"blob {key} is not encrypted while encryption at rest is required")
             return raw

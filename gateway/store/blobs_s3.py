@@ -257,7 +257,7 @@ class S3Backend:
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))  # type: ignore[no-any-return]
+            return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
         except ClientError as exc:
             if _code(exc) in _NOT_FOUND:
                 return None
@@ -271,7 +271,7 @@ class S3Backend:
             raise FileNotFoundError(key)
         size = int(head["ContentLength"])
         raw = _S3Reader(self.client, self.bucket, self.object_key(key), size, head["ETag"])
-        return io.BufferedReader(raw, 256 * 1024), size  # type: ignore[return-value]
+        return io.BufferedReader(raw, 256 * 1024), size
 
     def exists(self, key: str) -> bool:
         return self._head(key) is not None
@@ -308,7 +308,7 @@ class S3Backend:
 
     def modified(self, key: str) -> dt.datetime | None:
         head = self._head(key)
-        return None if head is None else head["LastModified"]  # type: ignore[no-any-return]
+        return None if head is None else head["LastModified"]
 
     def touch(self, key: str) -> bool:
         """Start the orphan sweep's grace period again for content stored before (a server-side copy onto

@@ -205,7 +205,7 @@ class Database:
         """
         if not self.is_sqlite:
             async with self._fast_sessions() as s, s.begin():
-                return await s.run_sync(fn)
+                return await s.run_sync(fn)  # type: ignore[arg-type]  # sqlmodel's Session vs SQLAlchemy's in run_sync (same object at run time)
         loop = asyncio.get_running_loop()
         item = _Pending(fn, durable, loop.create_future())
         self._pending.append(item)
@@ -214,7 +214,7 @@ class Database:
                 self._pending = [p for p in self._pending if p.future.get_loop() is loop]
                 self._write_lock = asyncio.Lock()
             self._flusher = loop.create_task(self._flush())
-        return await asyncio.shield(item.future)  # type: ignore[no-any-return]
+        return await asyncio.shield(item.future)
 
     async def _flush(self) -> None:
         assert self._write_lock is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.db import Database
@@ -93,7 +94,7 @@ DEMO_SCHOOLS: tuple[DemoSchool, ...] = (
 
 
 async def _get_or_add(session: AsyncSession, model: type, where: dict[str, object], **values: object) -> object:
-    stmt = select(model).filter_by(**where)
+    stmt = select(model).filter_by(**where)  # type: ignore[var-annotated]  # debt (issue 17): generic over the model class
     found = (await session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
     if found is not None:
         return found
@@ -121,8 +122,14 @@ async def seed_swv(db: Database, code: str = "PO3008", naam: str = "SWV Helmond-
         for st_naam, closed in STATUSES:
             await _get_or_add(s, Status, {"swv_id": swv.id, "naam": st_naam}, afgesloten=closed)
         have = set(
-            (await s.exec(select(StatusOvergang.van, StatusOvergang.naar).where(StatusOvergang.swv_id == swv.id))).all()
-        )  # type: ignore[call-overload]
+            (
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(StatusOvergang.van), col(StatusOvergang.naar)).where(
+                        col(StatusOvergang.swv_id) == swv.id
+                    )
+                )
+            ).all()
+        )
         s.add_all(
             StatusOvergang(swv_id=swv.id, van=van, naar=naar)
             for van, naar in transition_rows()

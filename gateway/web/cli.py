@@ -136,7 +136,7 @@ async def create_demo_accounts(
     return out
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("users", help="accounts van de webpagina's: toevoegen, tonen, deblokkeren")
     sub = p.add_subparsers(dest="users_command", metavar="ACTIE")
     add = sub.add_parser("add", help="nieuw account (toont eenmalig de TOTP-sleutel)")

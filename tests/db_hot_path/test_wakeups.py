@@ -65,6 +65,7 @@ async def test_work_stored_by_another_process_is_found_by_polling(components: Co
         for _ in range(6):
             await other_inbox.put(new_exchange(unique("other-")))
         await asyncio.wait_for(all_handled.wait(), GUARD)
+        assert handler.calls == 6  # each exchange the other process stored, found without a wake-up, handled once
     finally:
         stop.set()
         task.cancel()

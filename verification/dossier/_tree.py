@@ -7,6 +7,7 @@ location the official validators report: ``/dossier[1]/huidigeschool[1]/leerling
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -14,7 +15,8 @@ NS = "http://www.edustandaard.nl/oso_gegevensset/2019/dossier"
 _P = f"{{{NS}}}"
 _BRACED_NS = _P
 
-Element = etree._Element
+# lxml ships no type information (no py.typed; the third-party stubs lag the library): an element is Any to mypy
+Element: TypeAlias = etree._Element
 
 
 def q(name: str) -> str:

@@ -20,7 +20,11 @@ __all__ = ["STANDAARDVERSIE", "check_codelists"]
 STANDAARDVERSIE = "2019.1"
 
 _ADVIES = frozenset("01 10 20 21 22 23 30 31 32 33 34 35 40 41 42 43 44 50 51 52 60 61 70 80".split())
-_1_TO = lambda n: frozenset(str(i) for i in range(1, n + 1))  # noqa: E731
+
+
+def _1_TO(n: int) -> frozenset[str]:  # reads as the list it names: "1 to n"
+    return frozenset(str(i) for i in range(1, n + 1))
+
 
 # (parent or None, element) -> (list number, label, allowed values)
 _LISTS: dict[tuple[str | None, str], tuple[int, str, frozenset[str]]] = {

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from gateway.store.audit import audit
 from gateway.store.db import Database
@@ -105,7 +106,7 @@ async def seal_plain_totp_secrets(db: Database) -> int:
         return 0
     n = 0
     async with db.session() as s:
-        rows = (await s.exec(select(Account).where(Account.totp_secret.is_not(None)))).scalars().all()  # type: ignore[call-overload,union-attr]
+        rows = (await s.exec(select(Account).where(col(Account.totp_secret).is_not(None)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         for row in rows:
             if not is_sealed(row.totp_secret):
                 row.totp_secret = seal_totp(db, row.totp_secret)
@@ -117,9 +118,10 @@ async def seal_plain_totp_secrets(db: Database) -> int:
 async def find_account(db: Database, organisatie: str, gebruikersnaam: str) -> Account | None:
     async with db.reader() as s:
         stmt = select(Account).where(
-            Account.organisatie == normalise_org(organisatie), Account.gebruikersnaam == normalise_user(gebruikersnaam)
+            col(Account.organisatie) == normalise_org(organisatie),
+            col(Account.gebruikersnaam) == normalise_user(gebruikersnaam),
         )
-        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload,no-any-return]
+        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
 
 
 async def add_account(
@@ -159,7 +161,9 @@ async def add_account(
     pw_hash = await asyncio.to_thread(hash_password, password, log2_n=password_log2_n) if password else None
     async with db.session() as s:
         exists = (
-            await s.exec(select(Account.id).where(Account.organisatie == org, Account.gebruikersnaam == user))  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                select(col(Account.id)).where(col(Account.organisatie) == org, col(Account.gebruikersnaam) == user)
+            )
         ).first()
         if exists is not None:
             raise AccountError(f"Er bestaat al een account {org}/{user}.")
@@ -202,7 +206,7 @@ async def list_accounts(db: Database, swv_code: str | None = None) -> list[Accou
     async with db.reader() as s:
         stmt = select(Account).order_by(Account.organisatie, Account.gebruikersnaam)
         if swv_code:
-            stmt = stmt.where(Account.swv_code == swv_code)
+            stmt = stmt.where(col(Account.swv_code) == swv_code)
         return list((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]
 
 
@@ -221,7 +225,7 @@ async def authenticate(
         step = verify_code(plain_totp(db, account), code, last_step=account.totp_last_step)
     enrol = password_ok and account.totp_secret is None
     async with db.session() as s:
-        row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
+        row = (await s.exec(select(Account).where(col(Account.id) == account.id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if not password_ok or (step is None and not enrol):
             # Only a wrong second-factor code after a right password counts towards the lock: wrong passwords
             # are throttled (gateway.web.pages.security), so knowing a user name is not enough to lock someone.
@@ -262,9 +266,7 @@ async def authenticate(
 async def unlock(db: Database, account_id: int, *, actor: str, swv_code: str) -> bool:
     async with db.session() as s:
         row = (
-            (
-                await s.exec(select(Account).where(Account.id == account_id, Account.swv_code == swv_code))  # type: ignore[call-overload]
-            )
+            (await s.exec(select(Account).where(col(Account.id) == account_id, col(Account.swv_code) == swv_code)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             .scalars()
             .first()
         )
@@ -288,9 +290,7 @@ async def set_active(db: Database, account_id: int, active: bool, *, actor: str,
     """Deactivate (no log-in, sessions ended at once) or reactivate an account of this SWV."""
     async with db.session() as s:
         row = (
-            (
-                await s.exec(select(Account).where(Account.id == account_id, Account.swv_code == swv_code))  # type: ignore[call-overload]
-            )
+            (await s.exec(select(Account).where(col(Account.id) == account_id, col(Account.swv_code) == swv_code)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             .scalars()
             .first()
         )
@@ -299,7 +299,7 @@ async def set_active(db: Database, account_id: int, active: bool, *, actor: str,
         row.active = active
         s.add(row)
         if not active:
-            await s.exec(update(WebSession).where(WebSession.account_id == row.id).values(expires_at=utcnow()))  # type: ignore[call-overload]
+            await s.exec(update(WebSession).where(col(WebSession.account_id) == row.id).values(expires_at=utcnow()))
         audit(
             s,
             actor=actor,
@@ -315,12 +315,12 @@ async def set_active(db: Database, account_id: int, active: bool, *, actor: str,
 async def reset_totp(db: Database, account_id: int, *, actor: str) -> bool:
     """Forget the second factor: the next log-in with the right password leads to the enrolment page."""
     async with db.session() as s:
-        row = (await s.exec(select(Account).where(Account.id == account_id))).scalars().first()  # type: ignore[call-overload]
+        row = (await s.exec(select(Account).where(col(Account.id) == account_id))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if row is None:
             return False
         row.totp_secret, row.totp_last_step = None, None
         s.add(row)
-        await s.exec(update(WebSession).where(WebSession.account_id == row.id).values(expires_at=utcnow()))  # type: ignore[call-overload]
+        await s.exec(update(WebSession).where(col(WebSession.account_id) == row.id).values(expires_at=utcnow()))
         audit(
             s,
             actor=actor,
@@ -339,7 +339,7 @@ async def enrol_totp(db: Database, account_id: int, secret: str, code: str) -> b
     if step is None:
         return False
     async with db.session() as s:
-        row = (await s.exec(select(Account).where(Account.id == account_id))).scalars().one()  # type: ignore[call-overload]
+        row = (await s.exec(select(Account).where(col(Account.id) == account_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         row.totp_secret, row.totp_last_step = seal_totp(db, secret), step
         row.last_login_at = utcnow()
         s.add(row)

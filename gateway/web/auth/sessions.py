@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
+from sqlmodel import col
 
 from gateway.store.audit import audit
 from gateway.store.db import Database
@@ -53,7 +54,7 @@ async def create_session(db: Database, cfg: WebConfig, account_id: int, stage: s
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
     async with db.session() as s:
-        await s.exec(delete(WebSession).where(WebSession.expires_at < now))  # type: ignore[call-overload]
+        await s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
         s.add(
             WebSession(
                 token_hash=token_digest(token),
@@ -76,8 +77,8 @@ async def load_session(db: Database, cfg: WebConfig, token: str) -> ActiveSessio
         row = (
             await s.exec(  # type: ignore[call-overload]
                 select(WebSession, Account)
-                .join(Account, Account.id == WebSession.account_id)  # type: ignore[arg-type]
-                .where(WebSession.token_hash == token_digest(token))
+                .join(Account, col(Account.id) == col(WebSession.account_id))
+                .where(col(WebSession.token_hash) == token_digest(token))
             )
         ).first()
     if row is None:
@@ -89,13 +90,13 @@ async def load_session(db: Database, cfg: WebConfig, token: str) -> ActiveSessio
         return None
     if now - session.last_seen_at > _TOUCH_EVERY:
         async with db.session() as s:
-            await s.exec(update(WebSession).where(WebSession.id == session.id).values(last_seen_at=now))  # type: ignore[call-overload]
+            await s.exec(update(WebSession).where(col(WebSession.id) == session.id).values(last_seen_at=now))
     return ActiveSession(session, account)
 
 
 async def end_session(db: Database, token: str) -> None:
     async with db.session() as s:
-        await s.exec(delete(WebSession).where(WebSession.token_hash == token_digest(token)))  # type: ignore[call-overload]
+        await s.exec(delete(WebSession).where(col(WebSession.token_hash) == token_digest(token)))
 
 
 async def start_reset(
@@ -135,8 +136,8 @@ async def reset_account(db: Database, token: str) -> Account | None:
         row = (
             await s.exec(  # type: ignore[call-overload]
                 select(PasswordReset, Account)
-                .join(Account, Account.id == PasswordReset.account_id)  # type: ignore[arg-type]
-                .where(PasswordReset.token_hash == token_digest(token))
+                .join(Account, col(Account.id) == col(PasswordReset.account_id))
+                .where(col(PasswordReset.token_hash) == token_digest(token))
             )
         ).first()
     if row is None:
@@ -144,7 +145,7 @@ async def reset_account(db: Database, token: str) -> Account | None:
     reset, account = row
     if reset.used_at is not None or reset.expires_at <= utcnow() or not account.active:
         return None
-    return account  # type: ignore[no-any-return]
+    return account
 
 
 async def complete_reset(
@@ -166,16 +167,16 @@ async def complete_reset(
     pw_hash = await asyncio.to_thread(hash_password, password, log2_n=cfg.password_log2_n)
     now = utcnow()
     async with db.session() as s:
-        row = (await s.exec(select(Account).where(Account.id == account.id))).scalars().one()  # type: ignore[call-overload]
+        row = (await s.exec(select(Account).where(col(Account.id) == account.id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         row.password_hash, row.totp_secret, row.totp_last_step = pw_hash, seal_totp(db, secret), step
         row.locked, row.locked_at, row.failed_attempts = False, None, 0
         s.add(row)
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(
             update(PasswordReset)
-            .where(PasswordReset.account_id == row.id, PasswordReset.used_at.is_(None))  # type: ignore[union-attr]
+            .where(col(PasswordReset.account_id) == row.id, col(PasswordReset.used_at).is_(None))
             .values(used_at=now)
         )
-        await s.exec(delete(WebSession).where(WebSession.account_id == row.id))  # type: ignore[call-overload]
+        await s.exec(delete(WebSession).where(col(WebSession.account_id) == row.id))
         audit(
             s,
             actor=actor_of(row),

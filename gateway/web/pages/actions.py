@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.inbox.inbox import as_claimed
@@ -42,7 +43,9 @@ async def retry_exchanges(
         own = [
             int(i)
             for i in (
-                await s.exec(select(Exchange.id).where(Exchange.id.in_(ids), Exchange.swv_code == swv_code))  # type: ignore[call-overload,union-attr]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(Exchange.id)).where(col(Exchange.id).in_(ids), col(Exchange.swv_code) == swv_code)
+                )
             ).scalars()
         ]
     moved = 0
@@ -77,7 +80,7 @@ async def _held(s: object, exchange_id: int, swv_code: str) -> Exchange:
     row = (
         (
             await s.exec(  # type: ignore[attr-defined]
-                select(Exchange).where(Exchange.id == exchange_id, Exchange.swv_code == swv_code)
+                select(Exchange).where(col(Exchange.id) == exchange_id, col(Exchange.swv_code) == swv_code)
             )
         )
         .scalars()
@@ -87,7 +90,7 @@ async def _held(s: object, exchange_id: int, swv_code: str) -> Exchange:
         raise ActionError(f"Uitwisseling {exchange_id} bestaat niet.")
     if row.state != ExchangeState.VASTGEHOUDEN.value:
         raise ActionError("Alleen een vastgehouden uitwisseling kan worden vrijgegeven of geweigerd.")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 async def release_exchange(c: Components, exchange_id: int, *, actor: str, swv_code: str) -> None:

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy import func, or_, select
+from sqlmodel import col
 
 from gateway.store.audit import audit
 from gateway.store.models import AuditEntry
@@ -60,22 +61,22 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     # entries without an SWV (written by code that does not know it) belong to the gateway's own SWV
     mine = AuditEntry.swv_code == v.swv_code
     if v.swv_code == st.c.settings.swv_code:
-        mine = or_(mine, AuditEntry.swv_code.is_(None))  # type: ignore[union-attr]
-    stmt = select(AuditEntry).where(mine)
-    count = select(func.count()).select_from(AuditEntry).where(mine)
+        mine = or_(mine, col(AuditEntry.swv_code).is_(None))  # type: ignore[arg-type,assignment]  # SQLModel types a column attribute as its Python value
+    stmt = select(AuditEntry).where(mine)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+    count = select(func.count()).select_from(AuditEntry).where(mine)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     conditions = []
     if q["actor"]:
-        conditions.append(AuditEntry.actor.ilike(f"%{q['actor']}%"))  # type: ignore[attr-defined]
+        conditions.append(col(AuditEntry.actor).ilike(f"%{q['actor']}%"))
     if q["action"]:
-        conditions.append(AuditEntry.action == q["action"])
+        conditions.append(AuditEntry.action == q["action"])  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     if q["object_type"]:
-        conditions.append(AuditEntry.object_type == q["object_type"])
+        conditions.append(AuditEntry.object_type == q["object_type"])  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     if q["object_id"]:
-        conditions.append(AuditEntry.object_id == q["object_id"])
+        conditions.append(AuditEntry.object_id == q["object_id"])  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     if (van := _date(q["van"])) is not None:
-        conditions.append(AuditEntry.at >= dt.datetime.combine(van, dt.time(), TZ))
+        conditions.append(AuditEntry.at >= dt.datetime.combine(van, dt.time(), TZ))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     if (tot := _date(q["tot"])) is not None:
-        conditions.append(AuditEntry.at < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ))
+        conditions.append(AuditEntry.at < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
     stmt, count = stmt.where(*conditions), count.where(*conditions)
     page = int_param(request.query.get("pagina"), 1, low=1) or 1
     size = st.cfg.page_size
@@ -85,14 +86,14 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         page = min(page, pages)
         rows = list(
             (
-                await s.exec(
-                    stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())  # type: ignore[call-overload,attr-defined,union-attr]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
                     .offset((page - 1) * size)
                     .limit(size)
                 )
             ).scalars()
         )
-        actions = sorted(a for (a,) in (await s.exec(select(AuditEntry.action).distinct())).all())  # type: ignore[call-overload]
+        actions = sorted(a for (a,) in (await s.exec(select(col(AuditEntry.action)).distinct())).all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     base = urlencode({k: val for k, val in q.items() if val})
     return render(
         request,

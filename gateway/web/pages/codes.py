@@ -8,6 +8,7 @@ import string
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.errors import Refusal
 from gateway.registry import codes
@@ -35,13 +36,13 @@ async def _vestigingen(request: web.Request, v: Viewer) -> list[Vestiging]:
     async with request.app[PAGES].c.db.reader() as s:
         stmt = (
             select(Vestiging)
-            .join(Swv, Swv.id == Vestiging.swv_id)  # type: ignore[arg-type]
-            .join(School, School.id == Vestiging.school_id)  # type: ignore[arg-type]
-            .where(Swv.code == v.swv_code, Vestiging.actief == True)  # noqa: E712
+            .join(Swv, col(Swv.id) == col(Vestiging.swv_id))
+            .join(School, col(School.id) == col(Vestiging.school_id))
+            .where(col(Swv.code) == v.swv_code, col(Vestiging.actief) == True)  # noqa: E712
             .order_by(Vestiging.brin6)
         )
         if v.brin4:
-            stmt = stmt.where(School.brin4 == v.brin4)
+            stmt = stmt.where(col(School.brin4) == v.brin4)
         return list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
 
 
@@ -104,7 +105,7 @@ async def register(request: web.Request) -> web.StreamResponse:
             request, status=400, fouten=["U kunt alleen codes aanmelden voor de vestigingen van uw eigen school."]
         )
     typed, too_long = _code_input(form)
-    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)  # type: ignore[arg-type]
+    problems = ([too_long] if too_long else []) + check_fields(form, _REGISTER_FIELDS)
     if problems:
         return await _page(request, status=400, fouten=problems)
     code = typed or generate_code(brin6)

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from sqlalchemy import String, cast, func, or_, select
+from sqlmodel import col
 
 from gateway.errors import Refusal
 from gateway.pipeline.status import change_status, set_labels
@@ -49,7 +50,7 @@ def pupil_name(hv: Hulpvraag, v: Viewer) -> str:
 
 
 async def _swv_id(s: Any, code: str) -> int:
-    found = (await s.exec(select(Swv.id).where(Swv.code == code))).scalars().first()
+    found = (await s.exec(select(col(Swv.id)).where(col(Swv.code) == code))).scalars().first()
     if found is None:
         raise web.HTTPNotFound()
     return int(found)
@@ -91,15 +92,16 @@ class HulpvraagFilter:
         if self.status:
             stmt = stmt.where(Hulpvraag.status == self.status)
         if self.school:
-            stmt = stmt.where(Hulpvraag.brin6.startswith(self.school))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(Hulpvraag.brin6).startswith(self.school))
         if self.aanvraagtype:
             stmt = stmt.where(Hulpvraag.aanvraagtype == self.aanvraagtype)
         if self.open != "alle":
             stmt = stmt.where(Hulpvraag.open == (self.open == "open"))
         if self.te_laat:
             stmt = stmt.where(
-                Hulpvraag.last_reaction_at.is_(None), Hulpvraag.created_at < overdue_before(utcnow(), days, TZ)
-            )  # type: ignore[union-attr]
+                col(Hulpvraag.last_reaction_at).is_(None),
+                col(Hulpvraag.created_at) < overdue_before(utcnow(), days, TZ),
+            )
         if self.label:  # labels are stored as JSON text: match the label the way JSON writes it
             escaped = json.dumps(self.label)[1:-1].replace("!", "!!").replace("%", "!%").replace("_", "!_")
             stmt = stmt.where(cast(Hulpvraag.labels, String).ilike(f"%{escaped}%", escape="!"))
@@ -107,12 +109,12 @@ class HulpvraagFilter:
             like = f"%{self.q}%"
             stmt = stmt.where(
                 or_(
-                    Hulpvraag.leerlingid.ilike(like),
-                    Hulpvraag.achternaam.ilike(like),  # type: ignore[union-attr]
-                    Hulpvraag.voornaam.ilike(like),
-                    Hulpvraag.brin6.ilike(like),
+                    col(Hulpvraag.leerlingid).ilike(like),
+                    col(Hulpvraag.achternaam).ilike(like),
+                    col(Hulpvraag.voornaam).ilike(like),
+                    col(Hulpvraag.brin6).ilike(like),
                 )
-            )  # type: ignore[union-attr,attr-defined]
+            )
         return stmt
 
 
@@ -127,15 +129,15 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         total = int((await s.exec(flt.apply(select(func.count()).select_from(Hulpvraag), swv_id, days))).scalar() or 0)
         pages = max(1, -(-total // st.cfg.page_size))
         page = min(page, pages)
-        stmt = flt.apply(select(Hulpvraag), swv_id, days).order_by(Hulpvraag.created_at.desc())  # type: ignore[attr-defined]
+        stmt = flt.apply(select(Hulpvraag), swv_id, days).order_by(col(Hulpvraag.created_at).desc())
         rows = list((await s.exec(stmt.offset((page - 1) * st.cfg.page_size).limit(st.cfg.page_size))).scalars())
         names = await names_by_brin6(s, {h.brin6 for h in rows}, v.swv_code)
-        statuses = [n for (n,) in (await s.exec(select(Status.naam).where(Status.swv_id == swv_id))).all()]
+        statuses = [n for (n,) in (await s.exec(select(col(Status.naam)).where(col(Status.swv_id) == swv_id))).all()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         types = sorted(
             {
                 t
                 for (t,) in (
-                    await s.exec(select(Hulpvraag.aanvraagtype).where(Hulpvraag.swv_id == swv_id).distinct())
+                    await s.exec(select(col(Hulpvraag.aanvraagtype)).where(col(Hulpvraag.swv_id) == swv_id).distinct())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 ).all()
                 if t
             }
@@ -145,9 +147,9 @@ async def list_page(request: web.Request) -> web.StreamResponse:
             counts = dict(
                 (
                     await s.exec(  # type: ignore[call-overload]
-                        select(Bijlage.hulpvraag_id, func.count())
-                        .where(Bijlage.hulpvraag_id.in_([h.id for h in rows]), Bijlage.removed == False)  # type: ignore[attr-defined]  # noqa: E712
-                        .group_by(Bijlage.hulpvraag_id)
+                        select(col(Bijlage.hulpvraag_id), func.count())
+                        .where(col(Bijlage.hulpvraag_id).in_([h.id for h in rows]), col(Bijlage.removed) == False)  # noqa: E712
+                        .group_by(Bijlage.hulpvraag_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                     )
                 ).all()
             )
@@ -156,9 +158,9 @@ async def list_page(request: web.Request) -> web.StreamResponse:
                 label
                 for (labels,) in (
                     await s.exec(  # type: ignore[call-overload]
-                        select(Hulpvraag.labels)
-                        .where(Hulpvraag.swv_id == swv_id)
-                        .order_by(Hulpvraag.id.desc())  # type: ignore[union-attr]
+                        select(col(Hulpvraag.labels))
+                        .where(Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+                        .order_by(col(Hulpvraag.id).desc())
                         .limit(LABEL_SCAN)
                     )
                 ).all()
@@ -207,8 +209,10 @@ async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
     async with st.c.db.reader() as s:
         swv_id = await _swv_id(s, v.swv_code)
         hv = (
-            (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hv_id, Hulpvraag.swv_id == swv_id))).scalars().first()
-        )  # type: ignore[call-overload]
+            (await s.exec(select(Hulpvraag).where(col(Hulpvraag.id) == hv_id, col(Hulpvraag.swv_id) == swv_id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            .scalars()
+            .first()
+        )
     if hv is None:
         raise web.HTTPNotFound(text="Deze hulpvraag bestaat niet.")
     return hv, swv_id
@@ -233,16 +237,18 @@ async def _detail_page(
     async with st.c.db.session() as s:
         history = list(
             (
-                await s.exec(
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     select(StatusHistorie)
-                    .where(StatusHistorie.hulpvraag_id == hv.id)  # type: ignore[call-overload]
-                    .order_by(StatusHistorie.at.desc(), StatusHistorie.id.desc())
+                    .where(col(StatusHistorie.hulpvraag_id) == hv.id)
+                    .order_by(col(StatusHistorie.at).desc(), col(StatusHistorie.id).desc())
                 )
             ).scalars()
-        )  # type: ignore[attr-defined,union-attr]
+        )
         bijlagen = list(
-            (await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id).order_by(Bijlage.added_at))).scalars()
-        )  # type: ignore[call-overload]
+            (
+                await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id).order_by(col(Bijlage.added_at)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            ).scalars()
+        )
         catalogue = await load_catalogue(s, swv_id)
         names = await names_by_brin6(s, {hv.brin6}, v.swv_code)
         audit(
@@ -319,9 +325,9 @@ async def download(request: web.Request) -> web.StreamResponse:
         swv_id = await _swv_id(s, v.swv_code)
         row = (
             await s.exec(  # type: ignore[call-overload]
-                select(Bijlage, Hulpvraag.id)
-                .join(Hulpvraag, Hulpvraag.id == Bijlage.hulpvraag_id)  # type: ignore[arg-type]
-                .where(Bijlage.id == bijlage_id, Hulpvraag.swv_id == swv_id)
+                select(Bijlage, col(Hulpvraag.id))
+                .join(Hulpvraag, col(Hulpvraag.id) == col(Bijlage.hulpvraag_id))
+                .where(Bijlage.id == bijlage_id, Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
             )
         ).first()
         if row is None:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeState, Gemeente, Hulpvraag, Scholenkring, Swv, Vestiging
@@ -81,10 +82,10 @@ async def gather(db: Any, swv_code: str, weeks: int, now: dt.datetime | None = N
     first = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
     since = dt.datetime.combine(first, dt.time(), TZ)
     async with db.reader() as s:
-        swv_id = (await s.exec(select(Swv.id).where(Swv.code == swv_code))).scalars().first()  # type: ignore[call-overload]
+        swv_id = (await s.exec(select(col(Swv.id)).where(col(Swv.code) == swv_code))).scalars().first()
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(
+            await s.exec(
+                select(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     Hulpvraag.created_at,
                     Hulpvraag.aanvraagtype,
                     Hulpvraag.source_system,
@@ -96,20 +97,20 @@ async def gather(db: Any, swv_code: str, weeks: int, now: dt.datetime | None = N
         ).all()
         kring_of = dict(
             (
-                await s.exec(  # type: ignore[call-overload]
-                    select(Vestiging.brin6, Scholenkring.naam)
-                    .join(Gemeente, (Gemeente.naam == Vestiging.gemeente) & (Gemeente.swv_id == Vestiging.swv_id))
-                    .join(Scholenkring, Scholenkring.id == Gemeente.scholenkring_id)  # type: ignore[arg-type]
+                await s.exec(
+                    select(col(Vestiging.brin6), col(Scholenkring.naam))
+                    .join(Gemeente, (Gemeente.naam == Vestiging.gemeente) & (Gemeente.swv_id == Vestiging.swv_id))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+                    .join(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
                     .where(Vestiging.swv_id == swv_id)
                 )
             ).all()
         )
         refused = (
-            await s.exec(  # type: ignore[call-overload]
-                select(Exchange.findings).where(
-                    Exchange.swv_code == swv_code,
-                    Exchange.state == ExchangeState.GEWEIGERD.value,
-                    Exchange.received_at >= since,
+            await s.exec(
+                select(col(Exchange.findings)).where(
+                    Exchange.swv_code == swv_code,  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+                    Exchange.state == ExchangeState.GEWEIGERD.value,  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+                    Exchange.received_at >= since,  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                 )
             )
         ).scalars()

@@ -39,7 +39,7 @@ def _safe_next(value: str | None) -> str:
 
 
 def _field(form: object, name: str, limit: int = 200) -> str:
-    value = form.get(name) if hasattr(form, "get") else None  # type: ignore[union-attr]
+    value = form.get(name) if hasattr(form, "get") else None
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 

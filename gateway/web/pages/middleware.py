@@ -134,7 +134,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                 "van de gateway zelf en probeer het opnieuw.",
             )
         else:
-            response = await _page(request, handler, access)
+            response = await _page(request, handler, access)  # type: ignore[assignment]  # debt (issue 17): a handler may return a StreamResponse
     except web.HTTPException as exc:
         if exc.status >= 400:
             response = _error_page(request, exc)

@@ -6,6 +6,7 @@ import json
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
@@ -92,14 +93,16 @@ async def _exchange(request: web.Request) -> Exchange:
     async with st.c.db.reader() as s:
         row = (
             (
-                await s.exec(select(Exchange).where(Exchange.id == exchange_id, Exchange.swv_code == v.swv_code))  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(Exchange).where(col(Exchange.id) == exchange_id, col(Exchange.swv_code) == v.swv_code)
+                )
             )
             .scalars()
             .first()
         )
     if row is None:
         raise web.HTTPNotFound(text="Deze uitwisseling bestaat niet.")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @routes.get("/wachtrij/{exchange_id}")
@@ -111,8 +114,8 @@ async def exchange_detail(request: web.Request) -> web.StreamResponse:
             (
                 await s.exec(  # type: ignore[call-overload]
                     select(ExchangeEvent)
-                    .where(ExchangeEvent.exchange_id == ex.id)
-                    .order_by(ExchangeEvent.at, ExchangeEvent.id)
+                    .where(col(ExchangeEvent.exchange_id) == ex.id)
+                    .order_by(col(ExchangeEvent.at), col(ExchangeEvent.id))
                 )
             ).scalars()
         )
@@ -174,8 +177,8 @@ async def _count_refused(db: object, ids: list[int]) -> int:
         return 0
     async with db.reader() as s:  # type: ignore[attr-defined]
         stmt = select(func.count()).where(
-            Exchange.id.in_(ids),  # type: ignore[union-attr]
-            Exchange.state == ExchangeState.GEWEIGERD.value,
+            col(Exchange.id).in_(ids),
+            col(Exchange.state) == ExchangeState.GEWEIGERD.value,
         )
         return int((await s.exec(stmt)).scalar() or 0)
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.sql import Select
+from sqlmodel import col
 
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, Hulpvraag, School, Swv, Vestiging
@@ -75,32 +76,34 @@ class QueueFilter:
         return urlencode({**self.as_dict(), **{k: v for k, v in extra.items() if v not in (None, "")}})
 
     def apply(self, stmt: Select[Any], swv_code: str) -> Select[Any]:
-        stmt = stmt.where(Exchange.swv_code == swv_code)
+        stmt = stmt.where(col(Exchange.swv_code) == swv_code)
         if self.state == "wachtend":
-            stmt = stmt.where(Exchange.state.in_(WAITING))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(Exchange.state).in_(WAITING))
         elif self.state:
-            stmt = stmt.where(Exchange.state == self.state)
+            stmt = stmt.where(col(Exchange.state) == self.state)
         if self.source:
-            stmt = stmt.where(Exchange.source == self.source)
+            stmt = stmt.where(col(Exchange.source) == self.source)
         if self.school:
-            stmt = stmt.where(Exchange.brin6.startswith(self.school))  # type: ignore[union-attr]
+            stmt = stmt.where(col(Exchange.brin6).startswith(self.school))
         if (van := _date(self.van)) is not None:
-            stmt = stmt.where(Exchange.received_at >= dt.datetime.combine(van, dt.time(), TZ))
+            stmt = stmt.where(col(Exchange.received_at) >= dt.datetime.combine(van, dt.time(), TZ))
         if (tot := _date(self.tot)) is not None:
-            stmt = stmt.where(Exchange.received_at < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ))
+            stmt = stmt.where(
+                col(Exchange.received_at) < dt.datetime.combine(tot + dt.timedelta(days=1), dt.time(), TZ)
+            )
         if self.reden:  # codes are [A-Za-z0-9_.-]: no LIKE wildcards; the quotes make it the whole code
             stmt = stmt.where(cast(Exchange.findings, String).like(f'%"{self.reden}"%'))
         if self.q:
             like = f"%{self.q}%"
             terms = [
-                Exchange.key.ilike(like),  # type: ignore[attr-defined]
-                Exchange.correlation_id.ilike(like),  # type: ignore[attr-defined]
-                Exchange.brin6.ilike(like),  # type: ignore[union-attr]
-                Exchange.step.ilike(like),  # type: ignore[union-attr]
-                Exchange.last_error.ilike(like),  # type: ignore[union-attr]
+                col(Exchange.key).ilike(like),
+                col(Exchange.correlation_id).ilike(like),
+                col(Exchange.brin6).ilike(like),
+                col(Exchange.step).ilike(like),
+                col(Exchange.last_error).ilike(like),
             ]
             if self.q.isdigit():
-                terms.append(Exchange.id == int(self.q))
+                terms.append(Exchange.id == int(self.q))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
             stmt = stmt.where(or_(*terms))
         return stmt
 
@@ -127,10 +130,10 @@ async def names_by_brin6(s: Any, brin6s: set[str], swv_code: str) -> dict[str, t
     if not brin6s:
         return {}
     stmt = (
-        select(Vestiging.brin6, School.naam, Vestiging.naam)
-        .join(School, School.id == Vestiging.school_id)  # type: ignore[arg-type]
-        .join(Swv, Swv.id == Vestiging.swv_id)  # type: ignore[arg-type]
-        .where(Swv.code == swv_code, Vestiging.brin6.in_(sorted(brin6s)))  # type: ignore[attr-defined]
+        select(col(Vestiging.brin6), col(School.naam), col(Vestiging.naam))
+        .join(School, col(School.id) == col(Vestiging.school_id))
+        .join(Swv, col(Swv.id) == col(Vestiging.swv_id))
+        .where(col(Swv.code) == swv_code, col(Vestiging.brin6).in_(sorted(brin6s)))
     )
     return {b: (school, ves) for b, school, ves in (await s.exec(stmt)).all()}
 
@@ -141,15 +144,17 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
             state: int(n)
             for state, n in (
                 await s.exec(  # type: ignore[call-overload]
-                    select(Exchange.state, func.count()).where(Exchange.swv_code == swv_code).group_by(Exchange.state)
+                    select(col(Exchange.state), func.count())
+                    .where(col(Exchange.swv_code) == swv_code)
+                    .group_by(col(Exchange.state))
                 )
             ).all()
         }
         oldest = (
             await s.exec(  # type: ignore[call-overload]
                 select(func.min(Exchange.received_at)).where(
-                    Exchange.swv_code == swv_code,
-                    Exchange.state.in_(WAITING),  # type: ignore[attr-defined]
+                    col(Exchange.swv_code) == swv_code,
+                    col(Exchange.state).in_(WAITING),
                 )
             )
         ).scalar()
@@ -158,7 +163,7 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
         )
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        stmt = flt.apply(select(Exchange), swv_code).order_by(Exchange.received_at.desc(), Exchange.id.desc())  # type: ignore[attr-defined]
+        stmt = flt.apply(select(Exchange), swv_code).order_by(col(Exchange.received_at).desc(), col(Exchange.id).desc())
         exchanges = list(
             (await s.exec(stmt.offset((page - 1) * page_size).limit(page_size))).scalars()  # type: ignore[call-overload]
         )
@@ -167,7 +172,11 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
         types: dict[int, str | None] = {}
         if hv_ids:
             types = dict(
-                (await s.exec(select(Hulpvraag.id, Hulpvraag.aanvraagtype).where(Hulpvraag.id.in_(hv_ids)))).all()  # type: ignore[call-overload,union-attr]
+                (
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(col(Hulpvraag.id), col(Hulpvraag.aanvraagtype)).where(col(Hulpvraag.id).in_(hv_ids))
+                    )
+                ).all()
             )
     if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
@@ -191,11 +200,11 @@ def _meta_aanvraagtype(meta: dict[str, Any]) -> str | None:
 async def matching_ids(db: Database, swv_code: str, flt: QueueFilter) -> list[int]:
     """The retryable exchanges that match the filter (for "retry all that match")."""
     async with db.reader() as s:
-        stmt = flt.apply(select(Exchange.id), swv_code).where(
-            Exchange.state.in_(RETRYABLE),  # type: ignore[attr-defined]
-            Exchange.payload_purged == False,  # noqa: E712
+        stmt = flt.apply(select(col(Exchange.id)), swv_code).where(
+            col(Exchange.state).in_(RETRYABLE),
+            col(Exchange.payload_purged) == False,  # noqa: E712
         )
-        return [int(i) for i in (await s.exec(stmt.order_by(Exchange.id))).scalars()]  # type: ignore[call-overload]
+        return [int(i) for i in (await s.exec(stmt.order_by(col(Exchange.id)))).scalars()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def reason_codes(db: Database, swv_code: str) -> list[tuple[str, str]]:
@@ -203,9 +212,9 @@ async def reason_codes(db: Database, swv_code: str) -> list[tuple[str, str]]:
     async with db.reader() as s:
         rows = (
             await s.exec(  # type: ignore[call-overload]
-                select(Exchange.findings)
-                .where(Exchange.swv_code == swv_code)
-                .order_by(Exchange.id.desc())  # type: ignore[union-attr]
+                select(col(Exchange.findings))
+                .where(Exchange.swv_code == swv_code)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+                .order_by(col(Exchange.id).desc())
                 .limit(REASON_SCAN)
             )
         ).scalars()

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.registry.importer import import_registry_csv
 from gateway.store.audit import audit
@@ -50,16 +51,23 @@ def mandate_state(systeem: str, mandates: list[Mandaat], today: dt.date) -> Mand
 async def registry_view(db: Any, swv_code: str, brin4: str | None) -> list[dict[str, Any]]:
     today = dt.datetime.now(TZ).date()
     async with db.reader() as s:
-        stmt = select(School).join(Swv, Swv.id == School.swv_id).where(Swv.code == swv_code).order_by(School.brin4)  # type: ignore[arg-type]
+        stmt = (
+            select(School)
+            .join(Swv, col(Swv.id) == col(School.swv_id))
+            .where(col(Swv.code) == swv_code)
+            .order_by(col(School.brin4))
+        )
         if brin4:
-            stmt = stmt.where(School.brin4 == brin4)
+            stmt = stmt.where(col(School.brin4) == brin4)
         schools = list((await s.exec(stmt)).scalars())
         ids = [sc.id for sc in schools]
         vestigingen = (
             list(
                 (
-                    await s.exec(select(Vestiging).where(Vestiging.school_id.in_(ids)).order_by(Vestiging.brin6))
-                ).scalars()  # type: ignore[attr-defined]
+                    await s.exec(
+                        select(Vestiging).where(col(Vestiging.school_id).in_(ids)).order_by(col(Vestiging.brin6))
+                    )
+                ).scalars()
             )
             if ids
             else []
@@ -68,15 +76,15 @@ async def registry_view(db: Any, swv_code: str, brin4: str | None) -> list[dict[
             g: (k, c)
             for g, k, c in (
                 await s.exec(
-                    select(Gemeente.naam, Scholenkring.naam, Scholenkring.coordinator)
-                    .join(Scholenkring, Scholenkring.id == Gemeente.scholenkring_id)  # type: ignore[arg-type]
-                    .join(Swv, Swv.id == Gemeente.swv_id)  # type: ignore[arg-type]
-                    .where(Swv.code == swv_code)
+                    select(col(Gemeente.naam), col(Scholenkring.naam), col(Scholenkring.coordinator))
+                    .join(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
+                    .join(Swv, col(Swv.id) == col(Gemeente.swv_id))
+                    .where(Swv.code == swv_code)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                 )
             ).all()
         }
         brins = [sc.brin4 for sc in schools]
-        mandates = list((await s.exec(select(Mandaat).where(Mandaat.brin4.in_(brins)))).scalars()) if brins else []  # type: ignore[attr-defined]
+        mandates = list((await s.exec(select(Mandaat).where(col(Mandaat.brin4).in_(brins)))).scalars()) if brins else []
     out = []
     for sc in schools:
         own = [m for m in mandates if m.brin4 == sc.brin4]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.sender.factories import PARTIES, TODAY, both_mandates, mandaat, vestiging
+from tests.verification.factories import PARTIES, TODAY, both_mandates, mandaat, vestiging
 from verification.mandates import Mandaat, OsoSwvParties, System, check_oso_swv_mandates, same_system
 
 DAY = dt.timedelta(days=1)

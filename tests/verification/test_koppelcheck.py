@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 
-from tests.sender.factories import koppelcheck_facts, mandaat
+from tests.verification.factories import koppelcheck_facts, mandaat
 from verification.koppelcheck import (
     CheckStatus,
     EsisCodeFacts,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.sender.factories import vestiging
+from tests.verification.factories import vestiging
 from verification.identifiers import Brin6, OngeldigeIdentificatie
 from verification.routering import (
     PARNASSYS_SCHERM,
