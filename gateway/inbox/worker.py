@@ -26,6 +26,8 @@ from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy, doorbell
 from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, HulpvraagDraft, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
+from gateway.store.blob_sweep import discard_created
+from gateway.store.blobs import recording_created
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage
 from gateway.store.types import utcnow
@@ -171,10 +173,20 @@ class ExchangeWorkers:
             await self.inbox.renew(exchange_id, owner)
 
     async def _process(self, item: ClaimedExchange, owner: str) -> None:
+        """Run the handler and store the outcome. The blobs the handler created (the dossier's bijlagen) stay
+        only when the outcome is a hulpvraag that points at them; after any other outcome they are taken back
+        at once (a release or a retry reads the dossier again; docs/assumptions/secrets.md)."""
+        with recording_created() as created:
+            kept = await self._handle(item, owner)
+        if not kept and created:
+            await discard_created(self.db, created)
+
+    async def _handle(self, item: ClaimedExchange, owner: str) -> bool:
+        """True when the outcome is stored as a hulpvraag (verwerkt)."""
         handler = self.handlers.get(item.kind)
         if handler is None:
             await self._hold(item, owner, [fout("SOORT_ONBEKEND", f"Geen verwerking bekend voor '{item.kind}'.")])
-            return
+            return False
         if item.attempts > self.max_attempts:
             given_up = [
                 fout(
@@ -185,7 +197,7 @@ class ExchangeWorkers:
             ]
             # the conversation with the sender ends here (e.g. the afmelding); a release starts a new one
             await self._hold(item, owner, given_up, follow_up=Outcome(state="opgegeven", findings=tuple(given_up)))
-            return
+            return False
         draft: HulpvraagDraft | None = None
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
@@ -213,6 +225,7 @@ class ExchangeWorkers:
             if any(follow_up):
                 self._outbox_bell.ring()
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
+            return True
         except Refusal as r:
             refused = Outcome(state="geweigerd", findings=r.findings)
             first, about, asked = r.first.message, r.brin6, _asked(r, draft)
@@ -238,6 +251,7 @@ class ExchangeWorkers:
         except Exception as exc:  # unexpected: keep the item, retry with backoff, tell the operator
             log.exception("exchange_onverwachte_fout")
             await self._retry_later(item, owner, f"{type(exc).__name__}: {exc}", None, None)
+        return False
 
     @staticmethod
     def _afterwards(handler: ExchangeHandler, item: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
