@@ -2,8 +2,9 @@
 
 A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the ``meta.documenten`` of an exchange
 whose payload was not purged yet (ESIS documents between intake and processing, and those of refused
-exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash, a refused or
-held OSO exchange (its documents are read again when it is released) or an abandoned write left behind.
+exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
+abandoned write left behind, or a refused or held OSO exchange whose blobs could not be taken back at once
+(`discard_created`: on S3, or when someone else wrote the same content meanwhile).
 
 Writes in flight are safe thanks to the grace period (``[blobs] orphan_grace_minutes``, 60 by default): a
 writer makes its blob visible only just before the row that points at it is committed, and writing content
