@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gateway.store.blobs import LocalBlobStore, recording_created
+from gateway.store.blobs import ContentStore, LocalBackend, LocalBlobStore, recording_created
 
 
 def _write(store: LocalBlobStore, data: bytes) -> str:
@@ -85,3 +85,25 @@ def test_a_blob_gone_already_is_not_reported_as_taken_back(tmp_path: Path) -> No
     store.delete(key)
     [c] = created
     assert store.discard_created(c.key, c.stamp) is False
+
+
+class _NoSafeDiscard:
+    """A backend that cannot take a blob back safely (the S3 backend: no atomic move)."""
+
+    def __init__(self, inner: LocalBackend) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "discard_created":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_a_store_that_cannot_move_a_blob_atomically_leaves_it_to_the_orphan_sweep(tmp_path: Path) -> None:
+    local = LocalBlobStore(tmp_path)
+    with recording_created() as created:
+        key = _write(local, b"%PDF-1.7 op S3")
+    store = ContentStore(_NoSafeDiscard(local.backend))  # type: ignore[arg-type]
+    [c] = created
+    assert store.discard_created(c.key, c.stamp) is False
+    assert store.exists(key)
