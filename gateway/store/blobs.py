@@ -540,9 +540,12 @@ class LocalBackend:
             os.rename(final, aside)
         except FileNotFoundError:
             return False
-        if os.stat(aside).st_mtime_ns == stamp:
-            aside.unlink()
-            return True
+        try:
+            if os.stat(aside).st_mtime_ns == stamp:
+                aside.unlink()
+                return True
+        except FileNotFoundError:  # a sweep put it back meanwhile: it stays
+            return False
         _put_back(aside, final)  # renewed between the look and the move
         return False
 
