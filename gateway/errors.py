@@ -21,11 +21,21 @@ class GatewayError(Exception):
 
 
 class _WithFindings(GatewayError):
-    def __init__(self, findings: Iterable[Finding], message: str | None = None, *, brin6: str | None = None) -> None:
+    def __init__(
+        self,
+        findings: Iterable[Finding],
+        message: str | None = None,
+        *,
+        brin6: str | None = None,
+        aanvraagtype: str | None = None,
+    ) -> None:
         self.findings: tuple[Finding, ...] = tuple(findings)
         # the vestiging the findings are about, when the handler learned it differs from where the exchange
         # came in (a dossier of 14SS01 sent under 14SS00's routeringskenmerk): the queue lists it there
         self.brin6 = brin6
+        # the aanvraagtype the exchange asked for, when the handler learned it before refusing (an OSO-SWV
+        # notificatie names none: it arrives with the dossier): the queue and the demo show it
+        self.aanvraagtype = aanvraagtype
         if not self.findings:
             raise ValueError(f"{type(self).__name__} needs at least one finding")
         super().__init__(message or "; ".join(f"{f.code}: {f.message}" for f in self.findings))

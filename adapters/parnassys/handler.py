@@ -38,6 +38,7 @@ __all__ = [
     "AfmeldingDeliverer",
     "OsoExchangeHandler",
     "TerugkoppelingDeliverer",
+    "asked_aanvraagtype",
     "best_result",
     "terugkoppeling_message",
 ]
@@ -75,6 +76,16 @@ def best_result(outcome: Outcome) -> str:
     if any(c.startswith(("PaO.", "DOSSIER_", "OSO_DOSSIER")) for c in codes):
         return "DossierOngeldig"
     return "AanvraagGeweigerd"
+
+
+def asked_aanvraagtype(aanvraag: Any) -> str | None:
+    """The aanvraagtype the school's documentResponse asks for, as sent (trimmed, at most 200 characters),
+    so that a refused exchange still shows what it was about; None when absent or when it holds a number
+    that may be a BSN (never stored, PaO.LL12)."""
+    value = getattr(aanvraag, "aanvraagtype", None)
+    if not isinstance(value, str) or not value.strip() or contains_bsn(value):
+        return None
+    return " ".join(value.split())[:200]
 
 
 def _default_read_dossier() -> ReadDossier:
@@ -140,10 +151,11 @@ class OsoExchangeHandler:
                 [refusal("OSO_DOSSIER_GEWEIGERD", "documentRequest", detail=exc.findings[0].message), *exc.findings]
             ) from exc
         await steps.step("dossier_ontvangen", f"Dossier ontvangen ({len(document.dossier_xml)} bytes).")
+        asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
 
         report = await self._read(document.dossier_xml)
         if not report.valid:
-            raise Refusal(report.errors or [refusal("OSO_DOSSIER_ONTBREEKT")])
+            raise Refusal(report.errors or [refusal("OSO_DOSSIER_ONTBREEKT")], aanvraagtype=asked)
         if report.brin and report.brin != n.bronBrin:
             raise Refusal(
                 [
@@ -152,12 +164,13 @@ class OsoExchangeHandler:
                         f"ParnasSys leverde een dossier van school {report.brin}, niet van {n.bronBrin}.",
                         "dossier/huidigeschool/brincode",
                     )
-                ]
+                ],
+                aanvraagtype=asked,
             )
         if report.brin6 and len(report.brin6) == 6:
             routing = await self._check_dossier_vestiging(n, report.brin6[4:])
             if routing:
-                raise Refusal(routing, brin6=report.brin6)  # listed under the dossier's own vestiging
+                raise Refusal(routing, brin6=report.brin6, aanvraagtype=asked)  # listed under its own vestiging
         if document.aanvraag is not None:
             bsn = [
                 fout("PaO.LL12", free_text_message(name), f"aanvraag/{name}")
@@ -165,7 +178,7 @@ class OsoExchangeHandler:
                 if contains_bsn(getattr(document.aanvraag, name, None))
             ]
             if bsn:
-                raise Refusal(bsn)  # names the field, never the number
+                raise Refusal(bsn, aanvraagtype=asked)  # names the field, never the number
         if document.aanvraag is None:
             warnings.append(
                 waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")

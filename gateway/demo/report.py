@@ -15,8 +15,9 @@ __all__ = ["aanvraagtype_of", "collect", "render_text"]
 
 
 def aanvraagtype_of(meta: dict[str, Any]) -> str | None:
-    """The aanvraagtype the received message itself names (ESIS: ``korte_omschrijving``), if any. An OSO-SWV
-    notificatie names none: its aanvraagtype arrives with the dossier, and is known from the hulpvraag."""
+    """The aanvraagtype the exchange asked for, if any: ESIS ``korte_omschrijving``, or ``meta.aanvraagtype``,
+    which the worker keeps for an OSO-SWV exchange refused or held after its dossier was read (a notificatie
+    itself names none: its aanvraagtype arrives with the dossier)."""
     aanvraag = meta.get("aanvraag")
     for value in (meta.get("aanvraagtype"), aanvraag.get("korte_omschrijving") if isinstance(aanvraag, dict) else None):
         if isinstance(value, str) and value:

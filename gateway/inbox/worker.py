@@ -24,11 +24,14 @@ from sqlmodel import Session
 from gateway.errors import Hold, Refusal, Transient
 from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy, doorbell
 from gateway.logging import bind_exchange, get_logger
-from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, OutboundMessage, Outcome
+from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, HulpvraagDraft, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
+from gateway.store.blob_sweep import discard_created
+from gateway.store.blobs import recording_created
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage
 from gateway.store.types import utcnow
+from verification.bsn import contains_bsn
 from verification.findings import Finding, fout
 
 __all__ = ["ExchangeWorkers", "worker_id"]
@@ -36,6 +39,21 @@ __all__ = ["ExchangeWorkers", "worker_id"]
 log = get_logger(__name__)
 _NL = ZoneInfo("Europe/Amsterdam")
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def _asked(error: Refusal | Hold, draft: HulpvraagDraft | None) -> str | None:
+    """The aanvraagtype a refused or held exchange asked for: as the handler learned it, or the draft's."""
+    value = error.aanvraagtype or (draft.aanvraagtype if draft is not None else None)
+    if not value or not value.strip() or contains_bsn(value):
+        return None
+    return " ".join(value.split())[:200]
+
+
+def _remember_aanvraagtype(session: Session, item: ClaimedExchange, asked: str | None) -> None:
+    """Keep the aanvraagtype on the exchange (``meta.aanvraagtype``, read by the queue and the demo report)."""
+    if asked and item.meta.get("aanvraagtype") != asked:
+        meta = {**item.meta, "aanvraagtype": asked}
+        session.execute(update(Exchange).where(Exchange.id == item.id).values(meta=meta))  # type: ignore[arg-type]
 
 
 def worker_id() -> str:
@@ -155,10 +173,20 @@ class ExchangeWorkers:
             await self.inbox.renew(exchange_id, owner)
 
     async def _process(self, item: ClaimedExchange, owner: str) -> None:
+        """Run the handler and store the outcome. The blobs the handler created (the dossier's bijlagen) stay
+        only when the outcome is a hulpvraag that points at them; after any other outcome they are taken back
+        at once (a release or a retry reads the dossier again; docs/assumptions/secrets.md)."""
+        with recording_created() as created:
+            kept = await self._handle(item, owner)
+        if not kept and created:
+            await discard_created(self.db, created)
+
+    async def _handle(self, item: ClaimedExchange, owner: str) -> bool:
+        """True when the outcome is stored as a hulpvraag (verwerkt)."""
         handler = self.handlers.get(item.kind)
         if handler is None:
             await self._hold(item, owner, [fout("SOORT_ONBEKEND", f"Geen verwerking bekend voor '{item.kind}'.")])
-            return
+            return False
         if item.attempts > self.max_attempts:
             given_up = [
                 fout(
@@ -169,7 +197,8 @@ class ExchangeWorkers:
             ]
             # the conversation with the sender ends here (e.g. the afmelding); a release starts a new one
             await self._hold(item, owner, given_up, follow_up=Outcome(state="opgegeven", findings=tuple(given_up)))
-            return
+            return False
+        draft: HulpvraagDraft | None = None
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
             released = bool(item.meta.get("vrijgegeven"))
@@ -177,6 +206,7 @@ class ExchangeWorkers:
             follow_up: list[bool] = []
 
             def stored(session: Session) -> Outcome:
+                assert draft is not None
                 outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
                 self.inbox.finish_sync(
@@ -195,9 +225,10 @@ class ExchangeWorkers:
             if any(follow_up):
                 self._outbox_bell.ring()
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
+            return True
         except Refusal as r:
             refused = Outcome(state="geweigerd", findings=r.findings)
-            first, about = r.first.message, r.brin6
+            first, about, asked = r.first.message, r.brin6, _asked(r, draft)
 
             def refuse(session: Session) -> bool:
                 self.inbox.finish_sync(
@@ -205,13 +236,14 @@ class ExchangeWorkers:
                 )
                 if about and about != item.brin6:  # the vestiging the reason is about
                     session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]
+                _remember_aanvraagtype(session, item, asked)
                 return _add_outbox(session, self._afterwards(handler, item, refused))
 
             if await self.db.run(refuse, durable=False):
                 self._outbox_bell.ring()
             log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
         except Hold as h:
-            await self._hold(item, owner, list(h.findings))
+            await self._hold(item, owner, list(h.findings), aanvraagtype=_asked(h, draft))
         except Transient as t:
             await self._retry_later(item, owner, str(t), t.waiting_for, t.retry_after)
         except LeaseLost:
@@ -219,6 +251,7 @@ class ExchangeWorkers:
         except Exception as exc:  # unexpected: keep the item, retry with backoff, tell the operator
             log.exception("exchange_onverwachte_fout")
             await self._retry_later(item, owner, f"{type(exc).__name__}: {exc}", None, None)
+        return False
 
     @staticmethod
     def _afterwards(handler: ExchangeHandler, item: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
@@ -226,7 +259,13 @@ class ExchangeWorkers:
         return list(follow_up(item, outcome)) if follow_up else []
 
     async def _hold(
-        self, item: ClaimedExchange, owner: str, findings: list[Finding], *, follow_up: Outcome | None = None
+        self,
+        item: ClaimedExchange,
+        owner: str,
+        findings: list[Finding],
+        *,
+        follow_up: Outcome | None = None,
+        aanvraagtype: str | None = None,
     ) -> None:
         handler = self.handlers.get(item.kind)
 
@@ -240,6 +279,7 @@ class ExchangeWorkers:
                 message=findings[0].message,
                 waiting_for="secretariaat",
             )
+            _remember_aanvraagtype(s, item, aanvraagtype)
             if follow_up is None or handler is None:
                 return False
             return _add_outbox(s, self._afterwards(handler, item, follow_up))

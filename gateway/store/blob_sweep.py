@@ -2,8 +2,9 @@
 
 A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the ``meta.documenten`` of an exchange
 whose payload was not purged yet (ESIS documents between intake and processing, and those of refused
-exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash, a refused or
-held OSO exchange (its documents are read again when it is released) or an abandoned write left behind.
+exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
+abandoned write left behind, or a refused or held OSO exchange whose blobs could not be taken back at once
+(`discard_created`: on S3, or when someone else wrote the same content meanwhile).
 
 Writes in flight are safe thanks to the grace period (``[blobs] orphan_grace_minutes``, 60 by default): a
 writer makes its blob visible only just before the row that points at it is committed, and writing content
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +30,14 @@ from sqlmodel import col
 
 from gateway.logging import get_logger
 from gateway.settings import Settings
-from gateway.store.blobs import BlobStore, check_key
+from gateway.store.blobs import BlobStore, CreatedBlob, check_key
 from gateway.store.db import Database
 from gateway.store.models import Bijlage, Exchange
 
 __all__ = [
     "SweepPolicy",
     "SweepReport",
+    "discard_created",
     "document_keys",
     "referenced_blob_keys",
     "run_periodically",
@@ -100,6 +102,34 @@ async def referenced_blob_keys(db: Database, *, batch: int = 2000) -> set[str]:
                 keys |= document_keys(meta)
                 after = exchange_id
     return keys
+
+
+async def discard_created(db: Database, created: Sequence[CreatedBlob]) -> int:
+    """Take back the blobs an exchange created before it ended refused, held or waiting for a retry (its
+    outcome is committed; a release or a retry reads the dossier again). Returns how many were removed.
+
+    Safe without a grace period (docs/assumptions/secrets.md "Taking back what a refused exchange wrote"):
+    only a blob this exchange *created* is a candidate (the name did not exist: nobody could point at it
+    before), and it goes only while its modification time is still the one its creation left — every other
+    writer of the same content renews that time before its row can be committed, and after the blob is moved
+    aside such a writer finds nothing and stores its own copy. A committed bijlage row naming it keeps it
+    too (belt and braces). What stays is left to the orphan sweep: the S3 store (no atomic move, so never
+    taken back at once), a blob written twice, a failure here."""
+    if not created:
+        return 0
+    keys = {c.key for c in created}
+    try:
+        async with db.reader() as s:
+            rows = await s.exec(select(Bijlage.blob_key).where(Bijlage.blob_key.in_(keys)))  # type: ignore[call-overload,attr-defined]
+            referenced = set(rows.scalars().all())
+        todo = [c for c in created if c.key not in referenced]
+        removed = sum(await asyncio.to_thread(lambda: [c.store.discard_created(c.key, c.stamp) for c in todo]))
+    except Exception as exc:  # the store or the database is away: the orphan sweep removes them later
+        log.warning("blobstore_terugnemen_mislukt", fout=type(exc).__name__)
+        return 0
+    if removed:
+        log.info("blobstore_teruggenomen", aantal=removed)
+    return removed
 
 
 async def sweep_orphans(

@@ -15,13 +15,17 @@ HMAC-SHA256(name key, SHA-256), so that listing the store does not tell whether 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import io
 import os
 import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -46,9 +50,11 @@ __all__ = [
     "BlobWriter",
     "ContentStore",
     "ContentWriter",
+    "CreatedBlob",
     "LocalBlobStore",
     "Sink",
     "check_key",
+    "recording_created",
 ]
 
 CHUNK = 256 * 1024
@@ -137,6 +143,32 @@ def check_key(key: str) -> str:
 _HEAD = 8192
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedBlob:
+    """A blob this writer made (it did not exist before), with the modification time its creation left
+    (nanoseconds): while the blob still carries that time, nobody else has written the same content since."""
+
+    store: ContentStore
+    key: str
+    stamp: int
+
+
+_created: ContextVar[list[CreatedBlob] | None] = ContextVar("gateway_blobs_created", default=None)
+
+
+@contextlib.contextmanager
+def recording_created() -> Iterator[list[CreatedBlob]]:
+    """Collect the blobs created by writers committed in this context (and the threads it starts with
+    `asyncio.to_thread`): the worker uses it to take back what a refused or held exchange wrote
+    (`gateway.store.blob_sweep.discard_created`)."""
+    created: list[CreatedBlob] = []
+    token = _created.set(created)
+    try:
+        yield created
+    finally:
+        _created.reset(token)
+
+
 class ContentWriter:
     """Hashes, limits and (optionally) seals the plaintext, passing stored bytes to a backend's sink."""
 
@@ -146,8 +178,10 @@ class ContentWriter:
         max_size: int | None,
         sealer: ChunkSealer | None = None,
         namer: Callable[[str], str] | None = None,
+        store: ContentStore | None = None,
     ) -> None:
         self._sink, self._max, self._sealer, self._namer = sink, max_size, sealer, namer
+        self._store = store
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = bytearray()
@@ -202,6 +236,9 @@ class ContentWriter:
             self.abort()
             raise
         self._done = True
+        stamp = getattr(self._sink, "created", None)
+        if stamp is not None and self._store is not None and (record := _created.get()) is not None:
+            record.append(CreatedBlob(self._store, key, stamp))
         return BlobRef(key=key, size=self._size, content_sha256=digest if key != digest else None)
 
     def abort(self) -> None:
@@ -234,8 +271,8 @@ class ContentStore:
 
     def writer(self, max_size: int | None = None) -> ContentWriter:
         if self.keyring is None:
-            return ContentWriter(self.backend.sink(), max_size)
-        return ContentWriter(self.backend.sink(), max_size, ChunkSealer(self.keyring), self.name_of)
+            return ContentWriter(self.backend.sink(), max_size, store=self)
+        return ContentWriter(self.backend.sink(), max_size, ChunkSealer(self.keyring), self.name_of, store=self)
 
     def name_of(self, sha256: str) -> str:
         """The name of content with this SHA-256: itself without encryption; with encryption
@@ -339,15 +376,24 @@ class ContentStore:
     def modified(self, key: str) -> dt.datetime | None:
         return self.backend.modified(check_key(key))
 
+    def discard_created(self, key: str, stamp: int) -> bool:
+        """Remove a blob this process created, unless someone wrote the same content since (its time is
+        no longer ``stamp``). False when it stays: the backend cannot tell safely (S3), it was written again,
+        or it is gone. See `gateway.store.blob_sweep.discard_created` for why this is safe."""
+        discard = getattr(self.backend, "discard_created", None)
+        return bool(discard(check_key(key), stamp)) if discard is not None else False
+
 
 # -- local files --------------------------------------------------------------------------------------
 class _LocalSink:
-    def __init__(self, root: Path, made_dirs: set[Path] | None = None) -> None:
+    def __init__(self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False) -> None:
         self._root = root
         self._made = made_dirs if made_dirs is not None else set()
+        self._stamps = stamps  # the file system keeps nanosecond times: `created` can be trusted
         fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(name)
+        self.created: int | None = None  # this sink made the blob: the modification time it left (ns)
 
     def write(self, data: bytes) -> None:
         if data:
@@ -361,18 +407,32 @@ class _LocalSink:
             return
         self._file.flush()
         os.fsync(self._file.fileno())
+        stamp = os.fstat(self._file.fileno()).st_mtime_ns  # before it can be seen: nobody else touched it yet
         self._file.close()
         if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
             final.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(final.parent)
-        if _touch(final):  # stored by another writer meanwhile
-            self._tmp.unlink(missing_ok=True)
-        else:
+        # made visible with link(), not rename(): it fails when the name exists, so exactly one writer of the
+        # same content creates the blob (and may later take it back); every other one renews it (`_touch`)
+        for _ in range(3):
             try:
-                os.replace(self._tmp, final)
+                os.link(self._tmp, final)
+            except FileExistsError:
+                if _touch(final):  # stored by another writer meanwhile
+                    break
+                continue  # removed again in between: try once more
             except FileNotFoundError:  # the directory was removed behind our back: make it again
                 final.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            except OSError:  # no hard links on this file system: replace, as before, without a stamp
                 os.replace(self._tmp, final)
+                return
+            self.created = stamp if self._stamps else None
+            break
+        else:
+            os.replace(self._tmp, final)  # defensive: the name kept changing; the content is the same
+            return
+        self._tmp.unlink(missing_ok=True)
 
     def replace(self, key: str) -> None:
         final = self._root / key[:2] / key[2:4] / key
@@ -389,12 +449,31 @@ class _LocalSink:
 
 def _touch(final: Path) -> bool:
     """Content already stored, written again: the orphan sweep's grace period starts again (the row that
-    will point at it is not committed yet). False when there is no such blob."""
+    will point at it is not committed yet). False when there is no such blob.
+
+    The new time is later than the old one by at least a nanosecond, also within one tick of the kernel's
+    clock, so the writer that created the blob can tell that someone wrote it since (`CreatedBlob`)."""
     try:
-        os.utime(final)
+        old = os.stat(final).st_mtime_ns
+        new = max(time.time_ns(), old + 1)
+        os.utime(final, ns=(new, new))
     except (FileNotFoundError, NotADirectoryError):
         return False
     return True
+
+
+def _keeps_nanoseconds(directory: Path) -> bool:
+    """Whether this file system stores modification times to the nanosecond (ext4, XFS, btrfs, tmpfs do)."""
+    probe = directory / f".stamp-{uuid.uuid4().hex}"
+    try:
+        probe.write_bytes(b"")
+        wanted = 1_700_000_000_123_456_789
+        os.utime(probe, ns=(wanted, wanted))
+        return os.stat(probe).st_mtime_ns == wanted
+    except OSError:
+        return False
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def _mtime(path: Path) -> dt.datetime | None:
@@ -411,13 +490,14 @@ class LocalBackend:
         self.root = Path(root)
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
+        self._stamps = _keeps_nanoseconds(self.root / "tmp")
 
     def _path(self, key: str) -> Path:
         check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
     def sink(self) -> _LocalSink:
-        return _LocalSink(self.root, self._made_dirs)
+        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps)
 
     def open_raw(self, key: str) -> tuple[BinaryIO, int]:
         f = self._path(key).open("rb")
@@ -447,6 +527,36 @@ class LocalBackend:
     def modified(self, key: str) -> dt.datetime | None:
         return _mtime(self._path(key))
 
+    def discard_created(self, key: str, stamp: int) -> bool:
+        """Remove the blob when it still carries ``stamp``. It is first moved aside (``tmp/discard-<key>-…``,
+        one atomic rename: from then on a writer of the same content finds nothing and stores its own copy);
+        if its time changed before the move, a writer renewed it and it is put back. A crash between the two
+        steps leaves the moved copy, which `sweep_incomplete` puts back (never removes)."""
+        final = self._path(key)
+        try:
+            if os.stat(final).st_mtime_ns != stamp:
+                return False  # written again since: someone may point at it
+            aside = self.root / "tmp" / f"discard-{key}-{uuid.uuid4().hex[:8]}"
+            os.rename(final, aside)
+        except FileNotFoundError:
+            return False
+        try:
+            if os.stat(aside).st_mtime_ns == stamp:
+                aside.unlink()
+                return True
+        except FileNotFoundError:  # a sweep put it back meanwhile: it stays
+            return False
+        _put_back(aside, final)  # renewed between the look and the move
+        return False
+
+
+def _put_back(aside: Path, final: Path) -> None:
+    """Make a moved-aside blob visible again (a copy that a writer stored meanwhile is the same content)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.link(aside, final)
+    aside.unlink(missing_ok=True)
+
 
 class LocalBlobStore(ContentStore):
     """The blob store on a local (or mounted) file system."""
@@ -466,6 +576,10 @@ class LocalBlobStore(ContentStore):
         """Remove leftovers of writers that never finished (a crash mid-write): all of them, or only those
         older than ``older_than`` (safe while other writers are busy). Returns how many."""
         cutoff = dt.datetime.now(dt.UTC) - older_than if older_than is not None else None
+        for p in (self.root / "tmp").glob("discard-*"):  # a discard cut short (a crash): never lose a blob
+            key = p.name[len("discard-") :].split("-", 1)[0]
+            with contextlib.suppress(KeyError, OSError):
+                _put_back(p, self._path(key))
         n = 0
         for p in (self.root / "tmp").glob("incoming-*"):
             if cutoff is not None and ((at := _mtime(p)) is None or at >= cutoff):

@@ -102,6 +102,20 @@ def test_demo_json_gives_the_aanvraagtype_of_every_exchange_that_has_one(json_ru
     assert {"Aanvraag TLV", "Aanvraag Kans!overleg"} <= {i["aanvraagtype"] for i in summary["exchanges"]}
 
 
+def test_demo_json_gives_the_aanvraagtype_of_parnassys_exchanges_refused_after_the_dossier_was_read(json_run) -> None:  # type: ignore[no-untyped-def]
+    summary, _port, _proc = json_run
+    refused = {
+        r["code"]: item["aanvraagtype"]
+        for item in summary["exchanges"]
+        if item["source"] == "parnassys" and item["state"] == "geweigerd"
+        for r in item["reasons"]
+    }
+    assert refused["PaO.LL12"] == "Ondersteuningsaanvraag schoolgaand kind"  # the dossier with a BSN
+    assert refused["OPP_ONTBREEKT"] == "Aanvraag TLV"  # the TLV without an OPP (refused by the core's rule)
+    assert refused["ROUTERING_VESTIGING_WIJKT_AF"]  # a dossier of another vestiging
+    assert refused["MANDAAT_ONTBREEKT"] is None  # refused before the dossier was asked for: not known
+
+
 def test_demo_honours_gateway_port_and_keeps_the_logs_out_of_the_output(json_run) -> None:  # type: ignore[no-untyped-def]
     summary, port, proc = json_run
     assert summary["gateway"].endswith(f":{port}")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.store.blob_sweep import referenced_blob_keys
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs import LocalBlobStore, recording_created
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
 from tests.hostile.corpus import CORPUS, MIN_CASES, Case, Outcome, by_target, run_dossier_case, run_http_case
 from tests.hostile.targets import Running
@@ -75,12 +75,18 @@ async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running)
 @pytest.mark.parametrize("case", _params(by_target("dossier")))
 def test_dossier_is_refused_with_its_code(case: Case, tmp_path: Path) -> None:
     blobs = LocalBlobStore(tmp_path / "blobs")
-    outcome = run_dossier_case(case, blobs)
+    with recording_created() as created:  # as the worker records what an exchange's dossier wrote
+        outcome = run_dossier_case(case, blobs)
     kept = {a.blob_key for a in outcome.attachments if a.blob_key}
     refused = [a for a in outcome.attachments if any(f.blocking for f in a.findings)]
     assert all(a.blob_key is None for a in refused), "a refused bijlage points at a blob"
     assert set(blobs.keys()) == kept, "a refused bijlage stayed in the blob store"
-    assert list((tmp_path / "blobs" / "tmp").glob("incoming-*")) == []
+    assert kept <= {c.key for c in created}  # (a refused bijlage's blob was created too, and deleted at once)
+    # the exchange ends refused or held (a blocking finding), so the worker takes back its good bijlagen too
+    # (gateway.inbox.worker → blob_sweep.discard_created): nothing of the dossier stays
+    assert all(blobs.discard_created(c.key, c.stamp) for c in created if c.key in kept)
+    assert set(blobs.keys()) == set(), "a bijlage of a refused dossier stayed in the blob store"
+    assert [p.name for p in (tmp_path / "blobs" / "tmp").iterdir()] == []
     assert case.code in outcome.codes, outcome.codes
     refusal = next(f for f in outcome.findings if f["code"] == case.code)
     message = f" {refusal.get('message') or ''} ".lower()

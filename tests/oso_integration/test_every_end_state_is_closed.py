@@ -102,6 +102,31 @@ async def test_held_then_refused_in_another_process_after_a_restart_closes_the_s
     assert oso.world.tc.open_sessions() == [] and await _session_states(oso) == ["afgemeld"]
 
 
+async def test_held_then_refused_by_the_secretariaat_sends_the_afmelding_at_once_not_at_the_next_poll(
+    oso: Oso,
+) -> None:
+    k = await oso.notify(prepared=WITH_A_FORBIDDEN_BIJLAGE)
+    ex = await _process_until(oso, "vastgehouden")
+    outbox = OutboxWorker(oso.c.db, oso.c.deliverers, retry=oso.c.retry, poll_interval=60.0, concurrency=1)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(outbox.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # the loop found nothing and waits for a ring (or a minute)
+        await refuse_exchange(
+            oso.c, ex.id, "Dit bestandstype nemen we niet aan.", actor="secretariaat", swv_code=oso.c.settings.swv_code
+        )
+        for _ in range(100):  # at most 5 s, far below the poll interval
+            if ("afmelding", "AanvraagGeweigerd") in oso.world.tc.conversation(k):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        outbox.doorbell.ring()
+        await asyncio.wait_for(loop, 10)
+    assert oso.world.tc.conversation(k) == [("overdracht", None), ("afmelding", "AanvraagGeweigerd")]
+    assert oso.world.tc.open_sessions() == []
+
+
 async def test_given_up_after_max_attempts_closes_the_session_and_a_release_starts_a_new_one(oso: Oso) -> None:
     k = await oso.notify(behaviour="503")  # the school's LAS stays down
     oso.app[WORKERS].max_attempts = 1

@@ -88,10 +88,29 @@ async def test_a_tlv_without_opp_is_refused_by_the_aanvraagtype_rules(oso: Oso) 
     await oso.process()
     [ex] = await _exchanges(oso)
     assert ex.state == "geweigerd"
+    assert ex.meta["aanvraagtype"] == "Aanvraag TLV"  # what it asked for, though no hulpvraag was made
     async with oso.c.db.reader() as s:
         assert (await s.exec(select(Hulpvraag))).scalars().first() is None  # type: ignore[call-overload]
     await oso.deliver()
     assert list(oso.world.tc.afmeldingen().values()) == ["AanvraagGeweigerd"]
+
+
+async def test_an_exchange_refused_after_its_dossier_keeps_the_aanvraagtype_it_asked_for(oso: Oso) -> None:
+    await oso.notify(
+        prepared=PreparedDossier(aanvraagtype="Aanvraag Kans!overleg", factory_options={"mutation": "bsn"})
+    )
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and "PaO.LL12" in _codes(ex)
+    assert ex.meta["aanvraagtype"] == "Aanvraag Kans!overleg"  # the queue's detail page reads it from here
+
+
+async def test_an_aanvraagtype_holding_a_bsn_is_never_kept_on_the_exchange(oso: Oso) -> None:
+    await oso.notify(prepared=PreparedDossier(aanvraagtype="Aanvraag 123456782"))
+    await oso.process()
+    [ex] = await _exchanges(oso)
+    assert ex.state == "geweigerd" and _codes(ex) == ["PaO.LL12"]
+    assert "aanvraagtype" not in ex.meta and "123456782" not in str(ex.meta)
 
 
 async def test_an_unreachable_osr_makes_the_exchange_wait(oso: Oso) -> None:

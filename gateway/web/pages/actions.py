@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from gateway.components import Components
-from gateway.inbox.inbox import as_claimed
+from gateway.inbox.inbox import as_claimed, doorbell
 from gateway.pipeline.contracts import Outcome
 from gateway.store.audit import audit
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState, OutboxMessage
@@ -144,8 +144,12 @@ async def refuse_exchange(c: Components, exchange_id: int, reason: str, *, actor
         )
         handler = c.handlers.get(row.kind)
         follow_up = getattr(handler, "afterwards", None)
+        told = False
         if follow_up is not None:
             claimed = as_claimed(row)
             outcome = Outcome(state="geweigerd", findings=(finding,))
             for m in follow_up(claimed, outcome):
                 s.add(OutboxMessage(key=m.key, kind=m.kind, payload=dict(m.payload)))
+                told = True
+    if told:
+        doorbell(c.db, "outbox").ring()  # committed: this process's outbox loop sends the afmelding now
