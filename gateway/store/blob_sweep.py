@@ -120,8 +120,8 @@ async def discard_created(db: Database, created: Sequence[CreatedBlob]) -> int:
     keys = {c.key for c in created}
     try:
         async with db.reader() as s:
-            rows = await s.exec(select(Bijlage.blob_key).where(Bijlage.blob_key.in_(keys)))  # type: ignore[call-overload,attr-defined]
-            referenced = set(rows.scalars().all())
+            stmt = select(col(Bijlage.blob_key)).where(col(Bijlage.blob_key).in_(keys))
+            referenced = set((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         todo = [c for c in created if c.key not in referenced]
         removed = sum(await asyncio.to_thread(lambda: [c.store.discard_created(c.key, c.stamp) for c in todo]))
     except Exception as exc:  # the store or the database is away: the orphan sweep removes them later
