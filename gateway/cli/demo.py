@@ -172,14 +172,24 @@ async def _stop(runner: Any, scs: list[DemoScenario], c: Components) -> None:
     await c.close()
 
 
+# door refusals the ESIS adapter does not record: no authenticated sender (adapters/esis/door.py)
+_NOT_RECORDED = frozenset({401, 429})
+
+
 def _story(ctx: DemoContext, summary: dict[str, Any]) -> str:
     lines = [render_text(summary)]
     n = len(ctx.door_refusals)
     if n:
         what = "is 1 aanvraag" if n == 1 else f"zijn {n} aanvragen"
-        lines += ["", f"Daarnaast {what} direct aan de deur geweigerd (een HTTP-fout; er is niets van opgeslagen):"]
+        lines += [
+            "",
+            f"Daarnaast {what} direct aan de deur geweigerd met een HTTP-fout. Met een geldige verificatiecode staat "
+            "de weigering in de wachtrij (hierboven), zonder de inhoud van de aanvraag; zonder geldige code is er "
+            "niets van opgeslagen:",
+        ]
         for r in ctx.door_refusals:
-            lines.append(f"  {r['source']:<9} {r['status']}  {r['request']}")
+            kept = "in de wachtrij" if r["status"] not in _NOT_RECORDED else "niets opgeslagen"
+            lines.append(f"  {r['source']:<9} {r['status']}  {r['request']} ({kept})")
             lines.append(f"        [{r['code'] or '-'}] {r['message'] or '(geen toelichting)'}")
     lines += ["", *ctx.notes]
     return "\n".join(lines)

@@ -138,6 +138,9 @@ def test_demo_once_in_text_says_it_stopped_and_never_that_it_serves(tmp_path: Pa
     assert "[info" not in out and "[warning" not in out
     assert "exchange_geweigerd" in proc.stderr  # --verbose: the log lines in the terminal too (stderr)
     assert "GEWEIGERD" in out and "401 ESIS_VERIFICATIECODE_ONBEKEND" in out
+    # what the story says was kept of a door refusal is what the queue holds: a reason for a known sender only
+    assert "401  onbekende verificatiecode (niets opgeslagen)" in out
+    assert "415  afbeelding met .pdf-naam (in de wachtrij)" in out
 
 
 def test_demo_accounts_keep_their_totp_secret_across_runs_on_the_same_data_dir(tmp_path: Path) -> None:
