@@ -25,6 +25,11 @@ OWN_XSD = resource_path("schemas", "dossier", "oso_gegevensset_2019_1_swv.xsd")
 OFFICIAL_XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "oso-gegevensset-2019.1" / "OSO_gegevensset.xsd"
 
 _local = threading.local()
+# libxml2 builds its schema machinery (the built-in types, the schema parser's state) on a first parse, and that
+# is not safe from several threads at once: two workers' threads parsing the XSD at the same moment crashed the
+# process (SIGSEGV in `_load`, seen in the crash test and the demo). Each thread still gets its own validator;
+# they are only built one at a time.
+_build_lock = threading.Lock()
 
 
 def schema_path(schema: str | os.PathLike[str]) -> Path:
@@ -46,7 +51,8 @@ def _load(path: Path) -> etree.XMLSchema:
         if not path.is_file():
             raise _missing(path)
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-        found = cache[path] = etree.XMLSchema(etree.parse(str(path), parser))
+        with _build_lock:
+            found = cache[path] = etree.XMLSchema(etree.parse(str(path), parser))
     return found
 
 
