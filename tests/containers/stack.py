@@ -405,15 +405,24 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
         loaded = time.monotonic()
         sending = asyncio.create_task(sender.run(cfg.exchanges, give_up_after=300.0))
         esis = asyncio.create_task(_send_esis(intake, tls["tls_client_ca"], cfg.esis, report))
+
+        async def restart(container: str) -> None:
+            await asyncio.to_thread(podman, "start", container)
+            await asyncio.to_thread(healthy, container, 120)
+
+        # a killed container restarts in the background, so the next kill still lands while schools are sending
+        # (awaiting each restart let a quiet machine finish the whole load before the second kill)
+        restarts = []
         for service, share in cfg.kills:
             while len(sender.acknowledged) < cfg.exchanges * share and not sending.done():  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
+            busy = not sending.done() or await _active(db) > 0  # schools still sending, or work not yet done
             await asyncio.to_thread(podman, "kill", containers[service])
             report.kills.append(service)
-            if not sending.done():
+            if busy:
                 report.kills_mid_run += 1
-            await asyncio.to_thread(podman, "start", containers[service])
-            await asyncio.to_thread(healthy, containers[service], 120)
+            restarts.append(asyncio.create_task(restart(containers[service])))
+        await asyncio.gather(*restarts)
         await sending
         await esis
         await _drain(db, cfg.drain_timeout)
