@@ -10,11 +10,12 @@ kept as a note on the hulpvraag.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from adapters.esis.handoff import KIND_WIJZIGING, EsisAanvraagHandoff, EsisWijzigingHandoff, HandoffDocument
 from gateway.components import Components
 from gateway.errors import Refusal, Transient
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
@@ -24,17 +25,17 @@ from verification.findings import Finding, fout, waarschuwing
 __all__ = ["EsisExchangeHandler"]
 
 
-def _bijlagen(documenten: list[dict[str, Any]]) -> tuple[BijlageDraft, ...]:
+def _bijlagen(documenten: Iterable[HandoffDocument]) -> tuple[BijlageDraft, ...]:
     return tuple(
         BijlageDraft(
-            bestandsnaam=d["bestandsnaam"],
-            role=d.get("soort") or "overig",
-            blob_key=d["blob_key"],
-            size=int(d["size"]),
-            sha256=d["sha256"],
-            detected_type=d.get("detected_type"),
-            omschrijving=d.get("omschrijving"),
-            findings=tuple(Finding.from_dict(f) for f in d.get("findings", [])),
+            bestandsnaam=d.bestandsnaam,
+            role=d.soort,
+            blob_key=d.blob_key,
+            size=d.size,
+            sha256=d.sha256,
+            detected_type=d.detected_type,
+            omschrijving=d.omschrijving,
+            findings=d.findings,
         )
         for d in documenten
     )
@@ -45,26 +46,32 @@ class EsisExchangeHandler:
         self.c = c
 
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        for d in exchange.meta.get("documenten", []):
-            if not self.c.blobs.exists(d["blob_key"]):
+        handoff: EsisAanvraagHandoff | EsisWijzigingHandoff
+        if exchange.kind == KIND_WIJZIGING:
+            handoff = exchange.handoff(EsisWijzigingHandoff)
+        else:
+            handoff = exchange.handoff(EsisAanvraagHandoff)
+        for d in handoff.documenten:
+            if not self.c.blobs.exists(d.blob_key):
                 raise Refusal(
                     [
                         fout(
                             "ESIS_DOCUMENT_KWIJT",
-                            f"Het document '{d['bestandsnaam']}' is niet meer aanwezig. Verstuur de aanvraag opnieuw.",
+                            f"Het document '{d.bestandsnaam}' is niet meer aanwezig. Verstuur de aanvraag opnieuw.",
                             "documenten",
                         )
                     ]
                 )
-        if exchange.kind == "esis_wijziging":
-            return await self._wijziging(exchange, steps)
-        return await self._aanvraag(exchange, steps)
+        if isinstance(handoff, EsisWijzigingHandoff):
+            return await self._wijziging(exchange, handoff, steps)
+        return await self._aanvraag(exchange, handoff, steps)
 
-    async def _aanvraag(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        meta = exchange.meta
-        a = meta["aanvraag"]
-        leerling = a["leerling"]
-        await steps.step("esis_aanvraag", f"ESIS-aanvraag {a['aanvraag_id']} omgezet naar een hulpvraag.")
+    async def _aanvraag(
+        self, exchange: ClaimedExchange, handoff: EsisAanvraagHandoff, steps: StepRecorder
+    ) -> HulpvraagDraft:
+        a = handoff.aanvraag
+        leerling = a.leerling
+        await steps.step("esis_aanvraag", f"ESIS-aanvraag {a.aanvraag_id} omgezet naar een hulpvraag.")
         return HulpvraagDraft(
             swv_code=exchange.swv_code,
             brin6=str(exchange.brin6),
@@ -72,25 +79,26 @@ class EsisExchangeHandler:
                 leerlingid=leerling.get("leerlingid"),
                 voornaam=leerling.get("voornaam"),
                 achternaam=leerling.get("achternaam"),
-                geboortedatum=dt.date.fromisoformat(leerling["geboortedatum"]),
+                geboortedatum=dt.date.fromisoformat(str(leerling["geboortedatum"])),
                 tussenvoegsel=leerling.get("tussenvoegsel"),
             ),
-            aanvraagtype=a["korte_omschrijving"],
-            omschrijving=a.get("omschrijving"),
+            aanvraagtype=a.korte_omschrijving,
+            omschrijving=a.omschrijving,
             source_system="esis",
             external_keys={
-                "esis_request_key": meta["esis_request_key"],
-                "esis_aanvraag_id": a["aanvraag_id"],
-                "esis_omgeving": meta["omgeving"],
+                "esis_request_key": handoff.request_key,
+                "esis_aanvraag_id": a.aanvraag_id,
+                "esis_omgeving": handoff.omgeving,
             },
-            bijlagen=_bijlagen(meta.get("documenten", [])),
-            contact={k: str(v) for k, v in a.get("contact", {}).items()},
-            opp_expected=bool(a.get("opp", True)),
+            bijlagen=_bijlagen(handoff.documenten),
+            contact=dict(a.contact),
+            opp_expected=a.opp,
         )
 
-    async def _wijziging(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        meta = exchange.meta
-        key = meta["esis_request_key"]
+    async def _wijziging(
+        self, exchange: ClaimedExchange, handoff: EsisWijzigingHandoff, steps: StepRecorder
+    ) -> HulpvraagDraft:
+        key = handoff.request_key
         async with self.c.db.reader() as s:
             hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             if hv is None:
@@ -104,7 +112,7 @@ class EsisExchangeHandler:
                     [
                         fout(
                             "ESIS_AANVRAAG_NIET_VERWERKT",
-                            f"De wijziging hoort bij aanvraag {meta['aanvraag_id']}, maar die aanvraag is niet "
+                            f"De wijziging hoort bij aanvraag {handoff.aanvraag_id}, maar die aanvraag is niet "
                             "verwerkt (zie de status). Verstuur de aanvraag opnieuw als nieuwe aanvraag.",
                             "aanvraag_id",
                         )
@@ -118,14 +126,10 @@ class EsisExchangeHandler:
         notes: list[Finding] = []
         remove: list[str] = []
         live = [b for b in current if not b.removed]
-        for r in meta.get("verwijder", []):
-            hits = [
-                b
-                for b in live
-                if (r.get("sha256") and b.sha256 == r["sha256"]) or b.bestandsnaam == r.get("bestandsnaam")
-            ]
+        for r in handoff.verwijder:
+            hits = [b for b in live if (r.sha256 and b.sha256 == r.sha256) or b.bestandsnaam == r.bestandsnaam]
             if not hits:
-                label = r.get("bestandsnaam") or r.get("sha256")
+                label = r.bestandsnaam or r.sha256
                 notes.append(
                     waarschuwing(
                         "ESIS_DOCUMENT_NIET_GEVONDEN",
@@ -136,19 +140,19 @@ class EsisExchangeHandler:
             remove += [b.sha256 for b in hits]
         withdrawn = {b.sha256 for b in current if b.removed} | set(remove)
         documenten = []
-        for d in meta.get("documenten", []):
-            if d["sha256"] in withdrawn:
+        for d in handoff.documenten:
+            if d.sha256 in withdrawn:
                 notes.append(
                     waarschuwing(
                         "ESIS_DOCUMENT_EERDER_INGETROKKEN",
-                        f"Het document '{d['bestandsnaam']}' is eerder ingetrokken en nu opnieuw gestuurd; het is niet "
+                        f"Het document '{d.bestandsnaam}' is eerder ingetrokken en nu opnieuw gestuurd; het is niet "
                         "opnieuw toegevoegd. Het secretariaat beoordeelt of het document erbij hoort.",
                         "documenten",
                     )
                 )
             else:
                 documenten.append(d)
-        omschrijving = meta.get("omschrijving")
+        omschrijving = handoff.omschrijving
         if omschrijving is not None and omschrijving != hv.omschrijving:
             notes.append(
                 waarschuwing(

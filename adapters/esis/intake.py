@@ -31,6 +31,15 @@ from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import NAMED_AANVRAAGTYPE
 from adapters.esis.errors import ApiError, refuse
+from adapters.esis.handoff import (
+    KIND_AANVRAAG,
+    KIND_WIJZIGING,
+    AanvraagFields,
+    EsisAanvraagHandoff,
+    EsisWijzigingHandoff,
+    HandoffDocument,
+    Withdrawal,
+)
 from adapters.esis.upload import (
     PARSE_ERRORS,
     PendingDocuments,
@@ -55,12 +64,10 @@ from gateway.store.models import Aanvraagtype, Exchange, Swv
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 from verification.findings import fout
 
-__all__ = ["EsisIntake", "exchange_key", "request_key"]
+__all__ = ["KIND_AANVRAAG", "KIND_WIJZIGING", "EsisIntake", "exchange_key", "request_key"]
 
 log = get_logger(__name__)
 
-KIND_AANVRAAG = "esis_aanvraag"
-KIND_WIJZIGING = "esis_wijziging"
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
@@ -260,16 +267,16 @@ class EsisIntake:
         stored: list[StoredDocument],
     ) -> web.Response:
         documenten = self._document_meta(stored, aanvraag.documenten)
-        meta = {
-            "esis_request_key": request_key(sender, aanvraag.aanvraag_id),
-            "omgeving": sender.environment,
-            "code_id": sender.code_id,
-            "vingerafdruk": sender.fingerprint,
-            "inhoud_sha256": content,
-            "idempotency_key": request.headers.get("Idempotency-Key"),
-            "aanvraag": aanvraag.to_meta(),
-            "documenten": documenten,
-        }
+        handoff = EsisAanvraagHandoff(
+            request_key=request_key(sender, aanvraag.aanvraag_id),
+            omgeving=sender.environment,
+            code_id=sender.code_id,
+            vingerafdruk=sender.fingerprint,
+            inhoud_sha256=content,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            aanvraag=AanvraagFields.from_stored(aanvraag.to_meta()),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
+        )
         raw = json.dumps(data, ensure_ascii=False).encode()
         await asyncio.to_thread(pending.commit)  # visible just before the row that points at them is committed
         result = await self.c.inbox.put(
@@ -280,7 +287,7 @@ class EsisIntake:
                 swv_code=aanvraag.swv_code,
                 payload=raw,
                 brin6=sender.brin6,
-                meta=meta,
+                handoff=handoff,
             )
         )
         log.info(
@@ -398,18 +405,18 @@ class EsisIntake:
         if idem is None:
             token = "inhoud:" + content + ":" + ",".join(d["sha256"] for d in documenten)
             key = _update_key(sender, aanvraag_id, token)
-        meta = {
-            "esis_request_key": request_key(sender, aanvraag_id),
-            "aanvraag_id": aanvraag_id,
-            "omgeving": sender.environment,
-            "code_id": sender.code_id,
-            "vingerafdruk": sender.fingerprint,
-            "inhoud_sha256": content,
-            "idempotency_key": idem,
-            "omschrijving": wijziging.omschrijving,
-            "verwijder": [{"sha256": r.sha256, "bestandsnaam": r.bestandsnaam} for r in wijziging.verwijder],
-            "documenten": documenten,
-        }
+        handoff = EsisWijzigingHandoff(
+            request_key=request_key(sender, aanvraag_id),
+            aanvraag_id=aanvraag_id,
+            omgeving=sender.environment,
+            code_id=sender.code_id,
+            vingerafdruk=sender.fingerprint,
+            inhoud_sha256=content,
+            idempotency_key=idem,
+            omschrijving=wijziging.omschrijving,
+            verwijder=tuple(Withdrawal(r.sha256, r.bestandsnaam) for r in wijziging.verwijder),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
+        )
         await asyncio.to_thread(pending.commit)
         result = await self.c.inbox.put(
             NewExchange(
@@ -419,7 +426,7 @@ class EsisIntake:
                 swv_code=original.swv_code,
                 payload=json.dumps(data, ensure_ascii=False).encode(),
                 brin6=sender.brin6,
-                meta=meta,
+                handoff=handoff,
             )
         )
         log.info(

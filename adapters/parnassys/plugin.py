@@ -1,5 +1,7 @@
 """OSO-SWV with ParnasSys plugged into the gateway: the notificatie endpoint, the exchange handler
-(``oso_notificatie``) and the outbox deliverers (``oso_afmelding``, ``oso_terugkoppeling``).
+(``oso_notificatie``), the outbox deliverers (``oso_afmelding``, ``oso_terugkoppeling``), the status hook
+that writes a terugkoppeling on every status change of a ParnasSys hulpvraag, and the Dutch names of the
+parties an exchange waits for (OSR, Traffic Center, LAS).
 
 Without an ``[oso]`` section nothing is installed (an SWV whose schools all use ESIS); the event
 ``oso_niet_geconfigureerd`` says so. A section that is there but wrong stops start-up with a `ConfigError`.
@@ -66,10 +68,12 @@ from adapters.parnassys.breaker import guard_samples
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.endpoint import notificatie_routes
 from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
+from adapters.parnassys.handoff import KIND
 from adapters.parnassys.las_endpoints import OsrLasEndpoints
 from adapters.parnassys.sender_checks import OsoSenderChecks
 from adapters.parnassys.sessions import StoredSessions
 from adapters.parnassys.settings_map import OsoSettings, oso_settings
+from adapters.parnassys.status_hook import SOURCE, TERUGKOPPELING, Terugkoppelingen
 from adapters.parnassys.sweeper import SessionSweeper
 from gateway.components import Components
 from gateway.inbox.replay import DatabaseReplayGuard
@@ -77,7 +81,8 @@ from gateway.inbox.replay import DatabaseReplayGuard
 __all__ = ["KIND", "install"]
 
 log = structlog.get_logger("adapters.parnassys.plugin")
-KIND = "oso_notificatie"
+# whom an exchange waits for (Transient.waiting_for), as the queue says it: "Wacht op het OSR"
+WAITING_FOR = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": "het LAS van de school"}
 
 
 def install(app: web.Application, c: Components) -> None:
@@ -141,5 +146,7 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     c.extras["oso_session_sweeper"] = sweeper
     c.background.append(sweeper.run)
     c.metric_sources.append(sweeper.samples)
-    c.deliverers["oso_terugkoppeling"] = TerugkoppelingDeliverer(tc, las, las_endpoints)
+    c.deliverers[TERUGKOPPELING] = TerugkoppelingDeliverer(tc, las, las_endpoints)
+    c.status_hooks[SOURCE] = Terugkoppelingen()  # a status change is told to the school's LAS
+    c.waiting_for_labels.update(WAITING_FOR)
     return handler
