@@ -40,6 +40,9 @@ class Components:
     status_hooks: dict[str, StatusHook] = field(default_factory=dict)
     # whom a Transient's ``waiting_for`` names, in Dutch (``{"osr": "het OSR"}``): the queue's "Wacht op …"
     waiting_for_labels: dict[str, str] = field(default_factory=dict)
+    # path patterns (fnmatch) of routes an adapter added that authenticate their callers themselves: the pages'
+    # access policy lets them through as machine routes (gateway.web.pages.policy)
+    machine_routes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)  # adapter-owned shared objects (clients, caches)
     # process-local figures for /metrics (breaker states, call counters): see gateway.metric_samples.Sample
     metric_sources: list[MetricSource] = field(default_factory=list)

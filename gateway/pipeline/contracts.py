@@ -76,8 +76,8 @@ H = TypeVar("H", bound=Handoff)
 @dataclass(frozen=True, slots=True)
 class NewExchange:
     key: str  # the exchange's own idempotency key, e.g. "oso:<koppelsleutel>", "esis:<environment>:<id>"
-    source: str  # "parnassys" | "esis"
-    kind: str  # "oso_notificatie" | "esis_aanvraag" | "esis_wijziging"
+    source: str  # the source system, e.g. "parnassys", "esis"
+    kind: str  # the exchange kind an ExchangeHandler is registered for, e.g. "oso_notificatie", "esis_aanvraag"
     swv_code: str
     payload: bytes  # the raw exchange exactly as received (never contains a BSN: LL12 refuses those)
     brin6: str | None = None
@@ -148,7 +148,7 @@ class HulpvraagDraft:
     pupil: PupilIdentity
     aanvraagtype: str | None  # exact catalogue wording; None: the secretariaat classifies
     omschrijving: str | None
-    source_system: str  # "parnassys" | "esis"
+    source_system: str  # the exchange's source; its StatusHook is registered under this name
     external_keys: dict[str, str] = field(default_factory=dict)  # koppelsleutel, esis request id, ...
     bijlagen: tuple[BijlageDraft, ...] = ()
     remove_bijlagen: tuple[str, ...] = ()  # sha256 of bijlagen the sender withdrew (ESIS update)
