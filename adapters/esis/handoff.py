@@ -4,7 +4,8 @@
 The core stores `stored()` in the inbox row with `version` and gives it back unread. `from_stored` reads every
 version, and rows written before hand-offs were typed (``version=None``: the old ``meta`` dict, the same keys
 as version 1) too. The stored keys are the ones the rest of the ESIS adapter, the blob sweep and retention
-read (``documenten[].blob_key``), so nothing about a stored row changes but its version number.
+read (``documenten[].blob_key``: `HANDOFF_BLOBS`, the core's key for blobs a hand-off points at), so nothing
+about a stored row changes but its version number.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from gateway.store.blob_sweep import HANDOFF_BLOBS
 from verification.findings import Finding
 
 __all__ = [
@@ -141,7 +143,7 @@ class EsisAanvraagHandoff:
             "inhoud_sha256": self.inhoud_sha256,
             "idempotency_key": self.idempotency_key,
             "aanvraag": self.aanvraag.stored(),
-            "documenten": [d.stored() for d in self.documenten],
+            HANDOFF_BLOBS: [d.stored() for d in self.documenten],
         }
 
     @classmethod
@@ -155,7 +157,7 @@ class EsisAanvraagHandoff:
             inhoud_sha256=str(data.get("inhoud_sha256") or ""),
             idempotency_key=_text(data.get("idempotency_key")),
             aanvraag=AanvraagFields.from_stored(data["aanvraag"]),
-            documenten=tuple(HandoffDocument.from_stored(d) for d in data.get("documenten") or ()),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in data.get(HANDOFF_BLOBS) or ()),
         )
 
 
@@ -193,7 +195,7 @@ class EsisWijzigingHandoff:
             "idempotency_key": self.idempotency_key,
             "omschrijving": self.omschrijving,
             "verwijder": [{"sha256": w.sha256, "bestandsnaam": w.bestandsnaam} for w in self.verwijder],
-            "documenten": [d.stored() for d in self.documenten],
+            HANDOFF_BLOBS: [d.stored() for d in self.documenten],
         }
 
     @classmethod
@@ -211,5 +213,5 @@ class EsisWijzigingHandoff:
             verwijder=tuple(
                 Withdrawal(_text(w.get("sha256")), _text(w.get("bestandsnaam"))) for w in data.get("verwijder") or ()
             ),
-            documenten=tuple(HandoffDocument.from_stored(d) for d in data.get("documenten") or ()),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in data.get(HANDOFF_BLOBS) or ()),
         )

@@ -86,6 +86,11 @@ WAITING_FOR = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": 
 
 
 def install(app: web.Application, c: Components) -> None:
+    # A status change of a ParnasSys hulpvraag is told to the school's LAS. Registered also without [oso] (as
+    # the core did before the hook existed): the terugkoppeling of a hulpvraag stored while OSO was configured
+    # waits in the outbox until it is configured again, rather than being lost.
+    c.status_hooks[SOURCE] = Terugkoppelingen()
+    c.waiting_for_labels.update(WAITING_FOR)
     if not c.settings.section("oso"):
         log.info("oso_niet_geconfigureerd", reden="geen [oso]-sectie in de instellingen; alleen ESIS")
         return
@@ -147,6 +152,4 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     c.background.append(sweeper.run)
     c.metric_sources.append(sweeper.samples)
     c.deliverers[TERUGKOPPELING] = TerugkoppelingDeliverer(tc, las, las_endpoints)
-    c.status_hooks[SOURCE] = Terugkoppelingen()  # a status change is told to the school's LAS
-    c.waiting_for_labels.update(WAITING_FOR)
     return handler

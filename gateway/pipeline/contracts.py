@@ -60,7 +60,9 @@ class Handoff(Protocol):
     its adapter. The core stores `stored()` (JSON) with `version` in the inbox row and gives both back to the
     adapter's handler unread; `from_stored` reads every version it ever wrote, and ``version=None`` — a row
     written before hand-offs were typed (the old ``meta`` dict) — too, so rows stored before an upgrade
-    still process."""
+    still process. The core reads none of it, except the blobs a hand-off points at before a bijlage row does
+    (``gateway.store.blob_sweep.HANDOFF_BLOBS``), which the orphan sweep and retention must keep; and it
+    writes its own `CORE_KEYS` next to it."""
 
     version: ClassVar[int]
 
