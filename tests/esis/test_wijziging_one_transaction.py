@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from adapters.esis.simulator import Document, aanvraag, docx_document, pdf_document
 from gateway.app import WORKERS
@@ -44,13 +44,13 @@ class _SecondUpdateFirst:
 async def _interleaved(gateway: Gateway) -> _SecondUpdateFirst:
     workers = gateway.app[WORKERS]
     wrapped = _SecondUpdateFirst(gateway, workers.handlers["esis_wijziging"])
-    workers.handlers["esis_wijziging"] = wrapped  # type: ignore[assignment]  # a test double around the real one
+    workers.handlers["esis_wijziging"] = wrapped  # a test double around the real handler
     return wrapped
 
 
 async def _findings(gateway: Gateway, key_part: str) -> list[str]:
     async with gateway.c.db.reader() as s:
-        rows = (await s.exec(select(Exchange).where(Exchange.key.contains(key_part)))).scalars()  # type: ignore[call-overload,attr-defined]
+        rows = (await s.exec(select(Exchange).where(col(Exchange.key).contains(key_part)))).all()
         return [f["code"] for e in rows for f in e.findings]
 
 
@@ -87,9 +87,9 @@ async def test_a_withdrawal_done_meanwhile_is_not_done_twice(gateway: Gateway) -
             assert r.status == 202
         assert await gateway.drain() == 1
     async with gateway.c.db.reader() as s:
-        audits = (await s.exec(select(AuditEntry).where(AuditEntry.action == "hulpvraag_bijgewerkt"))).scalars()  # type: ignore[call-overload]
+        audits = (await s.exec(select(AuditEntry).where(col(AuditEntry.action) == "hulpvraag_bijgewerkt"))).all()
         withdrawn = sorted(a.details["bijlagen_ingetrokken"] for a in audits)
-        plan = (await s.exec(select(Bijlage).where(Bijlage.bestandsnaam == PLAN.bestandsnaam))).scalars().one()  # type: ignore[call-overload]
+        plan = (await s.exec(select(Bijlage).where(col(Bijlage.bestandsnaam) == PLAN.bestandsnaam))).one()
     assert withdrawn == [0, 1]  # withdrawn once; the update decided later found it gone
     assert plan.removed is True
     assert (await _findings(gateway, ":w:")).count("ESIS_DOCUMENT_NIET_GEVONDEN") == 1
