@@ -15,8 +15,9 @@ from sqlmodel import col, select
 
 from adapters.esis.simulator import Document, aanvraag, docx_document, pdf_document
 from gateway.app import WORKERS
+from gateway.errors import Transient
 from gateway.pipeline.contracts import ClaimedExchange, HulpvraagDraft, StepRecorder
-from gateway.store.models import AuditEntry, Bijlage, Exchange
+from gateway.store.models import AuditEntry, Bijlage, Exchange, Hulpvraag
 from tests.esis.conftest import BRIN6, Gateway
 
 OPP = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
@@ -93,3 +94,39 @@ async def test_a_withdrawal_done_meanwhile_is_not_done_twice(gateway: Gateway) -
     assert withdrawn == [0, 1]  # withdrawn once; the update decided later found it gone
     assert plan.removed is True
     assert (await _findings(gateway, ":w:")).count("ESIS_DOCUMENT_NIET_GEVONDEN") == 1
+
+
+class _WaitsOnce:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, 0
+
+    async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
+        self.calls += 1
+        if self.calls == 1:
+            raise Transient("het LAS is even weg", waiting_for="las")
+        draft: HulpvraagDraft = await self.inner.handle(exchange, steps)
+        return draft
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_an_update_of_a_request_not_stored_yet_waits_and_leaves_nothing_then_lands(gateway: Gateway) -> None:
+    workers = gateway.app[WORKERS]
+    workers.handlers["esis_aanvraag"] = _WaitsOnce(workers.handlers["esis_aanvraag"])
+    body = aanvraag(BRIN6, documenten=[OPP, PLAN])
+    async with gateway.esis() as esis:
+        created = await esis.create(body, [OPP, PLAN])
+        update = await esis.update(body["esis_aanvraag_id"], omschrijving="Nieuw", idempotency_key="vroeg")
+        assert await gateway.drain() == 2  # the request waits for its LAS, so the update finds no hulpvraag
+        async with gateway.c.db.reader() as s:
+            waiting = (await s.exec(select(Exchange).where(col(Exchange.id) == update.body["uitwisseling_id"]))).one()
+            assert (waiting.state, waiting.waiting_for) == ("wacht_op_herhaling", "esis_aanvraag")
+            assert (await s.exec(select(Hulpvraag))).all() == []
+            assert (await s.exec(select(AuditEntry).where(col(AuditEntry.object_type) == "hulpvraag"))).all() == []
+        ids = [created.body["uitwisseling_id"], update.body["uitwisseling_id"]]
+        assert await gateway.c.inbox.retry_now(ids, "test") == 2
+        assert await gateway.drain() == 2
+        st = await esis.status(body["esis_aanvraag_id"])
+    assert [u["status"] for u in st.body["uitwisselingen"]] == ["verwerkt", "verwerkt"]
+    assert st.body["hulpvraag"]["omschrijving"] == "Nieuw"
