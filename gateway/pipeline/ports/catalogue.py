@@ -67,7 +67,7 @@ def swv_by_code(session: Session, code: str) -> tuple[int, str] | None:
 
     def load() -> tuple[int, str] | None:
         row = session.connection().execute(select(col(Swv.id), col(Swv.naam)).where(col(Swv.code) == code)).first()
-        return (int(str(row[0])), str(row[1])) if row is not None else None
+        return (row[0], str(row[1])) if row is not None and row[0] is not None else None
 
     return _cached(session, ("swv", code), load)
 
@@ -80,7 +80,7 @@ def vestiging_of(session: Session, swv_id: int, brin6: str) -> tuple[int, str] |
             col(Vestiging.swv_id) == swv_id, col(Vestiging.brin6) == brin6
         )
         row = session.connection().execute(stmt).first()
-        return (int(str(row[0])), str(row[1])) if row is not None else None
+        return (row[0], str(row[1])) if row is not None and row[0] is not None else None
 
     return _cached(session, ("vestiging", str(swv_id), brin6), load)
 
