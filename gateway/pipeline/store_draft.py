@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Hold, Refusal
@@ -77,9 +78,6 @@ _INSERT_BIJ = insert(_BIJ)
 _CANDIDATES = select(
     _HV.c.id, _HV.c.swv_id, _HV.c.brin6, _HV.c.source_system, _HV.c.open, _HV.c.aanvraagtype
 ).where(_HV.c.leerlingid == bindparam("leerlingid"))  # fmt: skip
-_BY_REQUEST_KEY = select(_HV.c.id).where(
-    _HV.c.source_system == bindparam("source_system"), _HV.c.request_key == bindparam("request_key")
-)
 _STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(
     _BIJ.c.hulpvraag_id == bindparam("hulpvraag_id")
 )
@@ -111,11 +109,10 @@ def lock_request(session: Session, swv_id: int, draft: HulpvraagDraft) -> None:
 
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
     if draft.request_key:
-        found = session.connection().execute(
-            _BY_REQUEST_KEY, {"source_system": draft.source_system, "request_key": draft.request_key}
+        by_key = select(Hulpvraag).where(
+            col(Hulpvraag.source_system) == draft.source_system, col(Hulpvraag.request_key) == draft.request_key
         )
-        hv_id = found.scalar()
-        return session.get(Hulpvraag, hv_id) if hv_id is not None else None
+        return session.execute(by_key).scalars().first()
     if not draft.pupil.leerlingid:
         return None
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
