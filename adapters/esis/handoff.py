@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from adapters.esis.wijziging import Withdrawal
 from gateway.store.blob_sweep import HANDOFF_BLOBS
 from verification.findings import Finding
 
@@ -159,14 +160,6 @@ class EsisAanvraagHandoff:
             aanvraag=AanvraagFields.from_stored(data["aanvraag"]),
             documenten=tuple(HandoffDocument.from_stored(d) for d in data.get(HANDOFF_BLOBS) or ()),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Withdrawal:
-    """A document the school withdrew, by content hash or by name."""
-
-    sha256: str | None = None
-    bestandsnaam: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

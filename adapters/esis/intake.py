@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlmodel import col
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
@@ -59,8 +57,9 @@ from adapters.esis.wire import (
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange, PutResult
+from gateway.pipeline.ports.catalogue import aanvraagtypes_of
+from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
 from gateway.registry.codes import VerifiedSender
-from gateway.store.models import Aanvraagtype, Exchange, Swv
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 from verification.findings import fout
 
@@ -148,20 +147,10 @@ class EsisIntake:
             raise ApiError(400, e.findings) from None
 
     async def _catalogue(self) -> list[AanvraagtypeRegel]:
-        async with self.c.db.reader() as s:
-            rows = (
-                await s.exec(  # type: ignore[call-overload]
-                    select(Aanvraagtype)
-                    .join(Swv, col(Swv.id) == col(Aanvraagtype.swv_id))
-                    .where(col(Swv.code) == self.c.settings.swv_code)
-                    .order_by(col(Aanvraagtype.volgorde))
-                )
-            ).scalars()
-            return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows]
+        return await aanvraagtypes_of(self.c.db, self.c.settings.swv_code)
 
-    async def _existing(self, key: str) -> Exchange | None:
-        async with self.c.db.reader() as s:
-            return (await s.exec(select(Exchange).where(col(Exchange.key) == key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    async def _existing(self, key: str) -> ExchangeView | None:
+        return await exchange_by_key(self.c.db, key)
 
     async def _documents(self, reader: Any) -> tuple[PendingDocuments, list[StoredDocument]]:
         pending = PendingDocuments()
@@ -198,7 +187,7 @@ class EsisIntake:
             out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
         return out
 
-    def _replay_or_conflict(self, existing: Exchange, content: str, code: str, message: str) -> None:
+    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, message: str) -> None:
         if existing.meta.get("inhoud_sha256") != content:
             raise refuse(409, code, message, "esis_aanvraag_id")
 
@@ -242,7 +231,6 @@ class EsisIntake:
                 "aanvraag via een wijziging (heropenen in ESIS), niet door haar opnieuw aan te maken.",
             )
             log.info("esis_aanvraag_herhaald", exchange_id=existing.id, aanvraag_id=aanvraag.aanvraag_id)
-            assert existing.id is not None
             return _accepted(
                 PutResult(existing.id, False, existing.state, existing.correlation_id),
                 sender,
@@ -364,7 +352,6 @@ class EsisIntake:
                     "Deze Idempotency-Key is al gebruikt voor een andere wijziging. Gebruik per wijziging een "
                     "nieuwe sleutel.",
                 )
-                assert existing.id is not None
                 return _accepted(
                     PutResult(existing.id, False, existing.state, existing.correlation_id),
                     sender,
@@ -384,7 +371,7 @@ class EsisIntake:
         request: web.Request,
         sender: VerifiedSender,
         aanvraag_id: str,
-        original: Exchange,
+        original: ExchangeView,
         wijziging: Any,
         data: dict[str, Any],
         idem: str | None,

@@ -86,7 +86,7 @@ def _wijziging() -> EsisWijzigingHandoff:
         inhoud_sha256="d" * 64,
         idempotency_key="w-1",
         omschrijving=None,
-        verwijder=(Withdrawal(sha256="e" * 64), Withdrawal(bestandsnaam="Oud.pdf")),
+        verwijder=(Withdrawal("e" * 64, None), Withdrawal(None, "Oud.pdf")),
         documenten=(DOCUMENT,),
     )
 

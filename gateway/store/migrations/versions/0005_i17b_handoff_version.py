@@ -2,7 +2,7 @@
 before hand-offs were versioned; the adapter reads those as the old meta dict)
 
 Revision ID: 0004_i17b_handoff_version
-Revises: 0002_i16_status_catalogue
+Revises: 0004_i17c_request_key
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_i17b_handoff_version"
-down_revision: str | None = "0002_i16_status_catalogue"
+down_revision: str | None = "0004_i17c_request_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
