@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
+from adapters.esis.refusals import refusal
 from gateway.components import Components
 from gateway.errors import Refusal, Transient
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
 from gateway.store.models import Bijlage, Exchange, ExchangeState, Hulpvraag
-from verification.findings import Finding, fout, waarschuwing
+from verification.findings import Finding
 
 __all__ = ["EsisExchangeHandler"]
 
@@ -47,15 +48,7 @@ class EsisExchangeHandler:
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
         for d in exchange.meta.get("documenten", []):
             if not self.c.blobs.exists(d["blob_key"]):
-                raise Refusal(
-                    [
-                        fout(
-                            "ESIS_DOCUMENT_KWIJT",
-                            f"Het document '{d['bestandsnaam']}' is niet meer aanwezig. Verstuur de aanvraag opnieuw.",
-                            "documenten",
-                        )
-                    ]
-                )
+                raise Refusal([refusal("ESIS_DOCUMENT_KWIJT", "documenten", naam=d["bestandsnaam"])])
         if exchange.kind == "esis_wijziging":
             return await self._wijziging(exchange, steps)
         return await self._aanvraag(exchange, steps)
@@ -100,20 +93,9 @@ class EsisExchangeHandler:
                     ExchangeState.VERWERKT.value,
                 ):
                     raise Transient("de oorspronkelijke aanvraag is nog niet verwerkt", waiting_for="esis_aanvraag")
-                raise Refusal(
-                    [
-                        fout(
-                            "ESIS_AANVRAAG_NIET_VERWERKT",
-                            f"De wijziging hoort bij aanvraag {meta['aanvraag_id']}, maar die aanvraag is niet "
-                            "verwerkt (zie de status). Verstuur de aanvraag opnieuw als nieuwe aanvraag.",
-                            "aanvraag_id",
-                        )
-                    ]
-                )
+                raise Refusal([refusal("ESIS_AANVRAAG_NIET_VERWERKT", "aanvraag_id", aanvraag_id=meta["aanvraag_id"])])
             if hv.brin6 != exchange.brin6:
-                raise Refusal(
-                    [fout("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", "De aanvraag hoort bij een andere vestiging.")]
-                )
+                raise Refusal([refusal("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", variant="wijziging")])
             current = list((await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         notes: list[Finding] = []
         remove: list[str] = []
@@ -126,37 +108,18 @@ class EsisExchangeHandler:
             ]
             if not hits:
                 label = r.get("bestandsnaam") or r.get("sha256")
-                notes.append(
-                    waarschuwing(
-                        "ESIS_DOCUMENT_NIET_GEVONDEN",
-                        f"De school wilde het document '{label}' intrekken, maar dat zit niet (meer) in de hulpvraag.",
-                        "verwijder_documenten",
-                    )
-                )
+                notes.append(refusal("ESIS_DOCUMENT_NIET_GEVONDEN", "verwijder_documenten", naam=label))
             remove += [b.sha256 for b in hits]
         withdrawn = {b.sha256 for b in current if b.removed} | set(remove)
         documenten = []
         for d in meta.get("documenten", []):
             if d["sha256"] in withdrawn:
-                notes.append(
-                    waarschuwing(
-                        "ESIS_DOCUMENT_EERDER_INGETROKKEN",
-                        f"Het document '{d['bestandsnaam']}' is eerder ingetrokken en nu opnieuw gestuurd; het is niet "
-                        "opnieuw toegevoegd. Het secretariaat beoordeelt of het document erbij hoort.",
-                        "documenten",
-                    )
-                )
+                notes.append(refusal("ESIS_DOCUMENT_EERDER_INGETROKKEN", "documenten", naam=d["bestandsnaam"]))
             else:
                 documenten.append(d)
         omschrijving = meta.get("omschrijving")
         if omschrijving is not None and omschrijving != hv.omschrijving:
-            notes.append(
-                waarschuwing(
-                    "ESIS_OMSCHRIJVING_GEWIJZIGD",
-                    f"De school heeft de omschrijving gewijzigd via ESIS. Vorige omschrijving: {hv.omschrijving!r}.",
-                    "omschrijving",
-                )
-            )
+            notes.append(refusal("ESIS_OMSCHRIJVING_GEWIJZIGD", "omschrijving", vorige=hv.omschrijving))
         await steps.step(
             "esis_wijziging",
             f"ESIS-wijziging: {len(documenten)} document(en) toegevoegd, {len(remove)} ingetrokken"
