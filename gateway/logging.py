@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import structlog
+from aiohttp.http_exceptions import HttpProcessingError
 
 __all__ = ["bind_exchange", "configure_logging", "get_logger", "new_correlation_id"]
 
@@ -44,6 +45,21 @@ class _Stderr(logging.StreamHandler):
         super().emit(record)
 
 
+class _NoRequestBytes(logging.Filter):
+    """aiohttp's error for a malformed request quotes up to 100 bytes of the offending line — which can be
+    a header carrying a secret (an over-long or NUL-bearing ``X-Verificatiecode``). Such a line keeps the
+    error's kind and status, never the bytes, and loses its traceback (aiohttp's parser, not ours)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}, status {error.code})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
     """Every line of the standard library's loggers goes through the same processors and renderer as our
     own: with JSON logging configured, aiohttp's "Error handling request" (a NUL byte in a header, ...)
@@ -65,6 +81,7 @@ def _route_stdlib(renderer: Any, level: str, stream: Any) -> None:
     for old in [h for h in root.handlers if isinstance(h, _Stderr)]:
         root.removeHandler(old)
     handler = _Stderr(stream)
+    handler.addFilter(_NoRequestBytes())
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(logging.getLevelNamesMapping()[level.upper()])

@@ -29,10 +29,10 @@ from adapters.esis.errors import refused
 from adapters.esis.guard import BruteForceGuard
 from gateway.components import Components
 from gateway.logging import get_logger
+from gateway.pipeline.ports.audit import record_audit
+from gateway.pipeline.ports.registry import CodeState
 from gateway.registry import codes
 from gateway.registry.code_events import REVOKED_CODE_USED
-from gateway.store.audit import audit
-from gateway.store.models.codes import CodeState
 from verification.verificatiecode import MAX_LENGTH, brin6_prefix
 
 __all__ = ["HEADER", "Authenticator", "client_ip"]
@@ -126,19 +126,18 @@ class Authenticator:
 
     async def _revoked_code_used(self, match: codes.CodeMatch, ip: str) -> None:
         """The wire says "unknown"; the audit says it was this vestiging's revoked code (no code, no hash)."""
-        async with self.c.db.session() as s:
-            audit(
-                s,
-                actor="systeem",
-                action=REVOKED_CODE_USED,
-                object_type="verificatiecode",
-                object_id=str(match.code_id),
-                swv_code=match.swv_code,
-                brin6=match.brin6,
-                omgeving=match.environment,
-                vingerafdruk=match.fingerprint,
-                client=ip,
-            )
+        await record_audit(
+            self.c.db,
+            actor="systeem",
+            action=REVOKED_CODE_USED,
+            object_type="verificatiecode",
+            object_id=str(match.code_id),
+            swv_code=match.swv_code,
+            brin6=match.brin6,
+            omgeving=match.environment,
+            vingerafdruk=match.fingerprint,
+            client=ip,
+        )
 
     async def _failed(self, ip: str, scope: str, reason: str) -> None:
         key = _key(scope, ip)
@@ -155,19 +154,18 @@ class Authenticator:
             if not blocked:
                 continue
             log.warning("esis_client_geblokkeerd", client=ip, seconden=self.guard.lock_seconds, **extra)
-            async with self.c.db.session() as s:
-                audit(
-                    s,
-                    actor="systeem",
-                    action="esis_client_geblokkeerd",
-                    object_type="esis_client",
-                    object_id=object_id,
-                    swv_code=self.c.settings.swv_code,
-                    reden=reason,
-                    client=ip,
-                    geblokkeerd_seconden=self.guard.lock_seconds,
-                    **extra,
-                )
+            await record_audit(
+                self.c.db,
+                actor="systeem",
+                action="esis_client_geblokkeerd",
+                object_type="esis_client",
+                object_id=object_id,
+                swv_code=self.c.settings.swv_code,
+                reden=reason,
+                client=ip,
+                geblokkeerd_seconden=self.guard.lock_seconds,
+                **extra,
+            )
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from gateway.errors import Refusal
+from gateway.pipeline.ports.registry import CodeState
 from gateway.registry import codes
-from gateway.store.models.codes import CodeState
 
 __all__ = ["register"]
 

@@ -69,17 +69,10 @@ def scenario() -> EsisDemo:
 
 async def _first_aanvraag_id(c: Components) -> str | None:
     """The ESIS id of the first request the demo stored (for a status call that works as printed)."""
-    from sqlalchemy import select
-    from sqlmodel import col
+    from gateway.pipeline.ports.exchanges import exchanges_from
 
-    from gateway.store.models import Exchange
-
-    async with c.db.reader() as s:
-        rows = (
-            await s.exec(select(Exchange).where(col(Exchange.source) == "esis").order_by(col(Exchange.id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-        ).scalars()
-        for row in rows:
-            aanvraag = row.meta.get("aanvraag")
-            if isinstance(aanvraag, dict) and isinstance(aanvraag.get("aanvraag_id"), str):
-                return str(aanvraag["aanvraag_id"])
+    for row in await exchanges_from(c.db, "esis"):
+        aanvraag = row.meta.get("aanvraag")
+        if isinstance(aanvraag, dict) and isinstance(aanvraag.get("aanvraag_id"), str):
+            return str(aanvraag["aanvraag_id"])
     return None

@@ -13,15 +13,13 @@ from __future__ import annotations
 import uuid
 
 from aiohttp import web
-from sqlalchemy import update
-from sqlmodel import col
 
 from adapters.esis.errors import ApiError
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange
+from gateway.pipeline.ports.exchanges import mark_payload_purged
 from gateway.registry.codes import VerifiedSender
-from gateway.store.models import Exchange
 
 __all__ = ["DOOR_KIND", "NAMED_AANVRAAGTYPE", "SENDER", "DoorRecorder"]
 
@@ -61,7 +59,6 @@ class DoorRecorder:
         )
         try:
             result = await self.c.inbox.record_refusal(new, err.findings[:MAX_FINDINGS])
-            async with self.c.db.session() as s:  # there is nothing to offer again
-                await s.exec(update(Exchange).where(col(Exchange.id) == result.exchange_id).values(payload_purged=True))
+            await mark_payload_purged(self.c.db, result.exchange_id)  # there is nothing to offer again
         except Exception:  # the refusal is answered even when recording it fails; the log keeps it
             log.exception("esis_weigering_niet_vastgelegd", brin6=sender.brin6, status=err.status)

@@ -1,10 +1,11 @@
 """The ESIS exchange handler: turns a stored intake into a `HulpvraagDraft` for the core pipeline.
 
-A new request becomes a draft with ``external_keys["esis_request_key"]``; the core's "same request" rule
-finds the hulpvraag by that key, so every later update lands on the same hulpvraag. An update carries only
-what changes: new bijlagen, withdrawn ones (`remove_bijlagen`, by SHA-256) and a new omschrijving; the
-core keeps the history (audit, statushistorie, the exchange timeline), and the previous omschrijving is
-kept as a note on the hulpvraag.
+A new request becomes a draft with ``request_key`` = the ESIS request key; the core keeps it opaquely with
+the hulpvraag and its "same request" rule finds the hulpvraag by it, so every later update lands on the same
+hulpvraag. An update (`adapters.esis.wijziging`) carries only what changes: new bijlagen, withdrawn ones and
+a new omschrijving, decided against the stored request in the transaction that stores it; the core keeps
+the history (audit, statushistorie, the exchange timeline), and the previous omschrijving is kept as a note
+on the hulpvraag.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from adapters.esis.refusals import refusal
+from adapters.esis.wijziging import EsisWijziging, Withdrawal
 from gateway.components import Components
-from gateway.errors import Refusal, Transient
+from gateway.errors import Refusal
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
-from gateway.store.models import Bijlage, Exchange, ExchangeState, Hulpvraag
 from verification.findings import Finding
 
 __all__ = ["EsisExchangeHandler"]
@@ -77,63 +75,38 @@ class EsisExchangeHandler:
                 "esis_omgeving": meta["omgeving"],
             },
             bijlagen=_bijlagen(meta.get("documenten", [])),
+            request_key=meta["esis_request_key"],
             contact={k: str(v) for k, v in a.get("contact", {}).items()},
             opp_expected=bool(a.get("opp", True)),
         )
 
     async def _wijziging(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
+        """A draft whose ``amend`` the core decides against the stored request, in the storing transaction."""
         meta = exchange.meta
         key = meta["esis_request_key"]
-        async with self.c.db.reader() as s:
-            hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            if hv is None:
-                original = (await s.exec(select(Exchange).where(col(Exchange.key) == "esis:" + key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                if original is not None and original.state not in (
-                    ExchangeState.GEWEIGERD.value,
-                    ExchangeState.VERWERKT.value,
-                ):
-                    raise Transient("de oorspronkelijke aanvraag is nog niet verwerkt", waiting_for="esis_aanvraag")
-                raise Refusal([refusal("ESIS_AANVRAAG_NIET_VERWERKT", "aanvraag_id", aanvraag_id=meta["aanvraag_id"])])
-            if hv.brin6 != exchange.brin6:
-                raise Refusal([refusal("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", variant="wijziging")])
-            current = list((await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-        notes: list[Finding] = []
-        remove: list[str] = []
-        live = [b for b in current if not b.removed]
-        for r in meta.get("verwijder", []):
-            hits = [
-                b
-                for b in live
-                if (r.get("sha256") and b.sha256 == r["sha256"]) or b.bestandsnaam == r.get("bestandsnaam")
-            ]
-            if not hits:
-                label = r.get("bestandsnaam") or r.get("sha256")
-                notes.append(refusal("ESIS_DOCUMENT_NIET_GEVONDEN", "verwijder_documenten", naam=label))
-            remove += [b.sha256 for b in hits]
-        withdrawn = {b.sha256 for b in current if b.removed} | set(remove)
-        documenten = []
-        for d in meta.get("documenten", []):
-            if d["sha256"] in withdrawn:
-                notes.append(refusal("ESIS_DOCUMENT_EERDER_INGETROKKEN", "documenten", naam=d["bestandsnaam"]))
-            else:
-                documenten.append(d)
-        omschrijving = meta.get("omschrijving")
-        if omschrijving is not None and omschrijving != hv.omschrijving:
-            notes.append(refusal("ESIS_OMSCHRIJVING_GEWIJZIGD", "omschrijving", vorige=hv.omschrijving))
+        amend = EsisWijziging(
+            swv_code=exchange.swv_code,
+            brin6=str(exchange.brin6),
+            request_key=key,
+            aanvraag_id=meta["aanvraag_id"],
+            first_exchange_key="esis:" + key,
+            external_keys={"esis_request_key": key},
+            omschrijving=meta.get("omschrijving"),
+            withdraw=tuple(Withdrawal(r.get("sha256"), r.get("bestandsnaam")) for r in meta.get("verwijder", [])),
+            documenten=_bijlagen(meta.get("documenten", [])),
+        )
         await steps.step(
             "esis_wijziging",
-            f"ESIS-wijziging: {len(documenten)} document(en) toegevoegd, {len(remove)} ingetrokken"
-            + (", omschrijving gewijzigd." if omschrijving is not None else "."),
+            f"ESIS-wijziging: {len(amend.documenten)} document(en) aangeboden, {len(amend.withdraw)} om in te "
+            "trekken" + (", omschrijving gewijzigd." if amend.omschrijving is not None else "."),
         )
         return HulpvraagDraft(
             swv_code=exchange.swv_code,
-            brin6=hv.brin6,
-            pupil=PupilIdentity(hv.leerlingid, hv.voornaam, hv.achternaam, hv.geboortedatum, hv.tussenvoegsel),
-            aanvraagtype=hv.aanvraagtype,
-            omschrijving=omschrijving,
+            brin6=str(exchange.brin6),
+            pupil=PupilIdentity(None, None, None, None),  # the stored request's (decided by `amend`)
+            aanvraagtype=None,
+            omschrijving=amend.omschrijving,
             source_system="esis",
-            external_keys={"esis_request_key": key},
-            bijlagen=_bijlagen(documenten),
-            remove_bijlagen=tuple(dict.fromkeys(remove)),
-            findings=tuple(notes),
+            request_key=key,
+            amend=amend,
         )

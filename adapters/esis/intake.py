@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlmodel import col
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
@@ -51,8 +49,9 @@ from adapters.esis.wire import (
 from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange, PutResult
+from gateway.pipeline.ports.catalogue import aanvraagtypes_of
+from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
 from gateway.registry.codes import VerifiedSender
-from gateway.store.models import Aanvraagtype, Exchange, Swv
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 
 __all__ = ["EsisIntake", "exchange_key", "request_key"]
@@ -134,20 +133,10 @@ class EsisIntake:
             raise ApiError(400, e.findings) from None
 
     async def _catalogue(self) -> list[AanvraagtypeRegel]:
-        async with self.c.db.reader() as s:
-            rows = (
-                await s.exec(  # type: ignore[call-overload]
-                    select(Aanvraagtype)
-                    .join(Swv, col(Swv.id) == col(Aanvraagtype.swv_id))
-                    .where(col(Swv.code) == self.c.settings.swv_code)
-                    .order_by(col(Aanvraagtype.volgorde))
-                )
-            ).scalars()
-            return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows]
+        return await aanvraagtypes_of(self.c.db, self.c.settings.swv_code)
 
-    async def _existing(self, key: str) -> Exchange | None:
-        async with self.c.db.reader() as s:
-            return (await s.exec(select(Exchange).where(col(Exchange.key) == key))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    async def _existing(self, key: str) -> ExchangeView | None:
+        return await exchange_by_key(self.c.db, key)
 
     async def _documents(self, reader: Any) -> tuple[PendingDocuments, list[StoredDocument]]:
         pending = PendingDocuments()
@@ -174,7 +163,7 @@ class EsisIntake:
             out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
         return out
 
-    def _replay_or_conflict(self, existing: Exchange, content: str, code: str, *, aanvraag_id: str = "") -> None:
+    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, *, aanvraag_id: str = "") -> None:
         if existing.meta.get("inhoud_sha256") != content:
             raise refused(409, code, "esis_aanvraag_id", aanvraag_id=aanvraag_id)
 
@@ -211,7 +200,6 @@ class EsisIntake:
                 aanvraag_id=aanvraag.aanvraag_id,
             )
             log.info("esis_aanvraag_herhaald", exchange_id=existing.id, aanvraag_id=aanvraag.aanvraag_id)
-            assert existing.id is not None
             return _accepted(
                 PutResult(existing.id, False, existing.state, existing.correlation_id),
                 sender,
@@ -317,7 +305,6 @@ class EsisIntake:
                     content,
                     "ESIS_IDEMPOTENCY_KEY_HERGEBRUIKT",
                 )
-                assert existing.id is not None
                 return _accepted(
                     PutResult(existing.id, False, existing.state, existing.correlation_id),
                     sender,
@@ -337,7 +324,7 @@ class EsisIntake:
         request: web.Request,
         sender: VerifiedSender,
         aanvraag_id: str,
-        original: Exchange,
+        original: ExchangeView,
         wijziging: Any,
         data: dict[str, Any],
         idem: str | None,

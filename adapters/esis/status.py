@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import or_, select
-from sqlmodel import col
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.errors import refused
 from adapters.esis.intake import exchange_key, request_key
 from adapters.esis.wire import AANVRAAG_ID
 from gateway.components import Components
-from gateway.store.models import Bijlage, Exchange, Hulpvraag
+from gateway.pipeline.ports.exchanges import ExchangeView, exchanges_of_request
+from gateway.pipeline.ports.requests import StoredRequest, read_request
 
 __all__ = ["EsisStatus"]
 
@@ -26,14 +25,10 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 _SETTLED = {"verwerkt", "geweigerd", "vastgehouden"}
 
 
-def _outcome(first: Exchange, hulpvraag: dict[str, Any] | None) -> dict[str, Any]:
+def _outcome(first: ExchangeView, hulpvraag: dict[str, Any] | None) -> dict[str, Any]:
     """How the request itself ended (its first exchange): also a refusal after the 202 answer."""
     state = first.state if first.state in _SETTLED else "in_behandeling"
     findings = list(first.findings or [])
@@ -53,6 +48,41 @@ def _outcome(first: Exchange, hulpvraag: dict[str, Any] | None) -> dict[str, Any
     }
 
 
+def _hulpvraag(hv: StoredRequest) -> dict[str, Any]:
+    return {
+        "nummer": hv.hulpvraag_id,
+        "status": hv.status,
+        "aanvraagtype": hv.aanvraagtype,
+        "omschrijving": hv.omschrijving,
+        "coordinator": hv.coordinator,
+        "aangemaakt_op": _iso(hv.created_at),
+        "bijgewerkt_op": _iso(hv.updated_at),
+        "documenten": [
+            {
+                "bestandsnaam": b.bestandsnaam,
+                "sha256": b.sha256,
+                "grootte": b.size,
+                "type": b.detected_type,
+                "soort": b.role,
+                "ingetrokken": b.removed,
+            }
+            for b in hv.bijlagen
+        ],
+    }
+
+
+def _exchange(e: ExchangeView, key: str) -> dict[str, Any]:
+    return {
+        "uitwisseling_id": e.id,
+        "soort": "aanvraag" if e.key == key else "wijziging",
+        "status": e.state,
+        "stap": e.step,
+        "ontvangen_op": _iso(e.received_at),
+        "afgerond_op": _iso(e.finished_at),
+        "bevindingen": e.findings,
+    }
+
+
 class EsisStatus:
     def __init__(self, c: Components, auth: Authenticator) -> None:
         self.c, self.auth = c, auth
@@ -66,73 +96,15 @@ class EsisStatus:
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
             raise not_found
         key = exchange_key(sender, aanvraag_id)
-        async with self.c.db.reader() as s:
-            exchanges = list(
-                (
-                    await s.exec(  # type: ignore[call-overload]
-                        select(Exchange)
-                        .where(
-                            or_(
-                                col(Exchange.key) == key,
-                                col(Exchange.key).like(_like_escape(key) + ":w:%", escape="\\"),
-                            ),
-                            col(Exchange.brin6) == sender.brin6,
-                        )
-                        .order_by(col(Exchange.id))
-                    )
-                ).scalars()
-            )
-            if not exchanges or exchanges[0].key != key:
-                raise not_found
-            hv = (
-                (
-                    await s.exec(  # type: ignore[call-overload]
-                        select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == request_key(sender, aanvraag_id))
-                    )
-                )
-                .scalars()
-                .first()
-            )
-            hulpvraag: dict[str, Any] | None = None
-            if hv is not None and hv.brin6 == sender.brin6:
-                bijlagen = (
-                    await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv.id).order_by(col(Bijlage.id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                ).scalars()
-                hulpvraag = {
-                    "nummer": hv.id,
-                    "status": hv.status,
-                    "aanvraagtype": hv.aanvraagtype,
-                    "omschrijving": hv.omschrijving,
-                    "coordinator": hv.coordinator,
-                    "aangemaakt_op": _iso(hv.created_at),
-                    "bijgewerkt_op": _iso(hv.updated_at),
-                    "documenten": [
-                        {
-                            "bestandsnaam": b.bestandsnaam,
-                            "sha256": b.sha256,
-                            "grootte": b.size,
-                            "type": b.detected_type,
-                            "soort": b.role,
-                            "ingetrokken": b.removed,
-                        }
-                        for b in bijlagen
-                    ],
-                }
+        exchanges = await exchanges_of_request(self.c.db, key, followed_by=":w:", brin6=sender.brin6)
+        if not exchanges or exchanges[0].key != key:
+            raise not_found
+        hv = await read_request(self.c.db, "esis", request_key(sender, aanvraag_id))
+        hulpvraag = _hulpvraag(hv) if hv is not None and hv.brin6 == sender.brin6 else None
         body = {
             "esis_aanvraag_id": aanvraag_id,
             "uitkomst": _outcome(exchanges[0], hulpvraag),
-            "uitwisselingen": [
-                {
-                    "uitwisseling_id": e.id,
-                    "soort": "aanvraag" if e.key == key else "wijziging",
-                    "status": e.state,
-                    "stap": e.step,
-                    "ontvangen_op": _iso(e.received_at),
-                    "afgerond_op": _iso(e.finished_at),
-                    "bevindingen": e.findings,
-                }
-                for e in exchanges
-            ],
+            "uitwisselingen": [_exchange(e, key) for e in exchanges],
             "hulpvraag": hulpvraag,
         }
         return web.json_response(body)

@@ -14,9 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import col
-
 from adapters.parnassys.client import RemoteFault
 from adapters.parnassys.dossier_factory import AttachmentSpec
 from adapters.parnassys.simulator.las import PreparedDossier
@@ -25,7 +22,8 @@ from gateway.components import Components
 from gateway.demo.runner import DemoContext, curl
 from gateway.errors import Transient
 from gateway.inbox.inbox import ACTIVE_STATES
-from gateway.store.models import Exchange, Hulpvraag, OutboxMessage
+from gateway.pipeline.ports.exchanges import count_exchanges
+from gateway.pipeline.ports.outbox import count_waiting
 
 __all__ = ["ParnassysDemo", "scenario"]
 
@@ -174,32 +172,25 @@ class ParnassysDemo:
 
     async def _status_change(self, c: Components) -> str | None:
         """Once the batch has settled: the secretariaat moves the first hulpvraag on; ParnasSys hears it."""
+        from gateway.pipeline.ports.requests import first_request_from, status_catalogue_of
         from gateway.pipeline.status import change_status
-        from gateway.pipeline.status_catalogue import load_catalogue
 
         if not await _settled(c, 60.0):
             return None
-        async with c.db.reader() as s:
-            hv = (
-                (
-                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                        select(Hulpvraag).where(col(Hulpvraag.source_system) == "parnassys").order_by(col(Hulpvraag.id))
-                    )
-                )
-                .scalars()
-                .first()
-            )
-            if hv is None or hv.id is None:
-                return None
-            catalogue = await load_catalogue(s, hv.swv_id)
+        hv = await first_request_from(c.db, "parnassys")
+        if hv is None:
+            return None
+        catalogue = await status_catalogue_of(c.db, hv.swv_id)
         steps = [name for name in catalogue.allowed_from(hv.status) if name != "Afgesloten"]
         if not steps:
             return None
         onward = [name for name in steps if "aanvulling" not in name and "afgewezen" not in name]
         status = (onward or steps)[-1]  # a step forward in the catalogue's flow (e.g. "…>in behandeling")
-        await change_status(c.db, hv.id, status, actor="demo:secretariaat", toelichting="De coördinator pakt dit op.")
+        await change_status(
+            c.db, hv.hulpvraag_id, status, actor="demo:secretariaat", toelichting="De coördinator pakt dit op."
+        )
         await _outbox_empty(c, 15.0)
-        return f"hulpvraag {hv.id} → {status}"
+        return f"hulpvraag {hv.hulpvraag_id} → {status}"
 
     def _notes(self, ctx: DemoContext, terugkoppeling: str | None) -> None:
         assert self.world is not None
@@ -235,14 +226,7 @@ async def _settled(c: Components, within: float) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
-        async with c.db.reader() as s:
-            busy = (
-                await s.exec(  # type: ignore[call-overload]
-                    select(func.count())
-                    .select_from(Exchange)
-                    .where(col(Exchange.source) == "parnassys", col(Exchange.state).in_(ACTIVE_STATES))
-                )
-            ).one()[0]
+        busy = await count_exchanges(c.db, "parnassys", ACTIVE_STATES)
         if busy == 0:
             return True
         await asyncio.sleep(0.1)
@@ -253,12 +237,7 @@ async def _outbox_empty(c: Components, within: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
-        async with c.db.reader() as s:
-            waiting = (
-                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                    select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
-                )
-            ).one()[0]
+        waiting = await count_waiting(c.db)
         if waiting == 0:
             return
         await asyncio.sleep(0.1)

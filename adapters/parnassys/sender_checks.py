@@ -21,23 +21,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
 from adapters.osr.cache import CacheKey
 from adapters.osr.client import OsrRejected
 from adapters.osr.lookup import MandateLookup
 from adapters.parnassys.notificatie import Notificatie
 from gateway.errors import Transient
+from gateway.pipeline.ports.registry import OsrMandate, replace_osr_mandates, vestigingen_of_school
 from gateway.store.db import Database
-from gateway.store.models import Mandaat as MandaatRow
-from gateway.store.models import Swv
-from gateway.store.models import Vestiging as VestigingRow
 from gateway.store.types import utcnow
 from verification.findings import Finding, waarschuwing
 from verification.identifiers import OngeldigeIdentificatie, school_oin
@@ -61,14 +55,6 @@ class SenderCheckPolicy:
     timezone: str = "Europe/Amsterdam"  # whose calendar day is the mandates' reference date
 
 
-_VESTIGINGEN = (
-    select(VestigingRow.brin6, VestigingRow.routeringskenmerk, VestigingRow.naam)  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-    .join(Swv, col(Swv.id) == VestigingRow.swv_id)
-    .where(Swv.code == bindparam("b_swv"), VestigingRow.actief == True)  # noqa: E712
-    .where(VestigingRow.brin6.startswith(bindparam("b_brin4")))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
-)  # built once; executed with bindparams
-
-
 class Registry:
     """Our SWV's vestigingen of one school (BRIN4), with the routeringskenmerk recorded for each."""
 
@@ -86,9 +72,7 @@ class Registry:
         cached = self._cache.get(brin4)
         if not fresh and cached is not None and now - cached[0] <= min(self.ttl, max_age or self.ttl):
             return cached[1]
-        async with self.db.reader() as s:
-            rows = (await s.exec(_VESTIGINGEN, params={"b_swv": self.swv_code, "b_brin4": brin4})).all()
-        found = [Vestiging(brin6=b, routeringskenmerk=rk, naam=naam) for b, rk, naam in rows]
+        found = await vestigingen_of_school(self.db, self.swv_code, brin4)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[brin4] = (now, found)
@@ -211,14 +195,12 @@ class OsoSenderChecks:
             system = parties.system_for_supplier(m.supplier_oin or "")
             name = system.name if system else m.system
             rows.append((name, m.supplier_oin, m.service_namespace, m.start_date, m.end_date))
-        signature = tuple(sorted(rows, key=repr))
+        signature: tuple[OsrMandate, ...] = tuple(sorted(rows, key=repr))
         now = utcnow()
         last = self._stored.get(brin4)
         if last is not None and last[0] == signature and now - last[1] < self.policy.store_every:
             return
-        try:
-            await self._store(brin4, signature, now)
-        except IntegrityError:
+        if not await replace_osr_mandates(self.db, brin4, signature, now):
             # another worker (or process) stored this school's answer at the same moment: theirs stands. This is
             # bookkeeping for the koppelcheck and the pages; it must never fail an exchange.
             log.info("mandaten_al_vastgelegd", brin4=brin4)
@@ -226,24 +208,3 @@ class OsoSenderChecks:
             self._stored.clear()
         self._stored[brin4] = (signature, now)
         log.info("mandaten_vastgelegd", brin4=brin4, aantal=len(signature))
-
-    async def _store(self, brin4: str, signature: tuple[tuple[Any, ...], ...], now: dt.datetime) -> None:
-        async with self.db.session() as s:
-            await s.exec(delete(MandaatRow).where(MandaatRow.brin4 == brin4, MandaatRow.bron == "osr"))  # type: ignore[arg-type]
-            others = (await s.exec(select(MandaatRow).where(MandaatRow.brin4 == brin4))).scalars().all()  # type: ignore[arg-type,call-overload]  # SQLModel types a column attribute as its Python value
-            taken = {(o.systeem, o.service, o.start_date) for o in others}
-            for systeem, supplier, service, start, end in signature:
-                if (systeem, service, start) in taken:
-                    continue
-                s.add(
-                    MandaatRow(
-                        brin4=brin4,
-                        systeem=systeem,
-                        supplier_oin=supplier,
-                        service=service,
-                        start_date=start,
-                        end_date=end,
-                        bron="osr",
-                        opgehaald_op=now,
-                    )
-                )

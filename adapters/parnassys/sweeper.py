@@ -18,23 +18,19 @@ import contextlib
 import datetime as dt
 
 import structlog
-from sqlalchemy import insert, select
-from sqlmodel import Session
 
 from adapters.parnassys.handler import NIET_GEREED, best_result
 from adapters.parnassys.sessions import OpenSession, StoredSessions
 from gateway.inbox.inbox import doorbell
 from gateway.metric_samples import Sample
-from gateway.pipeline.contracts import Outcome
+from gateway.pipeline.contracts import OutboundMessage, Outcome
+from gateway.pipeline.ports.outbox import NewOutboxMessage, enqueue_new
 from gateway.store.db import Database
-from gateway.store.models import OutboxMessage
-from gateway.store.types import utcnow
 from verification.findings import Finding, fout
 
 __all__ = ["SessionSweeper"]
 
 log = structlog.get_logger("adapters.parnassys.sweeper")
-_OUT = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class SessionSweeper:
@@ -60,42 +56,24 @@ class SessionSweeper:
             return 0
         hours = self.max_open.total_seconds() / 3600
 
-        def unit(s: Session) -> int:
-            conn = s.connection()
-            written = 0
-            for o in found:
-                key = f"oso_afmelding_sweep:{o.sessie_id}"[:200]
-                pending = conn.execute(
-                    select(_OUT.c.id).where(
-                        _OUT.c.state == "wachtend",
-                        (_OUT.c.key == key) | _OUT.c.key.startswith(f"oso_afmelding:{o.koppelsleutel}:"),
-                    )
-                ).first()
-                if pending is not None or conn.execute(select(_OUT.c.id).where(_OUT.c.key == key)).first():
-                    continue
-                now = utcnow()
-                conn.execute(
-                    insert(_OUT),
-                    {
-                        "key": key,
-                        "kind": "oso_afmelding",
-                        "payload": {
-                            "exchange_id": o.exchange_id,
-                            "koppelsleutel": o.koppelsleutel,
-                            "sessieId": o.sessie_id,
-                            "resultaat": _resultaat(o),
-                            "toelichting": f"Sessie langer dan {hours:g} uur open; gesloten door de gateway.",
-                        },
-                        "state": "wachtend",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
+        new = [
+            NewOutboxMessage(
+                OutboundMessage(
+                    kind="oso_afmelding",
+                    key=f"oso_afmelding_sweep:{o.sessie_id}"[:200],
+                    payload={
+                        "exchange_id": o.exchange_id,
+                        "koppelsleutel": o.koppelsleutel,
+                        "sessieId": o.sessie_id,
+                        "resultaat": _resultaat(o),
+                        "toelichting": f"Sessie langer dan {hours:g} uur open; gesloten door de gateway.",
                     },
-                )
-                written += 1
-            return written
-
-        written = await self.db.run(unit, durable=False)
+                ),
+                unless_waiting=f"oso_afmelding:{o.koppelsleutel}:",
+            )
+            for o in found
+        ]
+        written = await enqueue_new(self.db, new)
         if written:
             doorbell(self.db, "outbox").ring()
             log.warning("oso_sessies_geveegd", aantal=written, ouder_dan_uren=hours)

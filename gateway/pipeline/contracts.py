@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from verification.findings import Finding
+
+if TYPE_CHECKING:
+    from gateway.pipeline.ports.requests import Amend
 
 
 def _bound_correlation_id() -> str | None:
@@ -113,6 +116,12 @@ class HulpvraagDraft:
     contact: dict[str, str] = field(default_factory=dict)
     opp_expected: bool | None = None
     findings: tuple[Finding, ...] = ()  # warnings to keep with the hulpvraag
+    # the adapter's own "same request" key (e.g. ESIS's request id), stored opaquely with the hulpvraag, unique per
+    # source system: a later draft with the same key adds to that hulpvraag. None: the pupil rule applies
+    request_key: str | None = None
+    # an update of a stored request (request_key set): decided against the stored request inside the transaction
+    # that stores it (`gateway.pipeline.ports.requests.Amend`); the other fields are then replaced by its answer
+    amend: Amend | None = None
 
 
 class StepRecorder(Protocol):

@@ -2,9 +2,10 @@
 
 "Same request" rule (documented in docs/ARCHITECTURE.md): a later exchange adds its bijlagen to an existing
 hulpvraag when that hulpvraag is still open and is for the same SWV, the same vestiging (BRIN6), the same
-pupil (the LAS's leerlingid, or for ESIS the same ESIS request) and the same aanvraagtype. Files already in
-the hulpvraag (same SHA-256) are not added twice. Otherwise a new hulpvraag is made with the first status and
-the coördinator of the school's scholenkring.
+pupil (the LAS's leerlingid) and the same aanvraagtype — or, when the adapter gives its own key for the
+request (`HulpvraagDraft.request_key`, e.g. ESIS's request id), the hulpvraag of the same source system with
+that key. Files already in the hulpvraag (same SHA-256) are not added twice. Otherwise a new hulpvraag is
+made with the first status and the coördinator of the school's scholenkring.
 
 The rule holds under concurrency (two workers, in two processes, storing two exchanges of one request at the
 same moment): the outcome's transaction first takes the request's lock (`lock_request`), so the second
@@ -14,38 +15,42 @@ wait for each other; the lock goes with the commit or rollback); on SQLite every
 holds the database's write lock (``BEGIN IMMEDIATE``, across processes too), so the lookup and the insert
 cannot interleave.
 
+An update of a stored request (a draft with ``amend``, e.g. ESIS's wijziging) is decided in the same
+transaction: after the request's lock, the stored request is read and ``amend`` turns it into the draft to
+store (`gateway.pipeline.ports.requests`).
+
 Runs as a synchronous unit of work (`store_draft_sync`, inside `Database.run` together with the outcome);
 `store_draft` is the same for an `AsyncSession`. The SWV, the vestiging, the aanvraagtype catalogue and the
-coördinator of a gemeente's scholenkring are read through a short in-process cache (`CATALOGUE_TTL_SECONDS`):
-only found rows are cached, so a vestiging registered a moment ago is seen at once; a change to an existing
-one is seen within the TTL. A new hulpvraag, its first statushistorie and its audit entry are written with
-prebuilt Core INSERTs (no ORM objects), the bijlagen with one executemany.
+coördinator are read through `gateway.pipeline.ports.catalogue` (a short in-process cache). A new hulpvraag,
+its first statushistorie and its audit entry are written with prebuilt Core INSERTs (no ORM objects), the
+bijlagen with one executemany.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import time
-import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
-from sqlmodel import Session, col
+from sqlalchemy.orm import Session
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Hold, Refusal
-from gateway.pipeline.contracts import ClaimedExchange, HulpvraagDraft, Outcome
-from gateway.store.audit import audit_now
-from gateway.store.models import (
-    Aanvraagtype,
-    Bijlage,
-    Gemeente,
-    Hulpvraag,
-    Scholenkring,
-    StatusHistorie,
-    Swv,
-    Vestiging,
+from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, Outcome
+from gateway.pipeline.ports.catalogue import (
+    CATALOGUE_TTL_SECONDS,
+    aanvraagtype_catalogue,
+    clear_catalogue_cache,
+    coordinator_of,
+    swv_by_code,
+    vestiging_of,
 )
+from gateway.pipeline.ports.requests import RequestReads, find_request
+from gateway.store.audit import audit_now
+from gateway.store.models import Bijlage, Hulpvraag, StatusHistorie
 from gateway.store.types import utcnow
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype
 from verification.findings import Finding, fout
@@ -62,9 +67,9 @@ __all__ = [
 
 STATUS_TE_CLASSIFICEREN = "Nieuw>te classificeren"
 STATUS_NIEUW = "Nieuw"
-_BIJ = Bijlage.__table__  # type: ignore[attr-defined]
-_HV = Hulpvraag.__table__  # type: ignore[attr-defined]
-_SH = StatusHistorie.__table__  # type: ignore[attr-defined]
+_BIJ = Bijlage.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
+_HV = Hulpvraag.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
+_SH = StatusHistorie.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
 # Hot-path statements, built once: executed with a dict of values, so SQLAlchemy's compiled cache is hit with a
 # memoised cache key instead of building and hashing a new statement for every exchange.
 _INSERT_HV = insert(_HV).returning(_HV.c.id)
@@ -80,85 +85,11 @@ _STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
-CATALOGUE_TTL_SECONDS = 5.0
-
-_Key = tuple[str, ...]
-# per database (engine): key -> (expires, value); weak, so a disposed test database leaves no trace
-_cache: weakref.WeakKeyDictionary[Any, dict[_Key, tuple[float, Any]]] = weakref.WeakKeyDictionary()
-
-
-def clear_catalogue_cache() -> None:
-    """Forget every cached SWV, vestiging and catalogue (tests; after editing the registry in bulk)."""
-    _cache.clear()
-
-
-def _engine_of(session: Session) -> Any:
-    bind = session.get_bind()
-    return getattr(bind, "engine", bind)
-
-
-def _cached(session: Session, key: _Key, load: Any) -> Any:
-    per_db = _cache.setdefault(_engine_of(session), {})
-    hit = per_db.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = load()
-    if value is not None:
-        per_db[key] = (now + CATALOGUE_TTL_SECONDS, value)
-    return value
-
-
-def _swv(session: Session, code: str) -> tuple[int, str] | None:
-    def load() -> tuple[int, str] | None:
-        row = session.connection().execute(select(col(Swv.id), col(Swv.naam)).where(col(Swv.code) == code)).first()
-        return (int(row[0]), str(row[1])) if row is not None else None  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
-
-    return _cached(session, ("swv", code), load)  # type: ignore[no-any-return]
-
-
-def _vestiging(session: Session, swv_id: int, brin6: str) -> tuple[int, str] | None:
-    def load() -> tuple[int, str] | None:
-        row = (
-            session.connection()
-            .execute(
-                select(col(Vestiging.id), col(Vestiging.gemeente)).where(
-                    col(Vestiging.swv_id) == swv_id, col(Vestiging.brin6) == brin6
-                )
-            )
-            .first()
-        )
-        return (int(row[0]), str(row[1])) if row is not None else None  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
-
-    return _cached(session, ("vestiging", str(swv_id), brin6), load)  # type: ignore[no-any-return]
-
-
-def _catalogue(session: Session, swv_id: int) -> list[AanvraagtypeRegel]:
-    def load() -> list[AanvraagtypeRegel] | None:
-        rows = session.execute(select(Aanvraagtype).where(col(Aanvraagtype.swv_id) == swv_id)).scalars().all()
-        return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows] or None
-
-    return list(_cached(session, ("catalogue", str(swv_id)), load) or [])
-
-
-def _coordinator(session: Session, swv_id: int, gemeente: str) -> str | None:
-    def load() -> str | None:
-        stmt = (
-            select(col(Scholenkring.coordinator))
-            .join(Gemeente, col(Gemeente.scholenkring_id) == col(Scholenkring.id))
-            .where(Gemeente.swv_id == swv_id, Gemeente.naam == gemeente)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
-        )
-        return session.connection().execute(stmt).scalars().first()
-
-    return _cached(session, ("coordinator", str(swv_id), gemeente), load)  # type: ignore[no-any-return]
-
-
 def request_key(swv_id: int, draft: HulpvraagDraft) -> str | None:
     """What makes two exchanges "the same request" (see the module), as one string; None when the rule cannot
-    apply (no ESIS request key and no pupil key)."""
-    esis_key = draft.external_keys.get("esis_request_key")
-    if esis_key:
-        return f"esis\x1f{esis_key}"
+    apply (no request key of the adapter and no pupil key)."""
+    if draft.request_key:
+        return "key\x1f" + "\x1f".join((draft.source_system, draft.request_key))
     if not draft.pupil.leerlingid:
         return None
     parts = (str(swv_id), draft.brin6, draft.source_system, draft.pupil.leerlingid, draft.aanvraagtype or "")
@@ -177,9 +108,11 @@ def lock_request(session: Session, swv_id: int, draft: HulpvraagDraft) -> None:
 
 
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
-    esis_key = draft.external_keys.get("esis_request_key")
-    if esis_key:
-        return session.execute(select(Hulpvraag).where(col(Hulpvraag.esis_request_key) == esis_key)).scalars().first()
+    if draft.request_key:
+        by_key = select(Hulpvraag).where(
+            col(Hulpvraag.source_system) == draft.source_system, col(Hulpvraag.request_key) == draft.request_key
+        )
+        return session.execute(by_key).scalars().first()
     if not draft.pupil.leerlingid:
         return None
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
@@ -202,23 +135,47 @@ async def store_draft(
     session: AsyncSession, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool = False
 ) -> Outcome:
     """`store_draft_sync` inside an `AsyncSession`'s transaction."""
-    return await session.run_sync(lambda s: store_draft_sync(s, exchange, draft, actor=actor, released=released))  # type: ignore[arg-type]  # sqlmodel's Session vs SQLAlchemy's in run_sync (same object at run time)
+    return await session.run_sync(store_draft_sync, exchange, draft, actor=actor, released=released)
 
 
-def store_draft_sync(
-    session: Session, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool = False
-) -> Outcome:
-    """Create or update the hulpvraag for `draft`. Raises Refusal (the caller rolls back) on a rule breach.
+# -- the steps of storing a draft ------------------------------------------------------------------------
 
-    A bijlage with a blocking finding (corrupt ZIP, forbidden type, too large) holds the whole exchange for the
-    secretariaat (`Hold`); once they release it (`released`), the request goes on without those bijlagen and
-    their findings stay on the hulpvraag as warnings.
-    """
-    swv = _swv(session, draft.swv_code)
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where the draft goes: the SWV, the vestiging and the SWV's aanvraagtype catalogue."""
+
+    swv_id: int
+    vestiging_id: int
+    gemeente: str
+    catalogue: list[AanvraagtypeRegel]
+
+
+@dataclass(slots=True)
+class _Prior:
+    """What the existing hulpvraag already holds."""
+
+    kept_roles: set[str] = field(default_factory=set)
+    known_sha: set[str] = field(default_factory=set)
+    withdrawn: dict[str, int] = field(default_factory=dict)  # sha256 -> bijlage id: withdrawn, may come again
+
+
+def _amended(session: Session, draft: HulpvraagDraft) -> HulpvraagDraft:
+    """An update of a stored request, decided against the request as stored now (under the request's lock)."""
+    assert draft.amend is not None and draft.request_key is not None
+    lock_request(session, 0, draft)
+    stored = find_request(session, draft.source_system, draft.request_key)
+    decided = draft.amend(stored, RequestReads(session))
+    return dataclasses.replace(decided, amend=None, request_key=decided.request_key or draft.request_key)
+
+
+def _place(session: Session, draft: HulpvraagDraft) -> _Place:
+    """The SWV and the registered vestiging of the draft, or a refusal naming the one that is missing."""
+    swv = swv_by_code(session, draft.swv_code)
     if swv is None:
         raise Refusal([fout("SWV_ONBEKEND", f"Samenwerkingsverband {draft.swv_code} is hier niet bekend.", "swv")])
     swv_id, swv_naam = swv
-    vestiging = _vestiging(session, swv_id, draft.brin6)
+    vestiging = vestiging_of(session, swv_id, draft.brin6)
     if vestiging is None:
         raise Refusal(
             [
@@ -230,125 +187,159 @@ def store_draft_sync(
                 )
             ]
         )
-    vestiging_id, gemeente = vestiging
-    catalogue = _catalogue(session, swv_id)
-    lock_request(session, swv_id, draft)
-    existing = _existing(session, swv_id, draft)
-    kept_roles: set[str] = set()
-    known_sha: set[str] = set()
-    withdrawn: dict[str, int] = {}  # sha256 -> bijlage id: sent before, then withdrawn; may be sent again
-    if existing is not None:
-        stored = session.connection().execute(_STORED_BIJLAGEN, {"hulpvraag_id": existing.id})
-        for b_id, sha, role, removed in stored:
-            if removed or sha in draft.remove_bijlagen:
-                withdrawn[sha] = b_id
-            else:
-                kept_roles.add(role)
-                known_sha.add(sha)
-    bad = [f for b in draft.bijlagen for f in b.findings if f.blocking]
-    if bad and not released:
-        raise Hold(bad)
-    new_bijlagen = [
+    return _Place(swv_id, vestiging[0], vestiging[1], aanvraagtype_catalogue(session, swv_id))
+
+
+def _prior(session: Session, existing: Hulpvraag | None, draft: HulpvraagDraft) -> _Prior:
+    prior = _Prior()
+    if existing is None:
+        return prior
+    stored = session.connection().execute(_STORED_BIJLAGEN, {"hulpvraag_id": existing.id})
+    for b_id, sha, role, removed in stored:
+        if removed or sha in draft.remove_bijlagen:
+            prior.withdrawn[sha] = b_id
+        else:
+            prior.kept_roles.add(role)
+            prior.known_sha.add(sha)
+    return prior
+
+
+def _new_bijlagen(draft: HulpvraagDraft, prior: _Prior) -> list[BijlageDraft]:
+    """The draft's bijlagen that were stored safely and are not in the hulpvraag yet."""
+    return [
         b
         for b in draft.bijlagen
-        if b.blob_key and b.sha256 and b.sha256 not in known_sha and not any(f.blocking for f in b.findings)
+        if b.blob_key and b.sha256 and b.sha256 not in prior.known_sha and not any(f.blocking for f in b.findings)
     ]
-    roles = kept_roles | {b.role for b in new_bijlagen}
+
+
+def _judged(draft: HulpvraagDraft, place: _Place, roles: set[str]) -> list[Finding]:
+    """The draft's findings and the aanvraagtype rules; a refusal when one of them blocks."""
     findings: list[Finding] = list(draft.findings)
-    findings += check_aanvraag(draft.aanvraagtype, catalogue, bijlage_roles=roles, source_system=draft.source_system)
+    findings += check_aanvraag(
+        draft.aanvraagtype, place.catalogue, bijlage_roles=roles, source_system=draft.source_system
+    )
     blocking = [f for f in findings if f.blocking]
     if blocking:
         raise Refusal(blocking)
+    return findings
 
+
+def _create(
+    session: Session,
+    exchange: ClaimedExchange,
+    draft: HulpvraagDraft,
+    place: _Place,
+    kept: list[dict[str, Any]],
+    *,
+    actor: str,
+    bijlagen: int,
+) -> int:
+    """A new hulpvraag with its first statushistorie and audit entry. Core inserts: the same rows as the ORM
+    objects would give (every column named, the model's defaults written out), without building and flushing
+    three ORM objects per exchange."""
     now = utcnow()
-    created = existing is None
-    regel = find_aanvraagtype(draft.aanvraagtype, catalogue)
+    regel = find_aanvraagtype(draft.aanvraagtype, place.catalogue)
+    status = (regel.eerste_status or STATUS_NIEUW) if regel else STATUS_TE_CLASSIFICEREN
     conn = session.connection()
-    if existing is None:
-        # Core inserts: the same rows as the ORM objects would give (every column named, the model's defaults
-        # written out), without building and flushing three ORM objects per exchange
-        status = (regel.eerste_status or STATUS_NIEUW) if regel else STATUS_TE_CLASSIFICEREN
-        hulpvraag_id = int(
-            conn.execute(
-                _INSERT_HV,
-                {
-                    "swv_id": swv_id,
-                    "vestiging_id": vestiging_id,
-                    "brin6": draft.brin6,
-                    "leerlingid": draft.pupil.leerlingid,
-                    "voornaam": draft.pupil.voornaam,
-                    "tussenvoegsel": draft.pupil.tussenvoegsel,
-                    "achternaam": draft.pupil.achternaam,
-                    "geboortedatum": draft.pupil.geboortedatum,
-                    "aanvraagtype": regel.naam if regel else None,
-                    "omschrijving": draft.omschrijving,
-                    "status": status,
-                    "coordinator": _coordinator(session, swv_id, gemeente),
-                    "source_system": draft.source_system,
-                    "external_keys": dict(draft.external_keys),
-                    "esis_request_key": draft.external_keys.get("esis_request_key"),
-                    "labels": [],
-                    "contact": dict(draft.contact),
-                    "opp_expected": draft.opp_expected,
-                    "findings": [f.to_dict() for f in findings if not f.blocking] + [f.to_dict() for f in bad],
-                    "open": True,
-                    "created_at": now,
-                    "updated_at": now,
-                    "last_reaction_at": None,
-                },
-            ).scalar_one()
-        )
-        conn.execute(
-            _INSERT_SH,
-            {
-                "hulpvraag_id": hulpvraag_id,
-                "status": status,
-                "vorige_status": None,
-                "door": "systeem",
-                "toelichting": "Aanvraag ontvangen",
-                "at": now,
-            },
-        )
-        audit_now(
-            session,
-            actor=actor,
-            action="hulpvraag_aangemaakt",
-            object_type="hulpvraag",
-            object_id=hulpvraag_id,
-            swv_code=draft.swv_code,
-            exchange_id=exchange.id,
-            bijlagen=len(new_bijlagen),
-        )
-    else:
-        hv = existing
-        changes: dict[str, object] = {}
-        if draft.omschrijving is not None and draft.omschrijving != hv.omschrijving:
-            changes["omschrijving"] = True
-            hv.omschrijving = draft.omschrijving
-        hv.external_keys = {
-            **hv.external_keys,
-            **{k: v for k, v in draft.external_keys.items() if k not in hv.external_keys},
-        }
-        new_findings = [f.to_dict() for f in findings if not f.blocking]
-        if any(f not in hv.findings for f in new_findings):  # keep each warning once; exchanges keep their own
-            hv.findings = hv.findings + [f for f in new_findings if f not in hv.findings]
-        hv.updated_at = now
-        session.add(hv)
-        assert hv.id is not None
-        hulpvraag_id = hv.id
-        audit_now(
-            session,
-            actor=actor,
-            action="hulpvraag_bijgewerkt",
-            object_type="hulpvraag",
-            object_id=hv.id,
-            swv_code=draft.swv_code,
-            exchange_id=exchange.id,
-            bijlagen_toegevoegd=len(new_bijlagen),
-            bijlagen_ingetrokken=len(draft.remove_bijlagen),
-            **changes,
-        )
-    if draft.remove_bijlagen and existing is not None:
+    values = {
+        "swv_id": place.swv_id,
+        "vestiging_id": place.vestiging_id,
+        "brin6": draft.brin6,
+        "leerlingid": draft.pupil.leerlingid,
+        "voornaam": draft.pupil.voornaam,
+        "tussenvoegsel": draft.pupil.tussenvoegsel,
+        "achternaam": draft.pupil.achternaam,
+        "geboortedatum": draft.pupil.geboortedatum,
+        "aanvraagtype": regel.naam if regel else None,
+        "omschrijving": draft.omschrijving,
+        "status": status,
+        "coordinator": coordinator_of(session, place.swv_id, place.gemeente),
+        "source_system": draft.source_system,
+        "external_keys": dict(draft.external_keys),
+        "request_key": draft.request_key,
+        "labels": [],
+        "contact": dict(draft.contact),
+        "opp_expected": draft.opp_expected,
+        "findings": kept,
+        "open": True,
+        "created_at": now,
+        "updated_at": now,
+        "last_reaction_at": None,
+    }
+    hulpvraag_id = int(conn.execute(_INSERT_HV, values).scalar_one())
+    conn.execute(
+        _INSERT_SH,
+        {"hulpvraag_id": hulpvraag_id, "status": status, "vorige_status": None, "door": "systeem",
+         "toelichting": "Aanvraag ontvangen", "at": now},
+    )  # fmt: skip
+    audit_now(
+        session,  # type: ignore[arg-type]  # audit_now is typed for sqlmodel's Session; any Session works
+        actor=actor,
+        action="hulpvraag_aangemaakt",
+        object_type="hulpvraag",
+        object_id=hulpvraag_id,
+        swv_code=draft.swv_code,
+        exchange_id=exchange.id,
+        bijlagen=bijlagen,
+    )
+    return hulpvraag_id
+
+
+def _update(
+    session: Session,
+    exchange: ClaimedExchange,
+    draft: HulpvraagDraft,
+    hv: Hulpvraag,
+    findings: list[Finding],
+    *,
+    actor: str,
+    bijlagen: int,
+) -> int:
+    """The existing hulpvraag takes the draft's omschrijving, new keys and new warnings."""
+    changes: dict[str, object] = {}
+    if draft.omschrijving is not None and draft.omschrijving != hv.omschrijving:
+        changes["omschrijving"] = True
+        hv.omschrijving = draft.omschrijving
+    hv.external_keys = {
+        **hv.external_keys,
+        **{k: v for k, v in draft.external_keys.items() if k not in hv.external_keys},
+    }
+    new_findings = [f.to_dict() for f in findings if not f.blocking]
+    if any(f not in hv.findings for f in new_findings):  # keep each warning once; exchanges keep their own
+        hv.findings = hv.findings + [f for f in new_findings if f not in hv.findings]
+    hv.updated_at = utcnow()
+    session.add(hv)
+    assert hv.id is not None
+    audit_now(
+        session,  # type: ignore[arg-type]  # audit_now is typed for sqlmodel's Session; any Session works
+        actor=actor,
+        action="hulpvraag_bijgewerkt",
+        object_type="hulpvraag",
+        object_id=hv.id,
+        swv_code=draft.swv_code,
+        exchange_id=exchange.id,
+        bijlagen_toegevoegd=bijlagen,
+        bijlagen_ingetrokken=len(draft.remove_bijlagen),
+        **changes,
+    )
+    return hv.id
+
+
+def _store_bijlagen(
+    session: Session,
+    exchange: ClaimedExchange,
+    hulpvraag_id: int,
+    draft: HulpvraagDraft,
+    new_bijlagen: list[BijlageDraft],
+    prior: _Prior,
+    *,
+    existing: bool,
+) -> None:
+    """Withdraw what the sender withdrew, count again what was withdrawn and is sent again, add the rest."""
+    conn = session.connection()
+    now = utcnow()
+    if draft.remove_bijlagen and existing:
         conn.execute(
             update(_BIJ)
             .where(_BIJ.c.hulpvraag_id == hulpvraag_id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
@@ -361,7 +352,7 @@ def store_draft_sync(
         if b.sha256 in seen:
             continue
         seen.add(b.sha256)
-        again = withdrawn.get(b.sha256)
+        again = prior.withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
             conn.execute(
                 update(_BIJ)
@@ -370,26 +361,56 @@ def store_draft_sync(
             )
             continue
         rows.append(
-            {
-                "hulpvraag_id": hulpvraag_id,
-                "bestandsnaam": b.bestandsnaam,
-                "omschrijving": b.omschrijving,
-                "role": b.role,
-                "detected_type": b.detected_type,
-                "size": b.size,
-                "sha256": b.sha256,
-                "blob_key": b.blob_key,
-                "findings": [f.to_dict() for f in b.findings],
-                "exchange_id": exchange.id,
-                "removed": False,
-                "added_at": now,
-            }
-        )
+            {"hulpvraag_id": hulpvraag_id, "bestandsnaam": b.bestandsnaam, "omschrijving": b.omschrijving,
+             "role": b.role, "detected_type": b.detected_type, "size": b.size, "sha256": b.sha256,
+             "blob_key": b.blob_key, "findings": [f.to_dict() for f in b.findings], "exchange_id": exchange.id,
+             "removed": False, "added_at": now}
+        )  # fmt: skip
     if rows:
         conn.execute(_INSERT_BIJ, rows)
+
+
+def store_draft_sync(
+    session: Session, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool = False
+) -> Outcome:
+    """Create or update the hulpvraag for `draft`. Raises Refusal (the caller rolls back) on a rule breach.
+
+    A bijlage with a blocking finding (corrupt ZIP, forbidden type, too large) holds the whole exchange for the
+    secretariaat (`Hold`); once they release it (`released`), the request goes on without those bijlagen and
+    their findings stay on the hulpvraag as warnings. A draft with ``amend`` is first decided against the
+    stored request (see the module); a refusal or hold of it names the stored request's aanvraagtype.
+    """
+    if draft.amend is None:
+        return _store(session, exchange, draft, actor=actor, released=released)
+    amended = _amended(session, draft)
+    try:
+        return _store(session, exchange, amended, actor=actor, released=released)
+    except (Refusal, Hold) as e:
+        e.aanvraagtype = e.aanvraagtype or amended.aanvraagtype
+        raise
+
+
+def _store(
+    session: Session, exchange: ClaimedExchange, draft: HulpvraagDraft, *, actor: str, released: bool
+) -> Outcome:
+    place = _place(session, draft)
+    lock_request(session, place.swv_id, draft)
+    existing = _existing(session, place.swv_id, draft)
+    prior = _prior(session, existing, draft)
+    bad = [f for b in draft.bijlagen for f in b.findings if f.blocking]
+    if bad and not released:
+        raise Hold(bad)
+    new_bijlagen = _new_bijlagen(draft, prior)
+    findings = _judged(draft, place, prior.kept_roles | {b.role for b in new_bijlagen})
+    if existing is None:
+        kept = [f.to_dict() for f in findings if not f.blocking] + [f.to_dict() for f in bad]
+        hulpvraag_id = _create(session, exchange, draft, place, kept, actor=actor, bijlagen=len(new_bijlagen))
+    else:
+        hulpvraag_id = _update(session, exchange, draft, existing, findings, actor=actor, bijlagen=len(new_bijlagen))
+    _store_bijlagen(session, exchange, hulpvraag_id, draft, new_bijlagen, prior, existing=existing is not None)
     return Outcome(
         state="verwerkt",
         findings=tuple(f for f in findings if not f.blocking),
         hulpvraag_id=hulpvraag_id,
-        created=created,
+        created=existing is None,
     )

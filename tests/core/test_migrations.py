@@ -68,3 +68,37 @@ async def test_the_sessions_of_unfinished_exchanges_are_carried_over_from_their_
     async with db.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT exchange_id, session_id, subject, state FROM remote_session"))).all()
     assert sorted(tuple(r) for r in rows) == [(1, "s1-2", "k1", "open"), (2, "s2-2", "k2", "open")]
+
+
+async def test_the_esis_request_keys_are_carried_over_into_the_opaque_request_key(any_components: Components) -> None:
+    db = any_components.db
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            await conn.run_sync(SQLModel.metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        else:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(db, "0002_i16_status_catalogue")
+    async with db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO swv (id, code, naam) VALUES (1, 'PO3008', 'SWV')"))
+        await conn.execute(text("INSERT INTO school (id, swv_id, brin4, naam) VALUES (1, 1, '27ZX', 'School')"))
+        await conn.execute(
+            text(
+                "INSERT INTO vestiging (id, swv_id, school_id, brin6, naam, gemeente, actief) "
+                "VALUES (1, 1, 1, '27ZX00', 'Vestiging', 'Utrecht', true)"
+            )
+        )
+        for i, (source, key) in enumerate((("esis", "27ZX00/eenbes:A-1"), ("parnassys", None)), start=1):
+            await conn.execute(
+                text(
+                    "INSERT INTO hulpvraag (id, swv_id, vestiging_id, brin6, status, source_system, external_keys, "
+                    "esis_request_key, labels, contact, findings, open, created_at, updated_at) VALUES (:id, 1, 1, "
+                    "'27ZX00', 'Nieuw', :source, '{}', :key, '[]', '{}', '[]', true, :now, :now)"
+                ),
+                {"id": i, "source": source, "key": key, "now": utcnow()},
+            )
+    await upgrade(db)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT id, source_system, request_key FROM hulpvraag ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [(1, "esis", "27ZX00/eenbes:A-1"), (2, "parnassys", None)]

@@ -35,7 +35,7 @@ async def test_new_request_becomes_hulpvraag_with_bijlagen(gateway: Gateway) -> 
     assert hv.aanvraagtype == "Aanvraag TLV"
     assert hv.status == "TLV>voorlopige aanvraag"
     assert hv.coordinator == "Kristel Bohte"  # Geldrop-Mierlo → kring Geldrop-Mierlo, Heeze, Nuenen
-    assert hv.esis_request_key == f"{BRIN6}/esis-eenbes:{body['esis_aanvraag_id']}"
+    assert (hv.source_system, hv.request_key) == ("esis", f"{BRIN6}/esis-eenbes:{body['esis_aanvraag_id']}")
     assert hv.leerlingid == "ESIS-LL-4711"
     bijlagen = await _bijlagen(gateway, hv.id)
     assert [(b.bestandsnaam, b.role, b.detected_type) for b in bijlagen] == [

@@ -64,3 +64,26 @@ def test_a_standard_library_logger_writes_json_with_its_traceback(json_lines: io
         logging.getLogger("asyncio").exception("Task exception was never retrieved")
     (event,) = [json.loads(line) for line in json_lines.getvalue().splitlines()]
     assert event["logger"] == "asyncio" and event["level"] == "error" and "ValueError: kapot" in event["exception"]
+
+
+async def test_a_malformed_header_is_logged_without_its_bytes(json_lines: io.StringIO) -> None:
+    """aiohttp quotes the start of a bad header line in its error; the header can hold a verificatiecode."""
+    app = web.Application()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types _server as the base class
+    try:
+        too_long = await _raw_request(
+            port, b"GET / HTTP/1.1\r\nX-Verificatiecode: GEHEIM4711" + b"x" * 9000 + b"\r\n\r\n"
+        )
+        nul = await _raw_request(port, b"GET / HTTP/1.1\r\nX-Verificatiecode: GEHEIM4711\x00\r\n\r\n")
+    finally:
+        await runner.cleanup()
+    assert b" 400 " in too_long[:20] and b" 400 " in nul[:20]
+    events = [json.loads(line) for line in json_lines.getvalue().splitlines() if line.strip()]
+    errors = [e for e in events if e.get("logger") == "aiohttp.server"]
+    assert len(errors) == 2, events
+    assert "LineTooLong, status 400" in errors[0]["event"] and "BadHttpMessage, status 400" in errors[1]["event"]
+    assert "GEHEIM4711" not in json_lines.getvalue()

@@ -221,7 +221,9 @@ async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
     async with db.reader() as s:
         rows = (
             await s.exec(  # type: ignore[call-overload]
-                select(Hulpvraag.esis_request_key, Bijlage.sha256).join(
+                select(Hulpvraag.request_key, Bijlage.sha256)
+                .where(Hulpvraag.source_system == "esis")
+                .join(
                     Bijlage,
                     Bijlage.hulpvraag_id == Hulpvraag.id,  # type: ignore[arg-type]
                     isouter=True,

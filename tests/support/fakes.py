@@ -89,6 +89,7 @@ class ScriptedHandler:
                 draft,
                 source_system="esis",
                 external_keys={**draft.external_keys, "esis_request_key": str(exchange.meta["esis_request_key"])},
+                request_key=str(exchange.meta["esis_request_key"]),
             )
         if exchange.meta.get("no_opp"):
             draft = replace(draft, bijlagen=bijlagen[1:])

@@ -13,6 +13,7 @@ from gateway.store.types import JSON, UtcDateTime, utcnow
 
 class Hulpvraag(SQLModel, table=True):
     __tablename__ = "hulpvraag"
+    __table_args__ = (UniqueConstraint("source_system", "request_key", name="uq_hulpvraag_request_key"),)
     id: int | None = Field(default=None, primary_key=True)
     swv_id: int = Field(foreign_key="swv.id", index=True)
     vestiging_id: int = Field(foreign_key="vestiging.id", index=True)
@@ -29,7 +30,9 @@ class Hulpvraag(SQLModel, table=True):
     coordinator: str | None = None
     source_system: str  # parnassys | esis
     external_keys: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    esis_request_key: str | None = Field(default=None, unique=True)  # "<environment>:<esis id>"
+    # the source system's own "same request" key (HulpvraagDraft.request_key, e.g. ESIS's "<brin6>/<omgeving>:<id>"),
+    # kept opaquely: the core only compares it, per source system
+    request_key: str | None = None
     labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     contact: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     opp_expected: bool | None = None

@@ -1,0 +1,196 @@
+"""Sessions held open at an outside system (e.g. a Traffic Center session per OSO exchange), as rows.
+
+`RemoteSessions` is the table ``remote_session`` for one outside system (``system``): record a session the
+moment it is handed out (`opened`), find an exchange's open one again after any restart (`open_for`),
+*claim* the session a closing message will close (`claim_close`: state ``afmelden``, the message's key and
+resultaat fixed in the row before the call, so exactly one message closes each session), count closing calls
+(`closing_call`), record the answer (`closed` / `expired`), and find sessions open too long
+(`open_longer_than`, `count_open`). Every method is one short unit of work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from gateway.store.db import Database
+from gateway.store.models import Exchange, RemoteSession, RemoteSessionState
+from gateway.store.types import utcnow
+
+__all__ = ["Claim", "OpenSession", "RemoteSessionState", "RemoteSessions"]
+
+_OPEN, _CLOSING = RemoteSessionState.OPEN.value, RemoteSessionState.CLOSING.value
+_CLOSED, _EXPIRED = RemoteSessionState.CLOSED.value, RemoteSessionState.EXPIRED.value
+_RS = RemoteSession.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a closing message is to close: ``sessie`` (claimed for it), or nothing — because this message
+    closed one before (``done``) or because no session is open."""
+
+    sessie: str | None
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A session still open at the outside system (or being closed), as a sweeper sees it."""
+
+    sessie_id: str
+    exchange_id: int
+    koppelsleutel: str
+    opened_at: dt.datetime
+    exchange_state: str | None
+    findings: tuple[str, ...]  # the exchange's finding codes
+
+
+class RemoteSessions:
+    """The sessions of one outside system, over the database."""
+
+    def __init__(self, db: Database, system: str) -> None:
+        self.db, self.system = db, system
+
+    async def open_for(self, exchange_id: int) -> str | None:
+        """The exchange's session that is still open (the newest), if any."""
+        stmt = (
+            select(_RS.c.session_id)
+            .where(_RS.c.exchange_id == exchange_id, _RS.c.system == self.system, _RS.c.state == _OPEN)
+            .order_by(_RS.c.id.desc())
+            .limit(1)
+        )
+        async with self.db.reader() as s:
+            found = (await (await s.connection()).execute(stmt)).scalars().first()
+        return None if found is None else str(found)
+
+    async def opened(
+        self,
+        exchange_id: int,
+        koppelsleutel: str,
+        sessie_id: str,
+        *,
+        close_key: str | None = None,
+        resultaat: str | None = None,
+    ) -> None:
+        """Record a session just handed out (``close_key``: opened only to be closed by that message)."""
+        row = {
+            "exchange_id": exchange_id,
+            "system": self.system,
+            "session_id": sessie_id,
+            "subject": koppelsleutel,
+            "state": _CLOSING if close_key else _OPEN,
+            "resultaat": resultaat,
+            "close_key": close_key,
+            "close_attempts": 0,
+            "opened_at": utcnow(),
+        }
+
+        def unit(s: Session) -> None:
+            s.connection().execute(_RS.insert(), row)
+
+        await self.db.run(unit, durable=True)
+
+    async def expired(self, sessie_id: str) -> None:
+        """The outside system closed the session without our closing message (timed out, or closed by someone
+        else)."""
+        await self._set(sessie_id, state=_EXPIRED, closed_at=utcnow())
+
+    async def claim_close(
+        self, *, close_key: str, resultaat: str, exchange_id: int | None, sessie_id: str | None
+    ) -> Claim:
+        """The session this closing message closes, claimed for it (see `Claim`).
+
+        A message claimed a session before (a retry): that one. Otherwise the given session (a sweeper's)
+        or the exchange's newest open one, set to ``afmelden`` with this message's key and resultaat."""
+        system = self.system
+
+        def unit(s: Session) -> Claim:
+            conn = s.connection()
+            mine = conn.execute(
+                select(_RS.c.session_id, _RS.c.state).where(
+                    _RS.c.system == system, _RS.c.close_key == close_key, _RS.c.state.in_([_CLOSING, _CLOSED])
+                )
+            ).first()
+            if mine is not None:
+                return Claim(str(mine.session_id)) if mine.state == _CLOSING else Claim(None, done=True)
+            candidates = select(_RS.c.id, _RS.c.session_id).where(_RS.c.system == system, _RS.c.state == _OPEN)
+            if sessie_id is not None:
+                candidates = candidates.where(_RS.c.session_id == sessie_id)
+            elif exchange_id is not None:
+                candidates = candidates.where(_RS.c.exchange_id == exchange_id)
+            else:
+                return Claim(None)
+            row = conn.execute(candidates.order_by(_RS.c.id.desc()).limit(1).with_for_update()).first()
+            if row is None:
+                return Claim(None)
+            conn.execute(
+                update(_RS)
+                .where(_RS.c.id == row.id, _RS.c.state == _OPEN)
+                .values(state=_CLOSING, close_key=close_key, resultaat=resultaat)
+            )
+            return Claim(str(row.session_id))
+
+        return await self.db.run(unit, durable=False)
+
+    async def closing_call(self, sessie_id: str) -> int:
+        """Count a closing call about to be made; returns how many were made before it."""
+        system = self.system
+
+        def unit(s: Session) -> int:
+            conn = s.connection()
+            before = conn.execute(
+                select(_RS.c.close_attempts).where(_RS.c.system == system, _RS.c.session_id == sessie_id)
+            ).scalar()
+            conn.execute(
+                update(_RS)
+                .where(_RS.c.system == system, _RS.c.session_id == sessie_id)
+                .values(close_attempts=_RS.c.close_attempts + 1)
+            )
+            return int(before or 0)
+
+        return await self.db.run(unit, durable=True)
+
+    async def closed(self, sessie_id: str) -> None:
+        await self._set(sessie_id, state=_CLOSED, closed_at=utcnow())
+
+    async def _set(self, sessie_id: str, **values: object) -> None:
+        stmt = update(_RS).where(_RS.c.system == self.system, _RS.c.session_id == sessie_id).values(**values)
+
+        def unit(s: Session) -> None:
+            s.connection().execute(stmt)
+
+        await self.db.run(unit, durable=False)
+
+    # -- for a sweeper -----------------------------------------------------------------------------------
+    async def open_longer_than(self, bound: dt.timedelta, limit: int = 500) -> list[OpenSession]:
+        """Sessions still open (not being closed) that were opened more than ``bound`` ago, oldest first."""
+        stmt = (
+            select(
+                _RS.c.session_id,
+                _RS.c.exchange_id,
+                _RS.c.subject,
+                _RS.c.opened_at,
+                col(Exchange.state),
+                col(Exchange.findings),
+            )
+            .join(Exchange, col(Exchange.id) == _RS.c.exchange_id)
+            .where(_RS.c.system == self.system, _RS.c.state == _OPEN, _RS.c.opened_at < utcnow() - bound)
+            .order_by(_RS.c.opened_at)
+            .limit(limit)
+        )
+        async with self.db.reader() as s:
+            rows = (await (await s.connection()).execute(stmt)).all()
+        return [
+            OpenSession(str(r[0]), int(r[1]), str(r[2]), r[3], r[4], tuple(str(f.get("code")) for f in (r[5] or [])))
+            for r in rows
+        ]
+
+    async def count_open(self) -> int:
+        """Sessions not yet closed at the outside system (open, or a closing message on its way)."""
+        stmt = select(func.count()).where(_RS.c.system == self.system, _RS.c.state.in_([_OPEN, _CLOSING]))
+        async with self.db.reader() as s:
+            return int((await (await s.connection()).execute(stmt)).scalar_one())
