@@ -32,7 +32,12 @@ Installer = Callable[[web.Application, Components], None]
 def installers() -> list[Installer]:
     """Every plug-in of the gateway, in order. Adapters are imported here and nowhere else in the core."""
     found: list[Installer] = [health.install, metrics.install]
-    for module in ("adapters.parnassys.plugin", "adapters.esis.plugin", "gateway.web.pages"):
+    for module in (
+        "adapters.osr.plugin",  # before the adapters that ask the OSR
+        "adapters.parnassys.plugin",
+        "adapters.esis.plugin",
+        "gateway.web.pages",
+    ):
         try:
             mod = __import__(module, fromlist=["install"])
         except ModuleNotFoundError as exc:

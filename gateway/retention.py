@@ -33,9 +33,9 @@ from sqlmodel import col
 
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
+from gateway.section_reader import SectionReader
 from gateway.settings import Settings
 from gateway.store.audit import audit
-from gateway.store.blob_config import SectionReader
 from gateway.store.blob_sweep import SweepPolicy, document_keys, sweep_orphans
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database

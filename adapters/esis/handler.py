@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from adapters.esis.refusals import refusal
 from adapters.esis.wijziging import EsisWijziging, Withdrawal
 from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
-from verification.findings import Finding, fout
+from verification.findings import Finding
 
 __all__ = ["EsisExchangeHandler"]
 
@@ -45,15 +46,7 @@ class EsisExchangeHandler:
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
         for d in exchange.meta.get("documenten", []):
             if not self.c.blobs.exists(d["blob_key"]):
-                raise Refusal(
-                    [
-                        fout(
-                            "ESIS_DOCUMENT_KWIJT",
-                            f"Het document '{d['bestandsnaam']}' is niet meer aanwezig. Verstuur de aanvraag opnieuw.",
-                            "documenten",
-                        )
-                    ]
-                )
+                raise Refusal([refusal("ESIS_DOCUMENT_KWIJT", "documenten", naam=d["bestandsnaam"])])
         if exchange.kind == "esis_wijziging":
             return await self._wijziging(exchange, steps)
         return await self._aanvraag(exchange, steps)

@@ -6,7 +6,6 @@ start-up with a Dutch `ConfigError` naming the key.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.osr.config import MandateCachePolicy, OsrConfig
-from adapters.osr.settings import osr_settings
+from adapters.osr.settings import gateway_osr_settings
 from adapters.parnassys.config import ClientConfig, Credential, EndpointConfig, GuardPolicy, RetryPolicy
 from adapters.parnassys.identity import SenderConfig
 from adapters.parnassys.sender_checks import SenderCheckPolicy
@@ -227,8 +226,8 @@ def oso_settings(settings: Settings) -> OsoSettings:
         max_response_bytes=oso.integer("max_response_bytes", 512 * 1024 * 1024),
         retry=RetryPolicy(
             attempts=max(1, oso.integer("retry_attempts", 3)),
-            initial_wait=oso.number("retry_initial_wait", 0.2),
-            max_wait=oso.number("retry_max_wait", 2.0),
+            base=oso.number("retry_initial_wait", 0.2),
+            cap=oso.number("retry_max_wait", 2.0),
         ),
         las_oin=oso.text("las_oin"),
         las_guard=_guard(oso, "las", GuardPolicy()),
@@ -239,19 +238,9 @@ def oso_settings(settings: Settings) -> OsoSettings:
             f"[oso] traffic_center_url '{client.traffic_center_url}' moet met https:// beginnen "
             "(alleen een simulator op dit apparaat mag zonder TLS)."
         )
-    # [osr] is read by the OSR adapter's own function (as `gateway osr sync` does); only the fall-back to our
-    # own client certificate and server trust store for the OSR's mutual TLS is added here
-    osr = osr_settings(settings.section("osr"))
-    osr_config = dataclasses.replace(
-        osr.config,
-        cert_file=osr.config.cert_file or (credential.cert_path if credential else None),
-        key_file=osr.config.key_file or (credential.key_path if credential else None),
-        ca_file=osr.config.ca_file or server_trust,
-    )
-    for key in ("cert_file", "key_file", "ca_file"):
-        path = getattr(osr_config, key)
-        if path is not None and not Path(path).is_file():
-            raise ConfigError(f"Instelling [osr] {key}: bestand {path} bestaat niet.")
+    # [osr] is read by the OSR adapter's own function, with the fall-back to our own client certificate and
+    # server trust store for the OSR's mutual TLS (the OSR plug-in builds the client from the same reading)
+    osr = gateway_osr_settings(settings)
     check_defaults = SenderCheckPolicy()
     sender_checks = SenderCheckPolicy(
         registry_cache=oso.seconds("registry_cache_seconds", check_defaults.registry_cache),
@@ -262,7 +251,7 @@ def oso_settings(settings: Settings) -> OsoSettings:
     return OsoSettings(
         endpoint=endpoint,
         client=client,
-        osr=osr_config,
+        osr=osr.config,
         mandate_cache=osr.policy,
         parties=osr.parties,
         sender_checks=sender_checks,

@@ -174,7 +174,7 @@ def _err(message: str) -> int:
 
 
 async def _add(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     password = None
@@ -207,7 +207,7 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
         accounts = await list_accounts(c.db)
@@ -226,7 +226,7 @@ async def _find_id(c: object, args: argparse.Namespace) -> int | None:
 
 
 async def _unlock(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
@@ -241,7 +241,7 @@ async def _unlock(args: argparse.Namespace) -> int:
 
 
 async def _reset_totp(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
         account_id = await _find_id(c, args)
@@ -253,7 +253,7 @@ async def _reset_totp(args: argparse.Namespace) -> int:
 
 
 async def _totp(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:

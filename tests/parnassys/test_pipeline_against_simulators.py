@@ -29,7 +29,7 @@ from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 from tests.support.official import POSWV_FULL, official
 
 OFFICIAL_POSWV = POSWV_FULL
-FAST = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02)
+FAST = RetryPolicy(attempts=2, base=0.01, cap=0.02)
 
 
 class Steps:

@@ -19,7 +19,7 @@ from tests.web.conftest import TEST_CONFIG
 
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, components: Components):  # type: ignore[no-untyped-def]
-    import gateway.cli.common as common
+    import gateway.runtime as common
 
     @contextlib.asynccontextmanager
     async def fake_open(_settings: object, **_: object) -> AsyncIterator[Components]:
