@@ -208,7 +208,7 @@ async def purge(
     while True:
         async with db.session() as s:
             rows = (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     select(col(Exchange.id), col(Exchange.meta))
                     .where(*_refused_due(refused_before))
                     .limit(policy.batch_size)

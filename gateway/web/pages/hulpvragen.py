@@ -146,7 +146,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         if rows:
             counts = dict(
                 (
-                    await s.exec(  # type: ignore[call-overload]
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                         select(col(Bijlage.hulpvraag_id), func.count())
                         .where(col(Bijlage.hulpvraag_id).in_([h.id for h in rows]), col(Bijlage.removed) == False)  # noqa: E712
                         .group_by(Bijlage.hulpvraag_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
@@ -157,7 +157,7 @@ async def list_page(request: web.Request) -> web.StreamResponse:
             {
                 label
                 for (labels,) in (
-                    await s.exec(  # type: ignore[call-overload]
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                         select(col(Hulpvraag.labels))
                         .where(Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                         .order_by(col(Hulpvraag.id).desc())
@@ -324,7 +324,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     async with st.c.db.session() as s:
         swv_id = await _swv_id(s, v.swv_code)
         row = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(Bijlage, col(Hulpvraag.id))
                 .join(Hulpvraag, col(Hulpvraag.id) == col(Bijlage.hulpvraag_id))
                 .where(Bijlage.id == bijlage_id, Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
