@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 async def _count(c: Components, stmt: object) -> int:
     async with c.db.reader() as s:
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def _start(c: Components) -> subprocess.Popen[bytes]:
@@ -56,13 +57,13 @@ async def test_killing_the_worker_process_loses_and_doubles_nothing(any_componen
         await asyncio.sleep(rng.uniform(0.1, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        done = await _count(c, select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt"))
+        done = await _count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
         mid_batch += 0 < done < total
     assert mid_batch >= 3, "the kills must land while the batch is being processed"
     proc = _start(c)
     try:
         for _ in range(600):
-            done = await _count(c, select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt"))
+            done = await _count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
             if done == total:
                 break
             await asyncio.sleep(0.1)
@@ -79,10 +80,10 @@ async def test_killing_the_worker_process_loses_and_doubles_nothing(any_componen
 
 async def _rows(c: Components) -> list[Bijlage]:
     async with c.db.reader() as s:
-        return list((await s.exec(select(Bijlage))).scalars().all())  # type: ignore[call-overload]
+        return list((await s.exec(select(Bijlage))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
-async def _states(c: Components) -> list[tuple[str, int, str | None]]:
+async def _states(c: Components) -> list[tuple[str, int, str | None, object]]:
     async with c.db.reader() as s:
-        rows = (await s.exec(select(Exchange).where(Exchange.state != "verwerkt"))).scalars().all()  # type: ignore[call-overload]
+        rows = (await s.exec(select(Exchange).where(col(Exchange.state) != "verwerkt"))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return [(r.state, r.attempts, r.last_error, r.findings) for r in rows][:5]

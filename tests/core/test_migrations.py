@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import SQLModel
 
 from gateway.components import Components
@@ -24,8 +24,8 @@ async def test_migrations_match_the_models(any_components: Components) -> None:
     await upgrade(db)
     await upgrade(db)  # a second run changes nothing
 
-    def diff(sync_conn: object) -> list[object]:
-        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})  # type: ignore[arg-type]
+    def diff(sync_conn: Connection) -> list[object]:
+        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, SQLModel.metadata))
 
     async with db.engine.connect() as conn:

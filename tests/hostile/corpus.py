@@ -61,7 +61,7 @@ async def run_http_case(case: Case, gateway: Running) -> Outcome:
 def run_dossier_case(case: Case, blobs: BlobStore | None = None) -> Outcome:
     data = case.build()
     assert isinstance(data, bytes)
-    limits = DossierLimits(**case.options)  # type: ignore[arg-type]
+    limits = DossierLimits(**case.options)
     report = read_dossier(data, limits=limits, blobs=blobs)
     blocking = [f.to_dict() for f in report.findings if f.blocking]
     return Outcome(None, blocking, attachments=tuple(report.attachments))

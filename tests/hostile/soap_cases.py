@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from lxml import etree
 
@@ -78,9 +79,9 @@ def _plain(body: bytes, **headers: str) -> Callable[[HostilePki], HttpInput]:
     return lambda _pki: _post(body, **headers)
 
 
-def _signed(**kw: object) -> Callable[[HostilePki], HttpInput]:
+def _signed(**kw: Any) -> Callable[[HostilePki], HttpInput]:
     def build(pki: HostilePki) -> HttpInput:
-        return _post(envelope(pki, sender="topicus", sign="topicus", **kw), cert="topicus")  # type: ignore[arg-type]
+        return _post(envelope(pki, sender="topicus", sign="topicus", **kw), cert="topicus")
 
     return build
 

@@ -51,7 +51,7 @@ def resign(env: etree._Element, key: Issued, edit: Edit | None = None) -> etree.
     if edit is not None:
         edit(signature.find(f"{{{DS}}}SignedInfo"))
     ctx = xmlsec.SignatureContext()
-    ctx.key = xmlsec.Key.from_memory(key.key_pem, xmlsec.KeyFormat.PEM)
+    ctx.key = xmlsec.Key.from_memory(key.key_pem, xmlsec.KeyFormat.PEM)  # type: ignore[attr-defined]  # xmlsec's bundled stubs lack KeyFormat (present at run time)
     for el in env.iter():
         if isinstance(el.tag, str) and el.get(WSU_ID):
             ctx.register_id(el, "Id", WSU)

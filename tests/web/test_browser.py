@@ -68,7 +68,7 @@ async def base_url(web_components: Components) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def _log_in(page, base_url: str, who: Login, steps_ahead: int = 0) -> None:  # type: ignore[no-untyped-def]
+async def _log_in(page, base_url: str, who: Login, steps_ahead: int = 0) -> None:
     await page.goto(f"{base_url}/inloggen")
     await page.fill("input[name=organisatie]", who.organisatie)
     await page.fill("input[name=gebruikersnaam]", who.gebruikersnaam)

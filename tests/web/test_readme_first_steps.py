@@ -83,7 +83,9 @@ def _start_demo(command: str, cwd: Path, port: int) -> tuple[subprocess.Popen[st
             break
     if not lines or not lines[-1].startswith(SERVING):
         proc.kill()
-        raise AssertionError("the demo did not start serving:\n" + "\n".join(lines) + (proc.stderr.read() or ""))
+        raise AssertionError(
+            "the demo did not start serving:\n" + "\n".join(lines) + (proc.stderr.read() if proc.stderr else "")
+        )
     return proc, lines
 
 
