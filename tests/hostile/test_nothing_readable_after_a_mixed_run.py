@@ -36,7 +36,7 @@ from gateway.store.types import utcnow
 from gateway.web.auth.accounts import add_account
 from tests.conftest import _fresh_schema
 from tests.hostile.corpus import by_target, run_http_case
-from tests.hostile.esis_cases import AANVRAGEN, _doc_part, _headers, _json_part, multipart
+from tests.hostile.esis_build import AANVRAGEN, _doc_part, _headers, _json_part, multipart
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
 from verification.bsn import contains_bsn
