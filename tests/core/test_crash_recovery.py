@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import func, select
@@ -14,33 +12,11 @@ from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
-from tests.conftest import REPO, unique
+from tests.conftest import unique
 from tests.support.fakes import new_exchange
+from tests.support.worker_processes import count, start_worker_process
 
 pytestmark = pytest.mark.slow
-
-
-async def _count(c: Components, stmt: object) -> int:
-    async with c.db.reader() as s:
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-
-
-def _start(c: Components) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.worker_proc",
-            c.settings.effective_database_url,
-            str(c.settings.effective_blob_dir),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"ready"
-    return proc
 
 
 @pytest.mark.parametrize("kills", [5])
@@ -53,17 +29,17 @@ async def test_killing_the_worker_process_loses_and_doubles_nothing(any_componen
     rng = random.Random(7)
     mid_batch = 0
     for _ in range(kills):
-        proc = _start(c)
+        proc = start_worker_process(c)
         await asyncio.sleep(rng.uniform(0.1, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        done = await _count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
+        done = await count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
         mid_batch += 0 < done < total
     assert mid_batch >= 3, "the kills must land while the batch is being processed"
-    proc = _start(c)
+    proc = start_worker_process(c)
     try:
         for _ in range(600):
-            done = await _count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
+            done = await count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
             if done == total:
                 break
             await asyncio.sleep(0.1)
@@ -71,9 +47,9 @@ async def test_killing_the_worker_process_loses_and_doubles_nothing(any_componen
         proc.kill()
         proc.wait()
     assert done == total, await _states(c)
-    assert await _count(c, select(func.count()).select_from(Hulpvraag)) == total
-    assert await _count(c, select(func.count(func.distinct(Exchange.hulpvraag_id)))) == total
-    assert await _count(c, select(func.count()).select_from(Bijlage)) == 2 * total
+    assert await count(c, select(func.count()).select_from(Hulpvraag)) == total
+    assert await count(c, select(func.count(func.distinct(Exchange.hulpvraag_id)))) == total
+    assert await count(c, select(func.count()).select_from(Bijlage)) == 2 * total
     for b in await _rows(c):
         assert c.blobs.exists(b.blob_key)
 
