@@ -11,17 +11,9 @@ from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki
 from tests.hostile.wire import HttpInput
 
 AANVRAGEN = "/esis/v1/aanvragen"
-
-
 BOUNDARY = "hostile-grens-7d1f"
-
-
 MB = 1024 * 1024
-
-
 OPP_META = {"bestandsnaam": "OPP-2025.pdf", "soort": "opp"}
-
-
 Part = tuple[dict[str, str], bytes]
 
 

@@ -32,8 +32,6 @@ def _nested(levels: int) -> dict[str, Any]:
 
 
 _ENC = {"Content-Encoding": "gzip"}
-
-
 ESIS_JSON_CASES: list[Case] = [
     # -- JSON -------------------------------------------------------------------------------------------
     Case("json-onleesbaar", "esis", "broken", "ESIS_JSON_ONGELDIG", 400, _with_json(b'{"esis_aanvraag_id": ')),

@@ -14,8 +14,6 @@ from tests.hostile.targets import DOEL_RK, GATEWAY_OIN, PLAIN_OIN, SOAP_PATH, TO
 from tests.hostile.wire import HttpInput
 
 XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action_for("notificatieRequest")}"'}
-
-
 Tamper = Callable[[etree._Element], None]
 
 

@@ -21,8 +21,6 @@ def _deep(levels: int) -> bytes:
 
 
 _POLYGLOT_ZIP = b"PK\x03\x04" + b"\x00" * 26 + b"<?xml version='1.0'?>"
-
-
 SOAP_XML_CASES: list[Case] = [
     # -- DTDs and entities -------------------------------------------------------------------------
     Case(
