@@ -154,7 +154,7 @@ async def sweep_orphans(
         if dry_run:
             removed += 1
             continue
-        at = await asyncio.to_thread(blobs.modified, key)  # type: ignore[attr-defined]
+        at = await asyncio.to_thread(blobs.modified, key)  # type: ignore[attr-defined]  # a store with aged_keys (checked above) has modified
         if at is None or at >= cutoff:
             continue  # gone already, or written again since it was listed
         await asyncio.to_thread(blobs.delete, key)

@@ -120,7 +120,7 @@ class _S3Reader(SeekableReader):
             self._body.close()
             self._body = None
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]  # io's stub takes any WriteableBuffer; BufferedReader hands us a memoryview
         if self._pos >= self.size or len(buffer) == 0:
             return 0
         try:

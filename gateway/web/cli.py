@@ -220,8 +220,8 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _find_id(c: object, args: argparse.Namespace) -> int | None:
-    account = await find_account(c.db, args.organisatie, args.gebruikersnaam)  # type: ignore[attr-defined]
+async def _find_id(db: Database, args: argparse.Namespace) -> int | None:
+    account = await find_account(db, args.organisatie, args.gebruikersnaam)
     return account.id if account is not None else None
 
 
@@ -230,7 +230,7 @@ async def _unlock(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     async with open_components(settings) as c:
-        account_id = await _find_id(c, args)
+        account_id = await _find_id(c.db, args)
         if account_id is None:
             return _err(f"Account {args.organisatie}/{args.gebruikersnaam} bestaat niet.")
         account = await find_account(c.db, args.organisatie, args.gebruikersnaam)
@@ -244,7 +244,7 @@ async def _reset_totp(args: argparse.Namespace) -> int:
     from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
-        account_id = await _find_id(c, args)
+        account_id = await _find_id(c.db, args)
         if account_id is None:
             return _err(f"Account {args.organisatie}/{args.gebruikersnaam} bestaat niet.")
         await reset_totp(c.db, account_id, actor="beheerder:cli")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from adapters.esis.simulator import Document, EsisSimulator, aanvraag, pdf_document
 from adapters.parnassys.simulator.world import start_world
@@ -220,22 +221,24 @@ def _override(
 
 async def _active(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state).in_(ACTIVE_STATES))
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _outbox_waiting(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _esis_exchanges(db: Database) -> Counter[str]:
     async with db.reader() as s:
         stmt = (
-            select(Exchange.state, func.count()).where(Exchange.key.startswith("esis:")).group_by(Exchange.state)  # type: ignore[attr-defined]
+            select(col(Exchange.state), func.count())
+            .where(col(Exchange.key).startswith("esis:"))
+            .group_by(Exchange.state)
         )
-        return Counter({str(st): int(n) for st, n in (await s.exec(stmt)).all()})  # type: ignore[call-overload]
+        return Counter({str(st): int(n) for st, n in (await s.exec(stmt)).all()})  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _send_esis(base_urls: list[str], ca: Path, n: int, report: StackReport) -> None:

@@ -21,6 +21,7 @@ from adapters.esis.demo import DEMO_CODES
 from gateway.components import build_components
 from gateway.settings import load_settings
 from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, sweep_orphans
+from gateway.store.blobs import ContentStore
 from gateway.store.types import utcnow
 from gateway.web.auth.accounts import list_accounts, plain_totp
 from tests.conftest import REPO
@@ -38,7 +39,8 @@ async def _inspect_store(data: Path) -> tuple[set[str], set[str], str, list[str]
     c = build_components(settings)
     try:
         await sweep_orphans(c.db, c.blobs, SweepPolicy(), now=utcnow() + dt.timedelta(hours=2))
-        stored = set(c.blobs.keys())  # type: ignore[attr-defined]
+        assert isinstance(c.blobs, ContentStore)
+        stored = set(c.blobs.keys())
         referenced = await referenced_blob_keys(c.db)
         rows = []
         async with c.db.reader() as s:

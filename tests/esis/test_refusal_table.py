@@ -17,8 +17,15 @@ from adapters.esis.refusals import TABLE
 ESIS = Path(__file__).resolve().parents[2] / "adapters" / "esis"
 
 
+def _code(node: ast.AST) -> str | None:
+    """The ESIS refusal code a node spells, if it is one."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("ESIS_"):
+        return node.value
+    return None
+
+
 def _is_code(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("ESIS_")
+    return _code(node) is not None
 
 
 def _sources() -> list[tuple[Path, ast.AST]]:
@@ -29,7 +36,12 @@ def codes_in_source() -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for path, tree in _sources():
         for node in ast.walk(tree):
-            if _is_code(node) and isinstance(node, ast.Constant) and node.value.isupper():
+            if (
+                _is_code(node)
+                and isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.isupper()
+            ):
                 found[node.value].append(f"{path.name}:{node.lineno}")
     return found
 
@@ -45,12 +57,12 @@ def answered_statuses() -> list[tuple[str, int, str]]:
             if not isinstance(status, int):
                 continue
             name = ast.unparse(node.func)
-            if name in ("refuse", "refused") and len(node.args) > 1 and _is_code(node.args[1]):
-                found.append((node.args[1].value, status, f"{path.name}:{node.lineno}"))  # type: ignore[attr-defined]
+            if name in ("refuse", "refused") and len(node.args) > 1 and (code := _code(node.args[1])):
+                found.append((code, status, f"{path.name}:{node.lineno}"))
             elif name == "ApiError" and len(node.args) > 1:
                 for inner in ast.walk(node.args[1]):
-                    if isinstance(inner, ast.Call) and inner.args and _is_code(inner.args[0]):
-                        found.append((inner.args[0].value, status, f"{path.name}:{node.lineno}"))  # type: ignore[attr-defined]
+                    if isinstance(inner, ast.Call) and inner.args and (code := _code(inner.args[0])):
+                        found.append((code, status, f"{path.name}:{node.lineno}"))
     return found
 
 

@@ -16,6 +16,7 @@ import io
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select as sa_select
@@ -28,13 +29,14 @@ from gateway.dossier import read_dossier
 from gateway.logging import configure_logging
 from gateway.settings import Settings
 from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, sweep_orphans
+from gateway.store.blobs import ContentStore
 from gateway.store.models import Exchange
 from gateway.store.seed import seed_demo_registry, seed_swv
 from gateway.store.types import utcnow
 from gateway.web.auth.accounts import add_account
 from tests.conftest import _fresh_schema
 from tests.hostile.corpus import by_target, run_http_case
-from tests.hostile.esis_cases import AANVRAGEN, _doc_part, _headers, _json_part, multipart
+from tests.hostile.esis_build import AANVRAGEN, _doc_part, _headers, _json_part, multipart
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
 from verification.bsn import contains_bsn
@@ -67,7 +69,7 @@ async def sealed(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
     await c.close()
 
 
-def _esis_with_text(**fields: object) -> HttpInput:
+def _esis_with_text(**fields: Any) -> HttpInput:
     body = aanvraag(ESIS_BRIN6, **fields)
     body["documenten"] = [{"bestandsnaam": "OPP-2025.pdf", "soort": "opp"}]
     parts = [_json_part(body), _doc_part("OPP-2025.pdf", pdf_document())]
@@ -137,7 +139,8 @@ async def test_nothing_secret_or_refused_is_readable_after_a_mixed_run(
     await sweep_orphans(c.db, c.blobs, SweepPolicy(grace=dt.timedelta(hours=1)), now=utcnow() + dt.timedelta(hours=2))
 
     referenced = await referenced_blob_keys(c.db)
-    stored = set(c.blobs.keys())  # type: ignore[attr-defined]
+    assert isinstance(c.blobs, ContentStore)
+    stored = set(c.blobs.keys())
     assert stored and stored <= referenced, f"orphan blobs: {stored - referenced}"
 
     needles = [*SENT_NUMBERS, "123 456 782", "1012.34.567", ESIS_CODE, ESIS_CODE[7:], totp]
@@ -158,6 +161,6 @@ async def test_nothing_secret_or_refused_is_readable_after_a_mixed_run(
             assert needle.encode() not in data, (p, needle)
         assert b"%PDF-" not in data and b"PK\x03\x04" not in data, p
     async with c.db.reader() as s:
-        metas = (await s.exec(select(Exchange.meta))).all()  # type: ignore[call-overload]
+        metas = (await s.exec(select(Exchange.meta))).all()
     documents = [d for m in metas for d in (m or {}).get("documenten") or []]
     assert documents and all(d["blob_key"] != d["sha256"] for d in documents)  # keyed names, not content hashes

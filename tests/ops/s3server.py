@@ -41,7 +41,8 @@ def _weed() -> str | None:
 
 
 def _free_ports(n: int) -> list[int]:
-    socks, ports = [], []
+    socks: list[socket.socket] = []
+    ports: list[int] = []
     try:
         while len(ports) < n:
             s = socket.socket()

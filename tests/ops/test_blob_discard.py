@@ -103,7 +103,7 @@ def test_a_store_that_cannot_move_a_blob_atomically_leaves_it_to_the_orphan_swee
     local = LocalBlobStore(tmp_path)
     with recording_created() as created:
         key = _write(local, b"%PDF-1.7 op S3")
-    store = ContentStore(_NoSafeDiscard(local.backend))  # type: ignore[arg-type]
+    store = ContentStore(_NoSafeDiscard(local.backend))  # type: ignore[arg-type]  # a delegating backend double (__getattr__)
     [c] = created
     assert store.discard_created(c.key, c.stamp) is False
     assert store.exists(key)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.osr.plugin import osr_parts
 from adapters.parnassys.simulator.world import start_world
@@ -48,7 +49,7 @@ async def test_a_failing_osr_opens_its_circuit_and_the_queue_shows_the_wait(oso:
     oso.world.osr.outage("503")
     await oso.process()
     async with oso.c.db.reader() as s:
-        exchanges = list((await s.exec(select(Exchange).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec() overloads omit Core statements
+        exchanges = list((await s.exec(select(Exchange).order_by(col(Exchange.id)))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec() overloads omit Core statements
     assert [ex.state for ex in exchanges] == ["wacht_op_herhaling"] * 3
     assert {ex.waiting_for for ex in exchanges} == {"osr"}
     assert oso.world.osr.count("/mandates") == 4, "two requests of two attempts; the third exchange did not ask"

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.parnassys.dossier_documents import DEFAULT_ATTACHMENTS, AttachmentSpec
 from adapters.parnassys.simulator.las import PreparedDossier
 from gateway.store.blob_sweep import referenced_blob_keys
+from gateway.store.blobs import ContentStore, LocalBlobStore
 from gateway.store.models import Bijlage, Exchange
 from gateway.web.pages.actions import release_exchange
 from tests.oso_integration.conftest import Oso
@@ -21,17 +23,19 @@ OWN = AttachmentSpec(role="overig", bestandsnaam="Eigen-verslag.pdf", size=23_45
 
 
 def _keys(oso: Oso) -> set[str]:
-    return set(oso.c.blobs.keys())  # type: ignore[attr-defined]
+    assert isinstance(oso.c.blobs, ContentStore)
+    return set(oso.c.blobs.keys())
 
 
 def _leftovers(oso: Oso) -> list[str]:
-    tmp = Path(oso.c.blobs.root) / "tmp"  # type: ignore[attr-defined]
+    assert isinstance(oso.c.blobs, LocalBlobStore)
+    tmp = Path(oso.c.blobs.root) / "tmp"
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith(("incoming-", "discard-")))
 
 
 async def _states(oso: Oso) -> list[str]:
     async with oso.c.db.reader() as s:
-        return list((await s.exec(select(Exchange.state).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(col(Exchange.state)).order_by(col(Exchange.id)))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _unreferenced(oso: Oso) -> set[str]:
@@ -66,7 +70,7 @@ async def test_an_exchange_refused_after_its_dossier_was_read_leaves_no_blob(oso
     await oso.notify(kenmerk=kenmerk, prepared=prepared)
     await oso.process()
     async with oso.c.db.reader() as s:
-        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]
+        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "geweigerd" and code in [f["code"] for f in ex.findings], ex.findings
     assert oso.world.las.document_requests == 1  # the dossier was read (its bijlagen were written) ...
     assert _keys(oso) == set(), "a refused exchange's bijlage stayed in the blob store"  # ... and taken back
@@ -87,7 +91,7 @@ async def test_a_blob_shared_with_an_existing_hulpvraag_stays_when_another_excha
     assert await _states(oso) == ["verwerkt", "geweigerd"]
     assert _keys(oso) == shared, "the refused exchange's own bijlage stayed, or a shared one went"
     async with oso.c.db.reader() as s:
-        for key in (await s.exec(select(Bijlage.blob_key))).scalars():  # type: ignore[call-overload]
+        for key in (await s.exec(select(col(Bijlage.blob_key)))).scalars():  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             with oso.c.blobs.open(key) as f:
                 assert f.read(5) == b"%PDF-"  # every bijlage of the hulpvraag still readable
 
@@ -97,7 +101,7 @@ async def test_a_held_exchange_keeps_no_blob_and_its_release_reads_the_dossier_a
     await oso.notify(prepared=PreparedDossier(factory_options={"attachments": (*DEFAULT_ATTACHMENTS, forbidden)}))
     await oso.process()
     async with oso.c.db.reader() as s:
-        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]
+        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "vastgehouden"
     assert _keys(oso) == set() and _leftovers(oso) == []
     await release_exchange(oso.c, ex.id, actor="secretariaat", swv_code=oso.c.settings.swv_code)

@@ -59,7 +59,7 @@ async def loopback() -> AsyncIterator[Loopback]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    state.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/oso/las"  # type: ignore[union-attr]
+    state.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/oso/las"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     yield state
     await runner.cleanup()
 

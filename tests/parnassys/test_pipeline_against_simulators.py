@@ -54,7 +54,7 @@ async def _serve(app: web.Application, runners: list[web.AppRunner]) -> str:
     runners.append(runner)
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.errors import Refusal
@@ -88,7 +89,7 @@ async def test_set_routering_changes_clears_and_audits(components: Components) -
     async with components.db.reader() as s:
         actions = [
             (a.action, a.actor)
-            for a in (await s.exec(select(AuditEntry).where(AuditEntry.object_id == "14SS01"))).scalars()
+            for a in (await s.exec(select(AuditEntry).where(col(AuditEntry.object_id) == "14SS01"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         ]
     assert actions == [("routeringskenmerk_gewist", "t"), ("routeringskenmerk_gewijzigd", "juf")]
 

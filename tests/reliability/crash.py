@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.store.db import Database
@@ -141,20 +142,20 @@ class CrashReport:
 
 async def _count_verwerkt(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _active(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state).in_(ACTIVE_STATES))
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _in_behandeling(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state == "in_behandeling")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state) == "in_behandeling")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _kill_while_working(victim: GatewayProcess, db: Database, within: float = 5.0) -> bool:
@@ -191,9 +192,11 @@ async def _decide_held(config: Path, sender: NotificatieSender) -> dict[str, str
     try:
         async with c.db.reader() as s:
             held = (
-                await s.exec(
-                    select(Exchange.id, Exchange.key).where(Exchange.state == "vastgehouden").order_by(Exchange.id)
-                )  # type: ignore[call-overload,arg-type]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(Exchange.id), col(Exchange.key))
+                    .where(col(Exchange.state) == "vastgehouden")
+                    .order_by(col(Exchange.id))
+                )
             ).all()
         for n, (exchange_id, key) in enumerate(held):
             k = str(key).removeprefix("oso:")
@@ -220,12 +223,12 @@ async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
     report.expected_hulpvragen += len(esis.accepted)
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(Hulpvraag.request_key, Bijlage.sha256)
-                .where(Hulpvraag.source_system == "esis")
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                select(col(Hulpvraag.request_key), col(Bijlage.sha256))
+                .where(col(Hulpvraag.source_system) == "esis")
                 .join(
                     Bijlage,
-                    Bijlage.hulpvraag_id == Hulpvraag.id,  # type: ignore[arg-type]
+                    col(Bijlage.hulpvraag_id) == Hulpvraag.id,
                     isouter=True,
                 )
             )
@@ -244,8 +247,8 @@ async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
 
 async def _outbox_waiting(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def _kill_points(rng: random.Random, total: int, kills: int) -> list[int]:

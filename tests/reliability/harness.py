@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select, text
+from sqlmodel import col
 
 import gateway.store.models  # noqa: F401  (all tables)
 from adapters.parnassys.simulator.world import SimulatedWorld, start_world
@@ -161,18 +162,24 @@ async def store_report(db: Database, blobs: Any, *, hash_blobs: bool = True) -> 
         states = Counter(
             {
                 str(st): int(n)
-                for st, n in (await s.exec(select(Exchange.state, func.count()).group_by(Exchange.state))).all()
-            }  # type: ignore[call-overload]
+                for st, n in (await s.exec(select(col(Exchange.state), func.count()).group_by(Exchange.state))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            }
         )
-        hulpvragen = int((await s.exec(select(func.count()).select_from(Hulpvraag))).one()[0])  # type: ignore[call-overload]
-        distinct = int((await s.exec(select(func.count(func.distinct(Exchange.hulpvraag_id))))).one()[0])  # type: ignore[call-overload]
+        hulpvragen = int((await s.exec(select(func.count()).select_from(Hulpvraag))).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        distinct = int((await s.exec(select(func.count(func.distinct(Exchange.hulpvraag_id))))).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         ex_rows = (
-            await s.exec(
-                select(Exchange.key, Exchange.hulpvraag_id, Exchange.state, Exchange.waiting_for, Exchange.attempts)
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                select(
+                    col(Exchange.key),
+                    col(Exchange.hulpvraag_id),
+                    col(Exchange.state),
+                    col(Exchange.waiting_for),
+                    col(Exchange.attempts),
+                )
             )
-        ).all()  # type: ignore[call-overload]
-        bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]
-        outbox_rows = (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[call-overload]
+        ).all()
+        bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        outbox_rows = (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         outbox = Counter({str(st): int(n) for st, n in outbox_rows})
     by_hulpvraag: dict[int, set[str]] = {}
     bad, missing = [], []
@@ -284,7 +291,7 @@ async def running_gateway(
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
         tls = ssl.create_default_context(cafile=str(fw.world.files["ca"]))
         yield InProcessGateway(c, f"https://127.0.0.1:{port}", http, tls)
     finally:

@@ -95,7 +95,7 @@ async def find_account(db: Database, organisatie: str, gebruikersnaam: str) -> A
             col(Account.organisatie) == normalise_org(organisatie),
             col(Account.gebruikersnaam) == normalise_user(gebruikersnaam),
         )
-        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def add_account(
@@ -181,7 +181,7 @@ async def list_accounts(db: Database, swv_code: str | None = None) -> list[Accou
         stmt = select(Account).order_by(Account.organisatie, Account.gebruikersnaam)
         if swv_code:
             stmt = stmt.where(col(Account.swv_code) == swv_code)
-        return list((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+        return list((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def authenticate(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from gateway.store.models.accounts import Role
 
 __all__ = [
@@ -123,10 +125,10 @@ def access_for(method: str, path: str, policy: tuple[Rule, ...] = POLICY) -> Acc
     return None
 
 
-def declared_routes(app: object) -> list[tuple[str, str, Access | None]]:
+def declared_routes(app: web.Application) -> list[tuple[str, str, Access | None]]:
     """(method, canonical path, declared access) for every route the app registers."""
     out = []
-    for route in app.router.routes():  # type: ignore[attr-defined]
+    for route in app.router.routes():
         resource = route.resource
         if resource is None:
             continue
@@ -134,5 +136,5 @@ def declared_routes(app: object) -> list[tuple[str, str, Access | None]]:
     return out
 
 
-def undeclared_routes(app: object) -> list[tuple[str, str]]:
+def undeclared_routes(app: web.Application) -> list[tuple[str, str]]:
     return [(m, p) for m, p, access in declared_routes(app) if access is None]
