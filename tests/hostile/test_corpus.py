@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.store.blob_sweep import referenced_blob_keys
+from gateway.components import Components
+from gateway.store.blob_sweep import referenced_blob_keys, settle_created
 from gateway.store.blobs import LocalBlobStore, recording_created
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
 from tests.hostile.corpus import CORPUS, MIN_CASES, Case, Outcome, by_target, run_dossier_case, run_http_case
 from tests.hostile.targets import Running
+from tests.ops.conftest import BUCKET, make_keyring, s3_store
+from tests.ops.s3server import S3Server
 
 DUTCH = (" de ", " het ", " een ", " is ", " niet ", " geen ", " van ", " moet ", " te ", " bij ")
 
@@ -91,6 +95,24 @@ def test_dossier_is_refused_with_its_code(case: Case, tmp_path: Path) -> None:
     refusal = next(f for f in outcome.findings if f["code"] == case.code)
     message = f" {refusal.get('message') or ''} ".lower()
     assert any(w in message for w in DUTCH), f"not a Dutch message: {message!r}"
+
+
+@pytest.mark.parametrize("case", _params(by_target("dossier")))
+async def test_dossier_is_refused_and_leaves_nothing_in_the_s3_bucket(
+    case: Case, components: Components, s3: S3Server, s3_client: Any
+) -> None:
+    """The same on S3 (SeaweedFS, encrypted): while the worker reads the dossier its bijlagen are staged
+    copies nobody else sees; the refused or held outcome deletes them (`settle_created`), so the bucket is
+    empty right after it — no sweep needed."""
+    blobs = s3_store(s3, s3_client, make_keyring("k1"))
+    with recording_created() as created:
+        outcome = await asyncio.to_thread(run_dossier_case, case, blobs)
+    assert case.code in outcome.codes, outcome.codes
+    assert all(a.blob_key is None for a in outcome.attachments if any(f.blocking for f in a.findings))
+    assert list(blobs.keys()) == [], "a bijlage became visible before a committed row pointed at it"
+    await settle_created(components.db, created, kept=False)
+    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=blobs.s3.cfg.prefix)  # type: ignore[attr-defined]
+    assert [o["Key"] for page in pages for o in page.get("Contents", [])] == [], "a refused dossier left objects"
 
 
 def test_the_corpus_holds_at_least_eighty_cases_with_unique_names() -> None:
