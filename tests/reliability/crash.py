@@ -29,6 +29,7 @@ from gateway.store.models import Exchange, OutboxMessage
 from tests.reliability.harness import (
     GatewayProcess,
     StoreReport,
+    first_death,
     free_port,
     prepare_store,
     start_faulty_world,
@@ -36,6 +37,7 @@ from tests.reliability.harness import (
     write_toml,
 )
 from tests.reliability.sender import HELD, INVALID, OK, NotificatieSender
+from tests.support.watchdog import watching
 
 __all__ = ["CrashConfig", "CrashReport", "run_crash"]
 
@@ -265,111 +267,113 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
     gateways: list[GatewayProcess] = []
     started = time.perf_counter()
     try:
-        await prepare_store(url)
-        tls = world.world.tls_settings()
-        for n in range(cfg.processes):
-            config = write_toml(
-                work / f"gateway-{n}.toml",
-                {
-                    "data_dir": data,
-                    "database_url": url,
-                    "blob_dir": blob_dir,
-                    "workers": cfg.workers,
-                    "poll_interval": 0.05,
-                    "lease_seconds": cfg.lease_seconds,
-                    "retry_base_seconds": 0.2,
-                    "retry_max_seconds": 1.0,
-                    "log_format": "json",
-                    "log_level": "warning",
-                    **{k: str(v) for k, v in tls.items()},
-                },
-                {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
+        # a gateway that dies by itself fails the run at once, with its exit code and log (not pytest's timeout)
+        async with watching(lambda: first_death(gateways)):
+            await prepare_store(url)
+            tls = world.world.tls_settings()
+            for n in range(cfg.processes):
+                config = write_toml(
+                    work / f"gateway-{n}.toml",
+                    {
+                        "data_dir": data,
+                        "database_url": url,
+                        "blob_dir": blob_dir,
+                        "workers": cfg.workers,
+                        "poll_interval": 0.05,
+                        "lease_seconds": cfg.lease_seconds,
+                        "retry_base_seconds": 0.2,
+                        "retry_max_seconds": 1.0,
+                        "log_format": "json",
+                        "log_level": "warning",
+                        **{k: str(v) for k, v in tls.items()},
+                    },
+                    {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
+                )
+                gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
+            await asyncio.gather(*(g.start() for g in gateways))
+            sender = NotificatieSender(
+                world.world,
+                [g.oso_url for g in gateways],
+                concurrency=cfg.concurrency,
+                scenario=scenario if cfg.mixed else None,
             )
-            gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
-        await asyncio.gather(*(g.start() for g in gateways))
-        sender = NotificatieSender(
-            world.world,
-            [g.oso_url for g in gateways],
-            concurrency=cfg.concurrency,
-            scenario=scenario if cfg.mixed else None,
-        )
-        esis_sender = None
-        if cfg.esis:
-            from gateway.registry import codes
-            from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
+            esis_sender = None
+            if cfg.esis:
+                from gateway.registry import codes
+                from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
 
-            code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
-            view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
-            await codes.activate(db, view.id, "test:secretariaat")
-            esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
-        sending = asyncio.gather(
-            sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
-        )
-        for target in _kill_points(rng, cfg.exchanges, cfg.kills):
-            if cfg.kill_after is not None:
-                await asyncio.sleep(rng.uniform(*cfg.kill_after))
-            while len(sender.acknowledged) < target and not sending.done():  # noqa: ASYNC110 - polls progress
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
-            victim = rng.choice(gateways)
-            report.kills_in_behandeling += await _kill_while_working(victim, db)
-            report.kills += 1
-            if not sending.done() or await _count_verwerkt(db) < cfg.exchanges:
-                report.kills_mid_run += 1
-            await victim.start()
-        await sending
-        await _drain(db, cfg.drain_timeout)
-        decided: dict[str, str] = {}
-        if cfg.mixed:  # after the restarts: the secretariaat decides, then one more kill while they are processed
-            decided = await _decide_held(gateways[0].config, sender)
-            victim = rng.choice(gateways)
-            report.kills_in_behandeling += await _kill_while_working(victim, db)
-            report.kills += 1
-            report.kills_mid_run += 1
-            await victim.start()
+                code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
+                view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
+                await codes.activate(db, view.id, "test:secretariaat")
+                esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
+            sending = asyncio.gather(
+                sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
+            )
+            for target in _kill_points(rng, cfg.exchanges, cfg.kills):
+                if cfg.kill_after is not None:
+                    await asyncio.sleep(rng.uniform(*cfg.kill_after))
+                while len(sender.acknowledged) < target and not sending.done():  # noqa: ASYNC110 - polls progress
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
+                victim = rng.choice(gateways)
+                report.kills_in_behandeling += await _kill_while_working(victim, db)
+                report.kills += 1
+                if not sending.done() or await _count_verwerkt(db) < cfg.exchanges:
+                    report.kills_mid_run += 1
+                await victim.start()
+            await sending
             await _drain(db, cfg.drain_timeout)
-        report.seconds = time.perf_counter() - started
-        from gateway.settings import load_settings
-        from gateway.store.blob_config import build_blob_store
+            decided: dict[str, str] = {}
+            if cfg.mixed:  # after the restarts: the secretariaat decides, then one more kill while they are processed
+                decided = await _decide_held(gateways[0].config, sender)
+                victim = rng.choice(gateways)
+                report.kills_in_behandeling += await _kill_while_working(victim, db)
+                report.kills += 1
+                report.kills_mid_run += 1
+                await victim.start()
+                await _drain(db, cfg.drain_timeout)
+            report.seconds = time.perf_counter() - started
+            from gateway.settings import load_settings
+            from gateway.store.blob_config import build_blob_store
 
-        # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
-        store = await store_report(db, build_blob_store(load_settings(gateways[0].config, environ={})))
-        report.store = store
-        report.acknowledged = len(sender.acknowledged)
-        report.notificatie_calls = sum(sender.sends.values())
-        report.resent = sender.resent
-        report.sender_errors = dict(sender.errors)
-        tc = world.world.tc
-        report.tc_sessions = len(tc.sessies)
-        report.tc_sessions_open = len(tc.open_sessions())
-        report.tc_sessions_replaced = len(tc.replaced())
-        sessions = Counter(x.koppelsleutel for x in tc.sessies.values())  # from the TC's own records
-        closings: dict[str, list[str]] = {}
-        for k, _sessie, resultaat in tc.closed:  # every afmelding that closed a session, in order
-            closings.setdefault(k, []).append(resultaat)
-        for k in sender.acknowledged:
-            kind = sender.kind.get(k, OK)
-            end = {OK: "verwerkt", INVALID: "ongeldig"}.get(kind) or decided.get(k, "vastgehouden")
-            report.end_states[end] += 1
-            stored = end in ("verwerkt", "vrijgegeven")
-            report.expected_hulpvragen += stored
-            hid = store.hulpvraag_per_koppelsleutel.get(k)
-            if stored and hid is None:
-                report.lost.append(k)
-            elif stored and store.per_koppelsleutel.get(k) != sender.expected[k]:
-                report.bijlagen_wrong.append(k)
-            report.sessions_per_koppelsleutel[sessions.get(k, 0)] += 1
-            report.afmeldingen_per_koppelsleutel[len(closings.get(k, []))] += 1
-            if closings.get(k) != [EXPECTED_RESULTAAT.get(end, "?")]:
-                report.afmeldingen_missing.append(k)
-                if closings.get(k):
-                    report.wrong_resultaat.append(k)
-        if esis_sender is not None:
-            await _check_esis(db, esis_sender, report)
-        report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
-            0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
-        )
-        return report
+            # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
+            store = await store_report(db, build_blob_store(load_settings(gateways[0].config, environ={})))
+            report.store = store
+            report.acknowledged = len(sender.acknowledged)
+            report.notificatie_calls = sum(sender.sends.values())
+            report.resent = sender.resent
+            report.sender_errors = dict(sender.errors)
+            tc = world.world.tc
+            report.tc_sessions = len(tc.sessies)
+            report.tc_sessions_open = len(tc.open_sessions())
+            report.tc_sessions_replaced = len(tc.replaced())
+            sessions = Counter(x.koppelsleutel for x in tc.sessies.values())  # from the TC's own records
+            closings: dict[str, list[str]] = {}
+            for k, _sessie, resultaat in tc.closed:  # every afmelding that closed a session, in order
+                closings.setdefault(k, []).append(resultaat)
+            for k in sender.acknowledged:
+                kind = sender.kind.get(k, OK)
+                end = {OK: "verwerkt", INVALID: "ongeldig"}.get(kind) or decided.get(k, "vastgehouden")
+                report.end_states[end] += 1
+                stored = end in ("verwerkt", "vrijgegeven")
+                report.expected_hulpvragen += stored
+                hid = store.hulpvraag_per_koppelsleutel.get(k)
+                if stored and hid is None:
+                    report.lost.append(k)
+                elif stored and store.per_koppelsleutel.get(k) != sender.expected[k]:
+                    report.bijlagen_wrong.append(k)
+                report.sessions_per_koppelsleutel[sessions.get(k, 0)] += 1
+                report.afmeldingen_per_koppelsleutel[len(closings.get(k, []))] += 1
+                if closings.get(k) != [EXPECTED_RESULTAAT.get(end, "?")]:
+                    report.afmeldingen_missing.append(k)
+                    if closings.get(k):
+                        report.wrong_resultaat.append(k)
+            if esis_sender is not None:
+                await _check_esis(db, esis_sender, report)
+            report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
+                0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
+            )
+            return report
     finally:
         for g in gateways:
             g.stop()
