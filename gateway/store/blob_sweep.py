@@ -4,7 +4,11 @@ A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the ``meta.do
 whose payload was not purged yet (ESIS documents between intake and processing, and those of refused
 exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
 abandoned write left behind, or a refused or held OSO exchange whose blobs could not be taken back at once
-(`discard_created`: on S3, or when someone else wrote the same content meanwhile).
+(`discard_created` on the local store, when someone else wrote the same content meanwhile).
+
+On S3 the worker's writes are staged copies (`settle_created`): the sweep promotes a copy that a committed
+row names, at any age (its exchange's outcome committed, the promotion did not run: a crash), and deletes
+one nobody names once it is older than the grace period.
 
 Writes in flight are safe thanks to the grace period (``[blobs] orphan_grace_minutes``, 60 by default): a
 writer makes its blob visible only just before the row that points at it is committed, and writing content

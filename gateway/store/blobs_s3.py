@@ -13,6 +13,12 @@ and never holds more than one part in memory:
   mid-upload leaves an incomplete upload under ``tmp/``: `S3BlobStore.sweep_incomplete` removes those older
   than a day, and a bucket lifecycle rule can do the same (docs/deploy.md).
 * When the final key already exists (the same content was stored before) nothing is overwritten.
+* Inside the worker's recording (`gateway.store.blobs.recording_created`) a blob is not made visible at
+  commit but stored as a staged copy ``<prefix>staged/<key>-<uuid>`` (`_S3Sink.stage`): it becomes
+  ``<prefix><key>`` only when a committed row points at it (`S3Backend.promote`, from
+  `gateway.store.blob_sweep.settle_created` or the sweep), and a refused exchange's copies are deleted at
+  once — S3 has no atomic rename or conditional delete for the local store's take-back
+  (docs/assumptions/secrets.md, "Blob hygiene on S3").
 
 Reading is one ranged ``GetObject`` per sequential run, pinned to the object's ETag (``If-Match``), so a
 seek (the ZIP reader jumps to the central directory) costs one new request and a read never mixes two
