@@ -353,10 +353,14 @@ class ContentStore:
                 yield chunk
 
     def exists(self, key: str) -> bool:
+        """Whether `open` finds the blob (a staged copy whose promotion is due counts, as for `open`)."""
         try:
-            return _staged_here(self, check_key(key)) is not None or self.backend.exists(key)
+            if _staged_here(self, check_key(key)) is not None or self.backend.exists(key):
+                return True
         except KeyError:
             return False
+        find = getattr(self.backend, "staged_copy", None)
+        return find is not None and find(key) is not None
 
     def delete(self, key: str) -> None:
         """Remove a blob. Inside a recording, a blob this context staged loses only its own copy (the visible
