@@ -36,6 +36,7 @@ from tests.reliability.harness import (
     store_report,
     write_toml,
 )
+from tests.reliability.leftovers import Leftovers, leftovers
 from tests.reliability.sender import HELD, INVALID, OK, NotificatieSender
 from tests.support.watchdog import watching
 
@@ -102,6 +103,7 @@ class CrashReport:
     tc_sessions_open: int = 0  # of those, neither closed with an afmelding nor replaced
     tc_sessions_replaced: int = 0  # replaced by a later overdracht (a kill between the TC's answer and our commit)
     store: StoreReport | None = None
+    leftovers: Leftovers | None = None  # what stays readable once the sweep's grace period has passed
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class CrashReport:
             "tc_sessions_left_open": self.tc_sessions_open,
             "tc_sessions_replaced": self.tc_sessions_replaced,
             "outbox": dict(s.outbox) if s else None,
+            "leftovers": self.leftovers.summary() if self.leftovers else None,
             "seconds": round(self.seconds, 1),
         }
 
@@ -335,9 +338,12 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
             report.seconds = time.perf_counter() - started
             from gateway.settings import load_settings
             from gateway.store.blob_config import build_blob_store
+            from gateway.store.blob_sweep import sweep_policy
 
             # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
-            store = await store_report(db, build_blob_store(load_settings(gateways[0].config, environ={})))
+            settings = load_settings(gateways[0].config, environ={})
+            blob_store = build_blob_store(settings)
+            store = await store_report(db, blob_store)
             report.store = store
             report.acknowledged = len(sender.acknowledged)
             report.notificatie_calls = sum(sender.sends.values())
@@ -372,6 +378,13 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                 await _check_esis(db, esis_sender, report)
             report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
                 0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
+            )
+            report.leftovers = await leftovers(
+                db,
+                blob_store,
+                [g.log for g in gateways],
+                encrypted=bool((cfg.blobs or {}).get("key_id")),
+                grace=sweep_policy(settings).grace,
             )
             return report
     finally:
