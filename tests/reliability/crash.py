@@ -301,11 +301,13 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                 scenario=scenario if cfg.mixed else None,
             )
             esis_sender = None
+            secrets: list[str] = []  # must not be readable anywhere afterwards (the verificatiecode)
             if cfg.esis:
                 from gateway.registry import codes
                 from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
 
                 code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
+                secrets.append(code)
                 view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
                 await codes.activate(db, view.id, "test:secretariaat")
                 esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
@@ -385,6 +387,7 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                 [g.log for g in gateways],
                 encrypted=bool((cfg.blobs or {}).get("key_id")),
                 grace=sweep_policy(settings).grace,
+                secrets=secrets,
             )
             return report
     finally:

@@ -1,6 +1,7 @@
 """What a crash run leaves readable (issue 13's scan, on the crash run): once the orphan sweep's grace period
 has passed, no blob that no committed row points at, no staged copy (S3), no PDF/ZIP bytes in a stored blob
-when encryption is on, and no number that passes the elfproef in any table or gateway log."""
+when encryption is on, and no number that passes the elfproef nor a given secret (the verificatiecode) in
+any table or gateway log."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Leftovers:
     plaintext: list[str] = field(default_factory=list)  # blobs starting with PDF/ZIP bytes (encryption on)
     bsn_in_rows: list[str] = field(default_factory=list)
     bsn_in_logs: list[str] = field(default_factory=list)
+    secrets_seen: list[str] = field(default_factory=list)  # "<where>: <secret>"
 
     def summary(self) -> dict[str, int]:
         return {k: (v if isinstance(v, int) else len(v)) for k, v in self.__dict__.items()}
@@ -44,7 +46,13 @@ def _bsn_lines(lines: Iterable[str]) -> list[str]:
 
 
 async def leftovers(
-    db: Database, blobs: Any, logs: Iterable[Path], *, encrypted: bool, grace: dt.timedelta
+    db: Database,
+    blobs: Any,
+    logs: Iterable[Path],
+    *,
+    encrypted: bool,
+    grace: dt.timedelta,
+    secrets: Iterable[str] = (),
 ) -> Leftovers:
     out = Leftovers()
     await sweep_orphans(db, blobs, SweepPolicy(grace=grace), now=utcnow() + grace + dt.timedelta(minutes=1))
@@ -70,6 +78,9 @@ async def leftovers(
         for table in SQLModel.metadata.sorted_tables:
             rows += [f"{table.name}: {tuple(r)!r}" for r in (await conn.execute(select(table))).all()]
     out.bsn_in_rows = _bsn_lines(rows)
+    texts = {"tabellen": "\n".join(rows)}
     for log in logs:
-        out.bsn_in_logs += _bsn_lines(log.read_text(encoding="utf-8", errors="replace").splitlines())
+        texts[log.name] = log.read_text(encoding="utf-8", errors="replace")
+        out.bsn_in_logs += _bsn_lines(texts[log.name].splitlines())
+    out.secrets_seen = [f"{where}: {secret}" for secret in secrets for where, text in texts.items() if secret in text]
     return out

@@ -64,6 +64,7 @@ def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -
     assert left.orphans == [] and left.staged == [], r.summary()
     assert left.plaintext == [], "a blob holds PDF/ZIP bytes although encryption is on"
     assert left.bsn_in_rows == [] and left.bsn_in_logs == [], (left.bsn_in_rows[:3], left.bsn_in_logs[:3])
+    assert left.secrets_seen == [], "the plain verificatiecode is readable"
 
 
 def _blobs(request: pytest.FixtureRequest, processes: int) -> dict[str, Any] | None:
