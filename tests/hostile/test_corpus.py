@@ -4,7 +4,9 @@ nothing half-stored."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.components import Components
+from gateway.logging import configure_logging
 from gateway.store.blob_sweep import referenced_blob_keys, settle_created
 from gateway.store.blobs import LocalBlobStore, recording_created
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
@@ -60,8 +63,30 @@ def _incomplete_writes(gateway: Running) -> list[Path]:
     return list((Path(root) / "tmp").glob("incoming-*")) if root is not None else []
 
 
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    buf = io.StringIO()
+    configure_logging("json", "debug", stream=buf)
+    yield buf
+    configure_logging()
+
+
+def _echoed(body: object, logs: str, width: int = 40) -> list[str]:
+    """Pieces of a request body that appear verbatim in the logs (windows of ``width`` bytes at eight
+    places). A window of fewer than ten different characters (padding, a run of one letter) says nothing, nor
+    does one with a ``/`` (a namespace URI or a path: the protocol's words, not the sender's input)."""
+    if not isinstance(body, bytes) or len(body) < width:
+        return []
+    seen = []
+    for start in {min(i * len(body) // 8, len(body) - width) for i in range(8)}:
+        piece = body[start : start + width].decode("utf-8", "replace")
+        if len(set(piece.strip())) >= 10 and "/" not in piece and piece in logs:
+            seen.append(piece)
+    return seen
+
+
 @pytest.mark.parametrize("case", _params(by_target("soap", "esis")))
-async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running) -> None:
+async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running, json_logs: io.StringIO) -> None:
     outcome = await run_http_case(case, gateway)
     assert outcome.status == case.status, (outcome.status, outcome.raw[:300])
     if outcome.status is not None and outcome.status >= 500:
@@ -74,6 +99,8 @@ async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running)
     assert accepted == 0 and stored["Hulpvraag"] == 0 and stored["Bijlage"] == 0, stored
     assert await _unreferenced_blobs(gateway) == set(), "a refused document stayed in the blob store"
     assert _incomplete_writes(gateway) == [], "a refused document left a temporary file"
+    request = case.build(gateway.pki)
+    assert _echoed(getattr(request, "body", None), json_logs.getvalue()) == [], "the refused input is in the logs"
 
 
 @pytest.mark.parametrize("case", _params(by_target("dossier")))
