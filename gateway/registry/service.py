@@ -125,12 +125,15 @@ def _las(value: object, location: str) -> str | None:
 async def swv_in(s: AsyncSession, swv_code: str) -> Swv:
     swv = (await s.exec(select(Swv).where(col(Swv.code) == swv_code))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if swv is None:
-        raise _refuse(
-            "SWV_ONBEKEND",
-            f"Samenwerkingsverband {swv_code} staat niet in de database; voer eerst 'gateway db seed' uit "
-            "of controleer de instelling swv_code.",
-            "swv_code",
-        )
+        known = sorted((await s.exec(select(col(Swv.code)))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        if known:
+            hint = f"de database kent {', '.join(known)}; controleer de instelling swv_code."
+        else:  # no command but the demo creates an SWV (its catalogue and statuses) yet
+            hint = (
+                "er staat nog geen samenwerkingsverband in. Controleer de instelling swv_code en of dit de "
+                "goede database is ('gateway demo' legt een samenwerkingsverband aan voor een demo)."
+            )
+        raise _refuse("SWV_ONBEKEND", f"Samenwerkingsverband {swv_code} staat niet in de database: {hint}", "swv_code")
     return swv
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["S3Server", "s3_server"]
+__all__ = ["BUCKET", "S3Server", "s3_server"]
+
+BUCKET = "gateway-test"  # the bucket of the `s3_client` fixture (tests/conftest.py)
 
 
 @dataclass(frozen=True)

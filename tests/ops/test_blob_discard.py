@@ -88,7 +88,8 @@ def test_a_blob_gone_already_is_not_reported_as_taken_back(tmp_path: Path) -> No
 
 
 class _NoSafeDiscard:
-    """A backend that cannot take a blob back safely (the S3 backend: no atomic move)."""
+    """A backend that can neither take a blob back safely (no atomic move) nor stage it (the S3 backend stages:
+    tests/ops/test_s3_staging.py)."""
 
     def __init__(self, inner: LocalBackend) -> None:
         self._inner = inner

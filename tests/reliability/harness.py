@@ -34,6 +34,7 @@ from gateway.store.db import Database
 from gateway.store.models import Bijlage, Exchange, Hulpvraag, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
 from tests.reliability.faultproxy import FaultProxy
+from tests.support.watchdog import ProcessDied, log_tail
 
 __all__ = [
     "REPO",
@@ -41,6 +42,7 @@ __all__ = [
     "GatewayProcess",
     "InProcessGateway",
     "StoreReport",
+    "first_death",
     "free_port",
     "parse_metrics",
     "prepare_store",
@@ -346,6 +348,7 @@ class GatewayProcess:
     starts: int = 0
     kills: int = 0
     _log_handles: list[Any] = field(default_factory=list)
+    _down_on_purpose: bool = False  # killed or stopped by the test, not yet started again
 
     @property
     def base(self) -> str:
@@ -367,7 +370,21 @@ class GatewayProcess:
             stdout=handle,
             stderr=handle,
         )
+        self._down_on_purpose = False
         self.starts += 1
+
+    def died(self) -> str | None:
+        """None while the process runs (or was killed or stopped by the test); otherwise how it ended by
+        itself: its exit code and the tail of its log."""
+        if self.proc is None or self._down_on_purpose or (code := self.proc.poll()) is None:
+            return None
+        return self._ended(code)
+
+    def _ended(self, code: int) -> str:
+        return (
+            f"gateway on port {self.port} (start {self.starts}) exited by itself with {code}; "
+            f"the end of {self.log}:\n{log_tail(self.log)}"
+        )
 
     async def start(self, within: float = 60.0) -> None:
         self.spawn()
@@ -378,8 +395,8 @@ class GatewayProcess:
         deadline = asyncio.get_running_loop().time() + within
         async with aiohttp.ClientSession() as http:
             while asyncio.get_running_loop().time() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"gateway exited with {self.proc.returncode}; see {self.log}")
+                if self.proc is not None and (code := self.proc.poll()) is not None:
+                    raise ProcessDied(self._ended(code))
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with http.get(self.base + "/health/live", ssl=ctx) as r:
                         if r.status == 200:
@@ -388,12 +405,14 @@ class GatewayProcess:
         raise TimeoutError(f"gateway on port {self.port} not ready after {within} s; see {self.log}")
 
     def kill(self) -> None:
+        self._down_on_purpose = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
             self.kills += 1
 
     def stop(self) -> None:
+        self._down_on_purpose = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -404,3 +423,11 @@ class GatewayProcess:
         for h in self._log_handles:
             h.close()
         self._log_handles.clear()
+
+
+def first_death(gateways: list[GatewayProcess]) -> str | None:
+    """How the first of ``gateways`` that exited by itself ended (a `tests.support.watchdog.watching` probe)."""
+    for g in list(gateways):
+        if (died := g.died()) is not None:
+            return died
+    return None
