@@ -6,6 +6,7 @@ secretariaat and the tests read the same table. ``python -m adapters.refusal_doc
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.esis.refusals import TABLE as ESIS_TABLE
@@ -32,21 +33,36 @@ def render_esis() -> str:
         _GENERATED.format(source="adapters/esis/refusals.py"),
         "# ESIS refusals",
         "",
-        "Every `ESIS_*` code the ESIS koppeling can give. The answer's `message` names the field, document or limit;",
-        "this table says what the code means and what the sender does about it. Codes without `ESIS_` (`BIJLAGE_*`,",
-        "`OPP_ONTBREEKT`, `VERIFICATIECODE_*`, …) come from the shared rules and carry their own message.",
+        "Every `ESIS_*` code the ESIS koppeling can give: the Dutch message the answer carries (`{…}` is filled in",
+        "with the field, document or limit; a code worded in several ways lists each *variant*), what the code means",
+        "and what the sender does about it. Codes without `ESIS_` (`BIJLAGE_*`, `OPP_ONTBREEKT`,",
+        "`VERIFICATIECODE_*`, …) come from the shared rules and carry their own message.",
         "",
     ]
     for stage, title in _STAGES.items():
         rows = [r for r in ESIS_TABLE.values() if r.stage == stage]
         if not rows:
             continue
-        lines += [f"## {stage}: {title}", "", "| code | HTTP | meaning | what the sender does |", "|---|---|---|---|"]
+        lines += [
+            f"## {stage}: {title}",
+            "",
+            "| code | HTTP | message | meaning | what the sender does |",
+            "|---|---|---|---|---|",
+        ]
         for r in sorted(rows, key=lambda r: r.code):
             status = ", ".join(str(s) for s in r.statuses) or "—"
-            lines.append(f"| `{r.code}` | {status} | {_cell(r.meaning)} | {_cell(r.action)} |")
+            message = _messages(r.messages)
+            lines.append(f"| `{r.code}` | {status} | {message} | {_cell(r.meaning)} | {_cell(r.action)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _messages(messages: Mapping[str, str]) -> str:
+    if not messages:
+        return "—"
+    if list(messages) == [""]:
+        return _cell(messages[""])
+    return "<br>".join(f"*{variant or 'standaard'}*: {_cell(text)}" for variant, text in messages.items())
 
 
 def _oso_group(code: str) -> str:

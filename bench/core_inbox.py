@@ -39,9 +39,9 @@ async def seed_finished(c: Any, swv_id: int, n: int, chunk: int = 5000) -> float
 
     started = time.perf_counter()
     async with c.db.reader() as s:
-        vestiging_id = (await s.exec(select(Vestiging.id).where(Vestiging.brin6 == "14SS00"))).scalars().one()  # type: ignore[call-overload]
+        vestiging_id = (await s.exec(select(Vestiging.id).where(Vestiging.brin6 == "14SS00"))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     now = utcnow()
-    ex, ev, hv, bij = (t.__table__ for t in (Exchange, ExchangeEvent, Hulpvraag, Bijlage))  # type: ignore[attr-defined]
+    ex, ev, hv, bij = (t.__table__ for t in (Exchange, ExchangeEvent, Hulpvraag, Bijlage))  # type: ignore[union-attr]  # sqlmodel table classes have __table__ at run time only
     for start in range(0, n, chunk):
         rows = range(start, min(n, start + chunk))
         async with c.db.session(durable=False) as session:

@@ -164,7 +164,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await conn.run_sync(SQLModel.metadata.create_all)
         swv_id = await seed_swv(c.db)
         await seed_demo_registry(c.db, swv_id)
-        checks = OsoSenderChecks(c.db, MandateLookup(FakeOsr()), swv_code=settings.swv_code)  # type: ignore[arg-type]
+        checks = OsoSenderChecks(c.db, MandateLookup(FakeOsr()), swv_code=settings.swv_code)  # type: ignore[arg-type]  # FakeOsr: an OSR client double
         guard = DatabaseReplayGuard(c.db)
 
         def notificatie(i: int) -> Notificatie:
@@ -232,14 +232,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             async def deliver(self, message: OutboundMessage) -> None:
                 delivered.append(message.key)
 
-        workers = ExchangeWorkers(c.db, c.inbox, {"oso_notificatie": OsoLikeHandler()}, retry=c.retry)  # type: ignore[dict-item]
+        workers = ExchangeWorkers(c.db, c.inbox, {"oso_notificatie": OsoLikeHandler()}, retry=c.retry)
         claim = c.inbox.claim
 
         async def counted_claim(owner: str) -> Any:
             counter.phase = "claim"
             return await claim(owner)
 
-        c.inbox.claim = counted_claim  # type: ignore[method-assign]
+        c.inbox.claim = counted_claim  # type: ignore[method-assign]  # wrap claim to count the statements it runs
         outbox = OutboxWorker(c.db, {"oso_afmelding": Deliverer()}, retry=c.retry, batch=1)
         payload = b"<soap:Envelope>" + b"x" * 4000 + b"</soap:Envelope>"
         cpu: dict[str, float] = collections.defaultdict(float)
@@ -275,7 +275,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         counter.uninstall()
         assert len(delivered) == args.n, len(delivered)
         async with c.db.reader() as s:
-            made = (await s.exec(select(func.count()).select_from(Hulpvraag))).scalar_one()  # type: ignore[call-overload]
+            made = (await s.exec(select(func.count()).select_from(Hulpvraag))).scalar_one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         assert made == args.n, f"{made} hulpvragen for {args.n} exchanges"
         await c.close()
 

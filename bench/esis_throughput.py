@@ -118,7 +118,7 @@ async def _serve(data_dir: Path, workers: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     print(json.dumps({"port": port, "database": settings.effective_database_url}), flush=True)
     await asyncio.Event().wait()
 

@@ -21,6 +21,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adapters.esis.simulator import EsisSimulator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -71,13 +75,13 @@ async def _serve(data_dir: Path) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    print(json.dumps({"port": site._server.sockets[0].getsockname()[1]}), flush=True)  # type: ignore[union-attr]
+    print(json.dumps({"port": site._server.sockets[0].getsockname()[1]}), flush=True)  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     await asyncio.Event().wait()
 
 
-async def _wait_processed(esis: object, aanvraag_id: str) -> str:
+async def _wait_processed(esis: EsisSimulator, aanvraag_id: str) -> str:
     for _ in range(600):
-        st = await esis.status(aanvraag_id)  # type: ignore[attr-defined]
+        st = await esis.status(aanvraag_id)
         states = [u["status"] for u in st.body["uitwisselingen"]]
         if states and states[0] in ("verwerkt", "geweigerd", "vastgehouden"):
             return str(states[0])
@@ -133,7 +137,7 @@ async def _client(port: int, pid: int, rounds: int) -> dict[str, object]:
         assert r.status == 202, r.body
         await _wait_processed(esis, body["esis_aanvraag_id"])
         cold = round((_kb(pid, "VmHWM") - before_rss) / 1024, 1)
-    worst = max(float(r["stijging_mb"]) for r in results)  # type: ignore[arg-type]
+    worst = max(float(r["stijging_mb"]) for r in results)
     worst = max(worst, cold)
     return {
         "rondes": results,

@@ -72,7 +72,7 @@ async def _play_http(port: int, pid: int, pki: Any, passes: int) -> list[dict[st
     from tests.hostile.corpus import by_target, run_http_case
     from tests.hostile.targets import Running
 
-    gw = Running(c=Components.__new__(Components), pki=pki, host="127.0.0.1", port=port, runner=None)  # type: ignore[arg-type]
+    gw = Running(c=Components.__new__(Components), pki=pki, host="127.0.0.1", port=port, runner=None)  # type: ignore[arg-type]  # the server runs in another process: the HTTP cases read host/port/pki only
     rows = []
     for n in range(1, passes + 1):
         for case in by_target("soap", "esis"):
@@ -134,6 +134,7 @@ def main() -> int:
         ready, stop = ctx.Queue(), ctx.Event()
         server = ctx.Process(target=_serve, args=(str(Path(tmp) / "data"), pki, ready, stop))
         server.start()
+        assert server.pid is not None  # start() forked it
         try:
             port = ready.get(timeout=60)
             start_rss = _kb(server.pid, "VmRSS")

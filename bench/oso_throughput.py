@@ -137,7 +137,7 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     control = {"control": f"http://127.0.0.1:{port}", "sections": world.sections(), "tls": world.tls_settings()}
     control_file.write_text(json.dumps(control, default=str))  # noqa: ASYNC240 - once, at start-up
     await asyncio.Event().wait()
@@ -228,6 +228,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             school = School(swv_id=swv_id, brin4=BRIN, naam="Voorbeeldschool (POSWV-voorbeeld)", las="ParnasSys")
             s.add(school)
             await s.flush()
+            assert school.id is not None  # the flush assigned it
             s.add(Vestiging(swv_id=swv_id, school_id=school.id, brin6=BRIN + "00", naam="Voorbeeldschool",
                             gemeente="Helmond", routeringskenmerk="500"))  # fmt: skip
             assert (await s.get(Swv, swv_id)) is not None
@@ -236,7 +237,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings), reuse_port=True)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
         url = f"https://127.0.0.1:{port}/oso/swv"
         freeze_startup_objects()  # as `gateway serve` does
         specs = [{"role": role, "port": port} for _ in range(args.processes - 1)]  # same port (SO_REUSEPORT)

@@ -25,13 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLSigner, XMLVerifier
 from signxml.algorithms import SignatureConstructionMethod
 
 from adapters.parnassys import wssec
-from adapters.parnassys.simulator.test_pki import Issued, ThrowAwayCA
+from adapters.parnassys.simulator.test_pki import Issued, PrivateKey, ThrowAwayCA
 from adapters.parnassys.soap import ANONYMOUS, NS, SOAP_ENV, WSA, WSSE, WSU, build_envelope, parse_envelope, to_bytes
 
 SKEW, AGE = dt.timedelta(minutes=2), dt.timedelta(minutes=5)
@@ -64,7 +65,7 @@ def _envelope(op: etree._Element) -> etree._Element:
 # -- before: signxml ----------------------------------------------------------------------------------------
 
 
-def sign_signxml(env: etree._Element, *, key: object, certificate: object) -> etree._Element:
+def sign_signxml(env: etree._Element, *, key: PrivateKey, certificate: x509.Certificate) -> etree._Element:
     header = env.find(f"{{{SOAP_ENV}}}Header")
     body = env.find(f"{{{SOAP_ENV}}}Body")
     security = etree.Element(f"{{{WSSE}}}Security", nsmap={"wsse": WSSE, "wsu": WSU})
@@ -73,7 +74,7 @@ def sign_signxml(env: etree._Element, *, key: object, certificate: object) -> et
     bst = etree.SubElement(
         security, f"{{{WSSE}}}BinarySecurityToken", ValueType=wssec.X509_TOKEN, EncodingType=wssec.BASE64
     )
-    bst.text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()  # type: ignore[attr-defined]
+    bst.text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
     bst.set(wssec.WSU_ID, f"X509-{uuid.uuid4()}")
     created = dt.datetime.now(dt.UTC)
     ts = etree.SubElement(security, f"{{{WSU}}}Timestamp")
@@ -108,6 +109,7 @@ _SIGNXML_CONFIG = SignatureConfiguration(
 def verify_signxml(data: bytes, ident: Issued) -> None:
     env = parse_envelope(data, huge=True)
     security = env.security()
+    assert security is not None  # sign_signxml put one in
     signature = security.find(f"{{{wssec.DS}}}Signature")
     wssec._check_unique_ids(env.root)  # the pre-checks were the same before
     wssec._algorithms(signature)

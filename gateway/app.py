@@ -29,7 +29,12 @@ WORKERS: web.AppKey[ExchangeWorkers] = web.AppKey("workers", ExchangeWorkers)
 Installer = Callable[[web.Application, Components], None]
 
 # Every plug-in module, in order (each has ``install(app, components)``): a new source system is one line here.
-PLUGINS: tuple[str, ...] = ("adapters.parnassys.plugin", "adapters.esis.plugin", "gateway.web.pages")
+PLUGINS: tuple[str, ...] = (
+    "adapters.osr.plugin",  # before the adapters that ask the OSR
+    "adapters.parnassys.plugin",
+    "adapters.esis.plugin",
+    "gateway.web.pages",
+)
 
 
 def installers() -> list[Installer]:

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gateway.inbox.inbox import Inbox, RetryPolicy
+from gateway.inbox.inbox import Inbox
+from gateway.outbound.retry import RetryPolicy
 from gateway.pipeline.contracts import ExchangeHandler, OutboundDeliverer, StatusHook
 from gateway.settings import Settings
 from gateway.store.blob_config import blob_settings, build_blob_store

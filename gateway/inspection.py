@@ -32,6 +32,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -213,6 +214,59 @@ def _container(
     return _Container([m.filename for m in members], mimetype)
 
 
+def _data_start(content: IO[bytes], size: int, member: zipfile.ZipInfo, bestandsnaam: str, location: str | None) -> int:
+    """Where the entry's stored data begins: after its local header, which must be there and fit the archive."""
+    content.seek(member.header_offset)
+    local = content.read(_LOCAL.size)
+    if len(local) < _LOCAL.size:
+        raise _corrupt(bestandsnaam, location)
+    fields = _LOCAL.unpack(local)
+    if fields[0] != b"PK\x03\x04":
+        raise _corrupt(bestandsnaam, location)
+    start = member.header_offset + _LOCAL.size + fields[10] + fields[11]
+    if start + member.compress_size > size:
+        raise _corrupt(bestandsnaam, location)
+    return start
+
+
+def _pump(
+    content: IO[bytes],
+    left_in: int,
+    inflater: zlib._Decompress | None,
+    chunk_bytes: int,
+    take: Callable[[bytes], None],
+    bestandsnaam: str,
+    location: str | None,
+) -> None:
+    """Feed the entry's stored bytes (read from the current position) to ``take``: inflated in pieces of at
+    most ``chunk_bytes`` when there is an inflater, as they are when stored; to the end of the deflate stream."""
+    while left_in > 0 or (inflater is not None and inflater.unconsumed_tail):
+        if inflater is not None and inflater.unconsumed_tail:
+            data = inflater.unconsumed_tail
+        else:
+            data = content.read(min(chunk_bytes, left_in))
+            if not data:
+                raise _corrupt(bestandsnaam, location)
+            left_in -= len(data)
+        if inflater is None:
+            take(data)
+            continue
+        try:
+            take(inflater.decompress(data, chunk_bytes))
+        except zlib.error:
+            raise _corrupt(bestandsnaam, location) from None
+        if inflater.eof:
+            break
+    if inflater is not None and not inflater.eof:
+        try:  # output zlib still holds back after the last input
+            while not inflater.eof and (piece := inflater.decompress(b"", chunk_bytes)):
+                take(piece)
+        except zlib.error:
+            raise _corrupt(bestandsnaam, location) from None
+        if not inflater.eof:
+            raise _corrupt(bestandsnaam, location)  # the compressed data ends before the deflate stream
+
+
 def _inflate(
     content: IO[bytes],
     size: int,
@@ -225,18 +279,7 @@ def _inflate(
 ) -> bytes:
     """Inflate one entry streaming, counting what comes out; returns its first bytes. A nested ZIP is
     spooled and inspected one level down."""
-    content.seek(member.header_offset)
-    local = content.read(_LOCAL.size)
-    if len(local) < _LOCAL.size:
-        raise _corrupt(bestandsnaam, location)
-    fields = _LOCAL.unpack(local)
-    if fields[0] != b"PK\x03\x04":
-        raise _corrupt(bestandsnaam, location)
-    start = member.header_offset + _LOCAL.size + fields[10] + fields[11]
-    if start + member.compress_size > size:
-        raise _corrupt(bestandsnaam, location)
-    content.seek(start)
-    left_in = member.compress_size
+    content.seek(_data_start(content, size, member, bestandsnaam, location))
     inflater = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
     crc = 0
     out_total = 0
@@ -263,31 +306,7 @@ def _inflate(
             spool.write(piece)
 
     try:
-        while left_in > 0 or (inflater is not None and inflater.unconsumed_tail):
-            if inflater is not None and inflater.unconsumed_tail:
-                data = inflater.unconsumed_tail
-            else:
-                data = content.read(min(limits.chunk_bytes, left_in))
-                if not data:
-                    raise _corrupt(bestandsnaam, location)
-                left_in -= len(data)
-            if inflater is None:
-                take(data)
-                continue
-            try:
-                take(inflater.decompress(data, limits.chunk_bytes))
-            except zlib.error:
-                raise _corrupt(bestandsnaam, location) from None
-            if inflater.eof:
-                break
-        if inflater is not None and not inflater.eof:
-            try:  # output zlib still holds back after the last input
-                while not inflater.eof and (piece := inflater.decompress(b"", limits.chunk_bytes)):
-                    take(piece)
-            except zlib.error:
-                raise _corrupt(bestandsnaam, location) from None
-            if not inflater.eof:
-                raise _corrupt(bestandsnaam, location)  # the compressed data ends before the deflate stream
+        _pump(content, member.compress_size, inflater, limits.chunk_bytes, take, bestandsnaam, location)
         if out_total != member.file_size or crc != member.CRC:
             raise _corrupt(bestandsnaam, location)
         if spool is not None:

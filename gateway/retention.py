@@ -33,9 +33,9 @@ from sqlmodel import col
 
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
+from gateway.section_reader import SectionReader
 from gateway.settings import Settings
 from gateway.store.audit import audit
-from gateway.store.blob_config import SectionReader
 from gateway.store.blob_sweep import SweepPolicy, document_keys, sweep_orphans
 from gateway.store.blobs import BlobStore
 from gateway.store.db import Database
@@ -175,92 +175,11 @@ async def purge(
     processed_before = now - dt.timedelta(days=policy.processed_payload_days)
     audit_before = now - dt.timedelta(days=policy.audit_days)
     if dry_run:
-        async with db.reader() as s:
-            payloads = (
-                await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()
-            metas = (await s.exec(select(col(Exchange.meta)).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            audit_rows = (
-                await s.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.at) < audit_before))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()
-            processed = (
-                await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-            ).scalar_one()
-        keys: set[str] = set()
-        for meta in metas:
-            keys |= _document_keys(meta or {})
-        keys -= await _still_needed(db, keys)
-        present = [k for k in keys if await asyncio.to_thread(blobs.exists, k)]
-        orphans = (await sweep_orphans(db, blobs, sweep, dry_run=True, now=now)).orphans
-        return PurgeReport(
-            True,
-            refused_before,
-            audit_before,
-            int(payloads),
-            len(present),
-            int(audit_rows),
-            processed_before,
-            int(processed),
-            orphans,
-        )
-
-    payloads = documents = audit_rows = 0
-    while True:
-        async with db.session() as s:
-            rows = (
-                await s.exec(  # type: ignore[call-overload]
-                    select(col(Exchange.id), col(Exchange.meta))
-                    .where(*_refused_due(refused_before))
-                    .limit(policy.batch_size)
-                )
-            ).all()
-            if not rows:
-                break
-            ids = [r[0] for r in rows]
-            await s.exec(
-                update(Exchange)
-                .where(col(Exchange.id).in_(ids), *_refused_due(refused_before))
-                .values(payload=None, payload_purged=True)
-            )
-        payloads += len(ids)
-        keys = set().union(*(_document_keys(r[1] or {}) for r in rows))
-        documents += await _delete_blobs(blobs, keys - await _still_needed(db, keys))
-    processed = 0
-    while True:
-        async with db.session() as s:
-            ids = (
-                (
-                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                        select(col(Exchange.id)).where(*_processed_due(processed_before)).limit(policy.batch_size)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                break
-            await s.exec(
-                update(Exchange)
-                .where(col(Exchange.id).in_(ids), *_processed_due(processed_before))
-                .values(payload=None, payload_purged=True)
-            )
-        processed += len(ids)
+        return await _forecast(db, blobs, refused_before, processed_before, audit_before, sweep, now)
+    payloads, documents = await _purge_refused_payloads(db, blobs, refused_before, policy.batch_size)
+    processed = await _purge_processed_payloads(db, processed_before, policy.batch_size)
     orphans = (await sweep_orphans(db, blobs, sweep, now=now)).orphans
-    while True:
-        async with db.session() as s:
-            ids = (
-                (
-                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                        select(col(AuditEntry.id)).where(col(AuditEntry.at) < audit_before).limit(policy.batch_size)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                break
-            await s.exec(delete(AuditEntry).where(col(AuditEntry.id).in_(ids)))
-        audit_rows += len(ids)
+    audit_rows = await _purge_audit(db, audit_before, policy.batch_size)
     report = PurgeReport(
         False, refused_before, audit_before, payloads, documents, audit_rows, processed_before, processed, orphans
     )
@@ -275,3 +194,116 @@ async def purge(
         wezen=orphans,
     )
     return report
+
+
+async def _forecast(
+    db: Database,
+    blobs: BlobStore,
+    refused_before: dt.datetime,
+    processed_before: dt.datetime,
+    audit_before: dt.datetime,
+    sweep: SweepPolicy,
+    now: dt.datetime,
+) -> PurgeReport:
+    """What a purge would remove now (``--dry-run``): counted, nothing changed."""
+    async with db.reader() as s:
+        payloads = (
+            await s.exec(select(func.count()).select_from(Exchange).where(*_refused_due(refused_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        ).scalar_one()
+        metas = (await s.exec(select(col(Exchange.meta)).where(*_refused_due(refused_before)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        audit_rows = (
+            await s.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.at) < audit_before))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        ).scalar_one()
+        processed = (
+            await s.exec(select(func.count()).select_from(Exchange).where(*_processed_due(processed_before)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        ).scalar_one()
+    keys: set[str] = set()
+    for meta in metas:
+        keys |= _document_keys(meta or {})
+    keys -= await _still_needed(db, keys)
+    present = [k for k in keys if await asyncio.to_thread(blobs.exists, k)]
+    orphans = (await sweep_orphans(db, blobs, sweep, dry_run=True, now=now)).orphans
+    return PurgeReport(
+        True,
+        refused_before,
+        audit_before,
+        int(payloads),
+        len(present),
+        int(audit_rows),
+        processed_before,
+        int(processed),
+        orphans,
+    )
+
+
+async def _purge_refused_payloads(
+    db: Database, blobs: BlobStore, refused_before: dt.datetime, batch_size: int
+) -> tuple[int, int]:
+    """Drop the raw payload of refused exchanges past their term, and the documents only they held, in
+    batches; returns (payloads, documents)."""
+    payloads = documents = 0
+    while True:
+        async with db.session() as s:
+            rows = (
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(Exchange.id), col(Exchange.meta)).where(*_refused_due(refused_before)).limit(batch_size)
+                )
+            ).all()
+            if not rows:
+                break
+            ids = [r[0] for r in rows]
+            await s.exec(
+                update(Exchange)
+                .where(col(Exchange.id).in_(ids), *_refused_due(refused_before))
+                .values(payload=None, payload_purged=True)
+            )
+        payloads += len(ids)
+        keys = set().union(*(_document_keys(r[1] or {}) for r in rows))
+        documents += await _delete_blobs(blobs, keys - await _still_needed(db, keys))
+    return payloads, documents
+
+
+async def _purge_processed_payloads(db: Database, processed_before: dt.datetime, batch_size: int) -> int:
+    """Drop the raw payload of processed exchanges past their term, in batches; returns how many."""
+    processed = 0
+    while True:
+        async with db.session() as s:
+            ids = (
+                (
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(col(Exchange.id)).where(*_processed_due(processed_before)).limit(batch_size)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                break
+            await s.exec(
+                update(Exchange)
+                .where(col(Exchange.id).in_(ids), *_processed_due(processed_before))
+                .values(payload=None, payload_purged=True)
+            )
+        processed += len(ids)
+    return processed
+
+
+async def _purge_audit(db: Database, audit_before: dt.datetime, batch_size: int) -> int:
+    """Delete the audit rows past their term, in batches; returns how many."""
+    audit_rows = 0
+    while True:
+        async with db.session() as s:
+            ids = (
+                (
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                        select(col(AuditEntry.id)).where(col(AuditEntry.at) < audit_before).limit(batch_size)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                break
+            await s.exec(delete(AuditEntry).where(col(AuditEntry.id).in_(ids)))
+        audit_rows += len(ids)
+    return audit_rows

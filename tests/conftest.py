@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +20,7 @@ from gateway.components import Components, build_components
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.store.seed import seed_demo_registry, seed_swv
+from tests.ops.s3server import BUCKET, S3Server, s3_server
 from tests.support.network import refuse_outside_network
 from tests.support.official import check_official
 from tests.support.postgres import postgres_server
@@ -34,6 +36,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _network_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test: a lookup of or connection to anything but loopback fails at once (tests/support/network.py)."""
     refuse_outside_network(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A real S3-compatible server (SeaweedFS) for the session; skipped when it cannot start, unless
+    GATEWAY_TEST_REQUIRE_S3=1 (tests/ops/s3server.py)."""
+    with s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3: S3Server) -> Any:
+    """A client of `s3` whose bucket ``tests.ops.s3server.BUCKET`` exists."""
+    from gateway.store.blobs_s3 import S3Config, make_client
+
+    client = make_client(
+        S3Config(bucket=BUCKET, endpoint_url=s3.url, access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+    )
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if BUCKET not in existing:
+        client.create_bucket(Bucket=BUCKET)
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import SENDER
-from adapters.esis.errors import refuse
+from adapters.esis.errors import refused
 from adapters.esis.guard import BruteForceGuard
 from gateway.components import Components
 from gateway.logging import get_logger
@@ -90,13 +90,12 @@ class Authenticator:
         if scope is not None:
             wait = max(wait, self.guard.locked_for(_key(scope, ip)))
         if wait > 0:
-            raise refuse(
+            raise refused(
                 429,
                 "ESIS_TE_VEEL_POGINGEN",
-                "Te veel pogingen met een onjuiste verificatiecode. Probeer het over "
-                f"{max(1, math.ceil(wait / 60))} minuten opnieuw, of neem contact op met het secretariaat.",
                 HEADER,
                 headers={"Retry-After": str(math.ceil(wait))},
+                minuten=max(1, math.ceil(wait / 60)),
             )
 
     async def authenticate(self, request: web.Request) -> codes.VerifiedSender:
@@ -106,14 +105,7 @@ class Authenticator:
         scope = brin6_prefix(presented) if plausible else "?"
         self.refuse_if_locked(ip, scope)
         if not presented:
-            raise refuse(
-                401,
-                "ESIS_VERIFICATIECODE_ONTBREEKT",
-                "De verificatiecode ontbreekt. Activeer de koppeling in ESIS (Beheer > Koppelingen > "
-                "Samenwerkingsverband) met de verificatiecode van de vestiging.",
-                HEADER,
-                headers=_CHALLENGE,
-            )
+            raise refused(401, "ESIS_VERIFICATIECODE_ONTBREEKT", HEADER, headers=_CHALLENGE)
         # A code that cannot have been registered (printable ASCII, at most 50, handbook §8.1) is unknown
         # without a lookup: it also keeps undecodable header bytes away from the hashing.
         match = await codes.lookup(self.c.db, presented, cache=self.cache) if plausible else None
@@ -123,25 +115,10 @@ class Authenticator:
             return sender
         if match is not None and match.state == CodeState.AANGEMELD.value:
             reason = "ESIS_VERIFICATIECODE_NIET_ACTIEF"
-            err = refuse(
-                401,
-                reason,
-                "De verificatiecode is aangemeld maar nog niet geactiveerd door het secretariaat. U ontvangt een "
-                "mail zodra de koppeling actief is.",
-                HEADER,
-                headers=_CHALLENGE,
-            )
+            err = refused(401, reason, HEADER, headers=_CHALLENGE)
         else:  # unknown or revoked: the same answer
             reason = "ESIS_VERIFICATIECODE_ONBEKEND" if match is None else "ESIS_VERIFICATIECODE_INGETROKKEN"
-            err = refuse(
-                401,
-                "ESIS_VERIFICATIECODE_ONBEKEND",
-                "De verificatiecode is niet bekend bij het samenwerkingsverband of niet meer geldig. Controleer de "
-                "code in ESIS; klopt die, kijk dan op de koppelcheck van de vestiging of neem contact op met het "
-                "secretariaat.",
-                HEADER,
-                headers=_CHALLENGE,
-            )
+            err = refused(401, "ESIS_VERIFICATIECODE_ONBEKEND", HEADER, headers=_CHALLENGE)
             if match is not None:
                 await self._revoked_code_used(match, ip)
         await self._failed(ip, scope, reason)

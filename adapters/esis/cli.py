@@ -51,7 +51,7 @@ def _line(v: codes.CodeView) -> str:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
@@ -69,7 +69,7 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _activate(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
         try:
@@ -82,7 +82,7 @@ async def _activate(args: argparse.Namespace) -> int:
 
 
 async def _revoke(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
         try:

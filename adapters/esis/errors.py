@@ -11,9 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.esis.refusals import refusal
 from verification.findings import Finding, fout
 
-__all__ = ["ApiError", "error_body", "error_response", "refuse"]
+__all__ = ["ApiError", "error_body", "error_response", "refuse", "refused"]
 
 
 class ApiError(Exception):
@@ -39,7 +40,26 @@ class ApiError(Exception):
 
 
 def refuse(status: int, code: str, message: str, location: str | None = None, **kw: Any) -> ApiError:
+    """A refusal with a message of its own: for the shared codes (``BIJLAGE_*``, ``VERIFICATIECODE_*``, …) whose
+    message comes from ``verification/`` or the attachment inspector. ``ESIS_*`` codes go through `refused`."""
     return ApiError(status, [fout(code, message, location)], **kw)
+
+
+def refused(
+    status: int,
+    code: str,
+    location: str | None = None,
+    *,
+    variant: str = "",
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    close: bool = False,
+    **params: object,
+) -> ApiError:
+    """The API answer for an ``ESIS_*`` code: its message from the table (`adapters.esis.refusals`), filled in
+    with ``params``."""
+    finding = refusal(code, location, variant, **params)
+    return ApiError(status, [finding], extra=extra, headers=headers, close=close)
 
 
 MAX_FINDINGS = 50  # a hostile body can break thousands of rules; the answer names the first ones

@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from adapters.esis.handoff import KIND_WIJZIGING, EsisAanvraagHandoff, EsisWijzigingHandoff, HandoffDocument
+from adapters.esis.refusals import refusal
 from adapters.esis.wijziging import EsisWijziging
 from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
-from verification.findings import fout
 
 __all__ = ["EsisExchangeHandler"]
 
@@ -51,15 +51,7 @@ class EsisExchangeHandler:
             handoff = exchange.handoff(EsisAanvraagHandoff)
         for d in handoff.documenten:
             if not self.c.blobs.exists(d.blob_key):
-                raise Refusal(
-                    [
-                        fout(
-                            "ESIS_DOCUMENT_KWIJT",
-                            f"Het document '{d.bestandsnaam}' is niet meer aanwezig. Verstuur de aanvraag opnieuw.",
-                            "documenten",
-                        )
-                    ]
-                )
+                raise Refusal([refusal("ESIS_DOCUMENT_KWIJT", "documenten", naam=d.bestandsnaam)])
         if isinstance(handoff, EsisWijzigingHandoff):
             return await self._wijziging(exchange, handoff, steps)
         return await self._aanvraag(exchange, handoff, steps)

@@ -28,7 +28,7 @@ from aiohttp import web
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import NAMED_AANVRAAGTYPE
-from adapters.esis.errors import ApiError, refuse
+from adapters.esis.errors import ApiError, refused
 from adapters.esis.handoff import (
     KIND_AANVRAAG,
     KIND_WIJZIGING,
@@ -38,6 +38,7 @@ from adapters.esis.handoff import (
     HandoffDocument,
     Withdrawal,
 )
+from adapters.esis.refusals import refusal, refusal_message
 from adapters.esis.upload import (
     PARSE_ERRORS,
     PendingDocuments,
@@ -61,7 +62,6 @@ from gateway.pipeline.ports.catalogue import aanvraagtypes_of
 from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
 from gateway.registry.codes import VerifiedSender
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
-from verification.findings import fout
 
 __all__ = ["KIND_AANVRAAG", "KIND_WIJZIGING", "EsisIntake", "exchange_key", "request_key"]
 
@@ -113,13 +113,14 @@ class EsisIntake:
         """The JSON of the request and, for multipart bodies, the reader positioned at the documents."""
         length = request.content_length
         if length is not None and length > self.limits.max_request_bytes:
-            raise refuse(
+            raise refused(
                 413,
                 "ESIS_AANVRAAG_TE_GROOT",
-                f"Het bericht is te groot: hoogstens {self.limits.max_documents} documenten van "
-                f"{self.limits.max_document_bytes // (1024 * 1024)} MB.",
                 "body",
+                variant="bericht",
                 close=True,
+                documenten=self.limits.max_documents,
+                mb=self.limits.max_document_bytes // (1024 * 1024),
             )
         ctype = request.content_type
         reader = None
@@ -129,18 +130,10 @@ class EsisIntake:
             try:
                 reader = await request.multipart()
             except PARSE_ERRORS:
-                raise refuse(
-                    400, "ESIS_MULTIPART_ONGELDIG", "Het multipart-bericht mist een geldige boundary.", "Content-Type"
-                ) from None
+                raise refused(400, "ESIS_MULTIPART_ONGELDIG", "Content-Type", variant="boundary") from None
             raw = await read_json_part(reader, part_name, self.limits)
         else:
-            raise refuse(
-                415,
-                "ESIS_CONTENT_TYPE_ONGELDIG",
-                "Stuur de aanvraag als multipart/form-data (gegevens en documenten) of als application/json "
-                "(alleen gegevens).",
-                "Content-Type",
-            )
+            raise refused(415, "ESIS_CONTENT_TYPE_ONGELDIG", "Content-Type", variant="aanvraag")
         try:
             return decode_json(raw, part_name), reader
         except WireError as e:
@@ -170,26 +163,16 @@ class EsisIntake:
         arrived = {d.bestandsnaam for d in stored}
         missing = [n for n in by_name if n not in arrived]
         if missing and required_declared:
-            raise ApiError(
-                422,
-                [
-                    fout(
-                        "ESIS_DOCUMENT_ONTBREEKT",
-                        f"Het document '{n}' staat in de lijst 'documenten', maar zit niet in het bericht.",
-                        "documenten",
-                    )
-                    for n in missing
-                ],
-            )
+            raise ApiError(422, [refusal("ESIS_DOCUMENT_ONTBREEKT", "documenten", naam=n) for n in missing])
         out = []
         for doc in stored:
             meta = by_name.get(doc.bestandsnaam)
             out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
         return out
 
-    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, message: str) -> None:
+    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, *, aanvraag_id: str = "") -> None:
         if existing.meta.get("inhoud_sha256") != content:
-            raise refuse(409, code, message, "esis_aanvraag_id")
+            raise refused(409, code, "esis_aanvraag_id", aanvraag_id=aanvraag_id)
 
     # -- create -------------------------------------------------------------------------------------
     async def create(self, request: web.Request) -> web.Response:
@@ -201,22 +184,16 @@ class EsisIntake:
             raise ApiError(422, e.findings) from None
         request[NAMED_AANVRAAGTYPE] = aanvraag.korte_omschrijving[:200]  # kept with a refusal at the door
         if aanvraag.brin6 != sender.brin6:
-            raise refuse(
+            raise refused(
                 403,
                 "ESIS_VESTIGING_HOORT_NIET_BIJ_CODE",
-                f"De verificatiecode hoort bij vestiging {sender.brin6}, maar de aanvraag is voor vestiging "
-                f"{aanvraag.brin6}. Verstuur de aanvraag vanuit de ESIS-omgeving van die vestiging.",
                 "vestiging.brin6",
+                code_vestiging=sender.brin6,
+                vestiging=aanvraag.brin6,
             )
         ours = self.c.settings.swv_code
         if aanvraag.swv_code != ours or sender.swv_code != ours:
-            raise refuse(
-                422,
-                "ESIS_SWV_ONBEKEND",
-                f"De aanvraag is bestemd voor samenwerkingsverband {aanvraag.swv_code}, maar dit is {ours}. Kies in "
-                f"ESIS bij 'Aanvraag bestemd voor samenwerkingsverband' {ours}.",
-                "swv_code",
-            )
+            raise refused(422, "ESIS_SWV_ONBEKEND", "swv_code", gevraagd=aanvraag.swv_code, ons=ours)
         catalogue = await self._catalogue()
         self._check_aanvraagtype(aanvraag.korte_omschrijving, catalogue, [d.soort for d in aanvraag.documenten])
         key = exchange_key(sender, aanvraag.aanvraag_id)
@@ -227,8 +204,7 @@ class EsisIntake:
                 existing,
                 content,
                 "ESIS_AANVRAAG_AL_ONTVANGEN",
-                f"Aanvraag {aanvraag.aanvraag_id} is al eerder ontvangen met andere gegevens. Wijzig een verzonden "
-                "aanvraag via een wijziging (heropenen in ESIS), niet door haar opnieuw aan te maken.",
+                aanvraag_id=aanvraag.aanvraag_id,
             )
             log.info("esis_aanvraag_herhaald", exchange_id=existing.id, aanvraag_id=aanvraag.aanvraag_id)
             return _accepted(
@@ -292,17 +268,14 @@ class EsisIntake:
         regel = find_aanvraagtype(naam, catalogue)
         if regel is None:
             hints = suggest_aanvraagtypes(naam, catalogue)
-            tip = f" Bedoelde u: {', '.join(repr(h) for h in hints)}?" if hints else ""
+            tip = (
+                refusal_message("ESIS_AANVRAAGTYPE_ONBEKEND", "tip", suggesties=", ".join(repr(h) for h in hints))
+                if hints
+                else ""
+            )
             raise ApiError(
                 422,
-                [
-                    fout(
-                        "ESIS_AANVRAAGTYPE_ONBEKEND",
-                        f"De korte omschrijving {naam!r} is geen aanvraagtype van het samenwerkingsverband. Gebruik "
-                        f"precies de formulering van het samenwerkingsverband (handleiding §2.1).{tip}",
-                        "korte_omschrijving",
-                    )
-                ],
+                [refusal("ESIS_AANVRAAGTYPE_ONBEKEND", "korte_omschrijving", naam=naam, tip=tip)],
                 extra={"suggesties": hints},
             )
         blocking = [f for f in check_aanvraag(naam, catalogue, bijlage_roles=roles, source_system="esis") if f.blocking]
@@ -314,26 +287,15 @@ class EsisIntake:
         sender = await self.auth.authenticate(request)
         aanvraag_id = request.match_info["aanvraag_id"]
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
-            raise refuse(404, "ESIS_AANVRAAG_ONBEKEND", "Deze aanvraag is niet bekend.", "aanvraag_id")
+            raise refused(404, "ESIS_AANVRAAG_ONBEKEND", "aanvraag_id", variant="vorm")
         original = await self._existing(exchange_key(sender, aanvraag_id))
         if original is not None and isinstance(original.meta.get("aanvraag"), dict):
             request[NAMED_AANVRAAGTYPE] = str(original.meta["aanvraag"].get("korte_omschrijving") or "")[:200]
         if original is None:
-            raise refuse(
-                404,
-                "ESIS_AANVRAAG_ONBEKEND",
-                f"Aanvraag {aanvraag_id} is niet bekend voor deze vestiging en ESIS-omgeving. Verstuur eerst de "
-                "aanvraag zelf.",
-                "aanvraag_id",
-            )
+            raise refused(404, "ESIS_AANVRAAG_ONBEKEND", "aanvraag_id", variant="wijziging", aanvraag_id=aanvraag_id)
         idem = request.headers.get("Idempotency-Key")
         if idem is not None and not IDEMPOTENCY_KEY.fullmatch(idem):
-            raise refuse(
-                400,
-                "ESIS_IDEMPOTENCY_KEY_ONGELDIG",
-                "De Idempotency-Key mag alleen letters, cijfers en . _ : - bevatten (hoogstens 100 tekens).",
-                "Idempotency-Key",
-            )
+            raise refused(400, "ESIS_IDEMPOTENCY_KEY_ONGELDIG", "Idempotency-Key")
         data, reader = await self._body(request, "wijziging")
         try:
             wijziging = parse_wijziging(data, max_documents=self.limits.max_documents)
@@ -349,8 +311,6 @@ class EsisIntake:
                     existing,
                     content,
                     "ESIS_IDEMPOTENCY_KEY_HERGEBRUIKT",
-                    "Deze Idempotency-Key is al gebruikt voor een andere wijziging. Gebruik per wijziging een "
-                    "nieuwe sleutel.",
                 )
                 return _accepted(
                     PutResult(existing.id, False, existing.state, existing.correlation_id),
@@ -382,13 +342,7 @@ class EsisIntake:
     ) -> web.Response:
         documenten = self._document_meta(stored, wijziging.documenten)
         if wijziging.omschrijving is None and not wijziging.verwijder and not documenten:
-            raise refuse(
-                422,
-                "ESIS_WIJZIGING_LEEG",
-                "De wijziging bevat niets om te wijzigen: voeg documenten toe, trek documenten in of pas de "
-                "omschrijving aan.",
-                "wijziging",
-            )
+            raise refused(422, "ESIS_WIJZIGING_LEEG", "wijziging")
         if idem is None:
             token = "inhoud:" + content + ":" + ",".join(d["sha256"] for d in documenten)
             key = _update_key(sender, aanvraag_id, token)

@@ -11,14 +11,14 @@ from aiohttp import web
 
 from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
-from adapters.esis.errors import ApiError, refuse
+from adapters.esis.errors import ApiError, refused
 from adapters.esis.guard import BruteForceGuard
+from adapters.esis.refusals import refusal
 from adapters.esis.upload import read_json_body
 from adapters.esis.wire import WireError, decode_json
 from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.registry import codes
-from verification.findings import fout
 
 __all__ = ["CodeRegistration"]
 
@@ -43,30 +43,25 @@ class CodeRegistration:
         ip = self.auth.ip(request)
         self.auth.refuse_if_locked(ip)
         if self.quota.locked_for(ip) > 0:
-            raise refuse(
+            raise refused(
                 429,
                 "ESIS_TE_VEEL_AANMELDINGEN",
-                "Te veel aanmeldingen van verificatiecodes vanaf dit adres. Probeer het later opnieuw.",
                 "body",
                 headers={"Retry-After": str(int(self.quota.locked_for(ip)) + 1)},
             )
         if request.content_type != "application/json":
-            raise refuse(415, "ESIS_CONTENT_TYPE_ONGELDIG", "Stuur de aanmelding als application/json.", "Content-Type")
+            raise refused(415, "ESIS_CONTENT_TYPE_ONGELDIG", "Content-Type", variant="aanmelding")
         try:
             data = decode_json(await read_json_body(request, self.limits), "body")
         except WireError as e:
             raise ApiError(400, e.findings) from None
-        problems = [
-            fout("ESIS_VELD_ONBEKEND", f"Het veld '{k}' is onbekend in deze koppeling.", k)
-            for k in data
-            if k not in _FIELDS
-        ]
+        problems = [refusal("ESIS_VELD_ONBEKEND", k, veld=k) for k in data if k not in _FIELDS]
         for k in ("brin6", "omgeving", "verificatiecode"):
             if not isinstance(data.get(k), str) or not data[k].strip():
-                problems.append(fout("ESIS_VELD_ONTBREEKT", f"Het veld '{k}' ontbreekt of is leeg.", k))
+                problems.append(refusal("ESIS_VELD_ONTBREEKT", k, veld=k))
         for k in ("contact_email", "contact_naam"):
             if data.get(k) is not None and (not isinstance(data[k], str) or len(data[k]) > 254):
-                problems.append(fout("ESIS_VELD_ONGELDIG", f"Het veld '{k}' moet tekst zijn (hoogstens 254).", k))
+                problems.append(refusal("ESIS_VELD_ONGELDIG", k, "tekst_254", veld=k))
         if problems:
             raise ApiError(422, problems)
         self.quota.failure(ip)  # every registration counts against the quota

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.esis.auth import Authenticator
-from adapters.esis.errors import refuse
+from adapters.esis.errors import refused
 from adapters.esis.intake import exchange_key, request_key
 from adapters.esis.wire import AANVRAAG_ID
 from gateway.components import Components
@@ -90,11 +90,8 @@ class EsisStatus:
     async def get(self, request: web.Request) -> web.Response:
         sender = await self.auth.authenticate(request)
         aanvraag_id = request.match_info["aanvraag_id"]
-        not_found = refuse(
-            404,
-            "ESIS_AANVRAAG_ONBEKEND",
-            f"Aanvraag {aanvraag_id[:64]} is niet bekend voor deze vestiging en ESIS-omgeving.",
-            "aanvraag_id",
+        not_found = refused(
+            404, "ESIS_AANVRAAG_ONBEKEND", "aanvraag_id", variant="status", aanvraag_id=aanvraag_id[:64]
         )
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
             raise not_found

@@ -25,8 +25,8 @@ from aiohttp import BodyPartReader, MultipartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters.esis.config import EsisLimits
-from adapters.esis.errors import ApiError, refuse
-from adapters.esis.wire import bsn_in_text_message
+from adapters.esis.errors import ApiError, refused
+from adapters.esis.refusals import refusal_message
 from gateway.inspection import Inspection, inspect_document
 from gateway.store.blobs import BlobStore, BlobTooLarge, BlobWriter
 from verification.attachments import check_bestandsnaam
@@ -77,13 +77,13 @@ _PACE: web.RequestKey[list[float]] = web.RequestKey("esis_leestempo", list)
 
 
 def _too_slow(limits: EsisLimits) -> ApiError:
-    return refuse(
+    return refused(
         408,
         "ESIS_UPLOAD_TE_TRAAG",
-        f"Het bericht kwam te traag binnen (minder dan {limits.min_bytes_per_second // 1024} kB per seconde of "
-        f"{limits.read_idle_seconds:g} seconden niets) en is niet aangenomen. Verstuur de aanvraag opnieuw.",
         "body",
         close=True,
+        kb_per_seconde=limits.min_bytes_per_second // 1024,
+        stil_seconden=limits.read_idle_seconds,
     )
 
 
@@ -115,22 +115,16 @@ async def _paced(owner: object, limits: EsisLimits, read: Awaitable[_T]) -> _T:
 
 
 def _malformed(detail: str) -> ApiError:
-    return refuse(
-        400,
-        "ESIS_MULTIPART_ONGELDIG",
-        f"Het bericht is geen geldig multipart/form-data-bericht: {detail}. Controleer de koppeling in ESIS.",
-        "body",
-    )
+    return refused(400, "ESIS_MULTIPART_ONGELDIG", "body", detail=detail)
+
+
+def _detail(variant: str, **params: object) -> str:
+    """What is wrong with the multipart message, in the words of the refusal table."""
+    return refusal_message("ESIS_MULTIPART_ONGELDIG", variant, **params)
 
 
 def _too_large_json(limit: int, location: str) -> ApiError:
-    return refuse(
-        413,
-        "ESIS_AANVRAAG_TE_GROOT",
-        f"De gegevens van de aanvraag zijn groter dan {limit // 1024} kB.",
-        location,
-        close=True,
-    )
+    return refused(413, "ESIS_AANVRAAG_TE_GROOT", location, variant="gegevens", close=True, kb=limit // 1024)
 
 
 async def read_json_body(request: web.Request, limits: EsisLimits) -> bytes:
@@ -152,14 +146,9 @@ async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits)
     except PARSE_ERRORS as exc:
         raise _malformed(type(exc).__name__) from None
     if part is None:
-        raise _malformed(f"het onderdeel '{name}' ontbreekt")
+        raise _malformed(_detail("deel_ontbreekt", naam=name))
     if not isinstance(part, BodyPartReader) or part.name != name:
-        raise refuse(
-            400,
-            "ESIS_MULTIPART_VOLGORDE",
-            f"Het eerste onderdeel van het bericht moet '{name}' (JSON) zijn, vóór de documenten.",
-            name,
-        )
+        raise refused(400, "ESIS_MULTIPART_VOLGORDE", name, naam=name)
     _plain_encoding(part, name)
     buf = bytearray()
     try:
@@ -176,7 +165,7 @@ def _plain_encoding(part: BodyPartReader, location: str) -> None:
     cte = part.headers.get(hdrs.CONTENT_TRANSFER_ENCODING, "binary").lower()
     ce = part.headers.get(hdrs.CONTENT_ENCODING, "identity").lower()
     if cte not in ("binary", "8bit", "7bit") or ce != "identity":
-        raise _malformed(f"onderdeel '{location}' gebruikt een codering die niet wordt ondersteund")
+        raise _malformed(_detail("codering", naam=location))
 
 
 def _safe_name(raw: str | None) -> str | None:
@@ -190,14 +179,7 @@ def _safe_name(raw: str | None) -> str | None:
 
 
 def _type_refusal(bestandsnaam: str, location: str, *, close: bool) -> ApiError:
-    return refuse(
-        415,
-        "ESIS_DOCUMENT_TYPE_NIET_TOEGESTAAN",
-        f"Het document '{bestandsnaam}' is geen PDF- of Word-bestand. Via ESIS kunnen alleen PDF- en "
-        "Word-documenten worden meegestuurd; sla het document op als PDF en verstuur de aanvraag opnieuw.",
-        location,
-        close=close,
-    )
+    return refused(415, "ESIS_DOCUMENT_TYPE_NIET_TOEGESTAAN", location, close=close, naam=bestandsnaam)
 
 
 def _head_plausible(head: bytes, allowed: tuple[str, ...]) -> bool:
@@ -275,13 +257,13 @@ async def _store_part(
             try:
                 writer.write(chunk)
             except BlobTooLarge:
-                raise refuse(
+                raise refused(
                     413,
                     "ESIS_DOCUMENT_TE_GROOT",
-                    f"Het document '{bestandsnaam}' is groter dan {limits.max_document_bytes // (1024 * 1024)} MB. "
-                    "Verklein het document (bijvoorbeeld als PDF met een lagere resolutie) of splits het op.",
                     location,
                     close=True,
+                    naam=bestandsnaam,
+                    mb=limits.max_document_bytes // (1024 * 1024),
                 ) from None
             if spool is not None:
                 spool.write(chunk)
@@ -296,7 +278,7 @@ async def _store_part(
                         spool.write(early)
                     early = bytearray()
         if writer.size == 0:
-            raise refuse(422, "ESIS_DOCUMENT_LEEG", f"Het document '{bestandsnaam}' is leeg.", location)
+            raise refused(422, "ESIS_DOCUMENT_LEEG", location, naam=bestandsnaam)
         if not checked and not _head_plausible(writer.head, limits.allowed_types):
             raise _type_refusal(bestandsnaam, location, close=False)
         head = writer.head
@@ -341,34 +323,20 @@ async def stream_documents(
         index = len(stored)
         location = f"document[{index}]"
         if not isinstance(part, BodyPartReader):
-            raise _malformed("geneste multipart-onderdelen worden niet ondersteund")
+            raise _malformed(_detail("genest"))
         if part.name != "document":
-            raise _malformed(f"onbekend onderdeel '{part.name}'; documenten heten 'document'")
+            raise _malformed(_detail("deel_onbekend", naam=part.name))
         _plain_encoding(part, location)
         if index >= limits.max_documents:
-            raise refuse(
-                422,
-                "ESIS_TE_VEEL_DOCUMENTEN",
-                f"Een aanvraag mag hoogstens {limits.max_documents} documenten bevatten.",
-                location,
-            )
+            raise refused(422, "ESIS_TE_VEEL_DOCUMENTEN", location, maximum=limits.max_documents)
         name = _safe_name(part.filename)
         if name is None:
-            raise refuse(
-                422,
-                "ESIS_DOCUMENT_NAAM_ONTBREEKT",
-                "Een document heeft geen bestandsnaam. Geef elk document een naam die zegt wat het is, zoals "
-                "'OPPondertekening.pdf'.",
-                location,
-            )
+            raise refused(422, "ESIS_DOCUMENT_NAAM_ONTBREEKT", location)
         if contains_bsn(name) or contains_bsn(unquote(name)):  # clients percent-encode spaces in file names
-            raise refuse(422, "ESIS_BSN_NIET_TOEGESTAAN", bsn_in_text_message(f"{location}.bestandsnaam"), location)
-        if name in names:
-            raise refuse(
-                422,
-                "ESIS_DOCUMENT_DUBBEL",
-                f"Het document '{name}' zit twee keer in het bericht; geef elk document een eigen naam.",
-                location,
+            raise refused(
+                422, "ESIS_BSN_NIET_TOEGESTAAN", location, variant="in_tekst", veld=f"{location}.bestandsnaam"
             )
+        if name in names:
+            raise refused(422, "ESIS_DOCUMENT_DUBBEL", location, variant="in_bericht", naam=name)
         names.add(name)
         await _store_part(part, name, location, blobs, limits, pending, owner=reader)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from adapters.esis.refusals import refusal
 from gateway.errors import Refusal, Transient
 from gateway.pipeline.contracts import BijlageDraft, HulpvraagDraft
 from gateway.pipeline.ports.requests import RequestReads, StoredRequest
-from verification.findings import Finding, fout, waarschuwing
+from verification.findings import Finding
 
 __all__ = ["EsisWijziging", "Withdrawal"]
 
@@ -51,13 +52,7 @@ class EsisWijziging:
         remove = self._withdrawn(hv, notes)
         documenten = self._new_documents(hv, set(remove), notes)
         if self.omschrijving is not None and self.omschrijving != hv.omschrijving:
-            notes.append(
-                waarschuwing(
-                    "ESIS_OMSCHRIJVING_GEWIJZIGD",
-                    f"De school heeft de omschrijving gewijzigd via ESIS. Vorige omschrijving: {hv.omschrijving!r}.",
-                    "omschrijving",
-                )
-            )
+            notes.append(refusal("ESIS_OMSCHRIJVING_GEWIJZIGD", "omschrijving", vorige=hv.omschrijving))
         return HulpvraagDraft(
             swv_code=self.swv_code,
             brin6=hv.brin6,
@@ -77,18 +72,9 @@ class EsisWijziging:
             state = reads.exchange_state(self.first_exchange_key)
             if state is not None and state not in _SETTLED:
                 raise Transient("de oorspronkelijke aanvraag is nog niet verwerkt", waiting_for="esis_aanvraag")
-            raise Refusal(
-                [
-                    fout(
-                        "ESIS_AANVRAAG_NIET_VERWERKT",
-                        f"De wijziging hoort bij aanvraag {self.aanvraag_id}, maar die aanvraag is niet "
-                        "verwerkt (zie de status). Verstuur de aanvraag opnieuw als nieuwe aanvraag.",
-                        "aanvraag_id",
-                    )
-                ]
-            )
+            raise Refusal([refusal("ESIS_AANVRAAG_NIET_VERWERKT", "aanvraag_id", aanvraag_id=self.aanvraag_id)])
         if stored.brin6 != self.brin6:
-            raise Refusal([fout("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", "De aanvraag hoort bij een andere vestiging.")])
+            raise Refusal([refusal("ESIS_VESTIGING_HOORT_NIET_BIJ_CODE", variant="wijziging")])
         return stored
 
     def _withdrawn(self, hv: StoredRequest, notes: list[Finding]) -> list[str]:
@@ -99,13 +85,7 @@ class EsisWijziging:
             hits = [b for b in live if (r.sha256 and b.sha256 == r.sha256) or b.bestandsnaam == r.bestandsnaam]
             if not hits:
                 label = r.bestandsnaam or r.sha256
-                notes.append(
-                    waarschuwing(
-                        "ESIS_DOCUMENT_NIET_GEVONDEN",
-                        f"De school wilde het document '{label}' intrekken, maar dat zit niet (meer) in de hulpvraag.",
-                        "verwijder_documenten",
-                    )
-                )
+                notes.append(refusal("ESIS_DOCUMENT_NIET_GEVONDEN", "verwijder_documenten", naam=label))
             remove += [b.sha256 for b in hits]
         return remove
 
@@ -115,14 +95,7 @@ class EsisWijziging:
         kept: list[BijlageDraft] = []
         for d in self.documenten:
             if d.sha256 in withdrawn:
-                notes.append(
-                    waarschuwing(
-                        "ESIS_DOCUMENT_EERDER_INGETROKKEN",
-                        f"Het document '{d.bestandsnaam}' is eerder ingetrokken en nu opnieuw gestuurd; het is niet "
-                        "opnieuw toegevoegd. Het secretariaat beoordeelt of het document erbij hoort.",
-                        "documenten",
-                    )
-                )
+                notes.append(refusal("ESIS_DOCUMENT_EERDER_INGETROKKEN", "documenten", naam=d.bestandsnaam))
             else:
                 kept.append(d)
         return tuple(kept)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.esis.refusals import refusal
 from verification.bsn import contains_bsn
-from verification.findings import Finding, fout
+from verification.findings import Finding
 
 __all__ = [
     "DOCUMENT_ROLES",
@@ -31,14 +32,6 @@ __all__ = [
 AANVRAAG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DOCUMENT_ROLES = ("opp", "toelichting_onderwijsbehoeften", "overig")
-
-
-def bsn_in_text_message(field: str) -> str:
-    return (
-        f"Het veld '{field}' bevat een nummer van negen cijfers dat een BSN of onderwijsnummer kan zijn. Een "
-        "aanvraag mag geen BSN of onderwijsnummer bevatten; het bericht is niet bewaard. Haal het nummer weg en "
-        "verstuur de aanvraag opnieuw."
-    )
 
 
 _FORBIDDEN = ("bsn", "onderwijsnummer", "burgerservicenummer", "sofinummer")
@@ -107,21 +100,9 @@ def decode_json(raw: bytes, location: str) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise WireError(
-            [
-                fout(
-                    "ESIS_JSON_ONGELDIG",
-                    "De gegevens van de aanvraag zijn geen geldige JSON (UTF-8). Controleer de koppeling in ESIS.",
-                    location,
-                )
-            ],
-            syntax=True,
-        ) from None
+        raise WireError([refusal("ESIS_JSON_ONGELDIG", location)], syntax=True) from None
     if not isinstance(data, dict):
-        raise WireError(
-            [fout("ESIS_JSON_ONGELDIG", "De gegevens van de aanvraag moeten een JSON-object zijn.", location)],
-            syntax=True,
-        )
+        raise WireError([refusal("ESIS_JSON_ONGELDIG", location, "geen_object")], syntax=True)
     return data
 
 
@@ -129,11 +110,16 @@ class _Checker:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
 
-    def add(self, code: str, message: str, location: str) -> None:
-        self.findings.append(fout(code, message, location))
+    def add(self, code: str, location: str, variant: str = "", **params: object) -> None:
+        """A finding of ``code`` (its message from the table, filled in with ``params``)."""
+        self.findings.append(refusal(code, location, variant, **params))
+
+    def invalid(self, loc: str, variant: str, **params: object) -> None:
+        """``ESIS_VELD_ONGELDIG`` for the field at ``loc``, worded by ``variant``."""
+        self.add("ESIS_VELD_ONGELDIG", loc, variant, veld=loc, **params)
 
     def missing(self, loc: str) -> None:
-        self.add("ESIS_VELD_ONTBREEKT", f"Het veld '{loc}' ontbreekt of is leeg.", loc)
+        self.add("ESIS_VELD_ONTBREEKT", loc, veld=loc)
 
     def text(self, obj: dict[str, Any], key: str, loc: str, *, required: bool = True, max_len: int = 200) -> str | None:
         value = obj.get(key)
@@ -142,16 +128,16 @@ class _Checker:
                 self.missing(loc)
             return None
         if not isinstance(value, str):
-            self.add("ESIS_VELD_ONGELDIG", f"Het veld '{loc}' moet tekst zijn.", loc)
+            self.invalid(loc, "tekst")
             return None
         if len(value) > max_len:
-            self.add("ESIS_VELD_TE_LANG", f"Het veld '{loc}' is te lang: maximaal {max_len} tekens.", loc)
+            self.add("ESIS_VELD_TE_LANG", loc, veld=loc, maximum=max_len)
             return None
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-            self.add("ESIS_VELD_ONGELDIG", f"Het veld '{loc}' bevat stuurtekens.", loc)
+            self.invalid(loc, "stuurtekens")
             return None
         if contains_bsn(value):
-            self.add("ESIS_BSN_NIET_TOEGESTAAN", bsn_in_text_message(loc), loc)  # names the field, never the number
+            self.add("ESIS_BSN_NIET_TOEGESTAAN", loc, "in_tekst", veld=loc)  # names the field, never the number
             return None
         return value.strip()
 
@@ -162,65 +148,47 @@ class _Checker:
                 self.missing(loc)
             return None
         if not isinstance(value, dict):
-            self.add("ESIS_VELD_ONGELDIG", f"Het veld '{loc}' moet een object zijn.", loc)
+            self.invalid(loc, "object")
             return None
         return value
 
     def unknown(self, obj: dict[str, Any], allowed: set[str], loc: str) -> None:
         for key in obj:
             if key.lower() in _FORBIDDEN:
-                self.add(
-                    "ESIS_BSN_NIET_TOEGESTAAN",
-                    "Een aanvraag mag geen BSN of onderwijsnummer bevatten. Verwijder dit gegeven en verstuur de "
-                    "aanvraag opnieuw.",
-                    f"{loc}.{key}" if loc else key,
-                )
+                self.add("ESIS_BSN_NIET_TOEGESTAAN", f"{loc}.{key}" if loc else key, "veldnaam")
             elif key not in allowed:
                 where = f"{loc}.{key}" if loc else key
-                self.add("ESIS_VELD_ONBEKEND", f"Het veld '{where}' is onbekend in deze koppeling.", where)
+                self.add("ESIS_VELD_ONBEKEND", where, veld=where)
 
     def documents(self, parent: dict[str, Any], loc: str, limit: int) -> tuple[DocumentMeta, ...]:
         value = parent.get("documenten", [])
         if not isinstance(value, list):
-            self.add("ESIS_VELD_ONGELDIG", f"Het veld '{loc}' moet een lijst zijn.", loc)
+            self.invalid(loc, "lijst")
             return ()
         if len(value) > limit:
-            self.add("ESIS_TE_VEEL_DOCUMENTEN", f"Een aanvraag mag hoogstens {limit} documenten bevatten.", loc)
+            self.add("ESIS_TE_VEEL_DOCUMENTEN", loc, maximum=limit)
             return ()
         out: list[DocumentMeta] = []
         names: set[str] = set()
         for i, item in enumerate(value):
             at = f"{loc}[{i}]"
             if not isinstance(item, dict):
-                self.add("ESIS_VELD_ONGELDIG", f"Het veld '{at}' moet een object zijn.", at)
+                self.invalid(at, "object")
                 continue
             self.unknown(item, {"bestandsnaam", "soort", "omschrijving"}, at)
             name = self.text(item, "bestandsnaam", f"{at}.bestandsnaam", max_len=255)
             soort = item.get("soort", "overig")
             if soort not in DOCUMENT_ROLES:
-                self.add(
-                    "ESIS_VELD_ONGELDIG",
-                    f"Het veld '{at}.soort' moet een van {', '.join(DOCUMENT_ROLES)} zijn.",
-                    f"{at}.soort",
-                )
+                self.invalid(f"{at}.soort", "soort", soorten=", ".join(DOCUMENT_ROLES))
                 continue
             omschrijving = self.text(item, "omschrijving", f"{at}.omschrijving", required=False, max_len=500)
             if name is None:
                 continue
             if not _plain_file_name(name):
-                self.add(
-                    "ESIS_VELD_ONGELDIG",
-                    f"Het veld '{at}.bestandsnaam' moet een bestandsnaam zijn zonder map of pad (geen / of \\), "
-                    "zoals 'OPPondertekening.pdf'.",
-                    f"{at}.bestandsnaam",
-                )
+                self.invalid(f"{at}.bestandsnaam", "bestandsnaam")
                 continue
             if name in names:
-                self.add(
-                    "ESIS_DOCUMENT_DUBBEL",
-                    f"Het document '{name}' staat twee keer in de lijst; geef elk document een eigen naam.",
-                    f"{at}.bestandsnaam",
-                )
+                self.add("ESIS_DOCUMENT_DUBBEL", f"{at}.bestandsnaam", "in_lijst", naam=name)
                 continue
             names.add(name)
             out.append(DocumentMeta(name, soort, omschrijving))
@@ -232,88 +200,39 @@ def _plain_file_name(name: str) -> bool:
     return "/" not in name and "\\" not in name and name.strip(". ") != ""
 
 
+_AANVRAAG_FIELDS = {
+    "esis_aanvraag_id",
+    "swv_code",
+    "vestiging",
+    "contactpersoon",
+    "korte_omschrijving",
+    "omschrijving",
+    "opp",
+    "leerling",
+    "documenten",
+}
+
+
 def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanvraag:
+    """The request, checked field by field; every problem is a finding, all raised together (`WireError`)."""
     c = _Checker()
-    c.unknown(
-        data,
-        {
-            "esis_aanvraag_id",
-            "swv_code",
-            "vestiging",
-            "contactpersoon",
-            "korte_omschrijving",
-            "omschrijving",
-            "opp",
-            "leerling",
-            "documenten",
-        },
-        "",
-    )
-    aanvraag_id = c.text(data, "esis_aanvraag_id", "esis_aanvraag_id", max_len=64)
-    if aanvraag_id is not None and not AANVRAAG_ID.fullmatch(aanvraag_id):
-        c.add(
-            "ESIS_VELD_ONGELDIG",
-            "Het veld 'esis_aanvraag_id' mag alleen letters, cijfers, punten, liggende streepjes en koppeltekens "
-            "bevatten (hoogstens 64).",
-            "esis_aanvraag_id",
-        )
-        aanvraag_id = None
+    c.unknown(data, _AANVRAAG_FIELDS, "")
+    aanvraag_id = _aanvraag_id(c, data)
     swv_code = c.text(data, "swv_code", "swv_code", max_len=6)
-    vestiging = c.obj(data, "vestiging", "vestiging") or {}
-    brin6 = None
-    if vestiging:
-        c.unknown(vestiging, {"brin6", "naam", "bezoekadres", "postadres"}, "vestiging")
-        brin6 = c.text(vestiging, "brin6", "vestiging.brin6", max_len=6)
-        if brin6 is not None and not re.fullmatch(r"[0-9]{2}[A-Za-z]{2}[0-9]{2}", brin6):
-            c.add(
-                "ESIS_VELD_ONGELDIG", "Het veld 'vestiging.brin6' moet een BRIN6 zijn, zoals 27ZX01.", "vestiging.brin6"
-            )
-            brin6 = None
-        c.text(vestiging, "naam", "vestiging.naam", required=False)
-        for adres in ("bezoekadres", "postadres"):
-            sub = c.obj(vestiging, adres, f"vestiging.{adres}", required=False)
-            if sub is not None:
-                c.unknown(sub, {"straat", "huisnummer", "postcode", "plaats"}, f"vestiging.{adres}")
-                for k in ("straat", "huisnummer", "postcode", "plaats"):
-                    c.text(sub, k, f"vestiging.{adres}.{k}", required=False, max_len=100)
-    contact_obj = c.obj(data, "contactpersoon", "contactpersoon")
-    contact: dict[str, str] = {}
-    if contact_obj is not None:
-        c.unknown(contact_obj, {"naam", "email", "telefoon"}, "contactpersoon")
-        for k in ("naam", "email", "telefoon"):
-            v = c.text(contact_obj, k, f"contactpersoon.{k}", required=k == "naam", max_len=254)
-            if v is not None:
-                contact[k] = v
+    vestiging, brin6 = _vestiging(c, data)
+    contact = _contactpersoon(c, data)
     korte = c.text(data, "korte_omschrijving", "korte_omschrijving", max_len=200)
     omschrijving = c.text(data, "omschrijving", "omschrijving", required=False, max_len=4000)
     opp = data.get("opp", True)
     if not isinstance(opp, bool):
-        c.add("ESIS_VELD_ONGELDIG", "Het veld 'opp' moet true of false zijn.", "opp")
+        c.invalid("opp", "waar_onwaar")
         opp = True
-    leerling_obj = c.obj(data, "leerling", "leerling")
-    leerling: dict[str, str | None] = {}
-    geboortedatum: dt.date | None = None
-    if leerling_obj is not None:
-        c.unknown(leerling_obj, {"leerlingid", "voornaam", "tussenvoegsel", "achternaam", "geboortedatum"}, "leerling")
-        for k, req in (("leerlingid", True), ("voornaam", True), ("tussenvoegsel", False), ("achternaam", True)):
-            leerling[k] = c.text(leerling_obj, k, f"leerling.{k}", required=req, max_len=100)
-        raw_date = c.text(leerling_obj, "geboortedatum", "leerling.geboortedatum", max_len=10)
-        if raw_date is not None:
-            try:
-                geboortedatum = dt.date.fromisoformat(raw_date)
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
-                    raise ValueError
-            except ValueError:
-                c.add(
-                    "ESIS_VELD_ONGELDIG",
-                    "Het veld 'leerling.geboortedatum' moet een datum zijn als 2016-03-14.",
-                    "leerling.geboortedatum",
-                )
+    leerling, geboortedatum = _leerling(c, data)
     documenten = c.documents(data, "documenten", max_documents)
     if c.findings:
         raise WireError(c.findings)
     if not (aanvraag_id and swv_code and brin6 and korte and geboortedatum):  # every path above adds a finding
-        raise WireError([fout("ESIS_VELD_ONTBREEKT", "De aanvraag is niet compleet.", "aanvraag")])
+        raise WireError([refusal("ESIS_VELD_ONTBREEKT", "aanvraag", "onvolledig")])
     return EsisAanvraag(
         aanvraag_id=aanvraag_id,
         swv_code=swv_code.upper(),
@@ -329,6 +248,66 @@ def parse_aanvraag(data: dict[str, Any], *, max_documents: int = 20) -> EsisAanv
     )
 
 
+def _aanvraag_id(c: _Checker, data: dict[str, Any]) -> str | None:
+    aanvraag_id = c.text(data, "esis_aanvraag_id", "esis_aanvraag_id", max_len=64)
+    if aanvraag_id is not None and not AANVRAAG_ID.fullmatch(aanvraag_id):
+        c.invalid("esis_aanvraag_id", "aanvraag_id")
+        return None
+    return aanvraag_id
+
+
+def _vestiging(c: _Checker, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The vestiging object as sent, and its BRIN6 when it is one."""
+    vestiging = c.obj(data, "vestiging", "vestiging") or {}
+    brin6 = None
+    if vestiging:
+        c.unknown(vestiging, {"brin6", "naam", "bezoekadres", "postadres"}, "vestiging")
+        brin6 = c.text(vestiging, "brin6", "vestiging.brin6", max_len=6)
+        if brin6 is not None and not re.fullmatch(r"[0-9]{2}[A-Za-z]{2}[0-9]{2}", brin6):
+            c.invalid("vestiging.brin6", "brin6")
+            brin6 = None
+        c.text(vestiging, "naam", "vestiging.naam", required=False)
+        for adres in ("bezoekadres", "postadres"):
+            sub = c.obj(vestiging, adres, f"vestiging.{adres}", required=False)
+            if sub is not None:
+                c.unknown(sub, {"straat", "huisnummer", "postcode", "plaats"}, f"vestiging.{adres}")
+                for k in ("straat", "huisnummer", "postcode", "plaats"):
+                    c.text(sub, k, f"vestiging.{adres}.{k}", required=False, max_len=100)
+    return vestiging, brin6
+
+
+def _contactpersoon(c: _Checker, data: dict[str, Any]) -> dict[str, str]:
+    contact_obj = c.obj(data, "contactpersoon", "contactpersoon")
+    contact: dict[str, str] = {}
+    if contact_obj is not None:
+        c.unknown(contact_obj, {"naam", "email", "telefoon"}, "contactpersoon")
+        for k in ("naam", "email", "telefoon"):
+            v = c.text(contact_obj, k, f"contactpersoon.{k}", required=k == "naam", max_len=254)
+            if v is not None:
+                contact[k] = v
+    return contact
+
+
+def _leerling(c: _Checker, data: dict[str, Any]) -> tuple[dict[str, str | None], dt.date | None]:
+    """The pupil's name fields and birth date (never a BSN: `_Checker.unknown` refuses such a field by name)."""
+    leerling_obj = c.obj(data, "leerling", "leerling")
+    leerling: dict[str, str | None] = {}
+    geboortedatum: dt.date | None = None
+    if leerling_obj is not None:
+        c.unknown(leerling_obj, {"leerlingid", "voornaam", "tussenvoegsel", "achternaam", "geboortedatum"}, "leerling")
+        for k, req in (("leerlingid", True), ("voornaam", True), ("tussenvoegsel", False), ("achternaam", True)):
+            leerling[k] = c.text(leerling_obj, k, f"leerling.{k}", required=req, max_len=100)
+        raw_date = c.text(leerling_obj, "geboortedatum", "leerling.geboortedatum", max_len=10)
+        if raw_date is not None:
+            try:
+                geboortedatum = dt.date.fromisoformat(raw_date)
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
+                    raise ValueError
+            except ValueError:
+                c.invalid("leerling.geboortedatum", "datum")
+    return leerling, geboortedatum
+
+
 def parse_wijziging(data: dict[str, Any], *, max_documents: int = 20) -> EsisWijziging:
     c = _Checker()
     c.unknown(data, {"omschrijving", "verwijder_documenten", "documenten"}, "")
@@ -336,21 +315,21 @@ def parse_wijziging(data: dict[str, Any], *, max_documents: int = 20) -> EsisWij
     removals: list[Removal] = []
     raw = data.get("verwijder_documenten", [])
     if not isinstance(raw, list) or len(raw) > 100:
-        c.add("ESIS_VELD_ONGELDIG", "Het veld 'verwijder_documenten' moet een lijst zijn.", "verwijder_documenten")
+        c.invalid("verwijder_documenten", "lijst")
         raw = []
     for i, item in enumerate(raw):
         at = f"verwijder_documenten[{i}]"
         if not isinstance(item, dict):
-            c.add("ESIS_VELD_ONGELDIG", f"Het veld '{at}' moet een object zijn.", at)
+            c.invalid(at, "object")
             continue
         c.unknown(item, {"sha256", "bestandsnaam"}, at)
         sha = c.text(item, "sha256", f"{at}.sha256", required=False, max_len=64)
         name = c.text(item, "bestandsnaam", f"{at}.bestandsnaam", required=False, max_len=255)
         if sha is not None and not SHA256.fullmatch(sha):
-            c.add("ESIS_VELD_ONGELDIG", f"Het veld '{at}.sha256' moet een SHA-256 (64 hextekens) zijn.", f"{at}.sha256")
+            c.invalid(f"{at}.sha256", "sha256")
             continue
         if sha is None and name is None:
-            c.add("ESIS_VELD_ONTBREEKT", f"Geef bij '{at}' de sha256 of de bestandsnaam van het document.", at)
+            c.add("ESIS_VELD_ONTBREEKT", at, "intrekken", veld=at)
             continue
         removals.append(Removal(sha, name))
     documenten = c.documents(data, "documenten", max_documents)

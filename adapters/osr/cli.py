@@ -31,6 +31,7 @@ from adapters.osr.csv_import import MAX_BYTES, parse_mandates_csv
 from adapters.osr.lookup import MandateLookup, RefreshResult, refresh_mandates
 from adapters.osr.settings import osr_settings
 from gateway.errors import ConfigError
+from gateway.registry.cli import plug_live_lookup
 from gateway.registry.mandates import group_by_school, parties_from_settings, replace_mandates
 from gateway.registry.service import registered_brin4s
 from gateway.settings import Settings
@@ -85,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--door", default="secretariaat:cli", help="wie importeert (voor het auditlog)")
     imp.set_defaults(handler=_import)
     p.set_defaults(handler=lambda _a: (p.print_help(), 2)[1])
+    plug_live_lookup(subparsers, open_lookup)  # `gateway koppelcheck --live` asks the OSR
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -103,7 +105,7 @@ def _missing(result: RefreshResult, parties: OsoSwvParties) -> list[str]:
 
 
 async def _sync(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     day = _date(args.datum)
     settings = settings_from(args)
@@ -185,7 +187,7 @@ def _read_file(path: str) -> bytes | None:
 
 
 async def _import(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     data = _read_file(args.file)
     if data is None:

@@ -1,11 +1,19 @@
-"""Async client for the OSR REST API: mutual TLS, timeouts, and retries on transient failures only.
+"""Async client for the OSR REST API: mutual TLS, timeouts, retries on transient failures only, and the core's
+outbound guards.
 
-Retried (exponential backoff with jitter, tenacity): connection errors and resets, timeouts, 429 (after
-its Retry-After) and 5xx. Never retried: other 4xx — they mean our request or certificate is wrong
-(`OsrRejected`, a `ConfigError`), as does a server certificate we do not trust.
+Retried (the core's `RetryPolicy`: exponential backoff with jitter, driven by tenacity): connection errors and
+resets, timeouts, 429 (after its Retry-After) and 5xx. Never retried: other 4xx — they mean our request or
+certificate is wrong (`OsrRejected`, a `ConfigError`), as does a server certificate we do not trust.
 ``GET /mandates`` answering 404 means "no mandate": a result.
 When the attempts are used up, or a Retry-After exceeds ``max_retry_after``, `Transient` is raised with
 ``waiting_for="osr"`` so the exchange waits in the queue.
+
+Every request (with its retries) goes through the OSR's `EndpointGuards` (`gateway.outbound.guards`): after
+``failure_threshold`` consecutive requests that failed after all their attempts, the circuit of that OSR path
+opens and requests fail fast with `Transient` ("Het OSR is niet bereikbaar (stroomonderbreker open; …)")
+without touching the network, for a cool-down; then one probe goes through. An answer — also a 4xx
+(`OsrRejected`) or a 404 — closes it. A bulkhead (``max_concurrent``, off by default) bounds the requests
+in flight. The figures are on /metrics as ``system="osr"`` (the OSR plug-in registers them).
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ from typing import Any
 import aiohttp
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
 
 from adapters.osr.config import OsrConfig
 from adapters.osr.wire import Endpoint, MandateAnswer, Service, ServiceVersion
 from gateway.errors import ConfigError, Transient
+from gateway.outbound.breaker import Blocked
+from gateway.outbound.guards import EndpointGuards
 
 __all__ = ["OsrClient", "OsrRejected"]
 
@@ -63,6 +72,11 @@ def _retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> f
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
+def _unreachable(system: str, operation: str, url: str, blocked: Blocked) -> str:
+    """What a request the guards stopped says (it reaches the queue page as the reason the exchange waits)."""
+    return f"Het OSR is niet bereikbaar ({blocked.reason})."
+
+
 class OsrClient:
     """Use as ``async with OsrClient(config) as osr: await osr.mandate(...)``.
 
@@ -81,9 +95,8 @@ class OsrClient:
         self._session = session
         self._own_session = session is None
         self._sleep = sleep
-        self._backoff = wait_exponential_jitter(
-            multiplier=config.backoff_initial, max=config.backoff_max, jitter=config.backoff_initial
-        )
+        self._retry = config.retry
+        self.guards = EndpointGuards("osr", config.guard, events="osr", describe=_unreachable)
 
     async def __aenter__(self) -> OsrClient:
         return self
@@ -173,6 +186,21 @@ class OsrClient:
     # --- transport -----------------------------------------------------------------------------------
 
     async def _get_json(self, path: str, params: dict[str, str], *, not_found_is_none: bool = False) -> Any:
+        url = self._config.base_url.rstrip("/") + path
+        async with self.guards.call(url, path) as call:  # Transient at once while the circuit is open
+            try:
+                return await self._with_retries(path, params, not_found_is_none)
+            except _Retryable as exc:
+                call.failed(exc.retry_after)
+                log.warning("osr_unreachable", path=path, reason=exc.reason, retry_after=exc.retry_after)
+                raise Transient(
+                    f"Het OSR is niet bereikbaar ({exc.reason}).", waiting_for="osr", retry_after=exc.retry_after
+                ) from exc
+            except OsrRejected:
+                call.answered()  # the OSR is there; its verdict is about our request
+                raise
+
+    async def _with_retries(self, path: str, params: dict[str, str], not_found_is_none: bool) -> Any:
         retrying = AsyncRetrying(
             stop=self._stop,
             wait=self._wait,
@@ -181,19 +209,13 @@ class OsrClient:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(path, params, not_found_is_none)
-        except _Retryable as exc:
-            log.warning("osr_unreachable", path=path, reason=exc.reason, retry_after=exc.retry_after)
-            raise Transient(
-                f"Het OSR is niet bereikbaar ({exc.reason}).", waiting_for="osr", retry_after=exc.retry_after
-            ) from exc
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(path, params, not_found_is_none)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _stop(self, state: RetryCallState) -> bool:
-        if stop_after_attempt(self._config.max_attempts)(state):
+        if stop_after_attempt(self._retry.attempts)(state):
             return True
         exc = state.outcome.exception() if state.outcome else None
         return isinstance(exc, _Retryable) and (exc.retry_after or 0) > self._config.max_retry_after
@@ -202,7 +224,7 @@ class OsrClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             return exc.retry_after
-        return float(self._backoff(state))
+        return self._retry.delay(state.attempt_number)
 
     @staticmethod
     def _log_retry(state: RetryCallState) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gateway.errors import ConfigError
+from gateway.outbound.guards import GuardPolicy
+from gateway.outbound.retry import RetryPolicy
 from gateway.tls import client_context
 
 __all__ = ["MandateCachePolicy", "OsrConfig"]
@@ -31,12 +33,36 @@ class OsrConfig:
     backoff_max: float = 8.0
     max_retry_after: float = 30.0  # a longer Retry-After ends the retries at once (the queue waits)
     max_response_bytes: int = 1_048_576
+    # the circuit breaker (`gateway.outbound.guards`) per OSR path: after this many consecutive requests that
+    # failed after all their attempts, requests fail fast for the cool-down (doubled per failed probe); 0 = never
+    failure_threshold: int = 5
+    cool_down: float = 1.0
+    cool_down_max: float = 60.0
+    # the bulkhead: requests in flight to the OSR at a time (0 = no limit beyond the 16 pooled connections;
+    # one OSR serves every exchange, so a limit would cap all traffic) and how long one may wait for a slot
+    max_concurrent: int = 0
+    slot_wait: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError("OSR: max_attempts moet minstens 1 zijn.")
         if self.total_timeout <= 0 or self.connect_timeout <= 0:
             raise ConfigError("OSR: time-outs moeten groter dan 0 zijn.")
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The backoff between the attempts of one request."""
+        return RetryPolicy(base=self.backoff_initial, cap=self.backoff_max, attempts=self.max_attempts)
+
+    @property
+    def guard(self) -> GuardPolicy:
+        return GuardPolicy(
+            max_concurrent=self.max_concurrent,
+            slot_wait=self.slot_wait,
+            failure_threshold=self.failure_threshold,
+            cool_down=self.cool_down,
+            cool_down_max=max(self.cool_down, self.cool_down_max),
+        )
 
     @property
     def uses_tls(self) -> bool:

@@ -11,9 +11,10 @@ The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway
 
 Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
 permanent: `SessieAfwijkend`, dossier not ready, …); connection errors, timeouts, HTTP 429/502/503/504 are
-retried with backoff (tenacity) and, when retries run out, raised as `gateway.errors.Transient`.
+retried with the core's backoff (`gateway.outbound.retry.RetryPolicy`, driven by tenacity) and, when retries
+run out, raised as `gateway.errors.Transient`.
 
-Every attempt goes through the system's `EndpointGuards` (`adapters.parnassys.breaker`): a bulkhead per LAS
+Every attempt goes through the system's `EndpointGuards` (`gateway.outbound.guards`): a bulkhead per LAS
 endpoint URL (a school whose LAS hangs holds at most ``max_concurrent`` workers; a call that gets no slot
 in time raises `Transient` instead of queueing) and a circuit breaker per endpoint and operation (after a
 run of transient failures calls fail fast with `Transient` for a cool-down, then one probe goes through).
@@ -28,10 +29,9 @@ from dataclasses import dataclass
 import aiohttp
 import structlog
 from lxml import etree
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
-from adapters.parnassys.breaker import EndpointGuards
-from adapters.parnassys.config import ClientConfig
+from adapters.parnassys.config import ClientConfig, RetryPolicy
 from adapters.parnassys.soap import (
     ANONYMOUS,
     NS,
@@ -45,6 +45,7 @@ from adapters.parnassys.soap import (
 )
 from adapters.parnassys.wssec import sign_envelope
 from gateway.errors import Transient
+from gateway.outbound.guards import EndpointGuards
 from gateway.tls import client_context
 from verification.findings import Finding
 
@@ -80,6 +81,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+def _backoff(policy: RetryPolicy, state: RetryCallState) -> float:
+    return policy.delay(state.attempt_number)
+
+
 def _q(el: etree._Element, name: str) -> str | None:
     found = el.find(f"{{{NS}}}{name}")
     return (found.text or "").strip() if found is not None and found.text else None
@@ -102,8 +107,8 @@ class OsoSoapClient:
         self._own_session = session is None
         self._ssl = self._ssl_context()
         self.guards = {
-            "las": EndpointGuards("las", config.las_guard),
-            "traffic_center": EndpointGuards("traffic_center", config.traffic_center_guard),
+            "las": EndpointGuards("las", config.las_guard, events="oso"),
+            "traffic_center": EndpointGuards("traffic_center", config.traffic_center_guard, events="oso"),
         }
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -135,9 +140,7 @@ class OsoSoapClient:
         policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
-            wait=wait_exponential_jitter(
-                multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait
-            ),
+            wait=lambda state: _backoff(policy, state),
             retry=retry_if_exception_type(_Retryable),
             reraise=True,
         )

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from adapters.parnassys.identity import SenderConfig
+from gateway.outbound.guards import GuardPolicy
+from gateway.outbound.retry import RetryPolicy
 
 __all__ = ["ClientConfig", "Credential", "EndpointConfig", "GuardPolicy", "RetryPolicy"]
 
@@ -58,25 +60,6 @@ class EndpointConfig:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3  # per call, within one worker attempt; then Transient → the core's backoff
-    initial_wait: float = 0.2  # seconds, doubled each retry (with jitter)
-    max_wait: float = 2.0
-
-
-@dataclass(frozen=True)
-class GuardPolicy:
-    """Bulkhead and circuit breaker of one outside system (`adapters.parnassys.breaker`): the bulkhead per
-    endpoint URL, the breaker per endpoint URL and operation. Kept per gateway process."""
-
-    max_concurrent: int = 2  # calls in flight to one endpoint URL at a time; 0 = no limit
-    slot_wait: float = 1.0  # seconds a call may wait for a free slot; then Transient instead of queueing on
-    failure_threshold: int = 5  # consecutive transient failures (timeouts, 429/5xx, ...) that open it; 0 = never
-    cool_down: float = 1.0  # seconds the circuit stays open before one probe call; doubled per failed probe
-    cool_down_max: float = 60.0  # ... up to this
-
-
-@dataclass(frozen=True)
 class ClientConfig:
     """The outbound OSO clients (Traffic Center, the school's LAS)."""
 
@@ -90,7 +73,7 @@ class ClientConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0  # per call; a documentRequest for a large dossier may take a while
     max_response_bytes: int = 512 * 1024 * 1024  # documentResponse limit (bijlagen ≤ 10 MB each, base64)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # per call: 3 attempts, waits from 0.2 s up to 2 s
     las_oin: str | None = None  # OIN expected in wsa:To for the LAS (None: leave ?oin= off)
     las_guard: GuardPolicy = field(default_factory=GuardPolicy)  # per school LAS endpoint: bulkhead of 2
     # one Traffic Center for every exchange: no bulkhead (it would cap all traffic), only the breaker

@@ -42,6 +42,14 @@ def _pupil(leerlingid: str, voornaam: str, achternaam: str, **more: Any) -> dict
 
 
 def _batch() -> list[_Request]:
+    """The demo's notificaties: four that become hulpvragen, four whose sender may not send them, two with a
+    problem in the dossier."""
+    return [*_valid_requests(), *_sender_refusals(), *_content_refusals()]
+
+
+def _valid_requests() -> list[_Request]:
+    """Requests from senders with a mandate, for vestigingen in the registry: they become hulpvragen (Daan's
+    second exchange joins his first)."""
     ondersteuning = "Ondersteuningsaanvraag schoolgaand kind"
     extra = [
         AttachmentSpec(role="opp", bestandsnaam="OPP.pdf", omschrijving="Ontwikkelingsperspectiefplan"),
@@ -78,6 +86,12 @@ def _batch() -> list[_Request]:
                 aanvraagtype=ondersteuning, factory_options=_pupil("LL-1001", "Daan", "Verbeek", attachments=extra)
             ),
         ),
+    ]
+
+
+def _sender_refusals() -> list[_Request]:
+    """Requests the sender checks refuse: no mandate, an expired one, the wrong kenmerk, an unknown vestiging."""
+    return [
         _Request(
             "21KL00 zonder Kindkans-mandaat",
             "21KL",
@@ -102,6 +116,12 @@ def _batch() -> list[_Request]:
             long_kenmerk("14SS", 502),
             PreparedDossier(factory_options=_pupil("LL-5001", "Ties", "Claassen")),
         ),
+    ]
+
+
+def _content_refusals() -> list[_Request]:
+    """Requests whose dossier breaks a rule: a BSN in it, a TLV without an OPP."""
+    return [
         _Request(
             "dossier met BSN (PaO.LL12)",
             "14SS",

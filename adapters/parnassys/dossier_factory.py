@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 __all__ = [
@@ -559,11 +559,11 @@ def _prepare(
     return _parts(d, DEFAULT_ATTACHMENTS if attachments is None else attachments)
 
 
-def build_dossier(*, wrap_base64: bool = False, **options: object) -> bytes:
+def build_dossier(*, wrap_base64: bool = False, **options: Any) -> bytes:
     """A whole dossier as bytes. Options: brin, vestigingscode, leerlingid, voornaam, achternaam,
     tussenvoegsel, geboortedatum, attachments, mutation, overstap ("POSWV"/"VOSWV"), adresgeheim."""
     pieces: list[str] = []
-    for part in _prepare(**options):  # type: ignore[arg-type]
+    for part in _prepare(**options):
         if isinstance(part, AttachmentSpec):
             pieces.extend(base64_parts(part, wrap_base64))
         else:
@@ -571,13 +571,13 @@ def build_dossier(*, wrap_base64: bool = False, **options: object) -> bytes:
     return "".join(pieces).encode("utf-8")
 
 
-def write_dossier(path: os.PathLike[str] | str | BinaryIO, *, wrap_base64: bool = False, **options: object) -> int:
+def write_dossier(path: os.PathLike[str] | str | BinaryIO, *, wrap_base64: bool = False, **options: Any) -> int:
     """Stream a dossier to ``path`` (or an open binary file); one attachment in memory at a time.
     Returns the number of bytes written."""
     written = 0
-    handle = path if hasattr(path, "write") else open(path, "wb")
+    handle: BinaryIO = open(path, "wb") if isinstance(path, str | os.PathLike) else path
     try:
-        for part in _prepare(**options):  # type: ignore[arg-type]
+        for part in _prepare(**options):
             texts = base64_parts(part, wrap_base64) if isinstance(part, AttachmentSpec) else (part,)
             for text in texts:
                 data = text.encode("utf-8")
@@ -585,5 +585,5 @@ def write_dossier(path: os.PathLike[str] | str | BinaryIO, *, wrap_base64: bool 
                 written += len(data)
     finally:
         if handle is not path:
-            handle.close()  # type: ignore[union-attr]
+            handle.close()
     return written

@@ -44,12 +44,16 @@ Settings ``[oso]`` (environment: ``GATEWAY_OSO__<KEY>``):
   session_max_open_seconds (86400), session_sweep_every_seconds (300)  the sweeper closes Traffic Center
                          sessions open longer than the first, looking every the second (adapters/parnassys/
                          sweeper.py; metric gateway_tc_sessions_open)
-Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``):
+Settings ``[osr]`` (environment: ``GATEWAY_OSR__<KEY>``; read by `adapters.osr.plugin`, which builds the OSR
+client and mandate lookup this adapter uses):
   base_url               the OSR API (placeholder default); plain http only on loopback
   cert_file, key_file    client certificate; default the ``[oso]`` client_cert/client_key
   ca_file                the OSR's server CA; default ``[oso] server_trust_store``
   connect_timeout, total_timeout, max_attempts, backoff_initial, backoff_max, max_retry_after,
   max_response_bytes     as `adapters.osr.config.OsrConfig`
+  failure_threshold (5), cool_down (1.0), cool_down_max (60), max_concurrent (0), slot_wait (1.0)  the OSR's
+                         circuit breaker per path (opens after that many consecutive requests that failed
+                         after all their attempts) and bulkhead (0 = no limit), `gateway.outbound.guards`
   cache_ttl_seconds (3600), max_staleness_seconds (86400), use_stale_negative (false), max_entries (50000)
   service_namespace      the OSO-SWV service namespace URI
   parnassys_oin, parnassys_system, kindkans_oin, kindkans_system  the two OSO-SWV systems in the OSR
@@ -62,9 +66,7 @@ from functools import partial
 import structlog
 from aiohttp import web
 
-from adapters.osr.client import OsrClient
-from adapters.osr.lookup import MandateLookup
-from adapters.parnassys.breaker import guard_samples
+from adapters.osr.plugin import osr_parts
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.endpoint import notificatie_routes
 from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
@@ -77,6 +79,7 @@ from adapters.parnassys.status_hook import SOURCE, TERUGKOPPELING, Terugkoppelin
 from adapters.parnassys.sweeper import SessionSweeper
 from gateway.components import Components
 from gateway.inbox.replay import DatabaseReplayGuard
+from gateway.outbound.guards import guard_samples
 
 __all__ = ["KIND", "install"]
 
@@ -110,13 +113,10 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     handler and the deliverers."""
     from gateway.dossier import DossierLimits, read_dossier
 
-    osr = OsrClient(knobs.osr)
+    osr, lookup = osr_parts(c)  # built by adapters.osr.plugin, installed before this one
     soap = OsoSoapClient(knobs.client)
-    c.extras["osr_client"] = osr
     c.extras["oso_soap_client"] = soap
     c.metric_sources.append(partial(guard_samples, tuple(soap.guards.values())))  # per process, on /metrics
-    lookup = MandateLookup(osr, parties=knobs.parties, policy=knobs.mandate_cache)
-    c.extras["mandate_lookup"] = lookup  # the koppelcheck page's "Mandaten nu ophalen"
     checks = OsoSenderChecks(c.db, lookup, swv_code=c.settings.swv_code, policy=knobs.sender_checks)
     c.extras["oso_sender_checks"] = checks
     app.add_routes(

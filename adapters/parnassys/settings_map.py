@@ -6,16 +6,15 @@ start-up with a Dutch `ConfigError` naming the key.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from adapters.osr.config import MandateCachePolicy, OsrConfig
-from adapters.osr.settings import osr_settings
+from adapters.osr.settings import gateway_osr_settings
 from adapters.parnassys.config import ClientConfig, Credential, EndpointConfig, GuardPolicy, RetryPolicy
 from adapters.parnassys.identity import SenderConfig
 from adapters.parnassys.sender_checks import SenderCheckPolicy
@@ -27,6 +26,7 @@ __all__ = ["OsoSettings", "oso_settings"]
 
 _OIN = re.compile(r"[0-9]{8}[0-9A-Z]{12}")
 _TRUE, _FALSE = {"1", "true", "ja", "yes", "on"}, {"0", "false", "nee", "no", "off"}
+_BOOL_TEXT = {"true": True, "false": False}  # sign_replies written as text (the environment's form)
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,11 @@ class _Section:
             for part in self.strings(key):
                 oin, _, rest = part.partition(":")
                 name, _, rest = rest.partition(":")
-                profile, _, sign = rest.partition(":")
-                item: dict[str, Any] = {"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"}  # type: ignore[no-redef]  # debt (issue 17): one name re-bound per branch
-                if sign:
-                    item["sign_replies"] = sign
-                items.append(item)
+                profile, _, sign_text = rest.partition(":")
+                entry: dict[str, Any] = {"oin": oin, "name": name or oin, "profile": profile or "2W-be-S"}
+                if sign_text:
+                    entry["sign_replies"] = sign_text
+                items.append(entry)
         senders = []
         for item in items:
             oin, profile = str(item.get("oin", "")).strip(), str(item.get("profile", "2W-be-S")).strip()
@@ -143,12 +143,16 @@ class _Section:
                 raise self._bad(key, f"bij elke verzender een OIN van 20 posities (niet {oin!r})")
             if profile not in ("2W-be", "2W-be-S"):
                 raise self._bad(key, f"profiel 2W-be of 2W-be-S (niet {profile!r})")
-            sign = item.get("sign_replies")  # type: ignore[assignment]  # debt (issue 17): one name re-bound per branch
-            if sign is not None and not isinstance(sign, bool):
-                sign = {"true": True, "false": False}.get(str(sign).strip().lower())  # type: ignore[assignment]  # debt (issue 17): one name re-bound per branch
-                if sign is None:
-                    raise self._bad(key, f"bij sign_replies van {oin} true of false")
-            senders.append(SenderConfig(oin, str(item.get("name") or oin), profile, sign))  # type: ignore[arg-type]
+            checked: Literal["2W-be", "2W-be-S"] = "2W-be" if profile == "2W-be" else "2W-be-S"
+            raw_sign = item.get("sign_replies")
+            sign = (
+                raw_sign
+                if raw_sign is None or isinstance(raw_sign, bool)
+                else _BOOL_TEXT.get(str(raw_sign).strip().lower())
+            )
+            if raw_sign is not None and sign is None:
+                raise self._bad(key, f"bij sign_replies van {oin} true of false")
+            senders.append(SenderConfig(oin, str(item.get("name") or oin), checked, sign))
         if not senders:
             raise ConfigError(
                 f"Instelling [{self.name}] {key} ontbreekt: noem minstens één verzendend systeem "
@@ -196,8 +200,32 @@ def oso_settings(settings: Settings) -> OsoSettings:
         )
     credential = _credential(oso)
     server_trust = oso.path("server_trust_store")
+    endpoint = _endpoint_config(settings, oso, gateway_oin, trust_store, credential)
+    client = _client_config(oso, gateway_oin, server_trust, credential)
+    # [osr] is read by the OSR adapter's own function, with the fall-back to our own client certificate and
+    # server trust store for the OSR's mutual TLS (the OSR plug-in builds the client from the same reading)
+    osr = gateway_osr_settings(settings)
+    sender_checks = _sender_check_policy(oso)
+    return OsoSettings(
+        endpoint=endpoint,
+        client=client,
+        osr=osr.config,
+        mandate_cache=osr.policy,
+        parties=osr.parties,
+        sender_checks=sender_checks,
+        las_endpoint_cache=oso.seconds("las_endpoint_cache_seconds", dt.timedelta(hours=1)),
+        replay_prune_every=max(1, oso.integer("replay_prune_every", 500)),
+        session_max_open=oso.seconds("session_max_open_seconds", dt.timedelta(hours=24)),
+        session_sweep_every=oso.seconds("session_sweep_every_seconds", dt.timedelta(minutes=5)),
+    )
+
+
+def _endpoint_config(
+    settings: Settings, oso: _Section, gateway_oin: str, trust_store: Path, credential: Credential | None
+) -> EndpointConfig:
+    """Where and how the gateway receives OSO notificaties (its SOAP endpoint)."""
     doel = oso.strings("doel_routeringskenmerken") or [gateway_oin]
-    endpoint = EndpointConfig(
+    return EndpointConfig(
         gateway_oin=gateway_oin,
         trust_store_pem=trust_store.read_bytes(),
         senders=oso.senders("senders"),
@@ -214,6 +242,12 @@ def oso_settings(settings: Settings) -> OsoSettings:
         require_from_oin=oso.flag("require_from_oin", True),
         signing=credential if oso.flag("sign_replies", True) else None,
     )
+
+
+def _client_config(
+    oso: _Section, gateway_oin: str, server_trust: Path | None, credential: Credential | None
+) -> ClientConfig:
+    """How the gateway calls the Traffic Center and the LAS (the outbound SOAP client)."""
     client = ClientConfig(
         gateway_oin=gateway_oin,
         traffic_center_url=oso.required("traffic_center_url"),
@@ -227,8 +261,8 @@ def oso_settings(settings: Settings) -> OsoSettings:
         max_response_bytes=oso.integer("max_response_bytes", 512 * 1024 * 1024),
         retry=RetryPolicy(
             attempts=max(1, oso.integer("retry_attempts", 3)),
-            initial_wait=oso.number("retry_initial_wait", 0.2),
-            max_wait=oso.number("retry_max_wait", 2.0),
+            base=oso.number("retry_initial_wait", 0.2),
+            cap=oso.number("retry_max_wait", 2.0),
         ),
         las_oin=oso.text("las_oin"),
         las_guard=_guard(oso, "las", GuardPolicy()),
@@ -239,35 +273,15 @@ def oso_settings(settings: Settings) -> OsoSettings:
             f"[oso] traffic_center_url '{client.traffic_center_url}' moet met https:// beginnen "
             "(alleen een simulator op dit apparaat mag zonder TLS)."
         )
-    # [osr] is read by the OSR adapter's own function (as `gateway osr sync` does); only the fall-back to our
-    # own client certificate and server trust store for the OSR's mutual TLS is added here
-    osr = osr_settings(settings.section("osr"))
-    osr_config = dataclasses.replace(
-        osr.config,
-        cert_file=osr.config.cert_file or (credential.cert_path if credential else None),
-        key_file=osr.config.key_file or (credential.key_path if credential else None),
-        ca_file=osr.config.ca_file or server_trust,
-    )
-    for key in ("cert_file", "key_file", "ca_file"):
-        path = getattr(osr_config, key)
-        if path is not None and not Path(path).is_file():
-            raise ConfigError(f"Instelling [osr] {key}: bestand {path} bestaat niet.")
+    return client
+
+
+def _sender_check_policy(oso: _Section) -> SenderCheckPolicy:
+    """How long sender checks trust what the registry and the OSR said."""
     check_defaults = SenderCheckPolicy()
-    sender_checks = SenderCheckPolicy(
+    return SenderCheckPolicy(
         registry_cache=oso.seconds("registry_cache_seconds", check_defaults.registry_cache),
         intake_negative_max_age=oso.seconds("intake_negative_max_age_seconds", check_defaults.intake_negative_max_age),
         recheck_negative_after=oso.seconds("recheck_negative_after_seconds", check_defaults.recheck_negative_after),
         store_every=oso.seconds("mandate_store_every_seconds", check_defaults.store_every),
-    )
-    return OsoSettings(
-        endpoint=endpoint,
-        client=client,
-        osr=osr_config,
-        mandate_cache=osr.policy,
-        parties=osr.parties,
-        sender_checks=sender_checks,
-        las_endpoint_cache=oso.seconds("las_endpoint_cache_seconds", dt.timedelta(hours=1)),
-        replay_prune_every=max(1, oso.integer("replay_prune_every", 500)),
-        session_max_open=oso.seconds("session_max_open_seconds", dt.timedelta(hours=24)),
-        session_sweep_every=oso.seconds("session_sweep_every_seconds", dt.timedelta(minutes=5)),
     )

@@ -12,6 +12,7 @@ import faulthandler
 import inspect
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gateway.errors import ConfigError, GatewayError
 
@@ -33,7 +34,7 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         from gateway.cli.argparse_nl import dutch
 
@@ -87,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if args.command is None else 0
     try:
         result = handler(args)
-        if inspect.isawaitable(result):
-            result = asyncio.run(result)  # type: ignore[arg-type]
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
         return int(result or 0)
     except ConfigError as exc:
         print(f"fout: {exc}", file=sys.stderr)

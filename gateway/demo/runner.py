@@ -115,7 +115,7 @@ async def run_demo(
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.keepalive_seconds)
     await runner.setup()
     coded_errors(runner)
-    from gateway.cli.serve import start_site
+    from gateway.listen import start_site
 
     try:
         await start_site(runner, settings)

@@ -15,7 +15,6 @@ starts on it at once, and while nothing comes in the workers of a process togeth
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlmodel import Session, col
 
 from gateway.doorbell import Doorbell, doorbell  # re-exported: the pollers of this package import them here
 from gateway.logging import get_logger, new_correlation_id
+from gateway.outbound.retry import RetryPolicy  # re-exported: the workers and the composition root import it here
 from gateway.pipeline.contracts import ClaimedExchange, NewExchange, PutResult
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
@@ -84,21 +84,6 @@ _LEASED = (
 
 class LeaseLost(Exception):
     """The item's lease ran out and another worker may have it: this worker must not record an outcome."""
-
-
-class RetryPolicy:
-    """Exponential backoff with full jitter, capped; measured behaviour in docs/reliability.md."""
-
-    def __init__(self, base: float, cap: float, rng: random.Random | None = None) -> None:
-        self.base, self.cap = base, cap
-        self._rng = rng or random.Random()  # jitter, not security
-
-    def delay(self, attempt: int, hint: float | None = None) -> float:
-        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
-        delay = self._rng.uniform(ceiling / 2, ceiling)
-        # the other side's Retry-After is honoured, but never beyond our own cap: a hint of a day must not park
-        # a child's request for a day
-        return max(delay, min(hint or 0.0, self.cap))
 
 
 def as_claimed(row: Any) -> ClaimedExchange:

@@ -26,7 +26,7 @@ from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy, doorbell
 from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, HulpvraagDraft, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
-from gateway.store.blob_sweep import discard_created
+from gateway.store.blob_sweep import settle_created
 from gateway.store.blobs import recording_created
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage
@@ -182,8 +182,8 @@ class ExchangeWorkers:
         at once (a release or a retry reads the dossier again; docs/assumptions/secrets.md)."""
         with recording_created() as created:
             kept = await self._handle(item, owner)
-        if not kept and created:
-            await discard_created(self.db, created)
+        if created:
+            await settle_created(self.db, created, kept=kept)
 
     async def _handle(self, item: ClaimedExchange, owner: str) -> bool:
         """True when the outcome is stored as a hulpvraag (verwerkt)."""

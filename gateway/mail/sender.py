@@ -95,7 +95,7 @@ class MailSender:
         async with self.db.reader() as s:
             due = list(
                 (
-                    await s.exec(  # type: ignore[call-overload]
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                         select(Mail)
                         .where(col(Mail.state) == MailState.WACHTEND.value, col(Mail.next_attempt_at) <= now)
                         .order_by(col(Mail.id))

@@ -89,7 +89,7 @@ class NewExchange:
     handoff: Handoff | None = None  # what the worker needs (stored with its version; see Handoff)
     # without a hand-off: JSON-serialisable notes the queue shows of an exchange refused at intake (it never
     # reaches a worker), stored unversioned; ignored when there is a hand-off
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     # the id bound to the request that received it (gateway.web.correlation), so intake and worker log lines
     # of one exchange share it; None outside a request (the inbox then makes one)
     correlation_id: str | None = field(default_factory=lambda: _bound_correlation_id())

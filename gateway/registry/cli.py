@@ -3,7 +3,8 @@ set-routering` — the secretariaat's commands for the vestigingen registry.
 
 Exit codes: koppelcheck 0 ready / 1 something blocks the link / 2 bad input; registry commands 0 done /
 1 (import) some lines were refused / 2 refused or unusable input. Messages are Dutch, never a traceback.
-``--live`` asks the OSR through `adapters.osr` (this CLI module is a composition root, so it may).
+``--live`` asks the mandates now through the opener an adapter plugs in (`plug_live_lookup`; the OSR adapter's
+``adapters/osr/cli.py`` does), so the core names no adapter.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 from gateway.errors import ConfigError, Refusal
 from gateway.registry import importer, service
@@ -18,9 +22,23 @@ from verification.findings import Finding
 from verification.identifiers import OngeldigeIdentificatie, parse_brin6
 from verification.koppelcheck_text import render_text
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from gateway.registry.koppelcheck import MandateSource
+    from gateway.settings import Settings
+
+__all__ = ["LiveLookupOpener", "plug_live_lookup", "register"]
 
 ACTOR = "secretariaat:cli"
+_LIVE = "open_live_lookup"  # the argparse default that carries the plugged-in opener
+
+# settings → a mandate source asked now (e.g. the OSR), open while the report is made
+LiveLookupOpener = Callable[["Settings"], AbstractAsyncContextManager["MandateSource"]]
+
+
+def plug_live_lookup(subparsers: argparse._SubParsersAction, opener: LiveLookupOpener) -> None:
+    """Let `gateway koppelcheck --live` ask the mandates through ``opener`` (called by the adapter that can, when
+    it registers its own commands; `register` must have run first)."""
+    subparsers.choices["koppelcheck"].set_defaults(**{_LIVE: opener})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,8 +89,8 @@ def _findings(findings: tuple[Finding, ...] | list[Finding], prefix: str = "fout
 
 
 async def _koppelcheck(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
     from gateway.registry.koppelcheck import koppelcheck
+    from gateway.runtime import open_components, settings_from
 
     try:
         brin6 = str(parse_brin6(args.brin6))
@@ -82,8 +100,9 @@ async def _koppelcheck(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     async with open_components(settings) as c:
         if args.live:
-            from adapters.osr.cli import open_lookup  # the CLI wires the adapter in
-
+            open_lookup: LiveLookupOpener | None = getattr(args, _LIVE, None)
+            if open_lookup is None:
+                raise ConfigError("--live kan niet: deze uitvoering van de gateway heeft geen OSR-koppeling.")
             async with open_lookup(settings) as lookup:
                 report = await koppelcheck(c, brin6, lookup=lookup)
         else:
@@ -106,7 +125,7 @@ def _read(path: str, limit: int) -> bytes | None:
 
 
 async def _import(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     data = _read(args.file, importer.MAX_BYTES)
     if data is None:
@@ -128,7 +147,7 @@ async def _import(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
@@ -146,7 +165,7 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _add_school(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
@@ -170,7 +189,7 @@ def _print_vestiging(saved: service.VestigingSaved) -> None:
 
 
 async def _add_vestiging(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
@@ -192,7 +211,7 @@ async def _add_vestiging(args: argparse.Namespace) -> int:
 
 
 async def _set_routering(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:

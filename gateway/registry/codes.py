@@ -201,7 +201,7 @@ async def _view(session: AsyncSession, row: Verificatiecode) -> CodeView:
 
 async def _candidates(session: AsyncSession, prefix: str, states: Sequence[str]) -> list[Verificatiecode]:
     rows = (
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             select(Verificatiecode)
             .where(col(Verificatiecode.brin6) == prefix, col(Verificatiecode.state).in_(list(states)))
             .order_by(col(Verificatiecode.id).desc())
@@ -258,7 +258,7 @@ async def _vestiging(session: AsyncSession, brin6: str, swv_code: str | None) ->
     )
     if swv_code:
         stmt = stmt.where(col(Swv.code) == swv_code)
-    found = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+    found = (await session.exec(stmt)).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if len(found) != 1:
         raise _refuse(
             "VESTIGING_NIET_GEREGISTREERD",
@@ -268,7 +268,7 @@ async def _vestiging(session: AsyncSession, brin6: str, swv_code: str | None) ->
         )
     ves, swv = found[0]
     active = select(col(Vestiging.brin6)).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.actief) == True)  # noqa: E712
-    registered = set((await session.exec(active)).scalars())  # type: ignore[call-overload]
+    registered = set((await session.exec(active)).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return ves, swv, registered
 
 
@@ -409,7 +409,7 @@ async def _activate_in(s: AsyncSession, row: Verificatiecode, actor: str) -> Cod
     if row.state == CodeState.ACTIEF.value:
         return await _view(s, row)
     others = (
-        await s.exec(  # type: ignore[call-overload]
+        await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             select(Verificatiecode).where(
                 col(Verificatiecode.vestiging_id) == row.vestiging_id,
                 col(Verificatiecode.environment) == row.environment,
@@ -521,7 +521,7 @@ async def list_codes(
             stmt = stmt.where(col(School.brin4) == brin4.upper())
         if state:
             stmt = stmt.where(col(Verificatiecode.state) == state)
-        rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
+        rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         return [await _view(s, r) for r in rows]
 
 

@@ -230,5 +230,5 @@ async def _exchanges(c: Components, brin6: str) -> list[ExchangeFact]:
             .order_by(col(Exchange.received_at).desc(), col(Exchange.id).desc())
             .limit(MAX_EXCHANGE_LINES)
         )
-        rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
+        rows = list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return [ExchangeFact(r.received_at.astimezone(TZ), r.source, r.state, _reason(r)) for r in rows]

@@ -125,12 +125,15 @@ def _las(value: object, location: str) -> str | None:
 async def swv_in(s: AsyncSession, swv_code: str) -> Swv:
     swv = (await s.exec(select(Swv).where(col(Swv.code) == swv_code))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if swv is None:
-        raise _refuse(
-            "SWV_ONBEKEND",
-            f"Samenwerkingsverband {swv_code} staat niet in de database; voer eerst 'gateway db seed' uit "
-            "of controleer de instelling swv_code.",
-            "swv_code",
-        )
+        known = sorted((await s.exec(select(col(Swv.code)))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        if known:
+            hint = f"de database kent {', '.join(known)}; controleer de instelling swv_code."
+        else:  # no command but the demo creates an SWV (its catalogue and statuses) yet
+            hint = (
+                "er staat nog geen samenwerkingsverband in. Controleer de instelling swv_code en of dit de "
+                "goede database is ('gateway demo' legt een samenwerkingsverband aan voor een demo)."
+            )
+        raise _refuse("SWV_ONBEKEND", f"Samenwerkingsverband {swv_code} staat niet in de database: {hint}", "swv_code")
     return swv
 
 
@@ -140,7 +143,7 @@ def _school_view(row: School) -> SchoolView:
 
 async def _school(s: AsyncSession, swv: Swv, brin4: str) -> School | None:
     stmt = select(School).where(col(School.swv_id) == swv.id, col(School.brin4) == brin4)
-    return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+    return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def upsert_school_in(
@@ -196,11 +199,11 @@ async def _gemeente(s: AsyncSession, swv: Swv, naam: str) -> tuple[Gemeente, Sch
         .join(Scholenkring, col(Scholenkring.id) == col(Gemeente.scholenkring_id))
         .where(col(Gemeente.swv_id) == swv.id, func.lower(col(Gemeente.naam)) == naam.casefold())
     )
-    found = (await s.exec(stmt)).first()  # type: ignore[call-overload]
+    found = (await s.exec(stmt)).first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if found is not None:
         return found[0], found[1]
     stmt_known = select(col(Gemeente.naam)).where(col(Gemeente.swv_id) == swv.id).order_by(col(Gemeente.naam))
-    names = ", ".join(str(k) for k in (await s.exec(stmt_known)).scalars()) or "(nog geen)"  # type: ignore[call-overload]
+    names = ", ".join(str(k) for k in (await s.exec(stmt_known)).scalars()) or "(nog geen)"  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     raise _refuse(
         "GEMEENTE_ONBEKEND",
         f"Gemeente '{naam}' hoort bij geen scholenkring van dit samenwerkingsverband, dus er is geen "
@@ -224,7 +227,7 @@ def _normalise_kenmerk(raw: object, brin6: str) -> str:
 
 async def _check_school_kenmerken(s: AsyncSession, swv: Swv, school: School, changed: Vestiging) -> None:
     stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.school_id) == school.id)
-    rows = [v for v in (await s.exec(stmt)).scalars() if v.id != changed.id]  # type: ignore[call-overload]
+    rows = [v for v in (await s.exec(stmt)).scalars() if v.id != changed.id]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     rows.append(changed)
     verdict = check_vestigingen(RoutingVestiging(v.brin6, v.routeringskenmerk) for v in rows if v.routeringskenmerk)
     if not verdict.ok:
@@ -272,7 +275,7 @@ async def upsert_vestiging_in(
     kenmerk_text = str(routeringskenmerk).strip() if routeringskenmerk is not None else ""
     kenmerk = _normalise_kenmerk(kenmerk_text, code) if kenmerk_text else None
     stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.brin6) == code)
-    row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+    row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     change = Change.TOEGEVOEGD
     if row is None:
         row = Vestiging(
@@ -353,7 +356,7 @@ async def set_routeringskenmerk(
     async with db.session() as s:
         swv = await swv_in(s, swv_code)
         stmt = select(Vestiging).where(col(Vestiging.swv_id) == swv.id, col(Vestiging.brin6) == code)
-        row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        row = (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if row is None:
             raise _refuse(
                 "VESTIGING_NIET_GEREGISTREERD",
@@ -451,4 +454,4 @@ async def registered_brin4s(db: Database, swv_code: str) -> list[str]:
     """Every school (BRIN4) registered with the SWV, sorted — the schools `gateway osr sync` refreshes."""
     async with db.reader() as s:
         stmt = select(col(School.brin4)).join(Swv, col(Swv.id) == col(School.swv_id)).where(col(Swv.code) == swv_code)
-        return sorted({str(b) for b in (await s.exec(stmt)).scalars()})  # type: ignore[call-overload]
+        return sorted({str(b) for b in (await s.exec(stmt)).scalars()})  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements

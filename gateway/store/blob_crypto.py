@@ -259,7 +259,7 @@ class DecryptingReader(SeekableReader):
             self._open_chunk(i)
 
     # -- io.RawIOBase ----------------------------------------------------------------------------------
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]  # io's stub takes any WriteableBuffer; BufferedReader hands us a memoryview
         if self._pos >= self.size:
             return 0
         index, within = divmod(self._pos, self._chunk)

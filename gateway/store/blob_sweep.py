@@ -4,7 +4,11 @@ A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the stored ha
 payload was not purged yet, under `HANDOFF_BLOBS` (e.g. ESIS documents between intake and processing, and
 those of refused exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
 abandoned write left behind, or a refused or held OSO exchange whose blobs could not be taken back at once
-(`discard_created`: on S3, or when someone else wrote the same content meanwhile).
+(`discard_created` on the local store, when someone else wrote the same content meanwhile).
+
+On S3 the worker's writes are staged copies (`settle_created`): the sweep promotes a copy that a committed
+row names, at any age (its exchange's outcome committed, the promotion did not run: a crash), and deletes
+one nobody names once it is older than the grace period.
 
 Writes in flight are safe thanks to the grace period (``[blobs] orphan_grace_minutes``, 60 by default): a
 writer makes its blob visible only just before the row that points at it is committed, and writing content
@@ -42,6 +46,7 @@ __all__ = [
     "document_keys",
     "referenced_blob_keys",
     "run_periodically",
+    "settle_created",
     "sweep_orphans",
     "sweep_policy",
 ]
@@ -111,6 +116,49 @@ async def referenced_blob_keys(db: Database, *, batch: int = 2000) -> set[str]:
     return keys
 
 
+async def settle_created(db: Database, created: Sequence[CreatedBlob], *, kept: bool) -> int:
+    """After an exchange's outcome is committed: what its writers created becomes visible only where a
+    committed row points at it. ``kept``: the outcome is a hulpvraag (verwerkt).
+
+    - Staged copies (S3, `gateway.store.blobs_s3`): promoted when a committed ``bijlage`` row names their
+      key, deleted otherwise — whatever the outcome. The copies are this exchange's own (nobody else can see
+      them), so deleting needs no care; what a failure here leaves, the sweep settles the same way.
+    - Blobs created in place (the local store): when the outcome is not kept, taken back
+      (`discard_created`); a kept outcome's blobs stay (its rows point at them).
+
+    Returns how many were taken back."""
+    staged = [c for c in created if c.staged is not None]
+    removed = await discard_created(db, [c for c in created if c.staged is None]) if not kept else 0
+    if not staged:
+        return removed
+    try:
+        referenced = await _referenced_by_bijlagen(db, {c.key for c in staged})
+
+        def settle() -> int:
+            n = 0
+            for c in staged:
+                assert c.staged is not None
+                if c.key in referenced:
+                    c.store.promote(c.key, c.staged)
+                else:
+                    n += c.store.discard_created(c.key, 0, c.staged)
+            return n
+
+        dropped = await asyncio.to_thread(settle)
+    except Exception as exc:  # the store or the database is away: the sweep settles them later
+        log.warning("blobstore_afronden_mislukt", fout=type(exc).__name__)
+        return removed
+    if dropped:
+        log.info("blobstore_teruggenomen", aantal=dropped)
+    return removed + dropped
+
+
+async def _referenced_by_bijlagen(db: Database, keys: set[str]) -> set[str]:
+    async with db.reader() as s:
+        stmt = select(col(Bijlage.blob_key)).where(col(Bijlage.blob_key).in_(keys))
+        return set((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+
+
 async def discard_created(db: Database, created: Sequence[CreatedBlob]) -> int:
     """Take back the blobs an exchange created before it ended refused, held or waiting for a retry (its
     outcome is committed; a release or a retry reads the dossier again). Returns how many were removed.
@@ -126,11 +174,11 @@ async def discard_created(db: Database, created: Sequence[CreatedBlob]) -> int:
         return 0
     keys = {c.key for c in created}
     try:
-        async with db.reader() as s:
-            stmt = select(col(Bijlage.blob_key)).where(col(Bijlage.blob_key).in_(keys))
-            referenced = set((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        referenced = await _referenced_by_bijlagen(db, keys)
         todo = [c for c in created if c.key not in referenced]
-        removed = sum(await asyncio.to_thread(lambda: [c.store.discard_created(c.key, c.stamp) for c in todo]))
+        removed = sum(
+            await asyncio.to_thread(lambda: [c.store.discard_created(c.key, c.stamp, c.staged) for c in todo])
+        )
     except Exception as exc:  # the store or the database is away: the orphan sweep removes them later
         log.warning("blobstore_terugnemen_mislukt", fout=type(exc).__name__)
         return 0
@@ -153,23 +201,57 @@ async def sweep_orphans(
     if aged is None:
         return SweepReport(0, 0)
     old = await asyncio.to_thread(lambda: [k for k, at in aged() if at < cutoff])
-    if not old:
+    staged = await asyncio.to_thread(lambda: list(getattr(blobs, "staged_blobs", lambda: ())()))
+    if not old and not staged:
         return SweepReport(0, await _incomplete(blobs, policy, dry_run))
-    orphans = set(old) - await referenced_blob_keys(db)
+    referenced = await referenced_blob_keys(db)
+    dropped = 0 if not staged else await _settle_staged(blobs, staged, referenced, cutoff, dry_run)
+    orphans = set(old) - referenced
     removed = 0
     for key in sorted(orphans):
         if dry_run:
             removed += 1
             continue
-        at = await asyncio.to_thread(blobs.modified, key)  # type: ignore[attr-defined]
+        at = await asyncio.to_thread(blobs.modified, key)  # type: ignore[attr-defined]  # a store with aged_keys (checked above) has modified
         if at is None or at >= cutoff:
             continue  # gone already, or written again since it was listed
         await asyncio.to_thread(blobs.delete, key)
         removed += 1
-    incomplete = await _incomplete(blobs, policy, dry_run)
+    incomplete = await _incomplete(blobs, policy, dry_run) + dropped
     if removed and not dry_run:
         log.info("blobstore_wezen_verwijderd", aantal=removed, onvoltooid=incomplete)
     return SweepReport(removed, incomplete)
+
+
+async def _settle_staged(
+    blobs: BlobStore,
+    staged: Sequence[tuple[str, str, dt.datetime]],
+    referenced: set[str],
+    cutoff: dt.datetime,
+    dry_run: bool,
+) -> int:
+    """Staged copies (S3) an exchange left unsettled (a crash between its write and its outcome, or between
+    the outcome's commit and the promotion): one that a committed row points at is promoted now, at any age
+    (idempotent, also while its writer still runs); one nobody points at is deleted once older than the grace
+    period (its writer is gone). Returns how many were (or, in a dry run, would be) deleted."""
+    if dry_run:
+        return sum(1 for key, _, at in staged if key not in referenced and at < cutoff)
+
+    def settle() -> int:
+        n = 0
+        for key, name, at in staged:
+            if key in referenced:
+                blobs.promote(key, name)  # type: ignore[attr-defined]
+            elif at < cutoff:
+                blobs.discard_created(key, 0, name)  # type: ignore[attr-defined]
+                n += 1
+        return n
+
+    promoted = sum(1 for key, _, _ in staged if key in referenced)
+    n = await asyncio.to_thread(settle)
+    if promoted:
+        log.info("blobstore_klaargezet_zichtbaar", aantal=promoted)
+    return n
 
 
 async def _incomplete(blobs: BlobStore, policy: SweepPolicy, dry_run: bool) -> int:

@@ -146,11 +146,16 @@ _HEAD = 8192
 @dataclass(frozen=True, slots=True)
 class CreatedBlob:
     """A blob this writer made (it did not exist before), with the modification time its creation left
-    (nanoseconds): while the blob still carries that time, nobody else has written the same content since."""
+    (nanoseconds): while the blob still carries that time, nobody else has written the same content since.
+
+    On a backend that stages (S3) the blob is not visible yet: ``staged`` names this writer's own copy, which
+    `gateway.store.blob_sweep.settle_created` promotes to ``key`` once a committed row points at it, or
+    deletes (``stamp`` is 0 then)."""
 
     store: ContentStore
     key: str
     stamp: int
+    staged: str | None = None
 
 
 _created: ContextVar[list[CreatedBlob] | None] = ContextVar("gateway_blobs_created", default=None)
@@ -159,14 +164,24 @@ _created: ContextVar[list[CreatedBlob] | None] = ContextVar("gateway_blobs_creat
 @contextlib.contextmanager
 def recording_created() -> Iterator[list[CreatedBlob]]:
     """Collect the blobs created by writers committed in this context (and the threads it starts with
-    `asyncio.to_thread`): the worker uses it to take back what a refused or held exchange wrote
-    (`gateway.store.blob_sweep.discard_created`)."""
+    `asyncio.to_thread`): the worker uses it to take back what a refused or held exchange wrote, and on a
+    staging backend (S3) to promote what a committed row points at (`gateway.store.blob_sweep.settle_created`).
+    Inside the context, `ContentStore.open`, ``exists`` and ``delete`` see the context's staged copies."""
     created: list[CreatedBlob] = []
     token = _created.set(created)
     try:
         yield created
     finally:
         _created.reset(token)
+
+
+def _staged_here(store: ContentStore, key: str) -> CreatedBlob | None:
+    """The newest copy of ``key`` that this context staged in ``store`` (None outside a recording)."""
+    record = _created.get()
+    for c in reversed(record or ()):
+        if c.staged is not None and c.key == key and c.store is store:
+            return c
+    return None
 
 
 class ContentWriter:
@@ -228,16 +243,25 @@ class ContentWriter:
             raise RuntimeError("writer already finished")
         digest = self._hash.hexdigest()
         key = self._namer(digest) if self._namer is not None else digest
+        record = _created.get()
+        stage: Callable[[str], str] | None = getattr(self._sink, "stage", None) if record is not None else None
         try:
             if self._sealer is not None:
                 self._sink.write(self._sealer.finish(key))
+            if stage is not None and self._store is not None:
+                # an exchange's write on a staging backend: its own copy, invisible until settled
+                staged = stage(key)
+                assert record is not None
+                record.append(CreatedBlob(self._store, key, 0, staged))
+                self._done = True
+                return BlobRef(key=key, size=self._size, content_sha256=digest if key != digest else None)
             self._sink.commit(key)
         except BaseException:
             self.abort()
             raise
         self._done = True
         stamp = getattr(self._sink, "created", None)
-        if stamp is not None and self._store is not None and (record := _created.get()) is not None:
+        if stamp is not None and self._store is not None and record is not None:
             record.append(CreatedBlob(self._store, key, stamp))
         return BlobRef(key=key, size=self._size, content_sha256=digest if key != digest else None)
 
@@ -290,7 +314,7 @@ class ContentStore:
         return w.commit()
 
     def open(self, key: str) -> BinaryIO:
-        raw, stored = self.backend.open_raw(check_key(key))
+        raw, stored = self._open_stored(check_key(key))
         try:
             magic = raw.read(4)
             raw.seek(0)
@@ -305,19 +329,50 @@ class ContentStore:
             raw.close()
             raise
 
+    def _open_stored(self, key: str) -> tuple[BinaryIO, int]:
+        """The stored bytes of a blob: this context's staged copy first; the visible blob; and when that is
+        missing, a staged copy left by an outcome whose promotion has not run yet (a crash right after the
+        commit: the sweep promotes it) — a row that points at a blob can always be read."""
+        open_staged = getattr(self.backend, "open_staged", None)
+        if open_staged is not None and (mine := _staged_here(self, key)) is not None:
+            try:
+                return open_staged(mine.staged)
+            except FileNotFoundError:
+                pass  # promoted meanwhile (the sweep): read the visible blob
+        try:
+            return self.backend.open_raw(key)
+        except FileNotFoundError:
+            find = getattr(self.backend, "staged_copy", None)
+            if open_staged is None or find is None or (name := find(key)) is None:
+                raise
+            return open_staged(name)
+
     def iter_chunks(self, key: str, chunk_size: int = CHUNK) -> Iterator[bytes]:
         with self.open(key) as f:
             while chunk := f.read(chunk_size):
                 yield chunk
 
     def exists(self, key: str) -> bool:
+        """Whether `open` finds the blob (a staged copy whose promotion is due counts, as for `open`)."""
         try:
-            return self.backend.exists(check_key(key))
+            if _staged_here(self, check_key(key)) is not None or self.backend.exists(key):
+                return True
         except KeyError:
             return False
+        find = getattr(self.backend, "staged_copy", None)
+        return find is not None and find(key) is not None
 
     def delete(self, key: str) -> None:
-        self.backend.delete(check_key(key))
+        """Remove a blob. Inside a recording, a blob this context staged loses only its own copy (the visible
+        blob of the same content, if any, belongs to others)."""
+        if (mine := _staged_here(self, check_key(key))) is not None:
+            assert mine.staged is not None
+            self.backend.delete_staged(mine.staged)  # type: ignore[attr-defined]
+            record = _created.get()
+            if record is not None:
+                record.remove(mine)
+            return
+        self.backend.delete(key)
 
     def check(self) -> None:
         self.backend.check()
@@ -376,12 +431,26 @@ class ContentStore:
     def modified(self, key: str) -> dt.datetime | None:
         return self.backend.modified(check_key(key))
 
-    def discard_created(self, key: str, stamp: int) -> bool:
+    def discard_created(self, key: str, stamp: int, staged: str | None = None) -> bool:
         """Remove a blob this process created, unless someone wrote the same content since (its time is
-        no longer ``stamp``). False when it stays: the backend cannot tell safely (S3), it was written again,
-        or it is gone. See `gateway.store.blob_sweep.discard_created` for why this is safe."""
+        no longer ``stamp``). False when it stays: the backend cannot tell safely, it was written again,
+        or it is gone. See `gateway.store.blob_sweep.discard_created` for why this is safe. A staged copy
+        (S3) is this writer's alone: it is simply deleted."""
+        if staged is not None:
+            self.backend.delete_staged(staged)  # type: ignore[attr-defined]
+            return True
         discard = getattr(self.backend, "discard_created", None)
         return bool(discard(check_key(key), stamp)) if discard is not None else False
+
+    def promote(self, key: str, staged: str) -> None:
+        """Make a staged copy visible under ``key`` (a committed row points at it) and drop the copy.
+        Idempotent: run again (the sweep, after a crash) it changes nothing."""
+        self.backend.promote(check_key(key), staged)  # type: ignore[attr-defined]
+
+    def staged_blobs(self) -> Iterator[tuple[str, str, dt.datetime]]:
+        """Staged copies in the store (key, name, written at); none on a backend that does not stage."""
+        staged = getattr(self.backend, "staged_blobs", None)
+        return iter(()) if staged is None else staged()
 
 
 # -- local files --------------------------------------------------------------------------------------

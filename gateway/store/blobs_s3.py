@@ -13,6 +13,12 @@ and never holds more than one part in memory:
   mid-upload leaves an incomplete upload under ``tmp/``: `S3BlobStore.sweep_incomplete` removes those older
   than a day, and a bucket lifecycle rule can do the same (docs/deploy.md).
 * When the final key already exists (the same content was stored before) nothing is overwritten.
+* Inside the worker's recording (`gateway.store.blobs.recording_created`) a blob is not made visible at
+  commit but stored as a staged copy ``<prefix>staged/<key>-<uuid>`` (`_S3Sink.stage`): it becomes
+  ``<prefix><key>`` only when a committed row points at it (`S3Backend.promote`, from
+  `gateway.store.blob_sweep.settle_created` or the sweep), and a refused exchange's copies are deleted at
+  once — S3 has no atomic rename or conditional delete for the local store's take-back
+  (docs/assumptions/secrets.md, "Blob hygiene on S3").
 
 Reading is one ranged ``GetObject`` per sequential run, pinned to the object's ETag (``If-Match``), so a
 seek (the ZIP reader jumps to the central directory) costs one new request and a read never mixes two
@@ -120,7 +126,7 @@ class _S3Reader(SeekableReader):
             self._body.close()
             self._body = None
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]  # io's stub takes any WriteableBuffer; BufferedReader hands us a memoryview
         if self._pos >= self.size or len(buffer) == 0:
             return 0
         try:
@@ -203,6 +209,34 @@ class _S3Sink:
             b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
         except (BotoCoreError, ClientError) as exc:
             raise _unavailable("vastleggen", exc) from None
+
+    def stage(self, key: str) -> str:
+        """Store the blob under a name of this writer's own, ``<prefix>staged/<key>-<uuid>``, instead of
+        making it visible: an exchange's bijlagen become visible only when its outcome commits a row that
+        points at them (`S3Backend.promote`); until then nobody else can see, renew or depend on the copy,
+        so a refusal can delete it at once (`gateway.store.blob_sweep.settle_created`)."""
+        b = self._b
+        name = b.staged_name(key)
+        try:
+            if self._upload_id is None:
+                b.client.put_object(Bucket=b.bucket, Key=name, Body=bytes(self._buf))
+                self._buf.clear()
+                return name
+            if self._buf:
+                self._send_part()
+            b.client.complete_multipart_upload(
+                Bucket=b.bucket, Key=self._tmp, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+            self._completed = True
+            source = {"Bucket": b.bucket, "Key": self._tmp}
+            if self._sent < MAX_COPY:
+                b.client.copy_object(Bucket=b.bucket, Key=name, CopySource=source)
+            else:
+                b.client.copy(source, b.bucket, name)
+            b.client.delete_object(Bucket=b.bucket, Key=self._tmp)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("klaarzetten", exc) from None
+        return name
 
     def replace(self, key: str) -> None:
         """Overwrite the object under ``key`` (one PUT or one server-side COPY: S3 replaces atomically)."""
@@ -309,6 +343,82 @@ class S3Backend:
     def modified(self, key: str) -> dt.datetime | None:
         head = self._head(key)
         return None if head is None else head["LastModified"]
+
+    # -- staged copies (`_S3Sink.stage`): ``<prefix>staged/<key>-<uuid>``, outside ``tmp/`` on purpose: a
+    # lifecycle rule that expires ``tmp/`` must not remove a copy a committed row waits for
+    def staged_name(self, key: str) -> str:
+        return f"{self.prefix}staged/{check_key(key)}-{uuid.uuid4().hex}"
+
+    def _staged_key(self, name: str) -> str:
+        """The blob key of a staged copy's name; KeyError for a name that is no staged copy."""
+        start = f"{self.prefix}staged/"
+        if not name.startswith(start) or name[len(start) + 64 : len(start) + 65] != "-":
+            raise KeyError(name)
+        return check_key(name[len(start) : len(start) + 64])
+
+    def open_staged(self, name: str) -> tuple[BinaryIO, int]:
+        self._staged_key(name)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=name)
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                raise FileNotFoundError(name) from None
+            raise _unavailable("opvragen", exc) from None
+        except BotoCoreError as exc:
+            raise _unavailable("opvragen", exc) from None
+        size = int(head["ContentLength"])
+        return io.BufferedReader(_S3Reader(self.client, self.bucket, name, size, head["ETag"]), 256 * 1024), size
+
+    def delete_staged(self, name: str) -> None:
+        self._staged_key(name)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("verwijderen", exc) from None
+
+    def promote(self, key: str, name: str) -> None:
+        """Make the staged copy ``name`` visible as ``key``, then delete the copy. When the blob is already
+        visible (the same content stored by others, or a promotion that ran before) it is renewed instead
+        (`touch`: the orphan sweep's grace period starts again). Idempotent, so the sweep can run it again
+        after a crash; a copy that is gone while the blob is visible was promoted already."""
+        if self._staged_key(name) != key:
+            raise KeyError(name)
+        try:
+            if not self.touch(key):
+                try:
+                    self.client.copy_object(
+                        Bucket=self.bucket, Key=self.object_key(key), CopySource={"Bucket": self.bucket, "Key": name}
+                    )
+                except ClientError as exc:
+                    if _code(exc) not in _NOT_FOUND or not self.exists(key):
+                        raise
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("zichtbaar maken", exc) from None
+
+    def staged_copy(self, key: str) -> str | None:
+        """The name of one staged copy of ``key``, if any (a reader's fallback while a promotion is due)."""
+        try:
+            resp = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=f"{self.prefix}staged/{check_key(key)}-", MaxKeys=1
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise _unavailable("opvragen", exc) from None
+        found = resp.get("Contents") or []
+        return str(found[0]["Key"]) if found else None
+
+    def staged_blobs(self) -> Iterator[tuple[str, str, dt.datetime]]:
+        """Every staged copy: (key, name, written at)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}staged/"
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                try:
+                    key = self._staged_key(obj["Key"])
+                except KeyError:
+                    continue
+                yield key, obj["Key"], obj["LastModified"]
 
     def touch(self, key: str) -> bool:
         """Start the orphan sweep's grace period again for content stored before (a server-side copy onto

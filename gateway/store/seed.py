@@ -95,7 +95,7 @@ DEMO_SCHOOLS: tuple[DemoSchool, ...] = (
 
 async def _get_or_add(session: AsyncSession, model: type, where: dict[str, object], **values: object) -> object:
     stmt = select(model).filter_by(**where)  # type: ignore[var-annotated]  # debt (issue 17): generic over the model class
-    found = (await session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+    found = (await session.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     if found is not None:
         return found
     row = model(**where, **values)

@@ -174,7 +174,7 @@ def _err(message: str) -> int:
 
 
 async def _add(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     password = None
@@ -207,7 +207,7 @@ async def _add(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
         accounts = await list_accounts(c.db)
@@ -220,17 +220,17 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _find_id(c: object, args: argparse.Namespace) -> int | None:
-    account = await find_account(c.db, args.organisatie, args.gebruikersnaam)  # type: ignore[attr-defined]
+async def _find_id(db: Database, args: argparse.Namespace) -> int | None:
+    account = await find_account(db, args.organisatie, args.gebruikersnaam)
     return account.id if account is not None else None
 
 
 async def _unlock(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:
-        account_id = await _find_id(c, args)
+        account_id = await _find_id(c.db, args)
         if account_id is None:
             return _err(f"Account {args.organisatie}/{args.gebruikersnaam} bestaat niet.")
         account = await find_account(c.db, args.organisatie, args.gebruikersnaam)
@@ -241,10 +241,10 @@ async def _unlock(args: argparse.Namespace) -> int:
 
 
 async def _reset_totp(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     async with open_components(settings_from(args)) as c:
-        account_id = await _find_id(c, args)
+        account_id = await _find_id(c.db, args)
         if account_id is None:
             return _err(f"Account {args.organisatie}/{args.gebruikersnaam} bestaat niet.")
         await reset_totp(c.db, account_id, actor="beheerder:cli")
@@ -253,7 +253,7 @@ async def _reset_totp(args: argparse.Namespace) -> int:
 
 
 async def _totp(args: argparse.Namespace) -> int:
-    from gateway.cli.common import open_components, settings_from
+    from gateway.runtime import open_components, settings_from
 
     settings = settings_from(args)
     async with open_components(settings) as c:

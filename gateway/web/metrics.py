@@ -58,8 +58,8 @@ from gateway.errors import ConfigError
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.logging import get_logger
 from gateway.metric_samples import MetricSource, Sample  # defined in the core; importable from here too
+from gateway.section_reader import SectionReader
 from gateway.settings import Settings
-from gateway.store.blob_config import SectionReader
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage
 from gateway.store.models.mail import Mail

@@ -5,9 +5,10 @@ The import graph is computed statically (ast, every ``import`` in a module, also
 ``gateway.cli``, ``gateway.components``, …), each adapter (``adapters.esis``, …), and ``verification``,
 ``partner_kit``, ``schemas``. A circle between units means neither can be understood, tested or replaced alone.
 
-The circles that exist today are listed below as known debt, each edge that closes one with the reason it is
-there; the test fails on any new circle (a new unit drawn into a circle, or a new circle) and on a listed edge
-that has gone (remove it from the list: the debt is paid).
+There is no circle, and the test fails on any. (The last ones, paid in issue 17: the commands under
+`gateway.web`, `gateway.registry` and `adapters.osr` took their helpers from `gateway.cli` — now
+`gateway.runtime`; the demo started its site through `gateway.cli.serve` — now `gateway.listen`; and
+`gateway.registry` imported `adapters.osr` for ``koppelcheck --live`` — now the OSR adapter plugs its opener in.)
 """
 
 from __future__ import annotations
@@ -18,20 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = ("gateway", "adapters", "verification", "partner_kit", "schemas")
-
-# The edges that close today's circles (the "upward" ones), with why they exist. Debt: issue 17 moves them.
-KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
-    ("gateway.web", "gateway.cli"): "gateway/web/cli.py (the `gateway web …` commands) reuses gateway.cli helpers",
-    ("gateway.registry", "gateway.cli"): "gateway/registry/cli.py (the registry commands) reuses gateway.cli helpers",
-    ("adapters.osr", "gateway.cli"): "adapters/osr/cli.py (the `gateway osr …` commands) reuses gateway.cli helpers",
-    ("gateway.demo", "gateway.cli"): "gateway/demo/runner.py starts the demo through the CLI's serve command",
-    ("gateway.registry", "adapters.osr"): "gateway/registry/cli.py imports the OSR CSV import (core names an adapter)",
-}
-
-# The circles those edges close today (sets of units); a new member or a new circle fails the test.
-KNOWN_CIRCLES: set[frozenset[str]] = {
-    frozenset({"adapters.osr", "gateway.app", "gateway.cli", "gateway.demo", "gateway.registry", "gateway.web"}),
-}
 
 
 def unit_of(module: str) -> str:
@@ -123,25 +110,18 @@ def describe(graph: dict[str, dict[str, list[str]]], circle: frozenset[str]) -> 
     return "\n".join(lines)
 
 
-def test_no_new_import_circle_between_packages() -> None:
+def test_no_import_circle_between_packages() -> None:
     graph = unit_graph()
-    new = circles(graph) - KNOWN_CIRCLES
-    assert not new, "new import circle(s) between packages:\n" + "\n".join(describe(graph, c) for c in new)
+    found = circles(graph)
+    assert not found, "import circle(s) between packages:\n" + "\n".join(describe(graph, c) for c in found)
 
 
-def test_known_circles_are_closed_only_by_the_listed_edges() -> None:
+def test_the_commands_outside_the_cli_package_do_not_import_it() -> None:
+    # the helpers they share live below them (gateway.runtime, gateway.listen): gateway.cli is a composition
+    # root that imports them, never the other way round
     graph = unit_graph()
-    pruned = {a: {b: w for b, w in targets.items() if (a, b) not in KNOWN_BACK_EDGES} for a, targets in graph.items()}
-    left = circles(pruned)
-    assert not left, "circle(s) not closed by a listed back edge:\n" + "\n".join(describe(graph, c) for c in left)
-
-
-def test_listed_debt_still_exists() -> None:
-    graph = unit_graph()
-    paid = [edge for edge in KNOWN_BACK_EDGES if edge[1] not in graph.get(edge[0], {})]
-    gone = [sorted(c) for c in KNOWN_CIRCLES if c not in circles(graph)]
-    assert not paid, f"these edges are gone: remove them from KNOWN_BACK_EDGES: {paid}"
-    assert not gone, f"these circles changed or are gone: update KNOWN_CIRCLES: {gone}"
+    users = sorted(u for u, targets in graph.items() if "gateway.cli" in targets and u != "gateway.__main__")
+    assert users == [], f"imports of gateway.cli from {users}: {[graph[u]['gateway.cli'] for u in users]}"
 
 
 def test_the_graph_sees_a_known_import() -> None:

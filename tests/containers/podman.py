@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import IO
 
 from tests.containers.deploy_steps import BUILD  # docs/deploy.md, "Build"
+from tests.support.watchdog import ProcessDied
 
-__all__ = ["IMAGE", "Compose", "available", "build_image", "healthy", "podman"]
+__all__ = ["IMAGE", "Compose", "available", "build_image", "exited", "healthy", "podman"]
 
 IMAGE = "localhost/swv-intake-gateway:latest"  # the name docker/compose.yaml uses (short: swv-intake-gateway)
 REPO = Path(__file__).resolve().parents[2]
@@ -53,16 +54,25 @@ def build_image(tag: str = IMAGE) -> float:
     return time.monotonic() - started
 
 
+def exited(container: str, tail: int = 60) -> str | None:
+    """None while the container runs (or is starting); otherwise how it ended: its state, exit code and the
+    end of its log (a `tests.support.watchdog.watching` probe, and `healthy`'s check)."""
+    out = podman("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", container, check=False).stdout
+    state, _, code = out.strip().partition(" ")
+    if state not in ("exited", "stopped", "dead"):
+        return None
+    logs = podman("logs", "--tail", str(tail), container, check=False)
+    return f"{container} is {state} (exit code {code or '?'}):\n{logs.stdout}{logs.stderr}"
+
+
 def healthy(container: str, within: float = 120.0) -> float:
     """Run the container's HEALTHCHECK until it passes; the seconds it took. Fails if the container exits."""
     started = time.monotonic()
     deadline = started + within
     last = ""
     while time.monotonic() < deadline:
-        state = podman("inspect", "--format", "{{.State.Status}}", container, check=False).stdout.strip()
-        if state in ("exited", "stopped", "dead"):
-            logs = podman("logs", "--tail", "30", container, check=False)
-            raise RuntimeError(f"{container} is {state}:\n{logs.stdout}{logs.stderr}")
+        if (ended := exited(container, tail=30)) is not None:
+            raise ProcessDied(ended)
         probe = podman("healthcheck", "run", container, check=False, timeout=30)
         if probe.returncode == 0:
             return time.monotonic() - started

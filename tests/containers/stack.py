@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from adapters.esis.simulator import Document, EsisSimulator, aanvraag, pdf_document
 from adapters.parnassys.simulator.world import start_world
@@ -37,9 +38,10 @@ from gateway.store.db import Database
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
 from tests.containers import deploy_steps as steps
-from tests.containers.podman import REPO, Compose, healthy, podman
+from tests.containers.podman import REPO, Compose, exited, healthy, podman
 from tests.reliability.harness import StoreReport, free_port, store_report, write_toml
 from tests.reliability.sender import NotificatieSender
+from tests.support.watchdog import watching
 
 __all__ = ["StackConfig", "StackReport", "prepare_compose_dir", "run_stack"]
 
@@ -220,22 +222,24 @@ def _override(
 
 async def _active(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state).in_(ACTIVE_STATES))
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _outbox_waiting(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _esis_exchanges(db: Database) -> Counter[str]:
     async with db.reader() as s:
         stmt = (
-            select(Exchange.state, func.count()).where(Exchange.key.startswith("esis:")).group_by(Exchange.state)  # type: ignore[attr-defined]
+            select(col(Exchange.state), func.count())
+            .where(col(Exchange.key).startswith("esis:"))
+            .group_by(Exchange.state)
         )
-        return Counter({str(st): int(n) for st, n in (await s.exec(stmt)).all()})  # type: ignore[call-overload]
+        return Counter({str(st): int(n) for st, n in (await s.exec(stmt)).all()})  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _send_esis(base_urls: list[str], ca: Path, n: int, report: StackReport) -> None:
@@ -400,33 +404,41 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
         await asyncio.gather(*(asyncio.to_thread(healthy, c, 180) for c in containers.values()))
         report.seconds_up = time.monotonic() - started
 
-        intake = [f"https://127.0.0.1:{ports[s]}" for s in ("gateway-1", "gateway-2")]
-        sender = NotificatieSender(world, [u + "/oso/swv" for u in intake], concurrency=cfg.concurrency)
-        loaded = time.monotonic()
-        sending = asyncio.create_task(sender.run(cfg.exchanges, give_up_after=300.0))
-        esis = asyncio.create_task(_send_esis(intake, tls["tls_client_ca"], cfg.esis, report))
+        down: set[str] = set()  # killed by the test, not yet healthy again
 
         async def restart(container: str) -> None:
             await asyncio.to_thread(podman, "start", container)
             await asyncio.to_thread(healthy, container, 120)
+            down.discard(container)
 
-        # a killed container restarts in the background, so the next kill still lands while schools are sending
-        # (awaiting each restart let a quiet machine finish the whole load before the second kill)
-        restarts = []
-        for service, share in cfg.kills:
-            while len(sender.acknowledged) < cfg.exchanges * share and not sending.done():  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            busy = not sending.done() or await _active(db) > 0  # schools still sending, or work not yet done
-            await asyncio.to_thread(podman, "kill", containers[service])
-            report.kills.append(service)
-            if busy:
-                report.kills_mid_run += 1
-            restarts.append(asyncio.create_task(restart(containers[service])))
-        await asyncio.gather(*restarts)
-        await sending
-        await esis
-        await _drain(db, cfg.drain_timeout)
-        report.seconds_load = time.monotonic() - loaded
+        def died() -> str | None:  # a gateway that exited by itself fails the run at once, with its log
+            return next((e for c in containers.values() if c not in down and (e := exited(c)) is not None), None)
+
+        async with watching(died):
+            intake = [f"https://127.0.0.1:{ports[s]}" for s in ("gateway-1", "gateway-2")]
+            sender = NotificatieSender(world, [u + "/oso/swv" for u in intake], concurrency=cfg.concurrency)
+            loaded = time.monotonic()
+            sending = asyncio.create_task(sender.run(cfg.exchanges, give_up_after=300.0))
+            esis = asyncio.create_task(_send_esis(intake, tls["tls_client_ca"], cfg.esis, report))
+
+            # a killed container restarts in the background, so the next kill still lands while schools are sending
+            # (awaiting each restart let a quiet machine finish the whole load before the second kill)
+            restarts = []
+            for service, share in cfg.kills:
+                while len(sender.acknowledged) < cfg.exchanges * share and not sending.done():  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+                busy = not sending.done() or await _active(db) > 0  # schools still sending, or work not yet done
+                down.add(containers[service])
+                await asyncio.to_thread(podman, "kill", containers[service])
+                report.kills.append(service)
+                if busy:
+                    report.kills_mid_run += 1
+                restarts.append(asyncio.create_task(restart(containers[service])))
+            await asyncio.gather(*restarts)
+            await sending
+            await esis
+            await _drain(db, cfg.drain_timeout)
+            report.seconds_load = time.monotonic() - loaded
 
         store = await store_report(db, checks.blobs)
         report.store = store

@@ -96,7 +96,7 @@ HANDOFFS: list[Handoff] = [_oso(), _aanvraag(), _wijziging()]
 
 @pytest.mark.parametrize("handoff", HANDOFFS, ids=["oso_notificatie", "esis_aanvraag", "esis_wijziging"])
 def test_a_hand_off_reads_back_what_it_stored(handoff: Handoff) -> None:
-    assert dataclasses.is_dataclass(handoff) and type(handoff).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert dataclasses.is_dataclass(handoff) and type(handoff).__dataclass_params__.frozen
     assert type(handoff).from_stored(handoff.stored(), handoff.version) == handoff
 
 

@@ -20,3 +20,13 @@ def test_every_code_has_a_row_in_its_doc() -> None:
     docs = {p.name: t for p, t in rendered().items()}
     assert all(f"| `{code}` |" in docs["esis.md"] for code in TABLE)
     assert all(f"`{code}`" in docs["oso.md"] for code in known_codes())
+
+
+def test_the_esis_doc_shows_every_message_the_sender_can_read() -> None:
+    from adapters.refusal_docs import _cell
+
+    doc = next(t for p, t in rendered().items() if p.name == "esis.md")
+    texts = [text for row in TABLE.values() for text in row.messages.values()]
+    assert len(texts) > 39  # every code's message, some in several variants
+    missing = [text for text in texts if _cell(text) not in doc]
+    assert not missing, f"not in docs/refusals/esis.md: {missing}"

@@ -36,14 +36,19 @@ def _help(action: argparse.Action, prog: str) -> str:
     return " ".join(text.split())
 
 
+def _metavar(action: argparse.Action) -> str | None:
+    """The metavar as one string (argparse also allows a tuple, one name per value)."""
+    return " ".join(action.metavar) if isinstance(action.metavar, tuple) else action.metavar
+
+
 def _argument(action: argparse.Action, prog: str, exclusive: dict[int, str]) -> str:
     if action.option_strings:
         kind = "required option" if action.required else "option"
-        takes = "" if action.nargs == 0 else " " + (_choices(action) or action.metavar or action.dest.upper())
+        takes = "" if action.nargs == 0 else " " + (_choices(action) or _metavar(action) or action.dest.upper())
         name = ", ".join(action.option_strings) + takes
     else:
         kind = "argument"
-        name = action.metavar or action.dest
+        name = _metavar(action) or action.dest
         if action.choices:
             name += " " + _choices(action)
     facts = []
@@ -67,7 +72,7 @@ def _command(parser: argparse.ArgumentParser) -> list[str]:
     exclusive: dict[int, str] = {}
     for group in parser._mutually_exclusive_groups:
         names = " | ".join(
-            a.option_strings[0] if a.option_strings else a.metavar or a.dest for a in group._group_actions
+            a.option_strings[0] if a.option_strings else _metavar(a) or a.dest for a in group._group_actions
         )
         for a in group._group_actions:
             exclusive[id(a)] = f"{'one of' if group.required else 'at most one of'} {names}"

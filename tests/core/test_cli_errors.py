@@ -93,7 +93,7 @@ def test_every_subcommand_is_listed_here() -> None:
 
 
 @pytest.mark.parametrize("argv", SUBCOMMANDS + [c for c in FILE_COMMANDS if c[0] != "dossier"], ids=" ".join)
-def test_a_missing_settings_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_settings_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:
     missing = tmp_path / "bestaat-niet.toml"
     given = tmp_path / "invoer.csv"  # `dossier check` reads no settings; the others get an input file that exists
     given.write_text("school;dienst\n", encoding="utf-8")
@@ -104,7 +104,7 @@ def test_a_missing_settings_file_is_named_with_its_reason(argv, tmp_path, capsys
 
 
 @pytest.mark.parametrize("argv", SUBCOMMANDS, ids=" ".join)
-def test_an_unreadable_settings_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_settings_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:
     folder = tmp_path / "instellingen.toml"
     folder.mkdir()
     code, err = _run(["--config", str(folder), *argv], capsys)
@@ -113,7 +113,7 @@ def test_an_unreadable_settings_file_is_named_with_its_reason(argv, tmp_path, ca
 
 
 @pytest.mark.parametrize("argv", SUBCOMMANDS, ids=" ".join)
-def test_a_bad_setting_is_named_with_its_reason(argv, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_setting_is_named_with_its_reason(argv, tmp_path, capsys, monkeypatch) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text('port = "acht"\n', encoding="utf-8")
     code, err = _run(["--config", str(config), *argv], capsys)
@@ -126,7 +126,7 @@ def test_a_bad_setting_is_named_with_its_reason(argv, tmp_path, capsys, monkeypa
 
 
 @pytest.mark.parametrize("argv", FILE_COMMANDS, ids=" ".join)
-def test_a_missing_input_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_input_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:
     missing = tmp_path / "weg.csv"
     code, err = _run([*argv, str(missing)], capsys)
     assert code == 2
@@ -134,7 +134,7 @@ def test_a_missing_input_file_is_named_with_its_reason(argv, tmp_path, capsys) -
 
 
 @pytest.mark.parametrize("argv", FILE_COMMANDS, ids=" ".join)
-def test_an_unreadable_input_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_input_file_is_named_with_its_reason(argv, tmp_path, capsys) -> None:
     folder = tmp_path / "map.csv"
     folder.mkdir()
     code, err = _run([*argv, str(folder)], capsys)
@@ -160,7 +160,7 @@ def test_an_unreadable_input_file_is_named_with_its_reason(argv, tmp_path, capsy
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0] in ("dossier", "registry", "osr") else None,
 )
-def test_a_bad_value_is_named_with_its_reason(argv, named, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_value_is_named_with_its_reason(argv, named, tmp_path, capsys) -> None:
     file = tmp_path / "dossier.xml"
     file.write_text("<geen-csv-en-geen-dossier/>", encoding="utf-8")
     argv = [a.format(dir=tmp_path, file=file) for a in argv]
@@ -215,7 +215,7 @@ def test_every_os_error_has_a_dutch_reason(number: int | None) -> None:
     ],
     ids=["serve-certificate", "osr-certificate", "osr-ca", "osr-number"],
 )
-def test_an_unusable_certificate_or_adapter_setting_is_named_with_its_reason(  # type: ignore[no-untyped-def]
+def test_an_unusable_certificate_or_adapter_setting_is_named_with_its_reason(
     argv, env, named, tmp_path, capsys, monkeypatch
 ) -> None:
     pem = tmp_path / "kapot.pem"
@@ -232,7 +232,7 @@ def test_an_unusable_certificate_or_adapter_setting_is_named_with_its_reason(  #
     [(b"port 8080\n", ["regel 1", "geen geldige TOML"]), (b"port = \xff\n", ["geen UTF-8-tekst"])],
     ids=["not-toml", "not-utf8"],
 )
-def test_a_settings_file_that_is_no_toml_is_named_with_its_reason(content, named, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_settings_file_that_is_no_toml_is_named_with_its_reason(content, named, tmp_path, capsys) -> None:
     config = tmp_path / "gateway.toml"
     config.write_bytes(content)
     code, err = _run(["--config", str(config), "db", "upgrade"], capsys)
@@ -240,7 +240,7 @@ def test_a_settings_file_that_is_no_toml_is_named_with_its_reason(content, named
     _assert_dutch(err, str(config), *named)
 
 
-def test_the_demo_never_empties_a_directory_that_is_not_its_own(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_never_empties_a_directory_that_is_not_its_own(tmp_path, capsys) -> None:
     foreign = tmp_path / "mijn-documenten"
     foreign.mkdir()
     (foreign / "brief.txt").write_text("bewaren", encoding="utf-8")

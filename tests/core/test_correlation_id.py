@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import Exchange
@@ -27,7 +28,7 @@ async def test_the_stored_exchange_carries_the_id_of_the_request_that_received_i
         cid = resp.headers[HEADER]
     assert cid != "chosen-by-the-sender" and len(cid) == 32
     async with components.db.reader() as s:
-        stored = (await s.exec(select(Exchange).where(Exchange.key == key))).scalars().one()  # type: ignore[call-overload]
+        stored = (await s.exec(select(Exchange).where(col(Exchange.key) == key))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert stored.correlation_id == cid
 
 

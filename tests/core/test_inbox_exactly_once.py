@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlmodel import SQLModel, col
 
 from gateway.components import Components
 from gateway.inbox.worker import ExchangeWorkers
@@ -17,9 +18,9 @@ def workers_for(c: Components, handler: ScriptedHandler) -> ExchangeWorkers:
     return ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": handler}, retry=c.retry, max_attempts=3, poll_interval=0.01)
 
 
-async def count(c: Components, model: type, *where: object) -> int:
+async def count(c: Components, model: type[SQLModel], *where: ColumnElement[bool]) -> int:
     async with c.db.reader() as s:
-        return int((await s.exec(select(func.count()).select_from(model).where(*where))).one()[0])  # type: ignore[call-overload]
+        return int((await s.exec(select(func.count()).select_from(model).where(*where))).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_an_exchange_becomes_one_hulpvraag_with_bijlagen_history_and_audit(any_components: Components) -> None:
@@ -29,14 +30,14 @@ async def test_an_exchange_becomes_one_hulpvraag_with_bijlagen_history_and_audit
     assert res.created and res.state == "ontvangen"
     assert await workers_for(c, handler).drain() == 1
     async with c.db.reader() as s:
-        ex = (await s.exec(select(Exchange).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange).where(col(Exchange.id) == res.exchange_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == ExchangeState.VERWERKT
     assert hv.status == "TLV>voorlopige aanvraag"
     assert hv.coordinator == "Eline Hansen"  # 14SS00 is in Helmond
-    assert await count(c, Bijlage, Bijlage.hulpvraag_id == hv.id) == 2
-    assert await count(c, StatusHistorie, StatusHistorie.hulpvraag_id == hv.id) == 1
-    assert await count(c, AuditEntry, AuditEntry.action == "hulpvraag_aangemaakt") == 1
+    assert await count(c, Bijlage, col(Bijlage.hulpvraag_id) == hv.id) == 2
+    assert await count(c, StatusHistorie, col(StatusHistorie.hulpvraag_id) == hv.id) == 1
+    assert await count(c, AuditEntry, col(AuditEntry.action) == "hulpvraag_aangemaakt") == 1
     assert await count(c, OutboxMessage) == 1
 
 
@@ -67,7 +68,7 @@ async def test_a_refusal_stores_findings_and_no_hulpvraag(any_components: Compon
     res = await c.inbox.put(new_exchange(unique(), script="refuse"))
     await workers_for(c, ScriptedHandler(c.blobs)).drain()
     async with c.db.reader() as s:
-        ex = (await s.exec(select(Exchange).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange).where(col(Exchange.id) == res.exchange_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "geweigerd" and ex.findings[0]["code"] == "TEST_GEWEIGERD"
     assert await count(c, Hulpvraag) == 0
 
@@ -77,7 +78,7 @@ async def test_a_missing_opp_refuses_a_tlv_request(components: Components) -> No
     res = await c.inbox.put(new_exchange(unique(), no_opp=True))
     await workers_for(c, ScriptedHandler(c.blobs)).drain()
     async with c.db.reader() as s:
-        ex = (await s.exec(select(Exchange).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange).where(col(Exchange.id) == res.exchange_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "geweigerd" and [f["code"] for f in ex.findings] == ["OPP_ONTBREEKT"]
     assert await count(c, Hulpvraag) == 0
 
@@ -88,7 +89,7 @@ async def test_a_transient_failure_waits_and_then_succeeds(any_components: Compo
     w = workers_for(c, ScriptedHandler(c.blobs))
     await w.drain()
     async with c.db.reader() as s:
-        ex = (await s.exec(select(Exchange).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange).where(col(Exchange.id) == res.exchange_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "wacht_op_herhaling" and ex.waiting_for == "las"
     for _ in range(100):
         await asyncio.sleep(0.02)
@@ -105,7 +106,7 @@ async def test_an_item_that_keeps_failing_is_held_for_the_secretariaat(component
     for _ in range(200):
         await w.drain()
         async with c.db.reader() as s:
-            ex = (await s.exec(select(Exchange).where(Exchange.id == res.exchange_id))).scalars().one()  # type: ignore[call-overload]
+            ex = (await s.exec(select(Exchange).where(col(Exchange.id) == res.exchange_id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if ex.state == "vastgehouden":
             break
         await asyncio.sleep(0.02)
@@ -121,7 +122,7 @@ async def test_concurrent_workers_never_process_an_item_twice(any_components: Co
     await asyncio.gather(*(w.drain() for _ in range(4)))
     assert handler.calls == 30
     assert await count(c, Hulpvraag) == 30
-    assert await count(c, Exchange, Exchange.state == "verwerkt") == 30
+    assert await count(c, Exchange, col(Exchange.state) == "verwerkt") == 30
 
 
 async def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(components: Components) -> None:
@@ -131,7 +132,7 @@ async def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(components:
     assert claimed is not None
     # worker-a is presumed dead: its lease is taken over by worker-b
     async with c.db.session() as s:
-        row = (await s.exec(select(Exchange).where(Exchange.id == claimed.id))).scalars().one()  # type: ignore[call-overload]
+        row = (await s.exec(select(Exchange).where(col(Exchange.id) == claimed.id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         row.lease_owner = "worker-b"
         s.add(row)
     import pytest

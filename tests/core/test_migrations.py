@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import SQLModel
 
 from gateway.components import Components
 from gateway.store.migrate import upgrade
 from gateway.store.types import utcnow
+from tests.support.schema import empty_database
 
 
 async def test_migrations_match_the_models(any_components: Components) -> None:
     db = any_components.db
-    async with db.engine.begin() as conn:
-        if db.is_sqlite:
-            await conn.run_sync(SQLModel.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        else:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    await empty_database(db)
     await upgrade(db)
     await upgrade(db)  # a second run changes nothing
 
-    def diff(sync_conn: object) -> list[object]:
-        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})  # type: ignore[arg-type]
+    def diff(sync_conn: Connection) -> list[object]:
+        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, SQLModel.metadata))
 
     async with db.engine.connect() as conn:
@@ -37,13 +32,7 @@ async def test_the_sessions_of_unfinished_exchanges_are_carried_over_from_their_
     any_components: Components,
 ) -> None:
     db = any_components.db
-    async with db.engine.begin() as conn:
-        if db.is_sqlite:
-            await conn.run_sync(SQLModel.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        else:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    await empty_database(db)
     await upgrade(db, "0001")
     sentence = "Afzender in orde (mandaten, vestiging, routeringskenmerk); sessie {} geopend bij het Traffic Center."
     async with db.engine.begin() as conn:

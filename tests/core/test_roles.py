@@ -9,10 +9,12 @@ import dataclasses
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.app import create_app
 from gateway.components import Components
@@ -29,7 +31,7 @@ def _as(c: Components, role: str) -> Components:
 
 async def _state(c: Components, key: str) -> str:
     async with c.db.reader() as s:
-        row = (await s.exec(select(Exchange).where(Exchange.key == key))).scalars().one()  # type: ignore[call-overload]
+        row = (await s.exec(select(Exchange).where(col(Exchange.key) == key))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return str(row.state)
 
 
@@ -80,7 +82,7 @@ async def test_a_worker_process_answers_nothing_but_health_and_metrics(component
     ],
 )
 def test_a_wrong_role_or_niceness_is_a_dutch_settings_error(
-    settings: Settings, name: str, value: object, expected: str
+    settings: Settings, name: str, value: Any, expected: str
 ) -> None:
     with pytest.raises(ConfigError, match=expected):
         load_settings(environ={}, data_dir=settings.data_dir, **{name: value})

@@ -5,47 +5,23 @@ on PostgreSQL (where the outcome's transaction takes the request's advisory lock
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
-from tests.conftest import REPO, unique
+from tests.conftest import unique
 from tests.support.fakes import new_exchange
+from tests.support.worker_processes import count, start_worker_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 PAIRS = 100  # pupils with two exchanges for the same request
 ESIS_PAIRS = 20  # ESIS requests with two exchanges carrying the same request key
 PROCESSES, WORKERS = 2, 4  # 8 workers in 2 processes
-
-
-def _start(c: Components) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.worker_proc",
-            c.settings.effective_database_url,
-            str(c.settings.effective_blob_dir),
-            str(WORKERS),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"ready"
-    return proc
-
-
-async def _count(c: Components, stmt: object) -> int:
-    async with c.db.reader() as s:
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
 
 
 async def test_two_exchanges_of_one_request_in_two_processes_make_one_hulpvraag_with_every_bijlage(
@@ -67,10 +43,10 @@ async def test_two_exchanges_of_one_request_in_two_processes_make_one_hulpvraag_
             )
             expected[key] = {f"esis-{i}"}
     total = 2 * (PAIRS + ESIS_PAIRS)
-    procs = [_start(c) for _ in range(PROCESSES)]
+    procs = [start_worker_process(c, WORKERS) for _ in range(PROCESSES)]
     try:
         for _ in range(1200):
-            done = await _count(c, select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt"))
+            done = await count(c, select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt"))
             if done == total:
                 break
             await asyncio.sleep(0.1)
@@ -80,15 +56,15 @@ async def test_two_exchanges_of_one_request_in_two_processes_make_one_hulpvraag_
             p.wait()
     assert done == total
     async with c.db.reader() as s:
-        exchanges = (await s.exec(select(Exchange.key, Exchange.hulpvraag_id))).all()  # type: ignore[call-overload]
-        bijlagen = (await s.exec(select(Bijlage.hulpvraag_id, Bijlage.sha256))).all()  # type: ignore[call-overload]
+        exchanges = (await s.exec(select(Exchange.key, Exchange.hulpvraag_id))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        bijlagen = (await s.exec(select(Bijlage.hulpvraag_id, Bijlage.sha256))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     hulpvraag_of = {str(k): int(h) for k, h in exchanges}
     per_request: dict[str, set[int]] = {}
     for key, hid in hulpvraag_of.items():
         per_request.setdefault(next(iter(expected[key])), set()).add(hid)
     duplicates = {r: ids for r, ids in per_request.items() if len(ids) != 1}
     assert duplicates == {}, f"{len(duplicates)} requests became more than one hulpvraag"
-    assert await _count(c, select(func.count()).select_from(Hulpvraag)) == PAIRS + ESIS_PAIRS
+    assert await count(c, select(func.count()).select_from(Hulpvraag)) == PAIRS + ESIS_PAIRS
     # every exchange's two documents are in its request's hulpvraag, each once
     assert len(bijlagen) == 2 * total
     assert Counter((int(h), str(sha)) for h, sha in bijlagen).most_common(1)[0][1] == 1

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gateway.components import Components
 from gateway.store.models import SeenMessage
@@ -34,8 +34,8 @@ def _remember(message_id: str) -> Any:
 
 async def _count(components: Components, prefix: str) -> int:
     async with components.db.reader() as s:
-        stmt = select(func.count()).where(SeenMessage.message_id.startswith(prefix))  # type: ignore[attr-defined]
-        return int((await s.exec(stmt)).scalars().one())  # type: ignore[call-overload]
+        stmt = select(func.count()).where(col(SeenMessage.message_id).startswith(prefix))
+        return int((await s.exec(stmt)).scalars().one())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_a_unit_waits_for_another_process_write_lock_and_commits_after_it(components: Components) -> None:

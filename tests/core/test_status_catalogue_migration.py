@@ -4,22 +4,16 @@ it lacks) and the allowed steps, on SQLite and PostgreSQL; a fresh database gets
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from gateway.components import Components
 from gateway.store.migrate import upgrade
 from gateway.store.status_seed import STATUS_FLOWS, transition_rows
+from tests.support.schema import empty_database
 
 
 async def test_an_existing_swv_gets_the_catalogue_and_its_steps(any_components: Components) -> None:
     db = any_components.db
-    async with db.engine.begin() as conn:
-        if db.is_sqlite:
-            await conn.run_sync(SQLModel.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        else:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    await empty_database(db)
     await upgrade(db, "0001")
     async with db.engine.begin() as conn:
         await conn.execute(text("INSERT INTO swv (code, naam) VALUES ('PO9999', 'Ander SWV')"))

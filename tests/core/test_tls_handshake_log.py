@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -67,7 +69,7 @@ async def get(port: int, ctx: ssl.SSLContext) -> str:
             return await resp.text()
 
 
-async def failed_handshakes(port: int, ctx: ssl.SSLContext) -> list[dict]:
+async def failed_handshakes(port: int, ctx: ssl.SSLContext) -> list[MutableMapping[str, Any]]:
     with capture_logs() as logs:
         with pytest.raises(aiohttp.ClientError):
             await get(port, ctx)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
@@ -52,7 +53,9 @@ def assert_strict_server_certificate(ca_pem: bytes, server: ssl.SSLContext, leaf
     for host in hosts:
         handshake(_strict(server), _strict(client_context(cadata=ca_pem.decode())), hostname=host)
     store = Store(x509.load_pem_x509_certificates(ca_pem))
-    subjects = [x509.IPAddress(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+    subjects: list[x509.IPAddress | x509.DNSName] = [
+        x509.IPAddress(ip) for ip in names.get_values_for_type(x509.IPAddress)
+    ]
     subjects += [x509.DNSName(name) for name in names.get_values_for_type(x509.DNSName)]
     for subject in subjects:
         PolicyBuilder().store(store).time(NOW).build_server_verifier(subject).verify(leaf, [])
@@ -114,7 +117,8 @@ async def test_the_demo_certificates_pass_strict_verification(demo_world: Simula
     for stem in ("gateway", "topicus"):
         crt, key = files[f"{stem}.crt"], files[f"{stem}.key"]
         written = Credential.from_files(crt, key)
-        assert_strict_client_certificate(ca_pem, Issued(written.certificate, written.key), tmp_path)  # type: ignore[arg-type]
+        assert isinstance(written.key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+        assert_strict_client_certificate(ca_pem, Issued(written.certificate, written.key), tmp_path)
     # the simulators' own HTTPS (Traffic Center, LAS), as the gateway's strict client meets it
     for url in (demo_world.tc_url, demo_world.las_url):
         parts = urlsplit(url)

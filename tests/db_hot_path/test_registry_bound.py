@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from adapters.osr.lookup import MandateLookup
 from adapters.osr.wire import MandateAnswer
@@ -50,7 +51,7 @@ def notificatie(vestigingscode: str) -> Notificatie:
 
 
 def checks_for(c: Components, clock: Clock) -> OsoSenderChecks:
-    return OsoSenderChecks(c.db, MandateLookup(AllMandates()), swv_code="PO3008", clock=clock)  # type: ignore[arg-type]
+    return OsoSenderChecks(c.db, MandateLookup(AllMandates()), swv_code="PO3008", clock=clock)  # type: ignore[arg-type]  # AllMandates: an OSR client double
 
 
 async def test_a_deactivated_vestiging_is_refused_once_the_bound_has_passed(components: Components) -> None:
@@ -58,7 +59,7 @@ async def test_a_deactivated_vestiging_is_refused_once_the_bound_has_passed(comp
     checks = checks_for(components, clock)
     assert not [f for f in await checks.in_worker(notificatie("00")) if f.blocking]
     async with components.db.session() as s:
-        await s.exec(update(Vestiging).where(Vestiging.brin6 == "14SS00").values(actief=False))  # type: ignore[call-overload,arg-type]
+        await s.exec(update(Vestiging).where(col(Vestiging.brin6) == "14SS00").values(actief=False))
     clock.now += checks.policy.worker_registry_cache + dt.timedelta(milliseconds=1)
     assert [f for f in await checks.in_worker(notificatie("00")) if f.blocking]
 
@@ -70,8 +71,8 @@ async def test_a_vestiging_registered_a_moment_ago_is_accepted_despite_a_fresh_c
     checks = checks_for(components, clock)
     assert not [f for f in await checks.in_worker(notificatie("00")) if f.blocking]  # caches 14SS
     async with components.db.session() as s:
-        school = (await s.exec(select(School).where(School.brin4 == "14SS"))).scalars().one()  # type: ignore[call-overload]
-        swv = (await s.exec(select(Swv).where(Swv.code == "PO3008"))).scalars().one()  # type: ignore[call-overload]
+        school = (await s.exec(select(School).where(col(School.brin4) == "14SS"))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        swv = (await s.exec(select(Swv).where(col(Swv.code) == "PO3008"))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         s.add(
             Vestiging(
                 swv_id=swv.id, school_id=school.id, brin6="14SS02", naam="Nieuwe vestiging", gemeente="Helmond",

@@ -4,6 +4,7 @@ PostgreSQL; updating it adds an audit entry and keeps the row."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.inbox.worker import ExchangeWorkers
@@ -22,11 +23,11 @@ async def test_a_new_hulpvraag_has_the_models_defaults_history_and_audit(any_com
     assert await workers.drain() == 2
     async with c.db.reader() as s:
         ids = [first.exchange_id, second.exchange_id]
-        exchanges = (await s.exec(select(Exchange).where(Exchange.id.in_(ids)))).scalars().all()  # type: ignore[call-overload,union-attr]
+        exchanges = (await s.exec(select(Exchange).where(Exchange.id.in_(ids)))).scalars().all()  # type: ignore[call-overload,union-attr]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements; columns are typed as their values
         assert {e.hulpvraag_id for e in exchanges} != {None} and len({e.hulpvraag_id for e in exchanges}) == 1
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.leerlingid == leerling))).scalars().one()  # type: ignore[call-overload]
-        history = (await s.exec(select(StatusHistorie).where(StatusHistorie.hulpvraag_id == hv.id))).scalars().all()  # type: ignore[call-overload]
-        entries = (await s.exec(select(AuditEntry).where(AuditEntry.object_id == str(hv.id)))).scalars().all()  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.leerlingid) == leerling))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        history = (await s.exec(select(StatusHistorie).where(StatusHistorie.hulpvraag_id == hv.id))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        entries = (await s.exec(select(AuditEntry).where(col(AuditEntry.object_id) == str(hv.id)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert hv.labels == [] and hv.open is True and hv.last_reaction_at is None
     assert hv.external_keys["exchange"].startswith("a-")
     assert hv.created_at.tzinfo is not None and hv.updated_at >= hv.created_at

@@ -27,7 +27,7 @@ class _WriterDown:
 
 
 class _StoreDown(LocalBlobStore):
-    def writer(self, max_size: int | None = None):  # type: ignore[override]
+    def writer(self, max_size: int | None = None):
         return _WriterDown(super().writer(max_size))
 
 

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from adapters.parnassys.dossier_factory import build_dossier
 from gateway.dossier import cli
@@ -21,7 +22,7 @@ def _run(argv: list[str]) -> int:
     return args.handler(args)
 
 
-def _write(directory: Path, name: str, **options: object) -> Path:
+def _write(directory: Path, name: str, **options: Any) -> Path:
     path = directory / name
     path.write_bytes(build_dossier(**options))
     return path

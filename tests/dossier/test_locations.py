@@ -30,24 +30,26 @@ def test_every_element_of_the_official_examples(path) -> None:
 
 
 def test_every_element_of_the_generated_dossiers() -> None:
-    for mutation in sorted(MUTATIONS):
-        if mutation in ("doctype", "xxe", "billion_laughs", "afgekapt"):
-            continue
-        _all_agree(etree.fromstring(build_dossier(mutation=mutation), _PARSER))
+    compared = {
+        mutation: _all_agree(etree.fromstring(build_dossier(mutation=mutation), _PARSER))
+        for mutation in sorted(MUTATIONS)
+        if mutation not in ("doctype", "xxe", "billion_laughs", "afgekapt")
+    }
+    assert len(compared) > 10 and all(n > 50 for n in compared.values()), compared
 
 
 @pytest.mark.parametrize(
-    "xml",
+    ("xml", "elements"),
     [
-        f'<dossier xmlns="{NS}"><a/><a><b xmlns=""/><b xmlns=""/><q:b xmlns:q="urn:x/y"/></a><a/></dossier>',
-        f'<r><d:x xmlns:d="{NS}"/><x/><d:x xmlns:d="{NS}"><y/><y/></d:x></r>',
-        '<r xmlns:p="urn:a/b" xmlns:q="urn:a/b"><p:x/><q:x/><x/><p:x><q:x/></p:x></r>',
-        "<a><a><a/><a><a/></a></a></a>",
+        (f'<dossier xmlns="{NS}"><a/><a><b xmlns=""/><b xmlns=""/><q:b xmlns:q="urn:x/y"/></a><a/></dossier>', 7),
+        (f'<r><d:x xmlns:d="{NS}"/><x/><d:x xmlns:d="{NS}"><y/><y/></d:x></r>', 6),
+        ('<r xmlns:p="urn:a/b" xmlns:q="urn:a/b"><p:x/><q:x/><x/><p:x><q:x/></p:x></r>', 6),
+        ("<a><a><a/><a><a/></a></a></a>", 5),
     ],
     ids=["mixed-namespaces", "no-namespace-root", "same-uri-two-prefixes", "nested-same-name"],
 )
-def test_mixed_and_foreign_namespaces(xml: str) -> None:
-    _all_agree(etree.fromstring(xml.encode()))
+def test_mixed_and_foreign_namespaces(xml: str, elements: int) -> None:
+    assert _all_agree(etree.fromstring(xml.encode())) == elements  # every element compared
 
 
 def test_the_official_form() -> None:

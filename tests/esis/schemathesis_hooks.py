@@ -46,7 +46,7 @@ BUSINESS_RULES = frozenset(
 
 
 @schemathesis.check
-def refusals_of_valid_data_are_business_rules(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
+def refusals_of_valid_data_are_business_rules(ctx, response, case) -> None:
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code < 400:
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.esis.guard import BruteForceGuard
 from gateway.store.models import AuditEntry
@@ -26,7 +27,7 @@ async def test_a_vestiging_is_locked_out_after_repeated_bad_codes_even_with_a_go
         assert (await good.status("ESIS-1")).status == 429
     async with gateway.c.db.reader() as s:
         [entry] = list(
-            (await s.exec(select(AuditEntry).where(AuditEntry.action == "esis_client_geblokkeerd"))).scalars()
+            (await s.exec(select(AuditEntry).where(col(AuditEntry.action) == "esis_client_geblokkeerd"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         )
     assert entry.object_id == "27ZX00@127.0.0.1" and entry.details["reden"] == "ESIS_VERIFICATIECODE_ONBEKEND"
     assert entry.details["vestiging"] == "27ZX00" and entry.details["client"] == "127.0.0.1"

@@ -18,7 +18,7 @@ def cli(components: Components, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     async def no_migration(_db: object) -> None:  # the test database is made by create_all
         return None
 
-    monkeypatch.setattr("gateway.cli.common.upgrade", no_migration)
+    monkeypatch.setattr("gateway.runtime.upgrade", no_migration)
     config = tmp_path / "gateway.toml"
     config.write_text(f'data_dir = "{components.settings.data_dir}"\nlog_level = "warning"\n', encoding="utf-8")
     return ["--config", str(config)]

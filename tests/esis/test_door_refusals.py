@@ -5,6 +5,7 @@ status the secretariaat chose from the catalogue."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.esis.door import DOOR_KIND
 from adapters.esis.simulator import Document, aanvraag, pdf_document
@@ -16,7 +17,7 @@ OPP = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
 
 async def _exchanges(gateway: Gateway) -> list[Exchange]:
     async with gateway.c.db.reader() as s:
-        return list((await s.exec(select(Exchange).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(Exchange).order_by(col(Exchange.id)))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_an_authenticated_refusal_is_recorded_without_payload(gateway: Gateway) -> None:
@@ -48,7 +49,7 @@ async def test_the_esis_side_reads_a_catalogue_status_change_through_its_status_
         assert (await esis.create(body, [OPP])).status == 202
         await gateway.drain()
         async with gateway.c.db.reader() as s:
-            hv_id = (await s.exec(select(Exchange.hulpvraag_id))).scalars().one()  # type: ignore[call-overload]
+            hv_id = (await s.exec(select(col(Exchange.hulpvraag_id)))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         await change_status(
             gateway.c.db, hv_id, "TLV>aanvraag", actor="test:secretariaat", hooks=gateway.c.status_hooks
         )

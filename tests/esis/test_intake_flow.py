@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.esis.simulator import Document, aanvraag, doc_document, docx_document, pdf_document
 from gateway.store.models import AuditEntry, Bijlage, Exchange, Hulpvraag
@@ -14,12 +15,16 @@ PLAN = Document("Handelingsplan-rekenen.docx", docx_document(), omschrijving="Ha
 
 async def _hulpvragen(gw: Gateway) -> list[Hulpvraag]:
     async with gw.c.db.reader() as s:
-        return list((await s.exec(select(Hulpvraag))).scalars())
+        return list((await s.exec(select(Hulpvraag))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _bijlagen(gw: Gateway, hv_id: int) -> list[Bijlage]:
     async with gw.c.db.reader() as s:
-        return list((await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv_id).order_by(Bijlage.id))).scalars())
+        return list(
+            (
+                await s.exec(select(Bijlage).where(col(Bijlage.hulpvraag_id) == hv_id).order_by(col(Bijlage.id)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            ).scalars()
+        )
 
 
 async def test_new_request_becomes_hulpvraag_with_bijlagen(gateway: Gateway) -> None:
@@ -37,6 +42,7 @@ async def test_new_request_becomes_hulpvraag_with_bijlagen(gateway: Gateway) -> 
     assert hv.coordinator == "Kristel Bohte"  # Geldrop-Mierlo → kring Geldrop-Mierlo, Heeze, Nuenen
     assert (hv.source_system, hv.request_key) == ("esis", f"{BRIN6}/esis-eenbes:{body['esis_aanvraag_id']}")
     assert hv.leerlingid == "ESIS-LL-4711"
+    assert hv.id is not None
     bijlagen = await _bijlagen(gateway, hv.id)
     assert [(b.bestandsnaam, b.role, b.detected_type) for b in bijlagen] == [
         ("OPP-2025-ondertekend.pdf", "opp", "pdf"),
@@ -68,13 +74,15 @@ async def test_update_adds_and_removes_documents_and_changes_omschrijving_on_sam
     [hv] = await _hulpvragen(gateway)
     assert hv.omschrijving == "Nieuwe omschrijving"
     assert any(f["code"] == "ESIS_OMSCHRIJVING_GEWIJZIGD" for f in hv.findings)
+    assert hv.id is not None
     bijlagen = {b.bestandsnaam: b for b in await _bijlagen(gateway, hv.id)}
     assert bijlagen["Handelingsplan-rekenen.docx"].removed is True
     assert bijlagen["Verslag-MDO-2025-03.doc"].detected_type == "doc"
     assert bijlagen["OPP-2025-ondertekend.pdf"].removed is False
     async with gateway.c.db.reader() as s:
         actions = [
-            a.action for a in (await s.exec(select(AuditEntry).where(AuditEntry.object_type == "hulpvraag"))).scalars()
+            a.action
+            for a in (await s.exec(select(AuditEntry).where(col(AuditEntry.object_type) == "hulpvraag"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         ]
     assert actions == ["hulpvraag_aangemaakt", "hulpvraag_bijgewerkt"]
     assert [u["soort"] for u in st.body["uitwisselingen"]] == ["aanvraag", "wijziging"]
@@ -98,7 +106,7 @@ async def test_retried_create_returns_first_result_and_makes_one_hulpvraag(gatew
     assert after.body["status"] == "verwerkt"
     assert len(await _hulpvragen(gateway)) == 1
     async with gateway.c.db.reader() as s:
-        assert len(list((await s.exec(select(Exchange))).scalars())) == 1
+        assert len(list((await s.exec(select(Exchange))).scalars())) == 1  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_retried_update_with_same_idempotency_key_is_applied_once(gateway: Gateway) -> None:

@@ -65,7 +65,7 @@ async def _queue(c: Components) -> None:
 
 async def _states(c: Components) -> list[str]:
     async with c.db.reader() as s:
-        return [m.state for m in (await s.exec(select(Mail))).scalars()]
+        return [m.state for m in (await s.exec(select(Mail))).scalars()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_without_smtp_mails_stay_in_the_outbox(components: Components) -> None:
@@ -95,7 +95,7 @@ async def test_unreachable_smtp_leaves_the_mail_for_later(components: Components
     )
     assert await sender.deliver_due() == 0
     async with components.db.reader() as s:
-        [mail] = list((await s.exec(select(Mail))).scalars())
+        [mail] = list((await s.exec(select(Mail))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert mail.state == "wachtend" and mail.attempts == 1 and mail.last_error
 
 

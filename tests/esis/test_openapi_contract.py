@@ -60,7 +60,7 @@ class _LiveGateway:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
         self.url = f"http://127.0.0.1:{port}"
         opp = Document("OPP.pdf", pdf_document(), soort="opp")
         async with EsisSimulator(self.url, CODE) as esis:  # an aanvraag to read and change

@@ -35,8 +35,8 @@ async def test_create_retry_update_on_both_databases(any_components: Components)
             await gw.drain()
             st = await esis.status(body["esis_aanvraag_id"])
         async with any_components.db.reader() as s:
-            [hv] = list((await s.exec(select(Hulpvraag))).scalars())
-            removed = {b.bestandsnaam: b.removed for b in (await s.exec(select(Bijlage))).scalars()}
+            [hv] = list((await s.exec(select(Hulpvraag))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            removed = {b.bestandsnaam: b.removed for b in (await s.exec(select(Bijlage))).scalars()}  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         assert hv.omschrijving == "Nieuw" and removed == {"OPP-2025.pdf": False, "Plan.docx": True}
         assert [u["status"] for u in st.body["uitwisselingen"]] == ["verwerkt", "verwerkt"]
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from adapters.esis.simulator import Document, aanvraag, doc_document, pdf_document
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
@@ -17,9 +18,7 @@ VERSLAG = Document("Verslag-MDO-2025-03.doc", doc_document(), omschrijving="Vers
 
 async def _as_before_typed_handoffs(gw: Gateway, kind: str, old_meta: Any) -> None:
     async with gw.c.db.session() as s:
-        await s.exec(  # type: ignore[call-overload]
-            update(Exchange).where(Exchange.kind == kind).values(meta=old_meta, handoff_version=None)  # type: ignore[arg-type]
-        )
+        await s.exec(update(Exchange).where(col(Exchange.kind) == kind).values(meta=old_meta, handoff_version=None))
 
 
 async def _row(gw: Gateway, kind: str) -> Exchange:

@@ -3,7 +3,10 @@ the worker, or by the secretariaat after it was held) and a request held for the
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from adapters.esis.simulator import Document, aanvraag, pdf_document
 from gateway.app import WORKERS
@@ -23,11 +26,11 @@ async def _accepted(gateway: Gateway) -> str:
     return str(body["esis_aanvraag_id"])
 
 
-async def _uitkomst(gateway: Gateway, aanvraag_id: str) -> dict[str, object]:
+async def _uitkomst(gateway: Gateway, aanvraag_id: str) -> dict[str, Any]:
     async with gateway.esis() as esis:
         st = await esis.status(aanvraag_id)
     assert st.status == 200, st.body
-    return st.body["uitkomst"]  # type: ignore[no-any-return]
+    return st.body["uitkomst"]
 
 
 async def test_a_processed_request_says_verwerkt_with_its_hulpvraag(gateway: Gateway) -> None:
@@ -43,12 +46,12 @@ async def test_a_processed_request_says_verwerkt_with_its_hulpvraag(gateway: Gat
 async def test_a_request_refused_by_the_worker_after_the_202_says_geweigerd_and_why(gateway: Gateway) -> None:
     aanvraag_id = await _accepted(gateway)
     async with gateway.c.db.session() as s:  # the SWV's catalogue changed between intake and processing
-        await s.exec(update(Aanvraagtype).where(Aanvraagtype.naam == "Aanvraag TLV").values(via_las=False))  # type: ignore[call-overload,arg-type]
+        await s.exec(update(Aanvraagtype).where(col(Aanvraagtype.naam) == "Aanvraag TLV").values(via_las=False))
     clear_catalogue_cache()
     await gateway.drain()
     u = await _uitkomst(gateway, aanvraag_id)
     assert u["status"] == "geweigerd" and u["afgerond"] is True
-    assert u["bevindingen"] and u["bericht"] == u["bevindingen"][0]["message"]  # type: ignore[index]
+    assert u["bevindingen"] and u["bericht"] == u["bevindingen"][0]["message"]
 
 
 async def test_a_request_given_up_is_held_and_a_refusal_by_the_secretariaat_is_told(gateway: Gateway) -> None:
@@ -59,7 +62,7 @@ async def test_a_request_given_up_is_held_and_a_refusal_by_the_secretariaat_is_t
     assert u["status"] == "vastgehouden" and u["afgerond"] is False
     assert "secretariaat" in str(u["bericht"])
     async with gateway.c.db.reader() as s:
-        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     await refuse_exchange(
         gateway.c, ex.id, "Deze leerling staat niet bij ons ingeschreven.", actor="secretariaat", swv_code="PO3008"
     )

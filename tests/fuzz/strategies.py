@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hypothesis import strategies as st
 
 from verification.findings import Finding
@@ -36,7 +38,7 @@ def mutated(draw: st.DrawFn, original: bytes, max_edits: int = 6) -> bytes:
     return bytes(data)
 
 
-def assert_refusal(finding: Finding | dict[str, object]) -> None:
+def assert_refusal(finding: Finding | Mapping[str, object]) -> None:
     """A refusal has a stable UPPER_SNAKE (or PaO.XXnn-style) code and a Dutch, non-empty message."""
     code = finding.code if isinstance(finding, Finding) else finding.get("code")
     message = finding.message if isinstance(finding, Finding) else finding.get("message")

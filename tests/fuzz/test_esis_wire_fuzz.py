@@ -14,7 +14,7 @@ from adapters.esis.simulator import aanvraag, pdf_document
 from adapters.esis.wire import WireError, decode_json, parse_aanvraag, parse_wijziging
 from gateway.components import Components
 from tests.fuzz.strategies import assert_refusal, mutated
-from tests.hostile.esis_cases import AANVRAGEN, BOUNDARY, _doc_part, _json_part, multipart
+from tests.hostile.esis_build import AANVRAGEN, BOUNDARY, _doc_part, _json_part, multipart
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
 

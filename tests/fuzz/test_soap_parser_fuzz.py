@@ -16,7 +16,7 @@ from adapters.parnassys.notificatie import (
 from adapters.parnassys.refusals import known_codes
 from adapters.parnassys.soap import SoapRejected, parse_envelope
 from tests.fuzz.strategies import assert_refusal, mutated
-from tests.hostile.soap_cases import envelope
+from tests.hostile.soap_build import envelope
 
 VALID = envelope()
 KNOWN = set(known_codes())

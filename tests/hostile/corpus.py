@@ -14,14 +14,53 @@ from gateway.pipeline.contracts import BijlageDraft
 from gateway.store.blobs import BlobStore
 from tests.hostile.corpus_types import Case, Target
 from tests.hostile.dossier_cases import DOSSIER_CASES
-from tests.hostile.esis_cases import ESIS_CASES
-from tests.hostile.soap_cases import SOAP_CASES
+from tests.hostile.esis_auth_cases import ESIS_AUTH_CASES
+from tests.hostile.esis_document_cases import ESIS_DOCUMENT_CASES
+from tests.hostile.esis_json_cases import ESIS_JSON_CASES
+from tests.hostile.esis_registration_cases import ESIS_REGISTRATION_CASES
+from tests.hostile.esis_replay_cases import ESIS_REPLAY_CASES
+from tests.hostile.esis_transport_cases import ESIS_TRANSPORT_CASES
+from tests.hostile.soap_addressing_cases import SOAP_ADDRESSING_CASES
+from tests.hostile.soap_content_cases import SOAP_CONTENT_CASES
+from tests.hostile.soap_signature_cases import SOAP_SIGNATURE_CASES
+from tests.hostile.soap_size_cases import SOAP_SIZE_CASES
+from tests.hostile.soap_transport_cases import SOAP_TRANSPORT_CASES
+from tests.hostile.soap_xml_cases import SOAP_XML_CASES
 from tests.hostile.targets import Running
 from tests.hostile.wire import HttpInput, HttpResult
 
-__all__ = ["CORPUS", "MIN_CASES", "Case", "Outcome", "Target", "by_target", "run_dossier_case", "run_http_case"]
+__all__ = [
+    "CORPUS",
+    "ESIS_CASES",
+    "MIN_CASES",
+    "SOAP_CASES",
+    "Case",
+    "Outcome",
+    "Target",
+    "by_target",
+    "run_dossier_case",
+    "run_http_case",
+]
 
 MIN_CASES = 80
+# The index: one list per target and attack family, each in its own module (the building blocks they share in
+# soap_build.py and esis_build.py).
+SOAP_CASES: list[Case] = [
+    *SOAP_XML_CASES,  # DTDs and entities, structure and encoding
+    *SOAP_SIZE_CASES,
+    *SOAP_ADDRESSING_CASES,  # WS-Addressing
+    *SOAP_SIGNATURE_CASES,  # the TLS identity and WS-Security (2W-be-S)
+    *SOAP_CONTENT_CASES,  # the notificatie's content
+    *SOAP_TRANSPORT_CASES,  # SOAP 1.1 over HTTP: media type, charset, SOAPAction
+]
+ESIS_CASES: list[Case] = [
+    *ESIS_AUTH_CASES,  # verificatiecodes
+    *ESIS_JSON_CASES,
+    *ESIS_TRANSPORT_CASES,  # HTTP framing and multipart
+    *ESIS_DOCUMENT_CASES,
+    *ESIS_REPLAY_CASES,  # replay and wijzigingen
+    *ESIS_REGISTRATION_CASES,  # registering a verificatiecode
+]
 CORPUS: list[Case] = [*SOAP_CASES, *ESIS_CASES, *DOSSIER_CASES]
 
 
@@ -61,7 +100,7 @@ async def run_http_case(case: Case, gateway: Running) -> Outcome:
 def run_dossier_case(case: Case, blobs: BlobStore | None = None) -> Outcome:
     data = case.build()
     assert isinstance(data, bytes)
-    limits = DossierLimits(**case.options)  # type: ignore[arg-type]
+    limits = DossierLimits(**case.options)
     report = read_dossier(data, limits=limits, blobs=blobs)
     blocking = [f.to_dict() for f in report.findings if f.blocking]
     return Outcome(None, blocking, attachments=tuple(report.attachments))

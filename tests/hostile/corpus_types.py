@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from tests.hostile.targets import HostilePki
@@ -32,7 +32,7 @@ class Case:
     before: Callable[..., list[HttpInput]] | None = None  # requests that must be sent first (e.g. a create)
     repeat: bool = False  # send the built input twice; the second answer is judged (replay)
     xfail: str | None = None  # a known bug: the case stays visible, the suite stays green
-    options: dict[str, object] = field(default_factory=dict)  # endpoint / limits overrides for this case
+    options: dict[str, Any] = field(default_factory=dict)  # endpoint / limits overrides for this case
 
     @property
     def id(self) -> str:

@@ -8,6 +8,7 @@ The dossier is not read over HTTP: the worker reads it after `documentRequest`, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from adapters.parnassys.dossier_factory import NS, AttachmentSpec, build_dossier
 from tests.hostile.corpus_types import Case
@@ -19,10 +20,10 @@ def _mutation(name: str) -> Callable[[], bytes]:
     return lambda: build_dossier(mutation=name)
 
 
-def _attachment(broken: str | None = None, **spec: object) -> Callable[[], bytes]:
+def _attachment(broken: str | None = None, **spec: Any) -> Callable[[], bytes]:
     def build() -> bytes:
         specs = [
-            AttachmentSpec(broken=broken, **spec),  # type: ignore[arg-type]
+            AttachmentSpec(broken=broken, **spec),
             AttachmentSpec(role="toelichting_onderwijsbehoeften", bestandsnaam="Toelichting.pdf"),
         ]
         return build_dossier(attachments=specs)

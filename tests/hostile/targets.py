@@ -154,5 +154,5 @@ async def start_targets(
     coded_errors(runner)
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=pki.ca.server_ssl_context(pki.server, pki.dir))
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     return Running(c, pki, "127.0.0.1", port, runner)

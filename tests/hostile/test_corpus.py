@@ -4,17 +4,25 @@ nothing half-stored."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
-from gateway.store.blob_sweep import referenced_blob_keys
-from gateway.store.blobs import LocalBlobStore, recording_created
+from gateway.components import Components
+from gateway.logging import configure_logging
+from gateway.store.blob_sweep import referenced_blob_keys, settle_created
+from gateway.store.blobs import ContentStore, LocalBlobStore, recording_created
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
 from tests.hostile.corpus import CORPUS, MIN_CASES, Case, Outcome, by_target, run_dossier_case, run_http_case
 from tests.hostile.targets import Running
+from tests.ops.conftest import BUCKET, make_keyring, s3_store
+from tests.ops.s3server import S3Server
 
 DUTCH = (" de ", " het ", " een ", " is ", " niet ", " geen ", " van ", " moet ", " te ", " bij ")
 
@@ -38,8 +46,8 @@ async def _stored(gateway: Running) -> Counter[str]:
     counts: Counter[str] = Counter()
     async with gateway.c.db.reader() as s:
         for model in (Hulpvraag, Bijlage):
-            counts[model.__name__] = (await s.exec(select(func.count()).select_from(model))).scalar_one()
-        for state in (await s.exec(select(Exchange.state))).scalars():
+            counts[model.__name__] = (await s.exec(select(func.count()).select_from(model))).scalar_one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        for state in (await s.exec(select(col(Exchange.state)))).scalars():  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             counts[f"exchange:{state}"] += 1
     return counts
 
@@ -47,7 +55,8 @@ async def _stored(gateway: Running) -> Counter[str]:
 async def _unreferenced_blobs(gateway: Running) -> set[str]:
     """Blobs no row points at (an accepted exchange's ESIS documents, a bijlage)."""
     blobs = gateway.c.blobs
-    keys = set(await asyncio.to_thread(lambda: list(blobs.keys())))  # type: ignore[attr-defined]
+    assert isinstance(blobs, ContentStore)
+    keys = set(await asyncio.to_thread(lambda: list(blobs.keys())))
     return keys - await referenced_blob_keys(gateway.c.db)
 
 
@@ -56,8 +65,30 @@ def _incomplete_writes(gateway: Running) -> list[Path]:
     return list((Path(root) / "tmp").glob("incoming-*")) if root is not None else []
 
 
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    buf = io.StringIO()
+    configure_logging("json", "debug", stream=buf)
+    yield buf
+    configure_logging()
+
+
+def _echoed(body: object, logs: str, width: int = 40) -> list[str]:
+    """Pieces of a request body that appear verbatim in the logs (windows of ``width`` bytes at eight
+    places). A window of fewer than ten different characters (padding, a run of one letter) says nothing, nor
+    does one with a ``/`` (a namespace URI or a path: the protocol's words, not the sender's input)."""
+    if not isinstance(body, bytes) or len(body) < width:
+        return []
+    seen = []
+    for start in {min(i * len(body) // 8, len(body) - width) for i in range(8)}:
+        piece = body[start : start + width].decode("utf-8", "replace")
+        if len(set(piece.strip())) >= 10 and "/" not in piece and piece in logs:
+            seen.append(piece)
+    return seen
+
+
 @pytest.mark.parametrize("case", _params(by_target("soap", "esis")))
-async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running) -> None:
+async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running, json_logs: io.StringIO) -> None:
     outcome = await run_http_case(case, gateway)
     assert outcome.status == case.status, (outcome.status, outcome.raw[:300])
     if outcome.status is not None and outcome.status >= 500:
@@ -70,6 +101,8 @@ async def test_http_input_is_refused_with_its_code(case: Case, gateway: Running)
     assert accepted == 0 and stored["Hulpvraag"] == 0 and stored["Bijlage"] == 0, stored
     assert await _unreferenced_blobs(gateway) == set(), "a refused document stayed in the blob store"
     assert _incomplete_writes(gateway) == [], "a refused document left a temporary file"
+    request = case.build(gateway.pki)
+    assert _echoed(getattr(request, "body", None), json_logs.getvalue()) == [], "the refused input is in the logs"
 
 
 @pytest.mark.parametrize("case", _params(by_target("dossier")))
@@ -91,6 +124,24 @@ def test_dossier_is_refused_with_its_code(case: Case, tmp_path: Path) -> None:
     refusal = next(f for f in outcome.findings if f["code"] == case.code)
     message = f" {refusal.get('message') or ''} ".lower()
     assert any(w in message for w in DUTCH), f"not a Dutch message: {message!r}"
+
+
+@pytest.mark.parametrize("case", _params(by_target("dossier")))
+async def test_dossier_is_refused_and_leaves_nothing_in_the_s3_bucket(
+    case: Case, components: Components, s3: S3Server, s3_client: Any
+) -> None:
+    """The same on S3 (SeaweedFS, encrypted): while the worker reads the dossier its bijlagen are staged
+    copies nobody else sees; the refused or held outcome deletes them (`settle_created`), so the bucket is
+    empty right after it — no sweep needed."""
+    blobs = s3_store(s3, s3_client, make_keyring("k1"))
+    with recording_created() as created:
+        outcome = await asyncio.to_thread(run_dossier_case, case, blobs)
+    assert case.code in outcome.codes, outcome.codes
+    assert all(a.blob_key is None for a in outcome.attachments if any(f.blocking for f in a.findings))
+    assert list(blobs.keys()) == [], "a bijlage became visible before a committed row pointed at it"
+    await settle_created(components.db, created, kept=False)
+    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=blobs.s3.cfg.prefix)  # type: ignore[attr-defined]
+    assert [o["Key"] for page in pages for o in page.get("Contents", [])] == [], "a refused dossier left objects"
 
 
 def test_the_corpus_holds_at_least_eighty_cases_with_unique_names() -> None:

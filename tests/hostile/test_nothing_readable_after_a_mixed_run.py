@@ -1,6 +1,7 @@
 """After a mixed run — good and hostile ESIS and OSO traffic, BSNs typed into free text, accounts with a
 second factor, what a crash leaves in the blob store — nothing secret or refused is readable anywhere: not
-in any file of the data directory, not in any row of any table (SQLite and PostgreSQL), not in the logs.
+in any file of the data directory, not in any object of the S3 bucket, not in any row of any table (SQLite
+and PostgreSQL), not in the logs. Blobs in a local folder and in S3 (SeaweedFS), both with encryption on.
 
 - no nine-digit number that passes the elfproef (the ones we sent, and any other);
 - no plain verificatiecode, no TOTP secret;
@@ -10,12 +11,16 @@ in any file of the data directory, not in any row of any table (SQLite and Postg
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import io
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select as sa_select
@@ -27,16 +32,18 @@ from gateway.components import Components, build_components
 from gateway.dossier import read_dossier
 from gateway.logging import configure_logging
 from gateway.settings import Settings
-from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, sweep_orphans
+from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, settle_created, sweep_orphans
+from gateway.store.blobs import ContentStore, recording_created
 from gateway.store.models import Exchange
 from gateway.store.seed import seed_demo_registry, seed_swv
 from gateway.store.types import utcnow
 from gateway.web.auth.accounts import add_account
 from tests.conftest import _fresh_schema
 from tests.hostile.corpus import by_target, run_http_case
-from tests.hostile.esis_cases import AANVRAGEN, _doc_part, _headers, _json_part, multipart
+from tests.hostile.esis_build import AANVRAGEN, _doc_part, _headers, _json_part, multipart
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
+from tests.ops.s3server import BUCKET
 from verification.bsn import contains_bsn
 
 MASTER = bytes(range(1, 33))
@@ -53,11 +60,22 @@ def log_buffer(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
     configure_logging()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "sqlite-s3", "postgres-s3"])
 async def sealed(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Components]:
-    keys = {"keys": {"k1": base64.b64encode(MASTER).decode()}, "key_id": "k1"}
-    settings = settings.replace(sections={**settings.sections, "blobs": keys})
-    if request.param == "postgres":
+    blobs: dict[str, object] = {"keys": {"k1": base64.b64encode(MASTER).decode()}, "key_id": "k1"}
+    if request.param.endswith("-s3"):
+        s3 = request.getfixturevalue("s3")
+        request.getfixturevalue("s3_client")  # the bucket exists
+        blobs |= {
+            "backend": "s3",
+            "endpoint_url": s3.url,
+            "bucket": BUCKET,
+            "prefix": f"scan-{uuid.uuid4().hex[:10]}/",
+            "access_key_id": s3.access_key or None,
+            "secret_access_key": s3.secret_key or None,
+        }
+    settings = settings.replace(sections={**settings.sections, "blobs": {k: v for k, v in blobs.items() if v}})
+    if request.param.startswith("postgres"):
         settings = settings.replace(database_url=request.getfixturevalue("postgres_url"))
     c = build_components(settings)
     await _fresh_schema(c.db)
@@ -67,7 +85,7 @@ async def sealed(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
     await c.close()
 
 
-def _esis_with_text(**fields: object) -> HttpInput:
+def _esis_with_text(**fields: Any) -> HttpInput:
     body = aanvraag(ESIS_BRIN6, **fields)
     body["documenten"] = [{"bestandsnaam": "OPP-2025.pdf", "soort": "opp"}]
     parts = [_json_part(body), _doc_part("OPP-2025.pdf", pdf_document())]
@@ -92,22 +110,43 @@ async def _mixed_run(c: Components, pki: HostilePki) -> str:
             await run_http_case(case, running)
     finally:
         await running.close()
-    # the worker's side of OSO: hostile dossiers read into the same blob store (refused bijlagen leave nothing)
-    for spec in (
-        AttachmentSpec(kind="docx_bom", bestandsnaam="OPP.docx"),
-        AttachmentSpec(kind="zip_exe", bestandsnaam="OPP.docx"),
-        AttachmentSpec(omschrijving="OPP van leerling 123456782"),
-        AttachmentSpec(broken="bomb"),
+    # the worker's side of OSO: hostile dossiers read into the same blob store as the worker does (recording
+    # what they write), each ending refused or held, so what they wrote is settled at once
+    for dossier in (
+        *(
+            build_dossier(attachments=[spec])
+            for spec in (
+                AttachmentSpec(kind="docx_bom", bestandsnaam="OPP.docx"),
+                AttachmentSpec(kind="zip_exe", bestandsnaam="OPP.docx"),
+                AttachmentSpec(omschrijving="OPP van leerling 123456782"),
+                AttachmentSpec(broken="bomb"),
+            )
+        ),
+        build_dossier(mutation="bsn"),
     ):
-        read_dossier(build_dossier(attachments=[spec]), blobs=c.blobs)
-    read_dossier(build_dossier(mutation="bsn"), blobs=c.blobs)
-    # what a crash leaves: a half-written upload and a blob whose row was never committed
+        with recording_created() as created:
+            await asyncio.to_thread(read_dossier, dossier, blobs=c.blobs)
+        await settle_created(c.db, created, kept=False)
+    # what a crash leaves: a half-written upload, a blob whose row was never committed, and a worker killed
+    # between reading a dossier and storing its outcome (S3: staged copies nobody settled)
     w = c.blobs.writer()
     w.write(pdf_document())
     w.commit()
     half = c.blobs.writer()
     half.write(b"%PDF-1.7 half geschreven")
+    with recording_created():
+        await asyncio.to_thread(read_dossier, build_dossier(), blobs=c.blobs)
     return account.totp_secret
+
+
+def _bucket(c: Components) -> dict[str, bytes]:
+    """Every object under the S3 store's prefix (visible, staged, temporary), with its bytes; {} locally."""
+    s3 = getattr(c.blobs, "s3", None)
+    if s3 is None:
+        return {}
+    pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=s3.prefix)
+    names = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    return {n[len(s3.prefix) :]: s3.client.get_object(Bucket=s3.bucket, Key=n)["Body"].read() for n in names}
 
 
 async def _all_rows(c: Components) -> str:
@@ -137,7 +176,8 @@ async def test_nothing_secret_or_refused_is_readable_after_a_mixed_run(
     await sweep_orphans(c.db, c.blobs, SweepPolicy(grace=dt.timedelta(hours=1)), now=utcnow() + dt.timedelta(hours=2))
 
     referenced = await referenced_blob_keys(c.db)
-    stored = set(c.blobs.keys())  # type: ignore[attr-defined]
+    assert isinstance(c.blobs, ContentStore)
+    stored = set(c.blobs.keys())
     assert stored and stored <= referenced, f"orphan blobs: {stored - referenced}"
 
     needles = [*SENT_NUMBERS, "123 456 782", "1012.34.567", ESIS_CODE, ESIS_CODE[7:], totp]
@@ -150,14 +190,17 @@ async def test_nothing_secret_or_refused_is_readable_after_a_mixed_run(
         assert needle not in logs, needle
     assert _bsn_in_free_text(rows) == [] and _bsn_in_free_text(logs) == []
 
-    files = [p for p in c.settings.data_dir.rglob("*") if p.is_file()]
-    assert any(p.parent.parent.parent.name == "blobs" for p in files)
-    for p in files:
-        data = p.read_bytes()
+    files = {str(p): p.read_bytes() for p in c.settings.data_dir.rglob("*") if p.is_file()}
+    bucket = _bucket(c)
+    if getattr(c.blobs, "s3", None) is not None:
+        assert bucket and set(bucket) == stored, f"not only referenced blobs in the bucket: {set(bucket) - stored}"
+    else:
+        assert any(Path(p).parent.parent.parent.name == "blobs" for p in files)
+    for where, data in {**files, **{f"s3:{k}": v for k, v in bucket.items()}}.items():
         for needle in needles:
-            assert needle.encode() not in data, (p, needle)
-        assert b"%PDF-" not in data and b"PK\x03\x04" not in data, p
+            assert needle.encode() not in data, (where, needle)
+        assert b"%PDF-" not in data and b"PK\x03\x04" not in data, where
     async with c.db.reader() as s:
-        metas = (await s.exec(select(Exchange.meta))).all()  # type: ignore[call-overload]
+        metas = (await s.exec(select(Exchange.meta))).all()
     documents = [d for m in metas for d in (m or {}).get("documenten") or []]
     assert documents and all(d["blob_key"] != d["sha256"] for d in documents)  # keyed names, not content hashes

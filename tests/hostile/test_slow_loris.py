@@ -18,8 +18,8 @@ import pytest
 
 from gateway.components import Components
 from gateway.settings import Settings
-from tests.hostile.esis_cases import AANVRAGEN, BOUNDARY, _body, _json_part, multipart
-from tests.hostile.soap_cases import XML, envelope
+from tests.hostile.esis_build import AANVRAGEN, BOUNDARY, _body, _json_part, multipart
+from tests.hostile.soap_build import XML, envelope
 from tests.hostile.targets import ESIS_CODE, SOAP_PATH, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
 

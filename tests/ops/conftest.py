@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,9 @@ import pytest
 
 from gateway.store.blob_crypto import Keyring
 from gateway.store.blobs import ContentStore, LocalBlobStore
-from tests.ops.s3server import S3Server, s3_server
+from tests.ops.s3server import BUCKET, S3Server
 
-BUCKET = "gateway-test"
-
-
-@pytest.fixture(scope="session")
-def s3() -> Iterator[S3Server]:
-    with s3_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def s3_client(s3: S3Server) -> Any:
-    from gateway.store.blobs_s3 import S3Config, make_client
-
-    client = make_client(
-        S3Config(bucket=BUCKET, endpoint_url=s3.url, access_key_id=s3.access_key, secret_access_key=s3.secret_key)
-    )
-    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-    if BUCKET not in existing:
-        client.create_bucket(Bucket=BUCKET)
-    return client
+__all__ = ["BUCKET", "b64", "make_keyring", "s3_store"]  # the `s3` and `s3_client` fixtures: tests/conftest.py
 
 
 def make_keyring(*ids: str, active: str | None = None, chunk_size: int = 4096) -> Keyring:

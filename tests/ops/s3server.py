@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["S3Server", "s3_server"]
+__all__ = ["BUCKET", "S3Server", "s3_server"]
+
+BUCKET = "gateway-test"  # the bucket of the `s3_client` fixture (tests/conftest.py)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ def _weed() -> str | None:
 
 
 def _free_ports(n: int) -> list[int]:
-    socks, ports = [], []
+    socks: list[socket.socket] = []
+    ports: list[int] = []
     try:
         while len(ports) < n:
             s = socket.socket()

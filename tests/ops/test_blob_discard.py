@@ -88,7 +88,8 @@ def test_a_blob_gone_already_is_not_reported_as_taken_back(tmp_path: Path) -> No
 
 
 class _NoSafeDiscard:
-    """A backend that cannot take a blob back safely (the S3 backend: no atomic move)."""
+    """A backend that can neither take a blob back safely (no atomic move) nor stage it (the S3 backend stages:
+    tests/ops/test_s3_staging.py)."""
 
     def __init__(self, inner: LocalBackend) -> None:
         self._inner = inner
@@ -103,7 +104,7 @@ def test_a_store_that_cannot_move_a_blob_atomically_leaves_it_to_the_orphan_swee
     local = LocalBlobStore(tmp_path)
     with recording_created() as created:
         key = _write(local, b"%PDF-1.7 op S3")
-    store = ContentStore(_NoSafeDiscard(local.backend))  # type: ignore[arg-type]
+    store = ContentStore(_NoSafeDiscard(local.backend))  # type: ignore[arg-type]  # a delegating backend double (__getattr__)
     [c] = created
     assert store.discard_created(c.key, c.stamp) is False
     assert store.exists(key)

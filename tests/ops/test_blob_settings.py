@@ -16,7 +16,7 @@ from gateway.store.blobs_s3 import S3BlobStore
 from tests.ops.conftest import b64
 
 
-def _settings(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+def _settings(tmp_path: Path, **env: str):
     return load_settings(environ={f"GATEWAY_BLOBS__{k.upper()}": v for k, v in env.items()}, data_dir=tmp_path)
 
 
@@ -28,8 +28,9 @@ def test_the_default_is_a_local_unencrypted_store(tmp_path: Path) -> None:
 def test_keys_from_the_environment_switch_encryption_on(tmp_path: Path) -> None:
     k1, k2 = b64(os.urandom(32)), b64(os.urandom(32))
     store = build_blob_store(_settings(tmp_path, key_id="2026", keys=f"2025={k1}, 2026={k2}"))
-    assert store.keyring is not None and store.keyring.active == "2026"  # type: ignore[attr-defined]
-    assert set(store.keyring.keys) == {"2025", "2026"}  # type: ignore[attr-defined]
+    assert isinstance(store, LocalBlobStore)
+    assert store.keyring is not None and store.keyring.active == "2026"
+    assert set(store.keyring.keys) == {"2025", "2026"}
 
 
 def test_keys_from_a_toml_table_and_a_keys_file(tmp_path: Path) -> None:

@@ -112,4 +112,8 @@ def test_a_deleted_blob_is_gone(store: ContentStore) -> None:
 
 
 def test_a_usable_store_passes_its_readiness_check(store: ContentStore) -> None:
+    before = set(store.keys())
     store.check()
+    assert set(store.keys()) == before  # the readiness probe leaves no blob behind
+    key = _write(store, b"na de controle")
+    assert store.exists(key)  # and the store takes writes after it

@@ -23,6 +23,7 @@ from gateway.store.blob_crypto import (
     UnknownBlobKey,
 )
 from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs_s3 import S3BlobStore
 from tests.ops.conftest import BUCKET, make_keyring, s3_store
 from tests.ops.s3server import S3Server
 
@@ -63,7 +64,8 @@ def test_the_stored_bytes_are_not_the_document(tmp_path: Path) -> None:
 def test_the_stored_bytes_in_the_bucket_are_not_the_document(s3: S3Server, s3_client: Any) -> None:
     store = s3_store(s3, s3_client, make_keyring("k1"))
     key = store.put_bytes(DOCUMENT).key
-    stored = s3_client.get_object(Bucket=BUCKET, Key=store.s3.object_key(key))["Body"].read()  # type: ignore[attr-defined]
+    assert isinstance(store, S3BlobStore)
+    stored = s3_client.get_object(Bucket=BUCKET, Key=store.s3.object_key(key))["Body"].read()
     assert stored.startswith(MAGIC) and b"Sanne" not in stored
     assert _read(store, key) == DOCUMENT
 

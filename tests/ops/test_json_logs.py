@@ -42,7 +42,7 @@ async def test_aiohttps_own_errors_are_json_lines_too(json_lines: io.StringIO) -
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     try:
         nul = await _raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Kop: a\x00b\r\n\r\n")
         broken = await _raw_request(port, b"\x16\x03\x01 geen http\r\n\r\n")

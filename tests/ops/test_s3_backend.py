@@ -17,7 +17,7 @@ from tests.ops.s3server import S3Server
 
 
 def _uploads(client: Any, store: S3BlobStore) -> list[dict[str, Any]]:
-    return client.list_multipart_uploads(Bucket=BUCKET, Prefix=store.s3.prefix).get("Uploads", [])  # type: ignore[no-any-return]
+    return client.list_multipart_uploads(Bucket=BUCKET, Prefix=store.s3.prefix).get("Uploads", [])
 
 
 def _objects(client: Any, store: S3BlobStore) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -24,10 +25,10 @@ class Oso:
     app: web.Application
     url: str
 
-    async def notify(self, *, brin: str = "14SS", kenmerk: str = "0000000700014SS00500", **kwargs: object) -> str:
+    async def notify(self, *, brin: str = "14SS", kenmerk: str = "0000000700014SS00500", **kwargs: Any) -> str:
         return await self.world.las.send_notificatie(
             self.url, gateway_oin=GATEWAY_OIN, brin=brin, routeringskenmerk=kenmerk,
-            doel_routeringskenmerk=DOEL_RK, **kwargs,  # type: ignore[arg-type]
+            doel_routeringskenmerk=DOEL_RK, **kwargs,
         )  # fmt: skip
 
     async def process(self) -> int:
@@ -47,7 +48,7 @@ async def oso(components: Components, tmp_path: Path) -> AsyncIterator[Oso]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(c.settings))
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     try:
         yield Oso(world, c, app, f"https://127.0.0.1:{port}/oso/swv")
     finally:

@@ -27,12 +27,12 @@ WITH_A_FORBIDDEN_BIJLAGE = PreparedDossier(
 
 async def _exchange(oso: Oso) -> Exchange:
     async with oso.c.db.reader() as s:
-        return (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload,no-any-return]
+        return (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _session_states(oso: Oso) -> list[str]:
     async with oso.c.db.reader() as s:
-        rows = (await s.exec(select(RemoteSession).order_by(RemoteSession.id))).scalars().all()  # type: ignore[call-overload,arg-type]
+        rows = (await s.exec(select(RemoteSession).order_by(RemoteSession.id))).scalars().all()  # type: ignore[call-overload,arg-type]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return [r.state for r in rows]
 
 
@@ -79,6 +79,7 @@ async def test_held_then_released_reuses_the_session_and_closes_it_once(oso: Oso
     ex = await _process_until(oso, "vastgehouden")
     assert await oso.deliver() == 0  # held: the session stays open while a person decides
     assert oso.world.tc.conversation(k) == [("overdracht", None)]
+    assert ex.id is not None
     await release_exchange(oso.c, ex.id, actor="secretariaat", swv_code=oso.c.settings.swv_code)
     await _process_until(oso, "verwerkt")
     await oso.deliver()
@@ -92,6 +93,7 @@ async def test_held_then_refused_in_another_process_after_a_restart_closes_the_s
     other = build_components(oso.c.settings)  # a fresh process: nothing of the first one's memory
     create_app(other, run_workers=False)
     try:
+        assert ex.id is not None
         await refuse_exchange(
             other, ex.id, "Dit bestandstype nemen we niet aan.", actor="secretariaat", swv_code=other.settings.swv_code
         )
@@ -107,6 +109,7 @@ async def test_held_then_refused_by_the_secretariaat_sends_the_afmelding_at_once
 ) -> None:
     k = await oso.notify(prepared=WITH_A_FORBIDDEN_BIJLAGE)
     ex = await _process_until(oso, "vastgehouden")
+    assert ex.id is not None
     outbox = OutboxWorker(oso.c.db, oso.c.deliverers, retry=oso.c.retry, poll_interval=60.0, concurrency=1)
     stop = asyncio.Event()
     loop = asyncio.create_task(outbox.run(stop))
@@ -137,6 +140,7 @@ async def test_given_up_after_max_attempts_closes_the_session_and_a_release_star
     assert oso.world.tc.open_sessions() == []
     oso.world.las.behaviours[k] = "ok"
     oso.app[WORKERS].max_attempts = 25
+    assert ex.id is not None
     await release_exchange(oso.c, ex.id, actor="secretariaat", swv_code=oso.c.settings.swv_code)
     await _process_until(oso, "verwerkt")
     await oso.deliver()

@@ -17,7 +17,7 @@ async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
     await oso.process()
     await oso.deliver()
     async with oso.c.db.reader() as s:
-        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     await change_status(
         oso.c.db,
         hv.id,
@@ -32,7 +32,7 @@ async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
     assert sent["koppelsleutel"] == koppelsleutel and sent["status"] == "Ondersteuningsaanvraag>plannen"
     assert sent["toelichting"] == "Ingepland"
     async with oso.c.db.reader() as s:
-        states = [m.state for m in (await s.exec(select(OutboxMessage))).scalars()]  # type: ignore[call-overload]
+        states = [m.state for m in (await s.exec(select(OutboxMessage))).scalars()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert states == ["verzonden", "verzonden"]
 
 
@@ -47,7 +47,7 @@ async def test_a_session_opened_before_a_crash_is_reused_and_closed(oso: Oso) ->
             break
         await asyncio.sleep(0.05)
     async with oso.c.db.reader() as s:
-        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "verwerkt"
     assert list(oso.world.tc.sessies) == [sessie]
     await oso.deliver()
@@ -59,7 +59,7 @@ async def test_every_koppelsleutel_merged_into_one_hulpvraag_hears_each_status_c
     await oso.process()
     await oso.deliver()
     async with oso.c.db.reader() as s:
-        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     await change_status(  # an allowed step
         oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat", hooks=oso.c.status_hooks
     )

@@ -12,7 +12,7 @@ from tests.oso_integration.conftest import Oso
 
 async def _rows(oso: Oso, model: type) -> list:
     async with oso.c.db.reader() as s:
-        return list((await s.exec(select(model))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(model))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def test_notificatie_becomes_a_hulpvraag_and_the_session_is_closed(oso: Oso) -> None:

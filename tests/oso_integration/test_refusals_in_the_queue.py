@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.parnassys.client import RemoteFault
 from adapters.parnassys.simulator.las import PreparedDossier
@@ -13,7 +14,7 @@ from tests.oso_integration.conftest import Oso
 
 async def _exchanges(oso: Oso) -> list[Exchange]:
     async with oso.c.db.reader() as s:
-        return list((await s.exec(select(Exchange).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(Exchange).order_by(col(Exchange.id)))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def _codes(ex: Exchange) -> list[str]:
@@ -90,7 +91,7 @@ async def test_a_tlv_without_opp_is_refused_by_the_aanvraagtype_rules(oso: Oso) 
     assert ex.state == "geweigerd"
     assert ex.meta["aanvraagtype"] == "Aanvraag TLV"  # what it asked for, though no hulpvraag was made
     async with oso.c.db.reader() as s:
-        assert (await s.exec(select(Hulpvraag))).scalars().first() is None  # type: ignore[call-overload]
+        assert (await s.exec(select(Hulpvraag))).scalars().first() is None  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     await oso.deliver()
     assert list(oso.world.tc.afmeldingen().values()) == ["AanvraagGeweigerd"]
 

@@ -1,37 +1,60 @@
 """Blob hygiene on the OSO path (issue 13): the bijlagen of an exchange that ends refused (after its dossier
 was read), held, or waiting for a retry are taken back as part of that outcome — right away, not after the
-orphan sweep's grace period — while a blob that a committed hulpvraag shares with it stays."""
+orphan sweep's grace period — while a blob that a committed hulpvraag shares with it stays. On the local
+store and on S3 (SeaweedFS, encrypted: keyed names), where they were staged copies never made visible."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.parnassys.dossier_documents import DEFAULT_ATTACHMENTS, AttachmentSpec
 from adapters.parnassys.simulator.las import PreparedDossier
+from gateway.components import Components
 from gateway.store.blob_sweep import referenced_blob_keys
+from gateway.store.blobs import ContentStore
 from gateway.store.models import Bijlage, Exchange
 from gateway.web.pages.actions import release_exchange
+from tests.ops.conftest import BUCKET, make_keyring, s3_store
 from tests.oso_integration.conftest import Oso
 
 OWN = AttachmentSpec(role="overig", bestandsnaam="Eigen-verslag.pdf", size=23_456, omschrijving="Verslag")
 
 
 def _keys(oso: Oso) -> set[str]:
-    return set(oso.c.blobs.keys())  # type: ignore[attr-defined]
+    assert isinstance(oso.c.blobs, ContentStore)
+    return set(oso.c.blobs.keys())
+
+
+@pytest.fixture(params=["local", "s3-encrypted"])
+async def components(request: pytest.FixtureRequest, components: Components) -> AsyncIterator[Components]:
+    if request.param.startswith("s3"):
+        s3, client = request.getfixturevalue("s3"), request.getfixturevalue("s3_client")
+        components.blobs = s3_store(s3, client, make_keyring("k1"))
+    yield components
 
 
 def _leftovers(oso: Oso) -> list[str]:
-    tmp = Path(oso.c.blobs.root) / "tmp"  # type: ignore[attr-defined]
-    return sorted(p.name for p in tmp.iterdir() if p.name.startswith(("incoming-", "discard-")))
+    """What is in the store besides visible blobs: unfinished writes, moved-aside blobs, staged copies."""
+    root = getattr(oso.c.blobs, "root", None)
+    if root is not None:
+        tmp = Path(root) / "tmp"
+        return sorted(p.name for p in tmp.iterdir() if p.name.startswith(("incoming-", "discard-")))
+    s3 = oso.c.blobs.s3  # type: ignore[attr-defined]
+    pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=s3.prefix)
+    return sorted(
+        name for page in pages for o in page.get("Contents", []) if "/" in (name := o["Key"][len(s3.prefix) :])
+    )
 
 
 async def _states(oso: Oso) -> list[str]:
     async with oso.c.db.reader() as s:
-        return list((await s.exec(select(Exchange.state).order_by(Exchange.id))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(col(Exchange.state)).order_by(col(Exchange.id)))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _unreferenced(oso: Oso) -> set[str]:
@@ -66,7 +89,7 @@ async def test_an_exchange_refused_after_its_dossier_was_read_leaves_no_blob(oso
     await oso.notify(kenmerk=kenmerk, prepared=prepared)
     await oso.process()
     async with oso.c.db.reader() as s:
-        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]
+        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "geweigerd" and code in [f["code"] for f in ex.findings], ex.findings
     assert oso.world.las.document_requests == 1  # the dossier was read (its bijlagen were written) ...
     assert _keys(oso) == set(), "a refused exchange's bijlage stayed in the blob store"  # ... and taken back
@@ -86,8 +109,9 @@ async def test_a_blob_shared_with_an_existing_hulpvraag_stays_when_another_excha
     await oso.process()
     assert await _states(oso) == ["verwerkt", "geweigerd"]
     assert _keys(oso) == shared, "the refused exchange's own bijlage stayed, or a shared one went"
+    assert _leftovers(oso) == []
     async with oso.c.db.reader() as s:
-        for key in (await s.exec(select(Bijlage.blob_key))).scalars():  # type: ignore[call-overload]
+        for key in (await s.exec(select(col(Bijlage.blob_key)))).scalars():  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             with oso.c.blobs.open(key) as f:
                 assert f.read(5) == b"%PDF-"  # every bijlage of the hulpvraag still readable
 
@@ -97,7 +121,7 @@ async def test_a_held_exchange_keeps_no_blob_and_its_release_reads_the_dossier_a
     await oso.notify(prepared=PreparedDossier(factory_options={"attachments": (*DEFAULT_ATTACHMENTS, forbidden)}))
     await oso.process()
     async with oso.c.db.reader() as s:
-        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]
+        [ex] = (await s.exec(select(Exchange))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert ex.state == "vastgehouden"
     assert _keys(oso) == set() and _leftovers(oso) == []
     await release_exchange(oso.c, ex.id, actor="secretariaat", swv_code=oso.c.settings.swv_code)
@@ -109,10 +133,11 @@ async def test_a_held_exchange_keeps_no_blob_and_its_release_reads_the_dossier_a
     assert await _states(oso) == ["verwerkt"]
     assert oso.world.las.document_requests == 2
     assert len(_keys(oso)) == 2 and await _unreferenced(oso) == set()  # the good bijlagen, pointed at
+    assert _leftovers(oso) == []
 
 
 async def test_a_processed_exchange_keeps_its_blobs(oso: Oso) -> None:
     await oso.notify(prepared=PreparedDossier(factory_options={"attachments": [*DEFAULT_ATTACHMENTS, OWN]}))
     await oso.process()
     assert await _states(oso) == ["verwerkt"]
-    assert len(_keys(oso)) == 3 and await _unreferenced(oso) == set()
+    assert len(_keys(oso)) == 3 and await _unreferenced(oso) == set() and _leftovers(oso) == []

@@ -27,7 +27,7 @@ async def test_a_notificatie_stored_as_the_old_meta_dict_still_processes_and_hea
             "sender_via": new.meta["sender_via"],
             "wsa_message_id": new.meta["wsa_message_id"],
         }
-        await s.exec(update(Exchange).values(meta=old, handoff_version=None))  # type: ignore[call-overload]
+        await s.exec(update(Exchange).values(meta=old, handoff_version=None))
     assert await oso.process() == 1
     await oso.deliver()  # the afmelding
     async with oso.c.db.reader() as s:

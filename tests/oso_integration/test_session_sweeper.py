@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.parnassys.sweeper import SessionSweeper
 from gateway.store.models import Exchange
@@ -26,7 +27,7 @@ async def _held(oso: Oso) -> str:
     for _ in range(50):
         await oso.process()
         async with oso.c.db.reader() as s:
-            state = (await s.exec(select(Exchange.state))).scalars().one()  # type: ignore[call-overload]
+            state = (await s.exec(select(col(Exchange.state)))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if state == "vastgehouden":
             return k
         await asyncio.sleep(0.05)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -55,8 +56,8 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def fast_config(url: str, **overrides: object) -> OsrConfig:
-    values: dict[str, object] = {
+def fast_config(url: str, **overrides: Any) -> OsrConfig:
+    values: dict[str, Any] = {
         "base_url": url,
         "connect_timeout": 1.0,
         "total_timeout": 0.3,
@@ -66,7 +67,7 @@ def fast_config(url: str, **overrides: object) -> OsrConfig:
         "max_retry_after": 5.0,
     }
     values.update(overrides)
-    return OsrConfig(**values)  # type: ignore[arg-type]
+    return OsrConfig(**values)
 
 
 @pytest.fixture

@@ -131,10 +131,10 @@ async def test_endpoints_rate_limit_is_waited_out(
 ) -> None:
     simulator.endpoints_rate_limit = 1
     simulator.rate_window = 3600  # the window never ends within the test
-    kwargs = {"service_version_namespace": PARTIES.service_namespace, "routing_id": "0000000700014SS00500"}
-    assert len(await client.endpoints(**kwargs)) == 1
+    namespace, routing_id = PARTIES.service_namespace, "0000000700014SS00500"
+    assert len(await client.endpoints(service_version_namespace=namespace, routing_id=routing_id)) == 1
     with pytest.raises(Transient) as caught:  # Retry-After of an hour exceeds max_retry_after
-        await client.endpoints(**kwargs)
+        await client.endpoints(service_version_namespace=namespace, routing_id=routing_id)
     assert caught.value.retry_after is not None and caught.value.retry_after > 5
 
 

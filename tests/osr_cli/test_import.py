@@ -23,7 +23,7 @@ def _csv(tmp_path: Path, *lines: str) -> str:
 
 async def _stored(c: Components) -> dict[str, set[tuple[str, str]]]:
     async with c.db.reader() as s:
-        rows = list((await s.exec(select(Mandaat))).scalars())
+        rows = list((await s.exec(select(Mandaat))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     out: dict[str, set[tuple[str, str]]] = {}
     for r in rows:
         out.setdefault(r.brin4, set()).add((r.systeem, r.bron))

@@ -167,7 +167,7 @@ def zeep_client(
     client = zeep.Client(wsdl or f"{gateway.url}?wsdl", transport=transport, wsse=wsse, plugins=plugins)
     if wsdl:  # another service's WSDL, bound to the gateway's address (unknown-operation test)
         binding = next(iter(client.wsdl.bindings))
-        client._default_service = client.create_service(binding, gateway.url)  # type: ignore[attr-defined]
+        client._default_service = client.create_service(binding, gateway.url)
     return client
 
 

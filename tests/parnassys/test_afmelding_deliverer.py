@@ -48,7 +48,7 @@ def _afmelding(key: str = "m1", resultaat: str = "OverdrachtGeslaagd", **payload
 async def test_a_retry_after_a_lost_reply_counts_the_already_closed_session_as_delivered() -> None:
     tc, sessions = StubTc(lose=1), MemorySessions()
     await sessions.opened(1, "k1", "sessie-0")
-    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]
+    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # test doubles for the Traffic Center client and session store
     with pytest.raises(ConnectionError):
         await deliverer.deliver(_afmelding())
     await deliverer.deliver(_afmelding())  # the outbox retries: SessieReedsAfgemeld, and we sent it
@@ -60,7 +60,7 @@ async def test_a_retry_after_a_lost_reply_counts_the_already_closed_session_as_d
 async def test_a_second_message_for_the_same_exchange_finds_nothing_left_and_a_repeat_sends_nothing() -> None:
     tc, sessions = StubTc(), MemorySessions()
     await sessions.opened(1, "k1", "sessie-0")
-    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]
+    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # test doubles for the Traffic Center client and session store
     await deliverer.deliver(_afmelding())
     await deliverer.deliver(_afmelding())  # delivered again (a crash before the outbox recorded it)
     assert tc.calls == [("afmelding", "sessie-0")]
@@ -69,7 +69,7 @@ async def test_a_second_message_for_the_same_exchange_finds_nothing_left_and_a_r
 async def test_the_sweepers_message_closes_only_the_session_it_names() -> None:
     tc, sessions = StubTc(), MemorySessions()
     await sessions.opened(1, "k1", "sessie-0")
-    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]
+    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # test doubles for the Traffic Center client and session store
     await deliverer.deliver(_afmelding("sweep-1", "DossierNietGereed", sessieId="sessie-0"))
     await deliverer.deliver(_afmelding("sweep-2", "DossierNietGereed", sessieId="sessie-0"))  # closed meanwhile
     assert tc.calls == [("afmelding", "sessie-0")] and tc.closed == {"sessie-0": "DossierNietGereed"}
@@ -84,6 +84,6 @@ async def test_a_tc_that_keeps_closing_our_sessions_gives_a_finding_instead_of_a
     tc, sessions = ClosesEverything(), MemorySessions()
     await sessions.opened(1, "k1", "sessie-0")
     with pytest.raises(Refusal) as info:
-        await AfmeldingDeliverer(tc, sessions).deliver(_afmelding())  # type: ignore[arg-type]
+        await AfmeldingDeliverer(tc, sessions).deliver(_afmelding())  # type: ignore[arg-type]  # test doubles for the Traffic Center client and session store
     assert info.value.first.code == "OSO_AFMELDING_NIET_AFGELEVERD"
     assert [op for op, _ in tc.calls] == ["afmelding", "overdracht", "afmelding"]

@@ -3,7 +3,6 @@ plugin): a real client against a dead Traffic Center opens the circuit and the f
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,18 +12,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from lxml import etree
 
-from adapters.parnassys.breaker import EndpointGuards, endpoint_label, guard_samples
+from adapters.osr import plugin as osr_plugin
 from adapters.parnassys.client import OsoSoapClient, RemoteFault, TrafficCenterClient
-from adapters.parnassys.config import GuardPolicy
 from adapters.parnassys.plugin import install
 from adapters.parnassys.settings_map import oso_settings
 from adapters.parnassys.soap import NS
 from gateway.components import Components
 from gateway.errors import Transient
+from gateway.outbound.guards import endpoint_label, guard_samples
 from gateway.settings import load_settings
-from gateway.store.db import Database
 from gateway.web import metrics
-from gateway.web.metrics import collect, process_label
+from gateway.web.metrics import process_label
 from tests.ops.test_metrics import parse
 from tests.parnassys.conftest import Pki
 
@@ -68,6 +66,7 @@ async def gateway(components: Components, pki: Pki) -> AsyncIterator[tuple[TestC
     tc_url = f"http://127.0.0.1:{_closed_port()}/oso/tc"
     components.settings = components.settings.replace(sections=_sections(pki, tc_url))
     app = web.Application()
+    osr_plugin.install(app, components)  # the composition root installs the OSR before the adapters using it
     install(app, components)
     metrics.install(app, components)
     async with TestClient(TestServer(app)) as client:
@@ -106,67 +105,6 @@ async def test_a_dead_traffic_center_shows_an_open_circuit_and_rising_failures_o
     assert after[_m("gateway_outbound_calls_total", system="traffic_center", result="ok")] == 0
     assert after[_m("gateway_outbound_circuit_opened_total", system="traffic_center")] == 1
     assert after["gateway_database_up"] == 1, "the database figures are still there"
-
-
-# -- the samples themselves ------------------------------------------------------------------------------------
-
-
-def test_the_endpoint_label_is_scheme_host_and_port_only() -> None:
-    assert endpoint_label(URL) == "https://las.example:8443"
-    assert endpoint_label("https://user:pw@Las.Example/oso#x") == "https://las.example:443"
-    assert endpoint_label("http://[::1]/oso") == "http://[::1]:80"
-    assert endpoint_label("geen url") == "ongeldig"
-    assert endpoint_label("https://las.example:99999/") == "ongeldig"
-
-
-async def test_every_result_is_counted_and_one_state_per_endpoint_is_reported() -> None:
-    g = EndpointGuards("las", GuardPolicy(max_concurrent=2, failure_threshold=2, cool_down=600))
-    async with g.call(URL, "document"):
-        pass
-    with pytest.raises(RemoteFault):
-        async with g.call(URL, "document") as call:
-            call.answered()
-            raise RemoteFault("las", [])
-    with pytest.raises(asyncio.CancelledError):
-        async with g.call(URL, "document"):
-            raise asyncio.CancelledError
-    for _ in range(2):
-        async with g.call(URL, "document") as call:
-            call.failed()
-    async with g.call(SAME_HOST, "document"):
-        pass  # another URL on the same host: its own (closed) breaker, the same label
-    with pytest.raises(Transient):
-        async with g.call(URL, "document"):
-            pass
-    assert g.calls == {"ok": 2, "fault": 1, "failed": 2, "blocked": 1, "abandoned": 1}
-    assert g.opened == 1
-
-    samples = guard_samples([g])
-    states = {s.labels["state"]: s.value for s in samples if s.name == "gateway_outbound_circuit_state"}
-    assert states == {"closed": 0, "half_open": 0, "open": 1}, "the worst state of the endpoint's URLs"
-    labels = {s.labels.get("endpoint") for s in samples} - {None}
-    assert labels == {"https://las.example:8443"}
-    in_use = [s for s in samples if s.name == "gateway_outbound_bulkhead_in_use"]
-    assert [(s.labels, s.value) for s in in_use] == [({"system": "las", "endpoint": "https://las.example:8443"}, 0)]
-
-
-async def test_bulkhead_slots_in_use_are_shown_while_calls_hang() -> None:
-    g = EndpointGuards("las", GuardPolicy(max_concurrent=3))
-    release = asyncio.Event()
-
-    async def hanging() -> None:
-        async with g.call(URL, "document"):
-            await release.wait()
-
-    holders = [asyncio.create_task(hanging()) for _ in range(2)]
-    await asyncio.sleep(0)
-    broken = Database("sqlite+aiosqlite:////nonexistent/dir/gateway.db")
-    text = await collect(broken, sources=[lambda: guard_samples([g])])
-    release.set()
-    await asyncio.gather(*holders)
-    await broken.dispose()
-    m = parse(text)
-    assert m[_m("gateway_outbound_bulkhead_in_use", system="las", endpoint="https://las.example:8443")] == 2
 
 
 async def test_a_soap_fault_from_a_live_endpoint_counts_as_fault_not_failure(pki: Pki) -> None:

@@ -25,7 +25,7 @@ from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 from tests.support.official import POSWV_FULL, official
 
 OFFICIAL_POSWV = POSWV_FULL
-FAST = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.02)
+FAST = RetryPolicy(attempts=2, base=0.01, cap=0.02)
 
 
 class Steps:
@@ -50,7 +50,7 @@ async def _serve(app: web.Application, runners: list[web.AppRunner]) -> str:
     runners.append(runner)
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from adapters.osr import plugin as osr_plugin
 from adapters.parnassys.plugin import KIND, install
 from adapters.parnassys.settings_map import oso_settings
 from gateway.components import Components
@@ -46,6 +47,7 @@ async def test_with_an_oso_section_the_endpoint_handler_and_deliverers_are_insta
 ) -> None:
     components.settings = components.settings.replace(sections=_sections(pki))
     app = web.Application()
+    osr_plugin.install(app, components)  # the composition root installs the OSR before the adapters using it
     install(app, components)
     assert KIND in components.handlers
     assert {"oso_afmelding", "oso_terugkoppeling"} <= set(components.deliverers)

@@ -43,6 +43,6 @@ async def test_expired_rows_are_pruned(any_components: Components) -> None:
     await guard.first_seen("urn:uuid:kept", _in(60))
     await guard.first_seen("urn:uuid:kept-2", _in(60))  # the third call prunes
     async with any_components.db.reader() as s:
-        count = (await s.exec(select(func.count()).select_from(SeenMessage))).one()[0]  # type: ignore[call-overload]
+        count = (await s.exec(select(func.count()).select_from(SeenMessage))).one()[0]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert count == 2
     assert await guard.prune() == 0

@@ -21,7 +21,7 @@ def no_migration(monkeypatch: pytest.MonkeyPatch) -> None:
     async def skip(_db: object) -> None:  # the test database is made by create_all
         return None
 
-    monkeypatch.setattr("gateway.cli.common.upgrade", skip)
+    monkeypatch.setattr("gateway.runtime.upgrade", skip)
 
 
 @pytest.fixture

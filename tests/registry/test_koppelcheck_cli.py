@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from adapters.osr.simulator import OsrSimulator, running
 from gateway.components import Components
@@ -34,7 +35,7 @@ def _lines(report: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
 async def _kenmerk(c: Components, brin6: str, value: str) -> None:
     """Registry data from before the rules (e.g. taken over from Kindkans): written straight to the table."""
     async with c.db.session() as s:
-        await s.exec(update(Vestiging).where(Vestiging.brin6 == brin6).values(routeringskenmerk=value))  # type: ignore[call-overload]
+        await s.exec(update(Vestiging).where(col(Vestiging.brin6) == brin6).values(routeringskenmerk=value))
 
 
 CASES = [
@@ -141,8 +142,8 @@ async def test_old_stored_mandates_warn_but_do_not_block(
     await store_mandates(components, "14SS", BOTH)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
     async with components.db.session() as s:
-        await s.exec(update(Mandaat).values(opgehaald_op=long_ago))  # type: ignore[call-overload]
-        await s.exec(update(AuditEntry).where(AuditEntry.object_id == "14SS").values(at=long_ago))  # type: ignore[call-overload]
+        await s.exec(update(Mandaat).values(opgehaald_op=long_ago))
+        await s.exec(update(AuditEntry).where(col(AuditEntry.object_id) == "14SS").values(at=long_ago))
     code, report = await _report(cli, "14SS00", capsys)
     assert code == 0
     assert _lines(report)["mandaat_kindkans"] == ("waarschuwing", "MANDATEN_VEROUDERD")

@@ -32,7 +32,7 @@ async def test_add_school_vestiging_and_routering(
     assert "55AA01  501" in out and "Manon de Groot" in out
     assert await run_cli(*cli, "registry", "set-routering", "55AA01", "--wissen") == 0
     assert "nog niet vastgelegd" in capsys.readouterr().out
-    assert (await service.get_vestiging(components.db, "PO3008", "55AA01")).routeringskenmerk is None  # type: ignore[union-attr]
+    assert (v := await service.get_vestiging(components.db, "PO3008", "55AA01")) and v.routeringskenmerk is None
 
 
 @pytest.mark.parametrize(

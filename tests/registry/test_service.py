@@ -3,9 +3,13 @@ the gemeente decides the scholenkring and the coördinator; every change is audi
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import re
 
+import pytest
+from sqlalchemy import delete, select
+from sqlmodel import SQLModel, col
+
+from gateway.cli.main import build_parser
 from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.registry import service
@@ -88,7 +92,7 @@ async def test_set_routering_changes_clears_and_audits(components: Components) -
     async with components.db.reader() as s:
         actions = [
             (a.action, a.actor)
-            for a in (await s.exec(select(AuditEntry).where(AuditEntry.object_id == "14SS01"))).scalars()
+            for a in (await s.exec(select(AuditEntry).where(col(AuditEntry.object_id) == "14SS01"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         ]
     assert actions == [("routeringskenmerk_gewist", "t"), ("routeringskenmerk_gewijzigd", "juf")]
 
@@ -123,6 +127,23 @@ async def test_an_unknown_swv_is_refused(components: Components) -> None:
     with pytest.raises(Refusal) as refused:
         await service.register_school(components.db, "PO9999", "55AA", "X", actor="t")
     assert refused.value.first.code == "SWV_ONBEKEND"
+    message = refused.value.first.message
+    assert "PO9999" in message and f"de database kent {SWV}" in message and "swv_code" in message
+    assert "gateway db seed" not in message  # no such command
+
+
+async def test_an_unknown_swv_in_an_empty_database_names_only_commands_that_exist(components: Components) -> None:
+    async with components.db.session() as s:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            await s.exec(delete(table))
+    with pytest.raises(Refusal) as refused:
+        await service.register_school(components.db, SWV, "55AA", "X", actor="t")
+    message = refused.value.first.message
+    assert refused.value.first.code == "SWV_ONBEKEND" and "nog geen samenwerkingsverband" in message
+    named = re.findall(r"'(gateway [a-z -]+?)'", message)
+    assert named == ["gateway demo"]
+    commands = build_parser().format_help()  # what `gateway --help` lists
+    assert all(re.search(rf"^\s+{n.split()[1]}\s", commands, re.M) for n in named), commands
 
 
 async def test_list_shows_the_registry_with_kring_and_coordinator(components: Components) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from gateway.inbox.inbox import ACTIVE_STATES
 from gateway.store.db import Database
@@ -29,13 +30,16 @@ from gateway.store.models import Exchange, OutboxMessage
 from tests.reliability.harness import (
     GatewayProcess,
     StoreReport,
+    first_death,
     free_port,
     prepare_store,
     start_faulty_world,
     store_report,
     write_toml,
 )
+from tests.reliability.leftovers import Leftovers, leftovers
 from tests.reliability.sender import HELD, INVALID, OK, NotificatieSender
+from tests.support.watchdog import watching
 
 __all__ = ["CrashConfig", "CrashReport", "run_crash"]
 
@@ -100,6 +104,7 @@ class CrashReport:
     tc_sessions_open: int = 0  # of those, neither closed with an afmelding nor replaced
     tc_sessions_replaced: int = 0  # replaced by a later overdracht (a kill between the TC's answer and our commit)
     store: StoreReport | None = None
+    leftovers: Leftovers | None = None  # what stays readable once the sweep's grace period has passed
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -135,26 +140,27 @@ class CrashReport:
             "tc_sessions_left_open": self.tc_sessions_open,
             "tc_sessions_replaced": self.tc_sessions_replaced,
             "outbox": dict(s.outbox) if s else None,
+            "leftovers": self.leftovers.summary() if self.leftovers else None,
             "seconds": round(self.seconds, 1),
         }
 
 
 async def _count_verwerkt(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state == "verwerkt")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state) == "verwerkt")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _active(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state.in_(ACTIVE_STATES))  # type: ignore[attr-defined]
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state).in_(ACTIVE_STATES))
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _in_behandeling(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(Exchange).where(Exchange.state == "in_behandeling")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(Exchange).where(col(Exchange.state) == "in_behandeling")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _kill_while_working(victim: GatewayProcess, db: Database, within: float = 5.0) -> bool:
@@ -191,9 +197,11 @@ async def _decide_held(config: Path, sender: NotificatieSender) -> dict[str, str
     try:
         async with c.db.reader() as s:
             held = (
-                await s.exec(
-                    select(Exchange.id, Exchange.key).where(Exchange.state == "vastgehouden").order_by(Exchange.id)
-                )  # type: ignore[call-overload,arg-type]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                    select(col(Exchange.id), col(Exchange.key))
+                    .where(col(Exchange.state) == "vastgehouden")
+                    .order_by(col(Exchange.id))
+                )
             ).all()
         for n, (exchange_id, key) in enumerate(held):
             k = str(key).removeprefix("oso:")
@@ -220,12 +228,12 @@ async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
     report.expected_hulpvragen += len(esis.accepted)
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(Hulpvraag.request_key, Bijlage.sha256)
-                .where(Hulpvraag.source_system == "esis")
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                select(col(Hulpvraag.request_key), col(Bijlage.sha256))
+                .where(col(Hulpvraag.source_system) == "esis")
                 .join(
                     Bijlage,
-                    Bijlage.hulpvraag_id == Hulpvraag.id,  # type: ignore[arg-type]
+                    col(Bijlage.hulpvraag_id) == Hulpvraag.id,
                     isouter=True,
                 )
             )
@@ -244,8 +252,8 @@ async def _check_esis(db: Database, esis: Any, report: CrashReport) -> None:
 
 async def _outbox_waiting(db: Database) -> int:
     async with db.reader() as s:
-        stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "wachtend")
-        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]
+        stmt = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == "wachtend")
+        return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def _kill_points(rng: random.Random, total: int, kills: int) -> list[int]:
@@ -267,111 +275,126 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
     gateways: list[GatewayProcess] = []
     started = time.perf_counter()
     try:
-        await prepare_store(url)
-        tls = world.world.tls_settings()
-        for n in range(cfg.processes):
-            config = write_toml(
-                work / f"gateway-{n}.toml",
-                {
-                    "data_dir": data,
-                    "database_url": url,
-                    "blob_dir": blob_dir,
-                    "workers": cfg.workers,
-                    "poll_interval": 0.05,
-                    "lease_seconds": cfg.lease_seconds,
-                    "retry_base_seconds": 0.2,
-                    "retry_max_seconds": 1.0,
-                    "log_format": "json",
-                    "log_level": "warning",
-                    **{k: str(v) for k, v in tls.items()},
-                },
-                {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
+        # a gateway that dies by itself fails the run at once, with its exit code and log (not pytest's timeout)
+        async with watching(lambda: first_death(gateways)):
+            await prepare_store(url)
+            tls = world.world.tls_settings()
+            for n in range(cfg.processes):
+                config = write_toml(
+                    work / f"gateway-{n}.toml",
+                    {
+                        "data_dir": data,
+                        "database_url": url,
+                        "blob_dir": blob_dir,
+                        "workers": cfg.workers,
+                        "poll_interval": 0.05,
+                        "lease_seconds": cfg.lease_seconds,
+                        "retry_base_seconds": 0.2,
+                        "retry_max_seconds": 1.0,
+                        "log_format": "json",
+                        "log_level": "warning",
+                        **{k: str(v) for k, v in tls.items()},
+                    },
+                    {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
+                )
+                gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
+            await asyncio.gather(*(g.start() for g in gateways))
+            sender = NotificatieSender(
+                world.world,
+                [g.oso_url for g in gateways],
+                concurrency=cfg.concurrency,
+                scenario=scenario if cfg.mixed else None,
             )
-            gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
-        await asyncio.gather(*(g.start() for g in gateways))
-        sender = NotificatieSender(
-            world.world,
-            [g.oso_url for g in gateways],
-            concurrency=cfg.concurrency,
-            scenario=scenario if cfg.mixed else None,
-        )
-        esis_sender = None
-        if cfg.esis:
-            from gateway.registry import codes
-            from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
+            esis_sender = None
+            secrets: list[str] = []  # must not be readable anywhere afterwards (the verificatiecode)
+            if cfg.esis:
+                from gateway.registry import codes
+                from tests.reliability.esis_sender import ESIS_BRIN6, EsisSender
 
-            code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
-            view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
-            await codes.activate(db, view.id, "test:secretariaat")
-            esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
-        sending = asyncio.gather(
-            sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
-        )
-        for target in _kill_points(rng, cfg.exchanges, cfg.kills):
-            if cfg.kill_after is not None:
-                await asyncio.sleep(rng.uniform(*cfg.kill_after))
-            while len(sender.acknowledged) < target and not sending.done():  # noqa: ASYNC110 - polls progress
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
-            victim = rng.choice(gateways)
-            report.kills_in_behandeling += await _kill_while_working(victim, db)
-            report.kills += 1
-            if not sending.done() or await _count_verwerkt(db) < cfg.exchanges:
-                report.kills_mid_run += 1
-            await victim.start()
-        await sending
-        await _drain(db, cfg.drain_timeout)
-        decided: dict[str, str] = {}
-        if cfg.mixed:  # after the restarts: the secretariaat decides, then one more kill while they are processed
-            decided = await _decide_held(gateways[0].config, sender)
-            victim = rng.choice(gateways)
-            report.kills_in_behandeling += await _kill_while_working(victim, db)
-            report.kills += 1
-            report.kills_mid_run += 1
-            await victim.start()
+                code = f"{ESIS_BRIN6}-crash-esis-koppeling-1"
+                secrets.append(code)
+                view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
+                await codes.activate(db, view.id, "test:secretariaat")
+                esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
+            sending = asyncio.gather(
+                sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
+            )
+            for target in _kill_points(rng, cfg.exchanges, cfg.kills):
+                if cfg.kill_after is not None:
+                    await asyncio.sleep(rng.uniform(*cfg.kill_after))
+                while len(sender.acknowledged) < target and not sending.done():  # noqa: ASYNC110 - polls progress
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(rng.uniform(0.0, cfg.kill_jitter))
+                victim = rng.choice(gateways)
+                report.kills_in_behandeling += await _kill_while_working(victim, db)
+                report.kills += 1
+                if not sending.done() or await _count_verwerkt(db) < cfg.exchanges:
+                    report.kills_mid_run += 1
+                await victim.start()
+            await sending
             await _drain(db, cfg.drain_timeout)
-        report.seconds = time.perf_counter() - started
-        from gateway.settings import load_settings
-        from gateway.store.blob_config import build_blob_store
+            decided: dict[str, str] = {}
+            if cfg.mixed:  # after the restarts: the secretariaat decides, then one more kill while they are processed
+                decided = await _decide_held(gateways[0].config, sender)
+                victim = rng.choice(gateways)
+                report.kills_in_behandeling += await _kill_while_working(victim, db)
+                report.kills += 1
+                report.kills_mid_run += 1
+                await victim.start()
+                await _drain(db, cfg.drain_timeout)
+            report.seconds = time.perf_counter() - started
+            from gateway.settings import load_settings
+            from gateway.store.blob_config import build_blob_store
+            from gateway.store.blob_sweep import sweep_policy
 
-        # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
-        store = await store_report(db, build_blob_store(load_settings(gateways[0].config, environ={})))
-        report.store = store
-        report.acknowledged = len(sender.acknowledged)
-        report.notificatie_calls = sum(sender.sends.values())
-        report.resent = sender.resent
-        report.sender_errors = dict(sender.errors)
-        tc = world.world.tc
-        report.tc_sessions = len(tc.sessies)
-        report.tc_sessions_open = len(tc.open_sessions())
-        report.tc_sessions_replaced = len(tc.replaced())
-        sessions = Counter(x.koppelsleutel for x in tc.sessies.values())  # from the TC's own records
-        closings: dict[str, list[str]] = {}
-        for k, _sessie, resultaat in tc.closed:  # every afmelding that closed a session, in order
-            closings.setdefault(k, []).append(resultaat)
-        for k in sender.acknowledged:
-            kind = sender.kind.get(k, OK)
-            end = {OK: "verwerkt", INVALID: "ongeldig"}.get(kind) or decided.get(k, "vastgehouden")
-            report.end_states[end] += 1
-            stored = end in ("verwerkt", "vrijgegeven")
-            report.expected_hulpvragen += stored
-            hid = store.hulpvraag_per_koppelsleutel.get(k)
-            if stored and hid is None:
-                report.lost.append(k)
-            elif stored and store.per_koppelsleutel.get(k) != sender.expected[k]:
-                report.bijlagen_wrong.append(k)
-            report.sessions_per_koppelsleutel[sessions.get(k, 0)] += 1
-            report.afmeldingen_per_koppelsleutel[len(closings.get(k, []))] += 1
-            if closings.get(k) != [EXPECTED_RESULTAAT.get(end, "?")]:
-                report.afmeldingen_missing.append(k)
-                if closings.get(k):
-                    report.wrong_resultaat.append(k)
-        if esis_sender is not None:
-            await _check_esis(db, esis_sender, report)
-        report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
-            0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
-        )
-        return report
+            # the gateways' own blob store (local folder, or S3 with encryption): every stored byte is read back
+            settings = load_settings(gateways[0].config, environ={})
+            blob_store = build_blob_store(settings)
+            store = await store_report(db, blob_store)
+            report.store = store
+            report.acknowledged = len(sender.acknowledged)
+            report.notificatie_calls = sum(sender.sends.values())
+            report.resent = sender.resent
+            report.sender_errors = dict(sender.errors)
+            tc = world.world.tc
+            report.tc_sessions = len(tc.sessies)
+            report.tc_sessions_open = len(tc.open_sessions())
+            report.tc_sessions_replaced = len(tc.replaced())
+            sessions = Counter(x.koppelsleutel for x in tc.sessies.values())  # from the TC's own records
+            closings: dict[str, list[str]] = {}
+            for k, _sessie, resultaat in tc.closed:  # every afmelding that closed a session, in order
+                closings.setdefault(k, []).append(resultaat)
+            for k in sender.acknowledged:
+                kind = sender.kind.get(k, OK)
+                end = {OK: "verwerkt", INVALID: "ongeldig"}.get(kind) or decided.get(k, "vastgehouden")
+                report.end_states[end] += 1
+                stored = end in ("verwerkt", "vrijgegeven")
+                report.expected_hulpvragen += stored
+                hid = store.hulpvraag_per_koppelsleutel.get(k)
+                if stored and hid is None:
+                    report.lost.append(k)
+                elif stored and store.per_koppelsleutel.get(k) != sender.expected[k]:
+                    report.bijlagen_wrong.append(k)
+                report.sessions_per_koppelsleutel[sessions.get(k, 0)] += 1
+                report.afmeldingen_per_koppelsleutel[len(closings.get(k, []))] += 1
+                if closings.get(k) != [EXPECTED_RESULTAAT.get(end, "?")]:
+                    report.afmeldingen_missing.append(k)
+                    if closings.get(k):
+                        report.wrong_resultaat.append(k)
+            if esis_sender is not None:
+                await _check_esis(db, esis_sender, report)
+            report.doubled = max(0, store.hulpvragen - report.expected_hulpvragen) + max(
+                0, report.expected_hulpvragen - store.distinct_hulpvragen_of_exchanges - len(report.lost)
+            )
+            report.leftovers = await leftovers(
+                db,
+                blob_store,
+                [g.log for g in gateways],
+                encrypted=bool((cfg.blobs or {}).get("key_id")),
+                grace=sweep_policy(settings).grace,
+                secrets=secrets,
+            )
+            return report
     finally:
         for g in gateways:
             g.stop()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.store.models import Exchange, OutboxMessage
 from gateway.store.types import utcnow
@@ -118,13 +119,21 @@ async def _observe(db: Any, system: str, report: FaultReport, seen: dict[int, dt
     now = utcnow()
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(Exchange.id, Exchange.state, Exchange.waiting_for, Exchange.attempts, Exchange.next_attempt_at)
+            await s.exec(
+                select(
+                    col(Exchange.id),
+                    col(Exchange.state),
+                    col(Exchange.waiting_for),
+                    col(Exchange.attempts),
+                    col(Exchange.next_attempt_at),
+                )
             )
         ).all()
         retrying = (
-            await s.exec(  # type: ignore[call-overload]
-                select(OutboxMessage.id).where(OutboxMessage.state == "wachtend", OutboxMessage.attempts > 0)
+            await s.exec(
+                select(col(OutboxMessage.id)).where(
+                    col(OutboxMessage.state) == "wachtend", col(OutboxMessage.attempts) > 0
+                )
             )
         ).all()
     report.outbox_retrying_seen = max(report.outbox_retrying_seen, len(retrying))
@@ -217,9 +226,9 @@ async def _recorded_waits(db: Any, system: str, report: FaultReport) -> None:
 
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(ExchangeEvent.exchange_id, ExchangeEvent.message).where(
-                    ExchangeEvent.step == "wacht_op_herhaling"
+            await s.exec(
+                select(col(ExchangeEvent.exchange_id), col(ExchangeEvent.message)).where(
+                    col(ExchangeEvent.step) == "wacht_op_herhaling"
                 )
             )
         ).all()
@@ -252,8 +261,8 @@ async def _queue_messages(db: Any) -> list[str]:
 
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
-                select(ExchangeEvent.exchange_id, ExchangeEvent.message).order_by(ExchangeEvent.id)
+            await s.exec(
+                select(col(ExchangeEvent.exchange_id), col(ExchangeEvent.message)).order_by(col(ExchangeEvent.id))
             )
         ).all()
     last: dict[int, str] = {}

@@ -25,6 +25,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select, text
+from sqlmodel import col
 
 import gateway.store.models  # noqa: F401  (all tables)
 from adapters.parnassys.simulator.world import SimulatedWorld, start_world
@@ -33,6 +34,7 @@ from gateway.store.db import Database
 from gateway.store.models import Bijlage, Exchange, Hulpvraag, OutboxMessage
 from gateway.store.seed import seed_demo_registry, seed_swv
 from tests.reliability.faultproxy import FaultProxy
+from tests.support.watchdog import ProcessDied, log_tail
 
 __all__ = [
     "REPO",
@@ -40,6 +42,7 @@ __all__ = [
     "GatewayProcess",
     "InProcessGateway",
     "StoreReport",
+    "first_death",
     "free_port",
     "parse_metrics",
     "prepare_store",
@@ -161,18 +164,24 @@ async def store_report(db: Database, blobs: Any, *, hash_blobs: bool = True) -> 
         states = Counter(
             {
                 str(st): int(n)
-                for st, n in (await s.exec(select(Exchange.state, func.count()).group_by(Exchange.state))).all()
-            }  # type: ignore[call-overload]
+                for st, n in (await s.exec(select(col(Exchange.state), func.count()).group_by(Exchange.state))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            }
         )
-        hulpvragen = int((await s.exec(select(func.count()).select_from(Hulpvraag))).one()[0])  # type: ignore[call-overload]
-        distinct = int((await s.exec(select(func.count(func.distinct(Exchange.hulpvraag_id))))).one()[0])  # type: ignore[call-overload]
+        hulpvragen = int((await s.exec(select(func.count()).select_from(Hulpvraag))).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        distinct = int((await s.exec(select(func.count(func.distinct(Exchange.hulpvraag_id))))).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         ex_rows = (
-            await s.exec(
-                select(Exchange.key, Exchange.hulpvraag_id, Exchange.state, Exchange.waiting_for, Exchange.attempts)
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+                select(
+                    col(Exchange.key),
+                    col(Exchange.hulpvraag_id),
+                    col(Exchange.state),
+                    col(Exchange.waiting_for),
+                    col(Exchange.attempts),
+                )
             )
-        ).all()  # type: ignore[call-overload]
-        bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]
-        outbox_rows = (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[call-overload]
+        ).all()
+        bijlagen = (await s.exec(select(Bijlage.id, Bijlage.hulpvraag_id, Bijlage.sha256, Bijlage.blob_key))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        outbox_rows = (await s.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         outbox = Counter({str(st): int(n) for st, n in outbox_rows})
     by_hulpvraag: dict[int, set[str]] = {}
     bad, missing = [], []
@@ -284,7 +293,7 @@ async def running_gateway(
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(settings))
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
         tls = ssl.create_default_context(cafile=str(fw.world.files["ca"]))
         yield InProcessGateway(c, f"https://127.0.0.1:{port}", http, tls)
     finally:
@@ -339,6 +348,7 @@ class GatewayProcess:
     starts: int = 0
     kills: int = 0
     _log_handles: list[Any] = field(default_factory=list)
+    _down_on_purpose: bool = False  # killed or stopped by the test, not yet started again
 
     @property
     def base(self) -> str:
@@ -360,7 +370,21 @@ class GatewayProcess:
             stdout=handle,
             stderr=handle,
         )
+        self._down_on_purpose = False
         self.starts += 1
+
+    def died(self) -> str | None:
+        """None while the process runs (or was killed or stopped by the test); otherwise how it ended by
+        itself: its exit code and the tail of its log."""
+        if self.proc is None or self._down_on_purpose or (code := self.proc.poll()) is None:
+            return None
+        return self._ended(code)
+
+    def _ended(self, code: int) -> str:
+        return (
+            f"gateway on port {self.port} (start {self.starts}) exited by itself with {code}; "
+            f"the end of {self.log}:\n{log_tail(self.log)}"
+        )
 
     async def start(self, within: float = 60.0) -> None:
         self.spawn()
@@ -371,8 +395,8 @@ class GatewayProcess:
         deadline = asyncio.get_running_loop().time() + within
         async with aiohttp.ClientSession() as http:
             while asyncio.get_running_loop().time() < deadline:
-                if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"gateway exited with {self.proc.returncode}; see {self.log}")
+                if self.proc is not None and (code := self.proc.poll()) is not None:
+                    raise ProcessDied(self._ended(code))
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     async with http.get(self.base + "/health/live", ssl=ctx) as r:
                         if r.status == 200:
@@ -381,12 +405,14 @@ class GatewayProcess:
         raise TimeoutError(f"gateway on port {self.port} not ready after {within} s; see {self.log}")
 
     def kill(self) -> None:
+        self._down_on_purpose = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
             self.kills += 1
 
     def stop(self) -> None:
+        self._down_on_purpose = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -397,3 +423,11 @@ class GatewayProcess:
         for h in self._log_handles:
             h.close()
         self._log_handles.clear()
+
+
+def first_death(gateways: list[GatewayProcess]) -> str | None:
+    """How the first of ``gateways`` that exited by itself ended (a `tests.support.watchdog.watching` probe)."""
+    for g in list(gateways):
+        if (died := g.died()) is not None:
+            return died
+    return None

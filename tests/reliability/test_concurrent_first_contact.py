@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.store.models import Exchange, ExchangeEvent
 from tests.reliability.harness import running_gateway, start_faulty_world
@@ -33,12 +34,12 @@ async def test_simultaneous_first_exchanges_of_a_school_each_succeed_at_the_firs
             await fw.osr.set("ok")
             for _ in range(200):
                 async with gw.c.db.reader() as s:
-                    states = (await s.exec(select(Exchange.state, Exchange.attempts))).all()  # type: ignore[call-overload]
+                    states = (await s.exec(select(Exchange.state, Exchange.attempts))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 if len(states) == N and all(st == "verwerkt" for st, _ in states):
                     break
                 await asyncio.sleep(0.05)
             async with gw.c.db.reader() as s:
-                messages = (await s.exec(select(ExchangeEvent.message))).scalars().all()  # type: ignore[call-overload]
+                messages = (await s.exec(select(col(ExchangeEvent.message)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         assert [st for st, _ in states] == ["verwerkt"] * N
         assert not [m for m in messages if m.startswith("Tijdelijke fout")], "no unexpected error on the way"
         assert [a for _, a in states] == [1] * N, "each exchange needed one attempt"

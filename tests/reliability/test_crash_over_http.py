@@ -58,6 +58,13 @@ def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -
     assert r.tc_sessions == total + r.tc_sessions_replaced, r.summary()
     assert r.tc_sessions_replaced <= r.kills * r.config.workers, r.summary()
     assert set(s.outbox) == {"verzonden"}, r.summary()
+    # issue 13's scan on the crash run: after the sweep's grace period nothing refused or orphaned stays
+    left = r.leftovers
+    assert left is not None and left.blobs >= s.bijlagen // 2, r.summary()
+    assert left.orphans == [] and left.staged == [], r.summary()
+    assert left.plaintext == [], "a blob holds PDF/ZIP bytes although encryption is on"
+    assert left.bsn_in_rows == [] and left.bsn_in_logs == [], (left.bsn_in_rows[:3], left.bsn_in_logs[:3])
+    assert left.secrets_seen == [], "the plain verificatiecode is readable"
 
 
 def _blobs(request: pytest.FixtureRequest, processes: int) -> dict[str, Any] | None:

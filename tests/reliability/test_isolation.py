@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 import structlog
 from sqlalchemy import select
+from sqlmodel import col
 
+from gateway.store.db import Database
 from gateway.store.models import Exchange
 from tests.reliability.faultproxy import FaultProxy
 from tests.reliability.harness import running_gateway, start_faulty_world
@@ -35,15 +37,19 @@ OTHER_KENMERK = "0000000700014SS00501"  # vestiging 14SS01: its own LAS endpoint
 WORKERS = 4
 
 
-async def _state(db: object, koppelsleutel: str) -> str | None:
-    async with db.reader() as s:  # type: ignore[attr-defined]
-        return (await s.exec(select(Exchange.state).where(Exchange.key == f"oso:{koppelsleutel}"))).scalars().first()
+async def _state(db: Database, koppelsleutel: str) -> str | None:
+    async with db.reader() as s:
+        return (
+            (await s.exec(select(col(Exchange.state)).where(col(Exchange.key) == f"oso:{koppelsleutel}")))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            .scalars()
+            .first()
+        )
 
 
-async def _all_tried(db: object, koppelsleutels: list[str]) -> bool:
+async def _all_tried(db: Database, koppelsleutels: list[str]) -> bool:
     keys = [f"oso:{k}" for k in koppelsleutels]
-    async with db.reader() as s:  # type: ignore[attr-defined]
-        attempts = (await s.exec(select(Exchange.attempts).where(Exchange.key.in_(keys)))).scalars().all()  # type: ignore[attr-defined]
+    async with db.reader() as s:
+        attempts = (await s.exec(select(col(Exchange.attempts)).where(col(Exchange.key).in_(keys)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return len(attempts) == len(keys) and all(a >= 1 for a in attempts)
 
 
@@ -60,7 +66,7 @@ async def other_school_wait(
         def sections(oso: dict[str, Any] | None = None, osr: dict[str, Any] | None = None) -> dict[str, Any]:
             return plain({**(oso or {}), **extra}, osr)
 
-        fw.sections = sections  # type: ignore[method-assign]
+        fw.sections = sections  # type: ignore[method-assign]  # the world's settings, with the extra [oso] keys
     other = FaultProxy(fw.las.upstream, name="LAS 14SS01")
     await other.start()
     fw.world.osr.endpoints[:] = [

@@ -78,7 +78,7 @@ class ScriptedHandler:
                 achternaam="Jansen",
                 geboortedatum=dt.date(2016, 3, 14),
             ),
-            aanvraagtype=exchange.meta.get("aanvraagtype"),  # type: ignore[arg-type]
+            aanvraagtype=exchange.meta.get("aanvraagtype"),
             omschrijving="Test",
             source_system="parnassys",
             external_keys={"exchange": exchange.key},

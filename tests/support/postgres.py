@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -39,7 +40,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("GATEWAY_TEST_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"PostgreSQL is required (GATEWAY_TEST_REQUIRE_POSTGRES=1) but {reason}")
     pytest.skip(f"PostgreSQL not available: {reason}")

@@ -20,7 +20,7 @@ from tests.support.fakes import ScriptedHandler
 
 
 class SlowHandler(ScriptedHandler):
-    async def handle(self, exchange, steps):  # type: ignore[no-untyped-def]
+    async def handle(self, exchange, steps):
         pause = exchange.meta.get("pause")  # a fixed pause lines up the exchanges of a race
         await asyncio.sleep(float(pause) if pause is not None else random.uniform(0.0, 0.03))
         return await super().handle(exchange, steps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from verification.koppelcheck import KoppelcheckFacts, MandateFacts, VestigingFacts
 from verification.mandates import Mandaat, OsoSwvParties
@@ -31,8 +32,8 @@ def mandaat(
     )
 
 
-def both_mandates(school: str = "14SS", **kwargs: object) -> tuple[Mandaat, Mandaat]:
-    return (mandaat("ParnasSys", school=school, **kwargs), mandaat("Kindkans", school=school, **kwargs))  # type: ignore[arg-type]
+def both_mandates(school: str = "14SS", **kwargs: Any) -> tuple[Mandaat, Mandaat]:
+    return (mandaat("ParnasSys", school=school, **kwargs), mandaat("Kindkans", school=school, **kwargs))
 
 
 def vestiging(brin6: str = "14SS00", kenmerk: str | None = "auto", naam: str | None = None) -> Vestiging:
@@ -48,7 +49,7 @@ def koppelcheck_facts(
     kenmerk: str | None = "auto",
     mandates: tuple[Mandaat, ...] | None = None,
     mandate_facts: MandateFacts | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> KoppelcheckFacts:
     if kenmerk == "auto":
         kenmerk = str(500 + int(brin6[4:]))
@@ -64,5 +65,5 @@ def koppelcheck_facts(
         reference_date=TODAY,
         vestiging=vest,
         mandates=mandate_facts or MandateFacts(mandates if mandates is not None else both_mandates(brin6[:4])),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )

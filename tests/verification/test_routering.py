@@ -220,6 +220,8 @@ def test_the_oso_types_pattern_is_the_parsers_syntax() -> None:
     from verification.routering import routeringskenmerk_syntax_ok
 
     xsd = (Path(__file__).resolve().parents[2] / "schemas/oso/oso-types.xsd").read_text(encoding="utf-8")
-    pattern = re.search(r'name="Routeringskenmerk">\s*<xs:restriction[^>]*><xs:pattern value="([^"]+)"', xsd).group(1)
+    found = re.search(r'name="Routeringskenmerk">\s*<xs:restriction[^>]*><xs:pattern value="([^"]+)"', xsd)
+    assert found, "the XSD names a Routeringskenmerk pattern"
+    pattern = found.group(1)
     for value in SAMPLES:
         assert bool(re.fullmatch(pattern, value)) == routeringskenmerk_syntax_ok(value), value

@@ -25,7 +25,7 @@ class QueueData:
 
 
 async def seed_queue(c: Components) -> QueueData:
-    def put(source: str = "parnassys", **meta: object):  # type: ignore[no-untyped-def]
+    def put(source: str = "parnassys", **meta: object):
         return replace(new_exchange(unique(f"{source}-"), **meta), source=source)
 
     processed = await c.inbox.put(put(leerlingid="LL-100"))

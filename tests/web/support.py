@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pyotp
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from gateway.components import Components
@@ -76,7 +77,7 @@ async def login(
 
 async def post_form(
     client: TestClient, path: str, data: dict[str, object] | None = None, *, page: str = "/wachtrij"
-) -> object:
+) -> ClientResponse:
     """POST a form with the session's CSRF token (read from a page the user can see)."""
     html = await (await client.get(page)).text()
     return await client.post(path, data={"csrf": csrf_of(html), **(data or {})}, allow_redirects=False)

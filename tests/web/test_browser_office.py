@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select, update
+from sqlmodel import col
 
-from gateway.app import create_app
 from gateway.components import Components
 from gateway.registry import codes
 from gateway.store.models import Hulpvraag, OutboxMessage
@@ -29,9 +28,9 @@ from gateway.store.types import utcnow
 from gateway.web.pages.codes import generate_code
 from tests.conftest import unique
 from tests.support.fakes import new_exchange
+from tests.web.browser import CHROMIUM_ARGS, logged_in_page, require_browser, serve_app
 from tests.web.factories import drain, seed_queue
 from tests.web.support import Login, make_account
-from tests.web.test_browser import CHROMIUM_ARGS, _log_in, _require_browser
 from verification.findings import fout
 from verification.koppelcheck import MandateFacts
 from verification.mandates import Mandaat, OsoSwvParties
@@ -57,44 +56,35 @@ async def save_screenshot(page: Any, name: str) -> None:
 
 @pytest.fixture
 async def site(web_components: Components) -> AsyncIterator[str]:
-    """The whole app on a loopback port (as tests/web/test_browser.py's base_url)."""
-    app = create_app(web_components, run_workers=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    """The whole app on a loopback port."""
+    async with serve_app(web_components) as url:
+        yield url
 
 
 @asynccontextmanager
 async def browser_page(site: str, who: Login, steps_ahead: int = 0) -> AsyncIterator[Any]:
-    executable = _require_browser()
+    executable = require_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            ctx = await browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
-            page = await ctx.new_page()
-            await _log_in(page, site, who, steps_ahead)
-            yield page
-            await ctx.close()
+            async with logged_in_page(browser, site, who, steps_ahead, accept_downloads=True) as page:
+                yield page
         finally:
             await browser.close()
 
 
 async def _first_hulpvraag(c: Components) -> Hulpvraag:
     async with c.db.reader() as s:
-        return (await s.exec(select(Hulpvraag).order_by(Hulpvraag.id))).scalars().first()  # type: ignore[call-overload,no-any-return]
+        return (await s.exec(select(Hulpvraag).order_by(col(Hulpvraag.id)))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _terugkoppelingen(c: Components) -> list[OutboxMessage]:
     async with c.db.reader() as s:
-        return list((await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "oso_terugkoppeling"))).scalars())  # type: ignore[call-overload]
+        return list(
+            (await s.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "oso_terugkoppeling"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        )
 
 
 # -- 1. statuses from the catalogue -------------------------------------------------------------------------
@@ -417,8 +407,8 @@ async def test_8_hulpvragen_show_overdue_bijlagen_and_labels_and_kengetallen_hav
     hv = await _first_hulpvraag(web_components)
     async with web_components.db.session() as s:
         await s.exec(
-            update(Hulpvraag)  # type: ignore[arg-type]
-            .where(Hulpvraag.id == hv.id)
+            update(Hulpvraag)
+            .where(col(Hulpvraag.id) == hv.id)
             .values(created_at=utcnow() - dt.timedelta(days=10), labels=["spoed", "thuiszitter"])
         )
     secretariaat = await make_account(web_components, Role.SECRETARIAAT)

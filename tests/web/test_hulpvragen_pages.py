@@ -7,6 +7,7 @@ import datetime as dt
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import AuditEntry, Bijlage, Hulpvraag, OutboxMessage, StatusHistorie
@@ -19,14 +20,14 @@ from tests.web.support import login, make_account, post_form
 
 async def _first_hulpvraag(c: Components) -> tuple[Hulpvraag, list[Bijlage]]:
     async with c.db.reader() as s:
-        hv = (await s.exec(select(Hulpvraag).order_by(Hulpvraag.id))).scalars().first()  # type: ignore[call-overload]
-        bijlagen = list((await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id))).scalars())  # type: ignore[call-overload]
+        hv = (await s.exec(select(Hulpvraag).order_by(col(Hulpvraag.id)))).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        bijlagen = list((await s.exec(select(Bijlage).where(Bijlage.hulpvraag_id == hv.id))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     return hv, bijlagen
 
 
 async def _audit(c: Components, action: str) -> list[AuditEntry]:
     async with c.db.reader() as s:
-        return list((await s.exec(select(AuditEntry).where(AuditEntry.action == action))).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(select(AuditEntry).where(col(AuditEntry.action) == action))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def test_five_working_days_skip_the_weekend() -> None:
@@ -90,7 +91,9 @@ async def test_requests_without_a_reaction_after_five_working_days_stand_out(
     await seed_queue(web_components)
     hv, _ = await _first_hulpvraag(web_components)
     async with web_components.db.session() as s:
-        await s.exec(update(Hulpvraag).where(Hulpvraag.id == hv.id).values(created_at=utcnow() - dt.timedelta(days=10)))  # type: ignore[call-overload]
+        await s.exec(
+            update(Hulpvraag).where(col(Hulpvraag.id) == hv.id).values(created_at=utcnow() - dt.timedelta(days=10))
+        )
     assert await login(client, await make_account(web_components, Role.SECRETARIAAT)) == 303
     overdue = await (await client.get("/hulpvragen?te_laat=1")).text()
     assert f'href="/hulpvragen/{hv.id}"' in overdue and "geen reactie" in overdue
@@ -109,14 +112,18 @@ async def test_the_secretariaat_changes_status_and_labels(client: TestClient, we
         {"status": "TLV>aanvraag", "toelichting": "Overleg op 3 oktober."},
         page="/hulpvragen",
     )
-    assert resp.status == 303  # type: ignore[attr-defined]
+    assert resp.status == 303
     await post_form(client, f"/hulpvragen/{hv.id}/labels", {"labels": "spoed, thuiszitter"}, page="/hulpvragen")
     async with web_components.db.reader() as s:
-        row = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == hv.id))).scalars().one()  # type: ignore[call-overload]
-        history = list((await s.exec(select(StatusHistorie).where(StatusHistorie.hulpvraag_id == hv.id))).scalars())  # type: ignore[call-overload]
-        outbox = list((await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "oso_terugkoppeling"))).scalars())  # type: ignore[call-overload]
+        row = (await s.exec(select(Hulpvraag).where(col(Hulpvraag.id) == hv.id))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        history = list(
+            (await s.exec(select(StatusHistorie).where(col(StatusHistorie.hulpvraag_id) == hv.id))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        )
+        outbox = list(
+            (await s.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "oso_terugkoppeling"))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        )
     assert row.status == "TLV>aanvraag" and row.labels == ["spoed", "thuiszitter"]
     assert history[-1].door.startswith("gebruiker:PO3008/") and history[-1].toelichting == "Overleg op 3 oktober."
     assert len(outbox) == 1  # the ParnasSys school hears about it
     empty = await post_form(client, f"/hulpvragen/{hv.id}/status", {"status": "  "}, page="/hulpvragen")
-    assert empty.status == 400  # type: ignore[attr-defined]
+    assert empty.status == 400

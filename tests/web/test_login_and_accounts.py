@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
+from sqlmodel import col
 
 from gateway.components import Components
 from gateway.store.models import AuditEntry
@@ -24,15 +25,15 @@ from tests.web.support import PASSWORD, csrf_of, login, make_account, post_form
 async def _account(c: Components, org: str, user: str) -> Account:
     async with c.db.reader() as s:
         return (
-            (await s.exec(select(Account).where(Account.organisatie == org, Account.gebruikersnaam == user)))
+            (await s.exec(select(Account).where(col(Account.organisatie) == org, col(Account.gebruikersnaam) == user)))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             .scalars()
             .one()
-        )  # type: ignore[call-overload]
+        )
 
 
 async def _actions(c: Components) -> list[str]:
     async with c.db.reader() as s:
-        return [a.action for a in (await s.exec(select(AuditEntry).order_by(AuditEntry.id))).scalars()]  # type: ignore[call-overload]
+        return [a.action for a in (await s.exec(select(AuditEntry).order_by(col(AuditEntry.id)))).scalars()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def test_passwords_are_hashed_with_scrypt_and_verified() -> None:
@@ -127,7 +128,7 @@ async def test_repeated_wrong_codes_after_the_right_password_lock_the_account_un
     accounts_page = await client.get("/accounts")
     assert "geblokkeerd" in await accounts_page.text()
     resp = await post_form(client, f"/accounts/{account.id}/deblokkeren", page="/accounts")
-    assert resp.status == 303  # type: ignore[attr-defined]
+    assert resp.status == 303
     assert not (await _account(web_components, "14SS", "ib-er")).locked
     assert "account_gedeblokkeerd" in await _actions(web_components)
 
@@ -162,7 +163,7 @@ async def test_log_out_ends_the_session(client: TestClient, web_components: Comp
     who = await make_account(web_components, Role.SECRETARIAAT)
     assert await login(client, who) == 303
     resp = await post_form(client, "/uitloggen")
-    assert resp.headers["Location"] == "/inloggen?melding=uit"  # type: ignore[attr-defined]
+    assert resp.headers["Location"] == "/inloggen?melding=uit"
     again = await client.get("/wachtrij", allow_redirects=False)
     assert again.status == 303
 
@@ -178,14 +179,16 @@ async def test_password_reset_goes_through_the_mail_outbox_and_enrols_a_new_seco
     )
     assert resp.status == 200
     async with web_components.db.reader() as s:
-        mail = (await s.exec(select(Mail))).scalars().one()  # type: ignore[call-overload]
+        mail = (await s.exec(select(Mail))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert mail.to == "secretariaat@swv.example"
     link = re.search(r"http://127\.0\.0\.1(/wachtwoord-instellen/\S+)", mail.body)
     assert link
     form = await client.get(link.group(1))
     html = await form.text()
     assert form.status == 200 and "<svg" in html
-    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', html).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="secret" value="([A-Z2-7]+)"', html)
+    assert found, html
+    secret = found.group(1)
     new_password = "nieuw-wachtwoord-lang"
     resp = await client.post(
         link.group(1),
@@ -236,7 +239,9 @@ async def test_an_account_without_a_second_factor_enrols_it_before_anything_else
     assert blocked.headers["Location"] == "/tweestaps-instellen"
     enrol = await client.get("/tweestaps-instellen")
     html = await enrol.text()
-    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', html).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="secret" value="([A-Z2-7]+)"', html)
+    assert found, html
+    secret = found.group(1)
     resp = await client.post(
         "/tweestaps-instellen",
         allow_redirects=False,

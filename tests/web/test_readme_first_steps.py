@@ -20,7 +20,7 @@ import pytest
 
 from gateway.demo.runner import free_port
 from tests.conftest import REPO
-from tests.web.test_browser import CHROMIUM_ARGS, _require_browser
+from tests.web.browser import CHROMIUM_ARGS, require_browser
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,9 @@ def _start_demo(command: str, cwd: Path, port: int) -> tuple[subprocess.Popen[st
             break
     if not lines or not lines[-1].startswith(SERVING):
         proc.kill()
-        raise AssertionError("the demo did not start serving:\n" + "\n".join(lines) + (proc.stderr.read() or ""))
+        raise AssertionError(
+            "the demo did not start serving:\n" + "\n".join(lines) + (proc.stderr.read() if proc.stderr else "")
+        )
     return proc, lines
 
 
@@ -92,7 +94,7 @@ def _shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 async def test_a_newcomer_follows_the_readme_from_demo_to_the_three_pages(tmp_path: Path) -> None:
-    executable = _require_browser()
+    executable = require_browser()
     from playwright.async_api import async_playwright
 
     steps = read_readme()

@@ -18,8 +18,8 @@ from tests.web.conftest import TEST_CONFIG
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch, components: Components):  # type: ignore[no-untyped-def]
-    import gateway.cli.common as common
+def run(monkeypatch: pytest.MonkeyPatch, components: Components):
+    import gateway.runtime as common
 
     @contextlib.asynccontextmanager
     async def fake_open(_settings: object, **_: object) -> AsyncIterator[Components]:
@@ -37,7 +37,7 @@ def run(monkeypatch: pytest.MonkeyPatch, components: Components):  # type: ignor
     return run_cli
 
 
-async def test_users_add_prints_the_totp_secret_once_and_list_shows_the_account(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+async def test_users_add_prints_the_totp_secret_once_and_list_shows_the_account(run, capsys, components) -> None:
     assert await run("users", "add", "PO3008", "Jansen", "--rol", "secretariaat", "--email", "j@swv.example") == 0
     out = capsys.readouterr().out
     account = await find_account(components.db, "PO3008", "jansen")
@@ -48,17 +48,17 @@ async def test_users_add_prints_the_totp_secret_once_and_list_shows_the_account(
     assert "jansen" in listing and account.totp_secret not in listing
 
 
-async def test_users_add_refuses_a_bad_combination_in_dutch(run, capsys) -> None:  # type: ignore[no-untyped-def]
+async def test_users_add_refuses_a_bad_combination_in_dutch(run, capsys) -> None:
     assert await run("users", "add", "14SS", "ib", "--rol", "secretariaat") == 2
     assert "horen bij het SWV" in capsys.readouterr().err
     assert await run("users", "add", "PO3008", "x", "--rol", "schoolbeheerder") == 2
     assert await run("users", "unlock", "PO3008", "niemand") == 2
 
 
-async def test_users_unlock_and_reset_totp(run, components) -> None:  # type: ignore[no-untyped-def]
+async def test_users_unlock_and_reset_totp(run, components) -> None:
     await run("users", "add", "27ZX", "beheer", "--rol", "schoolbeheerder")
     async with components.db.session() as s:
-        await s.exec(update(Account).values(locked=True, failed_attempts=5))  # type: ignore[call-overload]
+        await s.exec(update(Account).values(locked=True, failed_attempts=5))
     assert await run("users", "unlock", "27zx", "beheer") == 0
     assert await run("users", "reset-totp", "27ZX", "beheer") == 0
     account = await find_account(components.db, "27ZX", "beheer")
@@ -78,7 +78,7 @@ async def test_demo_accounts_one_per_role_can_log_in(components: Components) -> 
         assert a.totp_secret not in a.line() and a.wachtwoord in a.line()
 
 
-async def test_users_totp_prints_the_current_code_of_a_demo_account(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+async def test_users_totp_prints_the_current_code_of_a_demo_account(run, capsys, components) -> None:
     key = cli.demo_key(components.settings.data_dir)
     accounts = await cli.create_demo_accounts(components.db, password_log2_n=10, key=key)
     capsys.readouterr()
@@ -90,7 +90,7 @@ async def test_users_totp_prints_the_current_code_of_a_demo_account(run, capsys,
     assert result.ok
 
 
-async def test_demo_totp_secrets_follow_the_demo_key(components) -> None:  # type: ignore[no-untyped-def]
+async def test_demo_totp_secrets_follow_the_demo_key(components) -> None:
     key = cli.demo_key(components.settings.data_dir)
     assert cli.demo_key(components.settings.data_dir) == key  # kept, not made again
     accounts = await cli.create_demo_accounts(components.db, password_log2_n=10, key=key)
@@ -100,7 +100,7 @@ async def test_demo_totp_secrets_follow_the_demo_key(components) -> None:  # typ
     assert len({a.totp_secret for a in accounts}) == 3
 
 
-async def test_users_totp_refuses_a_real_account_and_an_unknown_one_in_dutch(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+async def test_users_totp_refuses_a_real_account_and_an_unknown_one_in_dutch(run, capsys, components) -> None:
     cli.demo_key(components.settings.data_dir)
     await run("users", "add", "PO3008", "jansen", "--rol", "secretariaat", "--email", "j@swv.example")
     capsys.readouterr()
@@ -111,7 +111,7 @@ async def test_users_totp_refuses_a_real_account_and_an_unknown_one_in_dutch(run
     assert "bestaat niet" in capsys.readouterr().err
 
 
-async def test_users_totp_refuses_outside_a_demo_data_dir(run, capsys, components) -> None:  # type: ignore[no-untyped-def]
+async def test_users_totp_refuses_outside_a_demo_data_dir(run, capsys, components) -> None:
     await cli.create_demo_accounts(components.db, password_log2_n=10)  # demo accounts, but no demo key here
     capsys.readouterr()
     assert await run("users", "totp", "PO3008", "secretariaat") == 2

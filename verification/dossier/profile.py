@@ -152,8 +152,17 @@ def _forbidden(leerling: Element, name: str, rule: str, message: str) -> list[Fi
 
 
 def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
+    return [
+        *_leerling_identity(ll),
+        *_leerling_address(ll, is_true(ll, "adresgeheim")),
+        *_leerling_forbidden(ll, overstap),
+        *_leerling_blocks(ll, overstap),
+    ]
+
+
+def _leerling_identity(ll: Element) -> list[Finding]:
+    """PaO.LL01–LL04: names, date of birth (not the month), whether the address is secret."""
     out: list[Finding] = []
-    geheim = is_true(ll, "adresgeheim")
     if not children(ll, "voornaam"):
         out.append(_pao("LL01", "Geef bij de leerling minimaal één voornaam op.", path_below(ll, "voornaam")))
     if child(ll, "geboortedatum") is None:
@@ -167,6 +176,12 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
                 "LL04", "Geef bij de leerling aan of het adres geheim is (adresgeheim).", path_below(ll, "adresgeheim")
             )
         )
+    return out
+
+
+def _leerling_address(ll: Element, geheim: bool) -> list[Finding]:
+    """PaO.LL05–LL07, LL09: an address unless it is secret, none when it is; no postcode4 address."""
+    out: list[Finding] = []
     has_adres = has(ll, "adreslijst/adres")
     has_buitenland = child(ll, "adresbuitenland") is not None
     if not geheim and not has_adres and not has_buitenland:
@@ -196,6 +211,12 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
                 path_below(ll, "adresbuitenland"),
             )
         )
+    return out
+
+
+def _leerling_forbidden(ll: Element, overstap: str | None) -> list[Finding]:
+    """PaO.LL10–LL12 and the VVE fields of a VO-SWV dossier: what a SWV dossier may not carry."""
+    out: list[Finding] = []
     out += _forbidden(ll, "geboorteplaats", "LL10", "Een SWV-dossier mag geen geboorteplaats van de leerling bevatten.")
     out += _forbidden(ll, "nationaliteit", "LL11", "Een SWV-dossier mag geen nationaliteit van de leerling bevatten.")
     for name in ("bsn", "onderwijsnummer"):
@@ -209,6 +230,12 @@ def _leerling(ll: Element, overstap: str | None) -> list[Finding]:
     if overstap == "VOSWV":
         for rule, name, label in _VVE_FIELDS:
             out += _forbidden(ll, name, rule, f"Een VO-SWV-dossier mag {label} niet bevatten.")
+    return out
+
+
+def _leerling_blocks(ll: Element, overstap: str | None) -> list[Finding]:
+    """The blocks under the pupil: schoolloopbaan, what a PO-SWV dossier leaves out, verzorgers, VIR/ZAT."""
+    out: list[Finding] = []
     if not has(ll, "schoolloopbaanlijst/schoolloopbaan"):
         out.append(
             _pao(

@@ -106,7 +106,7 @@ async def _serve(stack: contextlib.AsyncExitStack, app: web.Application, ctx: ss
     stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     return f"{'https' if ctx else 'http'}://127.0.0.1:{port}"
 
 

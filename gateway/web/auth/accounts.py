@@ -16,7 +16,10 @@ from sqlmodel import col
 from gateway.store.audit import audit
 from gateway.store.db import Database
 from gateway.store.models.accounts import Account, Role, WebSession
-from gateway.store.secret_box import is_sealed, keyring_of, open_secret, seal_secret
+from gateway.store.totp_secrets import (  # re-exported: the web's account code and tests import them here
+    plain_totp,
+    seal_totp,
+)
 from gateway.store.types import utcnow
 from gateway.web.auth.config import WebConfig
 from gateway.web.auth.passwords import hash_password, verify_password
@@ -86,42 +89,13 @@ def actor_of(account: Account) -> str:
     return f"gebruiker:{account.organisatie}/{account.gebruikersnaam}"
 
 
-TOTP_PURPOSE = "account.totp_secret"
-
-
-def seal_totp(db: Database, secret: str) -> str:
-    """The TOTP secret as it is stored: sealed with the configured key ring (gateway.store.secret_box)."""
-    return seal_secret(keyring_of(db), secret, TOTP_PURPOSE)
-
-
-def plain_totp(db: Database, account: Account) -> str:
-    """The plain TOTP secret of an account that has one (opened with the key ring when sealed)."""
-    assert account.totp_secret is not None
-    return open_secret(keyring_of(db), account.totp_secret, TOTP_PURPOSE)
-
-
-async def seal_plain_totp_secrets(db: Database) -> int:
-    """Seal the TOTP secrets stored before a key ring was configured. Returns how many (0 without a ring)."""
-    if keyring_of(db) is None:
-        return 0
-    n = 0
-    async with db.session() as s:
-        rows = (await s.exec(select(Account).where(col(Account.totp_secret).is_not(None)))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-        for row in rows:
-            if not is_sealed(row.totp_secret):
-                row.totp_secret = seal_totp(db, row.totp_secret)
-                s.add(row)
-                n += 1
-    return n
-
-
 async def find_account(db: Database, organisatie: str, gebruikersnaam: str) -> Account | None:
     async with db.reader() as s:
         stmt = select(Account).where(
             col(Account.organisatie) == normalise_org(organisatie),
             col(Account.gebruikersnaam) == normalise_user(gebruikersnaam),
         )
-        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await s.exec(stmt)).scalars().first()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def add_account(
@@ -207,7 +181,7 @@ async def list_accounts(db: Database, swv_code: str | None = None) -> list[Accou
         stmt = select(Account).order_by(Account.organisatie, Account.gebruikersnaam)
         if swv_code:
             stmt = stmt.where(col(Account.swv_code) == swv_code)
-        return list((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]
+        return list((await s.exec(stmt)).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def authenticate(

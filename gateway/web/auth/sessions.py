@@ -75,7 +75,7 @@ async def load_session(db: Database, cfg: WebConfig, token: str) -> ActiveSessio
     now = utcnow()
     async with db.reader() as s:
         row = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(WebSession, Account)
                 .join(Account, col(Account.id) == col(WebSession.account_id))
                 .where(col(WebSession.token_hash) == token_digest(token))
@@ -112,7 +112,7 @@ async def start_reset(
         s.add(
             PasswordReset(
                 token_hash=token_digest(token),
-                account_id=account.id,  # type: ignore[arg-type]
+                account_id=account.id,  # type: ignore[arg-type]  # a stored account (found above) has its id
                 created_at=now,
                 expires_at=now + dt.timedelta(minutes=cfg.reset_valid_minutes),
             )
@@ -134,7 +134,7 @@ async def reset_account(db: Database, token: str) -> Account | None:
         return None
     async with db.reader() as s:
         row = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(PasswordReset, Account)
                 .join(Account, col(Account.id) == col(PasswordReset.account_id))
                 .where(col(PasswordReset.token_hash) == token_digest(token))

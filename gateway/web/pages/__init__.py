@@ -32,11 +32,12 @@ def web_config(c: Components) -> WebConfig:
 def _size(n: int | None) -> str:
     if not n:
         return "0 B"
+    size = float(n)
     for unit in ("B", "kB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n = n / 1024  # type: ignore[assignment]
-    return str(n)
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size = size / 1024
+    return str(size)
 
 
 def install(app: web.Application, c: Components) -> None:

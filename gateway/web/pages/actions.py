@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.components import Components
 from gateway.inbox.inbox import as_claimed, doorbell
@@ -76,10 +77,10 @@ async def retry_exchanges(
     return moved
 
 
-async def _held(s: object, exchange_id: int, swv_code: str) -> Exchange:
+async def _held(s: AsyncSession, exchange_id: int, swv_code: str) -> Exchange:
     row = (
         (
-            await s.exec(  # type: ignore[attr-defined]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(Exchange).where(col(Exchange.id) == exchange_id, col(Exchange.swv_code) == swv_code)
             )
         )

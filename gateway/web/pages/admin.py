@@ -81,7 +81,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     page = int_param(request.query.get("pagina"), 1, low=1) or 1
     size = st.cfg.page_size
     async with st.c.db.reader() as s:
-        total = int((await s.exec(count)).scalar() or 0)  # type: ignore[call-overload]
+        total = int((await s.exec(count)).scalar() or 0)  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         pages = max(1, -(-total // size))
         page = min(page, pages)
         rows = list(

@@ -43,7 +43,7 @@ async def _vestigingen(request: web.Request, v: Viewer) -> list[Vestiging]:
         )
         if v.brin4:
             stmt = stmt.where(col(School.brin4) == v.brin4)
-        return list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]
+        return list((await s.exec(stmt)).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 async def _page(request: web.Request, *, status: int = 200, **extra: object) -> web.Response:

@@ -133,41 +133,9 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         rows = list((await s.exec(stmt.offset((page - 1) * st.cfg.page_size).limit(st.cfg.page_size))).scalars())
         names = await names_by_brin6(s, {h.brin6 for h in rows}, v.swv_code)
         statuses = [n for (n,) in (await s.exec(select(col(Status.naam)).where(col(Status.swv_id) == swv_id))).all()]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-        types = sorted(
-            {
-                t
-                for (t,) in (
-                    await s.exec(select(col(Hulpvraag.aanvraagtype)).where(col(Hulpvraag.swv_id) == swv_id).distinct())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-                ).all()
-                if t
-            }
-        )
-        counts: dict[int, int] = {}
-        if rows:
-            counts = dict(
-                (
-                    await s.exec(  # type: ignore[call-overload]
-                        select(col(Bijlage.hulpvraag_id), func.count())
-                        .where(col(Bijlage.hulpvraag_id).in_([h.id for h in rows]), col(Bijlage.removed) == False)  # noqa: E712
-                        .group_by(Bijlage.hulpvraag_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
-                    )
-                ).all()
-            )
-        known_labels = sorted(
-            {
-                label
-                for (labels,) in (
-                    await s.exec(  # type: ignore[call-overload]
-                        select(col(Hulpvraag.labels))
-                        .where(Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
-                        .order_by(col(Hulpvraag.id).desc())
-                        .limit(LABEL_SCAN)
-                    )
-                ).all()
-                for label in labels or ()
-            },
-            key=str.casefold,
-        )
+        types = await _aanvraagtypes(s, swv_id)
+        counts = await _bijlage_counts(s, rows)
+        known_labels = await _known_labels(s, swv_id)
         if rows:
             audit(
                 s,
@@ -201,6 +169,40 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         "days": days,
     }
     return render(request, "hulpvragen.html", ctx)
+
+
+async def _aanvraagtypes(s: Any, swv_id: int) -> list[str]:
+    """The aanvraagtypes the SWV's hulpvragen carry (the filter's choices)."""
+    found = (await s.exec(select(col(Hulpvraag.aanvraagtype)).where(col(Hulpvraag.swv_id) == swv_id).distinct())).all()
+    return sorted({t for (t,) in found if t})
+
+
+async def _bijlage_counts(s: Any, rows: list[Hulpvraag]) -> dict[int, int]:
+    """How many bijlagen (not removed) each listed hulpvraag has."""
+    if not rows:
+        return {}
+    return dict(
+        (
+            await s.exec(
+                select(col(Bijlage.hulpvraag_id), func.count())
+                .where(col(Bijlage.hulpvraag_id).in_([h.id for h in rows]), col(Bijlage.removed) == False)  # noqa: E712
+                .group_by(col(Bijlage.hulpvraag_id))
+            )
+        ).all()
+    )
+
+
+async def _known_labels(s: Any, swv_id: int) -> list[str]:
+    """The labels in use on the SWV's most recent hulpvragen (the filter's suggestions)."""
+    found = (
+        await s.exec(
+            select(col(Hulpvraag.labels))
+            .where(col(Hulpvraag.swv_id) == swv_id)
+            .order_by(col(Hulpvraag.id).desc())
+            .limit(LABEL_SCAN)
+        )
+    ).all()
+    return sorted({label for (labels,) in found for label in labels or ()}, key=str.casefold)
 
 
 async def _load(request: web.Request) -> tuple[Hulpvraag, int]:
@@ -326,7 +328,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     async with st.c.db.session() as s:
         swv_id = await _swv_id(s, v.swv_code)
         row = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(Bijlage, col(Hulpvraag.id))
                 .join(Hulpvraag, col(Hulpvraag.id) == col(Bijlage.hulpvraag_id))
                 .where(Bijlage.id == bijlage_id, Hulpvraag.swv_id == swv_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value

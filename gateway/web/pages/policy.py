@@ -13,6 +13,8 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from gateway.store.models.accounts import Role
 
 __all__ = [
@@ -131,10 +133,12 @@ def access_for(
     return None
 
 
-def declared_routes(app: object, machine_routes: Sequence[str] = ()) -> list[tuple[str, str, Access | None]]:
+def declared_routes(
+    app: web.Application, machine_routes: Sequence[str] = ()
+) -> list[tuple[str, str, Access | None]]:
     """(method, canonical path, declared access) for every route the app registers."""
     out = []
-    for route in app.router.routes():  # type: ignore[attr-defined]
+    for route in app.router.routes():
         resource = route.resource
         if resource is None:
             continue
@@ -143,5 +147,5 @@ def declared_routes(app: object, machine_routes: Sequence[str] = ()) -> list[tup
     return out
 
 
-def undeclared_routes(app: object, machine_routes: Sequence[str] = ()) -> list[tuple[str, str]]:
+def undeclared_routes(app: web.Application, machine_routes: Sequence[str] = ()) -> list[tuple[str, str]]:
     return [(m, p) for m, p, access in declared_routes(app, machine_routes) if access is None]

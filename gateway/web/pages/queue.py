@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from gateway.store.audit import audit
+from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
 from gateway.web.pages.actions import ActionError, refuse_exchange, release_exchange, retry_exchanges
 from gateway.web.pages.context import PAGES, int_param, render, viewer
@@ -112,7 +113,7 @@ async def exchange_detail(request: web.Request) -> web.StreamResponse:
     async with st.c.db.session() as s:
         events = list(
             (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     select(ExchangeEvent)
                     .where(col(ExchangeEvent.exchange_id) == ex.id)
                     .order_by(col(ExchangeEvent.at), col(ExchangeEvent.id))
@@ -172,15 +173,15 @@ async def exchange_raw(request: web.Request) -> web.StreamResponse:
     return render(request, "uitwisseling_ruw.html", ctx)
 
 
-async def _count_refused(db: object, ids: list[int]) -> int:
+async def _count_refused(db: Database, ids: list[int]) -> int:
     if not ids:
         return 0
-    async with db.reader() as s:  # type: ignore[attr-defined]
+    async with db.reader() as s:
         stmt = select(func.count()).where(
             col(Exchange.id).in_(ids),
             col(Exchange.state) == ExchangeState.GEWEIGERD.value,
         )
-        return int((await s.exec(stmt)).scalar() or 0)
+        return int((await s.exec(stmt)).scalar() or 0)  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
 def _confirmed(form: object) -> bool:

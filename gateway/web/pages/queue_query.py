@@ -143,7 +143,7 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
         counts = {
             state: int(n)
             for state, n in (
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                     select(col(Exchange.state), func.count())
                     .where(col(Exchange.swv_code) == swv_code)
                     .group_by(col(Exchange.state))
@@ -151,7 +151,7 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
             ).all()
         }
         oldest = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(func.min(Exchange.received_at)).where(
                     col(Exchange.swv_code) == swv_code,
                     col(Exchange.state).in_(WAITING),
@@ -159,13 +159,13 @@ async def read_queue(db: Database, swv_code: str, flt: QueueFilter, page: int, p
             )
         ).scalar()
         total = int(
-            (await s.exec(flt.apply(select(func.count()).select_from(Exchange), swv_code))).scalar() or 0  # type: ignore[call-overload]
+            (await s.exec(flt.apply(select(func.count()).select_from(Exchange), swv_code))).scalar() or 0  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         )
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
         stmt = flt.apply(select(Exchange), swv_code).order_by(col(Exchange.received_at).desc(), col(Exchange.id).desc())
         exchanges = list(
-            (await s.exec(stmt.offset((page - 1) * page_size).limit(page_size))).scalars()  # type: ignore[call-overload]
+            (await s.exec(stmt.offset((page - 1) * page_size).limit(page_size))).scalars()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         )
         names = await names_by_brin6(s, {e.brin6 for e in exchanges if e.brin6}, swv_code)
         hv_ids = [e.hulpvraag_id for e in exchanges if e.hulpvraag_id]
@@ -211,7 +211,7 @@ async def reason_codes(db: Database, swv_code: str) -> list[tuple[str, str]]:
     """(code, Dutch text) of the reasons in the recent exchanges, for the reason filter; sorted by text."""
     async with db.reader() as s:
         rows = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(col(Exchange.findings))
                 .where(Exchange.swv_code == swv_code)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                 .order_by(col(Exchange.id).desc())
