@@ -133,9 +133,7 @@ def access_for(
     return None
 
 
-def declared_routes(
-    app: web.Application, machine_routes: Sequence[str] = ()
-) -> list[tuple[str, str, Access | None]]:
+def declared_routes(app: web.Application, machine_routes: Sequence[str] = ()) -> list[tuple[str, str, Access | None]]:
     """(method, canonical path, declared access) for every route the app registers."""
     out = []
     for route in app.router.routes():
