@@ -20,7 +20,7 @@ from gateway.web import health, metrics
 from gateway.web.correlation import correlation_middleware
 from gateway.web.roles import processing_only_middleware
 
-__all__ = ["COMPONENTS", "create_app", "installers"]
+__all__ = ["COMPONENTS", "PLUGINS", "create_app", "installers"]
 
 log = get_logger(__name__)
 COMPONENTS: web.AppKey[Components] = web.AppKey("components", Components)
@@ -28,16 +28,19 @@ WORKERS: web.AppKey[ExchangeWorkers] = web.AppKey("workers", ExchangeWorkers)
 
 Installer = Callable[[web.Application, Components], None]
 
+# Every plug-in module, in order (each has ``install(app, components)``): a new source system is one line here.
+PLUGINS: tuple[str, ...] = (
+    "adapters.osr.plugin",  # before the adapters that ask the OSR
+    "adapters.parnassys.plugin",
+    "adapters.esis.plugin",
+    "gateway.web.pages",
+)
+
 
 def installers() -> list[Installer]:
     """Every plug-in of the gateway, in order. Adapters are imported here and nowhere else in the core."""
     found: list[Installer] = [health.install, metrics.install]
-    for module in (
-        "adapters.osr.plugin",  # before the adapters that ask the OSR
-        "adapters.parnassys.plugin",
-        "adapters.esis.plugin",
-        "gateway.web.pages",
-    ):
+    for module in PLUGINS:
         try:
             mod = __import__(module, fromlist=["install"])
         except ModuleNotFoundError as exc:
@@ -66,6 +69,7 @@ def create_app(c: Components, *, run_workers: bool = True) -> web.Application:
         retry=c.retry,
         max_attempts=c.settings.max_attempts,
         poll_interval=c.settings.poll_interval,
+        waiting_for_labels=c.waiting_for_labels,
     )
     app[WORKERS] = workers
     if run_workers and c.settings.runs_workers:

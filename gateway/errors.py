@@ -56,7 +56,8 @@ class Hold(_WithFindings):
 class Transient(GatewayError):
     """A passing failure (an outside system is down, slow or rate limiting): retry later.
 
-    ``waiting_for`` names who we wait for (``osr``, ``traffic_center``, ``las``) so the queue can say so;
+    ``waiting_for`` names who we wait for (the adapter's own name, e.g. ``osr``) so the queue can say so, in
+    the Dutch label the adapter registered for it (`Components.waiting_for_labels`);
     ``retry_after`` (seconds) is a hint from the other side, e.g. a 429's Retry-After.
     """
 

@@ -11,29 +11,29 @@ on the hulpvraag.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterable
 
+from adapters.esis.handoff import KIND_WIJZIGING, EsisAanvraagHandoff, EsisWijzigingHandoff, HandoffDocument
 from adapters.esis.refusals import refusal
-from adapters.esis.wijziging import EsisWijziging, Withdrawal
+from adapters.esis.wijziging import EsisWijziging
 from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.pipeline.contracts import BijlageDraft, ClaimedExchange, HulpvraagDraft, PupilIdentity, StepRecorder
-from verification.findings import Finding
 
 __all__ = ["EsisExchangeHandler"]
 
 
-def _bijlagen(documenten: list[dict[str, Any]]) -> tuple[BijlageDraft, ...]:
+def _bijlagen(documenten: Iterable[HandoffDocument]) -> tuple[BijlageDraft, ...]:
     return tuple(
         BijlageDraft(
-            bestandsnaam=d["bestandsnaam"],
-            role=d.get("soort") or "overig",
-            blob_key=d["blob_key"],
-            size=int(d["size"]),
-            sha256=d["sha256"],
-            detected_type=d.get("detected_type"),
-            omschrijving=d.get("omschrijving"),
-            findings=tuple(Finding.from_dict(f) for f in d.get("findings", [])),
+            bestandsnaam=d.bestandsnaam,
+            role=d.soort,
+            blob_key=d.blob_key,
+            size=d.size,
+            sha256=d.sha256,
+            detected_type=d.detected_type,
+            omschrijving=d.omschrijving,
+            findings=d.findings,
         )
         for d in documenten
     )
@@ -44,18 +44,24 @@ class EsisExchangeHandler:
         self.c = c
 
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        for d in exchange.meta.get("documenten", []):
-            if not self.c.blobs.exists(d["blob_key"]):
-                raise Refusal([refusal("ESIS_DOCUMENT_KWIJT", "documenten", naam=d["bestandsnaam"])])
-        if exchange.kind == "esis_wijziging":
-            return await self._wijziging(exchange, steps)
-        return await self._aanvraag(exchange, steps)
+        handoff: EsisAanvraagHandoff | EsisWijzigingHandoff
+        if exchange.kind == KIND_WIJZIGING:
+            handoff = exchange.handoff(EsisWijzigingHandoff)
+        else:
+            handoff = exchange.handoff(EsisAanvraagHandoff)
+        for d in handoff.documenten:
+            if not self.c.blobs.exists(d.blob_key):
+                raise Refusal([refusal("ESIS_DOCUMENT_KWIJT", "documenten", naam=d.bestandsnaam)])
+        if isinstance(handoff, EsisWijzigingHandoff):
+            return await self._wijziging(exchange, handoff, steps)
+        return await self._aanvraag(exchange, handoff, steps)
 
-    async def _aanvraag(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        meta = exchange.meta
-        a = meta["aanvraag"]
-        leerling = a["leerling"]
-        await steps.step("esis_aanvraag", f"ESIS-aanvraag {a['aanvraag_id']} omgezet naar een hulpvraag.")
+    async def _aanvraag(
+        self, exchange: ClaimedExchange, handoff: EsisAanvraagHandoff, steps: StepRecorder
+    ) -> HulpvraagDraft:
+        a = handoff.aanvraag
+        leerling = a.leerling
+        await steps.step("esis_aanvraag", f"ESIS-aanvraag {a.aanvraag_id} omgezet naar een hulpvraag.")
         return HulpvraagDraft(
             swv_code=exchange.swv_code,
             brin6=str(exchange.brin6),
@@ -63,37 +69,38 @@ class EsisExchangeHandler:
                 leerlingid=leerling.get("leerlingid"),
                 voornaam=leerling.get("voornaam"),
                 achternaam=leerling.get("achternaam"),
-                geboortedatum=dt.date.fromisoformat(leerling["geboortedatum"]),
+                geboortedatum=dt.date.fromisoformat(str(leerling["geboortedatum"])),
                 tussenvoegsel=leerling.get("tussenvoegsel"),
             ),
-            aanvraagtype=a["korte_omschrijving"],
-            omschrijving=a.get("omschrijving"),
+            aanvraagtype=a.korte_omschrijving,
+            omschrijving=a.omschrijving,
             source_system="esis",
             external_keys={
-                "esis_request_key": meta["esis_request_key"],
-                "esis_aanvraag_id": a["aanvraag_id"],
-                "esis_omgeving": meta["omgeving"],
+                "esis_request_key": handoff.request_key,
+                "esis_aanvraag_id": a.aanvraag_id,
+                "esis_omgeving": handoff.omgeving,
             },
-            bijlagen=_bijlagen(meta.get("documenten", [])),
-            request_key=meta["esis_request_key"],
-            contact={k: str(v) for k, v in a.get("contact", {}).items()},
-            opp_expected=bool(a.get("opp", True)),
+            bijlagen=_bijlagen(handoff.documenten),
+            request_key=handoff.request_key,
+            contact=dict(a.contact),
+            opp_expected=a.opp,
         )
 
-    async def _wijziging(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
+    async def _wijziging(
+        self, exchange: ClaimedExchange, handoff: EsisWijzigingHandoff, steps: StepRecorder
+    ) -> HulpvraagDraft:
         """A draft whose ``amend`` the core decides against the stored request, in the storing transaction."""
-        meta = exchange.meta
-        key = meta["esis_request_key"]
+        key = handoff.request_key
         amend = EsisWijziging(
             swv_code=exchange.swv_code,
             brin6=str(exchange.brin6),
             request_key=key,
-            aanvraag_id=meta["aanvraag_id"],
+            aanvraag_id=handoff.aanvraag_id,
             first_exchange_key="esis:" + key,
             external_keys={"esis_request_key": key},
-            omschrijving=meta.get("omschrijving"),
-            withdraw=tuple(Withdrawal(r.get("sha256"), r.get("bestandsnaam")) for r in meta.get("verwijder", [])),
-            documenten=_bijlagen(meta.get("documenten", [])),
+            omschrijving=handoff.omschrijving,
+            withdraw=handoff.verwijder,
+            documenten=_bijlagen(handoff.documenten),
         )
         await steps.step(
             "esis_wijziging",

@@ -29,6 +29,15 @@ from adapters.esis.auth import Authenticator
 from adapters.esis.config import EsisLimits
 from adapters.esis.door import NAMED_AANVRAAGTYPE
 from adapters.esis.errors import ApiError, refused
+from adapters.esis.handoff import (
+    KIND_AANVRAAG,
+    KIND_WIJZIGING,
+    AanvraagFields,
+    EsisAanvraagHandoff,
+    EsisWijzigingHandoff,
+    HandoffDocument,
+    Withdrawal,
+)
 from adapters.esis.refusals import refusal, refusal_message
 from adapters.esis.upload import (
     PARSE_ERRORS,
@@ -54,12 +63,10 @@ from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
 from gateway.registry.codes import VerifiedSender
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 
-__all__ = ["EsisIntake", "exchange_key", "request_key"]
+__all__ = ["KIND_AANVRAAG", "KIND_WIJZIGING", "EsisIntake", "exchange_key", "request_key"]
 
 log = get_logger(__name__)
 
-KIND_AANVRAAG = "esis_aanvraag"
-KIND_WIJZIGING = "esis_wijziging"
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
@@ -224,16 +231,16 @@ class EsisIntake:
         stored: list[StoredDocument],
     ) -> web.Response:
         documenten = self._document_meta(stored, aanvraag.documenten)
-        meta = {
-            "esis_request_key": request_key(sender, aanvraag.aanvraag_id),
-            "omgeving": sender.environment,
-            "code_id": sender.code_id,
-            "vingerafdruk": sender.fingerprint,
-            "inhoud_sha256": content,
-            "idempotency_key": request.headers.get("Idempotency-Key"),
-            "aanvraag": aanvraag.to_meta(),
-            "documenten": documenten,
-        }
+        handoff = EsisAanvraagHandoff(
+            request_key=request_key(sender, aanvraag.aanvraag_id),
+            omgeving=sender.environment,
+            code_id=sender.code_id,
+            vingerafdruk=sender.fingerprint,
+            inhoud_sha256=content,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            aanvraag=AanvraagFields.from_stored(aanvraag.to_meta()),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
+        )
         raw = json.dumps(data, ensure_ascii=False).encode()
         await asyncio.to_thread(pending.commit)  # visible just before the row that points at them is committed
         result = await self.c.inbox.put(
@@ -244,7 +251,7 @@ class EsisIntake:
                 swv_code=aanvraag.swv_code,
                 payload=raw,
                 brin6=sender.brin6,
-                meta=meta,
+                handoff=handoff,
             )
         )
         log.info(
@@ -339,18 +346,18 @@ class EsisIntake:
         if idem is None:
             token = "inhoud:" + content + ":" + ",".join(d["sha256"] for d in documenten)
             key = _update_key(sender, aanvraag_id, token)
-        meta = {
-            "esis_request_key": request_key(sender, aanvraag_id),
-            "aanvraag_id": aanvraag_id,
-            "omgeving": sender.environment,
-            "code_id": sender.code_id,
-            "vingerafdruk": sender.fingerprint,
-            "inhoud_sha256": content,
-            "idempotency_key": idem,
-            "omschrijving": wijziging.omschrijving,
-            "verwijder": [{"sha256": r.sha256, "bestandsnaam": r.bestandsnaam} for r in wijziging.verwijder],
-            "documenten": documenten,
-        }
+        handoff = EsisWijzigingHandoff(
+            request_key=request_key(sender, aanvraag_id),
+            aanvraag_id=aanvraag_id,
+            omgeving=sender.environment,
+            code_id=sender.code_id,
+            vingerafdruk=sender.fingerprint,
+            inhoud_sha256=content,
+            idempotency_key=idem,
+            omschrijving=wijziging.omschrijving,
+            verwijder=tuple(Withdrawal(r.sha256, r.bestandsnaam) for r in wijziging.verwijder),
+            documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
+        )
         await asyncio.to_thread(pending.commit)
         result = await self.c.inbox.put(
             NewExchange(
@@ -360,7 +367,7 @@ class EsisIntake:
                 swv_code=original.swv_code,
                 payload=json.dumps(data, ensure_ascii=False).encode(),
                 brin6=sender.brin6,
-                meta=meta,
+                handoff=handoff,
             )
         )
         log.info(

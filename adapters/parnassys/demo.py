@@ -207,7 +207,12 @@ class ParnassysDemo:
         onward = [name for name in steps if "aanvulling" not in name and "afgewezen" not in name]
         status = (onward or steps)[-1]  # a step forward in the catalogue's flow (e.g. "…>in behandeling")
         await change_status(
-            c.db, hv.hulpvraag_id, status, actor="demo:secretariaat", toelichting="De coördinator pakt dit op."
+            c.db,
+            hv.hulpvraag_id,
+            status,
+            actor="demo:secretariaat",
+            hooks=c.status_hooks,
+            toelichting="De coördinator pakt dit op.",
         )
         await _outbox_empty(c, 15.0)
         return f"hulpvraag {hv.hulpvraag_id} → {status}"

@@ -22,12 +22,14 @@ import asyncio
 import datetime as dt
 import ssl
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 from aiohttp import web
 from lxml import etree
 
 from adapters.parnassys.config import EndpointConfig
+from adapters.parnassys.handoff import KIND, NotificatieHandoff
 from adapters.parnassys.identity import CertificateGate, ClientIdentity
 from adapters.parnassys.notificatie import Notificatie, check_notificatie, notificatie_response, read_notificatie
 from adapters.parnassys.ports import Inbox, ReplayGuard, SenderChecks
@@ -201,9 +203,9 @@ class NotificatieEndpoint:
             checks = await self.sender_checks.at_intake(notificatie)
             findings += [f for f in checks if f.blocking]
             warnings = [f for f in checks if not f.blocking]
-            if warnings and new is not None:
-                meta = dict(new.meta, intake_waarschuwingen=[f.to_dict() for f in warnings])
-                new = _replace_meta(new, meta)
+            if warnings and new is not None and isinstance(new.handoff, NotificatieHandoff):
+                noted = replace(new.handoff, intake_waarschuwingen=tuple(f.to_dict() for f in warnings))
+                new = replace(new, handoff=noted)
         if findings:
             log.info(
                 "notificatie_geweigerd",
@@ -243,23 +245,21 @@ class NotificatieEndpoint:
         key = Notificatie.key_for(koppelsleutel) if koppelsleutel else None
         if key is None:
             return None
-        brin = values.get("bronBrin")
         partial = Notificatie.partial(values)
         return NewExchange(
             key=key,
             source="parnassys",
-            kind="oso_notificatie",
+            kind=KIND,
             swv_code=self.config.swv_code,
             payload=body,
             brin6=partial.brin6 if partial is not None else None,
-            meta={
-                **{k: v[:64] for k, v in values.items()},
-                "bron_brin": brin,
-                "sender_oin": identity.oin,
-                "sender_profile": identity.sender.profile,
-                "sender_via": identity.via,
-                "wsa_message_id": (env.addressing.message_id or "")[:200],
-            },
+            handoff=NotificatieHandoff(
+                fields=dict(values),
+                sender_oin=identity.oin,
+                sender_profile=identity.sender.profile,
+                sender_via=identity.via,
+                wsa_message_id=(env.addressing.message_id or "")[:200],  # a trace note, as the replay guard keeps it
+            ),
         )
 
     # -- replies ------------------------------------------------------------------------------------------
@@ -297,12 +297,6 @@ class NotificatieEndpoint:
             from_address=f"{ANONYMOUS}?oin={self.config.gateway_oin}",
         )
         return self._finish(env, status, to)
-
-
-def _replace_meta(new: NewExchange, meta: dict[str, object]) -> NewExchange:
-    from dataclasses import replace
-
-    return replace(new, meta=meta)
 
 
 def notificatie_routes(

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from adapters.parnassys.client import LasClient, RemoteFault, TrafficCenterClient
+from adapters.parnassys.handoff import NotificatieHandoff
 from adapters.parnassys.notificatie import Notificatie
 from adapters.parnassys.ports import LasEndpoints, SenderChecks
 from adapters.parnassys.refusals import refusal
@@ -40,7 +41,6 @@ __all__ = [
     "TerugkoppelingDeliverer",
     "asked_aanvraagtype",
     "best_result",
-    "terugkoppeling_message",
 ]
 
 log = structlog.get_logger("adapters.parnassys.handler")
@@ -121,7 +121,7 @@ class OsoExchangeHandler:
         self.sessions: SessionStore = sessions if sessions is not None else MemorySessions()
 
     async def handle(self, exchange: ClaimedExchange, steps: StepRecorder) -> HulpvraagDraft:
-        n = Notificatie.from_meta(exchange.meta)
+        n = exchange.handoff(NotificatieHandoff).notificatie()
         findings = await self.sender_checks.in_worker(n)  # Transient propagates (waiting_for="osr")
         if any(f.blocking for f in findings):
             raise Refusal([f for f in findings if f.blocking])
@@ -234,7 +234,7 @@ class OsoExchangeHandler:
         opens one to close it (docs/assumptions/oso.md "Closing every conversation")."""
         if any(f.code == _NO_SESSION_POSSIBLE for f in outcome.findings):
             return []
-        koppelsleutel = str(exchange.meta["koppelsleutel"])
+        koppelsleutel = str(exchange.handoff(NotificatieHandoff).koppelsleutel)
         toelichting = None if outcome.state == "verwerkt" else "; ".join(f.code for f in outcome.findings)[:500]
         return [
             OutboundMessage(
@@ -248,33 +248,6 @@ class OsoExchangeHandler:
                 },
             )
         ]
-
-
-def terugkoppeling_message(
-    koppelsleutel: str,
-    status: str,
-    *,
-    toelichting: str | None = None,
-    at: dt.datetime | None = None,
-    hulpvraag_id: int | None = None,
-    brin6: str | None = None,
-    external_keys: dict[str, str] | None = None,
-) -> OutboundMessage:
-    """The outbox message that tells the school's LAS about a status change, in the shape the core's
-    `gateway.pipeline.status.change_status` writes (plus ``datum``)."""
-    at = at or dt.datetime.now(dt.UTC)
-    return OutboundMessage(
-        kind="oso_terugkoppeling",
-        key=f"oso_terugkoppeling:{koppelsleutel}:{status}:{at.isoformat()}",
-        payload={
-            "hulpvraag_id": hulpvraag_id,
-            "status": status,
-            "toelichting": toelichting,
-            "brin6": brin6,
-            "external_keys": {**(external_keys or {}), "koppelsleutel": koppelsleutel},
-            "datum": at.isoformat(),
-        },
-    )
 
 
 class AfmeldingDeliverer:
@@ -340,7 +313,7 @@ class TerugkoppelingDeliverer:
     LAS endpoint; when it names none, the OSR is asked for the ``bronRouteringsKenmerk``), then
     ``terugkoppelingRequest`` to that LAS.
 
-    Reads the payload `gateway.pipeline.status.change_status` writes: ``hulpvraag_id``, ``status``,
+    Reads the payload `adapters.parnassys.status_hook.Terugkoppelingen` writes: ``hulpvraag_id``, ``status``,
     ``toelichting``, ``brin6`` and the hulpvraag's ``external_keys`` (``koppelsleutel``,
     ``bronRouteringsKenmerk``, ``bronBrin``, put there by `OsoExchangeHandler`).
     """

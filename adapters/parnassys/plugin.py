@@ -1,5 +1,7 @@
 """OSO-SWV with ParnasSys plugged into the gateway: the notificatie endpoint, the exchange handler
-(``oso_notificatie``) and the outbox deliverers (``oso_afmelding``, ``oso_terugkoppeling``).
+(``oso_notificatie``), the outbox deliverers (``oso_afmelding``, ``oso_terugkoppeling``), the status hook
+that writes a terugkoppeling on every status change of a ParnasSys hulpvraag, and the Dutch names of the
+parties an exchange waits for (OSR, Traffic Center, LAS).
 
 Without an ``[oso]`` section nothing is installed (an SWV whose schools all use ESIS); the event
 ``oso_niet_geconfigureerd`` says so. A section that is there but wrong stops start-up with a `ConfigError`.
@@ -68,10 +70,12 @@ from adapters.osr.plugin import osr_parts
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.endpoint import notificatie_routes
 from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
+from adapters.parnassys.handoff import KIND
 from adapters.parnassys.las_endpoints import OsrLasEndpoints
 from adapters.parnassys.sender_checks import OsoSenderChecks
 from adapters.parnassys.sessions import StoredSessions
 from adapters.parnassys.settings_map import OsoSettings, oso_settings
+from adapters.parnassys.status_hook import SOURCE, TERUGKOPPELING, Terugkoppelingen
 from adapters.parnassys.sweeper import SessionSweeper
 from gateway.components import Components
 from gateway.inbox.replay import DatabaseReplayGuard
@@ -80,10 +84,16 @@ from gateway.outbound.guards import guard_samples
 __all__ = ["KIND", "install"]
 
 log = structlog.get_logger("adapters.parnassys.plugin")
-KIND = "oso_notificatie"
+# whom an exchange waits for (Transient.waiting_for), as the queue says it: "Wacht op het OSR"
+WAITING_FOR = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": "het LAS van de school"}
 
 
 def install(app: web.Application, c: Components) -> None:
+    # A status change of a ParnasSys hulpvraag is told to the school's LAS. Registered also without [oso] (as
+    # the core did before the hook existed): the terugkoppeling of a hulpvraag stored while OSO was configured
+    # waits in the outbox until it is configured again, rather than being lost.
+    c.status_hooks[SOURCE] = Terugkoppelingen()
+    c.waiting_for_labels.update(WAITING_FOR)
     if not c.settings.section("oso"):
         log.info("oso_niet_geconfigureerd", reden="geen [oso]-sectie in de instellingen; alleen ESIS")
         return
@@ -141,5 +151,5 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
     c.extras["oso_session_sweeper"] = sweeper
     c.background.append(sweeper.run)
     c.metric_sources.append(sweeper.samples)
-    c.deliverers["oso_terugkoppeling"] = TerugkoppelingDeliverer(tc, las, las_endpoints)
+    c.deliverers[TERUGKOPPELING] = TerugkoppelingDeliverer(tc, las, las_endpoints)
     return handler

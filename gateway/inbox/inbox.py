@@ -49,7 +49,7 @@ _PUT = insert(_EX).returning(_EX.c.id)
 _CLAIMED_COLUMNS = tuple(
     _EX.c[name]
     for name in ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts", "correlation_id",
-                 "received_at")
+                 "received_at", "handoff_version")
 )  # fmt: skip
 # One statement claims: the due rows (oldest due first; on PostgreSQL locked with SKIP LOCKED, so two
 # processes never take the same row) are leased and returned by the UPDATE itself.
@@ -101,6 +101,7 @@ def as_claimed(row: Any) -> ClaimedExchange:
         attempts=row.attempts,
         correlation_id=row.correlation_id,
         received_at=row.received_at,
+        handoff_version=row.handoff_version,
     )
 
 
@@ -125,6 +126,7 @@ class Inbox:
         final = state is ExchangeState.GEWEIGERD
         step = "geweigerd bij ontvangst" if final else "ontvangen"
         stored = [f.to_dict() for f in findings]
+        handoff = new.handoff  # stored opaquely with its version; without one, the refusal's notes, unversioned
         row = {
             "key": new.key,
             "source": new.source,
@@ -133,7 +135,8 @@ class Inbox:
             "brin6": new.brin6,
             "correlation_id": cid,
             "payload": new.payload,
-            "meta": dict(new.meta),
+            "meta": handoff.stored() if handoff is not None else dict(new.meta),
+            "handoff_version": handoff.version if handoff is not None else None,
             "state": state.value,
             "step": step,
             "attempts": 0,

@@ -98,8 +98,12 @@ class ExchangeWorkers:
         retry: RetryPolicy,
         max_attempts: int = 25,
         poll_interval: float = 0.5,
+        waiting_for_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.db, self.inbox, self.handlers = db, inbox, dict(handlers)
+        # whom a Transient's ``waiting_for`` names, in Dutch ("het OSR"): registered by the adapters
+        # (Components.waiting_for_labels); an unregistered name is shown as it is
+        self.waiting_for_labels = dict(waiting_for_labels or {})
         self.retry, self.max_attempts, self.poll_interval = retry, max_attempts, poll_interval
         self.doorbell = inbox.doorbell  # rung by `Inbox.put`: idle workers wake at once, and poll sparingly
         self._outbox_bell = doorbell(db, "outbox")
@@ -293,10 +297,9 @@ class ExchangeWorkers:
     ) -> None:
         delay = self.retry.delay(item.attempts, hint)
         when = utcnow() + dt.timedelta(seconds=delay)
-        who = {"osr": "het OSR", "traffic_center": "het Traffic Center", "las": "het LAS van de school"}
         at = f"{when.astimezone(_NL):%H:%M:%S}"  # the secretariaat reads Dutch time
         message = (
-            f"Wacht op {who.get(waiting_for or '', waiting_for)}; volgende poging om {at}."
+            f"Wacht op {self.waiting_for_labels.get(waiting_for or '', waiting_for)}; volgende poging om {at}."
             if waiting_for
             else f"Tijdelijke fout; volgende poging om {at}."
         )

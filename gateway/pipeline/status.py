@@ -1,13 +1,14 @@
-"""Changing a hulpvraag's status: statushistorie, audit and — for ParnasSys requests — the terugkoppeling.
+"""Changing a hulpvraag's status: statushistorie, audit and what the source system's `StatusHook` says
+follows (for OSO the terugkoppeling to the school's LAS, `adapters.parnassys.status_hook`).
 
-The terugkoppeling to the school's LAS is written to the outbox in the same transaction as the change, so the
-school is told exactly once even if the gateway stops right after the change — once per koppelsleutel that
-contributed to the hulpvraag (exchanges merged by the "same request" rule each carry their own).
+The hook's messages are written to the outbox in the same transaction as the change, so the school is told
+exactly once even if the gateway stops right after the change. The hook sees the hand-offs of every exchange
+that contributed to the hulpvraag (exchanges merged by the "same request" rule each carry their own).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.doorbell import doorbell
 from gateway.errors import Refusal
+from gateway.pipeline.contracts import StatusChange, StatusHook, StoredHandoff
 from gateway.pipeline.status_catalogue import load_catalogue
 from gateway.store.audit import audit
 from gateway.store.db import Database
@@ -27,8 +29,16 @@ __all__ = ["change_status", "set_labels"]
 
 
 async def change_status(
-    db: Database, hulpvraag_id: int, nieuwe_status: str, *, actor: str, toelichting: str | None = None
+    db: Database,
+    hulpvraag_id: int,
+    nieuwe_status: str,
+    *,
+    actor: str,
+    hooks: Mapping[str, StatusHook],
+    toelichting: str | None = None,
 ) -> StatusHistorie:
+    """Change the status (only catalogue statuses, by allowed steps) and write what the hulpvraag's source
+    system registered to follow (``hooks``: `Components.status_hooks`) in the same transaction."""
     nieuwe_status = clean_status(nieuwe_status)
     if not nieuwe_status:
         raise Refusal([fout("STATUS_LEEG", "Kies een nieuwe status uit de lijst.", "status")])
@@ -67,50 +77,39 @@ async def change_status(
             van=entry.vorige_status,
             naar=nieuwe_status,
         )
-        told = hv.source_system == "parnassys"
-        if told:
-            for keys in await _contributors(s, hv):  # one per koppelsleutel: every school conversation hears it
-                s.add(
-                    OutboxMessage(
-                        key=f"terugkoppeling:{hulpvraag_id}:{entry.id}:{keys.get('koppelsleutel', '')}"[:200],
-                        kind="oso_terugkoppeling",
-                        payload={
-                            "hulpvraag_id": hulpvraag_id,
-                            "status": nieuwe_status,
-                            "toelichting": toelichting,
-                            "brin6": hv.brin6,
-                            "external_keys": keys,
-                        },
-                    )
-                )
+        told = False
+        hook = hooks.get(hv.source_system)
+        if hook is not None:
+            assert entry.id is not None
+            change = StatusChange(
+                hulpvraag_id=hulpvraag_id,
+                change_id=entry.id,
+                status=nieuwe_status,
+                vorige_status=entry.vorige_status,
+                toelichting=toelichting,
+                brin6=hv.brin6,
+                source_system=hv.source_system,
+                external_keys=dict(hv.external_keys),
+                contributions=await _contributions(s, hulpvraag_id),
+            )
+            for message in hook.after_status_change(change):
+                s.add(OutboxMessage(key=message.key[:200], kind=message.kind, payload=dict(message.payload)))
+                told = True
     if told:
         doorbell(db, "outbox").ring()  # committed: this process's outbox loop sends it now, not at its next poll
     return entry
 
 
-_SENDER_KEYS = ("koppelsleutel", "bronRouteringsKenmerk", "bronBrin")
-
-
-async def _contributors(s: AsyncSession, hv: Hulpvraag) -> list[dict[str, Any]]:
-    """The external keys of every exchange that made or added to the hulpvraag (merged exchanges each have
-    their own koppelsleutel), the hulpvraag's own first; one entry per koppelsleutel."""
+async def _contributions(s: AsyncSession, hulpvraag_id: int) -> tuple[StoredHandoff, ...]:
+    """The stored hand-offs of every processed exchange that made or added to the hulpvraag, oldest first."""
     rows = (
-        await s.exec(  # type: ignore[call-overload]
-            select(col(Exchange.meta))
-            .where(Exchange.hulpvraag_id == hv.id, Exchange.state == ExchangeState.VERWERKT.value)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+        await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+            select(col(Exchange.kind), col(Exchange.handoff_version), col(Exchange.meta))
+            .where(Exchange.hulpvraag_id == hulpvraag_id, Exchange.state == ExchangeState.VERWERKT.value)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
             .order_by(col(Exchange.id))
         )
-    ).scalars()
-    found: dict[str, dict[str, Any]] = {}
-    first = hv.external_keys.get("koppelsleutel")
-    if first:
-        found[str(first)] = dict(hv.external_keys)
-    for meta in rows:
-        koppelsleutel = (meta or {}).get("koppelsleutel")
-        if koppelsleutel and str(koppelsleutel) not in found:
-            own = {k: str(meta[k]) for k in _SENDER_KEYS if meta.get(k)}
-            found[str(koppelsleutel)] = {**hv.external_keys, **own}
-    return list(found.values()) or [dict(hv.external_keys)]
+    ).all()
+    return tuple(StoredHandoff(kind=kind, version=version, data=meta or {}) for kind, version, meta in rows)
 
 
 async def set_labels(db: Database, hulpvraag_id: int, labels: list[str], *, actor: str) -> list[str]:

@@ -1,8 +1,8 @@
 """The orphan sweep: a blob no committed row points at, older than the grace period, is removed.
 
-A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the ``meta.documenten`` of an exchange
-whose payload was not purged yet (ESIS documents between intake and processing, and those of refused
-exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
+A blob is referenced by a ``bijlage`` row (its ``blob_key``) or by the stored hand-off of an exchange whose
+payload was not purged yet, under `HANDOFF_BLOBS` (e.g. ESIS documents between intake and processing, and
+those of refused exchanges until ``gateway purge`` removes them). Everything else in the store is what a crash or an
 abandoned write left behind, or a refused or held OSO exchange whose blobs could not be taken back at once
 (`discard_created` on the local store, when someone else wrote the same content meanwhile).
 
@@ -39,6 +39,7 @@ from gateway.store.db import Database
 from gateway.store.models import Bijlage, Exchange
 
 __all__ = [
+    "HANDOFF_BLOBS",
     "SweepPolicy",
     "SweepReport",
     "discard_created",
@@ -75,10 +76,16 @@ def sweep_policy(settings: Settings) -> SweepPolicy:
     )
 
 
+# The one key of a stored hand-off (gateway.pipeline.contracts.Handoff) the core reads: a hand-off that points
+# at blobs before a bijlage row does lists them there as ``[{"blob_key": ...}, ...]``, so the orphan sweep and
+# retention keep them while the exchange needs them (the ESIS intake's uploaded documents).
+HANDOFF_BLOBS = "documenten"
+
+
 def document_keys(meta: dict[str, Any] | None) -> set[str]:
-    """The blob keys an exchange's ``meta.documenten`` names (ESIS)."""
+    """The blob keys an exchange's stored hand-off names under `HANDOFF_BLOBS`."""
     keys: set[str] = set()
-    for d in (meta or {}).get("documenten") or []:
+    for d in (meta or {}).get(HANDOFF_BLOBS) or []:
         key = d.get("blob_key") if isinstance(d, dict) else None
         if isinstance(key, str):
             with contextlib.suppress(KeyError):

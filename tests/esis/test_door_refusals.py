@@ -50,6 +50,8 @@ async def test_the_esis_side_reads_a_catalogue_status_change_through_its_status_
         await gateway.drain()
         async with gateway.c.db.reader() as s:
             hv_id = (await s.exec(select(col(Exchange.hulpvraag_id)))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-        await change_status(gateway.c.db, hv_id, "TLV>aanvraag", actor="test:secretariaat")
+        await change_status(
+            gateway.c.db, hv_id, "TLV>aanvraag", actor="test:secretariaat", hooks=gateway.c.status_hooks
+        )
         st = await esis.status(body["esis_aanvraag_id"])
     assert st.status == 200 and st.body["hulpvraag"]["status"] == "TLV>aanvraag"

@@ -19,7 +19,12 @@ async def test_a_status_change_reaches_the_las_once(oso: Oso) -> None:
     async with oso.c.db.reader() as s:
         hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     await change_status(
-        oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat", toelichting="Ingepland"
+        oso.c.db,
+        hv.id,
+        "Ondersteuningsaanvraag>plannen",
+        actor="secretariaat",
+        hooks=oso.c.status_hooks,
+        toelichting="Ingepland",
     )
     assert await oso.deliver() == 1
     assert await oso.deliver() == 0
@@ -55,7 +60,9 @@ async def test_every_koppelsleutel_merged_into_one_hulpvraag_hears_each_status_c
     await oso.deliver()
     async with oso.c.db.reader() as s:
         hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
-    await change_status(oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat")  # an allowed step
+    await change_status(  # an allowed step
+        oso.c.db, hv.id, "Ondersteuningsaanvraag>plannen", actor="secretariaat", hooks=oso.c.status_hooks
+    )
     assert await oso.deliver() == 3
     told = [t["koppelsleutel"] for t in oso.world.las.terugkoppelingen]
     assert sorted(told) == sorted(sent)

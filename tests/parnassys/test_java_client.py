@@ -113,8 +113,8 @@ async def test_a_stock_jax_ws_client_is_accepted_gets_a_typed_fout_and_only_a_si
     assert accepted == ["RESULTAAT NotificatieOntvangen"]
     assert refused == ["FOUT NOTIFICATIE_DOEL_ONJUIST notificatieRequest/doel"]
     (stored,) = gw.inbox.puts
-    assert stored.meta["sender_oin"] == PLAIN_OIN and stored.meta["sender_profile"] == "2W-be"
-    assert stored.meta["doelRouteringsKenmerk"] == DOEL_RK
+    assert stored.handoff.sender_oin == PLAIN_OIN and stored.handoff.sender_profile == "2W-be"
+    assert stored.handoff.fields["doelRouteringsKenmerk"] == DOEL_RK
     assert len(gw.inbox.refusals) == 1  # the refusal of an identified sender is kept for the secretariaat
 
     # The same client against a gateway that signs its replies to this sender anyway (the old behaviour, or

@@ -24,8 +24,8 @@ async def test_signed_notificatie_is_stored_then_acknowledged(pki, start_gateway
         "PO3008",
         "14SS00",
     )
-    assert stored.meta["sender_oin"] == TOPICUS_OIN and stored.meta["sender_profile"] == "2W-be-S"
-    assert stored.meta["doel"] == "SWV" and stored.meta["koppelsleutel"] == values["koppelsleutel"]
+    assert stored.handoff.sender_oin == TOPICUS_OIN and stored.handoff.sender_profile == "2W-be-S"
+    assert stored.handoff.fields["doel"] == "SWV" and stored.handoff.fields["koppelsleutel"] == values["koppelsleutel"]
     assert b"notificatieRequest" in stored.payload
     assert not gw.inbox.refusals
 
@@ -51,7 +51,7 @@ async def test_profile_2w_be_sender_needs_no_signature(pki, start_gateway):
     client = await make_client(pki, gw, cert="plain", signer=None, from_oin=PLAIN_OIN)
     client.wsse = None
     assert await call(client, **notificatie()) == "NotificatieOntvangen"
-    assert gw.inbox.puts[0].meta["sender_profile"] == "2W-be"
+    assert gw.inbox.puts[0].handoff.sender_profile == "2W-be"
 
 
 async def test_wsdl_is_served_with_the_address_it_was_fetched_from(pki, start_gateway):
@@ -82,7 +82,7 @@ async def test_certificate_forwarded_by_a_trusted_proxy_is_accepted(pki, start_g
     gw = await start_gateway(tls=False, trusted_proxies=("127.0.0.1/32",))
     status, text = await _post_via_proxy(gw, pki, pki.plain.cert_pem)
     assert status == 200 and "NotificatieOntvangen" in text
-    assert gw.inbox.puts[0].meta["sender_via"] == "proxy"
+    assert gw.inbox.puts[0].handoff.sender_via == "proxy"
 
 
 async def test_certificate_header_from_an_untrusted_address_is_refused(pki, start_gateway):

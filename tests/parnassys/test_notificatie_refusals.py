@@ -376,3 +376,14 @@ async def test_inbox_failure_is_a_server_fault_and_stores_nothing(pki, start_gat
 
 def test_ssl_module_is_present():
     assert ssl.OPENSSL_VERSION and GATEWAY_OIN and TOPICUS_OIN
+
+
+async def test_a_refused_notificatie_is_recorded_with_its_fields_whole(pki, start_gateway):
+    gw = await start_gateway()
+    client = await make_client(pki, gw)
+    long_doel = "S" * 100  # over the 64-character field limit: refused, and kept as sent for the secretariaat
+    values = notificatie(doel=long_doel)
+    assert "NOTIFICATIE_VELD_ONGELDIG" in await refused_by_zeep(client, **values)
+    ((recorded, _),) = gw.inbox.refusals.values()
+    assert recorded.handoff.fields["doel"] == long_doel
+    assert recorded.handoff.stored()["doel"] == long_doel  # what the inbox row keeps: not cut to 64 characters

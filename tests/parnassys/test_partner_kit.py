@@ -44,7 +44,7 @@ async def test_a_2w_be_s_partner_sends_a_notificatie_and_verifies_the_signed_rep
     assert await send(client, **notificatie()) == "NotificatieOntvangen"
 
     (stored,) = gw.inbox.puts
-    assert stored.meta["sender_oin"] == TOPICUS_OIN and stored.meta["sender_profile"] == "2W-be-S"
+    assert stored.handoff.sender_oin == TOPICUS_OIN and stored.handoff.sender_profile == "2W-be-S"
 
 
 async def test_a_reply_signed_by_someone_else_than_the_swv_is_refused_by_the_kit(pki, start_gateway):
@@ -71,7 +71,7 @@ async def test_a_2w_be_partner_needs_no_signing_and_gets_an_unsigned_reply(pki, 
     client = await asyncio.to_thread(partner_client, pki, gw.url, who="plain", oin=PLAIN_OIN, sign=False)
 
     assert await send(client, **notificatie()) == "NotificatieOntvangen"
-    assert gw.inbox.puts[0].meta["sender_profile"] == "2W-be"
+    assert gw.inbox.puts[0].handoff.sender_profile == "2W-be"
 
 
 async def test_an_unsigned_fault_before_identification_still_shows_its_code(pki, start_gateway):

@@ -14,16 +14,12 @@ from aiohttp import web
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.config import ClientConfig, Credential, RetryPolicy
 from adapters.parnassys.dossier_factory import AttachmentSpec
-from adapters.parnassys.handler import (
-    AfmeldingDeliverer,
-    OsoExchangeHandler,
-    TerugkoppelingDeliverer,
-    terugkoppeling_message,
-)
+from adapters.parnassys.handler import AfmeldingDeliverer, OsoExchangeHandler, TerugkoppelingDeliverer
 from adapters.parnassys.simulator.las import LasSimulator, PreparedDossier
 from adapters.parnassys.simulator.traffic_center import TC_OIN, TrafficCenterSimulator
+from adapters.parnassys.status_hook import Terugkoppelingen
 from gateway.errors import Refusal, Transient
-from gateway.pipeline.contracts import ClaimedExchange, Outcome
+from gateway.pipeline.contracts import ClaimedExchange, Outcome, StatusChange, StoredHandoff
 from gateway.store.blobs import LocalBlobStore
 from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 from tests.support.official import POSWV_FULL, official
@@ -111,10 +107,11 @@ def _claim(gw, koppelsleutel: str) -> ClaimedExchange:
         swv_code=new.swv_code,
         brin6=new.brin6,
         payload=new.payload,
-        meta=new.meta,
+        meta=new.handoff.stored(),
         attempts=1,
         correlation_id="c1",
         received_at=dt.datetime.now(dt.UTC),
+        handoff_version=new.handoff.version,
     )
 
 
@@ -208,7 +205,19 @@ async def test_missing_aanvraag_block_leaves_the_aanvraagtype_to_the_secretariaa
 async def test_terugkoppeling_reaches_the_las_once(world):
     tc, las, gw, handler, _ = world
     koppelsleutel = await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)
-    message = terugkoppeling_message(koppelsleutel, "Kans!overleg>aanvraag", toelichting="In behandeling")
+    new = gw.inbox.exchanges[f"oso:{koppelsleutel}"][1]
+    change = StatusChange(  # what the core hands the status hook after a status change
+        hulpvraag_id=1,
+        change_id=1,
+        status="Kans!overleg>aanvraag",
+        vorige_status="Nieuw>te classificeren",
+        toelichting="In behandeling",
+        brin6=new.brin6,
+        source_system="parnassys",
+        external_keys={},
+        contributions=(StoredHandoff(new.kind, new.handoff.version, new.handoff.stored()),),
+    )
+    [message] = Terugkoppelingen().after_status_change(change)
     await TerugkoppelingDeliverer(handler.tc, handler.las).deliver(message)
     assert [t["status"] for t in las.terugkoppelingen] == ["Kans!overleg>aanvraag"]
     assert ("meldenTerugkoppeling", {"koppelsleutel": koppelsleutel}) in tc.seen

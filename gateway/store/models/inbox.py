@@ -36,7 +36,10 @@ class Exchange(SQLModel, table=True):
     brin6: str | None = Field(default=None, max_length=6, index=True)
     correlation_id: str = Field(max_length=64)
     payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # the intake's hand-off to the worker, stored opaquely (gateway.pipeline.contracts.Handoff), plus the core's
+    # own keys (contracts.CORE_KEYS); handoff_version None: written before hand-offs were versioned
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    handoff_version: int | None = None
     state: str = Field(default=ExchangeState.ONTVANGEN.value)
     step: str | None = None  # the current/last processing step, for the queue
     waiting_for: str | None = None  # osr | traffic_center | las | secretariaat

@@ -287,7 +287,9 @@ async def status(request: web.Request) -> web.StreamResponse:
         problem = f"De toelichting is {len(toelichting)} tekens; maximaal {MAX_TOELICHTING}. Maak hem korter."
         return await _detail_page(request, hv, swv_id, fout=problem, form=kept, status=400)
     try:
-        await change_status(st.c.db, hv.id, chosen, actor=v.actor, toelichting=toelichting or None)
+        await change_status(
+            st.c.db, hv.id, chosen, actor=v.actor, hooks=st.c.status_hooks, toelichting=toelichting or None
+        )
     except Refusal as r:
         return await _detail_page(request, hv, swv_id, fout=r.first.message, form=kept, status=400)
     raise web.HTTPSeeOther(f"/hulpvragen/{hv.id}?melding=status")

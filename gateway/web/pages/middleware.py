@@ -117,7 +117,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(_MACHINE_PREFIXES):
             return await handler(request)  # machine clients get aiohttp's plain answer
         return await _unmatched(request, handler)
-    access = access_for(request.method, resource.canonical)
+    access = access_for(request.method, resource.canonical, machine_routes=request.app[PAGES].c.machine_routes)
     if access is None:
         log.warning("route_zonder_beleid", method=request.method, path=resource.canonical)
         return web.Response(status=403, text="Geen toegang: deze route heeft geen toegangsbeleid.")

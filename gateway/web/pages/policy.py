@@ -3,12 +3,14 @@
 The middleware (gateway.web.pages.middleware) enforces this table; a route that is not in it is refused for
 everyone (deny by default), and tests/web/test_route_policy.py fails for it. Machine routes (health, the
 OSO and ESIS endpoints) authenticate their callers themselves (mTLS, signatures, verificatiecodes): they are
-declared ``MACHINE`` and the pages' session and CSRF checks are not applied to them.
+declared ``MACHINE`` and the pages' session and CSRF checks are not applied to them. An adapter that is not
+in this table declares its machine routes itself (`Components.machine_routes`, path patterns).
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -114,27 +116,34 @@ POLICY: tuple[Rule, ...] = (
 )
 
 
-def access_for(method: str, path: str, policy: tuple[Rule, ...] = POLICY) -> Access | None:
-    """The declared access for a route (its canonical path), or None when the route is not declared."""
+def access_for(
+    method: str, path: str, policy: tuple[Rule, ...] = POLICY, machine_routes: Sequence[str] = ()
+) -> Access | None:
+    """The declared access for a route (its canonical path), or None when the route is not declared.
+    ``machine_routes``: the path patterns adapters declared as their own machine routes
+    (`Components.machine_routes`), consulted after the table."""
     method = "GET" if method == "HEAD" else method
     for rule in policy:
         if method not in rule.methods:
             continue
         if rule.path == path or ("*" in rule.path and fnmatch.fnmatchcase(path, rule.path)):
             return rule.access
+    if any(fnmatch.fnmatchcase(path, pattern) for pattern in machine_routes):
+        return MACHINE
     return None
 
 
-def declared_routes(app: web.Application) -> list[tuple[str, str, Access | None]]:
+def declared_routes(app: web.Application, machine_routes: Sequence[str] = ()) -> list[tuple[str, str, Access | None]]:
     """(method, canonical path, declared access) for every route the app registers."""
     out = []
     for route in app.router.routes():
         resource = route.resource
         if resource is None:
             continue
-        out.append((route.method, resource.canonical, access_for(route.method, resource.canonical)))
+        access = access_for(route.method, resource.canonical, machine_routes=machine_routes)
+        out.append((route.method, resource.canonical, access))
     return out
 
 
-def undeclared_routes(app: web.Application) -> list[tuple[str, str]]:
-    return [(m, p) for m, p, access in declared_routes(app) if access is None]
+def undeclared_routes(app: web.Application, machine_routes: Sequence[str] = ()) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, access in declared_routes(app, machine_routes) if access is None]
