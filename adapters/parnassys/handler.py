@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from adapters.parnassys.client import LasClient, RemoteFault, TrafficCenterClient
+from adapters.parnassys.client import DocumentResponse, LasClient, RemoteFault, TrafficCenterClient
 from adapters.parnassys.handoff import NotificatieHandoff
 from adapters.parnassys.notificatie import Notificatie
 from adapters.parnassys.ports import LasEndpoints, SenderChecks
@@ -129,6 +129,40 @@ class OsoExchangeHandler:
         # Steps are written in their own transactions; only the ones a later attempt or the queue needs are
         # kept (sessie_geopend: durable session id; dossier_ontvangen: the slow part is done).
 
+        sessie, document = await self._fetch_document(n, exchange, steps)
+        await steps.step("dossier_ontvangen", f"Dossier ontvangen ({len(document.dossier_xml)} bytes).")
+        asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
+
+        report = await self._read(document.dossier_xml)
+        await self._judge_dossier(n, document, report, asked)
+        if document.aanvraag is None:
+            warnings.append(
+                waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")
+            )
+        aanvraag = document.aanvraag
+        brin6 = report.brin6 or exchange.brin6 or n.brin6 or n.bronBrin
+        return HulpvraagDraft(
+            swv_code=exchange.swv_code or self.swv_code,
+            brin6=brin6,
+            pupil=report.pupil,
+            aanvraagtype=aanvraag.aanvraagtype if aanvraag else None,
+            omschrijving=aanvraag.omschrijving if aanvraag else None,
+            source_system="parnassys",
+            external_keys={
+                "koppelsleutel": n.koppelsleutel,
+                "bronRouteringsKenmerk": n.bronRouteringsKenmerk,
+                "bronBrin": n.bronBrin,
+                "sessieId": sessie,
+            },
+            bijlagen=tuple(report.attachments),
+            opp_expected=aanvraag.opp if aanvraag else None,
+            findings=tuple(warnings) + tuple(f for f in report.findings if not f.blocking),
+        )
+
+    async def _fetch_document(
+        self, n: Notificatie, exchange: ClaimedExchange, steps: StepRecorder
+    ) -> tuple[str, DocumentResponse]:
+        """The dossier from the school's LAS, over the exchange's Traffic Center session."""
         # a session an earlier attempt opened (in any process) and nothing closed yet is used again
         sessie = await self.sessions.open_for(exchange.id) if exchange.attempts > 1 else None
         reused = sessie is not None
@@ -150,10 +184,10 @@ class OsoExchangeHandler:
             raise Refusal(
                 [refusal("OSO_DOSSIER_GEWEIGERD", "documentRequest", detail=exc.findings[0].message), *exc.findings]
             ) from exc
-        await steps.step("dossier_ontvangen", f"Dossier ontvangen ({len(document.dossier_xml)} bytes).")
-        asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
+        return sessie, document
 
-        report = await self._read(document.dossier_xml)
+    async def _judge_dossier(self, n: Notificatie, document: DocumentResponse, report: Any, asked: str | None) -> None:
+        """Refuses a dossier that is invalid, of another school or vestiging, or carries a BSN in free text."""
         if not report.valid:
             raise Refusal(report.errors or [refusal("OSO_DOSSIER_ONTBREEKT")], aanvraagtype=asked)
         if report.brin and report.brin != n.bronBrin:
@@ -179,29 +213,6 @@ class OsoExchangeHandler:
             ]
             if bsn:
                 raise Refusal(bsn, aanvraagtype=asked)  # names the field, never the number
-        if document.aanvraag is None:
-            warnings.append(
-                waarschuwing("OSO_AANVRAAG_ONTBREEKT", refusal("OSO_AANVRAAG_ONTBREEKT").message, "documentResponse")
-            )
-        aanvraag = document.aanvraag
-        brin6 = report.brin6 or exchange.brin6 or n.brin6 or n.bronBrin
-        return HulpvraagDraft(
-            swv_code=exchange.swv_code or self.swv_code,
-            brin6=brin6,
-            pupil=report.pupil,
-            aanvraagtype=aanvraag.aanvraagtype if aanvraag else None,
-            omschrijving=aanvraag.omschrijving if aanvraag else None,
-            source_system="parnassys",
-            external_keys={
-                "koppelsleutel": n.koppelsleutel,
-                "bronRouteringsKenmerk": n.bronRouteringsKenmerk,
-                "bronBrin": n.bronBrin,
-                "sessieId": sessie,
-            },
-            bijlagen=tuple(report.attachments),
-            opp_expected=aanvraag.opp if aanvraag else None,
-            findings=tuple(warnings) + tuple(f for f in report.findings if not f.blocking),
-        )
 
     async def _open_session(self, n: Notificatie, exchange: ClaimedExchange, steps: StepRecorder) -> str:
         try:

@@ -40,8 +40,8 @@ ACTIVE_STATES = (
     ExchangeState.WACHT_OP_HERHALING.value,
     ExchangeState.IN_BEHANDELING.value,
 )
-_EX = Exchange.__table__  # type: ignore[attr-defined]
-_EV = ExchangeEvent.__table__  # type: ignore[attr-defined]
+_EX = Exchange.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
+_EV = ExchangeEvent.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
 # The hot path's statements are built once and executed with a dict of values: SQLAlchemy then finds the
 # compiled form through the statement's memoised cache key instead of building and hashing a new statement.
 _EVENT = insert(_EV)
@@ -272,7 +272,7 @@ class Inbox:
         async with self.db.session() as s:
             rows = (
                 (
-                    await s.exec(  # type: ignore[call-overload]
+                    await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                         select(Exchange).where(
                             col(Exchange.id).in_(list(exchange_ids)), col(Exchange.state).in_(movable)
                         )

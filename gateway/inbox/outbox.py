@@ -36,7 +36,7 @@ __all__ = ["ClaimedMessage", "OutboxWorker"]
 
 log = get_logger(__name__)
 WACHTEND, VERZONDEN, MISLUKT = "wachtend", "verzonden", "mislukt"
-_OUT = OutboxMessage.__table__  # type: ignore[attr-defined]
+_OUT = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
 # Built once (see gateway.inbox.inbox): one statement leases the due messages and returns them.
 _DUE = (
     select(_OUT.c.id)

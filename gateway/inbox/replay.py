@@ -30,7 +30,7 @@ from gateway.store.types import utcnow
 __all__ = ["DatabaseReplayGuard"]
 
 _MAX_ID = 300  # the column's length
-_TABLE = SeenMessage.__table__  # type: ignore[attr-defined]
+_TABLE = SeenMessage.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
 _PRUNE = delete(_TABLE).where(_TABLE.c.until < bindparam("b_now"))
 
 

@@ -38,7 +38,7 @@ __all__ = ["ExchangeWorkers", "worker_id"]
 
 log = get_logger(__name__)
 _NL = ZoneInfo("Europe/Amsterdam")
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
 
 
 def _asked(error: Refusal | Hold, draft: HulpvraagDraft | None) -> str | None:
@@ -53,7 +53,7 @@ def _remember_aanvraagtype(session: Session, item: ClaimedExchange, asked: str |
     """Keep the aanvraagtype on the exchange (``meta.aanvraagtype``, read by the queue and the demo report)."""
     if asked and item.meta.get("aanvraagtype") != asked:
         meta = {**item.meta, "aanvraagtype": asked}
-        session.execute(update(Exchange).where(Exchange.id == item.id).values(meta=meta))  # type: ignore[arg-type]
+        session.execute(update(Exchange).where(Exchange.id == item.id).values(meta=meta))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
 
 
 def worker_id() -> str:
@@ -239,7 +239,7 @@ class ExchangeWorkers:
                     session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
                 )
                 if about and about != item.brin6:  # the vestiging the reason is about
-                    session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]
+                    session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
                 _remember_aanvraagtype(session, item, asked)
                 return _add_outbox(session, self._afterwards(handler, item, refused))
 

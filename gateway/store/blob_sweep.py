@@ -241,9 +241,9 @@ async def _settle_staged(
         n = 0
         for key, name, at in staged:
             if key in referenced:
-                blobs.promote(key, name)  # type: ignore[attr-defined]
+                blobs.promote(key, name)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
             elif at < cutoff:
-                blobs.discard_created(key, 0, name)  # type: ignore[attr-defined]
+                blobs.discard_created(key, 0, name)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
                 n += 1
         return n
 

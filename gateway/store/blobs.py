@@ -367,7 +367,7 @@ class ContentStore:
         blob of the same content, if any, belongs to others)."""
         if (mine := _staged_here(self, check_key(key))) is not None:
             assert mine.staged is not None
-            self.backend.delete_staged(mine.staged)  # type: ignore[attr-defined]
+            self.backend.delete_staged(mine.staged)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
             record = _created.get()
             if record is not None:
                 record.remove(mine)
@@ -437,7 +437,7 @@ class ContentStore:
         or it is gone. See `gateway.store.blob_sweep.discard_created` for why this is safe. A staged copy
         (S3) is this writer's alone: it is simply deleted."""
         if staged is not None:
-            self.backend.delete_staged(staged)  # type: ignore[attr-defined]
+            self.backend.delete_staged(staged)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
             return True
         discard = getattr(self.backend, "discard_created", None)
         return bool(discard(check_key(key), stamp)) if discard is not None else False
@@ -445,7 +445,7 @@ class ContentStore:
     def promote(self, key: str, staged: str) -> None:
         """Make a staged copy visible under ``key`` (a committed row points at it) and drop the copy.
         Idempotent: run again (the sweep, after a crash) it changes nothing."""
-        self.backend.promote(check_key(key), staged)  # type: ignore[attr-defined]
+        self.backend.promote(check_key(key), staged)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
 
     def staged_blobs(self) -> Iterator[tuple[str, str, dt.datetime]]:
         """Staged copies in the store (key, name, written at); none on a backend that does not stage."""

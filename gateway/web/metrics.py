@@ -186,7 +186,7 @@ async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
     async with db.reader() as s:
         per_state = (await s.exec(select(col(Exchange.state), func.count()).group_by(col(Exchange.state)))).all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         queue = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(
                     col(Exchange.state), col(Exchange.waiting_for), func.count(), func.min(col(Exchange.received_at))
                 )
@@ -195,7 +195,7 @@ async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
             )
         ).all()
         latest = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(col(Exchange.state), col(Exchange.received_at), col(Exchange.finished_at))
                 .where(col(Exchange.finished_at).is_not(None))
                 .order_by(col(Exchange.id).desc())
@@ -216,7 +216,7 @@ async def _query(db: Database, recent: int, now: dt.datetime) -> dict[str, Any]:
             )
         ).all()
         mail = (
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 select(col(Mail.state), func.count()).where(col(Mail.state).in_(_PENDING)).group_by(col(Mail.state))
             )
         ).all()

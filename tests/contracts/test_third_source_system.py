@@ -50,7 +50,7 @@ async def _post(server: TestServer, body: Mapping[str, object]) -> int:
 
 async def _exchange(c: Components) -> Exchange:
     async with c.db.reader() as s:
-        return (await s.exec(select(Exchange).where(Exchange.source == SOURCE))).scalars().one()  # type: ignore[call-overload, arg-type]
+        return (await s.exec(select(Exchange).where(Exchange.source == SOURCE))).scalars().one()  # type: ignore[call-overload, arg-type]  # sqlmodel's exec()/select() overloads; SQLModel types a column as its Python value
 
 
 async def test_a_third_source_system_goes_end_to_end_through_the_unchanged_core(server: TestServer) -> None:
@@ -72,7 +72,7 @@ async def test_a_third_source_system_goes_end_to_end_through_the_unchanged_core(
     ex = await _exchange(c)
     assert ex.state == "verwerkt" and ex.hulpvraag_id is not None
     async with c.db.reader() as s:
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload, arg-type]
+        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload, arg-type]  # sqlmodel's exec()/select() overloads; SQLModel types a column as its Python value
     assert (hv.source_system, hv.brin6, hv.leerlingid) == (SOURCE, "27ZX00", "L-42")
     assert hv.external_keys == {"derde_verzoek_id": "V-1"}
 
@@ -100,5 +100,5 @@ async def test_the_third_source_systems_rows_of_an_older_hand_off_version_still_
     ex = await _exchange(c)
     assert ex.state == "verwerkt"
     async with c.db.reader() as s:
-        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload, arg-type]
+        hv = (await s.exec(select(Hulpvraag).where(Hulpvraag.id == ex.hulpvraag_id))).scalars().one()  # type: ignore[call-overload, arg-type]  # sqlmodel's exec()/select() overloads; SQLModel types a column as its Python value
     assert hv.leerlingid == "L-7"

@@ -60,7 +60,7 @@ async def _inspect_store(data: Path, blob_env: dict[str, str]) -> _Inspected:
     c = build_components(settings)
     try:
         await sweep_orphans(c.db, c.blobs, SweepPolicy(), now=utcnow() + dt.timedelta(hours=2))
-        stored = set(c.blobs.keys())  # type: ignore[attr-defined]
+        stored = set(c.blobs.keys())  # type: ignore[attr-defined]  # keys() belongs to the content stores, not the BlobStore protocol
         objects: list[bytes] = []  # every object in the bucket (visible, staged, temporary), when on S3
         if (s3 := getattr(c.blobs, "s3", None)) is not None:
             pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=s3.prefix)

@@ -23,7 +23,7 @@ async def _as_before_typed_handoffs(gw: Gateway, kind: str, old_meta: Any) -> No
 
 async def _row(gw: Gateway, kind: str) -> Exchange:
     async with gw.c.db.reader() as s:
-        return (await s.exec(select(Exchange).where(Exchange.kind == kind))).scalars().one()  # type: ignore[call-overload, arg-type]
+        return (await s.exec(select(Exchange).where(Exchange.kind == kind))).scalars().one()  # type: ignore[call-overload, arg-type]  # sqlmodel's exec()/select() overloads; SQLModel types a column as its Python value
 
 
 async def test_an_aanvraag_and_a_wijziging_stored_as_the_old_meta_dict_still_process(gateway: Gateway) -> None:
@@ -71,8 +71,8 @@ async def test_an_aanvraag_and_a_wijziging_stored_as_the_old_meta_dict_still_pro
         )
         assert await gateway.drain() == 1
     async with gateway.c.db.reader() as s:
-        [hv] = list((await s.exec(select(Hulpvraag))).scalars())  # type: ignore[call-overload]
-        bijlagen = [b.bestandsnaam for b in (await s.exec(select(Bijlage).order_by(Bijlage.id))).scalars()]  # type: ignore[call-overload, arg-type]
+        [hv] = list((await s.exec(select(Hulpvraag))).scalars())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        bijlagen = [b.bestandsnaam for b in (await s.exec(select(Bijlage).order_by(Bijlage.id))).scalars()]  # type: ignore[call-overload, arg-type]  # sqlmodel's exec()/select() overloads; SQLModel types a column as its Python value
     assert (hv.aanvraagtype, hv.omschrijving, hv.leerlingid) == ("Aanvraag TLV", "Nieuw", "ESIS-LL-4711")
     assert bijlagen == ["OPP-2025-ondertekend.pdf", "Verslag-MDO-2025-03.doc"]
     for kind in ("esis_aanvraag", "esis_wijziging"):

@@ -140,7 +140,7 @@ async def test_dossier_is_refused_and_leaves_nothing_in_the_s3_bucket(
     assert all(a.blob_key is None for a in outcome.attachments if any(f.blocking for f in a.findings))
     assert list(blobs.keys()) == [], "a bijlage became visible before a committed row pointed at it"
     await settle_created(components.db, created, kept=False)
-    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=blobs.s3.cfg.prefix)  # type: ignore[attr-defined]
+    pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=blobs.s3.cfg.prefix)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
     assert [o["Key"] for page in pages for o in page.get("Contents", [])] == [], "a refused dossier left objects"
 
 

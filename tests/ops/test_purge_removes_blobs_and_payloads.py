@@ -69,7 +69,7 @@ async def _ended(c: Components, exchange_id: int, state: str, age: dt.timedelta)
     async with c.db.session() as s:
         await s.exec(
             update(Exchange)
-            .where(Exchange.id == exchange_id)  # type: ignore[arg-type]
+            .where(Exchange.id == exchange_id)  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
             .values(state=state, finished_at=when, next_attempt_at=when)
         )
 
@@ -106,14 +106,14 @@ async def _after(
 ) -> tuple[set[str], list[str], dict[int, Exchange], dict[str, Any]]:
     c = build_components(load_settings(environ=env))
     try:
-        keys = set(c.blobs.keys())  # type: ignore[attr-defined]
+        keys = set(c.blobs.keys())  # type: ignore[attr-defined]  # keys() belongs to the content stores, not the BlobStore protocol
         s3 = getattr(c.blobs, "s3", None)
         objects: list[str] = []
         if s3 is not None:  # everything in the bucket, not only what lists as a blob
             pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=s3.prefix)
             objects = [o["Key"][len(s3.prefix) :] for page in pages for o in page.get("Contents", [])]
         async with c.db.reader() as s:
-            rows = {e.id: e for e in (await s.exec(select(Exchange))).scalars()}  # type: ignore[call-overload]
+            rows = {e.id: e for e in (await s.exec(select(Exchange))).scalars()}  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             entries = (
                 (await s.exec(select(AuditEntry).where(col(AuditEntry.action) == "bewaartermijn_toegepast")))  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
                 .scalars()

@@ -145,7 +145,7 @@ async def test_a_crash_between_the_outcome_and_the_promotion_loses_nothing(
     await c.inbox.put(new_exchange(unique("e-"), content=unique("inhoud-")))
     assert await _workers(c).drain() == 1
     keys = await _bijlage_keys(c)
-    assert len(keys) == 2 and len(_staged(c.blobs)) == 2 and list(c.blobs.keys()) == []  # type: ignore[attr-defined]
+    assert len(keys) == 2 and len(_staged(c.blobs)) == 2 and list(c.blobs.keys()) == []  # type: ignore[attr-defined]  # keys() belongs to the content stores, not the BlobStore protocol
     assert all(c.blobs.exists(k) and _read(c.blobs, k).startswith(b"%PDF-1.4") for k in keys)  # always readable
     await sweep_orphans(c.db, c.blobs, GRACE)  # start-up: a copy a committed row names is promoted at any age
     assert _bucket(c.blobs) == sorted(keys)
@@ -168,7 +168,7 @@ async def test_settling_again_changes_nothing(c: Components) -> None:
         key = _put(c.blobs, b"%PDF-1.7 " + unique("twee-keer-").encode())
     [staged] = created
     assert staged.staged is not None
-    c.blobs.promote(key, staged.staged)  # type: ignore[attr-defined]
+    c.blobs.promote(key, staged.staged)  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
     c.blobs.promote(key, staged.staged)  # type: ignore[attr-defined]  # a sweep re-driving it after a crash
     assert _bucket(c.blobs) == [key]
 

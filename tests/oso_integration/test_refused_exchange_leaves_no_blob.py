@@ -45,7 +45,7 @@ def _leftovers(oso: Oso) -> list[str]:
     if root is not None:
         tmp = Path(root) / "tmp"
         return sorted(p.name for p in tmp.iterdir() if p.name.startswith(("incoming-", "discard-")))
-    s3 = oso.c.blobs.s3  # type: ignore[attr-defined]
+    s3 = oso.c.blobs.s3  # type: ignore[attr-defined]  # an S3-store method, beyond the BlobStore protocol
     pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=s3.prefix)
     return sorted(
         name for page in pages for o in page.get("Contents", []) if "/" in (name := o["Key"][len(s3.prefix) :])

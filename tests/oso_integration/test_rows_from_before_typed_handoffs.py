@@ -16,7 +16,7 @@ _FIELDS = ("bronBrin", "bronRouteringsKenmerk", "doelBrin", "doelRouteringsKenme
 async def test_a_notificatie_stored_as_the_old_meta_dict_still_processes_and_hears_status_changes(oso: Oso) -> None:
     koppelsleutel = await oso.notify()
     async with oso.c.db.session() as s:
-        new = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]
+        new = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         assert new.handoff_version == 1
         # the meta dict exactly as the endpoint wrote it before this upgrade (its keys, no version)
         old = {
@@ -31,8 +31,8 @@ async def test_a_notificatie_stored_as_the_old_meta_dict_still_processes_and_hea
     assert await oso.process() == 1
     await oso.deliver()  # the afmelding
     async with oso.c.db.reader() as s:
-        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]
-        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]
+        ex = (await s.exec(select(Exchange))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        hv = (await s.exec(select(Hulpvraag))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert (ex.state, ex.handoff_version, ex.hulpvraag_id) == ("verwerkt", None, hv.id)
     assert oso.world.tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}
 

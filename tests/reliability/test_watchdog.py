@@ -35,7 +35,7 @@ async def test_a_gateway_that_dies_by_itself_fails_the_wait_at_once_with_its_exi
         gw.stop()
     assert time.monotonic() - started < 60
     message = str(died.value)
-    assert f"exited by itself with {gw.proc.returncode}" in message and gw.proc.returncode != 0  # type: ignore[union-attr]
+    assert f"exited by itself with {gw.proc.returncode}" in message and gw.proc.returncode != 0  # type: ignore[union-attr]  # the fixture started the process: proc is set
     assert "workers" in message, message  # the tail of its log says why
 
 
@@ -52,7 +52,7 @@ async def test_a_gateway_killed_by_the_test_is_not_a_death(tmp_path: Path) -> No
     gw = _gateway(tmp_path, 'workers = "veel"\n')
     gw.spawn()
     gw.kill()  # whatever its state: the test took it down on purpose
-    gw.proc.wait()  # type: ignore[union-attr]
+    gw.proc.wait()  # type: ignore[union-attr]  # the fixture started the process: proc is set
     async with watching(lambda: first_death([gw]), every=0.05):
         await asyncio.sleep(0.3)
     gw.stop()
