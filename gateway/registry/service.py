@@ -128,10 +128,10 @@ async def swv_in(s: AsyncSession, swv_code: str) -> Swv:
         known = sorted((await s.exec(select(col(Swv.code)))).scalars().all())  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
         if known:
             hint = f"de database kent {', '.join(known)}; controleer de instelling swv_code."
-        else:  # no command but the demo creates an SWV (its catalogue and statuses) yet
+        else:
             hint = (
                 "er staat nog geen samenwerkingsverband in. Controleer de instelling swv_code en of dit de "
-                "goede database is ('gateway demo' legt een samenwerkingsverband aan voor een demo)."
+                "goede database is; 'gateway db seed' legt het samenwerkingsverband uit swv_code aan."
             )
         raise _refuse("SWV_ONBEKEND", f"Samenwerkingsverband {swv_code} staat niet in de database: {hint}", "swv_code")
     return swv

@@ -17,6 +17,7 @@ from gateway.os_errors import os_error_reason
 SUBCOMMANDS: list[list[str]] = [
     ["serve"],
     ["db", "upgrade"],
+    ["db", "seed"],
     ["demo", "--once"],
     ["koppelcheck", "14SS00"],
     ["registry", "list"],

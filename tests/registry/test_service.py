@@ -141,9 +141,9 @@ async def test_an_unknown_swv_in_an_empty_database_names_only_commands_that_exis
     message = refused.value.first.message
     assert refused.value.first.code == "SWV_ONBEKEND" and "nog geen samenwerkingsverband" in message
     named = re.findall(r"'(gateway [a-z -]+?)'", message)
-    assert named == ["gateway demo"]
-    commands = build_parser().format_help()  # what `gateway --help` lists
-    assert all(re.search(rf"^\s+{n.split()[1]}\s", commands, re.M) for n in named), commands
+    assert named == ["gateway db seed"]
+    for command in named:  # each named command parses: it exists
+        assert build_parser().parse_args(command.split()[1:]).handler is not None
 
 
 async def test_list_shows_the_registry_with_kring_and_coordinator(components: Components) -> None:
