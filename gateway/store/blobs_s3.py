@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -323,10 +324,25 @@ class S3Backend:
             if _code(exc) in _NOT_FOUND and self.cfg.create_bucket:
                 self.client.create_bucket(Bucket=self.bucket)
                 log.info("blobstore_bucket_aangemaakt", bucket=self.bucket)
+                self._await_writable()
                 return
             raise _unavailable("bucket controleren", exc) from None
         except BotoCoreError as exc:
             raise _unavailable("bucket controleren", exc) from None
+
+    def _await_writable(self, attempts: int = 40, wait: float = 0.25) -> None:
+        """A bucket just made may refuse writes for a moment (SeaweedFS grows a volume for its collection
+        first and answers InternalError meanwhile): ready means a probe object can be written and removed."""
+        probe = f"{self.prefix}tmp/probe-{uuid.uuid4().hex}"
+        for attempt in range(1, attempts + 1):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
+                self.client.delete_object(Bucket=self.bucket, Key=probe)
+                return
+            except (BotoCoreError, ClientError) as exc:
+                if attempt == attempts:
+                    raise _unavailable("nieuwe bucket beschrijven", exc) from None
+                time.sleep(wait)
 
     def keys(self) -> Iterator[str]:
         for name, _ in self.aged_keys():

@@ -163,7 +163,7 @@ async def _in_behandeling(db: Database) -> int:
         return int((await s.exec(stmt)).one()[0])  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
 
 
-async def _kill_while_working(victim: GatewayProcess, db: Database, within: float = 5.0) -> bool:
+async def _kill_while_working(victim: GatewayProcess, db: Database, within: float = 15.0) -> bool:
     """SIGKILL ``victim`` as soon as an exchange is ``in_behandeling`` (waiting at most ``within`` s); returns
     whether one was when the signal was sent."""
     deadline = time.perf_counter() + within
