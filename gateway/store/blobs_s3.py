@@ -331,12 +331,13 @@ class S3Backend:
             raise _unavailable("bucket controleren", exc) from None
 
     def _await_writable(self, attempts: int = 40, wait: float = 0.25) -> None:
-        """A bucket just made may refuse writes for a moment (SeaweedFS grows a volume for its collection
-        first and answers InternalError meanwhile): ready means a probe object can be written and removed."""
+        """A bucket just made may refuse writes for a while (SeaweedFS grows volumes for its collection first
+        and answers InternalError meanwhile, or for good when it has no room for them): ready means a probe
+        object with content (an empty one needs no volume) can be written and removed."""
         probe = f"{self.prefix}tmp/probe-{uuid.uuid4().hex}"
         for attempt in range(1, attempts + 1):
             try:
-                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
+                self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe")
                 self.client.delete_object(Bucket=self.bucket, Key=probe)
                 return
             except (BotoCoreError, ClientError) as exc:

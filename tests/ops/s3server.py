@@ -131,7 +131,9 @@ def s3_server() -> Iterator[S3Server]:
         f"-s3.config={tmp / 's3.json'}",
         "-s3.port.iceberg=0",  # the Iceberg and Lance listeners default to fixed ports (8181, 9101): two test
         "-s3.port.lance=0",  # servers at once (e.g. a suite and a crash test's own) would make one of them die
-        "-volume.max=8",
+        # one server serves the whole session (tests/conftest.py) and every bucket is a collection with volumes
+        # of its own: with 8 the suite ran out and a new bucket's first write got InternalError
+        "-volume.max=100",
         "-master.volumeSizeLimitMB=64",
     ]
     log = (tmp / "weed.log").open("wb")
