@@ -25,6 +25,7 @@ import asyncio
 import gc
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -298,6 +299,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                     await r.json()
 
             await prepare(args.exchanges)
+            flames = _flame_graphs(args.flame, children) if args.flame else []
             sim_cpu, gw_cpu, gw_sys = (await sim_state())["cpu"], time.process_time(), os.times().system
             child_cpu = _cpu_seconds(children)
             started = time.perf_counter()
@@ -309,6 +311,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             sim_cpu, gw_cpu = (await sim_state())["cpu"] - sim_cpu, time.process_time() - gw_cpu
             gw_sys = os.times().system - gw_sys
             child_cpu = _cpu_seconds(children) - child_cpu
+            _stop_flame_graphs(flames)
             results["throughput"] = {
                 "exchanges": args.exchanges,
                 "errors": run["n_errors"],
@@ -347,6 +350,35 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
+
+
+def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling this process (the intake, or role all) and each gateway child process (the workers)
+    during the throughput phase only, each into its own flame graph (SVG)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.is_file():
+        raise SystemExit("--flame vraagt py-spy: .venv/bin/pip install -e '.[bench]'")
+    directory.mkdir(parents=True, exist_ok=True)
+    names = [("intake" if children else "gateway", os.getpid())]
+    names += [(f"worker-{i + 1}" if len(children) > 1 else "worker", c.pid) for i, c in enumerate(children)]
+    record = [str(spy), "record", "--rate", "250", "--nonblocking", "--format", "flamegraph"]
+    procs = [
+        subprocess.Popen(
+            [*record, "--pid", str(pid), "--output", str(directory / f"{name}.svg")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in names
+    ]
+    time.sleep(0.5)  # attached before the first notificatie
+    return procs
+
+
+def _stop_flame_graphs(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its SVG on SIGINT
+    for proc in procs:
+        proc.wait(60)
 
 
 def _cpu_seconds(children: list[subprocess.Popen[bytes]]) -> float:
@@ -445,6 +477,13 @@ def main() -> int:
         help="every exchange sends the very same dossier (one pupil, duplicate blobs) — the old, flattering set-up",
     )
     p.add_argument("--json-out", type=Path, default=None)
+    p.add_argument(
+        "--flame",
+        type=Path,
+        default=None,
+        help="write py-spy flame graphs (SVG) of the intake and each worker process during the throughput phase "
+        "into this folder (the sampling costs CPU: figures of such a run are not comparable)",
+    )
     p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
     p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
     p.add_argument("--processes", type=int, default=1, help="gateway processes (SO_REUSEPORT; PostgreSQL only)")
