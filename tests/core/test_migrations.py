@@ -61,13 +61,7 @@ async def test_the_sessions_of_unfinished_exchanges_are_carried_over_from_their_
 
 async def test_the_esis_request_keys_are_carried_over_into_the_opaque_request_key(any_components: Components) -> None:
     db = any_components.db
-    async with db.engine.begin() as conn:
-        if db.is_sqlite:
-            await conn.run_sync(SQLModel.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        else:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    await empty_database(db)
     await upgrade(db, "0002_i16_status_catalogue")
     async with db.engine.begin() as conn:
         await conn.execute(text("INSERT INTO swv (id, code, naam) VALUES (1, 'PO3008', 'SWV')"))
