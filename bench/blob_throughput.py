@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.store.blob_crypto import Keyring
-from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs import ContentStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.blobs_s3 import S3BlobStore, S3Config, make_client
 from tests.ops.s3server import s3_server
 

@@ -29,7 +29,7 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 from pathlib import Path
 from adapters.parnassys.dossier_factory import build_dossier
 from gateway.dossier import read_dossier
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 
 def hwm():
     for line in open("/proc/self/status"):

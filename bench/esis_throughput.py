@@ -294,7 +294,8 @@ def _floor(args: argparse.Namespace, directory: Path, n: int = 100) -> dict[str,
     documents hashed and written as fsynced blobs with their type sniffed — one after another on one core,
     without HTTP, multipart, the inbox or the database."""
     from adapters.esis.simulator import aanvraag
-    from gateway.store.blobs import ContentStore, LocalBackend
+    from gateway.store.blobs import ContentStore
+    from gateway.store.blobs_local import LocalBackend
     from verification.attachments import sniff
 
     blobs = ContentStore(LocalBackend(directory), allow_plaintext=True)

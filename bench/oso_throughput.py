@@ -430,7 +430,8 @@ def _floor(directory: Path, n: int = 100) -> dict[str, Any]:
     parse + validate + decode + hash + write (fsynced blobs), one after another on one core — without
     HTTP, SOAP, signatures, the inbox or the database."""
     from gateway.dossier import read_dossier
-    from gateway.store.blobs import ContentStore, LocalBackend
+    from gateway.store.blobs import ContentStore
+    from gateway.store.blobs_local import LocalBackend
 
     official = POSWV.resolve().read_bytes()
     dossiers = [_readable_attachments(official, variant=2 * 10**6 + i) for i in range(n)]

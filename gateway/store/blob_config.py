@@ -14,7 +14,8 @@ from gateway.errors import ConfigError
 from gateway.section_reader import SectionReader
 from gateway.settings import Settings
 from gateway.store.blob_crypto import DEFAULT_CHUNK, Keyring, decode_key, valid_key_id
-from gateway.store.blobs import BlobStore, LocalBlobStore
+from gateway.store.blobs import BlobStore
+from gateway.store.blobs_local import LocalBlobStore
 
 __all__ = ["BlobSettings", "blob_settings", "build_blob_store"]
 

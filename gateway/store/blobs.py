@@ -7,7 +7,8 @@ callers (HTTP uploads) call ``write`` per chunk, which is a plain file write for
 
 Two layers: a `ContentStore` does what every backend shares (hashing, limits, the head for sniffing,
 optional encryption at rest — `gateway.store.blob_crypto`), and a small `BlobBackend` keeps bytes under a
-key: `LocalBlobStore` here (files), `gateway.store.blobs_s3.S3BlobStore` (an S3-compatible object store).
+key: `gateway.store.blobs_local.LocalBlobStore` (files) and `gateway.store.blobs_s3.S3BlobStore` (an
+S3-compatible object store).
 Without encryption a blob is named by the SHA-256 of its content. With encryption its name is keyed,
 HMAC-SHA256(name key, SHA-256), so that listing the store does not tell whether a known document is in it;
 `BlobRef.sha256` stays the content's SHA-256 (a bijlage's ``sha256`` and de-duplication hold either way).
@@ -20,14 +21,9 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-import os
-import tempfile
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gateway.store.blob_crypto import (
@@ -51,7 +47,6 @@ __all__ = [
     "ContentStore",
     "ContentWriter",
     "CreatedBlob",
-    "LocalBlobStore",
     "Sink",
     "check_key",
     "recording_created",
@@ -451,208 +446,3 @@ class ContentStore:
         """Staged copies in the store (key, name, written at); none on a backend that does not stage."""
         staged = getattr(self.backend, "staged_blobs", None)
         return iter(()) if staged is None else staged()
-
-
-# -- local files --------------------------------------------------------------------------------------
-class _LocalSink:
-    def __init__(self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False) -> None:
-        self._root = root
-        self._made = made_dirs if made_dirs is not None else set()
-        self._stamps = stamps  # the file system keeps nanosecond times: `created` can be trusted
-        fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
-        self._file = os.fdopen(fd, "wb")
-        self._tmp = Path(name)
-        self.created: int | None = None  # this sink made the blob: the modification time it left (ns)
-
-    def write(self, data: bytes) -> None:
-        if data:
-            self._file.write(data)
-
-    def commit(self, key: str) -> None:
-        final = self._root / key[:2] / key[2:4] / key
-        if _touch(final):  # same content already stored (and fsynced when it was): keep one copy
-            self._file.close()
-            self._tmp.unlink(missing_ok=True)
-            return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        stamp = os.fstat(self._file.fileno()).st_mtime_ns  # before it can be seen: nobody else touched it yet
-        self._file.close()
-        if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
-            final.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(final.parent)
-        # made visible with link(), not rename(): it fails when the name exists, so exactly one writer of the
-        # same content creates the blob (and may later take it back); every other one renews it (`_touch`)
-        for _ in range(3):
-            try:
-                os.link(self._tmp, final)
-            except FileExistsError:
-                if _touch(final):  # stored by another writer meanwhile
-                    break
-                continue  # removed again in between: try once more
-            except FileNotFoundError:  # the directory was removed behind our back: make it again
-                final.parent.mkdir(parents=True, exist_ok=True)
-                continue
-            except OSError:  # no hard links on this file system: replace, as before, without a stamp
-                os.replace(self._tmp, final)
-                return
-            self.created = stamp if self._stamps else None
-            break
-        else:
-            os.replace(self._tmp, final)  # defensive: the name kept changing; the content is the same
-            return
-        self._tmp.unlink(missing_ok=True)
-
-    def replace(self, key: str) -> None:
-        final = self._root / key[:2] / key[2:4] / key
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp, final)
-
-    def abort(self) -> None:
-        self._file.close()
-        self._tmp.unlink(missing_ok=True)
-
-
-def _touch(final: Path) -> bool:
-    """Content already stored, written again: the orphan sweep's grace period starts again (the row that
-    will point at it is not committed yet). False when there is no such blob.
-
-    The new time is later than the old one by at least a nanosecond, also within one tick of the kernel's
-    clock, so the writer that created the blob can tell that someone wrote it since (`CreatedBlob`)."""
-    try:
-        old = os.stat(final).st_mtime_ns
-        new = max(time.time_ns(), old + 1)
-        os.utime(final, ns=(new, new))
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    return True
-
-
-def _keeps_nanoseconds(directory: Path) -> bool:
-    """Whether this file system stores modification times to the nanosecond (ext4, XFS, btrfs, tmpfs do)."""
-    probe = directory / f".stamp-{uuid.uuid4().hex}"
-    try:
-        probe.write_bytes(b"")
-        wanted = 1_700_000_000_123_456_789
-        os.utime(probe, ns=(wanted, wanted))
-        return os.stat(probe).st_mtime_ns == wanted
-    except OSError:
-        return False
-    finally:
-        probe.unlink(missing_ok=True)
-
-
-def _mtime(path: Path) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-    except FileNotFoundError:
-        return None
-
-
-class LocalBackend:
-    """Blobs under ``root/ab/cd/<sha256>``; incomplete writes live in ``root/tmp`` until committed."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
-        self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
-        self._stamps = _keeps_nanoseconds(self.root / "tmp")
-
-    def _path(self, key: str) -> Path:
-        check_key(key)
-        return self.root / key[:2] / key[2:4] / key
-
-    def sink(self) -> _LocalSink:
-        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps)
-
-    def open_raw(self, key: str) -> tuple[BinaryIO, int]:
-        f = self._path(key).open("rb")
-        return f, os.fstat(f.fileno()).st_size
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-
-    def check(self) -> None:
-        probe = self.root / "tmp" / ".ready"
-        probe.write_bytes(b"ok")
-        probe.unlink()
-
-    def keys(self) -> Iterator[str]:
-        for p in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
-            if len(p.name) == 64 and _HEX.issuperset(p.name):
-                yield p.name
-
-    def aged_keys(self) -> Iterator[tuple[str, dt.datetime]]:
-        for p in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
-            if len(p.name) == 64 and _HEX.issuperset(p.name) and (at := _mtime(p)) is not None:
-                yield p.name, at
-
-    def modified(self, key: str) -> dt.datetime | None:
-        return _mtime(self._path(key))
-
-    def discard_created(self, key: str, stamp: int) -> bool:
-        """Remove the blob when it still carries ``stamp``. It is first moved aside (``tmp/discard-<key>-…``,
-        one atomic rename: from then on a writer of the same content finds nothing and stores its own copy);
-        if its time changed before the move, a writer renewed it and it is put back. A crash between the two
-        steps leaves the moved copy, which `sweep_incomplete` puts back (never removes)."""
-        final = self._path(key)
-        try:
-            if os.stat(final).st_mtime_ns != stamp:
-                return False  # written again since: someone may point at it
-            aside = self.root / "tmp" / f"discard-{key}-{uuid.uuid4().hex[:8]}"
-            os.rename(final, aside)
-        except FileNotFoundError:
-            return False
-        try:
-            if os.stat(aside).st_mtime_ns == stamp:
-                aside.unlink()
-                return True
-        except FileNotFoundError:  # a sweep put it back meanwhile: it stays
-            return False
-        _put_back(aside, final)  # renewed between the look and the move
-        return False
-
-
-def _put_back(aside: Path, final: Path) -> None:
-    """Make a moved-aside blob visible again (a copy that a writer stored meanwhile is the same content)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.link(aside, final)
-    aside.unlink(missing_ok=True)
-
-
-class LocalBlobStore(ContentStore):
-    """The blob store on a local (or mounted) file system."""
-
-    def __init__(self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False) -> None:
-        self._local = LocalBackend(root)
-        super().__init__(self._local, keyring, allow_plaintext=allow_plaintext)
-
-    @property
-    def root(self) -> Path:
-        return self._local.root
-
-    def _path(self, key: str) -> Path:
-        return self._local._path(key)
-
-    def sweep_incomplete(self, older_than: dt.timedelta | None = None) -> int:
-        """Remove leftovers of writers that never finished (a crash mid-write): all of them, or only those
-        older than ``older_than`` (safe while other writers are busy). Returns how many."""
-        cutoff = dt.datetime.now(dt.UTC) - older_than if older_than is not None else None
-        for p in (self.root / "tmp").glob("discard-*"):  # a discard cut short (a crash): never lose a blob
-            key = p.name[len("discard-") :].split("-", 1)[0]
-            with contextlib.suppress(KeyError, OSError):
-                _put_back(p, self._path(key))
-        n = 0
-        for p in (self.root / "tmp").glob("incoming-*"):
-            if cutoff is not None and ((at := _mtime(p)) is None or at >= cutoff):
-                continue
-            p.unlink(missing_ok=True)
-            n += 1
-        return n

@@ -15,7 +15,7 @@ from gateway.inbox.inbox import RetryPolicy
 from gateway.inbox.outbox import MISLUKT, VERZONDEN, WACHTEND, OutboxWorker
 from gateway.pipeline.contracts import OutboundMessage
 from gateway.pipeline.store_draft import clear_catalogue_cache
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage, School, Vestiging
 from gateway.store.types import utcnow
 from tests.conftest import unique

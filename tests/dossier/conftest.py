@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from gateway.dossier import DossierLimits
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from tests.support.official import OFFICIAL_XSD, OV_EXAMPLES, SWV_EXAMPLES
 
 __all__ = ["OFFICIAL_XSD", "OV_EXAMPLES", "STREAMING", "SWV_EXAMPLES"]

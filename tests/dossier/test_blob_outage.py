@@ -10,7 +10,8 @@ import pytest
 
 from adapters.parnassys.dossier_factory import build_dossier
 from gateway.dossier import read_dossier
-from gateway.store.blobs import BlobStoreUnavailable, LocalBlobStore
+from gateway.store.blobs import BlobStoreUnavailable
+from gateway.store.blobs_local import LocalBlobStore
 
 from .conftest import STREAMING
 

@@ -14,7 +14,7 @@ from adapters.esis.door import DOOR_KIND
 from adapters.esis.simulator import Document, aanvraag, pdf_document
 from gateway.registry import codes
 from gateway.registry.code_events import last_revoked_code_use
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import AuditEntry, Bijlage, Exchange, Hulpvraag
 from tests.esis.conftest import BRIN6, CODE, OTHER_BRIN6, Gateway
 

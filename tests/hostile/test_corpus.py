@@ -17,7 +17,8 @@ from sqlmodel import col
 from gateway.components import Components
 from gateway.logging import configure_logging
 from gateway.store.blob_sweep import referenced_blob_keys, settle_created
-from gateway.store.blobs import ContentStore, LocalBlobStore, recording_created
+from gateway.store.blobs import ContentStore, recording_created
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import Bijlage, Exchange, Hulpvraag
 from tests.hostile.corpus import CORPUS, MIN_CASES, Case, Outcome, by_target, run_dossier_case, run_http_case
 from tests.hostile.targets import Running

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.store.blob_crypto import Keyring
-from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs import ContentStore
+from gateway.store.blobs_local import LocalBlobStore
 from tests.ops.s3server import BUCKET, S3Server
 
 __all__ = ["BUCKET", "b64", "make_keyring", "s3_store"]  # the `s3` and `s3_client` fixtures: tests/conftest.py

@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gateway.store.blobs import ContentStore, LocalBackend, LocalBlobStore, recording_created
+from gateway.store.blobs import ContentStore, recording_created
+from gateway.store.blobs_local import LocalBackend, LocalBlobStore
 
 
 def _write(store: LocalBlobStore, data: bytes) -> str:

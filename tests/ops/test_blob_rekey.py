@@ -17,7 +17,7 @@ import pytest
 
 from gateway.cli.main import main
 from gateway.store.blob_crypto import Keyring, name_key
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from tests.conftest import REPO
 
 K1, K2 = os.urandom(32), os.urandom(32)

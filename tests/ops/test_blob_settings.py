@@ -11,7 +11,7 @@ from gateway.components import build_components
 from gateway.errors import ConfigError
 from gateway.settings import load_settings
 from gateway.store.blob_config import blob_settings, build_blob_store
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.blobs_s3 import S3BlobStore
 from tests.ops.conftest import b64
 

@@ -22,7 +22,8 @@ from gateway.store.blob_crypto import (
     Keyring,
     UnknownBlobKey,
 )
-from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs import ContentStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.blobs_s3 import S3BlobStore
 from tests.ops.conftest import BUCKET, make_keyring, s3_store
 from tests.ops.s3server import S3Server

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from gateway.components import Components
 from gateway.store.blob_sweep import SweepPolicy, sweep_orphans
-from gateway.store.blobs import ContentStore, LocalBlobStore
+from gateway.store.blobs import ContentStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.types import utcnow
 from tests.conftest import unique
 from tests.support.fakes import new_exchange

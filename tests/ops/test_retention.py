@@ -14,7 +14,7 @@ from gateway.errors import ConfigError
 from gateway.retention import RetentionPolicy, purge, retention_policy
 from gateway.settings import load_settings
 from gateway.store.audit import audit
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import AuditEntry, Exchange
 from gateway.store.types import utcnow
 from tests.conftest import unique

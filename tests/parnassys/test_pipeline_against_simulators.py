@@ -20,7 +20,7 @@ from adapters.parnassys.simulator.traffic_center import TC_OIN, TrafficCenterSim
 from adapters.parnassys.status_hook import Terugkoppelingen
 from gateway.errors import Refusal, Transient
 from gateway.pipeline.contracts import ClaimedExchange, Outcome, StatusChange, StoredHandoff
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 from tests.support.official import POSWV_FULL, official
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gateway.components import Components
 from gateway.store.blob_crypto import Keyring
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from tests.conftest import unique
 from tests.reliability.leftovers import leftovers
 from tests.support.fakes import new_exchange

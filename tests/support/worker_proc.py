@@ -14,7 +14,7 @@ from pathlib import Path
 from gateway.inbox.inbox import Inbox, RetryPolicy
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.logging import configure_logging
-from gateway.store.blobs import LocalBlobStore
+from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.db import Database
 from tests.support.fakes import ScriptedHandler
 
