@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from gateway.store.blob_sweep import SweepPolicy, referenced_blob_keys, sweep_or
 from gateway.store.types import utcnow
 from gateway.web.auth.accounts import list_accounts, plain_totp
 from tests.conftest import REPO
-from tests.ops.s3server import BUCKET
+from tests.ops.s3server import s3_blob_env
 from verification.bsn import contains_bsn
 
 pytestmark = pytest.mark.slow
@@ -41,14 +40,7 @@ def blob_env(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "s3":
         s3 = request.getfixturevalue("s3")
         request.getfixturevalue("s3_client")  # the bucket exists
-        env |= {
-            "GATEWAY_BLOBS__BACKEND": "s3",
-            "GATEWAY_BLOBS__ENDPOINT_URL": s3.url,
-            "GATEWAY_BLOBS__BUCKET": BUCKET,
-            "GATEWAY_BLOBS__PREFIX": f"demo-{uuid.uuid4().hex[:10]}/",
-            "GATEWAY_BLOBS__ACCESS_KEY_ID": s3.access_key,
-            "GATEWAY_BLOBS__SECRET_ACCESS_KEY": s3.secret_key,
-        }
+        env |= s3_blob_env(s3, "demo")
     return env
 
 

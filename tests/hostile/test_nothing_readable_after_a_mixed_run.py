@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from tests.hostile.corpus import by_target, run_http_case
 from tests.hostile.esis_build import AANVRAGEN, _doc_part, _headers, _json_part, multipart
 from tests.hostile.targets import ESIS_BRIN6, ESIS_CODE, HostilePki, Running, activate_esis_code, start_targets
 from tests.hostile.wire import HttpInput
-from tests.ops.s3server import BUCKET
+from tests.ops.s3server import s3_blob_section
 from verification.bsn import contains_bsn
 
 MASTER = bytes(range(1, 33))
@@ -66,14 +65,7 @@ async def sealed(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
     if request.param.endswith("-s3"):
         s3 = request.getfixturevalue("s3")
         request.getfixturevalue("s3_client")  # the bucket exists
-        blobs |= {
-            "backend": "s3",
-            "endpoint_url": s3.url,
-            "bucket": BUCKET,
-            "prefix": f"scan-{uuid.uuid4().hex[:10]}/",
-            "access_key_id": s3.access_key or None,
-            "secret_access_key": s3.secret_key or None,
-        }
+        blobs |= {key: value or None for key, value in s3_blob_section(s3, "scan").items()}
     settings = settings.replace(sections={**settings.sections, "blobs": {k: v for k, v in blobs.items() if v}})
     if request.param.startswith("postgres"):
         settings = settings.replace(database_url=request.getfixturevalue("postgres_url"))

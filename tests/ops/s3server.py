@@ -17,13 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["BUCKET", "S3Server", "s3_server"]
+__all__ = ["BUCKET", "S3Server", "s3_blob_env", "s3_blob_section", "s3_server"]
 
 BUCKET = "gateway-test"  # the bucket of the `s3_client` fixture (tests/conftest.py)
 
@@ -155,3 +156,20 @@ def s3_server() -> Iterator[S3Server]:
             proc.wait(timeout=10)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def s3_blob_section(server: S3Server, prefix: str) -> dict[str, str]:
+    """The ``[blobs]`` settings of an S3 store in the test bucket, under a fresh ``<prefix>-<random>/``."""
+    return {
+        "backend": "s3",
+        "endpoint_url": server.url,
+        "bucket": BUCKET,
+        "prefix": f"{prefix}-{uuid.uuid4().hex[:10]}/",
+        "access_key_id": server.access_key,
+        "secret_access_key": server.secret_key,
+    }
+
+
+def s3_blob_env(server: S3Server, prefix: str) -> dict[str, str]:
+    """The same settings as ``GATEWAY_BLOBS__*`` environment variables."""
+    return {f"GATEWAY_BLOBS__{key.upper()}": value for key, value in s3_blob_section(server, prefix).items()}

@@ -9,7 +9,6 @@ import asyncio
 import base64
 import datetime as dt
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from gateway.settings import load_settings
 from gateway.store.models import AuditEntry, Exchange, ExchangeState
 from gateway.store.types import utcnow
 from tests.conftest import _fresh_schema, unique
-from tests.ops.s3server import BUCKET
+from tests.ops.s3server import s3_blob_env
 from tests.support.fakes import new_exchange
 from verification.findings import fout
 
@@ -44,14 +43,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
     if store == "s3":
         s3 = request.getfixturevalue("s3")
         request.getfixturevalue("s3_client")  # the bucket exists
-        values |= {
-            "GATEWAY_BLOBS__BACKEND": "s3",
-            "GATEWAY_BLOBS__ENDPOINT_URL": s3.url,
-            "GATEWAY_BLOBS__BUCKET": BUCKET,
-            "GATEWAY_BLOBS__PREFIX": f"purge-{uuid.uuid4().hex[:10]}/",
-            "GATEWAY_BLOBS__ACCESS_KEY_ID": s3.access_key,
-            "GATEWAY_BLOBS__SECRET_ACCESS_KEY": s3.secret_key,
-        }
+        values |= s3_blob_env(s3, "purge")
     (tmp_path / "data").mkdir()
     for k, v in values.items():
         monkeypatch.setenv(k, v)
