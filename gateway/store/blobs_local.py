@@ -26,11 +26,13 @@ __all__ = ["LocalBackend", "LocalBlobStore"]
 
 
 class _LocalSink:
-    def __init__(self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False) -> None:
+    def __init__(
+        self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False, barrier: bool = True
+    ) -> None:
         self._root = root
         self._made = made_dirs if made_dirs is not None else set()
         self._stamps = stamps  # the file system keeps nanosecond times: `created` can be trusted
-        self._barrier = current_barrier()
+        self._barrier = current_barrier() if barrier else None
         self._deferred = self._barrier is not None and self._barrier.join(root)  # durable at the barrier's flush
         fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
         self._file = os.fdopen(fd, "wb")
@@ -156,8 +158,11 @@ def _mtime(path: Path) -> dt.datetime | None:
 class LocalBackend:
     """Blobs under ``root/ab/cd/<sha256>``; incomplete writes live in ``root/tmp`` until committed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, barrier: bool = True) -> None:
+        """``barrier``: writes under `durable_together` wait for its flush (one syncfs); False: an fsync per blob
+        always (``[blobs] sync = "per_blob"``)."""
         self.root = Path(root)
+        self.barrier = barrier
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
         self._stamps = _keeps_nanoseconds(self.root / "tmp")
@@ -167,7 +172,7 @@ class LocalBackend:
         return self.root / key[:2] / key[2:4] / key
 
     def sink(self) -> _LocalSink:
-        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps)
+        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps, barrier=self.barrier)
 
     def open_raw(self, key: str) -> tuple[BinaryIO, int]:
         f = self._path(key).open("rb")
@@ -231,8 +236,10 @@ def _put_back(aside: Path, final: Path) -> None:
 class LocalBlobStore(ContentStore):
     """The blob store on a local (or mounted) file system."""
 
-    def __init__(self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False) -> None:
-        self._local = LocalBackend(root)
+    def __init__(
+        self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False, barrier: bool = True
+    ) -> None:
+        self._local = LocalBackend(root, barrier=barrier)
         super().__init__(self._local, keyring, allow_plaintext=allow_plaintext)
 
     @property

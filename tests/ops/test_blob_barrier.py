@@ -15,9 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.components import Components
+from gateway.errors import ConfigError
 from gateway.inbox.worker import ExchangeWorkers
+from gateway.settings import load_settings
 from gateway.store import blob_barrier, blobs_local
 from gateway.store.blob_barrier import durable_together
+from gateway.store.blob_config import blob_settings, build_blob_store
 from gateway.store.blobs import ContentStore
 from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import Exchange, Hulpvraag
@@ -220,3 +223,23 @@ async def test_a_failed_flush_stores_no_hulpvraag_and_the_exchange_is_tried_agai
     async with c.db.reader() as s:
         state = (await s.exec(select(Exchange.state))).one()[0]  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
     assert state == "wacht_op_herhaling"
+
+
+# -- the [blobs] sync setting -------------------------------------------------------------------------------
+
+
+def test_sync_per_blob_fsyncs_every_blob_even_under_a_barrier(tmp_path: Path, calls: _Calls) -> None:
+    settings = load_settings(environ={"GATEWAY_BLOBS__SYNC": "per_blob"}, data_dir=tmp_path)
+    store = build_blob_store(settings)
+    assert isinstance(store, LocalBlobStore)
+    with durable_together() as barrier:
+        for i in range(3):
+            _write(store, f"%PDF-1.7 per blob {i}".encode())
+        barrier.flush()
+    assert calls.fsync == 3 and calls.syncfs == []
+
+
+def test_the_default_sync_is_one_barrier_and_a_wrong_value_is_refused_in_dutch(tmp_path: Path) -> None:
+    assert blob_settings(load_settings(environ={}, data_dir=tmp_path)).sync == "barrier"
+    with pytest.raises(ConfigError, match="sync"):
+        blob_settings(load_settings(environ={"GATEWAY_BLOBS__SYNC": "nooit"}, data_dir=tmp_path))
