@@ -111,6 +111,23 @@ def private_files(database: Path) -> None:
         pass  # a read-only location: SQLite itself reports what matters
 
 
+def _plain_savepoints(engine: Engine) -> None:
+    """The writer's SAVEPOINT / RELEASE / ROLLBACK TO (one set per unit of a group-commit batch) go straight to
+    the driver connection: SQLAlchemy would build, key and compile a clause for each (≈ 5 % of a busy worker's
+    Python time). The names are SQLAlchemy's own (``sa_savepoint_<n>``); what it tracks does not change."""
+    dialect = engine.dialect
+
+    def statement(verb: str) -> Callable[[Any, str], None]:
+        def run(connection: Any, name: str) -> None:
+            connection.connection.driver_connection.execute(f"{verb} {name}")
+
+        return run
+
+    setattr(dialect, "do_savepoint", statement("SAVEPOINT"))  # noqa: B010  # an instance attribute: this engine only
+    setattr(dialect, "do_release_savepoint", statement("RELEASE SAVEPOINT"))  # noqa: B010
+    setattr(dialect, "do_rollback_to_savepoint", statement("ROLLBACK TO SAVEPOINT"))  # noqa: B010
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -151,6 +168,7 @@ class Database:
                     max_overflow=0,
                 )
                 self._tune_sqlite(engine, immediate=True, synchronous=level, polled=True)
+                _plain_savepoints(engine)
                 self._sync_engines[durable] = engine
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._fast_sessions = async_sessionmaker(self._fast_engine, class_=AsyncSession, expire_on_commit=False)
