@@ -25,6 +25,10 @@ A verificatiecode is registered and activated; then
 
 ``--workers 0`` runs the gateway without its exchange workers: only intake is measured (nothing is
 processed), which splits the CPU per request into intake and processing.
+
+``--flame F.svg`` attaches py-spy (``.venv/bin/pip install -e '.[bench]'``; 250 samples/s, non-blocking,
+``--gil``: only the thread holding the GIL, i.e. Python CPU) to the gateway process for run 1 only and writes
+a flame graph; a name not ending in ``.svg`` gets py-spy's collapsed stacks (text) instead.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import io
 import json
 import os
 import random
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -100,6 +105,7 @@ async def _serve(data_dir: Path, workers: int) -> None:
 
     import gateway.store.models  # noqa: F401
     from gateway.app import create_app
+    from gateway.cli.serve import freeze_startup_objects
     from gateway.components import build_components
     from gateway.logging import configure_logging
     from gateway.registry import codes
@@ -119,6 +125,7 @@ async def _serve(data_dir: Path, workers: int) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
+    freeze_startup_objects()  # as `gateway serve` does
     print(json.dumps({"port": port, "database": settings.effective_database_url}), flush=True)
     await asyncio.Event().wait()
 
@@ -241,12 +248,16 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         base = {"done": store.done(), "hulpvraag": store.count("hulpvraag"), "bijlage": store.count("bijlage")}
 
         # 1. new requests
+        spy = _flame_graph(args.flame, pid) if args.flame else None
         cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.requests, args.concurrency, create)
         cpu_ack = _cpu(pid)
         acked = sum(1 for r in answers if r.status == 202 and not r.body.get("herhaald"))
         t_done = await _wait(store, base["done"] + acked, args.timeout) if args.workers else None
         cpu1, client1 = _cpu(pid), time.process_time()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            spy.wait(60)
         states = store.states()
         new = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
         new |= {
@@ -287,6 +298,23 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
     processed = result["new"].get("processed_per_second")
     result["new"]["ratio_to_floor"] = round(args.floor["requests_per_second"] / processed, 2) if processed else None
     return result
+
+
+def _flame_graph(out: Path, pid: int) -> subprocess.Popen[bytes]:
+    """py-spy sampling the gateway process (the thread holding the GIL) into ``out``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.is_file():
+        raise SystemExit("--flame vraagt py-spy: .venv/bin/pip install -e '.[bench]'")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = "flamegraph" if out.suffix == ".svg" else "raw"
+    proc = subprocess.Popen(
+        [str(spy), "record", "--gil", "--rate", "250", "--nonblocking", "--format", fmt,
+         "--pid", str(pid), "--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)  # attached before the first request
+    return proc
 
 
 def _floor(args: argparse.Namespace, directory: Path, n: int = 100) -> dict[str, Any]:
@@ -369,6 +397,9 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
     p.add_argument("--quick", action="store_true", help="100 requests (20 one at a time)")
     p.add_argument("--json-out", type=Path, default=None)
+    p.add_argument(
+        "--flame", type=Path, default=None, help="py-spy profile of the gateway during run 1 (.svg: flame graph)"
+    )
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:

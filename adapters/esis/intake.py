@@ -59,7 +59,7 @@ from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange, PutResult
 from gateway.pipeline.ports.catalogue import aanvraagtypes_of
-from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
+from gateway.pipeline.ports.exchanges import ExchangeView, SeenExchange, exchange_by_key, seen_exchange
 from gateway.registry.codes import VerifiedSender
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 
@@ -142,8 +142,9 @@ class EsisIntake:
     async def _catalogue(self) -> list[AanvraagtypeRegel]:
         return await aanvraagtypes_of(self.c.db, self.c.settings.swv_code)
 
-    async def _existing(self, key: str) -> ExchangeView | None:
-        return await exchange_by_key(self.c.db, key)
+    async def _existing(self, key: str) -> SeenExchange | None:
+        """The exchange already stored under ``key`` (a retry), as far as the duplicate check needs it."""
+        return await seen_exchange(self.c.db, key)
 
     async def _documents(self, reader: Any) -> tuple[PendingDocuments, list[StoredDocument]]:
         pending = PendingDocuments()
@@ -170,8 +171,8 @@ class EsisIntake:
             out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
         return out
 
-    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, *, aanvraag_id: str = "") -> None:
-        if existing.meta.get("inhoud_sha256") != content:
+    def _replay_or_conflict(self, existing: SeenExchange, content: str, code: str, *, aanvraag_id: str = "") -> None:
+        if existing.content_sha256 != content:
             raise refused(409, code, "esis_aanvraag_id", aanvraag_id=aanvraag_id)
 
     # -- create -------------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ class EsisIntake:
         aanvraag_id = request.match_info["aanvraag_id"]
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
             raise refused(404, "ESIS_AANVRAAG_ONBEKEND", "aanvraag_id", variant="vorm")
-        original = await self._existing(exchange_key(sender, aanvraag_id))
+        original = await exchange_by_key(self.c.db, exchange_key(sender, aanvraag_id))
         if original is not None and isinstance(original.meta.get("aanvraag"), dict):
             request[NAMED_AANVRAAGTYPE] = str(original.meta["aanvraag"].get("korte_omschrijving") or "")[:200]
         if original is None:

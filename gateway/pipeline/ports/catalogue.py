@@ -118,5 +118,4 @@ def _aanvraagtypes_by_code(session: Session, swv_code: str) -> list[Aanvraagtype
 
 async def aanvraagtypes_of(db: Database, swv_code: str) -> list[AanvraagtypeRegel]:
     """The catalogue of the SWV with this code, read without waiting for a writer (an intake's check)."""
-    async with db.reader() as s:
-        return await s.run_sync(_aanvraagtypes_by_code, swv_code)
+    return await db.read(lambda s: _aanvraagtypes_by_code(s, swv_code))
