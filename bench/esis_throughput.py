@@ -28,7 +28,9 @@ processed), which splits the CPU per request into intake and processing.
 
 ``--flame F.svg`` attaches py-spy (``.venv/bin/pip install -e '.[bench]'``; 250 samples/s, non-blocking,
 ``--gil``: only the thread holding the GIL, i.e. Python CPU) to the gateway process for run 1 only and writes
-a flame graph; a name not ending in ``.svg`` gets py-spy's collapsed stacks (text) instead.
+a flame graph; a name not ending in ``.svg`` gets py-spy's collapsed stacks (text) instead. With
+``--flame-threads`` every thread that is not idle is sampled, each under its own name (what waits on a
+lock or on ``fsync`` counts as busy there).
 """
 
 from __future__ import annotations
@@ -248,7 +250,7 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         base = {"done": store.done(), "hulpvraag": store.count("hulpvraag"), "bijlage": store.count("bijlage")}
 
         # 1. new requests
-        spy = _flame_graph(args.flame, pid) if args.flame else None
+        spy = _flame_graph(args.flame, pid, every_thread=args.flame_threads) if args.flame else None
         cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.requests, args.concurrency, create)
         cpu_ack = _cpu(pid)
@@ -300,15 +302,17 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
     return result
 
 
-def _flame_graph(out: Path, pid: int) -> subprocess.Popen[bytes]:
-    """py-spy sampling the gateway process (the thread holding the GIL) into ``out``."""
+def _flame_graph(out: Path, pid: int, *, every_thread: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy sampling the gateway process into ``out``: the thread holding the GIL, or (``every_thread``)
+    every thread that is not idle, each under its own name."""
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.is_file():
         raise SystemExit("--flame vraagt py-spy: .venv/bin/pip install -e '.[bench]'")
     out.parent.mkdir(parents=True, exist_ok=True)
     fmt = "flamegraph" if out.suffix == ".svg" else "raw"
+    which = ["--threads"] if every_thread else ["--gil"]
     proc = subprocess.Popen(
-        [str(spy), "record", "--gil", "--rate", "250", "--nonblocking", "--format", fmt,
+        [str(spy), "record", *which, "--rate", "250", "--nonblocking", "--format", fmt,
          "--pid", str(pid), "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -399,6 +403,9 @@ def main() -> int:
     p.add_argument("--json-out", type=Path, default=None)
     p.add_argument(
         "--flame", type=Path, default=None, help="py-spy profile of the gateway during run 1 (.svg: flame graph)"
+    )
+    p.add_argument(
+        "--flame-threads", action="store_true", help="with --flame: every busy thread, not only the GIL's holder"
     )
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -43,6 +43,7 @@ from adapters.esis.upload import (
     PARSE_ERRORS,
     PendingDocuments,
     StoredDocument,
+    media_type,
     read_json_body,
     read_json_part,
     stream_documents,
@@ -122,7 +123,7 @@ class EsisIntake:
                 documenten=self.limits.max_documents,
                 mb=self.limits.max_document_bytes // (1024 * 1024),
             )
-        ctype = request.content_type
+        ctype = media_type(request)
         reader = None
         if ctype == "application/json":
             raw = await read_json_body(request, self.limits)
