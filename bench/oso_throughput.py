@@ -362,6 +362,8 @@ def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> l
     names = [("intake" if children else "gateway", os.getpid())]
     names += [(f"worker-{i + 1}" if len(children) > 1 else "worker", c.pid) for i, c in enumerate(children)]
     record = [str(spy), "record", "--rate", "250", "--nonblocking", "--format", "flamegraph"]
+    if os.environ.get("BENCH_FLAME_GIL"):  # only the thread holding the GIL: Python's CPU, without waits
+        record.append("--gil")
     procs = [
         subprocess.Popen(
             [*record, "--pid", str(pid), "--output", str(directory / f"{name}.svg")],
