@@ -69,7 +69,29 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
     assert [r.figure.split(" over ")[0] for r in rows] == [
         "new requests acknowledged (202)/s",
         "new requests processed (hulpvraag committed)/s",
+        "new requests: wall / floor",
         "same request retried (idempotent replay)/s",
     ]
-    assert all(r.target == "—" and r.met is None and r.value is not None for r in rows)
+    target = rows[2]  # issue 18: wall/floor ≤ 3, judged on the run's own floor
+    assert target.target == "≤ 3" and target.value == new["ratio_to_floor"] and target.met == (target.value <= 3)
+    assert target.ratio is not None and abs(target.ratio - target.value / 3) < 1e-9
+    assert all(r.target == "—" and r.met is None and r.value is not None for r in rows if r is not target)
     assert "esis_throughput" in run_all.BENCHMARKS
+
+
+@pytest.mark.timeout(120)
+def test_a_small_run_with_an_intake_and_a_worker_process_processes_every_request(tmp_path: Path) -> None:
+    out = tmp_path / "esis.json"
+    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", "--split"]
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args, "--json-out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, Any] = json.loads(out.read_text())
+    assert result["topology"] == "intake + worker process"
+    assert result["new"]["hulpvragen_made"] == 4 and result["replay"]["exchanges_added"] == 0
