@@ -62,6 +62,7 @@ from gateway.pipeline.contracts import NewExchange, PutResult
 from gateway.pipeline.ports.catalogue import aanvraagtypes_of
 from gateway.pipeline.ports.exchanges import ExchangeView, SeenExchange, exchange_by_key, seen_exchange
 from gateway.registry.codes import VerifiedSender
+from gateway.store.blob_barrier import durable_together
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 
 __all__ = ["KIND_AANVRAAG", "KIND_WIJZIGING", "EsisIntake", "exchange_key", "request_key"]
@@ -215,11 +216,12 @@ class EsisIntake:
                 aanvraag.aanvraag_id,
                 replay=True,
             )
-        pending, stored = await self._documents(reader)
-        try:
-            return await self._put_create(request, sender, aanvraag, data, key, content, pending, stored)
-        finally:
-            pending.abort()  # a no-op once committed; removes every document of a refused request
+        with durable_together():  # the documents' blobs: one syncfs before the row, not an fsync each
+            pending, stored = await self._documents(reader)
+            try:
+                return await self._put_create(request, sender, aanvraag, data, key, content, pending, stored)
+            finally:
+                pending.abort()  # a no-op once committed; removes every document of a refused request
 
     async def _put_create(
         self,
@@ -320,13 +322,14 @@ class EsisIntake:
                     aanvraag_id,
                     replay=True,
                 )
-        pending, stored = await self._documents(reader)
-        try:
-            return await self._put_update(
-                request, sender, aanvraag_id, original, wijziging, data, idem, content, key, pending, stored
-            )
-        finally:
-            pending.abort()
+        with durable_together():
+            pending, stored = await self._documents(reader)
+            try:
+                return await self._put_update(
+                    request, sender, aanvraag_id, original, wijziging, data, idem, content, key, pending, stored
+                )
+            finally:
+                pending.abort()
 
     async def _put_update(
         self,
