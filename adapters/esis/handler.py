@@ -61,7 +61,9 @@ class EsisExchangeHandler:
     ) -> HulpvraagDraft:
         a = handoff.aanvraag
         leerling = a.leerling
-        await steps.step("esis_aanvraag", f"ESIS-aanvraag {a.aanvraag_id} omgezet naar een hulpvraag.")
+        await steps.step(
+            "esis_aanvraag", f"ESIS-aanvraag {a.aanvraag_id} omgezet naar een hulpvraag.", with_outcome=True
+        )
         return HulpvraagDraft(
             swv_code=exchange.swv_code,
             brin6=str(exchange.brin6),
@@ -106,6 +108,7 @@ class EsisExchangeHandler:
             "esis_wijziging",
             f"ESIS-wijziging: {len(amend.documenten)} document(en) aangeboden, {len(amend.withdraw)} om in te "
             "trekken" + (", omschrijving gewijzigd." if amend.omschrijving is not None else "."),
+            with_outcome=True,
         )
         return HulpvraagDraft(
             swv_code=exchange.swv_code,

@@ -62,12 +62,37 @@ def worker_id() -> str:
 
 
 class _Steps:
+    """The handler's timeline steps: written at once, or (``with_outcome``) in the transaction of whatever the
+    exchange's next write is — the stored hulpvraag — which saves the step a transaction of its own."""
+
     def __init__(self, inbox: Inbox, exchange_id: int, owner: str) -> None:
         self._inbox, self._id, self._owner = inbox, exchange_id, owner
+        self._later: list[tuple[str, str, str | None]] = []
 
-    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None:
+    async def step(
+        self, name: str, message: str, *, waiting_for: str | None = None, with_outcome: bool = False
+    ) -> None:
         log.info("exchange_stap", step=name, exchange_id=self._id)
+        if with_outcome:
+            self._later.append((name, message, waiting_for))
+            return
+        await self.flush()  # in order
         await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
+
+    def write_sync(self, session: Session) -> None:
+        """Inside the outcome's unit of work: the steps kept for it."""
+        for name, message, waiting_for in self._later:
+            self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for)
+
+    def written(self) -> None:
+        """The transaction that wrote the kept steps committed."""
+        self._later.clear()
+
+    async def flush(self) -> None:
+        """The kept steps on their own (any outcome other than a stored hulpvraag, or a step written at once)."""
+        if self._later:
+            await self._inbox.db.run(self.write_sync, durable=False)
+            self._later.clear()
 
 
 _INSERT_OUTBOX = insert(_OUTBOX)
@@ -204,8 +229,9 @@ class ExchangeWorkers:
             await self._hold(item, owner, given_up, follow_up=Outcome(state="opgegeven", findings=tuple(given_up)))
             return False
         draft: HulpvraagDraft | None = None
+        steps = _Steps(self.inbox, item.id, owner)
         try:
-            draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
+            draft = await handler.handle(item, steps)
             await _blobs_durable()  # the blobs the draft points at, before the row that points at them
             released = bool(item.meta.get("vrijgegeven"))
 
@@ -213,6 +239,7 @@ class ExchangeWorkers:
 
             def stored(session: Session) -> Outcome:
                 assert draft is not None
+                steps.write_sync(session)
                 outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
                 self.inbox.finish_sync(
@@ -228,11 +255,13 @@ class ExchangeWorkers:
                 return outcome
 
             outcome = await self.db.run(stored, durable=False)
+            steps.written()
             if any(follow_up):
                 self._outbox_bell.ring()
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
             return True
         except Refusal as r:
+            await steps.flush()
             refused = Outcome(state="geweigerd", findings=r.findings)
             first, about, asked = r.first.message, r.brin6, _asked(r, draft)
 
@@ -249,13 +278,17 @@ class ExchangeWorkers:
                 self._outbox_bell.ring()
             log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
         except Hold as h:
+            await steps.flush()
             await self._hold(item, owner, list(h.findings), aanvraagtype=_asked(h, draft))
         except Transient as t:
+            await steps.flush()
             await self._retry_later(item, owner, str(t), t.waiting_for, t.retry_after)
         except LeaseLost:
             raise
         except Exception as exc:  # unexpected: keep the item, retry with backoff, tell the operator
             log.exception("exchange_onverwachte_fout")
+            with contextlib.suppress(Exception):
+                await steps.flush()
             await self._retry_later(item, owner, f"{type(exc).__name__}: {exc}", None, None)
         return False
 

@@ -169,9 +169,13 @@ class HulpvraagDraft:
 
 
 class StepRecorder(Protocol):
-    """Lets a handler record its progress on the exchange's timeline (shown in the queue)."""
+    """Lets a handler record its progress on the exchange's timeline (shown in the queue). ``with_outcome``: the
+    step is written in the transaction of the exchange's next write (the stored hulpvraag, or the refusal, hold
+    or retry) instead of one of its own — for a step the handler records just before it returns."""
 
-    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None: ...
+    async def step(
+        self, name: str, message: str, *, waiting_for: str | None = None, with_outcome: bool = False
+    ) -> None: ...
 
 
 class ExchangeHandler(Protocol):

@@ -32,7 +32,9 @@ class Steps:
     def __init__(self) -> None:
         self.names: list[str] = []
 
-    async def step(self, name: str, message: str, *, waiting_for: str | None = None) -> None:
+    async def step(
+        self, name: str, message: str, *, waiting_for: str | None = None, with_outcome: bool = False
+    ) -> None:
         self.names.append(name)
 
 
