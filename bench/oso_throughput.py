@@ -1,7 +1,7 @@
 """OSO-SWV throughput and notificatie latency, end to end (docs/performance.md).
 
     .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
-        [--split [--worker-processes N]] [--postgres [--processes N]]
+        [--split [--worker-processes N]] [--postgres [--processes N]] [--national]
 
 The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side)
 run in a separate process; the gateway (create_app, SQLite, HTTPS with client certificates, 2W-be-S) in
@@ -233,6 +233,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             s.add(Vestiging(swv_id=swv_id, school_id=school.id, brin6=BRIN + "00", naam="Voorbeeldschool",
                             gemeente="Helmond", routeringskenmerk="500"))  # fmt: skip
             assert (await s.get(Swv, swv_id)) is not None
+        national = await _seed_national(c, swv_id) if args.national else None
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -269,6 +270,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             "processes": args.processes,
             "topology": f"intake + {args.worker_processes} worker process(es)" if args.split else "role all",
             "database": "postgresql" if args.database_url else "sqlite",
+            "registry": national or "small",
         }
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
 
@@ -350,6 +352,16 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
+
+
+async def _seed_national(c: Any, swv_id: int) -> dict[str, Any]:
+    """--national: the registry and the store at national scale before the clock starts (the benchmark's own
+    sender, 00YY00, is one of the 8,000 vestigingen; bench/national_registry.py)."""
+    from national_registry import seed_national
+
+    seeded = await seed_national(c.db, swv_id)
+    print(f"national scale: {seeded}", file=sys.stderr, flush=True)
+    return seeded
 
 
 def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
@@ -484,6 +496,12 @@ def main() -> int:
         default=None,
         help="write py-spy flame graphs (SVG) of the intake and each worker process during the throughput phase "
         "into this folder (the sampling costs CPU: figures of such a run are not comparable)",
+    )
+    p.add_argument(
+        "--national",
+        action="store_true",
+        help="first fill the registry and the store to national scale: 8,000 vestigingen, 20,000 mandates, "
+        "100,000 stored hulpvragen with their exchanges, bijlagen and history (bench/national_registry.py)",
     )
     p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
     p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
