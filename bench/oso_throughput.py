@@ -25,6 +25,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -372,6 +373,8 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
+        if args.national:  # a national store is ≈ 400 MB on SQLite: not left behind in /tmp
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def _seed_national(c: Any, swv_id: int) -> dict[str, Any]:
