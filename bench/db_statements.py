@@ -7,7 +7,7 @@ Each exchange goes through the database path of a ParnasSys notificatie, with th
 real `OsoSenderChecks` (registry look-ups, mandate cache, the ``mandaat`` table); only the outside systems
 (OSR, Traffic Center, LAS) and the dossier reading are left out, so the figures are the database's share:
 
-1. ``intake``: `DatabaseReplayGuard.first_seen` + `OsoSenderChecks.at_intake` + `Inbox.put`;
+1. ``intake``: `OsoSenderChecks.at_intake` + `Inbox.put` with the `DatabaseReplayGuard.sighting` in its transaction;
 2. ``claim``: `Inbox.claim` by one worker;
 3. ``worker_checks``: `OsoSenderChecks.in_worker` and ``for_dossier`` (registry afresh, mandates);
 4. ``steps``: the two timeline steps the OSO handler records (sessie geopend, dossier ontvangen);
@@ -251,13 +251,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.n):
             n = notificatie(i)
             until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
-            assert await guard.first_seen(f"urn:uuid:{uuid.uuid4()}", until)
+            sighting = guard.sighting(f"urn:uuid:{uuid.uuid4()}", until)  # in the put's transaction, as the endpoint
             assert not [f for f in await checks.at_intake(n) if f.blocking]
             new = NewExchange(
                 key=n.key, source="parnassys", kind="oso_notificatie", swv_code=settings.swv_code, brin6=n.brin6,
                 payload=payload, meta={**n.to_meta(), "bron_brin": BRIN, "sender_oin": "00000001234567890000"},
             )  # fmt: skip
-            assert (await c.inbox.put(new)).created
+            assert (await c.inbox.put(new, first=sighting)).created
         cpu["intake"] = time.process_time() - t
 
         # 2–5. one worker, one exchange at a time (phases are attributed by the handler and the claim wrapper)

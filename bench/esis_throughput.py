@@ -25,6 +25,12 @@ A verificatiecode is registered and activated; then
 
 ``--workers 0`` runs the gateway without its exchange workers: only intake is measured (nothing is
 processed), which splits the CPU per request into intake and processing.
+
+``--flame F.svg`` attaches py-spy (``.venv/bin/pip install -e '.[bench]'``; 250 samples/s, non-blocking,
+``--gil``: only the thread holding the GIL, i.e. Python CPU) to the gateway process for run 1 only and writes
+a flame graph; a name not ending in ``.svg`` gets py-spy's collapsed stacks (text) instead. With
+``--flame-threads`` every thread that is not idle is sampled, each under its own name (what waits on a
+lock or on ``fsync`` counts as busy there).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import io
 import json
 import os
 import random
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -93,13 +100,15 @@ def docx_bytes(i: int, size: int) -> bytes:
 # -- the gateway process ----------------------------------------------------------------------------------------
 
 
-async def _serve(data_dir: Path, workers: int) -> None:
-    """The gateway; ``workers`` 0: intake only (no exchange is processed)."""
+async def _serve(data_dir: Path, workers: int, role: str = "all") -> None:
+    """The gateway; ``workers`` 0: intake only (no exchange is processed). ``role`` intake: ESIS answered here,
+    processed by a second process of role worker (``--split``), started once this one has made the database."""
     from aiohttp import web
     from sqlmodel import SQLModel
 
     import gateway.store.models  # noqa: F401
     from gateway.app import create_app
+    from gateway.cli.serve import freeze_startup_objects, lower_priority
     from gateway.components import build_components
     from gateway.logging import configure_logging
     from gateway.registry import codes
@@ -107,8 +116,15 @@ async def _serve(data_dir: Path, workers: int) -> None:
     from gateway.store.seed import seed_demo_registry, seed_swv
 
     configure_logging("console", "warning")
-    settings = load_settings(environ={}, data_dir=data_dir, workers=max(1, workers))
+    settings = load_settings(environ={}, data_dir=data_dir, workers=max(1, workers), role=role)
+    lower_priority(settings)  # role worker: at the gateway's worker niceness, as `gateway serve` runs it
     c = build_components(settings)
+    if role == "worker":  # processing only: the database is the intake process's
+        runner = web.AppRunner(create_app(c), access_log=None)
+        await runner.setup()  # starts the workers
+        freeze_startup_objects()
+        print(json.dumps({"worker": True}), flush=True)
+        await asyncio.Event().wait()
     async with c.db.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     await seed_demo_registry(c.db, await seed_swv(c.db))
@@ -119,6 +135,7 @@ async def _serve(data_dir: Path, workers: int) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
+    freeze_startup_objects()  # as `gateway serve` does
     print(json.dumps({"port": port, "database": settings.effective_database_url}), flush=True)
     await asyncio.Event().wait()
 
@@ -138,10 +155,13 @@ def _reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def _cpu(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICK, int(fields[12]) / TICK
+def _cpu(pids: list[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds of the gateway's processes, all their threads."""
+    user = system = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]) / TICK, system + int(fields[12]) / TICK
+    return user, system
 
 
 class Store:
@@ -189,7 +209,7 @@ async def _burst(
     return latencies, answers, last[0]
 
 
-async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) -> dict[str, Any]:
+async def _client(args: argparse.Namespace, port: int, pids: list[int], db_path: Path) -> dict[str, Any]:
     from adapters.esis.simulator import Document, EsisSimulator, aanvraag
 
     def request(i: int, run: str) -> tuple[dict[str, Any], list[Document]]:
@@ -209,6 +229,7 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         "requests": args.requests,
         "concurrency": args.concurrency,
         "workers": args.workers,
+        "topology": "intake + worker process" if args.split else "one process (role all)",
         "database": "sqlite",
         "documents": {
             "pdf_bytes": len(pdf_bytes(0, args.pdf_kb * 1000)),
@@ -224,8 +245,9 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         # warm-up: the first burst with a code this process has not verified yet (the scrypt hash, then the code
         # cache), which also warms every code path; its CPU and peak memory are reported as "cold_start"
         in_flight = min(args.concurrency, args.warmup)
+        pid = pids[0]  # the process that answers (and verifies the code)
         _reset_peak(pid)
-        rss0, cpu0 = _kb(pid, "VmRSS"), _cpu(pid)
+        rss0, cpu0 = _kb(pid, "VmRSS"), _cpu(pids)
         warm = await _burst(args.warmup, in_flight, lambda i: create(i, "warm"))
         bad = [r.body for r in warm[1] if r.status != 202]
         if bad:
@@ -233,7 +255,7 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         result["cold_start"] = {
             "requests": args.warmup,
             "in_flight": in_flight,
-            "gateway_cpu_seconds": round(sum(_cpu(pid)) - sum(cpu0), 2),
+            "gateway_cpu_seconds": round(sum(_cpu(pids)) - sum(cpu0), 2),
             "peak_rss_rise_mb": round((_kb(pid, "VmHWM") - rss0) / 1024, 1),
         }
         if args.workers:
@@ -241,12 +263,21 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
         base = {"done": store.done(), "hulpvraag": store.count("hulpvraag"), "bijlage": store.count("bijlage")}
 
         # 1. new requests
-        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        spies = [
+            _flame_graph(args.flame if i == 0 else args.flame.with_stem(args.flame.stem + "-worker"), p,
+                         every_thread=args.flame_threads)
+            for i, p in enumerate(pids)
+        ] if args.flame else []  # fmt: skip
+        cpu0, client0, t0 = _cpu(pids), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.requests, args.concurrency, create)
-        cpu_ack = _cpu(pid)
+        cpu_ack = _cpu(pids)
         acked = sum(1 for r in answers if r.status == 202 and not r.body.get("herhaald"))
         t_done = await _wait(store, base["done"] + acked, args.timeout) if args.workers else None
-        cpu1, client1 = _cpu(pid), time.process_time()
+        cpu1, client1 = _cpu(pids), time.process_time()
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        for spy in spies:
+            spy.wait(60)
         states = store.states()
         new = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
         new |= {
@@ -262,10 +293,10 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
 
         # 2. the same requests again: idempotent replays
         before = {"exchanges": sum(store.states().values()), "hulpvraag": store.count("hulpvraag")}
-        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        cpu0, client0, t0 = _cpu(pids), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.requests, args.concurrency, create)
         await asyncio.sleep(0.5)  # let the gateway finish discarding the unread document bytes
-        cpu1, client1 = _cpu(pid), time.process_time()
+        cpu1, client1 = _cpu(pids), time.process_time()
         replay = _figures(lat, answers, args.requests, t0, last, cpu0, cpu1, client1 - client0)
         replay |= {
             "answered_herhaald": sum(1 for r in answers if r.status == 202 and r.body.get("herhaald")),
@@ -276,17 +307,36 @@ async def _client(args: argparse.Namespace, port: int, pid: int, db_path: Path) 
 
         # 3. new requests one at a time (nothing else in flight): the create call's own latency
         done_before = store.done()
-        cpu0, client0, t0 = _cpu(pid), time.process_time(), time.perf_counter()
+        cpu0, client0, t0 = _cpu(pids), time.process_time(), time.perf_counter()
         lat, answers, last = await _burst(args.latency_n, 1, lambda i: create(i, "los"))
         if args.workers:
             await _wait(store, done_before + sum(1 for r in answers if r.status == 202), args.timeout)
-        cpu1, client1 = _cpu(pid), time.process_time()
+        cpu1, client1 = _cpu(pids), time.process_time()
         result["one_at_a_time"] = _figures(lat, answers, args.latency_n, t0, last, cpu0, cpu1, client1 - client0)
     n_cpu, r_cpu = result["new"]["gateway_cpu_ms_per_request"], replay["gateway_cpu_ms_per_request"]
     result["replay_cpu_vs_new"] = round(r_cpu / n_cpu, 2) if n_cpu else None
     processed = result["new"].get("processed_per_second")
     result["new"]["ratio_to_floor"] = round(args.floor["requests_per_second"] / processed, 2) if processed else None
     return result
+
+
+def _flame_graph(out: Path, pid: int, *, every_thread: bool = False) -> subprocess.Popen[bytes]:
+    """py-spy sampling the gateway process into ``out``: the thread holding the GIL, or (``every_thread``)
+    every thread that is not idle, each under its own name."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.is_file():
+        raise SystemExit("--flame vraagt py-spy: .venv/bin/pip install -e '.[bench]'")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = "flamegraph" if out.suffix == ".svg" else "raw"
+    which = ["--threads"] if every_thread else ["--gil"]
+    proc = subprocess.Popen(
+        [str(spy), "record", *which, "--rate", "250", "--nonblocking", "--format", fmt,
+         "--pid", str(pid), "--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)  # attached before the first request
+    return proc
 
 
 def _floor(args: argparse.Namespace, directory: Path, n: int = 100) -> dict[str, Any]:
@@ -369,34 +419,66 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
     p.add_argument("--quick", action="store_true", help="100 requests (20 one at a time)")
     p.add_argument("--json-out", type=Path, default=None)
+    p.add_argument(
+        "--flame", type=Path, default=None, help="py-spy profile of the gateway during run 1 (.svg: flame graph)"
+    )
+    p.add_argument(
+        "--flame-threads", action="store_true", help="with --flame: every busy thread, not only the GIL's holder"
+    )
+    p.add_argument(
+        "--split",
+        action="store_true",
+        help="two gateway processes: role intake (answers ESIS) and role worker (processes), as deploy.md describes",
+    )
     p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--role", default="all", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
-        asyncio.run(_serve(args.serve, args.workers))
+        asyncio.run(_serve(args.serve, args.workers, args.role))
         return 0
     args.requests = args.requests or (100 if args.quick else 500)
     args.latency_n = args.latency_n or (20 if args.quick else 50)
-    if args.requests < 1 or args.concurrency < 1 or args.warmup < 1 or args.workers < 0:
-        print("--requests, --concurrency en --warmup moeten minstens 1 zijn, --workers minstens 0.", file=sys.stderr)
+    if (
+        args.requests < 1
+        or args.concurrency < 1
+        or args.warmup < 1
+        or args.workers < 0
+        or (args.split and not args.workers)
+    ):
+        print(
+            "--requests, --concurrency en --warmup moeten minstens 1 zijn, --workers minstens 0 "
+            "(met --split minstens 1).",
+            file=sys.stderr,
+        )
         return 2
     with tempfile.TemporaryDirectory(prefix="esis-doorvoer-") as tmp:
         args.floor = _floor(args, Path(tmp) / "floor")
         data = Path(tmp) / "data"
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(data), "--workers", str(args.workers)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        try:
+
+        def gateway(workers: int, role: str) -> dict[str, Any]:
+            proc = subprocess.Popen(
+                [sys.executable, __file__, "--serve", str(data), "--workers", str(workers), "--role", role],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
+            procs.append(proc)
             assert proc.stdout is not None
-            started = json.loads(proc.stdout.readline())
+            return dict(json.loads(proc.stdout.readline()))
+
+        procs: list[subprocess.Popen[str]] = []
+        try:
+            started = gateway(0 if args.split else args.workers, "intake" if args.split else "all")
+            if args.split:
+                gateway(args.workers, "worker")
             db_path = Path(started["database"].split(":///", 1)[1])
-            result = asyncio.run(_client(args, started["port"], proc.pid, db_path))
+            result = asyncio.run(_client(args, started["port"], [p.pid for p in procs], db_path))
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(10)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     if args.json_out:

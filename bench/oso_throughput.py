@@ -324,7 +324,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             await prepare(args.exchanges)
             flames = _flame_graphs(args.flame, children) if args.flame else []
             sim_cpu, gw_cpu, gw_sys = (await sim_state())["cpu"], time.process_time(), os.times().system
-            child_cpu = _cpu_seconds(children)
+            child_cpu, child_sys = _cpu_seconds(children), _cpu_seconds(children, system_only=True)
             started = time.perf_counter()
             body = {"gateway_url": url, "n": args.exchanges, "concurrency": args.concurrency}
             async with http.post(control["control"] + "/bench/run", json=body) as r:
@@ -334,6 +334,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             sim_cpu, gw_cpu = (await sim_state())["cpu"] - sim_cpu, time.process_time() - gw_cpu
             gw_sys = os.times().system - gw_sys
             child_cpu = _cpu_seconds(children) - child_cpu
+            child_sys = _cpu_seconds(children, system_only=True) - child_sys
             _stop_flame_graphs(flames)
             results["throughput"] = {
                 "exchanges": args.exchanges,
@@ -347,6 +348,7 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                 "gateway_cpu_ms_per_exchange": round((gw_cpu + child_cpu) / args.exchanges * 1000, 1),
                 "first_process_cpu_ms_per_exchange": round(gw_cpu / args.exchanges * 1000, 1),
                 "first_process_system_cpu_ms_per_exchange": round(gw_sys / args.exchanges * 1000, 1),  # kernel
+                "other_processes_system_cpu_ms_per_exchange": round(child_sys / args.exchanges * 1000, 1),
                 "simulators_cpu_ms_per_exchange": round(sim_cpu / args.exchanges * 1000, 1),
             }
             await prepare(args.latency_n)
@@ -397,6 +399,8 @@ def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> l
     names = [("intake" if children else "gateway", os.getpid())]
     names += [(f"worker-{i + 1}" if len(children) > 1 else "worker", c.pid) for i, c in enumerate(children)]
     record = [str(spy), "record", "--rate", "250", "--nonblocking", "--format", "flamegraph"]
+    if os.environ.get("BENCH_FLAME_GIL"):  # only the thread holding the GIL: Python's CPU, without waits
+        record.append("--gil")
     procs = [
         subprocess.Popen(
             [*record, "--pid", str(pid), "--output", str(directory / f"{name}.svg")],
@@ -416,12 +420,13 @@ def _stop_flame_graphs(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.wait(60)
 
 
-def _cpu_seconds(children: list[subprocess.Popen[bytes]]) -> float:
-    """User + system CPU of still-running child processes (Linux /proc), in seconds."""
+def _cpu_seconds(children: list[subprocess.Popen[bytes]], *, system_only: bool = False) -> float:
+    """User + system (or only system) CPU of still-running child processes (Linux /proc), in seconds."""
     total = 0.0
     for child in children:
         fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        ticks = int(fields[12]) if system_only else int(fields[11]) + int(fields[12])  # stime; utime + stime
+        total += ticks / os.sysconf("SC_CLK_TCK")
     return total
 
 

@@ -43,6 +43,7 @@ from adapters.esis.upload import (
     PARSE_ERRORS,
     PendingDocuments,
     StoredDocument,
+    media_type,
     read_json_body,
     read_json_part,
     stream_documents,
@@ -59,8 +60,9 @@ from gateway.components import Components
 from gateway.logging import get_logger
 from gateway.pipeline.contracts import NewExchange, PutResult
 from gateway.pipeline.ports.catalogue import aanvraagtypes_of
-from gateway.pipeline.ports.exchanges import ExchangeView, exchange_by_key
+from gateway.pipeline.ports.exchanges import ExchangeView, SeenExchange, exchange_by_key, seen_exchange
 from gateway.registry.codes import VerifiedSender
+from gateway.store.blob_barrier import durable_together
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype, suggest_aanvraagtypes
 
 __all__ = ["KIND_AANVRAAG", "KIND_WIJZIGING", "EsisIntake", "exchange_key", "request_key"]
@@ -122,7 +124,7 @@ class EsisIntake:
                 documenten=self.limits.max_documents,
                 mb=self.limits.max_document_bytes // (1024 * 1024),
             )
-        ctype = request.content_type
+        ctype = media_type(request)
         reader = None
         if ctype == "application/json":
             raw = await read_json_body(request, self.limits)
@@ -142,8 +144,9 @@ class EsisIntake:
     async def _catalogue(self) -> list[AanvraagtypeRegel]:
         return await aanvraagtypes_of(self.c.db, self.c.settings.swv_code)
 
-    async def _existing(self, key: str) -> ExchangeView | None:
-        return await exchange_by_key(self.c.db, key)
+    async def _existing(self, key: str) -> SeenExchange | None:
+        """The exchange already stored under ``key`` (a retry), as far as the duplicate check needs it."""
+        return await seen_exchange(self.c.db, key)
 
     async def _documents(self, reader: Any) -> tuple[PendingDocuments, list[StoredDocument]]:
         pending = PendingDocuments()
@@ -170,8 +173,8 @@ class EsisIntake:
             out.append(doc.to_meta(meta.soort if meta else "overig", meta.omschrijving if meta else None))
         return out
 
-    def _replay_or_conflict(self, existing: ExchangeView, content: str, code: str, *, aanvraag_id: str = "") -> None:
-        if existing.meta.get("inhoud_sha256") != content:
+    def _replay_or_conflict(self, existing: SeenExchange, content: str, code: str, *, aanvraag_id: str = "") -> None:
+        if existing.content_sha256 != content:
             raise refused(409, code, "esis_aanvraag_id", aanvraag_id=aanvraag_id)
 
     # -- create -------------------------------------------------------------------------------------
@@ -213,11 +216,12 @@ class EsisIntake:
                 aanvraag.aanvraag_id,
                 replay=True,
             )
-        pending, stored = await self._documents(reader)
-        try:
-            return await self._put_create(request, sender, aanvraag, data, key, content, pending, stored)
-        finally:
-            pending.abort()  # a no-op once committed; removes every document of a refused request
+        with durable_together():  # the documents' blobs: one syncfs before the row, not an fsync each
+            pending, stored = await self._documents(reader)
+            try:
+                return await self._put_create(request, sender, aanvraag, data, key, content, pending, stored)
+            finally:
+                pending.abort()  # a no-op once committed; removes every document of a refused request
 
     async def _put_create(
         self,
@@ -288,7 +292,7 @@ class EsisIntake:
         aanvraag_id = request.match_info["aanvraag_id"]
         if not AANVRAAG_ID.fullmatch(aanvraag_id):
             raise refused(404, "ESIS_AANVRAAG_ONBEKEND", "aanvraag_id", variant="vorm")
-        original = await self._existing(exchange_key(sender, aanvraag_id))
+        original = await exchange_by_key(self.c.db, exchange_key(sender, aanvraag_id))
         if original is not None and isinstance(original.meta.get("aanvraag"), dict):
             request[NAMED_AANVRAAGTYPE] = str(original.meta["aanvraag"].get("korte_omschrijving") or "")[:200]
         if original is None:
@@ -318,13 +322,14 @@ class EsisIntake:
                     aanvraag_id,
                     replay=True,
                 )
-        pending, stored = await self._documents(reader)
-        try:
-            return await self._put_update(
-                request, sender, aanvraag_id, original, wijziging, data, idem, content, key, pending, stored
-            )
-        finally:
-            pending.abort()
+        with durable_together():
+            pending, stored = await self._documents(reader)
+            try:
+                return await self._put_update(
+                    request, sender, aanvraag_id, original, wijziging, data, idem, content, key, pending, stored
+                )
+            finally:
+                pending.abort()
 
     async def _put_update(
         self,

@@ -23,6 +23,7 @@ import datetime as dt
 import ssl
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -32,7 +33,7 @@ from adapters.parnassys.config import EndpointConfig
 from adapters.parnassys.handoff import KIND, NotificatieHandoff
 from adapters.parnassys.identity import CertificateGate, ClientIdentity
 from adapters.parnassys.notificatie import Notificatie, check_notificatie, notificatie_response, read_notificatie
-from adapters.parnassys.ports import Inbox, ReplayGuard, SenderChecks
+from adapters.parnassys.ports import Inbox, ReplayGuard, SenderChecks, Unit
 from adapters.parnassys.refusals import refusal
 from adapters.parnassys.soap import (
     ANONYMOUS,
@@ -75,6 +76,10 @@ async def read_limited(request: web.Request, limit: int, within: float = 3.0) ->
     except TimeoutError:
         raise SoapRejected(refusal("SOAP_TE_TRAAG", "HTTP body", seconds=within), status=408) from None
     return bytes(buf)
+
+
+def _replayed(message_id: str) -> SoapRejected:
+    return SoapRejected(refusal("WSA_MESSAGEID_HERHAALD", "wsa:MessageID", message_id=message_id[:80]))
 
 
 class NotificatieEndpoint:
@@ -130,25 +135,34 @@ class NotificatieEndpoint:
                     max_skew=self.config.max_clock_skew,
                     max_age=self.config.max_message_age,
                 )
-            await self._check_replay(env)
+            if not hasattr(self.replay_guard, "sighting"):  # a guard that cannot join the inbox's transaction
+                await self._check_replay(env)
         except SoapRejected as exc:
-            log.warning(
-                "notificatie_geweigerd_transport",
-                finding_code=exc.finding.code,
-                reden=exc.finding.message,
-                remote=request.remote,
-                sender_oin=identity.oin if identity is not None else None,
-            )
-            relates = env.addressing.message_id if env is not None else None
-            response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates, to=identity)
-            if exc.status in (408, 413, 415):  # answer, then hang up: do not linger reading the rest of the body
-                response.force_close()
-                await response.prepare(request)
-                await response.write_eof()
-                request.protocol.force_close()
-            return response
+            return await self._transport_fault(request, exc, env, identity)
         assert env is not None and identity is not None
-        return await self._accept(env, body, identity)
+        try:
+            return await self._accept(env, body, identity)
+        except SoapRejected as exc:  # a replayed MessageID, found in the transaction that would store it
+            return await self._transport_fault(request, exc, env, identity)
+
+    async def _transport_fault(
+        self, request: web.Request, exc: SoapRejected, env: Envelope | None, identity: ClientIdentity | None
+    ) -> web.Response:
+        log.warning(
+            "notificatie_geweigerd_transport",
+            finding_code=exc.finding.code,
+            reden=exc.finding.message,
+            remote=request.remote,
+            sender_oin=identity.oin if identity is not None else None,
+        )
+        relates = env.addressing.message_id if env is not None else None
+        response = self._reply_fault([exc.finding], status=exc.status, relates_to=relates, to=identity)
+        if exc.status in (408, 413, 415):  # answer, then hang up: do not linger reading the rest of the body
+            response.force_close()
+            await response.prepare(request)
+            await response.write_eof()
+            request.protocol.force_close()
+        return response
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -187,11 +201,29 @@ class NotificatieEndpoint:
                 refusal("WSA_TO_OIN_AFWIJKEND", "wsa:To", claimed=to_oin[:20], ours=self.config.gateway_oin)
             )
 
-    async def _check_replay(self, env: Envelope) -> None:
+    def _replay_window(self, env: Envelope) -> tuple[str, dt.datetime]:
         message_id = env.addressing.message_id or ""
-        until = dt.datetime.now(dt.UTC) + self.config.max_message_age + 2 * self.config.max_clock_skew
-        if not await self.replay_guard.first_seen(message_id[:200], until):
-            raise SoapRejected(refusal("WSA_MESSAGEID_HERHAALD", "wsa:MessageID", message_id=message_id[:80]))
+        return message_id[:200], dt.datetime.now(dt.UTC) + self.config.max_message_age + 2 * self.config.max_clock_skew
+
+    async def _check_replay(self, env: Envelope) -> None:
+        message_id, until = self._replay_window(env)
+        if not await self.replay_guard.first_seen(message_id, until):
+            raise _replayed(message_id)
+
+    def _sighting(self, env: Envelope) -> Unit | None:
+        """The replay check as part of the transaction that stores the exchange (or its refusal), when the guard
+        can: one transaction per notificatie instead of two; raises the replay refusal inside it (rolled back)."""
+        sighting = getattr(self.replay_guard, "sighting", None)
+        if sighting is None:
+            return None
+        message_id, until = self._replay_window(env)
+        first_seen = sighting(message_id, until)
+
+        def unit(s: Any) -> None:  # the core's session, passed on
+            if not first_seen(s):
+                raise _replayed(message_id)
+
+        return unit
 
     async def _accept(self, env: Envelope, body: bytes, identity: ClientIdentity) -> web.Response:
         relates = env.addressing.message_id
@@ -199,6 +231,9 @@ class NotificatieEndpoint:
         notificatie, more = check_notificatie(values, own_doel_routeringskenmerken=self.config.doel_routeringskenmerken)
         findings += more
         new = self._new_exchange(values, body, identity, env)
+        first = self._sighting(env) if new is not None else None
+        if new is None and hasattr(self.replay_guard, "sighting"):  # nothing will be stored: the sighting alone
+            await self._check_replay(env)
         if notificatie is not None:
             checks = await self.sender_checks.at_intake(notificatie)
             findings += [f for f in checks if f.blocking]
@@ -216,13 +251,17 @@ class NotificatieEndpoint:
             )
             if new is not None:
                 try:
-                    await self.inbox.record_refusal(new, findings)
+                    await self.inbox.record_refusal(new, findings, first=first)
+                except SoapRejected:
+                    raise  # a replay: answered as such, nothing stored
                 except Exception:  # the refusal is still answered; nothing else was stored
                     log.exception("notificatie_weigering_niet_vastgelegd", key=new.key)
             return self._reply_fault(findings, status=500, relates_to=relates, to=identity)
         assert notificatie is not None and new is not None
         try:
-            result = await self.inbox.put(new)
+            result = await self.inbox.put(new, first=first)
+        except SoapRejected:
+            raise  # a replay: answered as such, nothing stored
         except Exception:
             log.exception("notificatie_niet_vastgelegd", key=new.key)
             return self._reply_fault(

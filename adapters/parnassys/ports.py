@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from adapters.parnassys.notificatie import Notificatie
 from gateway.pipeline.contracts import NewExchange, PutResult
 from verification.findings import Finding
 
-__all__ = ["Inbox", "LasEndpoints", "MemoryReplayGuard", "ReplayGuard", "SenderChecks"]
+__all__ = ["Inbox", "LasEndpoints", "MemoryReplayGuard", "ReplayGuard", "SenderChecks", "Unit"]
+
+
+# a unit of work the inbox runs first in the transaction that stores the exchange (the replay window's sighting);
+# its argument is the core's session, which the adapter passes on without touching
+Unit = Callable[[Any], object]
 
 
 class Inbox(Protocol):
-    async def put(self, new: NewExchange) -> PutResult: ...
-    async def record_refusal(self, new: NewExchange, findings: Sequence[Finding]) -> PutResult: ...
+    async def put(self, new: NewExchange, *, first: Unit | None = None) -> PutResult: ...
+    async def record_refusal(
+        self, new: NewExchange, findings: Sequence[Finding], *, first: Unit | None = None
+    ) -> PutResult: ...
 
 
 class SenderChecks(Protocol):

@@ -15,7 +15,7 @@ starts on it at once, and while nothing comes in the workers of a process togeth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -112,15 +112,28 @@ class Inbox:
         self.doorbell = doorbell(db, "inbox")  # rung when this process stored an item that is due now
 
     # -- intake ---------------------------------------------------------------------------------------
-    async def put(self, new: NewExchange) -> PutResult:
-        """Durably store a new exchange (committed on return). The same key twice stores it once."""
-        return await self._insert(new, state=ExchangeState.ONTVANGEN, findings=())
+    async def put(self, new: NewExchange, *, first: Callable[[Session], object] | None = None) -> PutResult:
+        """Durably store a new exchange (committed on return). The same key twice stores it once.
 
-    async def record_refusal(self, new: NewExchange, findings: Sequence[Finding]) -> PutResult:
-        """Store an exchange refused at intake, so the secretariaat sees it in the queue."""
-        return await self._insert(new, state=ExchangeState.GEWEIGERD, findings=findings)
+        ``first``: a unit of work of the caller's (e.g. the replay window's sighting) run in the same transaction,
+        before the exchange is written; when it raises, nothing is stored and the exception comes back here. With
+        the same key stored before, it runs in a transaction of its own."""
+        return await self._insert(new, state=ExchangeState.ONTVANGEN, findings=(), first=first)
 
-    async def _insert(self, new: NewExchange, *, state: ExchangeState, findings: Sequence[Finding]) -> PutResult:
+    async def record_refusal(
+        self, new: NewExchange, findings: Sequence[Finding], *, first: Callable[[Session], object] | None = None
+    ) -> PutResult:
+        """Store an exchange refused at intake, so the secretariaat sees it in the queue (``first``: as for `put`)."""
+        return await self._insert(new, state=ExchangeState.GEWEIGERD, findings=findings, first=first)
+
+    async def _insert(
+        self,
+        new: NewExchange,
+        *,
+        state: ExchangeState,
+        findings: Sequence[Finding],
+        first: Callable[[Session], object] | None,
+    ) -> PutResult:
         now = utcnow()
         cid = new.correlation_id or new_correlation_id()
         final = state is ExchangeState.GEWEIGERD
@@ -149,6 +162,8 @@ class Inbox:
         message = "Uitwisseling bij ontvangst geweigerd." if final else "Uitwisseling ontvangen en vastgelegd."
 
         def unit(s: Session) -> int:
+            if first is not None:
+                first(s)
             conn = s.connection()
             exchange_id = int(conn.execute(_PUT, row).scalar_one())
             event = {"exchange_id": exchange_id, "at": now, "step": step, "message": message, "findings": stored}
@@ -162,6 +177,8 @@ class Inbox:
             log.info("exchange_vastgelegd", exchange_id=exchange_id, key=new.key, state=state.value, correlation_id=cid)
             return PutResult(exchange_id=exchange_id, created=True, state=state.value, correlation_id=cid)
         except IntegrityError:
+            if first is not None:  # rolled back with the insert: on its own now (it may raise in turn)
+                await self.db.run(first, durable=False)
             async with self.db.reader() as s:
                 existing = (await s.exec(select(Exchange).where(col(Exchange.key) == new.key))).scalars().one()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
             assert existing.id is not None

@@ -17,6 +17,7 @@ traffic of one window.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, delete
@@ -56,7 +57,10 @@ class DatabaseReplayGuard:
         self._calls = 0
         self._statement = _FIRST_SEEN[db.is_sqlite]
 
-    async def first_seen(self, message_id: str, until: dt.datetime) -> bool:
+    def sighting(self, message_id: str, until: dt.datetime) -> Callable[[Session], bool]:
+        """The check as a unit of work for another transaction: True when the id is new within the window (and
+        now recorded). The intake runs it in the transaction that stores the exchange, so a notificatie costs
+        one transaction, and a sighting is kept exactly when what it belongs to is stored."""
         now = utcnow()
         stmt, params = self._statement, {"b_id": message_id[:_MAX_ID], "b_until": until, "b_now": now}
         prune = self._calls % self.prune_every == 0
@@ -68,10 +72,13 @@ class DatabaseReplayGuard:
                 conn.execute(_PRUNE, {"b_now": now})
             return conn.execute(stmt, params).first() is not None
 
+        return unit
+
+    async def first_seen(self, message_id: str, until: dt.datetime) -> bool:
         # Not fsynced on its own: what makes an acknowledgement durable is the inbox write that follows (or the
         # recorded refusal), and on SQLite its fsync of the WAL also covers this earlier commit. A power cut
         # before that write loses only the sighting of a message that was never acknowledged.
-        return await self.db.run(unit, durable=False)
+        return await self.db.run(self.sighting(message_id, until), durable=False)
 
     async def prune(self) -> int:
         """Delete every expired row now; returns how many were deleted."""

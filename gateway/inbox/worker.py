@@ -26,6 +26,7 @@ from gateway.inbox.inbox import Inbox, LeaseLost, RetryPolicy, doorbell
 from gateway.logging import bind_exchange, get_logger
 from gateway.pipeline.contracts import ClaimedExchange, ExchangeHandler, HulpvraagDraft, OutboundMessage, Outcome
 from gateway.pipeline.store_draft import store_draft_sync
+from gateway.store.blob_barrier import current_barrier, durable_together
 from gateway.store.blob_sweep import settle_created
 from gateway.store.blobs import recording_created
 from gateway.store.db import Database
@@ -180,7 +181,7 @@ class ExchangeWorkers:
         """Run the handler and store the outcome. The blobs the handler created (the dossier's bijlagen) stay
         only when the outcome is a hulpvraag that points at them; after any other outcome they are taken back
         at once (a release or a retry reads the dossier again; docs/assumptions/secrets.md)."""
-        with recording_created() as created:
+        with recording_created() as created, durable_together():
             kept = await self._handle(item, owner)
         if created:
             await settle_created(self.db, created, kept=kept)
@@ -205,6 +206,7 @@ class ExchangeWorkers:
         draft: HulpvraagDraft | None = None
         try:
             draft = await handler.handle(item, _Steps(self.inbox, item.id, owner))
+            await _blobs_durable()  # the blobs the draft points at, before the row that points at them
             released = bool(item.meta.get("vrijgegeven"))
 
             follow_up: list[bool] = []
@@ -317,3 +319,10 @@ class ExchangeWorkers:
             durable=False,
         )
         log.info("exchange_wacht_op_herhaling", waiting_for=waiting_for, delay_s=round(delay, 2), error=error[:200])
+
+
+async def _blobs_durable() -> None:
+    """Flush this exchange's blob barrier (one syncfs for all its bijlagen; gateway.store.blob_barrier)."""
+    barrier = current_barrier()
+    if barrier is not None and barrier.pending:
+        await asyncio.to_thread(barrier.flush)

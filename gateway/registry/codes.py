@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Refusal
@@ -525,42 +525,69 @@ async def list_codes(
         return [await _view(s, r) for r in rows]
 
 
+_MATCH = (
+    select(
+        col(Verificatiecode.id),
+        col(Verificatiecode.state),
+        col(Swv.code),
+        col(Verificatiecode.brin6),
+        col(Verificatiecode.environment),
+        col(Verificatiecode.fingerprint),
+        col(Verificatiecode.last_used_at),
+    )
+    .outerjoin(Swv, col(Swv.id) == col(Verificatiecode.swv_id))
+    .where(col(Verificatiecode.id) == bindparam("b_id"))
+)
+
+
+def _match_by_id(session: Session, code_id: int, prefix: str) -> CodeMatch | None:
+    """The stored code ``code_id`` as it is now (one statement: the code and its SWV), if it has this
+    BRIN6 prefix."""
+    row = session.connection().execute(_MATCH, {"b_id": code_id}).first()
+    if row is None or row.brin6 != prefix:
+        return None
+    return CodeMatch(
+        code_id=row.id,
+        state=row.state,
+        swv_code=row.code if row.code is not None else "?",
+        brin6=row.brin6,
+        environment=row.environment,
+        fingerprint=row.fingerprint,
+        last_used_at=row.last_used_at,
+    )
+
+
+async def _cached_match(db: Database, cache: CodeCache | None, code: str, prefix: str) -> CodeMatch | None:
+    """A cache hit, re-checked against the database (a revoked code is seen at once)."""
+    cached = cache.get(code) if cache is not None else None
+    if cached is None:
+        return None
+    return await db.read(lambda s: _match_by_id(s, cached, prefix))
+
+
 async def lookup(db: Database, code: str, *, cache: CodeCache | None = None) -> CodeMatch | None:
     """Which stored code (in any state) a presented code is. Only codes with the same BRIN6 prefix are
-    hashed; active ones first, so the usual case costs one hash (or none, on a cache hit)."""
+    hashed; active ones first, so the usual case costs one hash (or none, on a cache hit: then one read)."""
     if not code or len(code) > 200:
         return None
     prefix = brin6_prefix(code)
-    async with db.reader() as s:
-        row: Verificatiecode | None = None
-        cached = cache.get(code) if cache else None
-        if cached is not None:
-            row = await s.get(Verificatiecode, cached)
-            if row is None or row.brin6 != prefix:
-                row = None
-        if row is None:
-            async with cache.single_flight(code) if cache is not None else contextlib.nullcontext():
-                cached = cache.get(code) if cache else None  # another request may have just hashed it
-                if cached is not None:
-                    row = await s.get(Verificatiecode, cached)
-                    if row is not None and row.brin6 != prefix:
-                        row = None
-                if row is None:
-                    states = (CodeState.ACTIEF.value, CodeState.AANGEMELD.value, CodeState.INGETROKKEN.value)
-                    row = await _first_match(code, await _candidates(s, prefix, states))
-                    if row is not None and cache is not None and row.id is not None:
-                        cache.put(code, row.id)
+    match = await _cached_match(db, cache, code, prefix)
+    if match is not None:
+        return match
+    async with cache.single_flight(code) if cache is not None else contextlib.nullcontext():
+        match = await _cached_match(db, cache, code, prefix)  # another request may have just hashed it
+        if match is not None:
+            return match
+        states = (CodeState.ACTIEF.value, CodeState.AANGEMELD.value, CodeState.INGETROKKEN.value)
+        async with db.reader() as s:
+            candidates = await _candidates(s, prefix, states)
+        row = await _first_match(code, candidates)
         if row is None or row.id is None:
             return None
-        return CodeMatch(
-            code_id=row.id,
-            state=row.state,
-            swv_code=await _swv_code(s, row.swv_id),
-            brin6=row.brin6,
-            environment=row.environment,
-            fingerprint=row.fingerprint,
-            last_used_at=row.last_used_at,
-        )
+        if cache is not None:
+            cache.put(code, row.id)
+        code_id = row.id
+        return await db.read(lambda s: _match_by_id(s, code_id, prefix))
 
 
 async def verify(db: Database, code: str, *, cache: CodeCache | None = None) -> VerifiedSender | None:

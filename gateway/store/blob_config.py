@@ -43,6 +43,8 @@ class BlobSettings:
     # the orphan sweep (gateway.store.blob_sweep)
     orphan_grace_minutes: int = 60
     orphan_sweep_minutes: int = 60
+    # local store: one syncfs per exchange ("barrier", gateway.store.blob_barrier) or an fsync per blob
+    sync: str = "barrier"
 
 
 def _parse_keys(reader: SectionReader) -> dict[str, bytes]:
@@ -131,6 +133,7 @@ def blob_settings(settings: Settings) -> BlobSettings:
         allow_plaintext=r.flag("allow_plaintext", False),
         orphan_grace_minutes=r.integer("orphan_grace_minutes", 60, minimum=5, maximum=7 * 24 * 60),
         orphan_sweep_minutes=r.integer("orphan_sweep_minutes", 60, minimum=1, maximum=7 * 24 * 60),
+        sync=r.choice("sync", "barrier", ("barrier", "per_blob")),
     )
     r.finish()
     if backend == "s3":
@@ -170,4 +173,6 @@ def build_blob_store(settings: Settings) -> BlobStore:
             max_pool_connections=b.max_pool_connections,
         )
         return S3BlobStore(cfg, b.keyring, allow_plaintext=b.allow_plaintext)
-    return LocalBlobStore(settings.effective_blob_dir, b.keyring, allow_plaintext=b.allow_plaintext)
+    return LocalBlobStore(
+        settings.effective_blob_dir, b.keyring, allow_plaintext=b.allow_plaintext, barrier=b.sync == "barrier"
+    )

@@ -14,10 +14,11 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.store.blob_barrier import BOOT_NS, current_barrier
 from gateway.store.blob_crypto import Keyring
 from gateway.store.blobs import _HEX, ContentStore, check_key
 
@@ -25,14 +26,20 @@ __all__ = ["LocalBackend", "LocalBlobStore"]
 
 
 class _LocalSink:
-    def __init__(self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False) -> None:
+    def __init__(
+        self, root: Path, made_dirs: set[Path] | None = None, *, stamps: bool = False, barrier: bool = True
+    ) -> None:
         self._root = root
         self._made = made_dirs if made_dirs is not None else set()
         self._stamps = stamps  # the file system keeps nanosecond times: `created` can be trusted
+        self._barrier = current_barrier() if barrier else None
+        self._deferred = self._barrier is not None and self._barrier.join(root)  # durable at the barrier's flush
         fd, name = tempfile.mkstemp(prefix="incoming-", dir=root / "tmp")
         self._file = os.fdopen(fd, "wb")
         self._tmp = Path(name)
         self.created: int | None = None  # this sink made the blob: the modification time it left (ns)
+        # set by the writer before `commit`: whether the stored blob of that name holds its content in full
+        self.intact: Callable[[], bool] | None = None
 
     def write(self, data: bytes) -> None:
         if data:
@@ -40,14 +47,21 @@ class _LocalSink:
 
     def commit(self, key: str) -> None:
         final = self._root / key[:2] / key[2:4] / key
-        if _touch(final):  # same content already stored (and fsynced when it was): keep one copy
+        found = _existing(final, self.intact)
+        if found == "kept":  # same content already stored: keep one copy
             self._file.close()
             self._tmp.unlink(missing_ok=True)
+            self._committed()
             return
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if not self._deferred:
+            os.fsync(self._file.fileno())
         stamp = os.fstat(self._file.fileno()).st_mtime_ns  # before it can be seen: nobody else touched it yet
         self._file.close()
+        self._committed()
+        if found == "broken":  # a name left by a crash before its barrier: this complete copy replaces it
+            os.replace(self._tmp, final)
+            return
         if final.parent not in self._made:  # one mkdir per directory per process, not one per blob
             final.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(final.parent)
@@ -84,6 +98,25 @@ class _LocalSink:
     def abort(self) -> None:
         self._file.close()
         self._tmp.unlink(missing_ok=True)
+
+    def _committed(self) -> None:
+        if self._deferred and self._barrier is not None:
+            self._barrier.committed()  # this name (and the blob it may share) is made durable by the flush
+
+
+def _existing(final: Path, intact: Callable[[], bool] | None) -> str:
+    """What a writer finds under the blob's name: "absent"; "kept" when the blob is stored and renewed
+    (`_touch`); "broken" when a blob of this name was last written before this boot and does not hold its
+    content in full: a writer under a barrier linked it and the machine went down before the barrier's flush
+    (docs/assumptions/db-hot-path.md). Written since this boot, the page cache holds what was written, and the
+    writer's own barrier makes it durable."""
+    try:
+        before_boot = os.stat(final).st_mtime_ns < BOOT_NS
+    except (FileNotFoundError, NotADirectoryError):
+        return "absent"
+    if before_boot and intact is not None and not intact():
+        return "broken"
+    return "kept" if _touch(final) else "absent"
 
 
 def _touch(final: Path) -> bool:
@@ -125,8 +158,11 @@ def _mtime(path: Path) -> dt.datetime | None:
 class LocalBackend:
     """Blobs under ``root/ab/cd/<sha256>``; incomplete writes live in ``root/tmp`` until committed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, barrier: bool = True) -> None:
+        """``barrier``: writes under `durable_together` wait for its flush (one syncfs); False: an fsync per blob
+        always (``[blobs] sync = "per_blob"``)."""
         self.root = Path(root)
+        self.barrier = barrier
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
         self._stamps = _keeps_nanoseconds(self.root / "tmp")
@@ -136,7 +172,7 @@ class LocalBackend:
         return self.root / key[:2] / key[2:4] / key
 
     def sink(self) -> _LocalSink:
-        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps)
+        return _LocalSink(self.root, self._made_dirs, stamps=self._stamps, barrier=self.barrier)
 
     def open_raw(self, key: str) -> tuple[BinaryIO, int]:
         f = self._path(key).open("rb")
@@ -200,8 +236,10 @@ def _put_back(aside: Path, final: Path) -> None:
 class LocalBlobStore(ContentStore):
     """The blob store on a local (or mounted) file system."""
 
-    def __init__(self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False) -> None:
-        self._local = LocalBackend(root)
+    def __init__(
+        self, root: Path, keyring: Keyring | None = None, *, allow_plaintext: bool = False, barrier: bool = True
+    ) -> None:
+        self._local = LocalBackend(root, barrier=barrier)
         super().__init__(self._local, keyring, allow_plaintext=allow_plaintext)
 
     @property

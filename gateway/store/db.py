@@ -19,7 +19,11 @@ both read and then fail to upgrade their lock, and within one process writers qu
 file) the writer thread polls for the lock every 0.2–2 ms instead of SQLite's coarse busy-handler sleeps,
 and a batch commits after ``_BATCH_SECONDS`` of work, so another process waits for a few units, not 64.
 Read-only sessions (`reader`) use their own engine with
-deferred transactions, which in WAL mode never wait for a writer. Writes are durable by default
+deferred transactions, which in WAL mode never wait for a writer. A *read unit* (``await db.read(fn)``:
+``fn(session)`` with a synchronous `Session`, all its statements at once) runs on SQLite in a small pool of
+reader threads with their own connections — one hop for the whole unit instead of one per statement through
+aiosqlite (the request paths' look-ups: ≈ 0.2 ms of CPU instead of ≈ 0.8 ms); on PostgreSQL it is
+`AsyncSession.run_sync` on a reader session. Writes are durable by default
 (``synchronous=FULL``: the WAL is fsynced at commit, so what was acknowledged survives a power loss); the
 workers' bookkeeping (claim, steps, outcome, outbox) asks for ``durable=False`` (``synchronous=NORMAL``,
 synced at the next durable commit or checkpoint). A batch with at least one durable unit commits with FULL.
@@ -60,6 +64,7 @@ _MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the w
 # the file, and an intake process waiting for it should wait for a few units, not for 64.
 _BATCH_SECONDS = 0.008
 _BUSY_TIMEOUT_MS = 30_000
+_READ_THREADS = 2  # read units run in parallel with the writer; each thread keeps its own connection
 
 
 def _begin_immediate(dbapi_conn: Any) -> None:
@@ -111,6 +116,23 @@ def private_files(database: Path) -> None:
         pass  # a read-only location: SQLite itself reports what matters
 
 
+def _plain_savepoints(engine: Engine) -> None:
+    """The writer's SAVEPOINT / RELEASE / ROLLBACK TO (one set per unit of a group-commit batch) go straight to
+    the driver connection: SQLAlchemy would build, key and compile a clause for each (≈ 5 % of a busy worker's
+    Python time). The names are SQLAlchemy's own (``sa_savepoint_<n>``); what it tracks does not change."""
+    dialect = engine.dialect
+
+    def statement(verb: str) -> Callable[[Any, str], None]:
+        def run(connection: Any, name: str) -> None:
+            connection.connection.driver_connection.execute(f"{verb} {name}")
+
+        return run
+
+    setattr(dialect, "do_savepoint", statement("SAVEPOINT"))  # noqa: B010  # an instance attribute: this engine only
+    setattr(dialect, "do_release_savepoint", statement("RELEASE SAVEPOINT"))  # noqa: B010
+    setattr(dialect, "do_rollback_to_savepoint", statement("ROLLBACK TO SAVEPOINT"))  # noqa: B010
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -134,6 +156,8 @@ class Database:
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._read_threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._sync_reader: Engine | None = None
         if self.is_sqlite:
             self._read_engine = create_async_engine(url, **kwargs)
             self._fast_engine = create_async_engine(url, **kwargs)
@@ -151,7 +175,16 @@ class Database:
                     max_overflow=0,
                 )
                 self._tune_sqlite(engine, immediate=True, synchronous=level, polled=True)
+                _plain_savepoints(engine)
                 self._sync_engines[durable] = engine
+            self._sync_reader = create_engine(
+                sync_url,
+                echo=echo,
+                connect_args={"timeout": 30, "isolation_level": None, "check_same_thread": False},
+                pool_size=_READ_THREADS,
+                max_overflow=0,
+            )
+            self._tune_sqlite(self._sync_reader, immediate=False, synchronous="NORMAL")
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._fast_sessions = async_sessionmaker(self._fast_engine, class_=AsyncSession, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
@@ -196,6 +229,26 @@ class Database:
             yield s
 
     # -- units of work ----------------------------------------------------------------------------------
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in a read-only transaction and return its result (nothing is committed).
+
+        ``fn`` is synchronous, does all its statements at once and must not keep ORM objects beyond its
+        return. On SQLite it runs in a reader thread (WAL: it never waits for a writer); on PostgreSQL in a
+        reader session."""
+        if self._sync_reader is None:
+            async with self._readers() as s:
+                return await s.run_sync(fn)  # type: ignore[arg-type]  # sqlmodel's Session vs SQLAlchemy's in run_sync (same object at run time)
+        if self._read_threads is None:
+            self._read_threads = concurrent.futures.ThreadPoolExecutor(
+                _READ_THREADS, thread_name_prefix="sqlite-reader"
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._read_sync, fn)
+
+    def _read_sync(self, fn: Callable[[Session], T]) -> T:
+        assert self._sync_reader is not None
+        with self._sync_reader.connect() as conn, Session(bind=conn) as session:
+            return fn(session)  # the connection's transaction is rolled back when it goes back to the pool
+
     async def run(self, fn: Callable[[Session], T], *, durable: bool = True) -> T:
         """Run ``fn(session)`` in a write transaction and return its result once committed.
 
@@ -303,6 +356,11 @@ class Database:
             await self._fast_engine.dispose()
         for engine in self._sync_engines.values():
             engine.dispose()
+        if self._read_threads is not None:
+            self._read_threads.shutdown(wait=True)
+            self._read_threads = None
+        if self._sync_reader is not None:
+            self._sync_reader.dispose()
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None

@@ -6,8 +6,8 @@ the blob store). So it
 
 - imports no ORM table or SQL toolkit: nothing of ``gateway.store.models``, ``gateway.store.audit`` or
   ``gateway.store.migrations``, and no ``sqlalchemy``, ``sqlmodel`` or ``alembic``;
-- opens no session of the database: no ``….db.reader()``, ``….db.session()`` or ``….db.run(…)``. A
-  `gateway.store.db.Database` may be held and passed on (to a port), as a handle only.
+- opens no session of the database: no ``….db.reader()``, ``….db.session()``, ``….db.run(…)`` or
+  ``….db.read(…)``. A `gateway.store.db.Database` may be held and passed on (to a port), as a handle only.
 
 Statically (ast): every ``import`` of every module, also inside functions and under ``TYPE_CHECKING``.
 """
@@ -26,7 +26,7 @@ FORBIDDEN_IMPORTS = (
     "sqlmodel",
     "alembic",
 )
-SESSION_METHODS = frozenset({"reader", "session", "run"})
+SESSION_METHODS = frozenset({"reader", "session", "run", "read"})
 
 
 def _forbidden(module: str) -> bool:

@@ -64,12 +64,44 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
     assert result["one_at_a_time"]["answered_202"] == 2
 
     run_all = _load("run_all")
-    monkeypatch.setattr(run_all, "_json_bench", lambda *_: result)
+    benches: list[list[str]] = []
+
+    def bench(args: list[str], _timeout: float) -> dict[str, Any]:
+        benches.append(args)
+        return result
+
+    monkeypatch.setattr(run_all, "_json_bench", bench)
     rows = run_all.esis_throughput(True)
-    assert [r.figure.split(" over ")[0] for r in rows] == [
-        "new requests acknowledged (202)/s",
-        "new requests processed (hulpvraag committed)/s",
-        "same request retried (idempotent replay)/s",
+    assert [a[1:] for a in benches] == [["--quick"], ["--split", "--quick"]]  # one process, then the split
+    assert [(r.benchmark.split(", ")[-1], r.figure.split(" over ")[0]) for r in rows] == [
+        ("1 process", "new requests acknowledged (202)/s"),
+        ("1 process", "new requests processed (hulpvraag committed)/s"),
+        ("1 process", "new requests: wall / floor"),
+        ("1 process", "same request retried (idempotent replay)/s"),
+        ("intake + worker process", "new requests: wall / floor"),
     ]
-    assert all(r.target == "—" and r.met is None and r.value is not None for r in rows)
+    targets = [r for r in rows if r.figure == "new requests: wall / floor"]  # issue 18: ≤ 3, on the run's floor
+    for target in targets:
+        assert target.target == "≤ 3" and target.value == new["ratio_to_floor"]
+        assert target.met == (target.value <= 3)
+        assert target.ratio is not None and abs(target.ratio - target.value / 3) < 1e-9
+    assert all(r.target == "—" and r.met is None and r.value is not None for r in rows if r not in targets)
     assert "esis_throughput" in run_all.BENCHMARKS
+
+
+@pytest.mark.timeout(120)
+def test_a_small_run_with_an_intake_and_a_worker_process_processes_every_request(tmp_path: Path) -> None:
+    out = tmp_path / "esis.json"
+    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", "--split"]
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args, "--json-out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, Any] = json.loads(out.read_text())
+    assert result["topology"] == "intake + worker process"
+    assert result["new"]["hulpvragen_made"] == 4 and result["replay"]["exchanges_added"] == 0

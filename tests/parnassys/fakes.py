@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from adapters.parnassys.notificatie import Notificatie
+from adapters.parnassys.ports import Unit
 from gateway.pipeline.contracts import NewExchange, PutResult
 from verification.findings import Finding, fout
 
@@ -19,7 +20,8 @@ class MemoryInbox:
         self.refusals: dict[str, tuple[NewExchange, list[Finding]]] = {}
         self.fail_next_put = False
 
-    async def put(self, new: NewExchange) -> PutResult:
+    async def put(self, new: NewExchange, *, first: Unit | None = None) -> PutResult:
+        assert first is None  # a unit of work needs the store's transaction: only with DatabaseReplayGuard
         if self.fail_next_put:
             self.fail_next_put = False
             raise RuntimeError("database unavailable")
@@ -30,7 +32,10 @@ class MemoryInbox:
         self.exchanges[new.key] = (ex_id, new, "ontvangen")
         return PutResult(exchange_id=ex_id, created=True, state="ontvangen", correlation_id=f"c{ex_id}")
 
-    async def record_refusal(self, new: NewExchange, findings: Sequence[Finding]) -> PutResult:
+    async def record_refusal(
+        self, new: NewExchange, findings: Sequence[Finding], *, first: Unit | None = None
+    ) -> PutResult:
+        assert first is None
         ex_id = len(self.exchanges) + len(self.refusals) + 1
         created = new.key not in self.refusals
         if created:

@@ -4,7 +4,8 @@ The SWV by code, a vestiging, the aanvraagtype catalogue and the coördinator of
 read through a short in-process cache (`CATALOGUE_TTL_SECONDS`), per database engine: only found rows are
 cached, so a vestiging registered a moment ago is seen at once; a change to an existing one is seen within
 the TTL. The catalogue is loaded here only — the pipeline's store step and an adapter's intake (ESIS checks
-the aanvraagtype's wording at the door) read the same rows through the same loader.
+the aanvraagtype's wording at the door) read the same rows through the same loader; the intake's copy is
+kept per `Database`, so a cached catalogue costs a request no database hop at all.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ def _cached(session: Session, key: _Key, load: Callable[[], T | None]) -> T | No
     return value
 
 
+def _load_swv(session: Session, code: str) -> tuple[int, str] | None:
+    row = session.connection().execute(select(col(Swv.id), col(Swv.naam)).where(col(Swv.code) == code)).first()
+    return (row[0], str(row[1])) if row is not None and row[0] is not None else None
+
+
 def swv_by_code(session: Session, code: str) -> tuple[int, str] | None:
     """(id, naam) of the SWV with this code."""
-
-    def load() -> tuple[int, str] | None:
-        row = session.connection().execute(select(col(Swv.id), col(Swv.naam)).where(col(Swv.code) == code)).first()
-        return (row[0], str(row[1])) if row is not None and row[0] is not None else None
-
-    return _cached(session, ("swv", code), load)
+    return _cached(session, ("swv", code), lambda: _load_swv(session, code))
 
 
 def vestiging_of(session: Session, swv_id: int, brin6: str) -> tuple[int, str] | None:
@@ -85,15 +86,15 @@ def vestiging_of(session: Session, swv_id: int, brin6: str) -> tuple[int, str] |
     return _cached(session, ("vestiging", str(swv_id), brin6), load)
 
 
+def _load_catalogue(session: Session, swv_id: int) -> list[AanvraagtypeRegel] | None:
+    stmt = select(Aanvraagtype).where(col(Aanvraagtype.swv_id) == swv_id).order_by(col(Aanvraagtype.volgorde))
+    rows = session.execute(stmt).scalars().all()
+    return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows] or None
+
+
 def aanvraagtype_catalogue(session: Session, swv_id: int) -> list[AanvraagtypeRegel]:
     """The SWV's aanvraagtypes in the catalogue's order (empty when it has none)."""
-
-    def load() -> list[AanvraagtypeRegel] | None:
-        stmt = select(Aanvraagtype).where(col(Aanvraagtype.swv_id) == swv_id).order_by(col(Aanvraagtype.volgorde))
-        rows = session.execute(stmt).scalars().all()
-        return [AanvraagtypeRegel(r.naam, r.via_las, r.verplichte_bijlage, r.eerste_status) for r in rows] or None
-
-    return list(_cached(session, ("catalogue", str(swv_id)), load) or [])
+    return list(_cached(session, ("catalogue", str(swv_id)), lambda: _load_catalogue(session, swv_id)) or [])
 
 
 def coordinator_of(session: Session, swv_id: int, gemeente: str) -> str | None:
@@ -111,12 +112,21 @@ def coordinator_of(session: Session, swv_id: int, gemeente: str) -> str | None:
     return _cached(session, ("coordinator", str(swv_id), gemeente), load)
 
 
-def _aanvraagtypes_by_code(session: Session, swv_code: str) -> list[AanvraagtypeRegel]:
-    swv = swv_by_code(session, swv_code)
-    return aanvraagtype_catalogue(session, swv[0]) if swv is not None else []
+def _catalogue_by_code(session: Session, swv_code: str) -> list[AanvraagtypeRegel] | None:
+    swv = _load_swv(session, swv_code)
+    return _load_catalogue(session, swv[0]) if swv is not None else None
 
 
 async def aanvraagtypes_of(db: Database, swv_code: str) -> list[AanvraagtypeRegel]:
-    """The catalogue of the SWV with this code, read without waiting for a writer (an intake's check)."""
-    async with db.reader() as s:
-        return await s.run_sync(_aanvraagtypes_by_code, swv_code)
+    """The catalogue of the SWV with this code (an intake's check), read without waiting for a writer. Cached
+    per database like the rest (`CATALOGUE_TTL_SECONDS`): while cached it is answered without a database
+    hop."""
+    per_db = _cache.setdefault(db, {})
+    key = ("catalogue_of", swv_code)
+    hit = per_db.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return list(cast("list[AanvraagtypeRegel]", hit[1]))
+    found = await db.read(lambda s: _catalogue_by_code(s, swv_code))
+    if found is not None:
+        per_db[key] = (time.monotonic() + CATALOGUE_TTL_SECONDS, found)
+    return list(found or [])

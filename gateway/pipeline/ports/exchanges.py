@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -16,11 +16,13 @@ from gateway.store.models import Exchange
 
 __all__ = [
     "ExchangeView",
+    "SeenExchange",
     "count_exchanges",
     "exchange_by_key",
     "exchanges_from",
     "exchanges_of_request",
     "mark_payload_purged",
+    "seen_exchange",
 ]
 
 
@@ -60,6 +62,28 @@ def _view(e: Exchange) -> ExchangeView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SeenExchange:
+    """What an intake's duplicate check needs of an exchange already stored under a key."""
+
+    id: int
+    state: str
+    correlation_id: str
+    content_sha256: str | None  # ``meta.inhoud_sha256``: what the adapter stored of the first request's content
+
+
+_SEEN = (
+    select(
+        col(Exchange.id),
+        col(Exchange.state),
+        col(Exchange.correlation_id),
+        col(Exchange.meta)["inhoud_sha256"].as_string(),
+    )
+    .where(col(Exchange.key) == bindparam("b_key"))
+    .limit(1)
+)
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -69,13 +93,24 @@ def _views(session: Session, stmt: Select[Exchange]) -> list[ExchangeView]:
 
 
 async def _read(db: Database, stmt: Select[Exchange]) -> list[ExchangeView]:
-    async with db.reader() as s:
-        return await s.run_sync(_views, stmt)
+    return await db.read(lambda s: _views(s, stmt))
 
 
 async def exchange_by_key(db: Database, key: str) -> ExchangeView | None:
     found = await _read(db, select(Exchange).where(col(Exchange.key) == key).limit(1))
     return found[0] if found else None
+
+
+def _seen(session: Session, key: str) -> SeenExchange | None:
+    row = session.connection().execute(_SEEN, {"b_key": key}).first()
+    if row is None:
+        return None
+    return SeenExchange(int(row[0]), str(row[1]), str(row[2]), None if row[3] is None else str(row[3]))
+
+
+async def seen_exchange(db: Database, key: str) -> SeenExchange | None:
+    """The exchange stored under ``key``, as far as a duplicate check needs it (one statement, four columns)."""
+    return await db.read(lambda s: _seen(s, key))
 
 
 async def exchanges_of_request(db: Database, key: str, *, followed_by: str, brin6: str) -> list[ExchangeView]:

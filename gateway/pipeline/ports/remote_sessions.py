@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -26,6 +26,29 @@ __all__ = ["Claim", "OpenSession", "RemoteSessionState", "RemoteSessions"]
 _OPEN, _CLOSING = RemoteSessionState.OPEN.value, RemoteSessionState.CLOSING.value
 _CLOSED, _EXPIRED = RemoteSessionState.CLOSED.value, RemoteSessionState.EXPIRED.value
 _RS = RemoteSession.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
+
+# built once, executed with bind parameters (the hot path of every exchange's afmelding: no statement is built,
+# and no cache key computed, per call; docs/assumptions/db-hot-path.md)
+_INSERT = _RS.insert()
+_MINE = select(_RS.c.session_id, _RS.c.state).where(
+    _RS.c.system == bindparam("b_system"),
+    _RS.c.close_key == bindparam("b_close_key"),
+    _RS.c.state.in_([_CLOSING, _CLOSED]),
+)
+_CANDIDATE = select(_RS.c.id, _RS.c.session_id).where(_RS.c.system == bindparam("b_system"), _RS.c.state == _OPEN)
+_CANDIDATE_BY = {
+    "session_id": _CANDIDATE.where(_RS.c.session_id == bindparam("b_value")),
+    "exchange_id": _CANDIDATE.where(_RS.c.exchange_id == bindparam("b_value")),
+}
+_CANDIDATE_BY = {k: v.order_by(_RS.c.id.desc()).limit(1).with_for_update() for k, v in _CANDIDATE_BY.items()}
+_CLAIM = (
+    update(_RS)
+    .where(_RS.c.id == bindparam("b_id"), _RS.c.state == _OPEN)
+    .values(state=_CLOSING, close_key=bindparam("b_close_key"), resultaat=bindparam("b_resultaat"))
+)
+_ONE = (_RS.c.system == bindparam("b_system"), _RS.c.session_id == bindparam("b_session"))
+_COUNT_CALL = update(_RS).where(*_ONE).values(close_attempts=_RS.c.close_attempts + 1).returning(_RS.c.close_attempts)
+_END = update(_RS).where(*_ONE).values(state=bindparam("b_state"), closed_at=bindparam("b_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +113,14 @@ class RemoteSessions:
         }
 
         def unit(s: Session) -> None:
-            s.connection().execute(_RS.insert(), row)
+            s.connection().execute(_INSERT, row)
 
         await self.db.run(unit, durable=True)
 
     async def expired(self, sessie_id: str) -> None:
         """The outside system closed the session without our closing message (timed out, or closed by someone
         else)."""
-        await self._set(sessie_id, state=_EXPIRED, closed_at=utcnow())
+        await self._end(sessie_id, _EXPIRED)
 
     async def claim_close(
         self, *, close_key: str, resultaat: str, exchange_id: int | None, sessie_id: str | None
@@ -107,61 +130,41 @@ class RemoteSessions:
         A message claimed a session before (a retry): that one. Otherwise the given session (a sweeper's)
         or the exchange's newest open one, set to ``afmelden`` with this message's key and resultaat."""
         system = self.system
+        by = ("session_id", sessie_id) if sessie_id is not None else ("exchange_id", exchange_id)
 
         def unit(s: Session) -> Claim:
             conn = s.connection()
-            mine = conn.execute(
-                select(_RS.c.session_id, _RS.c.state).where(
-                    _RS.c.system == system, _RS.c.close_key == close_key, _RS.c.state.in_([_CLOSING, _CLOSED])
-                )
-            ).first()
+            mine = conn.execute(_MINE, {"b_system": system, "b_close_key": close_key}).first()
             if mine is not None:
                 return Claim(str(mine.session_id)) if mine.state == _CLOSING else Claim(None, done=True)
-            candidates = select(_RS.c.id, _RS.c.session_id).where(_RS.c.system == system, _RS.c.state == _OPEN)
-            if sessie_id is not None:
-                candidates = candidates.where(_RS.c.session_id == sessie_id)
-            elif exchange_id is not None:
-                candidates = candidates.where(_RS.c.exchange_id == exchange_id)
-            else:
+            if by[1] is None:
                 return Claim(None)
-            row = conn.execute(candidates.order_by(_RS.c.id.desc()).limit(1).with_for_update()).first()
+            row = conn.execute(_CANDIDATE_BY[by[0]], {"b_system": system, "b_value": by[1]}).first()
             if row is None:
                 return Claim(None)
-            conn.execute(
-                update(_RS)
-                .where(_RS.c.id == row.id, _RS.c.state == _OPEN)
-                .values(state=_CLOSING, close_key=close_key, resultaat=resultaat)
-            )
+            conn.execute(_CLAIM, {"b_id": row.id, "b_close_key": close_key, "b_resultaat": resultaat})
             return Claim(str(row.session_id))
 
         return await self.db.run(unit, durable=False)
 
     async def closing_call(self, sessie_id: str) -> int:
         """Count a closing call about to be made; returns how many were made before it."""
-        system = self.system
+        params = {"b_system": self.system, "b_session": sessie_id}
 
         def unit(s: Session) -> int:
-            conn = s.connection()
-            before = conn.execute(
-                select(_RS.c.close_attempts).where(_RS.c.system == system, _RS.c.session_id == sessie_id)
-            ).scalar()
-            conn.execute(
-                update(_RS)
-                .where(_RS.c.system == system, _RS.c.session_id == sessie_id)
-                .values(close_attempts=_RS.c.close_attempts + 1)
-            )
-            return int(before or 0)
+            after = s.connection().execute(_COUNT_CALL, params).scalar()
+            return int(after or 1) - 1  # one statement: the count after this call, less this call
 
         return await self.db.run(unit, durable=True)
 
     async def closed(self, sessie_id: str) -> None:
-        await self._set(sessie_id, state=_CLOSED, closed_at=utcnow())
+        await self._end(sessie_id, _CLOSED)
 
-    async def _set(self, sessie_id: str, **values: object) -> None:
-        stmt = update(_RS).where(_RS.c.system == self.system, _RS.c.session_id == sessie_id).values(**values)
+    async def _end(self, sessie_id: str, state: str) -> None:
+        params = {"b_system": self.system, "b_session": sessie_id, "b_state": state, "b_at": utcnow()}
 
         def unit(s: Session) -> None:
-            s.connection().execute(stmt)
+            s.connection().execute(_END, params)
 
         await self.db.run(unit, durable=False)
 

@@ -1,0 +1,55 @@
+"""`bench/run_all.py`'s OSO-SWV rows carry issue 18's targets: throughput ≥ 120/s, notificatie p99 (≤ 50 ms on
+SQLite, ≤ 100 ms on PostgreSQL), gateway CPU ≤ 1.6 × the floor's, and PostgreSQL ≥ 0.8 × the SQLite throughput
+of the same topology measured earlier in the same run. The benchmark itself is replaced by a fixed result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.bench.test_esis_throughput_bench import _load
+
+
+def _result(eps: float, p99: float, cpu: float, floor_cpu: float) -> dict[str, Any]:
+    return {
+        "floor": {"cpu_ms_per_dossier": floor_cpu, "dossiers_per_second": 100.0},
+        "throughput": {
+            "exchanges_per_second": eps,
+            "errors": 0,
+            "gateway_cpu_ms_per_exchange": cpu,
+            "first_process_cpu_ms_per_exchange": 3.0,
+            "simulators_cpu_ms_per_exchange": 3.0,
+            "ratio_to_floor": 1.5,
+        },
+        "latency": {"p50_ms": 8.0, "p99_ms": p99, "max_ms": p99 + 1},
+    }
+
+
+def test_sqlite_rows_judge_throughput_latency_and_cpu_against_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    run_all = _load("run_all")
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=130.0, p99=60.0, cpu=16.0, floor_cpu=10.0))
+    rows = {r.figure.split(" over ")[0].split(" at ")[0]: r for r in run_all.oso_split(True)}
+    assert rows["exchanges/s"].met is True and rows["exchanges/s"].ratio == pytest.approx(130 / 120)
+    assert rows["notificatie p99"].met is False and rows["notificatie p99"].ratio == pytest.approx(60 / 50)
+    cpu = rows["gateway CPU per exchange / floor CPU per dossier"]
+    assert cpu.met is True and cpu.ratio == pytest.approx(1.6 / 1.6)
+
+
+def test_postgres_is_compared_with_the_sqlite_run_of_the_same_topology(monkeypatch: pytest.MonkeyPatch) -> None:
+    run_all = _load("run_all")
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=100.0, p99=40.0, cpu=20.0, floor_cpu=10.0))
+    run_all.oso_split(True)
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=70.0, p99=90.0, cpu=25.0, floor_cpu=10.0))
+    rows = {r.figure: r for r in run_all.oso_pg_split(True)}
+    vs = rows["exchanges/s vs SQLite, same topology, this run"]
+    assert vs.value == pytest.approx(0.7) and vs.met is False
+    assert rows["notificatie p99 at 100/s offered (50)"].met is True  # ≤ 100 ms on PostgreSQL
+    assert rows["gateway CPU per exchange / floor CPU per dossier"].met is False  # 2.5 ×
+
+
+def test_postgres_without_its_sqlite_run_says_so_instead_of_a_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
+    run_all = _load("run_all")
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=70.0, p99=90.0, cpu=25.0, floor_cpu=10.0))
+    [vs] = [r for r in run_all.oso_pg_split2(True) if r.figure.startswith("exchanges/s vs SQLite")]
+    assert vs.value is None and vs.met is None and "did not run" in vs.note
