@@ -1,7 +1,7 @@
 """OSO-SWV throughput and notificatie latency, end to end (docs/performance.md).
 
     .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
-        [--split [--worker-processes N]] [--postgres [--processes N]]
+        [--split [--worker-processes N]] [--postgres [--processes N]] [--national] [--senders N]
 
 The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side)
 run in a separate process; the gateway (create_app, SQLite, HTTPS with client certificates, 2W-be-S) in
@@ -25,6 +25,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -40,6 +41,12 @@ POSWV = REPO / ".." / "shared" / "oso-gegevensset-2019.1" / "PaO" / "examples" /
 BRIN = "00YY"  # the example's school
 
 
+def _senders(n: int) -> list[str]:
+    """The schools that send: the example's, and with ``--senders N`` N - 1 more (99AA, 99AB, …), each with one
+    vestiging (routeringskenmerk 500) in the registry and both mandates in the OSR."""
+    return [BRIN] + [f"99{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n - 1)]
+
+
 # -- the simulator process ----------------------------------------------------------------------------------
 
 
@@ -53,44 +60,52 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     official = POSWV.resolve().read_bytes()
     same_dossier = os.environ.get("OSO_BENCH_SAME_DOSSIER") == "1"
+    schools = _senders(int(os.environ.get("OSO_BENCH_SENDERS", "1")))
     counter = [0]
     world = await start_world(directory, default_dossier=_readable_attachments(official), direct_session_check=True)
-    world.add_school(BRIN)
+    for school in schools:
+        world.add_school(school)
     gc.collect()
     gc.freeze()  # the load generator measures latency: keep its own collector pauses out of the figures
     las = world.las
-    values = {
-        "bronBrin": BRIN,
-        "bronRouteringsKenmerk": long_kenmerk(BRIN, 500),
-        "doelBrin": BRIN,
-        "doelRouteringsKenmerk": DOEL_RK,
-    }
+
+    def values_of(school: str) -> dict[str, str]:
+        return {
+            "bronBrin": school,
+            "bronRouteringsKenmerk": long_kenmerk(school, 500),
+            "doelBrin": school,
+            "doelRouteringsKenmerk": DOEL_RK,
+        }
 
     async def one(gateway_url: str) -> float:
+        counter[0] += 1
+        school = schools[counter[0] % len(schools)]  # round robin over the senders
+        values = values_of(school)
         # ParnasSys registers the notificatie at the TC simulator (same process: a call, not an HTTPS hop)
         koppelsleutel = (await world.tc.melden_notificatie({**values, "doel": "SWV"}, None))["koppelsleutel"]
-        counter[0] += 1
-        dossier = None if same_dossier else (prepared.pop() if prepared else _dossier_variant(counter[0]))
-        las.prepared[koppelsleutel] = PreparedDossier(brin=BRIN, dossier=dossier)
+        mine = prepared.get(school)
+        dossier = None if same_dossier else (mine.pop() if mine else _dossier_variant(counter[0], school))
+        las.prepared[koppelsleutel] = PreparedDossier(brin=school, dossier=dossier)
         body = _request("notificatie", {**values, "koppelsleutel": koppelsleutel, "doel": "SWV"})
         started = time.perf_counter()
         await las.client.call(gateway_url, "notificatie", body, system="gateway", to_oin=GATEWAY_OIN)
         return time.perf_counter() - started
 
-    prepared: list[bytes] = []
+    prepared: dict[str, list[bytes]] = {}
     variants = [10**6]  # numbers for prepared dossiers (never equal to a counter value)
 
-    def _dossier_variant(i: int) -> bytes:
-        return _readable_attachments(official, variant=i)
+    def _dossier_variant(i: int, school: str) -> bytes:
+        return _readable_attachments(official, variant=i, brin=school)
 
     async def prepare(request: web.Request) -> web.Response:
         """The load generator builds its dossiers before the clock starts (ParnasSys has them at hand too)."""
         n = int((await request.json())["n"])
         if not same_dossier:
-            for _ in range(n):
+            for k in range(n):
                 variants[0] += 1
-                prepared.append(_dossier_variant(variants[0]))
-        return web.json_response({"prepared": len(prepared)})
+                school = schools[(counter[0] + 1 + k) % len(schools)]  # as `one` will pick them
+                prepared.setdefault(school, []).append(_dossier_variant(variants[0], school))
+        return web.json_response({"prepared": sum(len(d) for d in prepared.values())})
 
     async def run(request: web.Request) -> web.Response:
         p = await request.json()
@@ -144,14 +159,15 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     await asyncio.Event().wait()
 
 
-def _readable_attachments(dossier: bytes, variant: int | None = None) -> bytes:
+def _readable_attachments(dossier: bytes, variant: int | None = None, brin: str = BRIN) -> bytes:
     """The official example's ZIPs are cut short (the reader rightly holds such a dossier for the
     secretariaat). To measure the path to a committed hulpvraag, each ``bestandsinhoud`` is replaced — in
     memory — by a readable ZIP of a generated document of the same kind and about the same size.
 
     ``variant`` i makes the dossier one pupil's own, as in real traffic: leerlingid ``BENCH<i>`` (so every
     exchange makes its own hulpvraag instead of merging into one) and documents whose bytes differ (so every
-    bijlage is a new blob, written and fsynced, not a duplicate)."""
+    bijlage is a new blob, written and fsynced, not a duplicate). ``brin``: the school the dossier is of (the
+    example's own, 00YY, unless ``--senders`` spreads the exchanges over more schools)."""
     import base64
     import io
     import re
@@ -160,6 +176,8 @@ def _readable_attachments(dossier: bytes, variant: int | None = None) -> bytes:
     from adapters.parnassys.dossier_factory import document_bytes
 
     names = re.findall(rb"<bestandsnaam>([^<]*)</bestandsnaam>", dossier)
+    if brin != BRIN:
+        dossier = dossier.replace(b"<brincode>" + BRIN.encode(), b"<brincode>" + brin.encode())
     if variant is not None:
         dossier = dossier.replace(b"<leerlingid>LN094837</leerlingid>", b"<leerlingid>BENCH%d</leerlingid>" % variant)
     parts = re.split(rb"(<bestandsinhoud>)[^<]*(</bestandsinhoud>)", dossier)
@@ -226,13 +244,15 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         swv_id = await seed_swv(c.db)
         await seed_demo_registry(c.db, swv_id)
         async with c.db.session() as s:
-            school = School(swv_id=swv_id, brin4=BRIN, naam="Voorbeeldschool (POSWV-voorbeeld)", las="ParnasSys")
-            s.add(school)
-            await s.flush()
-            assert school.id is not None  # the flush assigned it
-            s.add(Vestiging(swv_id=swv_id, school_id=school.id, brin6=BRIN + "00", naam="Voorbeeldschool",
-                            gemeente="Helmond", routeringskenmerk="500"))  # fmt: skip
+            for brin4 in _senders(args.senders):
+                school = School(swv_id=swv_id, brin4=brin4, naam=f"Voorbeeldschool {brin4}", las="ParnasSys")
+                s.add(school)
+                await s.flush()
+                assert school.id is not None  # the flush assigned it
+                s.add(Vestiging(swv_id=swv_id, school_id=school.id, brin6=brin4 + "00", naam="Voorbeeldschool",
+                                gemeente="Helmond", routeringskenmerk="500"))  # fmt: skip
             assert (await s.get(Swv, swv_id)) is not None
+        national = await _seed_national(c, swv_id) if args.national else None
         app = create_app(c)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -269,6 +289,8 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
             "processes": args.processes,
             "topology": f"intake + {args.worker_processes} worker process(es)" if args.split else "role all",
             "database": "postgresql" if args.database_url else "sqlite",
+            "registry": national or "small",
+            "senders": args.senders,
         }
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as http:
 
@@ -287,12 +309,13 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(0.02)
                 raise TimeoutError(f"{await afmeldingen()} of {count} afmeldingen after {within} s")
 
-            # warm-up (OSR cache, LAS endpoint, connections)
-            async with http.post(control["control"] + "/bench/run", json={"gateway_url": url, "n": 20}) as r:
+            # warm-up (OSR cache, LAS endpoint, connections), once for every sender
+            n_warm = max(20, args.senders)
+            async with http.post(control["control"] + "/bench/run", json={"gateway_url": url, "n": n_warm}) as r:
                 warm = await r.json()
             if warm["n_errors"]:
                 raise RuntimeError(f"warm-up failed: {warm['errors']}")
-            base = await wait_for(20, 60) and await afmeldingen()
+            base = await wait_for(n_warm, 120) and await afmeldingen()
 
             async def prepare(n: int) -> None:
                 async with http.post(control["control"] + "/bench/prepare", json={"n": n}) as r:
@@ -352,6 +375,18 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
+        if args.national:  # a national store is ≈ 400 MB on SQLite: not left behind in /tmp
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _seed_national(c: Any, swv_id: int) -> dict[str, Any]:
+    """--national: the registry and the store at national scale before the clock starts (the benchmark's own
+    sender, 00YY00, is one of the 8,000 vestigingen; bench/national_registry.py)."""
+    from national_registry import seed_national
+
+    seeded = await seed_national(c.db, swv_id)
+    print(f"national scale: {seeded}", file=sys.stderr, flush=True)
+    return seeded
 
 
 def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
@@ -490,6 +525,18 @@ def main() -> int:
         help="write py-spy flame graphs (SVG) of the intake and each worker process during the throughput phase "
         "into this folder (the sampling costs CPU: figures of such a run are not comparable)",
     )
+    p.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="spread the exchanges round robin over this many schools (00YY, 99AA, 99AB, …; at most 677)",
+    )
+    p.add_argument(
+        "--national",
+        action="store_true",
+        help="first fill the registry and the store to national scale: 8,000 vestigingen, 20,000 mandates, "
+        "100,000 stored hulpvragen with their exchanges, bijlagen and history (bench/national_registry.py)",
+    )
     p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
     p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
     p.add_argument("--processes", type=int, default=1, help="gateway processes (SO_REUSEPORT; PostgreSQL only)")
@@ -506,6 +553,10 @@ def main() -> int:
         return 2
     if args.same_dossier:
         os.environ["OSO_BENCH_SAME_DOSSIER"] = "1"
+    if not 1 <= args.senders <= 677 or (args.senders > 1 and args.same_dossier):
+        print("--senders: 1 tot en met 677, en niet samen met --same-dossier.", file=sys.stderr)
+        return 2
+    os.environ["OSO_BENCH_SENDERS"] = str(args.senders)
     if args.processes > 1 and not (args.database_url or args.postgres):
         print("Meer dan één gatewayproces vraagt PostgreSQL (--postgres of --database-url).", file=sys.stderr)
         return 2

@@ -185,6 +185,43 @@ def stored(quick: bool) -> list[Row]:
     ]  # fmt: skip
 
 
+def national(quick: bool) -> list[Row]:
+    """The same OSO-SWV exchanges against the small (demo) registry and against a national one (8,000
+    vestigingen, 20,000 mandates, 100,000 stored hulpvragen; bench/national_registry.py), alternately, on SQLite
+    and on PostgreSQL: gateway CPU per exchange (robust to other load on the machine). The exchanges come
+    round robin from 300 schools, registered in both (the small registry: the demo's 7 vestigingen and those
+    300)."""
+    n, rounds = (150, 1) if quick else (400, 2)
+    senders = 300  # so most exchanges find the registry cache (5 s / 10 s) cold, as national traffic would
+    rows = []
+    for database, extra in (("SQLite", []), ("PostgreSQL", ["--postgres"])):
+        name = f"national scale, {database}"
+        cpu: dict[str, list[float]] = {"small": [], "national": []}
+        seeding = 0.0
+        try:
+            for _ in range(rounds):
+                for registry, flag in (("small", []), ("national", ["--national"])):
+                    r = _json_bench(["bench/oso_throughput.py", *extra, *flag, "--exchanges", str(n),
+                                     "--senders", str(senders), "--latency-n", "20", "--rate", "50"], 1200)  # fmt: skip
+                    if r["throughput"]["errors"]:
+                        raise RuntimeError(f"{r['throughput']['errors']} errors: {r['throughput']['error_examples']}")
+                    cpu[registry].append(r["throughput"]["gateway_cpu_ms_per_exchange"])
+                    if registry == "national":
+                        seeding = r["registry"]["seeding_seconds"]
+        except _Skipped as exc:
+            rows.append(Row(name, "skipped", None, "", note=str(exc)))
+            continue
+        small, big = sum(cpu["small"]) / rounds, sum(cpu["national"]) / rounds
+        rows.append(
+            Row(name, "gateway CPU ms per exchange, national vs small registry", round(big, 1), "ms", "≤ 1.1 ×",
+                big / small, big / small <= 1.1,
+                f"small registry {small:.1f} ms; runs small {cpu['small']} / national {cpu['national']}, "
+                f"{n} exchanges each from {senders} schools; national: 8,000 vestigingen, 20,000 mandates, "
+                f"100,000 hulpvragen (seeded in {seeding} s)")
+        )  # fmt: skip
+    return rows
+
+
 _MEM = re.compile(
     r"([\d.]+) MB dossier, (\d+) bijlagen: peak RSS rise\s+([\d.]+) MB, wall ([\d.]+) s, floor ([\d.]+) s"
 )
@@ -281,6 +318,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "oso_pg_split2": oso_pg_split2,
     "core": core,
     "stored": stored,
+    "national": national,
     "dossier_memory": dossier_memory,
     "dossier_throughput": dossier_throughput,
     "esis_upload": esis_upload,

@@ -32,6 +32,8 @@ class RemoteSession(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("system", "session_id"),
         Index("ix_remote_session_state", "state", "opened_at"),
+        # claim_close looks a closing message's session up by its key: without this, a scan of every closed one
+        Index("ix_remote_session_close_key", "system", "close_key"),
     )
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", index=True)
