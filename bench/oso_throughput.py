@@ -539,6 +539,7 @@ def main() -> int:
     )
     p.add_argument("--database-url", default=None, help="postgresql+asyncpg://… of a THROW-AWAY database (emptied)")
     p.add_argument("--postgres", action="store_true", help="start a throw-away PostgreSQL (tests/support/postgres.py)")
+    p.add_argument("--postgres-fsync", action="store_true", help="with --postgres: fsync=on, as in production")
     p.add_argument("--processes", type=int, default=1, help="gateway processes (SO_REUSEPORT; PostgreSQL only)")
     p.add_argument("--worker-processes", type=int, default=1, help="with --split: how many worker processes")
     p.add_argument("--worker-niceness", type=int, default=10, help="with --split: the worker process's niceness")
@@ -563,7 +564,7 @@ def main() -> int:
     if args.postgres:
         from tests.support.postgres import postgres_server
 
-        with postgres_server() as url:
+        with postgres_server(fsync=args.postgres_fsync) as url:
             args.database_url = url
             result = asyncio.run(_gateway(args))
     else:
