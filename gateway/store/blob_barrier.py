@@ -92,7 +92,10 @@ class Barrier:
         for root, fd in fds:
             if _syncfs(fd) != 0:
                 err = ctypes.get_errno()
-                raise OSError(err, f"syncfs of the blob store failed: {os.strerror(err)}", str(root))
+                # shown in the queue as the reason the exchange waits for a retry: Dutch, like every such reason
+                raise OSError(
+                    err, f"de bijlagen konden niet veilig op schijf worden vastgelegd ({os.strerror(err)})", str(root)
+                )
 
     def close(self) -> None:
         with self._lock:
