@@ -5,9 +5,6 @@ stores nothing (docs/assumptions/esis-throughput.md)."""
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import os
 import sqlite3
 from collections.abc import Iterator
 
@@ -15,8 +12,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from adapters.esis.simulator import Document, aanvraag, docx_document, pdf_document
-from gateway.store import blob_barrier, blobs_local
+from gateway.store import blob_barrier
 from tests.esis.conftest import BRIN6, Gateway
+from tests.support.disk_spy import DiskSpy, spy_on_disk
 
 pytestmark = pytest.mark.skipif(not blob_barrier.syncfs_available(), reason="syncfs (Linux ≥ 5.8) not available")
 
@@ -24,37 +22,12 @@ OPP = Document("OPP-2025-ondertekend.pdf", pdf_document(), soort="opp")
 PLAN = Document("Handelingsplan-rekenen.docx", docx_document(), omschrijving="Handelingsplan rekenen")
 
 
-class _Disk:
-    def __init__(self) -> None:
-        self.fsyncs = 0
-        self.syncfs = 0
-        self.exchanges_at_flush: list[int] = []
-        self.fail = False
-
-
 @pytest.fixture
-def disk(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Disk]:
-    seen = _Disk()
-    real_fsync, real_syncfs = os.fsync, blob_barrier._syncfs
-    assert real_syncfs is not None
-    database = str(make_url(gateway.c.settings.effective_database_url).database)
-
-    def fsync(fd: int) -> None:
-        seen.fsyncs += 1
-        real_fsync(fd)
-
-    def syncfs(fd: int) -> int:
-        seen.syncfs += 1
-        with sqlite3.connect(database) as db:  # not the gateway's pool
-            seen.exchanges_at_flush.append(db.execute("select count(*) from exchange").fetchone()[0])
-        if seen.fail:
-            ctypes.set_errno(errno.EIO)
-            return -1
-        return real_syncfs(fd)
-
-    monkeypatch.setattr(blobs_local.os, "fsync", fsync)
-    monkeypatch.setattr(blob_barrier, "_syncfs", syncfs)
-    yield seen
+def disk(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[DiskSpy]:
+    """The blob store's fsyncs and syncfs calls, and how many exchanges were stored at each syncfs."""
+    spy = spy_on_disk(monkeypatch)
+    spy.before_syncfs = lambda: _exchanges(gateway)  # read outside the gateway's pool
+    yield spy
 
 
 def _exchanges(gateway: Gateway) -> int:
@@ -63,19 +36,19 @@ def _exchanges(gateway: Gateway) -> int:
 
 
 async def test_a_new_requests_documents_are_made_durable_by_one_syncfs_before_its_exchange(
-    gateway: Gateway, disk: _Disk
+    gateway: Gateway, disk: DiskSpy
 ) -> None:
     body = aanvraag(BRIN6, documenten=[OPP, PLAN])
     async with gateway.esis() as esis:
         r = await esis.create(body, [OPP, PLAN])
     assert r.status == 202, r.body
-    assert disk.syncfs == 1 and disk.fsyncs == 0  # both documents: one barrier, no fsync each
-    assert disk.exchanges_at_flush == [0], "the exchange was stored before its documents were durable"
+    assert len(disk.syncfs) == 1 and disk.fsyncs == 0  # both documents: one barrier, no fsync each
+    assert disk.seen_at_syncfs == [0], "the exchange was stored before its documents were durable"
     assert _exchanges(gateway) == 1
 
 
 async def test_a_request_whose_documents_could_not_be_made_durable_is_not_acknowledged(
-    gateway: Gateway, disk: _Disk
+    gateway: Gateway, disk: DiskSpy
 ) -> None:
     disk.fail = True
     body = aanvraag(BRIN6, documenten=[OPP, PLAN])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from gateway.components import Components
 from gateway.errors import ConfigError
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.settings import load_settings
-from gateway.store import blob_barrier, blobs_local
+from gateway.store import blob_barrier
 from gateway.store.blob_barrier import durable_together
 from gateway.store.blob_config import blob_settings, build_blob_store
 from gateway.store.blobs import ContentStore
@@ -26,6 +25,7 @@ from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import Exchange, Hulpvraag
 from tests.conftest import unique
 from tests.ops.conftest import make_keyring
+from tests.support.disk_spy import DiskSpy, spy_on_disk
 from tests.support.fakes import ScriptedHandler, new_exchange
 
 pytestmark = pytest.mark.skipif(not blob_barrier.syncfs_available(), reason="syncfs (Linux ≥ 5.8) not available")
@@ -33,35 +33,9 @@ pytestmark = pytest.mark.skipif(not blob_barrier.syncfs_available(), reason="syn
 BEFORE_THIS_BOOT = 1_000_000_000_000_000_000  # 2001: a blob last written in an earlier boot
 
 
-class _Calls:
-    def __init__(self) -> None:
-        self.fsync = 0
-        self.syncfs: list[int] = []
-        self.fail_syncfs = False
-
-
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Calls]:
-    seen = _Calls()
-    real_fsync, real_syncfs = os.fsync, blob_barrier._syncfs
-    assert real_syncfs is not None
-
-    def fsync(fd: int) -> None:
-        seen.fsync += 1
-        real_fsync(fd)
-
-    def syncfs(fd: int) -> int:
-        seen.syncfs.append(fd)
-        if seen.fail_syncfs:
-            import ctypes
-
-            ctypes.set_errno(errno.EIO)
-            return -1
-        return real_syncfs(fd)
-
-    monkeypatch.setattr(blobs_local.os, "fsync", fsync)
-    monkeypatch.setattr(blob_barrier, "_syncfs", syncfs)
-    yield seen
+def calls(monkeypatch: pytest.MonkeyPatch) -> DiskSpy:
+    return spy_on_disk(monkeypatch)
 
 
 def _write(store: ContentStore, data: bytes) -> str:
@@ -75,27 +49,27 @@ def _read(store: ContentStore, key: str) -> bytes:
         return f.read()
 
 
-def test_outside_a_barrier_every_blob_is_fsynced_before_it_gets_its_name(tmp_path: Path, calls: _Calls) -> None:
+def test_outside_a_barrier_every_blob_is_fsynced_before_it_gets_its_name(tmp_path: Path, calls: DiskSpy) -> None:
     store = LocalBlobStore(tmp_path)
     for i in range(3):
         _write(store, f"%PDF-1.7 los {i}".encode())
-    assert calls.fsync == 3 and calls.syncfs == []
+    assert calls.fsyncs == 3 and calls.syncfs == []
 
 
 def test_under_a_barrier_the_blobs_of_one_exchange_are_made_durable_by_one_syncfs(
-    tmp_path: Path, calls: _Calls
+    tmp_path: Path, calls: DiskSpy
 ) -> None:
     store = LocalBlobStore(tmp_path)
     with durable_together() as barrier:
         keys = [_write(store, f"%PDF-1.7 bijlage {i}".encode()) for i in range(14)]
-        assert calls.fsync == 0 and barrier.pending
+        assert calls.fsyncs == 0 and barrier.pending
         assert all(_read(store, k).startswith(b"%PDF-1.7 bijlage") for k in keys)  # readable at once
         barrier.flush()
-    assert calls.fsync == 0 and len(calls.syncfs) == 1
+    assert calls.fsyncs == 0 and len(calls.syncfs) == 1
     assert not barrier.pending
 
 
-def test_a_barrier_without_a_committed_blob_syncs_nothing(tmp_path: Path, calls: _Calls) -> None:
+def test_a_barrier_without_a_committed_blob_syncs_nothing(tmp_path: Path, calls: DiskSpy) -> None:
     store = LocalBlobStore(tmp_path)
     with durable_together() as barrier:
         w = store.writer()
@@ -105,9 +79,9 @@ def test_a_barrier_without_a_committed_blob_syncs_nothing(tmp_path: Path, calls:
     assert calls.syncfs == []
 
 
-def test_a_failed_flush_is_an_error_the_caller_sees(tmp_path: Path, calls: _Calls) -> None:
+def test_a_failed_flush_is_an_error_the_caller_sees(tmp_path: Path, calls: DiskSpy) -> None:
     store = LocalBlobStore(tmp_path)
-    calls.fail_syncfs = True
+    calls.fail = True
     with durable_together() as barrier:
         _write(store, b"%PDF-1.7 schijf kapot")
         with pytest.raises(OSError) as raised:
@@ -126,7 +100,7 @@ def _left_by_a_crash(store: LocalBlobStore, key: str, content: bytes) -> Path:
 
 @pytest.mark.parametrize("left", [b"", b"\0" * 32, b"%PDF-1.7 afgebr"], ids=["empty", "zeros", "cut-short"])
 def test_a_blob_name_a_crash_left_without_its_content_is_replaced_by_the_next_writer(
-    tmp_path: Path, calls: _Calls, left: bytes
+    tmp_path: Path, calls: DiskSpy, left: bytes
 ) -> None:
     store = LocalBlobStore(tmp_path)
     data = b"%PDF-1.7 afgebroken door een stroomstoring"
@@ -139,7 +113,7 @@ def test_a_blob_name_a_crash_left_without_its_content_is_replaced_by_the_next_wr
     assert os.stat(path).st_mtime_ns > BEFORE_THIS_BOOT
 
 
-def test_an_encrypted_blob_a_crash_cut_short_is_replaced_by_the_next_writer(tmp_path: Path, calls: _Calls) -> None:
+def test_an_encrypted_blob_a_crash_cut_short_is_replaced_by_the_next_writer(tmp_path: Path, calls: DiskSpy) -> None:
     store = LocalBlobStore(tmp_path, make_keyring("k1"))
     data = b"%PDF-1.7 versleuteld " + os.urandom(200_000)
     with durable_together() as barrier:
@@ -155,7 +129,7 @@ def test_an_encrypted_blob_a_crash_cut_short_is_replaced_by_the_next_writer(tmp_
     assert _read(store, key) == data
 
 
-def test_a_whole_blob_from_an_earlier_boot_is_kept_and_renewed(tmp_path: Path, calls: _Calls) -> None:
+def test_a_whole_blob_from_an_earlier_boot_is_kept_and_renewed(tmp_path: Path, calls: DiskSpy) -> None:
     store = LocalBlobStore(tmp_path)
     data = b"%PDF-1.7 al lang bewaard"
     key = _write(store, data)
@@ -168,7 +142,7 @@ def test_a_whole_blob_from_an_earlier_boot_is_kept_and_renewed(tmp_path: Path, c
 
 
 def test_a_blob_written_since_this_boot_is_not_read_back_when_written_again(
-    tmp_path: Path, calls: _Calls, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, calls: DiskSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalBlobStore(tmp_path)
     data = b"%PDF-1.7 net geschreven"
@@ -186,7 +160,7 @@ async def _count(c: Components, model: type) -> int:
 
 
 async def test_the_worker_flushes_the_blobs_once_before_it_stores_the_hulpvraag(
-    components: Components, calls: _Calls, monkeypatch: pytest.MonkeyPatch
+    components: Components, calls: DiskSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     c = components
     assert isinstance(c.blobs, LocalBlobStore)
@@ -207,15 +181,15 @@ async def test_the_worker_flushes_the_blobs_once_before_it_stores_the_hulpvraag(
     workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": ScriptedHandler(c.blobs)}, retry=c.retry)
     assert await workers.drain() == 1
     assert rows_at_flush == [0], "the hulpvraag was committed before its bijlagen were durable"
-    assert len(calls.syncfs) == 1 and calls.fsync == 0
+    assert len(calls.syncfs) == 1 and calls.fsyncs == 0
     assert await _count(c, Hulpvraag) == 1
 
 
 async def test_a_failed_flush_stores_no_hulpvraag_and_the_exchange_is_tried_again(
-    components: Components, calls: _Calls
+    components: Components, calls: DiskSpy
 ) -> None:
     c = components
-    calls.fail_syncfs = True
+    calls.fail = True
     await c.inbox.put(new_exchange(unique("e-"), content=unique("inhoud-")))
     workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": ScriptedHandler(c.blobs)}, retry=c.retry)
     assert await workers.process_one("w1")
@@ -228,7 +202,7 @@ async def test_a_failed_flush_stores_no_hulpvraag_and_the_exchange_is_tried_agai
 # -- the [blobs] sync setting -------------------------------------------------------------------------------
 
 
-def test_sync_per_blob_fsyncs_every_blob_even_under_a_barrier(tmp_path: Path, calls: _Calls) -> None:
+def test_sync_per_blob_fsyncs_every_blob_even_under_a_barrier(tmp_path: Path, calls: DiskSpy) -> None:
     settings = load_settings(environ={"GATEWAY_BLOBS__SYNC": "per_blob"}, data_dir=tmp_path)
     store = build_blob_store(settings)
     assert isinstance(store, LocalBlobStore)
@@ -236,7 +210,7 @@ def test_sync_per_blob_fsyncs_every_blob_even_under_a_barrier(tmp_path: Path, ca
         for i in range(3):
             _write(store, f"%PDF-1.7 per blob {i}".encode())
         barrier.flush()
-    assert calls.fsync == 3 and calls.syncfs == []
+    assert calls.fsyncs == 3 and calls.syncfs == []
 
 
 def test_the_default_sync_is_one_barrier_and_a_wrong_value_is_refused_in_dutch(tmp_path: Path) -> None:
