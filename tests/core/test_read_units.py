@@ -5,8 +5,6 @@ look-ups built on them (the duplicate check, the catalogue)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select, update
@@ -17,9 +15,9 @@ from gateway.pipeline.ports.catalogue import aanvraagtypes_of, clear_catalogue_c
 from gateway.pipeline.ports.exchanges import seen_exchange
 from gateway.store.models import Exchange
 from tests.conftest import unique
+from tests.support.db_calls import units_of
 from tests.support.fakes import new_exchange
 
-T = TypeVar("T")
 
 
 async def test_a_read_unit_sees_what_was_committed_before_it(any_components: Components) -> None:
@@ -87,20 +85,12 @@ async def test_a_cached_catalogue_answers_the_intake_without_a_database_read(
 ) -> None:
     c = any_components
     clear_catalogue_cache()
-    reads = 0
-    real = c.db.read
-
-    async def counting(fn: Callable[[Session], T]) -> T:
-        nonlocal reads
-        reads += 1
-        return await real(fn)
-
-    monkeypatch.setattr(c.db, "read", counting)
+    reads = units_of(c.db, monkeypatch, "read")
     first = await aanvraagtypes_of(c.db, c.settings.swv_code)
     assert first and await aanvraagtypes_of(c.db, c.settings.swv_code) == first
-    assert reads == 1
+    assert len(reads) == 1
     clear_catalogue_cache()  # or the TTL passed: read again
-    assert await aanvraagtypes_of(c.db, c.settings.swv_code) == first and reads == 2
+    assert await aanvraagtypes_of(c.db, c.settings.swv_code) == first and len(reads) == 2
 
 
 async def test_an_unknown_swv_has_no_catalogue_and_is_not_remembered(
@@ -108,14 +98,6 @@ async def test_an_unknown_swv_has_no_catalogue_and_is_not_remembered(
 ) -> None:
     c = any_components
     clear_catalogue_cache()
-    reads = 0
-    real = c.db.read
-
-    async def counting(fn: Callable[[Session], T]) -> T:
-        nonlocal reads
-        reads += 1
-        return await real(fn)
-
-    monkeypatch.setattr(c.db, "read", counting)
+    reads = units_of(c.db, monkeypatch, "read")
     assert await aanvraagtypes_of(c.db, "PO9999") == [] and await aanvraagtypes_of(c.db, "PO9999") == []
-    assert reads == 2
+    assert len(reads) == 2

@@ -4,8 +4,6 @@ outcome's own entry; an immediate step after it keeps the order."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
@@ -15,6 +13,7 @@ from gateway.inbox.worker import ExchangeWorkers
 from gateway.pipeline.contracts import ClaimedExchange, HulpvraagDraft, StepRecorder
 from gateway.store.models import ExchangeEvent
 from tests.conftest import unique
+from tests.support.db_calls import units_of
 from tests.support.fakes import ScriptedHandler, new_exchange
 
 
@@ -27,18 +26,6 @@ class _KeepsAStep(ScriptedHandler):
         if exchange.meta.get("then_now"):
             await steps.step("daarna", "Een stap die meteen wordt geschreven.")
         return draft
-
-
-def _count_units(c: Components, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    units: list[str] = []
-    real = c.db.run
-
-    async def run(fn: Any, **kw: Any) -> Any:
-        units.append(getattr(fn, "__qualname__", "?"))
-        return await real(fn, **kw)
-
-    monkeypatch.setattr(c.db, "run", run)
-    return units
 
 
 async def _timeline(c: Components) -> list[str]:
@@ -56,7 +43,7 @@ async def test_a_step_kept_for_the_outcome_is_written_with_the_stored_hulpvraag(
 ) -> None:
     c = components
     await c.inbox.put(new_exchange(unique("e-"), content=unique("inhoud-")))
-    units = _count_units(c, monkeypatch)
+    units = units_of(c.db, monkeypatch)
     assert await _workers(c).drain() == 1
     assert not any("write_sync" in u for u in units), units  # no transaction of its own
     timeline = await _timeline(c)

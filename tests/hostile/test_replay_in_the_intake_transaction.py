@@ -16,6 +16,7 @@ from gateway.store.models import Exchange, SeenMessage
 from tests.hostile.soap_build import _post, envelope
 from tests.hostile.targets import Running
 from tests.hostile.wire import HttpResult
+from tests.support.db_calls import units_of
 
 
 async def _count(gateway: Running, model: type) -> int:
@@ -31,22 +32,10 @@ def _signed(gateway: Running, message_id: str, kenmerk: str = "0000000700014SS00
     return envelope(gateway.pki, sender="topicus", sign="topicus", message_id=message_id, bronRouteringsKenmerk=kenmerk)
 
 
-def _count_units(gateway: Running, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    units: list[str] = []
-    real = gateway.c.db.run
-
-    async def run(fn: Any, **kw: Any) -> Any:
-        units.append(getattr(fn, "__qualname__", "?"))
-        return await real(fn, **kw)
-
-    monkeypatch.setattr(gateway.c.db, "run", run)
-    return units
-
-
 async def test_an_accepted_notificatie_is_one_transaction_with_its_sighting(
     gateway: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    units = _count_units(gateway, monkeypatch)
+    units = units_of(gateway.c.db, monkeypatch)
     message_id = f"urn:uuid:{uuid.uuid4()}"
     first = await _send(gateway, _signed(gateway, message_id))
     assert first.status == 200, first.body[:300]
