@@ -19,7 +19,6 @@ from tests.support.db_calls import units_of
 from tests.support.fakes import new_exchange
 
 
-
 async def test_a_read_unit_sees_what_was_committed_before_it(any_components: Components) -> None:
     c = any_components
     key = unique("r-")
