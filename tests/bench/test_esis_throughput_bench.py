@@ -42,13 +42,12 @@ def test_generated_documents_are_a_pdf_and_a_docx_of_the_asked_size_own_per_requ
 
 
 @pytest.mark.timeout(120)
-def test_a_small_run_acknowledges_processes_and_replays_every_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _small_run(tmp_path: Path, *extra: str) -> dict[str, Any]:
+    """The benchmark itself, four requests, two in flight; its JSON figures."""
     out = tmp_path / "esis.json"
-    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", "--json-out", str(out)]
+    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", *extra]
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args],
+        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args, "--json-out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -56,7 +55,13 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, Any] = json.loads(out.read_text())
+    return dict(json.loads(out.read_text()))
+
+
+def test_a_small_run_acknowledges_processes_and_replays_every_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _small_run(tmp_path)
     new, replay = result["new"], result["replay"]
     assert new["acknowledged"] == 4 and new["errors"] == 0
     assert new["hulpvragen_made"] == 4 and new["bijlagen_made"] == 8  # each request its own pupil, 2 documents
@@ -91,17 +96,6 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
 
 @pytest.mark.timeout(120)
 def test_a_small_run_with_an_intake_and_a_worker_process_processes_every_request(tmp_path: Path) -> None:
-    out = tmp_path / "esis.json"
-    args = ["--requests", "4", "--concurrency", "2", "--warmup", "1", "--latency-n", "2", "--split"]
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "esis_throughput.py"), *args, "--json-out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=110,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, Any] = json.loads(out.read_text())
+    result = _small_run(tmp_path, "--split")
     assert result["topology"] == "intake + worker process"
     assert result["new"]["hulpvragen_made"] == 4 and result["replay"]["exchanges_added"] == 0
