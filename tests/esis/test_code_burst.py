@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from gateway.components import Components
-from gateway.registry import codes
+from gateway.registry import code_lookup
 from gateway.registry.codes import CodeCache, activate, register, verify
 
 
@@ -18,14 +18,14 @@ async def test_concurrent_first_requests_with_one_code_share_one_hash(
     view = await register(components.db, "27ZX00", "productie", code, "school")
     await activate(components.db, view.id, "secretariaat")
     calls = 0
-    real = codes.verify_code
+    real = code_lookup.verify_code
 
     def counting(presented: str, encoded: str) -> bool:
         nonlocal calls
         calls += 1
         return real(presented, encoded)
 
-    monkeypatch.setattr(codes, "verify_code", counting)
+    monkeypatch.setattr(code_lookup, "verify_code", counting)
     cache = CodeCache()
     senders = await asyncio.gather(*(verify(components.db, code, cache=cache) for _ in range(12)))
     assert all(s is not None and s.brin6 == "27ZX00" for s in senders)
@@ -34,7 +34,7 @@ async def test_concurrent_first_requests_with_one_code_share_one_hash(
 
 async def test_at_most_two_hashes_run_at_once(components: Components, monkeypatch: pytest.MonkeyPatch) -> None:
     running = peak = 0
-    real = codes.verify_code
+    real = code_lookup.verify_code
 
     def watching(presented: str, encoded: str) -> bool:
         nonlocal running, peak
@@ -48,7 +48,7 @@ async def test_at_most_two_hashes_run_at_once(components: Components, monkeypatc
     for i in range(3):  # one code per environment, active (a vestiging has at most one waiting code)
         view = await register(components.db, "27ZX00", f"omgeving-{i}", f"27ZX00-code-nummer-{i}-xxxxxxxx", "school")
         await activate(components.db, view.id, "secretariaat")
-    monkeypatch.setattr(codes, "verify_code", watching)
+    monkeypatch.setattr(code_lookup, "verify_code", watching)
     # different unknown codes: no single-flight, each hashes every candidate
     await asyncio.gather(*(verify(components.db, f"27ZX00-onbekend-{i}-xxxxxxxxxx") for i in range(6)))
-    assert 1 <= peak <= codes.MAX_PARALLEL_HASHES
+    assert 1 <= peak <= code_lookup.MAX_PARALLEL_HASHES

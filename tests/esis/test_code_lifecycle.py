@@ -8,7 +8,7 @@ from sqlmodel import col
 
 from gateway.components import Components
 from gateway.errors import Refusal
-from gateway.registry import codes
+from gateway.registry import code_lookup, codes
 from gateway.store.models import AuditEntry
 from gateway.store.models.codes import Verificatiecode
 from gateway.store.models.mail import Mail
@@ -123,13 +123,13 @@ async def test_verification_only_hashes_candidates_with_the_same_prefix(
     mine = await codes.register(components.db, "14SS01", "esis-prod", CODE, "s")
     await codes.activate(components.db, mine.id, "sec")
     hashed: list[str] = []
-    real = codes.verify_code
+    real = code_lookup.verify_code
 
     def counting(code: str, encoded: str) -> bool:
         hashed.append(encoded)
         return real(code, encoded)
 
-    monkeypatch.setattr(codes, "verify_code", counting)
+    monkeypatch.setattr(code_lookup, "verify_code", counting)
     assert await codes.verify(components.db, CODE) is not None
     assert len(hashed) == 1
     async with components.db.reader() as s:
