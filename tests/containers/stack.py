@@ -412,7 +412,13 @@ async def run_stack(cfg: StackConfig, work: Path, image: str) -> StackReport:
             down.discard(container)
 
         def died() -> str | None:  # a gateway that exited by itself fails the run at once, with its log
-            return next((e for c in containers.values() if c not in down and (e := exited(c)) is not None), None)
+            for c in containers.values():
+                if c in down:
+                    continue
+                ended = exited(c)  # a podman call, in the watchdog's thread: the test may kill c meanwhile
+                if ended is not None and c not in down:  # not killed by the test while we looked
+                    return ended
+            return None
 
         async with watching(died):
             intake = [f"https://127.0.0.1:{ports[s]}" for s in ("gateway-1", "gateway-2")]

@@ -378,6 +378,8 @@ class GatewayProcess:
         itself: its exit code and the tail of its log."""
         if self.proc is None or self._down_on_purpose or (code := self.proc.poll()) is None:
             return None
+        if self._down_on_purpose:  # killed by the test between the look at the flag and the poll (another thread)
+            return None
         return self._ended(code)
 
     def _ended(self, code: int) -> str:
