@@ -10,7 +10,7 @@ the response in memory. Here the body's chunks go, as they come, into an lxml fe
   caller checks faults (`soap.fault_findings`), the response and the number of dossiers on the skeleton
   with the same code as on the DOM path;
 - writes the first child of the first such ``dossier`` — the OSO dossier — event by event into bytes
-  (``etree.xmlfile``), with the namespace declarations in scope at its root, followed by its tail text,
+  , with the namespace declarations in scope at its root, followed by its tail text,
   exactly what ``etree.tostring(child)`` gives on the DOM path. Memory: ≈ 1 × the dossier.
 
 Every outcome is the DOM path's (`soap.parse_xml`), decided only when the whole body was read: a DOCTYPE is
@@ -46,38 +46,78 @@ class Streamed:
     dossier_xml: bytes | None  # the first dossier child, serialised on its own (None: there was none)
 
 
+_XML_NS = "http://www.w3.org/XML/1998/namespace"  # bound to the prefix xml without a declaration
+
+
 def _text_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
+def _attr_escape(text: str) -> str:
+    text = _text_escape(text).replace('"', "&quot;")
+    return text.replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _unquote(attrib: dict[str, str]) -> dict[str, str]:
+    """libxml2 hands a target every ``&`` of an attribute value as ``&#38;`` when entities are not resolved
+    (the tree builder decodes it, a target must): decode it, so the value is the one the DOM path sees."""
+    return {key: value.replace("&#38;", "&") for key, value in attrib.items()}
+
+
 class _DossierWriter:
-    """One element subtree, written event by event; namespaces in scope declared at its root."""
+    """One element subtree written event by event into bytes, as ``etree.tostring`` would: the namespaces in
+    scope declared at its root, below it the document's own declarations and prefixes. Text goes out in the
+    pieces libxml2 hands over (≤ one fed chunk), so nothing but the output grows with the dossier."""
 
     def __init__(self, tag: str, attrib: dict[str, str], in_scope: dict[str | None, str]) -> None:
         self.out = io.BytesIO()
-        self._file = etree.xmlfile(self.out, encoding="utf-8")
-        self._xf = self._file.__enter__()
-        self._open: list[Any] = []
+        self._scopes: list[dict[str | None, str]] = []
+        self._names: list[str] = []
         self.start(tag, attrib, in_scope)
 
-    def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str | None, str] | None) -> None:
-        element = self._xf.element(tag, attrib, nsmap=nsmap or None)
-        element.__enter__()
-        self._open.append(element)
+    def _prefix(self, uri: str, attribute: bool) -> str | None:
+        """A prefix bound to ``uri`` here, not shadowed by an inner declaration (None: the default)."""
+        if uri == _XML_NS:
+            return "xml"
+        shadowed: set[str | None] = set()
+        for scope in reversed(self._scopes):
+            for prefix, bound in scope.items():
+                if bound == uri and prefix not in shadowed and not (attribute and prefix is None):
+                    return prefix
+            shadowed.update(scope)
+        raise ValueError(f"geen prefix voor namespace {uri}")  # the parser already checked every prefix
+
+    def _name(self, clark: str, attribute: bool = False) -> str:
+        if not clark.startswith("{"):
+            return clark
+        uri, local = clark[1:].split("}", 1)
+        prefix = self._prefix(uri, attribute)
+        return local if prefix is None else f"{prefix}:{local}"
+
+    def start(self, tag: str, attrib: dict[str, str], declared: dict[str | None, str]) -> None:
+        self._scopes.append(declared)
+        name = self._name(tag)
+        parts = ["<", name]
+        for prefix, uri in declared.items():
+            parts.append(
+                f' xmlns="{_attr_escape(uri)}"' if prefix is None else f' xmlns:{prefix}="{_attr_escape(uri)}"'
+            )
+        for key, value in attrib.items():
+            parts.append(f' {self._name(key, attribute=True)}="{_attr_escape(value)}"')
+        parts.append(">")
+        self.out.write("".join(parts).encode("utf-8"))
+        self._names.append(name)
 
     def data(self, text: str) -> None:
-        self._xf.write(text)
+        self.out.write(_text_escape(text).encode("utf-8"))  # replace() returns Base64 text itself: no copy
 
     def end(self) -> bool:
         """Close the current element; True when that was the subtree's root."""
-        self._open.pop().__exit__(None, None, None)
-        if self._open:
-            return False
-        self._file.__exit__(None, None, None)
-        return True
+        self._scopes.pop()
+        self.out.write(f"</{self._names.pop()}>".encode())
+        return not self._names
 
-    def tail(self, text: str) -> None:
-        self.out.write(_text_escape(text).encode("utf-8"))
+    tail = data  # text after the subtree, up to its next sibling: etree.tostring writes it too
 
     def value(self) -> bytes:
         data = self.out.getvalue()  # the BytesIO's own buffer, not a copy (it was never shared)
@@ -106,6 +146,8 @@ class _Target:
 
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str, str] | None = None) -> None:
         declared = {(prefix or None): uri for prefix, uri in nsmap.items()} if nsmap else {}
+        if attrib and any("&" in value for value in attrib.values()):
+            attrib = _unquote(attrib)
         self._tags.append(tag)
         self._scopes.append(declared)
         depth = len(self._tags)

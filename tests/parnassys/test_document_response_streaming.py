@@ -360,3 +360,30 @@ def test_a_dossier_stands_in_the_skeleton_as_an_empty_element() -> None:
     wrapper = streamed.root.find(f"{{{SOAP_ENV}}}Body/{{{NS}}}documentResponse/{{{NS}}}dossier")
     assert wrapper is not None and [len(child) for child in wrapper] == [0, 0]
     assert streamed.root.findtext(f".//{{{NS}}}aanvraagtype") == "Ondersteuningsaanvraag schoolgaand kind"
+
+
+TRICKY = (
+    b'<d:dossier xmlns:d="urn:dossier" xmlns:a="urn:attr" xml:lang="nl" '
+    b'a:soort="x &amp; &quot;y&quot; &lt;z&gt;&#9;&#10;&#13;" a:letterlijk="&amp;#38;">'
+    b"<d:tekst>a &amp; b &lt; c &gt; d&#13;\n<![CDATA[<geen tag> & ]]></d:tekst>"
+    b'<d:kind xmlns:d="urn:ander" d:attr="1"><d:x/></d:kind>'
+    b'<gewoon xmlns="urn:standaard"><leeg xmlns=""/><e a:b="2">\xc3\xab\xe2\x82\xac</e></gewoon>'
+    b'<d:naam xmlns:oso="urn:overschaduwd"><oso:y/></d:naam>'
+    b'<d:paar xmlns:p="urn:een" xmlns:q="urn:een"><p:x xmlns:p="urn:twee"><q:y/></p:x></d:paar>'
+    b"</d:dossier>"
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("piece", [1, 5, 64, 1 << 20])
+def test_the_dossier_written_aside_is_the_dom_paths_dossier(piece: int) -> None:
+    """Prefixes, shadowed and undeclared namespaces, xml:lang, escapes in text and attributes, CDATA, UTF-8."""
+    body = envelope(document_response(TRICKY + b" \r\n"))
+    wrapper = parse_xml(body).find(f"{{{SOAP_ENV}}}Body/{{{NS}}}documentResponse/{{{NS}}}dossier")
+    assert wrapper is not None
+    dom = etree.tostring(wrapper[0], encoding="utf-8")
+    streamed = _stream(body, piece).dossier_xml
+    assert streamed is not None
+    assert etree.canonicalize(streamed.decode()) == etree.canonicalize(dom.decode())
+    assert streamed.endswith(b"</d:dossier> \n") and dom.endswith(b"</d:dossier> \n")
+    root = etree.fromstring(streamed)
+    assert root.get("{urn:attr}soort") == 'x & "y" <z>\t\n\r' and root.get("{urn:attr}letterlijk") == "&#38;"
