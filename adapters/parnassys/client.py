@@ -6,7 +6,8 @@ A thin aiohttp client rather than zeep's async transport, on purpose:
   2W-be-S wants every WS-Addressing header signed with SHA-2 — we sign with the same `wssec.sign_envelope`
   (python-xmlsec) the endpoint uses for its replies;
 - a ``documentResponse`` can be hundreds of megabytes (bijlagen in base64): it is read under a size limit
-  and handed to the dossier reader as XML, never turned into Python objects.
+  and handed to the dossier reader as XML, never turned into Python objects; a big one is read as it
+  arrives, without a DOM of the envelope (`adapters.parnassys.soap_stream`).
 The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway's endpoint with zeep.
 
 Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
