@@ -9,9 +9,9 @@ the response in memory. Here the body's chunks go, as they come, into an lxml fe
   element child of ``<operation>Response/dossier`` is kept as an empty element of the same name, so the
   caller checks faults (`soap.fault_findings`), the response and the number of dossiers on the skeleton
   with the same code as on the DOM path;
-- writes the first child of the first such ``dossier`` — the OSO dossier — event by event into bytes
-  , with the namespace declarations in scope at its root, followed by its tail text,
-  exactly what ``etree.tostring(child)`` gives on the DOM path. Memory: ≈ 1 × the dossier.
+- writes the first child of the first such ``dossier`` — the OSO dossier — event by event into bytes, with
+  the namespace declarations in scope at its root, followed by its tail text: what ``etree.tostring(child)``
+  gives on the DOM path. Memory: ≈ 1 × the dossier.
 
 Every outcome is the DOM path's (`soap.parse_xml`), decided only when the whole body was read: a DOCTYPE is
 ``SOAP_DTD_NIET_TOEGESTAAN``; a syntax error is ``SOAP_DTD_NIET_TOEGESTAAN`` when ``<!DOCTYPE`` is in the
@@ -255,10 +255,6 @@ class SoapStream:
         self._edge = b""  # the last bytes of the previous chunk: a marker may straddle two chunks
         self._entity = False  # "<!ENTITY" seen anywhere (any case)
         self._content = False  # a byte other than whitespace seen
-
-    @property
-    def size(self) -> int:
-        return self._size
 
     def feed(self, chunk: bytes) -> None:
         self._size += len(chunk)
