@@ -6,7 +6,8 @@ A thin aiohttp client rather than zeep's async transport, on purpose:
   2W-be-S wants every WS-Addressing header signed with SHA-2 — we sign with the same `wssec.sign_envelope`
   (python-xmlsec) the endpoint uses for its replies;
 - a ``documentResponse`` can be hundreds of megabytes (bijlagen in base64): it is read under a size limit
-  and handed to the dossier reader as XML, never turned into Python objects.
+  and handed to the dossier reader as XML, never turned into Python objects; a big one is read as it
+  arrives, without a DOM of the envelope (`adapters.parnassys.soap_stream`).
 The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway's endpoint with zeep.
 
 Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
@@ -43,6 +44,7 @@ from adapters.parnassys.soap import (
     parse_xml,
     to_bytes,
 )
+from adapters.parnassys.soap_stream import HUGE_BYTES, SoapStream
 from adapters.parnassys.wssec import sign_envelope
 from gateway.errors import Transient
 from gateway.outbound.guards import EndpointGuards
@@ -51,6 +53,7 @@ from verification.findings import Finding
 
 __all__ = [
     "Aanvraag",
+    "Answer",
     "DocumentResponse",
     "LasClient",
     "OsoSoapClient",
@@ -73,6 +76,15 @@ class RemoteFault(Exception):
     @property
     def code(self) -> str:
         return self.findings[0].code
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One call's ``<operation>Response``; for a big answer read as it arrived (`soap_stream`) the response is
+    a skeleton whose dossier children are empty, and ``dossier_xml`` is the first of them serialised."""
+
+    response: etree._Element
+    dossier_xml: bytes | None = None
 
 
 class _Retryable(Exception):
@@ -137,6 +149,13 @@ class OsoSoapClient:
         self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
     ) -> etree._Element:
         """Send ``<operation>Request`` and return the ``<operation>Response`` element."""
+        answer = await self.call_streaming(url, operation, body, system=system, to_oin=to_oin, stream=False)
+        return answer.response
+
+    async def call_streaming(
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None, stream: bool = True
+    ) -> Answer:
+        """As `call`; an answer over ``config.stream_response_bytes`` is read as it arrives (`soap_stream`)."""
         policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
@@ -147,21 +166,21 @@ class OsoSoapClient:
         try:
             async for attempt in retrying:
                 with attempt:  # a Transient from the guards is not retried here: it fails fast
-                    return await self._guarded(url, operation, body, system=system, to_oin=to_oin)
+                    return await self._guarded(url, operation, body, system=system, to_oin=to_oin, stream=stream)
         except _Retryable as exc:
             log.warning("oso_aanroep_mislukt", system=system, operation=operation, reden=str(exc))
             raise Transient(f"{system} {operation}: {exc}", waiting_for=system, retry_after=exc.retry_after) from exc
         raise AssertionError("unreachable")
 
     async def _guarded(
-        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
-    ) -> etree._Element:
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None, stream: bool
+    ) -> Answer:
         guards = self.guards.get(system)
         if guards is None:
-            return await self._once(url, operation, body, system=system, to_oin=to_oin)
+            return await self._once(url, operation, body, system=system, to_oin=to_oin, stream=stream)
         async with guards.call(url, operation) as call:
             try:
-                return await self._once(url, operation, body, system=system, to_oin=to_oin)
+                return await self._once(url, operation, body, system=system, to_oin=to_oin, stream=stream)
             except _Retryable as exc:
                 call.failed(exc.retry_after)
                 raise
@@ -170,8 +189,8 @@ class OsoSoapClient:
                 raise
 
     async def _once(
-        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None
-    ) -> etree._Element:
+        self, url: str, operation: str, body: etree._Element, *, system: str, to_oin: str | None, stream: bool
+    ) -> Answer:
         env = build_envelope(
             etree.fromstring(etree.tostring(body)),
             action=action_for(f"{operation}Request"),
@@ -191,12 +210,17 @@ class OsoSoapClient:
                         f"HTTP {resp.status}",
                         float(retry_after) if retry_after and retry_after.isdigit() else None,
                     )
-                data = await self._read(resp)
+                data = await self._read(resp, f"{{{NS}}}{operation}Response" if stream else None)
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+        dossier_xml = None
         try:
-            root = parse_xml(data, huge=len(data) > 10 * 1024 * 1024)
+            if isinstance(data, SoapStream):
+                streamed = data.close()
+                root, dossier_xml = streamed.root, streamed.dossier_xml
+            else:
+                root = parse_xml(data, huge=len(data) > HUGE_BYTES)
         except SoapRejected as exc:
             if status >= 500:
                 raise _Retryable(f"HTTP {status} zonder SOAP-antwoord") from exc
@@ -210,20 +234,35 @@ class OsoSoapClient:
                 system,
                 [Finding("OSO_ANTWOORD_ONGELDIG", f"Het antwoord van {system} bevat geen {operation}Response.")],
             )
-        return found
+        return Answer(found, dossier_xml)
 
-    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
+    async def _read(self, resp: aiohttp.ClientResponse, stream_as: str | None = None) -> bytes | SoapStream:
+        """The body under ``max_response_bytes``: as bytes, or — ``stream_as`` names the response element and
+        the body grows past ``stream_response_bytes`` — fed as it arrives into a `SoapStream`, never held whole."""
         limit = self.config.max_response_bytes
         if resp.content_length is not None and resp.content_length > limit:
-            raise RemoteFault("las", [Finding("OSO_ANTWOORD_TE_GROOT", f"Het antwoord is groter dan {limit} bytes.")])
+            raise _too_big(limit)
+        threshold = self.config.stream_response_bytes
+        size = 0
         buf = bytearray()
+        sink: SoapStream | None = None
         async for chunk in resp.content.iter_chunked(256 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _too_big(limit)
+            if sink is not None:
+                sink.feed(chunk)
+                continue
             buf += chunk
-            if len(buf) > limit:
-                raise RemoteFault(
-                    "las", [Finding("OSO_ANTWOORD_TE_GROOT", f"Het antwoord is groter dan {limit} bytes.")]
-                )
-        return bytes(buf)
+            if stream_as is not None and size > threshold:
+                sink = SoapStream(stream_as)
+                sink.feed(bytes(buf))
+                buf = bytearray()
+        return sink if sink is not None else bytes(buf)
+
+
+def _too_big(limit: int) -> RemoteFault:
+    return RemoteFault("las", [Finding("OSO_ANTWOORD_TE_GROOT", f"Het antwoord is groter dan {limit} bytes.")])
 
 
 class TrafficCenterClient:
@@ -296,13 +335,16 @@ class LasClient:
         self.soap = soap
 
     async def document(self, url: str, sessie_id: str, koppelsleutel: str) -> DocumentResponse:
-        resp = await self.soap.call(
+        """The dossier and the aanvraag; a big documentResponse is read as it arrives, the dossier written
+        aside as bytes (adapters.parnassys.soap_stream): memory ≈ 1 × the dossier, not ≈ 5 ×."""
+        answer = await self.soap.call_streaming(
             url,
             "document",
             _el("documentRequest", sessieId=sessie_id, koppelsleutel=koppelsleutel),
             system="las",
             to_oin=self.soap.config.las_oin,
         )
+        resp = answer.response
         wrapper = resp.find(f"{{{NS}}}dossier")
         dossiers = [c for c in wrapper if isinstance(c.tag, str)] if wrapper is not None else []
         if len(dossiers) != 1:
@@ -318,7 +360,10 @@ class LasClient:
                 omschrijving=_q(aanvraag_el, "omschrijving"),
                 opp=None if opp is None else opp in {"true", "1"},
             )
-        return DocumentResponse(aanvraag=aanvraag, dossier_xml=etree.tostring(dossiers[0], encoding="utf-8"))
+        dossier_xml = answer.dossier_xml
+        if dossier_xml is None:  # the DOM path: the dossier is serialised from the tree
+            dossier_xml = etree.tostring(dossiers[0], encoding="utf-8")
+        return DocumentResponse(aanvraag=aanvraag, dossier_xml=dossier_xml)
 
     async def terugkoppeling(
         self, url: str, koppelsleutel: str, status: str, toelichting: str | None, datum: dt.datetime

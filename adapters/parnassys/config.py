@@ -73,6 +73,10 @@ class ClientConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0  # per call; a documentRequest for a large dossier may take a while
     max_response_bytes: int = 512 * 1024 * 1024  # documentResponse limit (bijlagen ≤ 10 MB each, base64)
+    # a documentResponse growing past this is read as it arrives, without a DOM (adapters.parnassys.soap_stream);
+    # smaller ones (the usual ≈ 400 kB) are parsed whole, faster in CPU. The dossier reader's fast path
+    # (gateway.dossier.DossierLimits.fast_path_bytes) ends at the same size.
+    stream_response_bytes: int = 2 * 1024 * 1024
     retry: RetryPolicy = field(default_factory=RetryPolicy)  # per call: 3 attempts, waits from 0.2 s up to 2 s
     las_oin: str | None = None  # OIN expected in wsa:To for the LAS (None: leave ?oin= off)
     las_guard: GuardPolicy = field(default_factory=GuardPolicy)  # per school LAS endpoint: bulkhead of 2

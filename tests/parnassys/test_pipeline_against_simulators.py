@@ -281,3 +281,35 @@ async def test_a_bsn_typed_into_free_text_refuses_the_exchange_on_ll12_without_t
     assert any(code == "PaO.LL12" and (location is None or loc == location) for code, loc in codes), codes
     text = repr(info.value.findings)
     assert "456" not in text and "34.567" not in text
+
+
+async def test_a_big_dossier_from_the_las_is_read_as_it_arrives_into_the_same_bijlagen(world, monkeypatch, tmp_path):
+    """≈ 12 MB over signed HTTPS: the client streams the documentResponse (adapters.parnassys.soap_stream);
+    the hulpvraag gets the bijlagen the dossier itself gives."""
+    from adapters.parnassys import client as client_module
+    from adapters.parnassys.dossier_factory import build_dossier
+    from gateway.dossier import read_dossier
+
+    def never_whole(data: bytes, **_: object) -> None:
+        raise AssertionError(f"a {len(data)} byte answer was parsed whole")
+
+    _, las, gw, handler, _ = world
+    attachments = [
+        AttachmentSpec(role="opp", bestandsnaam="OPP.pdf", size=4_500_000),
+        AttachmentSpec(role="overig", bestandsnaam="Verslag.pdf", size=4_500_000),
+    ]
+    options = {"brin": "14SS", "attachments": attachments}
+    prepared = PreparedDossier(factory_options=options)
+    claimed = _claim(gw, await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, prepared=prepared))
+    real_parse = client_module.parse_xml
+    monkeypatch.setattr(
+        client_module,
+        "parse_xml",
+        lambda data, **kw: never_whole(data) if len(data) > 2**21 else real_parse(data, **kw),
+    )
+    draft = await handler.handle(claimed, Steps())
+    direct = read_dossier(build_dossier(**options), blobs=LocalBlobStore(tmp_path / "direct"))
+    assert [(b.bestandsnaam, b.role, b.sha256, b.size) for b in draft.bijlagen] == [
+        (a.bestandsnaam, a.role, a.sha256, a.size) for a in direct.attachments
+    ]
+    assert draft.pupil == direct.pupil and len(draft.bijlagen) == 2

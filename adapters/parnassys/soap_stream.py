@@ -1,0 +1,300 @@
+"""A big SOAP answer read as it arrives, without a DOM of the envelope and without the raw body in memory.
+
+For a ``documentResponse`` of tens or hundreds of megabytes (bijlagen in Base64) the DOM path — the whole
+body as bytes, a libxml2 tree of the envelope, then the dossier serialised again — costs about five times
+the response in memory. Here the body's chunks go, as they come, into an lxml feed parser (hardened as
+`soap._parser`) whose *target*:
+
+- builds a *skeleton* of the envelope: every element and text, except the contents of the dossier: each
+  element child of ``<operation>Response/dossier`` is kept as an empty element of the same name, so the
+  caller checks faults (`soap.fault_findings`), the response and the number of dossiers on the skeleton
+  with the same code as on the DOM path;
+- writes the first child of the first such ``dossier`` — the OSO dossier — event by event into bytes, with
+  the namespace declarations in scope at its root, followed by its tail text: what ``etree.tostring(child)``
+  gives on the DOM path. Memory: ≈ 1 × the dossier.
+
+Every outcome is the DOM path's (`soap.parse_xml`), decided only when the whole body was read: a DOCTYPE is
+``SOAP_DTD_NIET_TOEGESTAAN``; a syntax error is ``SOAP_DTD_NIET_TOEGESTAAN`` when ``<!DOCTYPE`` is in the
+first 4 KiB or ``<!ENTITY`` anywhere, else ``SOAP_ONGELDIG`` with the same Dutch detail; an empty body is
+``SOAP_ONGELDIG`` (leeg bericht). The parser runs with ``huge_tree`` (the body's size is not known up front);
+libxml2's normal depth limit (256), which the DOM path applies to bodies up to `HUGE_BYTES`, is applied here
+too for such bodies (docs/assumptions/oso.md, "documentResponse read as it arrives").
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from adapters.parnassys.refusals import refusal
+from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, syntax_detail
+
+__all__ = ["HUGE_BYTES", "SoapStream", "Streamed"]
+
+HUGE_BYTES = 10 * 1024 * 1024  # the DOM path parses bodies over this with huge_tree (client._once)
+_NORMAL_MAX_DEPTH = 256  # libxml2's element depth limit without huge_tree
+_BODY = f"{{{SOAP_ENV}}}Body"
+_DOSSIER = f"{{{NS}}}dossier"
+
+
+@dataclass(frozen=True)
+class Streamed:
+    root: etree._Element  # the skeleton of the envelope
+    dossier_xml: bytes | None  # the first dossier child, serialised on its own (None: there was none)
+
+
+_XML_NS = "http://www.w3.org/XML/1998/namespace"  # bound to the prefix xml without a declaration
+
+
+def _text_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _attr_escape(text: str) -> str:
+    text = _text_escape(text).replace('"', "&quot;")
+    return text.replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _unquote(attrib: dict[str, str]) -> dict[str, str]:
+    """libxml2 hands a target every ``&`` of an attribute value as ``&#38;`` when entities are not resolved
+    (the tree builder decodes it, a target must): decode it, so the value is the one the DOM path sees."""
+    return {key: value.replace("&#38;", "&") for key, value in attrib.items()}
+
+
+class _DossierWriter:
+    """One element subtree written event by event into bytes, as ``etree.tostring`` would: the namespaces in
+    scope declared at its root, below it the document's own declarations and prefixes. Text goes out in the
+    pieces libxml2 hands over (≤ one fed chunk), so nothing but the output grows with the dossier."""
+
+    def __init__(self, tag: str, attrib: dict[str, str], in_scope: dict[str | None, str]) -> None:
+        self.out = io.BytesIO()
+        self._scopes: list[dict[str | None, str]] = []
+        self._names: list[str] = []
+        self.start(tag, attrib, in_scope)
+
+    def _prefix(self, uri: str, attribute: bool) -> str | None:
+        """A prefix bound to ``uri`` here, not shadowed by an inner declaration (None: the default)."""
+        if uri == _XML_NS:
+            return "xml"
+        shadowed: set[str | None] = set()
+        for scope in reversed(self._scopes):
+            for prefix, bound in scope.items():
+                if bound == uri and prefix not in shadowed and not (attribute and prefix is None):
+                    return prefix
+            shadowed.update(scope)
+        raise ValueError(f"geen prefix voor namespace {uri}")  # the parser already checked every prefix
+
+    def _name(self, clark: str, attribute: bool = False) -> str:
+        if not clark.startswith("{"):
+            return clark
+        uri, local = clark[1:].split("}", 1)
+        prefix = self._prefix(uri, attribute)
+        return local if prefix is None else f"{prefix}:{local}"
+
+    def start(self, tag: str, attrib: dict[str, str], declared: dict[str | None, str]) -> None:
+        self._scopes.append(declared)
+        name = self._name(tag)
+        parts = ["<", name]
+        for prefix, uri in declared.items():
+            parts.append(
+                f' xmlns="{_attr_escape(uri)}"' if prefix is None else f' xmlns:{prefix}="{_attr_escape(uri)}"'
+            )
+        for key, value in attrib.items():
+            parts.append(f' {self._name(key, attribute=True)}="{_attr_escape(value)}"')
+        parts.append(">")
+        self.out.write("".join(parts).encode("utf-8"))
+        self._names.append(name)
+
+    def data(self, text: str) -> None:
+        self.out.write(_text_escape(text).encode("utf-8"))  # replace() returns Base64 text itself: no copy
+
+    def end(self) -> bool:
+        """Close the current element; True when that was the subtree's root."""
+        self._scopes.pop()
+        self.out.write(f"</{self._names.pop()}>".encode())
+        return not self._names
+
+    tail = data  # text after the subtree, up to its next sibling: etree.tostring writes it too
+
+    def value(self) -> bytes:
+        data = self.out.getvalue()  # the BytesIO's own buffer, not a copy (it was never shared)
+        self.out = io.BytesIO()
+        return data
+
+
+class _Target:
+    """The lxml parser target: skeleton of the envelope, the dossier written aside."""
+
+    def __init__(self, response_tag: str) -> None:
+        self._response_tag = response_tag
+        self._builder = etree.TreeBuilder()
+        self._tags: list[str] = []
+        self._scopes: list[dict[str | None, str]] = []  # namespace declarations per open element
+        self._skip = 0  # > 0: inside a dossier child that is not written (depth below it)
+        self._writer: _DossierWriter | None = None
+        self._tail: _DossierWriter | None = None  # the written dossier, still collecting its tail text
+        self._chosen = ""  # "" → "response" (the first response is open) → "wrapper" (its first dossier) → "done"
+        self.doctype_seen = False
+        self.max_depth = 0
+        self.dossier_xml: bytes | None = None
+
+    def doctype(self, *_: Any) -> None:
+        self.doctype_seen = True  # refused when the body is complete, as the DOM path does
+
+    def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str, str] | None = None) -> None:
+        declared = {(prefix or None): uri for prefix, uri in nsmap.items()} if nsmap else {}
+        if attrib and any("&" in value for value in attrib.values()):
+            attrib = _unquote(attrib)
+        self._tags.append(tag)
+        self._scopes.append(declared)
+        depth = len(self._tags)
+        self.max_depth = max(self.max_depth, depth)
+        if self._writer is not None:
+            self._writer.start(tag, attrib, declared)
+            return
+        if self._skip:
+            self._skip += 1
+            return
+        self._finish_tail()
+        if self._in_wrapper(depth):
+            self._builder.start(tag, {})  # the dossier stands in the skeleton as an empty element
+            if self._chosen == "wrapper" and self.dossier_xml is None:
+                self._writer = _DossierWriter(tag, attrib, self._in_scope())
+            else:
+                self._skip = 1
+            return
+        self._builder.start(tag, attrib)
+        self._choose(tag, depth)
+
+    def _choose(self, tag: str, depth: int) -> None:
+        if self._chosen == "" and tag == self._response_tag and depth == 3 and self._tags[1] == _BODY:
+            self._chosen = "response"
+        elif self._chosen == "response" and tag == _DOSSIER and depth == 4:
+            self._chosen = "wrapper"
+
+    def _in_wrapper(self, depth: int) -> bool:
+        """Is the element at ``depth`` a child of some ``Body/<response>/dossier``?"""
+        return (
+            depth == 5 and self._tags[3] == _DOSSIER and self._tags[2] == self._response_tag and self._tags[1] == _BODY
+        )
+
+    def _in_scope(self) -> dict[str | None, str]:
+        merged: dict[str | None, str] = {}
+        for scope in self._scopes:
+            merged.update(scope)
+        return {prefix: uri for prefix, uri in merged.items() if uri}  # xmlns="" undeclares, it adds nothing
+
+    def data(self, text: str) -> None:
+        if self._writer is not None:
+            self._writer.data(text)
+        elif self._skip:
+            return
+        elif self._tail is not None:
+            self._tail.tail(text)
+        else:
+            self._builder.data(text)
+
+    def end(self, tag: str) -> None:
+        self._tags.pop()
+        self._scopes.pop()
+        if self._writer is not None:
+            if self._writer.end():
+                self._tail, self._writer = self._writer, None
+                self._builder.end(tag)
+            return
+        if self._skip:
+            self._skip -= 1
+            if not self._skip:
+                self._builder.end(tag)
+            return
+        self._finish_tail()
+        depth = len(self._tags) + 1
+        if (self._chosen, depth) in (("response", 3), ("wrapper", 4)):
+            self._chosen = "done"  # the DOM path looks only at the first response and its first dossier
+        self._builder.end(tag)
+
+    def _finish_tail(self) -> None:
+        if self._tail is not None:
+            self.dossier_xml = self._tail.value()
+            self._tail = None
+
+    def close(self) -> etree._Element | None:
+        if self._tags:
+            return None  # lxml may call close() after a syntax error; the skeleton is incomplete
+        self._finish_tail()
+        return self._builder.close()
+
+
+def _parser(target: _Target) -> etree.XMLParser:
+    return etree.XMLParser(
+        target=target,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+        collect_ids=False,
+    )
+
+
+class SoapStream:
+    """Feed the body in chunks with `feed` (never raises), then `close` (raises `SoapRejected` where
+    `soap.parse_xml` would)."""
+
+    def __init__(self, response_tag: str) -> None:
+        self._target = _Target(response_tag)
+        self._parser = _parser(self._target)
+        self._error: etree.XMLSyntaxError | None = None
+        self._size = 0
+        self._head = b""  # the first 4 KiB: a DOCTYPE there explains a syntax error
+        self._edge = b""  # the last bytes of the previous chunk: a marker may straddle two chunks
+        self._entity = False  # "<!ENTITY" seen anywhere (any case)
+        self._content = False  # a byte other than whitespace seen
+
+    def feed(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        self._scan(chunk)
+        if self._error is not None:
+            return  # the rest is only scanned and counted, as the DOM path reads it all before parsing
+        try:
+            self._parser.feed(chunk)
+        except etree.XMLSyntaxError as exc:
+            self._error = exc
+
+    def _scan(self, chunk: bytes) -> None:
+        if len(self._head) < 4096:
+            self._head += chunk[: 4096 - len(self._head)]
+        if not self._content and chunk.strip():
+            self._content = True
+        if not self._entity:
+            for part in (self._edge + chunk[:8], chunk):
+                if b"<!" in part and b"<!ENTITY" in part.upper():
+                    self._entity = True
+        self._edge = (self._edge + chunk[-8:])[-8:]
+
+    def close(self) -> Streamed:
+        if not self._content:
+            raise SoapRejected(refusal("SOAP_ONGELDIG", detail="leeg bericht"))
+        root: etree._Element | None = None
+        if self._error is None:
+            try:
+                root = self._parser.close()
+            except etree.XMLSyntaxError as exc:
+                self._error = exc
+        too_deep = self._size <= HUGE_BYTES and self._target.max_depth > _NORMAL_MAX_DEPTH
+        if self._error is not None or too_deep:
+            if b"<!DOCTYPE" in self._head.upper() or self._entity:
+                raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN"))
+            if too_deep:
+                raise SoapRejected(refusal("SOAP_ONGELDIG", detail="de XML is dieper genest dan toegestaan"))
+            assert self._error is not None
+            raise SoapRejected(refusal("SOAP_ONGELDIG", detail=syntax_detail(self._error))) from self._error
+        if self._target.doctype_seen:
+            raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN"))
+        assert root is not None
+        return Streamed(root=root, dossier_xml=self._target.dossier_xml)
