@@ -248,6 +248,25 @@ def dossier_memory(quick: bool) -> list[Row]:
     return rows
 
 
+_FETCH = re.compile(r"([\d.]+) MB documentResponse, (dom|stream)\s*: client peak RSS rise\s+([\d.]+) MB \(([\d.]+) ×")
+
+
+def document_response(quick: bool) -> list[Row]:
+    """The LAS client's memory for a big documentResponse: the streaming path against the DOM path."""
+    proc = _run(["bench/document_response_memory.py", "--sizes", "20", "70"], 900)
+    found = _FETCH.findall(proc.stdout)
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1:] or ["no output"])
+    dom = {size: float(times) for size, path, _, times in found if path == "dom"}
+    return [
+        Row("documentResponse from the LAS (client)", f"{float(size):.0f} MB: peak RSS rise", float(rise), "MB",
+            "≤ 1.5 × the response", float(times) / 1.5, float(times) <= 1.5,
+            f"{times} × the response; the DOM path before: {dom.get(size, '?')} ×")
+        for size, path, rise, times in found
+        if path == "stream"
+    ]  # fmt: skip
+
+
 _RATE = re.compile(r"(\S+\.xml): (\d+) KB, (\d+) dossiers/s")
 
 
@@ -321,6 +340,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "national": national,
     "dossier_memory": dossier_memory,
     "dossier_throughput": dossier_throughput,
+    "document_response": document_response,
     "esis_upload": esis_upload,
     "esis_throughput": esis_throughput,
 }
