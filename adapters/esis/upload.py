@@ -53,6 +53,9 @@ _SPOOL_BYTES = 1024 * 1024
 _NOT_WORD = frozenset({"BIJLAGE_TYPE_NIET_TOEGESTAAN", "BIJLAGE_ZIP_ONGELDIG"})
 _T = TypeVar("_T")
 _TOKEN_TYPE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+/[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# The Content-Disposition every multipart client writes for a form field: quoted values without quotes,
+# backslashes, semicolons or a leading path separator (aiohttp's parser would change nothing in them)
+_PLAIN_DISPOSITION = re.compile(r'form-data; name="([^"\\;/]*)"(?:; filename="([^"\\;/][^"\\;]*)")?')
 # what aiohttp's multipart parser raises on a malformed body (bad headers, bad boundaries, bad encodings)
 PARSE_ERRORS = (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError)
 
@@ -140,8 +143,13 @@ def media_type(request: web.Request) -> str:
 
 def _disposition(part: BodyPartReader) -> tuple[str | None, str | None]:
     """The part's form-field name and file name, from one parse of its Content-Disposition (aiohttp's
-    ``name`` and ``filename`` each parse it again)."""
-    _, params = parse_content_disposition(part.headers.get(hdrs.CONTENT_DISPOSITION))
+    ``name`` and ``filename`` each parse it again). The plain form (``form-data; name="…"; filename="…"``) is
+    read directly: aiohttp's parser costs ≈ 50 µs a call (it escapes 128 characters for a regular expression on
+    every call); anything less plain gets aiohttp's answer, and a test compares both for every header shape."""
+    header = part.headers.get(hdrs.CONTENT_DISPOSITION)
+    if header is not None and (plain := _PLAIN_DISPOSITION.fullmatch(header)) is not None:
+        return plain.group(1), plain.group(2)
+    _, params = parse_content_disposition(header)
     return content_disposition_filename(params, "name"), content_disposition_filename(params, "filename")
 
 
@@ -178,7 +186,7 @@ async def read_json_part(reader: MultipartReader, name: str, limits: EsisLimits)
         raise _malformed(type(exc).__name__) from None
     if part is None:
         raise _malformed(_detail("deel_ontbreekt", naam=name))
-    if not isinstance(part, BodyPartReader) or part.name != name:
+    if not isinstance(part, BodyPartReader) or _disposition(part)[0] != name:
         raise refused(400, "ESIS_MULTIPART_VOLGORDE", name, naam=name)
     _plain_encoding(part, name)
     buf = bytearray()
