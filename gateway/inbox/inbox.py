@@ -233,8 +233,14 @@ class Inbox:
         res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
+        Inbox.step_event_sync(s, exchange_id, name, message)
+
+    @staticmethod
+    def step_event_sync(s: Session, exchange_id: int, name: str, message: str) -> None:
+        """Only the timeline event of a step, for a unit that records the outcome after it (`finish_sync`: its
+        lease check and its ``step`` and ``waiting_for`` supersede what `step_sync` would write first)."""
         event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
-        conn.execute(_EVENT, event)
+        s.connection().execute(_EVENT, event)
 
     @staticmethod
     def finish_sync(
