@@ -6,6 +6,7 @@ The network is off except loopback: every outside system is a simulator the test
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -86,14 +87,23 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def components(settings: Settings) -> AsyncIterator[Components]:
+@contextlib.asynccontextmanager
+async def seeded_components(settings: Settings) -> AsyncIterator[Components]:
+    """The core components on a fresh schema with the demo SWV and registry; closed afterwards."""
     c = build_components(settings)
     await _fresh_schema(c.db)
     swv_id = await seed_swv(c.db)
     await seed_demo_registry(c.db, swv_id)
-    yield c
-    await c.close()
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@pytest.fixture
+async def components(settings: Settings) -> AsyncIterator[Components]:
+    async with seeded_components(settings) as c:
+        yield c
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -102,12 +112,8 @@ async def any_components(request: pytest.FixtureRequest, settings: Settings) -> 
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
         settings = settings.replace(database_url=url)
-    c = build_components(settings)
-    await _fresh_schema(c.db)
-    swv_id = await seed_swv(c.db)
-    await seed_demo_registry(c.db, swv_id)
-    yield c
-    await c.close()
+    async with seeded_components(settings) as c:
+        yield c
 
 
 def unique(prefix: str = "") -> str:

@@ -53,6 +53,9 @@ _SESSIE_MESSAGE = (
     "Afzender in orde (mandaten, vestiging, routeringskenmerk); sessie {sessie} geopend bij het Traffic Center."
 )
 _STALE_SESSION = {"SessieAfwijkend", "SessieReedsAfgemeld"}
+# a dossier this big takes long enough to read (≈ 0.1 s and more) for its own "dossier ontvangen" step in the
+# queue while it is read; a smaller one's step is written with the outcome (one transaction less per exchange)
+_STEP_ALONE_FROM = 1_000_000
 
 
 # the afmelding's resultaat for the exchange's outcome (docs/assumptions/oso.md)
@@ -126,11 +129,13 @@ class OsoExchangeHandler:
         if any(f.blocking for f in findings):
             raise Refusal([f for f in findings if f.blocking])
         warnings = [f for f in findings if not f.blocking]
-        # Steps are written in their own transactions; only the ones a later attempt or the queue needs are
-        # kept (sessie_geopend: durable session id; dossier_ontvangen: the slow part is done).
-
+        # Only the steps a later attempt or the queue needs are kept (sessie_geopend: durable session id, in its
+        # own transaction; dossier_ontvangen: the slow part is done — written with the outcome unless reading
+        # the dossier will take long enough for the queue to show it on its own).
         sessie, document = await self._fetch_document(n, exchange, steps)
-        await steps.step("dossier_ontvangen", f"Dossier ontvangen ({len(document.dossier_xml)} bytes).")
+        size = len(document.dossier_xml)
+        received = f"Dossier ontvangen ({size} bytes)."
+        await steps.step("dossier_ontvangen", received, with_outcome=size < _STEP_ALONE_FROM)
         asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
 
         report = await self._read(document.dossier_xml)
@@ -266,12 +271,12 @@ class AfmeldingDeliverer:
     once, with the message's resultaat.
 
     The payload names the exchange (``exchange_id``, ``koppelsleutel``) or, from the sweeper, the session
-    (``sessieId``). The session is claimed for this message in the store before the call (`claim_close`),
-    so a retry closes the same one and a second message finds nothing left to close. No session open for the
-    exchange (refused before one was opened): one is opened to close it. ``SessieReedsAfgemeld`` counts as
-    delivered only when this message's afmelding was sent before (a retry after a lost reply); otherwise the
-    TC closed the session without our outcome, so it is marked ``verlopen`` and the outcome goes out over a
-    new session, once.
+    (``sessieId``). The session is claimed for this message in the store before the call (`claim_close`,
+    which also counts the call), so a retry closes the same one and a second message finds nothing left to
+    close. No session open for the exchange (refused before one was opened): one is opened to close it.
+    ``SessieReedsAfgemeld`` counts as delivered only when this message's afmelding was sent before (a retry
+    after a lost reply); otherwise the TC closed the session without our outcome, so it is marked
+    ``verlopen`` and the outcome goes out over a new session, once.
     """
 
     def __init__(self, traffic_center: TrafficCenterClient, sessions: SessionStore) -> None:
@@ -289,8 +294,11 @@ class AfmeldingDeliverer:
             )
             if claim.done or (claim.sessie is None and (named is not None or exchange_id is None)):
                 return  # closed by this message before, or the sweeper's session was closed meanwhile
-            sessie = claim.sessie or await self._open_to_close(exchange_id, koppelsleutel, message.key, resultaat)
-            sent_before = await self.sessions.closing_call(sessie)
+            if claim.sessie is not None:
+                sessie, sent_before = claim.sessie, claim.calls_before  # the claim counted this call
+            else:
+                sessie = await self._open_to_close(exchange_id, koppelsleutel, message.key, resultaat)
+                sent_before = await self.sessions.closing_call(sessie)
             try:
                 await self.tc.afmelding(sessie, koppelsleutel, resultaat, p.get("toelichting"))
             except RemoteFault as exc:

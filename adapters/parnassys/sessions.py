@@ -5,9 +5,10 @@
 * the handler records a session the moment the TC hands it out (`opened`), and a later attempt of the same
   exchange — in any process, after any restart — reuses the one still open (`open_for`);
 * the afmelding deliverer first *claims* the session it will close (`claim_close`: state ``afmelden``, the
-  outbox message's key and the resultaat fixed in the row before the call), counts every closing call
-  (`closing_call`), and records the answer (`closed` / `expired`) — so exactly one afmelding closes each
-  session, and an answer ``SessieReedsAfgemeld`` can be checked against what we sent;
+  outbox message's key and the resultaat fixed in the row before the call, and the call counted), counts the
+  call on a session it had to open to close (`closing_call`), and records the answer (`closed` / `expired`)
+  — so exactly one afmelding closes each session, and an answer ``SessieReedsAfgemeld`` can be checked
+  against what we sent;
 * the sweeper finds sessions open longer than a bound (`open_longer_than`) and counts the open ones.
 
 `MemorySessions` is the same in memory, for a handler used without a database (tests, tools).
@@ -94,11 +95,11 @@ class MemorySessions:
     ) -> Claim:
         for k, r in self.rows.items():
             if r.close_key == close_key and r.state in (_CLOSING, _CLOSED):
-                return Claim(k) if r.state == _CLOSING else Claim(None, done=True)
+                return Claim(k, calls_before=await self.closing_call(k)) if r.state == _CLOSING else Claim(None, True)
         for k, r in reversed(self.rows.items()):
             if r.state == _OPEN and (k == sessie_id if sessie_id is not None else r.exchange_id == exchange_id):
                 r.state, r.close_key, r.resultaat = _CLOSING, close_key, resultaat
-                return Claim(k)
+                return Claim(k, calls_before=await self.closing_call(k))
         return Claim(None)
 
     async def closing_call(self, sessie_id: str) -> int:

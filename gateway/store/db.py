@@ -11,7 +11,8 @@ Two ways to write:
   (a unit that raises is rolled back alone and its exception is re-raised to its caller), and commits
   them with one ``COMMIT`` — one fsync for the lot (a batch of one unit needs no savepoint: its transaction
   is the unit's). A unit's caller resumes only after that commit, so
-  "returned" still means "committed". On PostgreSQL a unit is its own transaction (`AsyncSession.run_sync`).
+  "returned" still means "committed". On PostgreSQL a unit is its own transaction, run as one synchronous
+  call in one greenlet (checkout, BEGIN, ``fn``, COMMIT), not step by step through an `AsyncSession`.
 
 SQLite serialises writers. Every write transaction starts with ``BEGIN IMMEDIATE`` so that two writers never
 both read and then fail to upgrade their lock, and within one process writers queue on an asyncio lock first
@@ -22,8 +23,9 @@ Read-only sessions (`reader`) use their own engine with
 deferred transactions, which in WAL mode never wait for a writer. A *read unit* (``await db.read(fn)``:
 ``fn(session)`` with a synchronous `Session`, all its statements at once) runs on SQLite in a small pool of
 reader threads with their own connections — one hop for the whole unit instead of one per statement through
-aiosqlite (the request paths' look-ups: ≈ 0.2 ms of CPU instead of ≈ 0.8 ms); on PostgreSQL it is
-`AsyncSession.run_sync` on a reader session. Writes are durable by default
+aiosqlite (the request paths' look-ups: ≈ 0.2 ms of CPU instead of ≈ 0.8 ms); on PostgreSQL it runs in one
+greenlet, as a write unit does. PostgreSQL's pooled connections are pinged before use only after a second
+idle in the pool (`gateway.store.pg_ping`), not before every checkout. Writes are durable by default
 (``synchronous=FULL``: the WAL is fsynced at commit, so what was acknowledged survives a power loss); the
 workers' bookkeeping (claim, steps, outcome, outbox) asks for ``durable=False`` (``synchronous=NORMAL``,
 synced at the next durable commit or checkpoint). A batch with at least one durable unit commits with FULL.
@@ -48,8 +50,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.store.pg_ping import DEFAULT_AFTER_IDLE, ping_when_idle
 
 if TYPE_CHECKING:
     from gateway.store.blob_crypto import Keyring
@@ -134,7 +139,7 @@ def _plain_savepoints(engine: Engine) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, ping_after_idle: float = DEFAULT_AFTER_IDLE) -> None:
         self.url = url
         # the key ring that seals small secrets (TOTP) at rest, set by build_components (gateway.store.secret_box)
         self.secret_keyring: Keyring | None = None
@@ -147,8 +152,10 @@ class Database:
                 private_files(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": 30, "isolation_level": None}
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if not self.is_sqlite:
+            ping_when_idle(self.engine.sync_engine, after_idle=ping_after_idle)  # not a ping before every checkout
         self._read_engine: AsyncEngine = self.engine
         self._fast_engine: AsyncEngine = self.engine
         self._write_lock: asyncio.Lock | None = None
@@ -235,9 +242,8 @@ class Database:
         ``fn`` is synchronous, does all its statements at once and must not keep ORM objects beyond its
         return. On SQLite it runs in a reader thread (WAL: it never waits for a writer); on PostgreSQL in a
         reader session."""
-        if self._sync_reader is None:
-            async with self._readers() as s:
-                return await s.run_sync(fn)  # type: ignore[arg-type]  # sqlmodel's Session vs SQLAlchemy's in run_sync (same object at run time)
+        if self._sync_reader is None:  # PostgreSQL: the whole unit in one greenlet (see `run`)
+            return await greenlet_spawn(self._read_with, self._read_engine.sync_engine, fn)
         if self._read_threads is None:
             self._read_threads = concurrent.futures.ThreadPoolExecutor(
                 _READ_THREADS, thread_name_prefix="sqlite-reader"
@@ -246,7 +252,11 @@ class Database:
 
     def _read_sync(self, fn: Callable[[Session], T]) -> T:
         assert self._sync_reader is not None
-        with self._sync_reader.connect() as conn, Session(bind=conn) as session:
+        return self._read_with(self._sync_reader, fn)
+
+    @staticmethod
+    def _read_with(engine: Engine, fn: Callable[[Session], T]) -> T:
+        with engine.connect() as conn, Session(bind=conn) as session:
             return fn(session)  # the connection's transaction is rolled back when it goes back to the pool
 
     async def run(self, fn: Callable[[Session], T], *, durable: bool = True) -> T:
@@ -257,8 +267,13 @@ class Database:
         work and is re-raised here.
         """
         if not self.is_sqlite:
-            async with self._fast_sessions() as s, s.begin():
-                return await s.run_sync(fn)  # type: ignore[arg-type]  # sqlmodel's Session vs SQLAlchemy's in run_sync (same object at run time)
+            # the whole unit — checkout, BEGIN, fn, COMMIT, checkin — in one greenlet: one switch into the
+            # synchronous world instead of one per step of an AsyncSession (≈ 390 → 235 µs for a one-statement
+            # unit, with the idle ping; docs/assumptions/db-hot-path.md)
+            ok, value = await greenlet_spawn(self._apply_one, self.engine.sync_engine, fn)
+            if not ok:
+                raise value
+            return value
         loop = asyncio.get_running_loop()
         item = _Pending(fn, durable, loop.create_future())
         self._pending.append(item)
@@ -301,7 +316,7 @@ class Database:
         """In the writer thread: every unit of the batch in its own savepoint, then one commit."""
         engine = self._sync_engines[any(item.durable for item in batch)]
         if len(batch) == 1:
-            return [self._apply_one(engine, batch[0])]
+            return [self._apply_one(engine, batch[0].fn)]
         results: list[tuple[bool, Any]] = []
         with engine.connect() as conn, conn.begin():
             started = time.monotonic()
@@ -326,13 +341,13 @@ class Database:
         return results
 
     @staticmethod
-    def _apply_one(engine: Engine, item: _Pending) -> tuple[bool, Any]:
+    def _apply_one(engine: Engine, fn: Unit) -> tuple[bool, Any]:
         """A batch of one unit needs no savepoint: the unit is the transaction (rolled back if it raises)."""
         with engine.connect() as conn:
             transaction = conn.begin()
             session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only")
             try:
-                value = item.fn(session)
+                value = fn(session)
                 session.commit()  # flushes; the transaction is committed below
             except BaseException as exc:
                 session.rollback()

@@ -4,13 +4,23 @@ message closes only the session it names."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.parnassys.client import RemoteFault
 from adapters.parnassys.handler import AfmeldingDeliverer
-from adapters.parnassys.sessions import MemorySessions
+from adapters.parnassys.sessions import MemorySessions, SessionStore, StoredSessions
+from gateway.components import Components
 from gateway.errors import Refusal
 from gateway.pipeline.contracts import OutboundMessage
+from gateway.settings import Settings
+from gateway.store.models import RemoteSession
+from tests.conftest import seeded_components, unique
+from tests.support.db_calls import units_of
+from tests.support.fakes import new_exchange
 from verification.findings import fout
 
 
@@ -45,16 +55,51 @@ def _afmelding(key: str = "m1", resultaat: str = "OverdrachtGeslaagd", **payload
     )
 
 
-async def test_a_retry_after_a_lost_reply_counts_the_already_closed_session_as_delivered() -> None:
-    tc, sessions = StubTc(lose=1), MemorySessions()
-    await sessions.opened(1, "k1", "sessie-0")
-    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # test doubles for the Traffic Center client and session store
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[tuple[SessionStore, int]]:
+    """A session store — in memory, or the database's on SQLite and PostgreSQL — and an exchange of it."""
+    if request.param == "memory":
+        yield MemorySessions(), 1
+        return
+    if request.param == "postgres":
+        settings = settings.replace(database_url=request.getfixturevalue("postgres_url"))
+    async with seeded_components(settings) as c:
+        put = await c.inbox.put(new_exchange(unique("afm-")))
+        yield StoredSessions(c.db), put.exchange_id
+
+
+async def test_a_retry_after_a_lost_reply_counts_the_already_closed_session_as_delivered(
+    store: tuple[SessionStore, int],
+) -> None:
+    (sessions, exchange_id), tc = store, StubTc(lose=1)
+    await sessions.opened(exchange_id, "k1", "sessie-0")
+    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # a test double for the Traffic Center client
     with pytest.raises(ConnectionError):
-        await deliverer.deliver(_afmelding())
-    await deliverer.deliver(_afmelding())  # the outbox retries: SessieReedsAfgemeld, and we sent it
+        await deliverer.deliver(_afmelding(exchange_id=exchange_id))
+    await deliverer.deliver(_afmelding(exchange_id=exchange_id))  # the outbox retries: SessieReedsAfgemeld, we sent it
     assert tc.calls == [("afmelding", "sessie-0"), ("afmelding", "sessie-0")]
     assert tc.closed == {"sessie-0": "OverdrachtGeslaagd"}
-    assert sessions.rows["sessie-0"].state == "afgemeld"
+    assert await sessions.open_for(exchange_id) is None
+    if isinstance(sessions, MemorySessions):
+        assert sessions.rows["sessie-0"].state == "afgemeld"
+
+
+async def test_claiming_the_session_counts_the_closing_call_in_the_same_unit_of_work(
+    any_components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c, tc = any_components, StubTc()
+    sessions = StoredSessions(c.db)
+    put = await c.inbox.put(new_exchange(unique("afm-")))
+    await sessions.opened(put.exchange_id, "k1", "sessie-0")
+    units = units_of(c.db, monkeypatch)
+
+    await AfmeldingDeliverer(tc, sessions).deliver(_afmelding(exchange_id=put.exchange_id))  # type: ignore[arg-type]  # a test double for the Traffic Center client
+
+    assert len(units) == 2  # the claim with the call's count before the call; the answer after it
+    attempts = await c.db.read(
+        lambda s: s.execute(select(col(RemoteSession.close_attempts), col(RemoteSession.state))).one()
+    )
+    assert tuple(attempts) == (1, "afgemeld")
 
 
 async def test_a_second_message_for_the_same_exchange_finds_nothing_left_and_a_repeat_sends_nothing() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from adapters.parnassys import handler as handler_module
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
 from adapters.parnassys.config import ClientConfig, Credential, RetryPolicy
 from adapters.parnassys.dossier_factory import AttachmentSpec
@@ -31,11 +32,14 @@ FAST = RetryPolicy(attempts=2, base=0.01, cap=0.02)
 class Steps:
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.with_outcome: list[str] = []  # the steps the handler asked to be written with the outcome
 
     async def step(
         self, name: str, message: str, *, waiting_for: str | None = None, with_outcome: bool = False
     ) -> None:
         self.names.append(name)
+        if with_outcome:
+            self.with_outcome.append(name)
 
 
 class FixedLasEndpoint:
@@ -133,8 +137,18 @@ async def test_notificatie_becomes_a_hulpvraag_draft_and_the_session_is_closed(w
     assert {b.role for b in draft.bijlagen} >= {"opp"} and all(b.blob_key for b in draft.bijlagen)
     assert draft.external_keys["koppelsleutel"] == koppelsleutel
     assert steps.names == ["sessie_geopend", "dossier_ontvangen"]
+    assert steps.with_outcome == ["dossier_ontvangen"]  # a small dossier: its step goes with the hulpvraag
     await _close(handler, tc, claimed, Outcome(state="verwerkt", hulpvraag_id=7, created=True))
     assert tc.afmeldingen() == {koppelsleutel: "OverdrachtGeslaagd"}
+
+
+async def test_a_big_dossiers_step_is_written_on_its_own_before_it_is_read(world, monkeypatch):
+    _, las, gw, handler, _ = world
+    monkeypatch.setattr(handler_module, "_STEP_ALONE_FROM", 1000)  # "big" from 1 kB: the queue shows the step
+    claimed = _claim(gw, await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN))
+    steps = Steps()
+    await handler.handle(claimed, steps)
+    assert steps.names == ["sessie_geopend", "dossier_ontvangen"] and steps.with_outcome == []
 
 
 async def test_dossier_not_ready_is_refused_and_reported_in_the_afmelding(world):

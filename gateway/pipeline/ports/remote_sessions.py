@@ -3,7 +3,8 @@
 `RemoteSessions` is the table ``remote_session`` for one outside system (``system``): record a session the
 moment it is handed out (`opened`), find an exchange's open one again after any restart (`open_for`),
 *claim* the session a closing message will close (`claim_close`: state ``afmelden``, the message's key and
-resultaat fixed in the row before the call, so exactly one message closes each session), count closing calls
+resultaat fixed in the row before the call, so exactly one message closes each session, and the closing call
+about to be made counted in the same unit), count the closing call on a session opened only to be closed
 (`closing_call`), record the answer (`closed` / `expired`), and find sessions open too long
 (`open_longer_than`, `count_open`). Every method is one short unit of work.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -51,6 +52,12 @@ _COUNT_CALL = update(_RS).where(*_ONE).values(close_attempts=_RS.c.close_attempt
 _END = update(_RS).where(*_ONE).values(state=bindparam("b_state"), closed_at=bindparam("b_at"))
 
 
+def _count_call(conn: Connection, system: str, sessie_id: str) -> int:
+    """Counts a closing call about to be made; returns how many were made before it (one statement)."""
+    after = conn.execute(_COUNT_CALL, {"b_system": system, "b_session": sessie_id}).scalar()
+    return int(after or 1) - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """What a closing message is to close: ``sessie`` (claimed for it), or nothing — because this message
@@ -58,6 +65,7 @@ class Claim:
 
     sessie: str | None
     done: bool = False
+    calls_before: int = 0  # with ``sessie``: closing calls made on it before the one this claim counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,34 +136,36 @@ class RemoteSessions:
         """The session this closing message closes, claimed for it (see `Claim`).
 
         A message claimed a session before (a retry): that one. Otherwise the given session (a sweeper's)
-        or the exchange's newest open one, set to ``afmelden`` with this message's key and resultaat."""
+        or the exchange's newest open one, set to ``afmelden`` with this message's key and resultaat. The
+        caller makes the closing call next, so a claimed session's call is counted here, in the same unit
+        (durable, as `closing_call`): one unit instead of two on every afmelding."""
         system = self.system
         by = ("session_id", sessie_id) if sessie_id is not None else ("exchange_id", exchange_id)
 
         def unit(s: Session) -> Claim:
             conn = s.connection()
             mine = conn.execute(_MINE, {"b_system": system, "b_close_key": close_key}).first()
+            if mine is not None and mine.state != _CLOSING:
+                return Claim(None, done=True)
             if mine is not None:
-                return Claim(str(mine.session_id)) if mine.state == _CLOSING else Claim(None, done=True)
-            if by[1] is None:
-                return Claim(None)
-            row = conn.execute(_CANDIDATE_BY[by[0]], {"b_system": system, "b_value": by[1]}).first()
-            if row is None:
-                return Claim(None)
-            conn.execute(_CLAIM, {"b_id": row.id, "b_close_key": close_key, "b_resultaat": resultaat})
-            return Claim(str(row.session_id))
-
-        return await self.db.run(unit, durable=False)
-
-    async def closing_call(self, sessie_id: str) -> int:
-        """Count a closing call about to be made; returns how many were made before it."""
-        params = {"b_system": self.system, "b_session": sessie_id}
-
-        def unit(s: Session) -> int:
-            after = s.connection().execute(_COUNT_CALL, params).scalar()
-            return int(after or 1) - 1  # one statement: the count after this call, less this call
+                sessie = str(mine.session_id)
+            else:
+                if by[1] is None:
+                    return Claim(None)
+                row = conn.execute(_CANDIDATE_BY[by[0]], {"b_system": system, "b_value": by[1]}).first()
+                if row is None:
+                    return Claim(None)
+                conn.execute(_CLAIM, {"b_id": row.id, "b_close_key": close_key, "b_resultaat": resultaat})
+                sessie = str(row.session_id)
+            return Claim(sessie, calls_before=_count_call(conn, system, sessie))
 
         return await self.db.run(unit, durable=True)
+
+    async def closing_call(self, sessie_id: str) -> int:
+        """Count a closing call about to be made on a session `claim_close` did not count (one opened to be
+        closed); returns how many were made before it."""
+        system = self.system
+        return await self.db.run(lambda s: _count_call(s.connection(), system, sessie_id), durable=True)
 
     async def closed(self, sessie_id: str) -> None:
         await self._end(sessie_id, _CLOSED)
