@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import IO, Any, TypeVar
@@ -247,6 +247,7 @@ class PendingDocuments:
     def __init__(self) -> None:
         self.documents: list[StoredDocument] = []
         self._writers: list[BlobWriter] = []
+        self._barrier = current_barrier()  # made inside the request's `durable_together`
 
     def add(self, document: StoredDocument, writer: BlobWriter) -> None:
         self.documents.append(document)
@@ -256,12 +257,33 @@ class PendingDocuments:
         """Make every document visible and durable (in a thread: it links the blobs into place, or completes
         the uploads). Written under a durability barrier (`durable_together`, around the whole request), the
         local blobs are made durable together by one ``syncfs`` here instead of one ``fsync`` each."""
+        self.link()
+        self.flush()
+
+    def phases(self) -> tuple[Callable[[], None], ...]:
+        """`commit` as the inbox's ``prepare`` phases (link, then flush), run by the database's writer before
+        the transaction that stores the exchange (gateway.store.db: no thread hop of their own, one ``syncfs``
+        for every request of a batch) — only for local blobs under a barrier, whose commit is a few file-system
+        calls; any other store (an upload to complete, an fsync per blob) gives ``()``: `commit` them first.
+        """
+        if self._writers and self._barrier is not None and self._barrier.joined:
+            return (self.link, self.flush)
+        return ()
+
+    def link(self) -> None:
+        """Every document visible under its name (not yet durable under a barrier: `flush`)."""
         try:
             for w in self._writers:
                 w.commit()
-            barrier = current_barrier()
-            if barrier is not None:
-                barrier.flush()  # raises when a write-back failed: then no row may point at them
+        except BaseException:
+            self.abort()
+            raise
+
+    def flush(self) -> None:
+        """The barrier's one ``syncfs``; raises when a write-back failed: then no row may point at them."""
+        try:
+            if self._barrier is not None:
+                self._barrier.flush()
         except BaseException:
             self.abort()
             raise

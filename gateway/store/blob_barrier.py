@@ -79,6 +79,12 @@ class Barrier:
                 self._fds[root] = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         return True
 
+    @property
+    def joined(self) -> bool:
+        """Whether a writer joined: its blobs wait for `flush` (local, no fsync of their own)."""
+        with self._lock:
+            return bool(self._fds)
+
     def committed(self) -> None:
         self.pending = True
 
