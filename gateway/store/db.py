@@ -40,6 +40,7 @@ import asyncio
 import concurrent.futures
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
@@ -186,6 +187,8 @@ class Database:
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self._read_threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._sync_reader: Engine | None = None
+        self._reader_local = threading.local()  # each reader thread's own connection, kept between read units
+        self._reader_conns: list[Connection] = []
         if self.is_sqlite:
             self._read_engine = create_async_engine(url, **kwargs)
             self._fast_engine = create_async_engine(url, **kwargs)
@@ -272,8 +275,19 @@ class Database:
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._read_sync, fn)
 
     def _read_sync(self, fn: Callable[[Session], T]) -> T:
+        """In a reader thread (SQLite): on the thread's own connection, kept open between read units (no pool
+        checkout and return per read: ≈ 30 µs of a ≈ 110 µs look-up); its read transaction ends with the unit,
+        so the next unit sees every commit made since."""
         assert self._sync_reader is not None
-        return self._read_with(self._sync_reader, fn)
+        conn: Connection | None = getattr(self._reader_local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._reader_local.conn = self._sync_reader.connect()
+            self._reader_conns.append(conn)
+        try:
+            with Session(bind=conn) as session:
+                return fn(session)
+        finally:
+            conn.rollback()
 
     @staticmethod
     def _read_with(engine: Engine, fn: Callable[[Session], T]) -> T:
@@ -434,6 +448,10 @@ class Database:
         if self._read_threads is not None:
             self._read_threads.shutdown(wait=True)
             self._read_threads = None
+        for conn in self._reader_conns:  # the reader threads have ended: nobody else uses them now
+            conn.close()
+        self._reader_conns.clear()
+        self._reader_local = threading.local()
         if self._sync_reader is not None:
             self._sync_reader.dispose()
         if self._writer is not None:
