@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import sqlite3
 import threading
@@ -287,7 +288,12 @@ class Database:
             with Session(bind=conn) as session:
                 return fn(session)
         finally:
-            conn.rollback()
+            try:
+                conn.rollback()
+            except Exception:  # a broken connection: the thread opens a new one for its next unit
+                self._reader_local.conn = None
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     @staticmethod
     def _read_with(engine: Engine, fn: Callable[[Session], T]) -> T:
