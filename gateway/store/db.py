@@ -265,8 +265,8 @@ class Database:
         """Run ``fn(session)`` in a read-only transaction and return its result (nothing is committed).
 
         ``fn`` is synchronous, does all its statements at once and must not keep ORM objects beyond its
-        return. On SQLite it runs in a reader thread (WAL: it never waits for a writer); on PostgreSQL in a
-        reader session."""
+        return. On SQLite it runs in a reader thread (WAL: it never waits for a writer); on PostgreSQL in one
+        greenlet on a pooled connection, rolled back when it goes back to the pool."""
         if self._sync_reader is None:  # PostgreSQL: the whole unit in one greenlet (see `run`)
             return await greenlet_spawn(self._read_with, self._read_engine.sync_engine, fn)
         if self._read_threads is None:

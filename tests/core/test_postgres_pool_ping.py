@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import asyncpg
 import pytest
 from sqlalchemy import exc, text
 from sqlmodel import Session
@@ -17,21 +16,23 @@ from sqlmodel import Session
 from gateway.store.db import Database
 from tests.conftest import unique
 
+
 def _backend_pid(s: Session) -> int:
     return int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
 async def _terminate(url: str, pid: int) -> None:
     """The server ends one connection, as a restart or an administrator would (from a connection of its own)."""
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    admin = Database(url)
     try:
-        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+        assert await admin.run(lambda s: s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar())
+        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :p")
         for _ in range(100):  # wait until the backend is really gone
-            if not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            if await admin.read(lambda s: s.execute(gone, {"p": pid}).scalar()):
                 return
             await asyncio.sleep(0.01)
     finally:
-        await conn.close()
+        await admin.dispose()
 
 
 @pytest.fixture
@@ -58,7 +59,13 @@ async def test_an_idle_connection_the_server_closed_is_replaced_before_a_unit_us
         assert second != first  # a new connection, and the unit did not notice anything
         await _terminate(postgres_url, second)
         await asyncio.sleep(0.1)
-        assert await db.read(_backend_pid) not in (first, second)  # a read unit, the same
+        third = await db.read(_backend_pid)
+        assert third not in (first, second)  # a read unit, the same
+        await _terminate(postgres_url, third)
+        await asyncio.sleep(0.1)
+        async with db.session() as session:  # and an AsyncSession (the pages, the CLI)
+            pid = (await (await session.connection()).execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert pid not in (first, second, third)
     finally:
         await db.dispose()
 
