@@ -53,7 +53,7 @@ SHAPES = [
     'Form-Data; name="document"; filename="a.pdf"',
     'attachment; name="document"; filename="a.pdf"',
     "form-data; name=\"document\"; filename*=UTF-8''verslag%20%C3%A9.pdf",
-    "form-data; name=\"document\"; filename=\"a.pdf\"; filename*=UTF-8''b.pdf",
+    'form-data; name="document"; filename="a.pdf"; filename*=UTF-8\'\'b.pdf',
     'form-data; name="document"; filename*0="a"; filename*1=".pdf"',
     'form-data; filename="a.pdf"; name="document"',
     'form-data; name="document"; filename="a.pdf";',
