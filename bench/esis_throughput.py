@@ -265,7 +265,7 @@ async def _client(args: argparse.Namespace, port: int, pids: list[int], db_path:
         # 1. new requests
         spies = [
             _flame_graph(args.flame if i == 0 else args.flame.with_stem(args.flame.stem + "-worker"), p,
-                         every_thread=args.flame_threads)
+                         every_thread=args.flame_threads, rate=args.flame_rate)
             for i, p in enumerate(pids)
         ] if args.flame else []  # fmt: skip
         cpu0, client0, t0 = _cpu(pids), time.process_time(), time.perf_counter()
@@ -320,7 +320,7 @@ async def _client(args: argparse.Namespace, port: int, pids: list[int], db_path:
     return result
 
 
-def _flame_graph(out: Path, pid: int, *, every_thread: bool = False) -> subprocess.Popen[bytes]:
+def _flame_graph(out: Path, pid: int, *, every_thread: bool = False, rate: int = 250) -> subprocess.Popen[bytes]:
     """py-spy sampling the gateway process into ``out``: the thread holding the GIL, or (``every_thread``)
     every thread that is not idle, each under its own name."""
     spy = Path(sys.executable).with_name("py-spy")
@@ -330,7 +330,7 @@ def _flame_graph(out: Path, pid: int, *, every_thread: bool = False) -> subproce
     fmt = "flamegraph" if out.suffix == ".svg" else "raw"
     which = ["--threads"] if every_thread else ["--gil"]
     proc = subprocess.Popen(
-        [str(spy), "record", *which, "--rate", "250", "--nonblocking", "--format", fmt,
+        [str(spy), "record", *which, "--rate", str(rate), "--nonblocking", "--format", fmt,
          "--pid", str(pid), "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -425,6 +425,7 @@ def main() -> int:
     p.add_argument(
         "--flame-threads", action="store_true", help="with --flame: every busy thread, not only the GIL's holder"
     )
+    p.add_argument("--flame-rate", type=int, default=250, help="with --flame: py-spy samples per second")
     p.add_argument(
         "--split",
         action="store_true",

@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -104,6 +104,18 @@ def _accepted(result: PutResult, sender: VerifiedSender, aanvraag_id: str, *, re
     if replay:
         headers["Idempotent-Replay"] = "true"
     return web.json_response(body, status=202, headers=headers)
+
+
+async def _documents_ready(pending: PendingDocuments) -> tuple[Callable[[], None], ...]:
+    """The documents visible and durable just before the row that points at them is committed: as the inbox's
+    ``prepare`` phases when the blobs are local under the request's barrier (the database's writer links and
+    syncs them before its transaction: no thread hop, one ``syncfs`` per batch), else committed here first (in
+    a thread: an upload to complete, an fsync per blob). Either way no row is committed before they are durable,
+    and a failure stores nothing (docs/assumptions/db-hot-path.md)."""
+    phases = pending.phases()
+    if not phases and pending.documents:
+        await asyncio.to_thread(pending.commit)
+    return phases
 
 
 class EsisIntake:
@@ -246,7 +258,6 @@ class EsisIntake:
             documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
         )
         raw = json.dumps(data, ensure_ascii=False).encode()
-        await asyncio.to_thread(pending.commit)  # visible just before the row that points at them is committed
         result = await self.c.inbox.put(
             NewExchange(
                 key=key,
@@ -256,7 +267,8 @@ class EsisIntake:
                 payload=raw,
                 brin6=sender.brin6,
                 handoff=handoff,
-            )
+            ),
+            prepare=await _documents_ready(pending),
         )
         log.info(
             "esis_aanvraag_ontvangen",
@@ -363,7 +375,6 @@ class EsisIntake:
             verwijder=tuple(Withdrawal(r.sha256, r.bestandsnaam) for r in wijziging.verwijder),
             documenten=tuple(HandoffDocument.from_stored(d) for d in documenten),
         )
-        await asyncio.to_thread(pending.commit)
         result = await self.c.inbox.put(
             NewExchange(
                 key=key,  # type: ignore[arg-type]  # debt (issue 17): Optional not narrowed
@@ -373,7 +384,8 @@ class EsisIntake:
                 payload=json.dumps(data, ensure_ascii=False).encode(),
                 brin6=sender.brin6,
                 handoff=handoff,
-            )
+            ),
+            prepare=await _documents_ready(pending),
         )
         log.info(
             "esis_wijziging_ontvangen",

@@ -112,13 +112,21 @@ class Inbox:
         self.doorbell = doorbell(db, "inbox")  # rung when this process stored an item that is due now
 
     # -- intake ---------------------------------------------------------------------------------------
-    async def put(self, new: NewExchange, *, first: Callable[[Session], object] | None = None) -> PutResult:
+    async def put(
+        self,
+        new: NewExchange,
+        *,
+        first: Callable[[Session], object] | None = None,
+        prepare: Sequence[Callable[[], object]] = (),
+    ) -> PutResult:
         """Durably store a new exchange (committed on return). The same key twice stores it once.
 
         ``first``: a unit of work of the caller's (e.g. the replay window's sighting) run in the same transaction,
         before the exchange is written; when it raises, nothing is stored and the exception comes back here. With
-        the same key stored before, it runs in a transaction of its own."""
-        return await self._insert(new, state=ExchangeState.ONTVANGEN, findings=(), first=first)
+        the same key stored before, it runs in a transaction of its own. ``prepare``: what must be done before
+        the transaction begins (`Database.run`: the ESIS intake's documents made visible and durable); when a
+        phase raises, nothing is stored and the exception comes back here."""
+        return await self._insert(new, state=ExchangeState.ONTVANGEN, findings=(), first=first, prepare=prepare)
 
     async def record_refusal(
         self, new: NewExchange, findings: Sequence[Finding], *, first: Callable[[Session], object] | None = None
@@ -133,6 +141,7 @@ class Inbox:
         state: ExchangeState,
         findings: Sequence[Finding],
         first: Callable[[Session], object] | None,
+        prepare: Sequence[Callable[[], object]] = (),
     ) -> PutResult:
         now = utcnow()
         cid = new.correlation_id or new_correlation_id()
@@ -171,7 +180,7 @@ class Inbox:
             return exchange_id
 
         try:
-            exchange_id = await self.db.run(unit, durable=True)
+            exchange_id = await self.db.run(unit, durable=True, prepare=prepare)
             if not final:
                 self.doorbell.ring()
             log.info("exchange_vastgelegd", exchange_id=exchange_id, key=new.key, state=state.value, correlation_id=cid)
@@ -233,8 +242,14 @@ class Inbox:
         res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
+        Inbox.step_event_sync(s, exchange_id, name, message)
+
+    @staticmethod
+    def step_event_sync(s: Session, exchange_id: int, name: str, message: str) -> None:
+        """Only the timeline event of a step, for a unit that records the outcome after it (`finish_sync`: its
+        lease check and its ``step`` and ``waiting_for`` supersede what `step_sync` would write first)."""
         event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
-        conn.execute(_EVENT, event)
+        s.connection().execute(_EVENT, event)
 
     @staticmethod
     def finish_sync(

@@ -79,10 +79,15 @@ class _Steps:
         await self.flush()  # in order
         await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
 
-    def write_sync(self, session: Session) -> None:
-        """Inside the outcome's unit of work: the steps kept for it."""
+    def write_sync(self, session: Session, *, outcome_follows: bool = False) -> None:
+        """Inside a unit of work: the steps kept for it. ``outcome_follows``: the unit records the outcome
+        (`Inbox.finish_sync`) after them, whose lease check and ``step`` supersede each step's own update, so
+        only their timeline events are written (a lost lease still rolls the whole unit back)."""
         for name, message, waiting_for in self._later:
-            self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for)
+            if outcome_follows:
+                self._inbox.step_event_sync(session, self._id, name, message)
+            else:
+                self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for)
 
     def written(self) -> None:
         """The transaction that wrote the kept steps committed."""
@@ -239,7 +244,7 @@ class ExchangeWorkers:
 
             def stored(session: Session) -> Outcome:
                 assert draft is not None
-                steps.write_sync(session)
+                steps.write_sync(session, outcome_follows=True)
                 outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
                 self.inbox.finish_sync(

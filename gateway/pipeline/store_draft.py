@@ -35,7 +35,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.errors import Hold, Refusal
@@ -78,6 +77,11 @@ _INSERT_BIJ = insert(_BIJ)
 _CANDIDATES = select(
     _HV.c.id, _HV.c.swv_id, _HV.c.brin6, _HV.c.source_system, _HV.c.open, _HV.c.aanvraagtype
 ).where(_HV.c.leerlingid == bindparam("leerlingid"))  # fmt: skip
+# the "same request" by the adapter's own key (unique per source system): the id alone; the ORM object is loaded
+# only when there is one (a new request, the common case, builds and loads no ORM query)
+_BY_REQUEST_KEY = select(_HV.c.id).where(
+    _HV.c.source_system == bindparam("source_system"), _HV.c.request_key == bindparam("request_key")
+)
 _STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(
     _BIJ.c.hulpvraag_id == bindparam("hulpvraag_id")
 )
@@ -109,10 +113,9 @@ def lock_request(session: Session, swv_id: int, draft: HulpvraagDraft) -> None:
 
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
     if draft.request_key:
-        by_key = select(Hulpvraag).where(
-            col(Hulpvraag.source_system) == draft.source_system, col(Hulpvraag.request_key) == draft.request_key
-        )
-        return session.execute(by_key).scalars().first()
+        params = {"source_system": draft.source_system, "request_key": draft.request_key}
+        found = session.connection().execute(_BY_REQUEST_KEY, params).scalar()
+        return None if found is None else session.get(Hulpvraag, found)
     if not draft.pupil.leerlingid:
         return None
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import platform
 import sys
@@ -62,12 +63,25 @@ def _boot_ns() -> int:
 BOOT_NS = _boot_ns()
 
 
+# Barriers of one process that flush one after another (the ESIS intake's requests of one database batch) share
+# a syncfs: a successful syncfs of a file system makes durable every blob committed on it before the call began,
+# and it reports every write-back error since its descriptor was opened (errseq). So a barrier whose blobs were
+# all committed before a successful syncfs began, on a descriptor opened no later than its own, is durable and
+# error-free already: it skips its own syncfs (docs/assumptions/db-hot-path.md). The ticks order those moments.
+_ticks = itertools.count(1)
+_synced: dict[Path, tuple[int, int]] = {}  # blob root -> (descriptor opened, syncfs began) of the last good syncfs
+_synced_lock = threading.Lock()
+
+
 class Barrier:
     """The blob file systems one exchange wrote to, each with a descriptor opened before its first write."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._fds: dict[Path, int] = {}
+        self._opened: dict[Path, int] = {}  # tick at which each descriptor was opened
+        self._last_commit = 0  # tick of the last blob committed under this barrier
+        self._failed = False  # a syncfs of this barrier failed: its descriptors have consumed an error
         self.pending = False  # a blob was committed without its own fsync
 
     def join(self, root: Path) -> bool:
@@ -76,26 +90,48 @@ class Barrier:
             return False
         with self._lock:
             if root not in self._fds:
+                self._opened[root] = next(_ticks)
                 self._fds[root] = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         return True
 
+    @property
+    def joined(self) -> bool:
+        """Whether a writer joined: its blobs wait for `flush` (local, no fsync of their own)."""
+        with self._lock:
+            return bool(self._fds)
+
     def committed(self) -> None:
-        self.pending = True
+        with self._lock:
+            self._last_commit = next(_ticks)
+            self.pending = True
 
     def flush(self) -> None:
-        """Make every blob committed under this barrier durable (one syncfs per file system). Raises OSError
-        when the file system reports a failed write-back; the caller then must not commit its row."""
+        """Make every blob committed under this barrier durable (one syncfs per file system, unless a syncfs of
+        this process already covered them: see `_synced`). Raises OSError when the file system reports a failed
+        write-back; the caller then must not commit its row."""
         with self._lock:
             fds, pending, self.pending = list(self._fds.items()), self.pending, False
+            last = self._last_commit
         if not pending or _syncfs is None:
             return
         for root, fd in fds:
+            opened = self._opened[root]
+            with _synced_lock:
+                done = _synced.get(root)
+            if done is not None and done[0] <= opened and done[1] > last:
+                continue  # a good syncfs began after these blobs were committed, on a descriptor opened earlier
+            began = next(_ticks)
             if _syncfs(fd) != 0:
+                self._failed = True
                 err = ctypes.get_errno()
                 # shown in the queue as the reason the exchange waits for a retry: Dutch, like every such reason
                 raise OSError(
                     err, f"de bijlagen konden niet veilig op schijf worden vastgelegd ({os.strerror(err)})", str(root)
                 )
+            if not self._failed:
+                with _synced_lock:
+                    if root not in _synced or _synced[root][1] < began:
+                        _synced[root] = (opened, began)
 
     def close(self) -> None:
         with self._lock:

@@ -5,13 +5,13 @@ outcome's own entry; an immediate step after it keeps the order."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from gateway.components import Components
 from gateway.inbox.worker import ExchangeWorkers
 from gateway.pipeline.contracts import ClaimedExchange, HulpvraagDraft, StepRecorder
-from gateway.store.models import ExchangeEvent
+from gateway.store.models import Exchange, ExchangeEvent, Hulpvraag
 from tests.conftest import unique
 from tests.support.db_calls import units_of
 from tests.support.fakes import ScriptedHandler, new_exchange
@@ -67,3 +67,25 @@ async def test_an_immediate_step_after_a_kept_one_keeps_their_order(components: 
     assert await _workers(c).drain() == 1
     timeline = await _timeline(c)
     assert timeline.index("omgezet") < timeline.index("daarna")
+
+
+async def test_a_step_kept_for_the_outcome_is_not_written_by_a_worker_that_lost_its_lease(
+    components: Components,
+) -> None:
+    """The kept step adds only its timeline event and relies on the outcome's lease check: a worker whose lease
+    was taken over stores neither the step nor the hulpvraag (the whole unit is rolled back)."""
+    c = components
+    await c.inbox.put(new_exchange(unique("e-"), content=unique("inhoud-")))
+    claimed = await c.inbox.claim("worker-a")
+    assert claimed is not None
+    async with c.db.session() as s:  # worker-a is presumed dead: worker-b has its lease now
+        row = await s.get(Exchange, claimed.id)
+        assert row is not None
+        row.lease_owner = "worker-b"
+        s.add(row)
+    await _workers(c)._work(claimed, "worker-a")
+    assert "omgezet" not in await _timeline(c)
+    async with c.db.reader() as s:
+        assert (await s.exec(select(func.count()).select_from(Hulpvraag))).scalar_one() == 0  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+        row = await s.get(Exchange, claimed.id)
+        assert row is not None and row.state == "in_behandeling" and row.lease_owner == "worker-b"
