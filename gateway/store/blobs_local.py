@@ -58,7 +58,14 @@ class _LocalSink:
             os.fsync(self._file.fileno())
         stamp = os.fstat(self._file.fileno()).st_mtime_ns  # before it can be seen: nobody else touched it yet
         self._file.close()
-        self._committed()
+        try:
+            self._link(final, found, stamp)
+        finally:
+            # counted only once its name is in place: a barrier of this process whose syncfs begins after this
+            # moment covers the name as well as the content, and may stand in for ours (blob_barrier._synced)
+            self._committed()
+
+    def _link(self, final: Path, found: str, stamp: int) -> None:
         if found == "broken":  # a name left by a crash before its barrier: this complete copy replaces it
             os.replace(self._tmp, final)
             return

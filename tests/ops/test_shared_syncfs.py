@@ -122,3 +122,24 @@ def blob_barrier_current(barrier: Barrier) -> ExitStack:
     token = blob_barrier._current.set(barrier)
     stack.callback(blob_barrier._current.reset, token)
     return stack
+
+
+def test_a_blob_counts_as_committed_only_once_its_name_is_in_place(
+    tmp_path: Path, barriers: ExitStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise a syncfs that another thread begins between the count and the link would seem to cover a
+    name it may not hold, and this barrier would skip its own."""
+    store = LocalBlobStore(tmp_path)
+    barrier = _open(barriers)
+    named: list[bool] = []
+    real = Barrier.committed
+
+    def committed(self: Barrier) -> None:
+        named.append(any(p.is_file() and p.relative_to(tmp_path).parts[0] != "tmp" for p in tmp_path.rglob("*")))
+        real(self)
+
+    monkeypatch.setattr(Barrier, "committed", committed)
+    _write(store, b"%PDF-1.7 nieuw")  # a new blob: linked into place
+    _write(store, b"%PDF-1.7 nieuw")  # the same content again: the stored blob is kept
+    assert named == [True, True]
+    barrier.flush()
