@@ -6,6 +6,7 @@ compares; every spool is closed once the answer is refused or its dossier read."
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ async def las() -> AsyncIterator[Las]:
     await runner.cleanup()
 
 
-def _client(stream_from: int, max_bytes: int = 512 * MB) -> LasClient:
+def _client(stream_from: int, max_bytes: int = 512 * MB, spool_dir: Path | None = None) -> LasClient:
     return LasClient(
         OsoSoapClient(
             ClientConfig(
@@ -91,6 +92,7 @@ def _client(stream_from: int, max_bytes: int = 512 * MB) -> LasClient:
                 retry=RetryPolicy(attempts=1, base=0.001, cap=0.002),
                 max_response_bytes=max_bytes,
                 stream_response_bytes=stream_from,
+                spool_dir=spool_dir,
             )
         )
     )
@@ -321,7 +323,7 @@ async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
 
     monkeypatch.setattr(client_module, "parse_xml", spy)
     las.pieces, las.chunked = _served(big_dossier), chunked
-    client = _client(DEFAULT_STREAM_FROM)
+    client = _client(DEFAULT_STREAM_FROM, spool_dir=tmp_path / "spool")
     try:
         got = await client.document(las.url, "sessie-1", "koppelsleutel-1")
     finally:
@@ -329,6 +331,9 @@ async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
     assert parsed_whole == [], "the envelope was never parsed whole"
     assert got.aanvraag is not None and got.aanvraag.omschrijving == "Graag overleg & advies."
     assert isinstance(got.dossier_xml, SealedSpool) and got.dossier_size > 3 * 7 * MB
+    where = os.readlink(f"/proc/self/fd/{got.dossier_xml._file.fileno()}")  # type: ignore[union-attr]  # an open spool has its file
+    assert where.startswith(f"{tmp_path / 'spool'}/") and where.endswith(" (deleted)")  # in spool_dir, unnamed
+    assert list((tmp_path / "spool").iterdir()) == []
     with got.open_dossier() as source:
         assert not isinstance(source, bytes)  # a file-like: read_dossier's streaming path
         fetched = read_dossier(source, blobs=LocalBlobStore(tmp_path / "a"))
