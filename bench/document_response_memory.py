@@ -1,5 +1,6 @@
 """Peak memory of the LAS client fetching a big documentResponse: the DOM path (before issue 18) against the
-streaming path (adapters.parnassys.soap_stream), and then the dossier reader on what the client returned.
+streaming path (adapters.parnassys.soap_stream, the dossier written aside into a sealed spool on disk), and
+then the dossier reader on what the client returned.
 
     .venv/bin/python bench/document_response_memory.py [--sizes 20 70]
 
@@ -7,8 +8,10 @@ For each size a factory dossier of ~10 MB attachments is written (streamed) insi
 envelope; a server subprocess (aiohttp, the file sent with sendfile) serves it over loopback. For each path
 a fresh client subprocess imports everything, fetches a small documentResponse (warm-up), notes VmHWM
 (idle), calls ``LasClient.document`` for the big one and notes VmHWM again (the client's rise: body, parse,
-dossier bytes), then reads the dossier with ``read_dossier`` into a LocalBlobStore and notes VmHWM (the
-total rise). CPU seconds of the client call (process time) are shown too. The DOM path is forced with
+the dossier — bytes on the DOM path, a sealed spool under the work folder on the stream), then reads the
+dossier as the handler does (``DocumentResponse.open_dossier``: the bytes, or a reader decrypting the spool)
+with ``read_dossier`` into a LocalBlobStore, closes the response and notes VmHWM (the total rise). CPU seconds
+of the client call and of the read (process time) are shown too. The DOM path is forced with
 ``stream_response_bytes`` above the response size; that is exactly the code path every response took before.
 """
 
@@ -61,7 +64,8 @@ def hwm():
             return int(line.split()[1]) * 1024
 
 base, path, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-config = ClientConfig(gateway_oin="00000001800000000001", traffic_center_url=base, traffic_center_oin="0", sign=False)
+config = ClientConfig(gateway_oin="00000001800000000001", traffic_center_url=base, traffic_center_oin="0", sign=False,
+                      spool_dir=work / "spool")
 if path == "dom":
     config = dataclasses.replace(config, stream_response_bytes=1 << 40)
 
@@ -75,10 +79,15 @@ async def main():
     cpu = time.process_time() - cpu
     after_client = hwm()
     await client.soap.close()
-    report = read_dossier(got.dossier_xml, blobs=LocalBlobStore(work / path))
+    read_cpu = time.process_time()
+    with got.open_dossier() as source:
+        report = read_dossier(source, blobs=LocalBlobStore(work / path))
+    got.close()
+    read_cpu = time.process_time() - read_cpu
     assert report.valid, report.findings
-    print(json.dumps({"idle": idle, "client": after_client, "total": hwm(), "cpu": cpu,
-                      "bijlagen": len(report.attachments), "dossier": len(got.dossier_xml)}))
+    print(json.dumps({"idle": idle, "client": after_client, "total": hwm(), "cpu": cpu, "read_cpu": read_cpu,
+                      "bijlagen": len(report.attachments), "dossier": got.dossier_size,
+                      "spooled": not isinstance(got.dossier_xml, bytes)}))
 
 asyncio.run(main())
 """
@@ -149,7 +158,8 @@ def main() -> int:
                     print(
                         f"{size / 2**20:6.1f} MB documentResponse, {path:6}: client peak RSS rise {client:6.1f} MB "
                         f"({client / (size / 2**20):.2f} × the response), with read_dossier {total:6.1f} MB, "
-                        f"client CPU {m['cpu']:.2f} s, {int(m['bijlagen'])} bijlagen",
+                        f"client CPU {m['cpu']:.2f} s, read CPU {m['read_cpu']:.2f} s, {int(m['bijlagen'])} bijlagen, "
+                        f"dossier {'spooled' if m['spooled'] else 'as bytes'}",
                         flush=True,
                     )
             finally:

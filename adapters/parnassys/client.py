@@ -7,7 +7,8 @@ A thin aiohttp client rather than zeep's async transport, on purpose:
   (python-xmlsec) the endpoint uses for its replies;
 - a ``documentResponse`` can be hundreds of megabytes (bijlagen in base64): it is read under a size limit
   and handed to the dossier reader as XML, never turned into Python objects; a big one is read as it
-  arrives, without a DOM of the envelope (`adapters.parnassys.soap_stream`).
+  arrives, without a DOM of the envelope, its dossier written aside into a sealed spool on disk
+  (`adapters.parnassys.soap_stream`, `gateway.store.spool`).
 The messages are the ones in ``schemas/oso/*.wsdl``; the tests drive the gateway's endpoint with zeep.
 
 Failures are split as the pipeline needs them: a SOAP fault is the other side's verdict (`RemoteFault`,
@@ -23,9 +24,12 @@ run of transient failures calls fail fast with `Transient` for a cool-down, then
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import aiohttp
 import structlog
@@ -48,6 +52,7 @@ from adapters.parnassys.soap_stream import HUGE_BYTES, SoapStream
 from adapters.parnassys.wssec import sign_envelope
 from gateway.errors import Transient
 from gateway.outbound.guards import EndpointGuards
+from gateway.store.spool import SealedSpool
 from gateway.tls import client_context
 from verification.findings import Finding
 
@@ -81,10 +86,11 @@ class RemoteFault(Exception):
 @dataclass(frozen=True)
 class Answer:
     """One call's ``<operation>Response``; for a big answer read as it arrived (`soap_stream`) the response is
-    a skeleton whose dossier children are empty, and ``dossier_xml`` is the first of them serialised."""
+    a skeleton whose dossier children are empty, and ``dossier`` is the first of them serialised, in a sealed
+    spool the receiver must close."""
 
     response: etree._Element
-    dossier_xml: bytes | None = None
+    dossier: SealedSpool | None = None
 
 
 class _Retryable(Exception):
@@ -202,6 +208,7 @@ class OsoSoapClient:
             sign_envelope(env, key=cred.key, certificate=cred.certificate)
         session = await self._get_session()
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action_for(operation + "Request")}"'}
+        data: bytes | SoapStream = b""
         try:
             async with session.post(url, data=to_bytes(env), headers=headers, ssl=self._ssl) as resp:
                 if resp.status in _RETRY_STATUS:
@@ -212,33 +219,39 @@ class OsoSoapClient:
                     )
                 data = await self._read(resp, f"{{{NS}}}{operation}Response" if stream else None)
                 status = resp.status
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
-        dossier_xml = None
+        except BaseException as exc:
+            if isinstance(data, SoapStream):  # read, but the connection failed as it was released
+                data.discard()
+            if isinstance(exc, aiohttp.ClientError | TimeoutError | ConnectionError):
+                raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            raise
+        dossier = None
         try:
             if isinstance(data, SoapStream):
-                streamed = data.close()
-                root, dossier_xml = streamed.root, streamed.dossier_xml
+                streamed = data.close()  # on refusal it closes its spool itself
+                root, dossier = streamed.root, streamed.dossier
             else:
                 root = parse_xml(data, huge=len(data) > HUGE_BYTES)
         except SoapRejected as exc:
             if status >= 500:
                 raise _Retryable(f"HTTP {status} zonder SOAP-antwoord") from exc
             raise RemoteFault(system, [exc.finding]) from exc
-        faults = fault_findings(root)
-        if faults is not None:
-            raise RemoteFault(system, faults)
-        found = root.find(f"{{{SOAP_ENV}}}Body/{{{NS}}}{operation}Response")
-        if found is None:
-            raise RemoteFault(
-                system,
-                [Finding("OSO_ANTWOORD_ONGELDIG", f"Het antwoord van {system} bevat geen {operation}Response.")],
-            )
-        return Answer(found, dossier_xml)
+        with _closed_unless_returned(dossier):
+            faults = fault_findings(root)
+            if faults is not None:
+                raise RemoteFault(system, faults)
+            found = root.find(f"{{{SOAP_ENV}}}Body/{{{NS}}}{operation}Response")
+            if found is None:
+                raise RemoteFault(
+                    system,
+                    [Finding("OSO_ANTWOORD_ONGELDIG", f"Het antwoord van {system} bevat geen {operation}Response.")],
+                )
+            return Answer(found, dossier)
 
     async def _read(self, resp: aiohttp.ClientResponse, stream_as: str | None = None) -> bytes | SoapStream:
         """The body under ``max_response_bytes``: as bytes, or — ``stream_as`` names the response element and
-        the body grows past ``stream_response_bytes`` — fed as it arrives into a `SoapStream`, never held whole."""
+        the body grows past ``stream_response_bytes`` — fed as it arrives into a `SoapStream`, never held whole
+        (abandoned on any failure while reading: its spool is closed)."""
         limit = self.config.max_response_bytes
         if resp.content_length is not None and resp.content_length > limit:
             raise _too_big(limit)
@@ -246,19 +259,35 @@ class OsoSoapClient:
         size = 0
         buf = bytearray()
         sink: SoapStream | None = None
-        async for chunk in resp.content.iter_chunked(256 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise _too_big(limit)
+        try:
+            async for chunk in resp.content.iter_chunked(256 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(limit)
+                if sink is not None:
+                    sink.feed(chunk)
+                    continue
+                buf += chunk
+                if stream_as is not None and size > threshold:
+                    sink = SoapStream(stream_as, self.config.spool_dir)
+                    sink.feed(bytes(buf))
+                    buf = bytearray()
+        except BaseException:
             if sink is not None:
-                sink.feed(chunk)
-                continue
-            buf += chunk
-            if stream_as is not None and size > threshold:
-                sink = SoapStream(stream_as)
-                sink.feed(bytes(buf))
-                buf = bytearray()
+                sink.discard()
+            raise
         return sink if sink is not None else bytes(buf)
+
+
+@contextlib.contextmanager
+def _closed_unless_returned(spool: SealedSpool | None) -> Iterator[None]:
+    """Close ``spool`` when the block raises (the answer is refused): its receiver never gets it."""
+    try:
+        yield
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
 
 
 def _too_big(limit: int) -> RemoteFault:
@@ -326,8 +355,31 @@ class Aanvraag:
 
 @dataclass(frozen=True)
 class DocumentResponse:
+    """The aanvraag and the dossier of a documentResponse. A usual (small) answer's dossier is bytes; a big
+    one's, read as it arrived, is a sealed spool on disk: read it with `open_dossier`, and `close` the response
+    when done (it drops the spool's file and key; for bytes it does nothing)."""
+
     aanvraag: Aanvraag | None
-    dossier_xml: bytes  # the OSO gegevensset dossier, serialised on its own (namespaces included)
+    dossier_xml: bytes | SealedSpool  # the OSO gegevensset dossier, serialised on its own (namespaces included)
+
+    @property
+    def dossier_size(self) -> int:
+        return len(self.dossier_xml) if isinstance(self.dossier_xml, bytes) else self.dossier_xml.size
+
+    @contextlib.contextmanager
+    def open_dossier(self) -> Iterator[bytes | BinaryIO]:
+        """What `gateway.dossier.read_dossier` takes: the bytes, or a reader decrypting the spool as it reads
+        (closed when the block ends). A reader may still be busy in a thread when `close` runs: it keeps its
+        own handle and finishes."""
+        if isinstance(self.dossier_xml, bytes):
+            yield self.dossier_xml
+            return
+        with self.dossier_xml.open() as reader:
+            yield reader
+
+    def close(self) -> None:
+        if isinstance(self.dossier_xml, SealedSpool):
+            self.dossier_xml.close()
 
 
 class LasClient:
@@ -336,7 +388,8 @@ class LasClient:
 
     async def document(self, url: str, sessie_id: str, koppelsleutel: str) -> DocumentResponse:
         """The dossier and the aanvraag; a big documentResponse is read as it arrives, the dossier written
-        aside as bytes (adapters.parnassys.soap_stream): memory ≈ 1 × the dossier, not ≈ 5 ×."""
+        aside into a sealed spool (adapters.parnassys.soap_stream): memory bounded, not ≈ 5 × the answer. The
+        caller closes the `DocumentResponse` after reading the dossier."""
         answer = await self.soap.call_streaming(
             url,
             "document",
@@ -344,6 +397,11 @@ class LasClient:
             system="las",
             to_oin=self.soap.config.las_oin,
         )
+        with _closed_unless_returned(answer.dossier):
+            return self._document(answer)
+
+    @staticmethod
+    def _document(answer: Answer) -> DocumentResponse:
         resp = answer.response
         wrapper = resp.find(f"{{{NS}}}dossier")
         dossiers = [c for c in wrapper if isinstance(c.tag, str)] if wrapper is not None else []
@@ -360,7 +418,7 @@ class LasClient:
                 omschrijving=_q(aanvraag_el, "omschrijving"),
                 opp=None if opp is None else opp in {"true", "1"},
             )
-        dossier_xml = answer.dossier_xml
+        dossier_xml: bytes | SealedSpool | None = answer.dossier
         if dossier_xml is None:  # the DOM path: the dossier is serialised from the tree
             dossier_xml = etree.tostring(dossiers[0], encoding="utf-8")
         return DocumentResponse(aanvraag=aanvraag, dossier_xml=dossier_xml)

@@ -77,6 +77,9 @@ class ClientConfig:
     # smaller ones (the usual ≈ 400 kB) are parsed whole, faster in CPU. The dossier reader's fast path
     # (gateway.dossier.DossierLimits.fast_path_bytes) ends at the same size.
     stream_response_bytes: int = 2 * 1024 * 1024
+    # where such an answer's dossier is spooled, sealed (gateway.store.spool), until the dossier reader has read
+    # it; `oso_settings` sets <data_dir>/spool (None: the system's temp dir, which may be a tmpfs, i.e. RAM)
+    spool_dir: Path | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)  # per call: 3 attempts, waits from 0.2 s up to 2 s
     las_oin: str | None = None  # OIN expected in wsa:To for the LAS (None: leave ?oin= off)
     las_guard: GuardPolicy = field(default_factory=GuardPolicy)  # per school LAS endpoint: bulkhead of 2

@@ -97,6 +97,11 @@ def _default_read_dossier() -> ReadDossier:
     return read_dossier
 
 
+def _read_opened(read: ReadDossier, document: DocumentResponse, kwargs: dict[str, Any]) -> Any:
+    with document.open_dossier() as source:
+        return read(source, **kwargs)
+
+
 class OsoExchangeHandler:
     """Implements `ExchangeHandlerWithFollowUp` for source ``parnassys``, kind ``oso_notificatie``."""
 
@@ -133,12 +138,14 @@ class OsoExchangeHandler:
         # own transaction; dossier_ontvangen: the slow part is done — written with the outcome unless reading
         # the dossier will take long enough for the queue to show it on its own).
         sessie, document = await self._fetch_document(n, exchange, steps)
-        size = len(document.dossier_xml)
-        received = f"Dossier ontvangen ({size} bytes)."
-        await steps.step("dossier_ontvangen", received, with_outcome=size < _STEP_ALONE_FROM)
-        asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
-
-        report = await self._read(document.dossier_xml)
+        try:  # a big dossier lies in a sealed spool: it goes once read, also when anything fails on the way
+            size = document.dossier_size
+            received = f"Dossier ontvangen ({size} bytes)."
+            await steps.step("dossier_ontvangen", received, with_outcome=size < _STEP_ALONE_FROM)
+            asked = asked_aanvraagtype(document.aanvraag)  # shown with a refusal from here on (queue, demo)
+            report = await self._read(document)
+        finally:
+            document.close()
         await self._judge_dossier(n, document, report, asked)
         if document.aanvraag is None:
             warnings.append(
@@ -236,12 +243,13 @@ class OsoExchangeHandler:
             return []
         return [f for f in await check(n, vestigingscode) if f.blocking]
 
-    async def _read(self, dossier_xml: bytes) -> Any:
+    async def _read(self, document: DocumentResponse) -> Any:
+        """``read_dossier`` in a thread, on the dossier's bytes or — a big one — a reader of its spool."""
         read = self._read_dossier or _default_read_dossier()
         kwargs: dict[str, Any] = {"blobs": self.blobs}
         if self.dossier_limits is not None:
             kwargs["limits"] = self.dossier_limits
-        return await asyncio.to_thread(read, dossier_xml, **kwargs)
+        return await asyncio.to_thread(_read_opened, read, document, kwargs)
 
     def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
         """The afmelding that ends the conversation with ParnasSys for this outcome: processed, refused (by

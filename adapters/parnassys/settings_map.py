@@ -201,7 +201,7 @@ def oso_settings(settings: Settings) -> OsoSettings:
     credential = _credential(oso)
     server_trust = oso.path("server_trust_store")
     endpoint = _endpoint_config(settings, oso, gateway_oin, trust_store, credential)
-    client = _client_config(oso, gateway_oin, server_trust, credential)
+    client = _client_config(oso, gateway_oin, server_trust, credential, settings.data_dir / "spool")
     # [osr] is read by the OSR adapter's own function, with the fall-back to our own client certificate and
     # server trust store for the OSR's mutual TLS (the OSR plug-in builds the client from the same reading)
     osr = gateway_osr_settings(settings)
@@ -245,9 +245,10 @@ def _endpoint_config(
 
 
 def _client_config(
-    oso: _Section, gateway_oin: str, server_trust: Path | None, credential: Credential | None
+    oso: _Section, gateway_oin: str, server_trust: Path | None, credential: Credential | None, spool_dir: Path
 ) -> ClientConfig:
-    """How the gateway calls the Traffic Center and the LAS (the outbound SOAP client)."""
+    """How the gateway calls the Traffic Center and the LAS (the outbound SOAP client); a big dossier is
+    spooled, sealed, under the data dir (docs/assumptions/oso.md, "documentResponse read as it arrives")."""
     client = ClientConfig(
         gateway_oin=gateway_oin,
         traffic_center_url=oso.required("traffic_center_url"),
@@ -259,6 +260,7 @@ def _client_config(
         connect_timeout=oso.number("connect_timeout", 5.0),
         read_timeout=oso.number("read_timeout", 30.0),
         max_response_bytes=oso.integer("max_response_bytes", 512 * 1024 * 1024),
+        spool_dir=spool_dir,
         retry=RetryPolicy(
             attempts=max(1, oso.integer("retry_attempts", 3)),
             base=oso.number("retry_initial_wait", 0.2),

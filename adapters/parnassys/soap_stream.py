@@ -9,9 +9,10 @@ the response in memory. Here the body's chunks go, as they come, into an lxml fe
   element child of ``<operation>Response/dossier`` is kept as an empty element of the same name, so the
   caller checks faults (`soap.fault_findings`), the response and the number of dossiers on the skeleton
   with the same code as on the DOM path;
-- writes the first child of the first such ``dossier`` — the OSO dossier — event by event into bytes, with
-  the namespace declarations in scope at its root, followed by its tail text: what ``etree.tostring(child)``
-  gives on the DOM path. Memory: ≈ 1 × the dossier.
+- writes the first child of the first such ``dossier`` — the OSO dossier — event by event into a sealed
+  spool (`gateway.store.spool`: an unlinked file, encrypted under a key held only in memory), with the
+  namespace declarations in scope at its root, followed by its tail text: what ``etree.tostring(child)``
+  gives on the DOM path. Memory: the skeleton and a few 256 KiB buffers, whatever the dossier's size.
 
 Every outcome is the DOM path's (`soap.parse_xml`), decided only when the whole body was read: a DOCTYPE is
 ``SOAP_DTD_NIET_TOEGESTAAN``; a syntax error is ``SOAP_DTD_NIET_TOEGESTAAN`` when ``<!DOCTYPE`` is in the
@@ -19,18 +20,22 @@ first 4 KiB or ``<!ENTITY`` anywhere, else ``SOAP_ONGELDIG`` with the same Dutch
 ``SOAP_ONGELDIG`` (leeg bericht). The parser runs with ``huge_tree`` (the body's size is not known up front);
 libxml2's normal depth limit (256), which the DOM path applies to bodies up to `HUGE_BYTES`, is applied here
 too for such bodies (docs/assumptions/oso.md, "documentResponse read as it arrives").
+
+The spool is the stream's until `close` hands it over in `Streamed.dossier`, then the caller's to close. When
+`close` refuses the body, or the caller abandons it (`discard`), the stream closes it: no file, no key left.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from adapters.parnassys.refusals import refusal
 from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, syntax_detail
+from gateway.store.spool import SealedSpool
 
 __all__ = ["HUGE_BYTES", "SoapStream", "Streamed"]
 
@@ -43,7 +48,7 @@ _DOSSIER = f"{{{NS}}}dossier"
 @dataclass(frozen=True)
 class Streamed:
     root: etree._Element  # the skeleton of the envelope
-    dossier_xml: bytes | None  # the first dossier child, serialised on its own (None: there was none)
+    dossier: SealedSpool | None  # the first dossier child, serialised on its own, sealed (None: there was none)
 
 
 _XML_NS = "http://www.w3.org/XML/1998/namespace"  # bound to the prefix xml without a declaration
@@ -65,12 +70,15 @@ def _unquote(attrib: dict[str, str]) -> dict[str, str]:
 
 
 class _DossierWriter:
-    """One element subtree written event by event into bytes, as ``etree.tostring`` would: the namespaces in
-    scope declared at its root, below it the document's own declarations and prefixes. Text goes out in the
-    pieces libxml2 hands over (≤ one fed chunk), so nothing but the output grows with the dossier."""
+    """One element subtree written event by event into a sealed spool, as ``etree.tostring`` would: the
+    namespaces in scope declared at its root, below it the document's own declarations and prefixes. Text goes
+    out in the pieces libxml2 hands over (≤ one fed chunk); the spool buffers and seals per 256 KiB, so
+    nothing in memory grows with the dossier."""
 
-    def __init__(self, tag: str, attrib: dict[str, str], in_scope: dict[str | None, str]) -> None:
-        self.out = io.BytesIO()
+    def __init__(
+        self, tag: str, attrib: dict[str, str], in_scope: dict[str | None, str], spool_dir: Path | None
+    ) -> None:
+        self.out = SealedSpool(spool_dir)
         self._scopes: list[dict[str | None, str]] = []
         self._names: list[str] = []
         self.start(tag, attrib, in_scope)
@@ -119,17 +127,16 @@ class _DossierWriter:
 
     tail = data  # text after the subtree, up to its next sibling: etree.tostring writes it too
 
-    def value(self) -> bytes:
-        data = self.out.getvalue()  # the BytesIO's own buffer, not a copy (it was never shared)
-        self.out = io.BytesIO()
-        return data
+    def value(self) -> SealedSpool:
+        return self.out.seal()
 
 
 class _Target:
     """The lxml parser target: skeleton of the envelope, the dossier written aside."""
 
-    def __init__(self, response_tag: str) -> None:
+    def __init__(self, response_tag: str, spool_dir: Path | None) -> None:
         self._response_tag = response_tag
+        self._spool_dir = spool_dir
         self._builder = etree.TreeBuilder()
         self._tags: list[str] = []
         self._scopes: list[dict[str | None, str]] = []  # namespace declarations per open element
@@ -139,7 +146,7 @@ class _Target:
         self._chosen = ""  # "" → "response" (the first response is open) → "wrapper" (its first dossier) → "done"
         self.doctype_seen = False
         self.max_depth = 0
-        self.dossier_xml: bytes | None = None
+        self.dossier: SealedSpool | None = None
 
     def doctype(self, *_: Any) -> None:
         self.doctype_seen = True  # refused when the body is complete, as the DOM path does
@@ -161,8 +168,8 @@ class _Target:
         self._finish_tail()
         if self._in_wrapper(depth):
             self._builder.start(tag, {})  # the dossier stands in the skeleton as an empty element
-            if self._chosen == "wrapper" and self.dossier_xml is None:
-                self._writer = _DossierWriter(tag, attrib, self._in_scope())
+            if self._chosen == "wrapper" and self.dossier is None:
+                self._writer = _DossierWriter(tag, attrib, self._in_scope(), self._spool_dir)
             else:
                 self._skip = 1
             return
@@ -218,8 +225,18 @@ class _Target:
 
     def _finish_tail(self) -> None:
         if self._tail is not None:
-            self.dossier_xml = self._tail.value()
+            self.dossier = self._tail.value()
             self._tail = None
+
+    def discard(self) -> None:
+        """Close every spool written so far (the body was refused or abandoned)."""
+        for writer in (self._writer, self._tail):
+            if writer is not None:
+                writer.out.close()
+        if self.dossier is not None:
+            self.dossier.close()
+        self._writer = self._tail = None
+        self.dossier = None
 
     def close(self) -> etree._Element | None:
         if self._tags:
@@ -243,11 +260,12 @@ def _parser(target: _Target) -> etree.XMLParser:
 
 
 class SoapStream:
-    """Feed the body in chunks with `feed` (never raises), then `close` (raises `SoapRejected` where
-    `soap.parse_xml` would)."""
+    """Feed the body in chunks with `feed` (raises only when the spool cannot be written), then `close`
+    (raises `SoapRejected` where `soap.parse_xml` would), or `discard` an abandoned body. The dossier is
+    spooled in ``spool_dir`` (None: the system's temp dir)."""
 
-    def __init__(self, response_tag: str) -> None:
-        self._target = _Target(response_tag)
+    def __init__(self, response_tag: str, spool_dir: Path | None = None) -> None:
+        self._target = _Target(response_tag, spool_dir)
         self._parser = _parser(self._target)
         self._error: etree.XMLSyntaxError | None = None
         self._size = 0
@@ -277,7 +295,19 @@ class SoapStream:
                     self._entity = True
         self._edge = (self._edge + chunk[-8:])[-8:]
 
+    def discard(self) -> None:
+        """Give the body up: every spool written so far is closed. Idempotent."""
+        self._target.discard()
+
     def close(self) -> Streamed:
+        """The skeleton and the spooled dossier (then the caller's to close); on refusal the spool is closed."""
+        try:
+            return self._close()
+        except BaseException:
+            self._target.discard()
+            raise
+
+    def _close(self) -> Streamed:
         if not self._content:
             raise SoapRejected(refusal("SOAP_ONGELDIG", detail="leeg bericht"))
         root: etree._Element | None = None
@@ -297,4 +327,5 @@ class SoapStream:
         if self._target.doctype_seen:
             raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN"))
         assert root is not None
-        return Streamed(root=root, dossier_xml=self._target.dossier_xml)
+        dossier, self._target.dossier = self._target.dossier, None  # handed over: the caller closes it
+        return Streamed(root=root, dossier=dossier)

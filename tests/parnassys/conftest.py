@@ -17,11 +17,13 @@ import zeep
 from aiohttp import web
 from zeep.transports import Transport
 
+from adapters.parnassys import soap_stream
 from adapters.parnassys.config import Credential, EndpointConfig
 from adapters.parnassys.endpoint import notificatie_routes
 from adapters.parnassys.identity import SenderConfig
 from adapters.parnassys.ports import MemoryReplayGuard
 from adapters.parnassys.simulator.test_pki import Issued, ThrowAwayCA
+from gateway.store.spool import SealedSpool
 from tests.parnassys.fakes import MemoryInbox, RegistrySenderChecks
 from tests.parnassys.zeep_edukoppeling import EdukoppelingAddressing, XmlsecEdukoppelingSignature
 
@@ -52,6 +54,20 @@ class Pki:
     @property
     def ca_file(self) -> str:
         return str(self.dir / "ca.crt")
+
+
+@pytest.fixture
+def spools(monkeypatch: pytest.MonkeyPatch) -> list[SealedSpool]:
+    """Every sealed spool a big documentResponse's stream opens during the test (to check they are closed)."""
+    made: list[SealedSpool] = []
+
+    class Tracked(SealedSpool):
+        def __init__(self, directory: Path | None = None) -> None:
+            super().__init__(directory)
+            made.append(self)
+
+    monkeypatch.setattr(soap_stream, "SealedSpool", Tracked)
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """A big documentResponse is read as it arrives (adapters.parnassys.soap_stream): no DOM of the envelope, no
-raw body kept, the dossier written aside as bytes. Every outcome equals the DOM path's, which small answers
-(the usual case) keep: each case runs both paths, on a small and on a big body, and compares."""
+raw body kept, the dossier written aside into a sealed spool on disk. Every outcome equals the DOM path's,
+which small answers (the usual case) keep: each case runs both paths, on a small and on a big body, and
+compares; every spool is closed once the answer is refused or its dossier read."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from aiohttp import web
 from lxml import etree
 
 from adapters.parnassys import client as client_module
-from adapters.parnassys.client import LasClient, OsoSoapClient, RemoteFault
+from adapters.parnassys.client import DocumentResponse, LasClient, OsoSoapClient, RemoteFault
 from adapters.parnassys.config import ClientConfig, RetryPolicy
 from adapters.parnassys.dossier_factory import AttachmentSpec, build_dossier, write_dossier
 from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, build_fault, parse_xml, to_bytes
@@ -23,6 +25,7 @@ from adapters.parnassys.soap_stream import SoapStream, Streamed
 from gateway.dossier import DossierReport, read_dossier
 from gateway.errors import Transient
 from gateway.store.blobs_local import LocalBlobStore
+from gateway.store.spool import SealedSpool
 from verification.findings import Finding
 
 MB = 1024 * 1024
@@ -78,7 +81,7 @@ async def las() -> AsyncIterator[Las]:
     await runner.cleanup()
 
 
-def _client(stream_from: int, max_bytes: int = 512 * MB) -> LasClient:
+def _client(stream_from: int, max_bytes: int = 512 * MB, spool_dir: Path | None = None) -> LasClient:
     return LasClient(
         OsoSoapClient(
             ClientConfig(
@@ -89,6 +92,7 @@ def _client(stream_from: int, max_bytes: int = 512 * MB) -> LasClient:
                 retry=RetryPolicy(attempts=1, base=0.001, cap=0.002),
                 max_response_bytes=max_bytes,
                 stream_response_bytes=stream_from,
+                spool_dir=spool_dir,
             )
         )
     )
@@ -99,7 +103,7 @@ async def _outcome(las: Las, stream_from: int, max_bytes: int = 512 * MB) -> tup
     client = _client(stream_from, max_bytes)
     try:
         got = await client.document(las.url, "sessie-1", "koppelsleutel-1")
-        xml = got.dossier_xml
+        xml = _dossier_bytes(got)
         tail = xml[xml.rindex(b">") + 1 :]  # the DOM path serialises the dossier with its tail text
         return ("dossier", got.aanvraag, etree.canonicalize(xml.decode("utf-8")), tail)
     except RemoteFault as exc:
@@ -108,6 +112,15 @@ async def _outcome(las: Las, stream_from: int, max_bytes: int = 512 * MB) -> tup
         return ("tijdelijk", str(exc))
     finally:
         await client.soap.close()
+
+
+def _dossier_bytes(got: DocumentResponse) -> bytes:
+    """The dossier's bytes, read as the handler reads them (`open_dossier`); the response is closed."""
+    try:
+        with got.open_dossier() as source:
+            return source if isinstance(source, bytes) else source.read()
+    finally:
+        got.close()
 
 
 # -- bodies --------------------------------------------------------------------------------------------------
@@ -213,13 +226,19 @@ def _code(outcome: tuple[Any, ...]) -> str:
 
 @pytest.mark.parametrize("size", ["small", "big"])
 @pytest.mark.parametrize("case", list(CASES))
-async def test_a_streamed_answer_has_the_outcome_of_the_dom_path(las: Las, case: str, size: str) -> None:
+async def test_a_streamed_answer_has_the_outcome_of_the_dom_path(
+    las: Las, case: str, size: str, spools: list[SealedSpool]
+) -> None:
     body, status, expected = CASES[case]
     las.serve(body(_pad(size)), status)
     dom = await _outcome(las, stream_from=DOM)
+    assert spools == []  # the DOM path keeps the dossier as bytes
     streamed = await _outcome(las, stream_from=0 if size == "small" else DEFAULT_STREAM_FROM)
     assert _code(dom) == expected.split("|")[-1 if size == "big" else 0], dom
     assert streamed == dom
+    if expected == "dossier":
+        assert len(spools) == 1  # the streamed dossier went through a spool
+    assert all(spool.closed for spool in spools), "a refused answer leaves no spool behind"
 
 
 @pytest.mark.parametrize("size", ["small", "over_10mb"])
@@ -235,13 +254,16 @@ async def test_nesting_deeper_than_libxml2s_normal_limit_is_judged_by_the_body_s
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content_length", "chunked"])
 @pytest.mark.parametrize("size", ["small", "big"])
-async def test_a_body_over_the_limit_is_refused_on_both_paths(las: Las, size: str, chunked: bool) -> None:
+async def test_a_body_over_the_limit_is_refused_on_both_paths(
+    las: Las, size: str, chunked: bool, spools: list[SealedSpool]
+) -> None:
     body = envelope(document_response(_dossier()), header=_pad(size))
     las.serve(body)
     las.chunked = chunked
     for stream_from in (DOM, 0):
         outcome = await _outcome(las, stream_from=stream_from, max_bytes=len(body) - 1)
         assert outcome[:2] == ("weigering", "las") and _code(outcome) == "OSO_ANTWOORD_TE_GROOT", outcome
+    assert all(spool.closed for spool in spools)  # a spool begun before the limit was reached is closed
 
 
 # -- a real big dossier -----------------------------------------------------------------------------------
@@ -285,7 +307,12 @@ def _comparable(report: DossierReport) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content_length", "chunked"])
 async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
-    las: Las, big_dossier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool
+    las: Las,
+    big_dossier: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chunked: bool,
+    spools: list[SealedSpool],
 ) -> None:
     parsed_whole: list[int] = []
     real_parse = client_module.parse_xml
@@ -296,14 +323,22 @@ async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
 
     monkeypatch.setattr(client_module, "parse_xml", spy)
     las.pieces, las.chunked = _served(big_dossier), chunked
-    client = _client(DEFAULT_STREAM_FROM)
+    client = _client(DEFAULT_STREAM_FROM, spool_dir=tmp_path / "spool")
     try:
         got = await client.document(las.url, "sessie-1", "koppelsleutel-1")
     finally:
         await client.soap.close()
     assert parsed_whole == [], "the envelope was never parsed whole"
     assert got.aanvraag is not None and got.aanvraag.omschrijving == "Graag overleg & advies."
-    fetched = read_dossier(got.dossier_xml, blobs=LocalBlobStore(tmp_path / "a"))
+    assert isinstance(got.dossier_xml, SealedSpool) and got.dossier_size > 3 * 7 * MB
+    where = os.readlink(f"/proc/self/fd/{got.dossier_xml._file.fileno()}")  # type: ignore[union-attr]  # an open spool has its file
+    assert where.startswith(f"{tmp_path / 'spool'}/") and where.endswith(" (deleted)")  # in spool_dir, unnamed
+    assert list((tmp_path / "spool").iterdir()) == []
+    with got.open_dossier() as source:
+        assert not isinstance(source, bytes)  # a file-like: read_dossier's streaming path
+        fetched = read_dossier(source, blobs=LocalBlobStore(tmp_path / "a"))
+    got.close()
+    assert spools == [got.dossier_xml] and got.dossier_xml.closed
     direct = read_dossier(big_dossier, blobs=LocalBlobStore(tmp_path / "b"))
     assert _comparable(fetched) == _comparable(direct)
     assert [a.bestandsnaam for a in fetched.attachments if a.sha256] == ["Toelichting.docx", "OPP.pdf", "Verslag.pdf"]
@@ -335,6 +370,14 @@ def _stream(body: bytes, piece: int) -> Streamed:
     return stream.close()
 
 
+def _spooled(streamed: Streamed) -> bytes | None:
+    """The dossier the stream wrote aside, read back; its spool is closed."""
+    if streamed.dossier is None:
+        return None
+    with streamed.dossier as spool, spool.open() as f:
+        return f.read()
+
+
 @pytest.mark.parametrize("piece", [1, 3, 7, 4096])
 def test_a_dtd_marker_split_over_two_pieces_is_still_seen(piece: int) -> None:
     body = envelope(document_response(b"<oso:x/><!ENTITY e 'x'>" + _dossier()), header=_pad("small"))
@@ -348,11 +391,11 @@ def test_a_dtd_marker_split_over_two_pieces_is_still_seen(piece: int) -> None:
 
 def test_only_the_first_dossier_of_the_first_response_is_written_aside() -> None:
     first = build_dossier(voornaam="Eerste").split(b"?>", 1)[1].strip()
-    two = _stream(envelope(document_response(first + b" \n ", _dossier().strip())), 1000)
-    assert two.dossier_xml is not None and b"Eerste" in two.dossier_xml
-    assert two.dossier_xml.endswith(b"</dossier> \n ")  # with its tail, as etree.tostring on the DOM path
+    two = _spooled(_stream(envelope(document_response(first + b" \n ", _dossier().strip())), 1000))
+    assert two is not None and b"Eerste" in two
+    assert two.endswith(b"</dossier> \n ")  # with its tail, as etree.tostring on the DOM path
     second = _stream(envelope(document_response(wrapper=False) + document_response(_dossier())), 1000)
-    assert second.dossier_xml is None  # the caller looks at the first response only, as the DOM path does
+    assert second.dossier is None  # the caller looks at the first response only, as the DOM path does
 
 
 def test_a_dossier_stands_in_the_skeleton_as_an_empty_element() -> None:
@@ -381,7 +424,7 @@ def test_the_dossier_written_aside_is_the_dom_paths_dossier(piece: int) -> None:
     wrapper = parse_xml(body).find(f"{{{SOAP_ENV}}}Body/{{{NS}}}documentResponse/{{{NS}}}dossier")
     assert wrapper is not None
     dom = etree.tostring(wrapper[0], encoding="utf-8")
-    streamed = _stream(body, piece).dossier_xml
+    streamed = _spooled(_stream(body, piece))
     assert streamed is not None
     assert etree.canonicalize(streamed.decode()) == etree.canonicalize(dom.decode())
     assert streamed.endswith(b"</d:dossier> \n") and dom.endswith(b"</d:dossier> \n")

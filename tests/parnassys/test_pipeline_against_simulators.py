@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -283,23 +284,23 @@ async def test_a_bsn_typed_into_free_text_refuses_the_exchange_on_ll12_without_t
     assert "456" not in text and "34.567" not in text
 
 
-async def test_a_big_dossier_from_the_las_is_read_as_it_arrives_into_the_same_bijlagen(world, monkeypatch, tmp_path):
-    """≈ 12 MB over signed HTTPS: the client streams the documentResponse (adapters.parnassys.soap_stream);
-    the hulpvraag gets the bijlagen the dossier itself gives."""
+BIG = [  # ≈ 12 MB of dossier: the client streams it into a sealed spool, the reader reads it from there
+    AttachmentSpec(role="opp", bestandsnaam="OPP.pdf", size=4_500_000),
+    AttachmentSpec(role="overig", bestandsnaam="Verslag.pdf", size=4_500_000),
+    AttachmentSpec(role="overig", bestandsnaam="Kapot.pdf", broken="truncated"),
+]
+
+
+async def _big_exchange(world, monkeypatch, **options: object) -> tuple[ClaimedExchange, list[type]]:
+    """A big dossier prepared at the LAS; the handler's reads are watched: what it hands ``read_dossier``."""
     from adapters.parnassys import client as client_module
-    from adapters.parnassys.dossier_factory import build_dossier
     from gateway.dossier import read_dossier
 
     def never_whole(data: bytes, **_: object) -> None:
         raise AssertionError(f"a {len(data)} byte answer was parsed whole")
 
     _, las, gw, handler, _ = world
-    attachments = [
-        AttachmentSpec(role="opp", bestandsnaam="OPP.pdf", size=4_500_000),
-        AttachmentSpec(role="overig", bestandsnaam="Verslag.pdf", size=4_500_000),
-    ]
-    options = {"brin": "14SS", "attachments": attachments}
-    prepared = PreparedDossier(factory_options=options)
+    prepared = PreparedDossier(factory_options={"brin": "14SS", "attachments": BIG, **options})
     claimed = _claim(gw, await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN, prepared=prepared))
     real_parse = client_module.parse_xml
     monkeypatch.setattr(
@@ -307,9 +308,53 @@ async def test_a_big_dossier_from_the_las_is_read_as_it_arrives_into_the_same_bi
         "parse_xml",
         lambda data, **kw: never_whole(data) if len(data) > 2**21 else real_parse(data, **kw),
     )
+    handed: list[type] = []
+
+    def watched(source: object, **kwargs: Any) -> Any:
+        handed.append(type(source))
+        return read_dossier(source, **kwargs)  # type: ignore[arg-type]  # the handler hands bytes or a BinaryIO
+
+    handler._read_dossier = watched
+    return claimed, handed
+
+
+async def test_a_big_dossier_from_the_las_is_read_as_it_arrives_into_the_same_bijlagen(
+    world, monkeypatch, tmp_path, spools
+):
+    """Over signed HTTPS: the client streams the documentResponse (adapters.parnassys.soap_stream) into a
+    sealed spool, the reader reads it from there; the hulpvraag gets the bijlagen and findings the dossier
+    itself gives, and the spool is gone afterwards."""
+    from adapters.parnassys.dossier_factory import build_dossier
+    from gateway.dossier import read_dossier
+
+    claimed, handed = await _big_exchange(world, monkeypatch)
+    handler = world[3]
     draft = await handler.handle(claimed, Steps())
-    direct = read_dossier(build_dossier(**options), blobs=LocalBlobStore(tmp_path / "direct"))
-    assert [(b.bestandsnaam, b.role, b.sha256, b.size) for b in draft.bijlagen] == [
-        (a.bestandsnaam, a.role, a.sha256, a.size) for a in direct.attachments
+    direct = read_dossier(build_dossier(brin="14SS", attachments=BIG), blobs=LocalBlobStore(tmp_path / "direct"))
+    assert [(b.bestandsnaam, b.role, b.sha256, b.size, b.findings) for b in draft.bijlagen] == [
+        (a.bestandsnaam, a.role, a.sha256, a.size, a.findings) for a in direct.attachments
     ]
-    assert draft.pupil == direct.pupil and len(draft.bijlagen) == 2
+    assert draft.pupil == direct.pupil and len(draft.bijlagen) == 3
+    assert [f.code for b in draft.bijlagen for f in b.findings] == ["BIJLAGE_ZIP_ONGELDIG"]
+    assert len(handed) == 1 and not issubclass(handed[0], bytes)  # a file-like: the reader's streaming path
+    assert len(spools) == 1 and spools[0].closed
+
+
+@pytest.mark.parametrize("how", ["another_school", "reader_fails"])
+async def test_a_big_dossiers_spool_is_closed_when_the_exchange_fails(world, monkeypatch, spools, how):
+    """Refused after the read (a dossier of another school), or the read itself fails: no file, no key left."""
+    claimed, handed = await _big_exchange(world, monkeypatch, **({"brin": "99XX"} if how == "another_school" else {}))
+    handler = world[3]
+    if how == "reader_fails":
+        from gateway.store.blobs import BlobStoreUnavailable
+
+        def unavailable(source: object, **_: Any) -> Any:
+            source.read(1000)  # type: ignore[attr-defined]  # a file-like: begun, then the blob store fails
+            raise BlobStoreUnavailable("blob store weg")
+
+        handler._read_dossier = unavailable
+    with pytest.raises(Refusal if how == "another_school" else BlobStoreUnavailable) as info:
+        await handler.handle(claimed, Steps())
+    if how == "another_school":
+        assert info.value.first.code == "OSO_DOSSIER_ANDERE_SCHOOL" and handed
+    assert len(spools) == 1 and spools[0].closed

@@ -135,3 +135,9 @@ def test_reply_signing_per_sender_from_the_environment_and_a_bad_value(pki: Pki)
 def test_the_endpoint_address_is_the_public_url(pki: Pki) -> None:
     settings = load_settings(environ={}).replace(public_url="https://swv.example.nl/", sections=_sections(pki))
     assert oso_settings(settings).endpoint.address == "https://swv.example.nl/oso/swv"
+
+
+def test_a_big_dossier_is_spooled_under_the_data_dir(pki: Pki, tmp_path: Path) -> None:
+    """Not the system temp dir, which may be a tmpfs: RAM again (docs/assumptions/oso.md)."""
+    settings = load_settings(environ={}).replace(data_dir=tmp_path / "data", sections=_sections(pki))
+    assert oso_settings(settings).client.spool_dir == tmp_path / "data" / "spool"
