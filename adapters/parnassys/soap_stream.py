@@ -52,6 +52,10 @@ class Streamed:
 
 
 _XML_NS = "http://www.w3.org/XML/1998/namespace"  # bound to the prefix xml without a declaration
+# What the skeleton keeps outside the dossier (headers, signature, the aanvraag, a fault) is a few kilobytes in any
+# real answer; one that puts megabytes there instead of in the dossier is refused rather than held in memory
+MAX_OUTSIDE_CHARACTERS = 16 * 1024 * 1024  # text and attribute values, together
+MAX_OUTSIDE_ELEMENTS = 50_000
 
 
 def _text_escape(text: str) -> str:
@@ -147,6 +151,9 @@ class _Target:
         self.doctype_seen = False
         self.max_depth = 0
         self.dossier: SealedSpool | None = None
+        self._outside = 0  # characters of text and attribute values kept in the skeleton
+        self._outside_elements = 0
+        self.bloated = False  # more than that outside the dossier: the skeleton is given up, the answer refused
 
     def doctype(self, *_: Any) -> None:
         self.doctype_seen = True  # refused when the body is complete, as the DOM path does
@@ -167,14 +174,23 @@ class _Target:
             return
         self._finish_tail()
         if self._in_wrapper(depth):
-            self._builder.start(tag, {})  # the dossier stands in the skeleton as an empty element
+            if not self.bloated:
+                self._builder.start(tag, {})  # the dossier stands in the skeleton as an empty element
             if self._chosen == "wrapper" and self.dossier is None:
                 self._writer = _DossierWriter(tag, attrib, self._in_scope(), self._spool_dir)
             else:
                 self._skip = 1
             return
-        self._builder.start(tag, attrib)
+        self._outside_elements += 1
+        self._keep(sum(len(v) for v in attrib.values()) if attrib else 0)
         self._choose(tag, depth)
+        if not self.bloated:
+            self._builder.start(tag, attrib)
+
+    def _keep(self, characters: int) -> None:
+        self._outside += characters
+        if self._outside > MAX_OUTSIDE_CHARACTERS or self._outside_elements > MAX_OUTSIDE_ELEMENTS:
+            self.bloated = True  # from here on nothing more is built; `close` refuses the answer
 
     def _choose(self, tag: str, depth: int) -> None:
         if self._chosen == "" and tag == self._response_tag and depth == 3 and self._tags[1] == _BODY:
@@ -202,7 +218,9 @@ class _Target:
         elif self._tail is not None:
             self._tail.tail(text)
         else:
-            self._builder.data(text)
+            self._keep(len(text))
+            if not self.bloated:
+                self._builder.data(text)
 
     def end(self, tag: str) -> None:
         self._tags.pop()
@@ -210,18 +228,22 @@ class _Target:
         if self._writer is not None:
             if self._writer.end():
                 self._tail, self._writer = self._writer, None
-                self._builder.end(tag)
+                self._built_end(tag)
             return
         if self._skip:
             self._skip -= 1
             if not self._skip:
-                self._builder.end(tag)
+                self._built_end(tag)
             return
         self._finish_tail()
         depth = len(self._tags) + 1
         if (self._chosen, depth) in (("response", 3), ("wrapper", 4)):
             self._chosen = "done"  # the DOM path looks only at the first response and its first dossier
-        self._builder.end(tag)
+        self._built_end(tag)
+
+    def _built_end(self, tag: str) -> None:
+        if not self.bloated:
+            self._builder.end(tag)
 
     def _finish_tail(self) -> None:
         if self._tail is not None:
@@ -239,8 +261,8 @@ class _Target:
         self.dossier = None
 
     def close(self) -> etree._Element | None:
-        if self._tags:
-            return None  # lxml may call close() after a syntax error; the skeleton is incomplete
+        if self._tags or self.bloated:
+            return None  # lxml may call close() after a syntax error; the skeleton is incomplete (or given up)
         self._finish_tail()
         return self._builder.close()
 
@@ -326,6 +348,9 @@ class SoapStream:
             raise SoapRejected(refusal("SOAP_ONGELDIG", detail=syntax_detail(self._error))) from self._error
         if self._target.doctype_seen:
             raise SoapRejected(refusal("SOAP_DTD_NIET_TOEGESTAAN"))
+        if self._target.bloated:
+            outside = "het antwoord bevat buiten het dossier onredelijk veel tekst of elementen"
+            raise SoapRejected(refusal("SOAP_ONGELDIG", detail=outside))
         assert root is not None
         dossier, self._target.dossier = self._target.dossier, None  # handed over: the caller closes it
         return Streamed(root=root, dossier=dossier)

@@ -17,6 +17,7 @@ from aiohttp import web
 from lxml import etree
 
 from adapters.parnassys import client as client_module
+from adapters.parnassys import soap_stream
 from adapters.parnassys.client import DocumentResponse, LasClient, OsoSoapClient, RemoteFault
 from adapters.parnassys.config import ClientConfig, RetryPolicy
 from adapters.parnassys.dossier_factory import AttachmentSpec, build_dossier, write_dossier
@@ -430,3 +431,24 @@ def test_the_dossier_written_aside_is_the_dom_paths_dossier(piece: int) -> None:
     assert streamed.endswith(b"</d:dossier> \n") and dom.endswith(b"</d:dossier> \n")
     root = etree.fromstring(streamed)
     assert root.get("{urn:attr}soort") == 'x & "y" <z>\t\n\r' and root.get("{urn:attr}letterlijk") == "&#38;"
+
+
+@pytest.mark.parametrize("bulk", ["text", "attribute", "elements"])
+def test_an_answer_with_its_bulk_outside_the_dossier_is_refused_not_held(
+    bulk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The skeleton keeps what lies outside the dossier; a hostile answer could put its megabytes there."""
+    monkeypatch.setattr(soap_stream, "MAX_OUTSIDE_CHARACTERS", 4096)
+    monkeypatch.setattr(soap_stream, "MAX_OUTSIDE_ELEMENTS", 200)
+    fits = {"text": b"<t:x>" + b"A" * 3000 + b"</t:x>", "attribute": b'<t:x a="' + b"A" * 3000 + b'"/>'}
+    over = {"text": b"<t:x>" + b"A" * 5000 + b"</t:x>", "attribute": b'<t:x a="' + b"A" * 5000 + b'"/>'}
+    fits["elements"], over["elements"] = b"<t:x/>" * 150, b"<t:x/>" * 250
+
+    def body(header: bytes) -> bytes:
+        return envelope(document_response(_dossier()), header=b'<t:h xmlns:t="urn:test">' + header + b"</t:h>")
+
+    assert _spooled(_stream(body(fits[bulk]), 65536)) is not None  # within the bound: read as before
+    with pytest.raises(SoapRejected) as refused:
+        _stream(body(over[bulk]), 65536)
+    assert refused.value.finding.code == "SOAP_ONGELDIG"
+    assert "buiten het dossier" in refused.value.finding.message
