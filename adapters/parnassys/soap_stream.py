@@ -3,7 +3,7 @@
 For a ``documentResponse`` of tens or hundreds of megabytes (bijlagen in Base64) the DOM path — the whole
 body as bytes, a libxml2 tree of the envelope, then the dossier serialised again — costs about five times
 the response in memory. Here the body's chunks go, as they come, into an lxml feed parser (hardened as
-`soap._parser`) whose *target*:
+`soap.hardened_parser`) whose *target*:
 
 - builds a *skeleton* of the envelope: every element and text, except the contents of the dossier: each
   element child of ``<operation>Response/dossier`` is kept as an empty element of the same name, so the
@@ -34,7 +34,8 @@ from typing import Any
 from lxml import etree
 
 from adapters.parnassys.refusals import refusal
-from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, syntax_detail
+from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, hardened_parser, syntax_detail
+from gateway.dossier.reader import decoded_attributes
 from gateway.store.spool import SealedSpool
 
 __all__ = ["HUGE_BYTES", "SoapStream", "Streamed"]
@@ -65,12 +66,6 @@ def _text_escape(text: str) -> str:
 def _attr_escape(text: str) -> str:
     text = _text_escape(text).replace('"', "&quot;")
     return text.replace("\n", "&#10;").replace("\t", "&#9;")
-
-
-def _unquote(attrib: dict[str, str]) -> dict[str, str]:
-    """libxml2 hands a target every ``&`` of an attribute value as ``&#38;`` when entities are not resolved
-    (the tree builder decodes it, a target must): decode it, so the value is the one the DOM path sees."""
-    return {key: value.replace("&#38;", "&") for key, value in attrib.items()}
 
 
 class _DossierWriter:
@@ -160,8 +155,7 @@ class _Target:
 
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str, str] | None = None) -> None:
         declared = {(prefix or None): uri for prefix, uri in nsmap.items()} if nsmap else {}
-        if attrib and any("&" in value for value in attrib.values()):
-            attrib = _unquote(attrib)
+        attrib = decoded_attributes(attrib)
         self._tags.append(tag)
         self._scopes.append(declared)
         depth = len(self._tags)
@@ -267,20 +261,6 @@ class _Target:
         return self._builder.close()
 
 
-def _parser(target: _Target) -> etree.XMLParser:
-    return etree.XMLParser(
-        target=target,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=True,
-        collect_ids=False,
-    )
-
-
 class SoapStream:
     """Feed the body in chunks with `feed` (raises only when the spool cannot be written), then `close`
     (raises `SoapRejected` where `soap.parse_xml` would), or `discard` an abandoned body. The dossier is
@@ -288,7 +268,7 @@ class SoapStream:
 
     def __init__(self, response_tag: str, spool_dir: Path | None = None) -> None:
         self._target = _Target(response_tag, spool_dir)
-        self._parser = _parser(self._target)
+        self._parser = hardened_parser(huge=True, target=self._target)
         self._error: etree.XMLSyntaxError | None = None
         self._size = 0
         self._head = b""  # the first 4 KiB: a DOCTYPE there explains a syntax error

@@ -30,7 +30,16 @@ from .base64stream import Base64Error, Base64Stream
 from .extract import DocumentInfo, unpack
 from .model import DossierLimits
 
-__all__ = ["ReadResult", "Stop", "StreamingReader", "base64_error", "role_of", "spool_zip", "too_big"]
+__all__ = [
+    "ReadResult",
+    "Stop",
+    "StreamingReader",
+    "base64_error",
+    "decoded_attributes",
+    "role_of",
+    "spool_zip",
+    "too_big",
+]
 
 _P = f"{{{NS}}}"
 _DOCUMENT = _P + "document"
@@ -83,6 +92,14 @@ class _Document:
         self.errors: list[Finding] = []
 
 
+def decoded_attributes(attrib: dict[str, str]) -> dict[str, str]:
+    """An element's attributes as a parser *target* should see them: without resolve_entities libxml2 hands a
+    target each "&" of an attribute value as "&#38;" (its tree builder decodes it, a target must)."""
+    if attrib and any("&#38;" in v for v in attrib.values()):
+        return {k: v.replace("&#38;", "&") for k, v in attrib.items()}
+    return attrib
+
+
 class StreamingReader:
     """The parser target: feed chunks of bytes to ``reader.parser.feed``; ``reader.parser.close()`` returns
     the skeleton's root element."""
@@ -132,10 +149,7 @@ class StreamingReader:
             raise _stop(self, fout("DOSSIER_TE_VEEL_ELEMENTEN", "Het dossier bevat onredelijk veel elementen.", None))
         if len(self._stack) >= self._limits.max_depth:
             raise _stop(self, fout("DOSSIER_TE_DIEP", "Het dossier is onredelijk diep genest.", None))
-        if attrib and any("&#38;" in v for v in attrib.values()):
-            # without resolve_entities libxml2 hands a target each "&" of an attribute value as "&#38;" (its
-            # tree builder decodes it, a target must): the skeleton keeps the value the document means
-            attrib = {k: v.replace("&#38;", "&") for k, v in attrib.items()}
+        attrib = decoded_attributes(attrib)
         if attrib and any(len(v) > self._limits.max_text_bytes for v in attrib.values()):
             where = path_of(self._stack[-1]) if self._stack else "/"
             raise _stop(self, attribute_too_large(where))

@@ -43,14 +43,19 @@ def _write(store: LocalBlobStore, data: bytes) -> None:
     w.commit()
 
 
-def test_a_later_barrier_whose_blobs_an_earlier_syncfs_covered_skips_its_own(
-    tmp_path: Path, calls: DiskSpy, barriers: ExitStack
-) -> None:
-    store = LocalBlobStore(tmp_path)
+def _two_requests(store: LocalBlobStore, barriers: ExitStack) -> tuple[Barrier, Barrier]:
+    """Two requests, each with its own barrier opened before its document was written, one after the other."""
     first = _open(barriers)
     _write(store, b"%PDF-1.7 eerste aanvraag")
     second = _open(barriers)
     _write(store, b"%PDF-1.7 tweede aanvraag")
+    return first, second
+
+
+def test_a_later_barrier_whose_blobs_an_earlier_syncfs_covered_skips_its_own(
+    tmp_path: Path, calls: DiskSpy, barriers: ExitStack
+) -> None:
+    first, second = _two_requests(LocalBlobStore(tmp_path), barriers)
     first.flush()
     second.flush()
     assert len(calls.syncfs) == 1
@@ -59,11 +64,7 @@ def test_a_later_barrier_whose_blobs_an_earlier_syncfs_covered_skips_its_own(
 def test_a_barrier_opened_before_the_syncing_one_syncs_itself(
     tmp_path: Path, calls: DiskSpy, barriers: ExitStack
 ) -> None:
-    store = LocalBlobStore(tmp_path)
-    first = _open(barriers)
-    _write(store, b"%PDF-1.7 eerste aanvraag")
-    second = _open(barriers)
-    _write(store, b"%PDF-1.7 tweede aanvraag")
+    first, second = _two_requests(LocalBlobStore(tmp_path), barriers)
     second.flush()  # its descriptor is younger: it did not see errors from before it was opened
     first.flush()
     assert len(calls.syncfs) == 2
@@ -85,11 +86,7 @@ def test_a_blob_committed_after_the_syncfs_began_is_synced_by_its_own_barrier(
 def test_after_a_failed_syncfs_the_next_barrier_syncs_itself_and_sees_its_own_result(
     tmp_path: Path, calls: DiskSpy, barriers: ExitStack
 ) -> None:
-    store = LocalBlobStore(tmp_path)
-    first = _open(barriers)
-    _write(store, b"%PDF-1.7 eerste aanvraag")
-    second = _open(barriers)
-    _write(store, b"%PDF-1.7 tweede aanvraag")
+    first, second = _two_requests(LocalBlobStore(tmp_path), barriers)
     calls.fail = True
     with pytest.raises(OSError) as raised:
         first.flush()

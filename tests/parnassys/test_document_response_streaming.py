@@ -270,6 +270,20 @@ async def test_a_body_over_the_limit_is_refused_on_both_paths(
 # -- a real big dossier -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def parsed_whole(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the bodies the client parsed whole (the DOM path's `parse_xml`), from now on."""
+    sizes: list[int] = []
+    real_parse = client_module.parse_xml
+
+    def spy(data: bytes, **kwargs: Any) -> etree._Element:
+        sizes.append(len(data))
+        return real_parse(data, **kwargs)
+
+    monkeypatch.setattr(client_module, "parse_xml", spy)
+    return sizes
+
+
 @pytest.fixture(scope="module")
 def big_dossier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """≈ 28 MB: three documents of 7 MB (Base64 of their ZIPs) and a broken one, so there are findings."""
@@ -308,21 +322,8 @@ def _comparable(report: DossierReport) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content_length", "chunked"])
 async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
-    las: Las,
-    big_dossier: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    chunked: bool,
-    spools: list[SealedSpool],
+    las: Las, big_dossier: Path, tmp_path: Path, parsed_whole: list[int], chunked: bool, spools: list[SealedSpool]
 ) -> None:
-    parsed_whole: list[int] = []
-    real_parse = client_module.parse_xml
-
-    def spy(data: bytes, **kwargs: Any) -> etree._Element:
-        parsed_whole.append(len(data))
-        return real_parse(data, **kwargs)
-
-    monkeypatch.setattr(client_module, "parse_xml", spy)
     las.pieces, las.chunked = _served(big_dossier), chunked
     client = _client(DEFAULT_STREAM_FROM, spool_dir=tmp_path / "spool")
     try:
@@ -346,15 +347,7 @@ async def test_a_big_dossier_fetched_streaming_reads_as_the_dossier_itself(
     assert [f.code for f in fetched.findings] == ["BIJLAGE_ZIP_ONGELDIG"]
 
 
-async def test_a_usual_small_answer_keeps_the_dom_path(las: Las, monkeypatch: pytest.MonkeyPatch) -> None:
-    parsed_whole: list[int] = []
-    real_parse = client_module.parse_xml
-
-    def spy(data: bytes, **kwargs: Any) -> etree._Element:
-        parsed_whole.append(len(data))
-        return real_parse(data, **kwargs)
-
-    monkeypatch.setattr(client_module, "parse_xml", spy)
+async def test_a_usual_small_answer_keeps_the_dom_path(las: Las, parsed_whole: list[int]) -> None:
     body = envelope(document_response(_dossier()))
     las.serve(body)
     assert _code(await _outcome(las, stream_from=DEFAULT_STREAM_FROM)) == "dossier"
