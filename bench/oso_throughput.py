@@ -398,12 +398,13 @@ def _flame_graphs(directory: Path, children: list[subprocess.Popen[bytes]]) -> l
     directory.mkdir(parents=True, exist_ok=True)
     names = [("intake" if children else "gateway", os.getpid())]
     names += [(f"worker-{i + 1}" if len(children) > 1 else "worker", c.pid) for i, c in enumerate(children)]
-    record = [str(spy), "record", "--rate", "250", "--nonblocking", "--format", "flamegraph"]
+    raw = bool(os.environ.get("BENCH_FLAME_RAW"))  # collapsed stacks (text) to count buckets, not an SVG
+    record = [str(spy), "record", "--rate", "250", "--nonblocking", "--format", "raw" if raw else "flamegraph"]
     if os.environ.get("BENCH_FLAME_GIL"):  # only the thread holding the GIL: Python's CPU, without waits
         record.append("--gil")
     procs = [
         subprocess.Popen(
-            [*record, "--pid", str(pid), "--output", str(directory / f"{name}.svg")],
+            [*record, "--pid", str(pid), "--output", str(directory / f"{name}.{'txt' if raw else 'svg'}")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

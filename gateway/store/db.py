@@ -21,10 +21,11 @@ file) the writer thread polls for the lock every 0.2–2 ms instead of SQLite's 
 and a batch commits after ``_BATCH_SECONDS`` of work, so another process waits for a few units, not 64.
 Read-only sessions (`reader`) use their own engine with
 deferred transactions, which in WAL mode never wait for a writer. A *read unit* (``await db.read(fn)``:
-``fn(session)`` with a synchronous `Session`, all its statements at once) runs on SQLite in a small pool of
-reader threads with their own connections — one hop for the whole unit instead of one per statement through
-aiosqlite (the request paths' look-ups: ≈ 0.2 ms of CPU instead of ≈ 0.8 ms); on PostgreSQL it runs in one
-greenlet, as a write unit does. PostgreSQL's pooled connections are pinged before use only after a second
+``fn(session)`` with a synchronous `Session`, all its statements at once: a short, indexed look-up) runs on
+SQLite in the event loop's own thread, on a connection that never waits: a WAL reader does not wait for a
+writer, and when SQLite still says "busy" the unit runs again in a small pool of reader threads, which may
+wait. No thread hop for a look-up (≈ 0.3 ms of CPU on this VM through a reader thread, ≈ 0.08 ms inline; through
+aiosqlite and the async ORM it was ≈ 0.8 ms); on PostgreSQL it runs in one greenlet, as a write unit does. PostgreSQL's pooled connections are pinged before use only after a second
 idle in the pool (`gateway.store.pg_ping`), not before every checkout. Writes are durable by default
 (``synchronous=FULL``: the WAL is fsynced at commit, so what was acknowledged survives a power loss); the
 workers' bookkeeping (claim, steps, outcome, outbox) asks for ``durable=False`` (``synchronous=NORMAL``,
@@ -51,7 +52,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,6 +75,10 @@ _MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the w
 _BATCH_SECONDS = 0.008
 _BUSY_TIMEOUT_MS = 30_000
 _READ_THREADS = 2  # read units run in parallel with the writer; each thread keeps its own connection
+
+
+class _Busy(Exception):
+    """An inline read unit met SQLite's "busy": it runs again in a reader thread, where it may wait."""
 
 
 def _begin_immediate(dbapi_conn: Any) -> None:
@@ -188,6 +195,8 @@ class Database:
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self._read_threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._sync_reader: Engine | None = None
+        self._inline_reader: Engine | None = None
+        self._inline_local = threading.local()  # the event loop thread's inline reader connection
         self._reader_local = threading.local()  # each reader thread's own connection, kept between read units
         self._reader_conns: list[Connection] = []
         if self.is_sqlite:
@@ -217,12 +226,29 @@ class Database:
                 max_overflow=0,
             )
             self._tune_sqlite(self._sync_reader, immediate=False, synchronous="NORMAL")
+            # read units run in the event loop's own thread first, on a connection that never waits (WAL: a
+            # reader does not wait for a writer; "busy" — a recovery or a lock held by a read unit that wrote —
+            # sends the unit to the reader threads instead): no thread hop for a look-up
+            self._inline_reader = create_engine(
+                sync_url,
+                echo=echo,
+                connect_args={"timeout": 0, "isolation_level": None, "check_same_thread": False},
+                poolclass=NullPool,  # each event loop thread keeps its one connection (`_inline_local`)
+            )
+            self._tune_sqlite(self._inline_reader, immediate=False, synchronous="NORMAL", busy_timeout_ms=0)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._fast_sessions = async_sessionmaker(self._fast_engine, class_=AsyncSession, expire_on_commit=False)
         self._readers = async_sessionmaker(self._read_engine, class_=AsyncSession, expire_on_commit=False)
 
     @staticmethod
-    def _tune_sqlite(sync_engine: Engine, *, immediate: bool, synchronous: str, polled: bool = False) -> None:
+    def _tune_sqlite(
+        sync_engine: Engine,
+        *,
+        immediate: bool,
+        synchronous: str,
+        polled: bool = False,
+        busy_timeout_ms: int = _BUSY_TIMEOUT_MS,
+    ) -> None:
         """``polled``: a synchronous engine used from the writer thread, whose BEGIN may sleep (never an
         aiosqlite engine: there the driver's busy handler waits in aiosqlite's own thread)."""
 
@@ -232,7 +258,7 @@ class Database:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             cur.close()
 
         @event.listens_for(sync_engine, "begin")
@@ -265,10 +291,15 @@ class Database:
         """Run ``fn(session)`` in a read-only transaction and return its result (nothing is committed).
 
         ``fn`` is synchronous, does all its statements at once and must not keep ORM objects beyond its
-        return. On SQLite it runs in a reader thread (WAL: it never waits for a writer); on PostgreSQL in one
-        greenlet on a pooled connection, rolled back when it goes back to the pool."""
+        return: a short look-up, never a scan. On SQLite it runs right here, in the event loop's thread (WAL: it
+        does not wait for a writer), or — when SQLite answers "busy" — again in a reader thread, where it may wait;
+        so ``fn`` may run twice and must only read. On PostgreSQL it runs in one greenlet on a pooled connection,
+        rolled back when it goes back to the pool."""
         if self._sync_reader is None:  # PostgreSQL: the whole unit in one greenlet (see `run`)
             return await greenlet_spawn(self._read_with, self._read_engine.sync_engine, fn)
+        assert self._inline_reader is not None
+        with contextlib.suppress(_Busy):
+            return self._read_on(self._inline_reader, self._inline_local, fn, busy=_Busy)
         if self._read_threads is None:
             self._read_threads = concurrent.futures.ThreadPoolExecutor(
                 _READ_THREADS, thread_name_prefix="sqlite-reader"
@@ -276,22 +307,34 @@ class Database:
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._read_sync, fn)
 
     def _read_sync(self, fn: Callable[[Session], T]) -> T:
-        """In a reader thread (SQLite): on the thread's own connection, kept open between read units (no pool
-        checkout and return per read: ≈ 30 µs of a ≈ 110 µs look-up); its read transaction ends with the unit,
-        so the next unit sees every commit made since."""
+        """In a reader thread (SQLite)."""
         assert self._sync_reader is not None
-        conn: Connection | None = getattr(self._reader_local, "conn", None)
+        return self._read_on(self._sync_reader, self._reader_local, fn)
+
+    def _read_on(
+        self, engine: Engine, local: threading.local, fn: Callable[[Session], T], busy: type[Exception] | None = None
+    ) -> T:
+        """On the calling thread's own connection to ``engine``, kept open between read units (no pool checkout
+        and return per read: ≈ 30 µs of a ≈ 110 µs look-up); its read transaction ends with the unit, so the next
+        unit sees every commit made since. ``busy``: raised instead when SQLite answers "busy" (the inline
+        reader's connections do not wait)."""
+        conn: Connection | None = getattr(local, "conn", None)
         if conn is None or conn.closed:
-            conn = self._reader_local.conn = self._sync_reader.connect()
+            conn = local.conn = engine.connect()
             self._reader_conns.append(conn)
         try:
             with Session(bind=conn) as session:
                 return fn(session)
+        except OperationalError as exc:
+            code = getattr(exc.orig, "sqlite_errorcode", None)
+            if busy is not None and code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise busy from exc
+            raise
         finally:
             try:
                 conn.rollback()
             except Exception:  # a broken connection: the thread opens a new one for its next unit
-                self._reader_local.conn = None
+                local.conn = None
                 with contextlib.suppress(Exception):
                     conn.close()
 
@@ -458,8 +501,11 @@ class Database:
             conn.close()
         self._reader_conns.clear()
         self._reader_local = threading.local()
+        self._inline_local = threading.local()
         if self._sync_reader is not None:
             self._sync_reader.dispose()
+        if self._inline_reader is not None:
+            self._inline_reader.dispose()
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None
