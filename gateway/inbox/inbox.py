@@ -215,7 +215,7 @@ class Inbox:
             # the rows come back in no particular order: the oldest received first (ids grow with time)
             return sorted((as_claimed(r) for r in rows), key=lambda c: c.id)
 
-        return await self.db.run(unit, durable=False)
+        return await self.db.run(unit, durable=False, one_statement=True)
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease
@@ -224,9 +224,9 @@ class Inbox:
         def unit(s: Session) -> None:
             res = s.connection().execute(_LEASED, params)
             if res.rowcount != 1:
-                raise LeaseLost(exchange_id)
+                raise LeaseLost(exchange_id)  # the update changed nothing: nothing to undo
 
-        await self.db.run(unit, durable=False)
+        await self.db.run(unit, durable=False, one_statement=True)
 
     async def step(
         self, exchange_id: int, owner: str, name: str, message: str, *, waiting_for: str | None = None

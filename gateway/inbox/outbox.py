@@ -92,7 +92,7 @@ class OutboxWorker:
             claimed = [ClaimedMessage(r.id, r.key, r.kind, dict(r.payload), r.attempts) for r in rows]
             return sorted(claimed, key=lambda m: m.id)  # the rows come back in no particular order
 
-        return await self.db.run(unit, durable=False)
+        return await self.db.run(unit, durable=False, one_statement=True)
 
     async def claim(self) -> ClaimedMessage | None:
         claimed = await self.claim_many(1)

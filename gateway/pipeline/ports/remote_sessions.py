@@ -123,7 +123,7 @@ class RemoteSessions:
         def unit(s: Session) -> None:
             s.connection().execute(_INSERT, row)
 
-        await self.db.run(unit, durable=True)
+        await self.db.run(unit, durable=True, one_statement=True)
 
     async def expired(self, sessie_id: str) -> None:
         """The outside system closed the session without our closing message (timed out, or closed by someone
@@ -176,7 +176,7 @@ class RemoteSessions:
         def unit(s: Session) -> None:
             s.connection().execute(_END, params)
 
-        await self.db.run(unit, durable=False)
+        await self.db.run(unit, durable=False, one_statement=True)
 
     # -- for a sweeper -----------------------------------------------------------------------------------
     async def open_longer_than(self, bound: dt.timedelta, limit: int = 500) -> list[OpenSession]:

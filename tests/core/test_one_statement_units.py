@@ -1,0 +1,101 @@
+"""Units run with ``one_statement=True`` (`Database.run`): on PostgreSQL the statement is its own transaction, with
+no BEGIN or COMMIT sent; on both databases a second statement or an executemany is refused before it runs, so a
+unit that grows a second statement fails loudly in every test instead of committing half of itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlmodel import Session, col
+
+from gateway.components import Components
+from gateway.store.db import OneStatementBroken
+from gateway.store.models import Exchange
+from tests.conftest import unique
+from tests.support.fakes import new_exchange
+
+
+async def _step_of(c: Components, exchange_id: int) -> str:
+    return await c.db.read(
+        lambda s: str(s.execute(select(col(Exchange.step)).where(col(Exchange.id) == exchange_id)).scalar_one())
+    )
+
+
+def _set_step(exchange_id: int, step: str) -> object:
+    return update(Exchange).where(col(Exchange.id) == exchange_id).values(step=step)
+
+
+async def test_a_one_statement_unit_commits_its_statement(any_components: Components) -> None:
+    c = any_components
+    put = await c.inbox.put(new_exchange(unique("k-")))
+    stmt = _set_step(put.exchange_id, "een-statement")
+    await c.db.run(lambda s: s.connection().execute(stmt), durable=False, one_statement=True)  # type: ignore[call-overload]  # a Core update
+    assert await _step_of(c, put.exchange_id) == "een-statement"
+
+
+async def test_a_second_statement_is_refused_before_it_runs(any_components: Components) -> None:
+    c = any_components
+    put = await c.inbox.put(new_exchange(unique("k-")))
+    before = await _step_of(c, put.exchange_id)
+
+    def two(s: Session) -> None:
+        conn = s.connection()
+        conn.execute(text("select 1"))
+        conn.execute(_set_step(put.exchange_id, "tweede"))  # type: ignore[call-overload]  # a Core update
+
+    with pytest.raises(OneStatementBroken):
+        await c.db.run(two, durable=False, one_statement=True)
+    assert await _step_of(c, put.exchange_id) == before  # the second statement never reached the database
+
+
+async def test_an_executemany_is_refused_in_a_one_statement_unit(any_components: Components) -> None:
+    c = any_components
+    put = await c.inbox.put(new_exchange(unique("k-")))
+    stmt = text("update exchange set step = :s where id = :i")
+    rows = [{"s": "veel", "i": put.exchange_id}, {"s": "veel", "i": put.exchange_id}]
+    with pytest.raises(OneStatementBroken):
+        await c.db.run(lambda s: s.connection().execute(stmt, rows), durable=False, one_statement=True)
+    assert await _step_of(c, put.exchange_id) != "veel"
+
+
+async def test_the_same_connection_runs_ordinary_units_afterwards(any_components: Components) -> None:
+    """The guard is the unit's, not the connection's: after a broken one-statement unit, units of several
+    statements run on the same pooled connections as before."""
+    c = any_components
+    with pytest.raises(OneStatementBroken):
+        await c.db.run(lambda s: [s.connection().execute(text("select 1")) for _ in range(2)], one_statement=True)
+    put = await c.inbox.put(new_exchange(unique("k-")))  # two statements in one unit
+    for _ in range(12):  # more units than connections in the pool
+        await c.db.run(lambda s: [s.connection().execute(text("select 1")) for _ in range(3)])
+    assert await _step_of(c, put.exchange_id)
+
+
+async def test_on_postgres_the_statement_is_its_own_transaction(any_components: Components) -> None:
+    """The server's word for it: asyncpg's transaction status comes from the server's ReadyForQuery message after
+    each statement — in a transaction block (BEGIN was sent) or idle (the statement was its own transaction)."""
+    c = any_components
+    if c.db.is_sqlite:
+        pytest.skip("SQLite batches a one-statement unit like any other (group commit)")
+
+    def in_block(s: Session) -> bool:
+        conn = s.connection()
+        conn.execute(text("select 1"))
+        return bool(conn.connection.dbapi_connection._connection.is_in_transaction())  # type: ignore[union-attr]  # asyncpg under SQLAlchemy's adapter
+
+    assert await c.db.run(in_block, durable=False, one_statement=True) is False
+    assert await c.db.run(in_block, durable=False) is True
+
+
+async def test_a_unit_of_a_group_commit_batch_is_guarded_alone(components: Components) -> None:
+    """SQLite runs concurrent units in one batch on one connection: the guard holds for the one-statement unit
+    only, and the units around it keep their several statements."""
+    c = components
+    several = [c.db.run(lambda s: [s.connection().execute(text("select 1")) for _ in range(3)]) for _ in range(4)]
+    broken = c.db.run(lambda s: [s.connection().execute(text("select 1")) for _ in range(2)], one_statement=True)
+    fine = c.db.run(lambda s: s.connection().execute(text("select 1")).scalar_one(), one_statement=True)
+    results = await asyncio.gather(*several, broken, fine, return_exceptions=True)
+    assert [type(r) for r in results[:4]] == [list] * 4
+    assert isinstance(results[4], OneStatementBroken)
+    assert results[5] == 1
