@@ -3,10 +3,13 @@ and unpack its documents into bijlagen.
 
     report = read_dossier(path_or_bytes_or_file, blobs=blob_store, limits=DossierLimits())
 
-`read_dossier` never raises on bad input: bad input becomes findings. ``report.valid`` is True when the
-dossier is XSD-valid and has no blocking dossier-level finding; findings on a single attachment (corrupt
-ZIP, wrong type, too large) are kept with that attachment and do not make the dossier invalid — the
-secretariaat decides whether the request may go on without it (docs/assumptions/dossier.md).
+`read_dossier` never raises on bad input: bad input becomes findings. It raises only for what is not the
+dossier's fault: `BlobStoreUnavailable` (the bijlagen cannot be stored) and `DossierSourceUnavailable` (the
+file-like it was given could not be read: the disk, a damaged spool) — the worker tries the exchange again.
+``report.valid`` is True when the dossier is XSD-valid and has no blocking dossier-level finding; findings on
+a single attachment (corrupt ZIP, wrong type, too large) are kept with that attachment and do not make the
+dossier invalid — the secretariaat decides whether the request may go on without it
+(docs/assumptions/dossier.md).
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from .model import MB, DossierLimits, DossierReport
 from .reader import ReadResult, StreamingReader
 from .small import read_small
 
-__all__ = ["MB", "DossierLimits", "DossierReport", "read_dossier"]
+__all__ = ["MB", "DossierLimits", "DossierReport", "DossierSourceUnavailable", "read_dossier"]
+
+
+class DossierSourceUnavailable(Exception):
+    """The file-like holding the dossier's bytes could not be read (a disk error, a damaged spool): our storage
+    failed, not the dossier. Not an OSError on purpose (as `BlobStoreUnavailable`): nothing may catch it as bad
+    input and refuse the school's dossier for it."""
+
 
 log = structlog.get_logger(__name__)
 _P = f"{{{NS}}}"
@@ -161,7 +171,7 @@ def _feed(
             else:
                 handle, owned = source, False
             try:
-                while block := handle.read(chunk):
+                while block := _read_block(handle, chunk, owned):
                     seen += len(block)
                     if seen > limits.max_dossier_bytes:
                         return too_big
@@ -172,8 +182,8 @@ def _feed(
             if not seen:
                 return _not_xml()
         reader.result.root = reader.parser.close()
-    except BlobStoreUnavailable:
-        raise  # an outage of the blob store is not the dossier's fault: the exchange is tried again later
+    except (BlobStoreUnavailable, DossierSourceUnavailable):
+        raise  # an outage of the blob store or our disk is not the dossier's fault: tried again later
     except Exception as e:  # hostile input must become a finding, never a crash
         if reader.outage is not None:
             raise reader.outage from None
@@ -186,6 +196,17 @@ def _feed(
     if reader.result.root is None:
         return _not_xml()
     return None
+
+
+def _read_block(handle: BinaryIO, size: int, owned: bool) -> bytes:
+    """The next block of a file-like the caller gave (a failure there is ours: `DossierSourceUnavailable`); of a
+    file we opened from a path (the CLI's check of a file) a failure stays the dossier's DOSSIER_ONLEESBAAR."""
+    if owned:
+        return handle.read(size)
+    try:
+        return handle.read(size)
+    except OSError as exc:
+        raise DossierSourceUnavailable(f"het dossier kon niet van de eigen schijf worden gelezen: {exc}") from exc
 
 
 def _unreadable() -> Finding:
