@@ -11,8 +11,6 @@ import asyncio
 import collections
 import contextlib
 import weakref
-from collections.abc import Callable
-from typing import Any
 
 from gateway.store.db import Database
 
@@ -65,24 +63,13 @@ class Doorbell:
                 return True
         return False
 
-    async def wait(
-        self,
-        seen: int,
-        interval: float,
-        stop: asyncio.Event | None = None,
-        *,
-        polled: bool = True,
-        handed: asyncio.Future[Any] | None = None,
-    ) -> bool:
+    async def wait(self, seen: int, interval: float, stop: asyncio.Event | None = None, *, polled: bool = True) -> bool:
         """Until rung (True) or this waiter's turn to poll (False); see the class. ``polled``: the caller
-        has just polled and found nothing (the next turn is an interval away). ``handed``: also until this
-        future is done (work handed to this waiter directly: `gateway.inbox.local_takers`), then True."""
+        has just polled and found nothing (the next turn is an interval away)."""
         loop = asyncio.get_running_loop()
         if polled:
             self._next_poll = max(self._next_poll, loop.time() + interval)
         while self.rings == seen:
-            if handed is not None and handed.done():
-                return True
             delay = self._next_poll - loop.time()
             if delay <= 0 or (stop is not None and stop.is_set()):  # this waiter's turn to poll
                 self._next_poll = loop.time() + interval
@@ -90,37 +77,25 @@ class Doorbell:
             waiter = loop.create_future()
             self._waiters.append(waiter)
             timer = loop.call_later(min(delay, interval), _wake, waiter)
-            if handed is not None:
-                handed.add_done_callback(waiter_woken := _waking(waiter))
             try:
                 why = await waiter
             finally:
                 timer.cancel()
-                if handed is not None:
-                    handed.remove_done_callback(waiter_woken)
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
-            if why is _RUNG or why is _HANDED:
+            if why is _RUNG:
                 return True
             if why is _NUDGED:
                 return False
         return True
 
 
-_RUNG, _NUDGED, _TIMED_OUT, _HANDED = object(), object(), object(), object()
+_RUNG, _NUDGED, _TIMED_OUT = object(), object(), object()
 
 
 def _wake(waiter: asyncio.Future[object]) -> None:
     if not waiter.done():
         waiter.set_result(_TIMED_OUT)
-
-
-def _waking(waiter: asyncio.Future[object]) -> Callable[[asyncio.Future[Any]], None]:
-    def handed(_: asyncio.Future[Any]) -> None:
-        if not waiter.done():
-            waiter.set_result(_HANDED)
-
-    return handed
 
 
 _doorbells: weakref.WeakKeyDictionary[Database, dict[str, Doorbell]] = weakref.WeakKeyDictionary()

@@ -14,12 +14,8 @@ starts on it at once, and while nothing comes in the workers of a process togeth
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -27,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from gateway.doorbell import Doorbell, doorbell  # re-exported: the pollers of this package import them here
-from gateway.inbox.local_takers import Offer, local_takers
 from gateway.logging import get_logger, new_correlation_id
 from gateway.outbound.retry import RetryPolicy  # re-exported: the workers and the composition root import it here
 from gateway.pipeline.contracts import ClaimedExchange, NewExchange, PutResult
@@ -87,19 +82,6 @@ _LEASED = (
 )
 
 
-def _expire_lease(session: Session, exchange_id: int, owner: str) -> None:
-    """A lease that nobody will use: the item is due at once (a claim takes it again)."""
-    now = utcnow()
-    session.connection().execute(
-        _LEASED, {"b_id": exchange_id, "b_owner": owner, "lease_until": now, "next_attempt_at": now}
-    )
-
-
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
-
-
 class LeaseLost(Exception):
     """The item's lease ran out and another worker may have it: this worker must not record an outcome."""
 
@@ -128,7 +110,6 @@ class Inbox:
         self.db = db
         self.lease = dt.timedelta(seconds=lease_seconds)
         self.doorbell = doorbell(db, "inbox")  # rung when this process stored an item that is due now
-        self.takers = local_takers(db)  # this process's idle workers, which take a new item as it is stored
 
     # -- intake ---------------------------------------------------------------------------------------
     async def put(
@@ -188,17 +169,6 @@ class Inbox:
             "payload_purged": False,
         }
         message = "Uitwisseling bij ontvangst geweigerd." if final else "Uitwisseling ontvangen en vastgelegd."
-        # an idle worker of this process takes it as it is stored: leased to it, as a claim would leave it
-        offer = None if final else self.takers.take()
-        if offer is not None:
-            until = now + self.lease
-            row.update(
-                state=ExchangeState.IN_BEHANDELING.value,
-                lease_owner=offer.owner,
-                lease_until=until,
-                next_attempt_at=until,
-                attempts=1,
-            )
 
         def unit(s: Session) -> int:
             if first is not None:
@@ -210,12 +180,9 @@ class Inbox:
             return exchange_id
 
         try:
-            if offer is None:
-                exchange_id = await self.db.run(unit, durable=True, prepare=prepare)
-                if not final:
-                    self.doorbell.ring()
-            else:
-                exchange_id = await self._store_and_hand(unit, prepare, offer, row)
+            exchange_id = await self.db.run(unit, durable=True, prepare=prepare)
+            if not final:
+                self.doorbell.ring()
             log.info("exchange_vastgelegd", exchange_id=exchange_id, key=new.key, state=state.value, correlation_id=cid)
             return PutResult(exchange_id=exchange_id, created=True, state=state.value, correlation_id=cid)
         except IntegrityError:
@@ -231,34 +198,6 @@ class Inbox:
                 state=existing.state,
                 correlation_id=existing.correlation_id,
             )
-
-    async def _store_and_hand(
-        self, unit: Callable[[Session], int], prepare: Sequence[Callable[[], object]], offer: Offer, row: dict[str, Any]
-    ) -> int:
-        """The put's unit with the row leased to ``offer``'s worker, which gets the exchange once it is committed
-        (or None when nothing was stored). Shielded: a request cancelled meanwhile still settles the offer."""
-
-        async def store() -> int:
-            try:
-                # what a claim would read back (the meta as its JSON column gives it), all but the id
-                stored = {**row, "id": 0, "meta": json.loads(json.dumps(row["meta"]))}
-                template = as_claimed(SimpleNamespace(**stored))
-                exchange_id = await self.db.run(unit, durable=True, prepare=prepare)
-            except BaseException:
-                offer.hand(None)  # nothing stored: the worker goes on as before
-                raise
-            claimed = dataclasses.replace(template, id=exchange_id)
-            if not offer.hand(claimed):  # the worker stopped meanwhile: due again now, for any worker
-                try:
-                    await self.expire_lease(exchange_id, offer.owner)
-                except Exception:  # stored all the same: due when the lease runs out
-                    log.warning("exchange_lease_niet_vrijgegeven", exchange_id=exchange_id, exc_info=True)
-                self.doorbell.ring()
-            return exchange_id
-
-        task = asyncio.ensure_future(store())
-        task.add_done_callback(_retrieved)  # a cancelled caller leaves no "exception was never retrieved"
-        return await asyncio.shield(task)
 
     # -- workers --------------------------------------------------------------------------------------
     async def claim(self, owner: str) -> ClaimedExchange | None:
@@ -277,10 +216,6 @@ class Inbox:
             return sorted((as_claimed(r) for r in rows), key=lambda c: c.id)
 
         return await self.db.run(unit, durable=False, one_statement=True)
-
-    async def expire_lease(self, exchange_id: int, owner: str) -> None:
-        """Give up an item this worker holds but will not work on: it is due again at once."""
-        await self.db.run(lambda s: _expire_lease(s, exchange_id, owner), durable=False, one_statement=True)
 
     async def renew(self, exchange_id: int, owner: str) -> None:
         until = utcnow() + self.lease

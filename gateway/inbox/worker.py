@@ -151,55 +151,27 @@ class ExchangeWorkers:
 
     async def _loop(self, owner: str, stop: asyncio.Event) -> None:
         bell, rung = self.doorbell, False  # rung: this claim answers a ring (see Doorbell)
-        handed: ClaimedExchange | None = None  # stored by this process's intake already leased to this worker
-        try:
-            while not stop.is_set():
-                item: ClaimedExchange | None
-                if handed is not None:
-                    item, handed, rung = handed, None, True  # announced work: as if it answered a ring
-                else:
-                    seen = bell.rings
-                    try:
-                        item = await self.inbox.claim(owner)
-                    except Exception:  # the loop must survive a database hiccup
-                        log.exception("worker_fout")
-                        item = None
-                    bell.took(item is not None)
-                    if item is None:
-                        rung, handed = await self._idle(owner, seen, stop, polled=True)
-                        continue
-                    if not rung:
-                        bell.nudge()  # found by polling: there may be more (another process's), let a colleague look
-                try:
-                    await self._work(item, owner)
-                except Exception:
-                    log.exception("worker_fout")
-                if rung and not bell.backlog:  # answered a ring and no ring went unanswered: wait for the next
-                    rung, handed = await self._idle(owner, bell.rings, stop, polled=False)
-                else:
-                    rung = False
-        finally:
-            if handed is not None:  # stopped with an item handed over but not begun: due again for anyone
-                with contextlib.suppress(Exception):
-                    await self.inbox.expire_lease(handed.id, owner)
-
-    async def _idle(
-        self, owner: str, seen: int, stop: asyncio.Event, *, polled: bool
-    ) -> tuple[bool, ClaimedExchange | None]:
-        """Wait on the doorbell as an idle worker that also takes a new item from this process's intake
-        directly (`gateway.inbox.local_takers`): (rung, the item handed over or None)."""
-        takers = self.inbox.takers
-        offer = takers.offer(owner)
-        try:
-            rung = await self.doorbell.wait(seen, self.poll_interval, stop, polled=polled, handed=offer.future)
-        except BaseException:
-            takers.abandon(offer)
-            raise
-        by_ring = rung and not offer.future.done()  # a ring (not the hand-over) woke it
-        handed = await takers.settle(offer)
-        if handed is not None and by_ring:
-            self.doorbell.ring()  # the ring was for another item: pass it on to a colleague (or the backlog)
-        return rung or handed is not None, handed
+        while not stop.is_set():
+            seen = bell.rings
+            try:
+                item = await self.inbox.claim(owner)
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("worker_fout")
+                item = None
+            bell.took(item is not None)
+            if item is None:
+                rung = await bell.wait(seen, self.poll_interval, stop)
+                continue
+            if not rung:
+                bell.nudge()  # found by polling: there may be more (another process's), let a colleague look
+            try:
+                await self._work(item, owner)
+            except Exception:
+                log.exception("worker_fout")
+            if rung and not bell.backlog:  # answered a ring and no ring went unanswered: wait for the next
+                rung = await bell.wait(bell.rings, self.poll_interval, stop, polled=False)
+            else:
+                rung = False
 
     async def drain(self, owner: str | None = None) -> int:
         """Process until nothing is due (tests, the demo). Returns how many items were handled."""
