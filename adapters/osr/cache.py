@@ -51,6 +51,9 @@ class MandateCache:
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[CacheKey, CachedAnswer] = OrderedDict()
+        # the keys of each (school, supplier, service): `latest` looks at those, not at every entry — during an
+        # OSR outage it is asked for every exchange, and the cache may hold 50,000 entries
+        self._by_subject: dict[tuple[str, str, str], set[CacheKey]] = {}
 
     def now(self) -> dt.datetime:
         return self._clock()
@@ -59,8 +62,13 @@ class MandateCache:
         entry = CachedAnswer(answer, self._clock())
         self._entries[key] = entry
         self._entries.move_to_end(key)
+        self._by_subject.setdefault(_subject(key), set()).add(key)
         while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+            evicted, _ = self._entries.popitem(last=False)
+            keys = self._by_subject[_subject(evicted)]
+            keys.discard(evicted)
+            if not keys:
+                del self._by_subject[_subject(evicted)]
         return entry
 
     def get(self, key: CacheKey) -> CachedAnswer | None:
@@ -74,20 +82,19 @@ class MandateCache:
 
     def latest(self, key: CacheKey, max_staleness: dt.timedelta) -> CachedAnswer | None:
         """The newest answer for key's school, supplier and service (exact date preferred) that is no
-        older than ``max_staleness`` and not for a later reference date than the key's."""
+        older than ``max_staleness`` and not for a later reference date than the key's (of two fetched at the
+        same moment, the one for the later reference date)."""
         now = self._clock()
         exact = self._entries.get(key)
         if exact is not None and exact.age(now) <= max_staleness:
             return exact
         best: CachedAnswer | None = None
-        for other, entry in self._entries.items():
+        for other in self._by_subject.get(_subject(key), ()):
+            entry = self._entries[other]
             if (
-                other.school_oin == key.school_oin
-                and other.supplier_oin == key.supplier_oin
-                and other.service_namespace == key.service_namespace
-                and other.reference_date <= key.reference_date
+                other.reference_date <= key.reference_date
                 and entry.age(now) <= max_staleness
-                and (best is None or entry.fetched_at > best.fetched_at)
+                and (best is None or _newer(entry, best))
             ):
                 best = entry
         return best
@@ -97,3 +104,12 @@ class MandateCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._by_subject.clear()
+
+
+def _newer(entry: CachedAnswer, than: CachedAnswer) -> bool:
+    return (entry.fetched_at, entry.answer.reference_date) > (than.fetched_at, than.answer.reference_date)
+
+
+def _subject(key: CacheKey) -> tuple[str, str, str]:
+    return (key.school_oin, key.supplier_oin, key.service_namespace)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections import OrderedDict
 
 from adapters.osr.cache import CacheKey, MandateCache
 from adapters.osr.wire import MandateAnswer
@@ -51,3 +53,51 @@ def test_the_oldest_entries_are_evicted() -> None:
     assert len(cache) == 2 and cache.get(key()) is None
     cache.clear()
     assert len(cache) == 0
+
+
+def test_latest_is_what_a_walk_over_every_entry_finds_through_puts_and_evictions() -> None:
+    """`latest` looks only at the entries of the key's school, supplier and service (an index kept through puts,
+    evictions and `clear`); a model of the cache that walks every entry must agree, ties included."""
+    rng = random.Random(18)
+    clock = FakeClock()
+    cache = MandateCache(dt.timedelta(minutes=10), max_entries=25, clock=clock)
+    model: OrderedDict[CacheKey, tuple[dt.datetime, dt.date]] = OrderedDict()
+    schools, suppliers = [OIN, "0000000700099XX00000", "0000000700077YY00000"], [SUPPLIER, "00000099000000000003"]
+
+    def some_key() -> CacheKey:
+        day = TODAY + dt.timedelta(days=rng.randint(-6, 3))
+        return CacheKey(rng.choice(schools), rng.choice(suppliers), NS, day)
+
+    def walked(k: CacheKey, staleness: dt.timedelta) -> tuple[dt.datetime, dt.date] | None:
+        now = clock()
+        if k in model and now - model[k][0] <= staleness:
+            return model[k]
+        subject = (k.school_oin, k.supplier_oin, k.service_namespace)
+        fits = [
+            v for o, v in model.items()
+            if (o.school_oin, o.supplier_oin, o.service_namespace) == subject
+            and o.reference_date <= k.reference_date and now - v[0] <= staleness
+        ]  # fmt: skip
+        return max(fits, default=None)
+
+    outcomes: set[bool] = set()
+    for step in range(3000):
+        if rng.random() < 0.5:
+            k = some_key()
+            cache.put(k, MandateAnswer(k.school_oin, k.supplier_oin, NS, k.reference_date, found=True))
+            model[k] = (clock(), k.reference_date)
+            model.move_to_end(k)
+            while len(model) > 25:
+                model.popitem(last=False)
+        else:
+            k, staleness = some_key(), dt.timedelta(minutes=rng.choice([5, 30, 120]))
+            found = cache.latest(k, staleness)
+            assert (None if found is None else (found.fetched_at, found.answer.reference_date)) == walked(k, staleness)
+            outcomes.add(found is None)
+        if rng.random() < 0.3:
+            clock.advance(minutes=rng.randint(1, 20))
+        if step == 1500:
+            cache.clear()
+            model.clear()
+    assert len(cache) == len(model)
+    assert outcomes == {True, False}  # both found and not found were compared
