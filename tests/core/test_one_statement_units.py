@@ -11,9 +11,10 @@ from sqlalchemy import select, text, update
 from sqlmodel import Session, col
 
 from gateway.components import Components
+from gateway.settings import Settings
 from gateway.store.db import OneStatementBroken
 from gateway.store.models import Exchange
-from tests.conftest import unique
+from tests.conftest import seeded_components, unique
 from tests.support.fakes import new_exchange
 
 
@@ -72,20 +73,19 @@ async def test_the_same_connection_runs_ordinary_units_afterwards(any_components
     assert await _step_of(c, put.exchange_id)
 
 
-async def test_on_postgres_the_statement_is_its_own_transaction(any_components: Components) -> None:
+async def test_on_postgres_the_statement_is_its_own_transaction(settings: Settings, postgres_url: str) -> None:
     """The server's word for it: asyncpg's transaction status comes from the server's ReadyForQuery message after
-    each statement — in a transaction block (BEGIN was sent) or idle (the statement was its own transaction)."""
-    c = any_components
-    if c.db.is_sqlite:
-        pytest.skip("SQLite batches a one-statement unit like any other (group commit)")
+    each statement — in a transaction block (BEGIN was sent) or idle (the statement was its own transaction).
+    PostgreSQL only: SQLite batches a one-statement unit like any other (group commit)."""
 
     def in_block(s: Session) -> bool:
         conn = s.connection()
         conn.execute(text("select 1"))
         return bool(conn.connection.dbapi_connection._connection.is_in_transaction())  # type: ignore[union-attr]  # asyncpg under SQLAlchemy's adapter
 
-    assert await c.db.run(in_block, durable=False, one_statement=True) is False
-    assert await c.db.run(in_block, durable=False) is True
+    async with seeded_components(settings.replace(database_url=postgres_url)) as c:
+        assert await c.db.run(in_block, durable=False, one_statement=True) is False
+        assert await c.db.run(in_block, durable=False) is True
 
 
 async def test_a_unit_of_a_group_commit_batch_is_guarded_alone(components: Components) -> None:
