@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiohttp import web
 
 from adapters.esis.plugin import OPENAPI_PATH
 from adapters.esis.simulator import Document, EsisSimulator, aanvraag, pdf_document
@@ -30,6 +29,7 @@ from gateway.settings import load_settings
 from gateway.store.seed import seed_demo_registry, seed_swv
 from tests.conftest import _fresh_schema
 from tests.esis.conftest import BRIN6, CODE
+from tests.support.served import served
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -56,19 +56,14 @@ class _LiveGateway:
         await seed_demo_registry(c.db, await seed_swv(c.db))
         view = await codes.register(c.db, BRIN6, "esis-eenbes", CODE, "test")
         await codes.activate(c.db, view.id, "test")
-        runner = web.AppRunner(create_app(c, run_workers=False), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-        self.url = f"http://127.0.0.1:{port}"
-        opp = Document("OPP.pdf", pdf_document(), soort="opp")
-        async with EsisSimulator(self.url, CODE) as esis:  # an aanvraag to read and change
-            created = await esis.create(aanvraag(BRIN6, aanvraag_id=EXISTING_AANVRAAG, documenten=[opp]), [opp])
-        assert created.status == 202, created.body
-        self._ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
+        async with served(create_app(c, run_workers=False)) as port:
+            self.url = f"http://127.0.0.1:{port}"
+            opp = Document("OPP.pdf", pdf_document(), soort="opp")
+            async with EsisSimulator(self.url, CODE) as esis:  # an aanvraag to read and change
+                created = await esis.create(aanvraag(BRIN6, aanvraag_id=EXISTING_AANVRAAG, documenten=[opp]), [opp])
+            assert created.status == 202, created.body
+            self._ready.set()
+            await self._stop.wait()
         await c.close()
 
     def __enter__(self) -> _LiveGateway:

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from gateway.logging import configure_logging, get_logger
+from tests.support.served import served
 
 
 @pytest.fixture
@@ -38,17 +39,10 @@ async def test_aiohttps_own_errors_are_json_lines_too(json_lines: io.StringIO) -
 
     app = web.Application()
     app.router.add_get("/boom", boom)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-    try:
+    async with served(app) as port:
         nul = await _raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Kop: a\x00b\r\n\r\n")
         broken = await _raw_request(port, b"\x16\x03\x01 geen http\r\n\r\n")
         crash = await _raw_request(port, b"GET /boom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    finally:
-        await runner.cleanup()
     assert b" 400 " in nul[:20] and b" 400 " in broken[:20] and b" 500 " in crash[:20]
     get_logger("test").info("klaar", password="geheim")
     lines = [line for line in json_lines.getvalue().splitlines() if line.strip()]
@@ -69,18 +63,11 @@ def test_a_standard_library_logger_writes_json_with_its_traceback(json_lines: io
 async def test_a_malformed_header_is_logged_without_its_bytes(json_lines: io.StringIO) -> None:
     """aiohttp quotes the start of a bad header line in its error; the header can hold a verificatiecode."""
     app = web.Application()
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types _server as the base class
-    try:
+    async with served(app) as port:
         too_long = await _raw_request(
             port, b"GET / HTTP/1.1\r\nX-Verificatiecode: GEHEIM4711" + b"x" * 9000 + b"\r\n\r\n"
         )
         nul = await _raw_request(port, b"GET / HTTP/1.1\r\nX-Verificatiecode: GEHEIM4711\x00\r\n\r\n")
-    finally:
-        await runner.cleanup()
     assert b" 400 " in too_long[:20] and b" 400 " in nul[:20]
     events = [json.loads(line) for line in json_lines.getvalue().splitlines() if line.strip()]
     errors = [e for e in events if e.get("logger") == "aiohttp.server"]

@@ -16,6 +16,7 @@ from gateway.app import WORKERS, create_app
 from gateway.cli.serve import server_ssl_context
 from gateway.components import Components
 from gateway.inbox.outbox import OutboxWorker
+from tests.support.served import served
 
 
 @dataclass
@@ -44,13 +45,8 @@ async def oso(components: Components, tmp_path: Path) -> AsyncIterator[Oso]:
     c = components
     c.settings = c.settings.replace(sections=world.sections(), **world.tls_settings())
     app = create_app(c, run_workers=False)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(c.settings))
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
     try:
-        yield Oso(world, c, app, f"https://127.0.0.1:{port}/oso/swv")
+        async with served(app, ssl_context=server_ssl_context(c.settings)) as port:
+            yield Oso(world, c, app, f"https://127.0.0.1:{port}/oso/swv")
     finally:
-        await runner.cleanup()
         await world.stop()

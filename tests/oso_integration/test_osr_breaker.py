@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -20,6 +19,7 @@ from gateway.outbound.guards import guard_samples
 from gateway.store.models import Exchange
 from gateway.web.pages.texts import state_label
 from tests.oso_integration.conftest import Oso
+from tests.support.served import served
 
 
 @pytest.fixture
@@ -31,15 +31,10 @@ async def oso(components: Components, tmp_path: Path) -> AsyncIterator[Oso]:
     sections["osr"] = {**sections["osr"], "failure_threshold": 2, "cool_down": 600}
     c.settings = c.settings.replace(sections=sections, **world.tls_settings())
     app = create_app(c, run_workers=False)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(c.settings))
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp's site keeps its server untyped
     try:
-        yield Oso(world, c, app, f"https://127.0.0.1:{port}/oso/swv")
+        async with served(app, ssl_context=server_ssl_context(c.settings)) as port:
+            yield Oso(world, c, app, f"https://127.0.0.1:{port}/oso/swv")
     finally:
-        await runner.cleanup()
         await world.stop()
 
 

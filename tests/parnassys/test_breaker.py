@@ -17,6 +17,7 @@ from adapters.parnassys.soap import NS
 from gateway.errors import ConfigError, Transient
 from gateway.settings import Settings, load_settings
 from tests.parnassys.conftest import Pki
+from tests.support.served import served
 
 URL = "https://las-a.example/oso"
 
@@ -55,13 +56,9 @@ async def loopback() -> AsyncIterator[Loopback]:
 
     app = web.Application()
     app.router.add_post("/oso/las", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/oso/las"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-    yield state
-    await runner.cleanup()
+    async with served(app) as port:
+        state.url = f"http://127.0.0.1:{port}/oso/las"
+        yield state
 
 
 def _client() -> OsoSoapClient:

@@ -27,6 +27,7 @@ from gateway.dossier import DossierReport, read_dossier
 from gateway.errors import Transient
 from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.spool import SealedSpool
+from tests.support.served import served
 from verification.findings import Finding
 
 MB = 1024 * 1024
@@ -73,13 +74,9 @@ async def las() -> AsyncIterator[Las]:
 
     app = web.Application()
     app.router.add_post("/oso/las", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/oso/las"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-    yield state
-    await runner.cleanup()
+    async with served(app) as port:
+        state.url = f"http://127.0.0.1:{port}/oso/las"
+        yield state
 
 
 def _client(stream_from: int, max_bytes: int = 512 * MB, spool_dir: Path | None = None) -> LasClient:

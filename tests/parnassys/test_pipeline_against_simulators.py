@@ -4,13 +4,13 @@ with the best result; terugkoppeling reaches the LAS once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from adapters.parnassys import handler as handler_module
 from adapters.parnassys.client import LasClient, OsoSoapClient, TrafficCenterClient
@@ -25,6 +25,7 @@ from gateway.pipeline.contracts import ClaimedExchange, Outcome, StatusChange, S
 from gateway.store.blobs_local import LocalBlobStore
 from tests.parnassys.conftest import GATEWAY_OIN, TOPICUS_OIN
 from tests.support.official import POSWV_FULL, official
+from tests.support.served import served
 
 OFFICIAL_POSWV = POSWV_FULL
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.02)
@@ -51,20 +52,11 @@ class FixedLasEndpoint:
         return self.url
 
 
-async def _serve(app: web.Application, runners: list[web.AppRunner]) -> str:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    runners.append(runner)
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-
-
 @pytest.fixture
 async def world(pki, start_gateway, tmp_path: Path):
-    runners: list[web.AppRunner] = []
+    servers = contextlib.AsyncExitStack()
     tc = TrafficCenterSimulator()
-    tc_url = await _serve(tc.app(), runners) + "/oso/tc"
+    tc_url = f"http://127.0.0.1:{await servers.enter_async_context(served(tc.app()))}/oso/tc"
     las_client = OsoSoapClient(
         ClientConfig(
             gateway_oin=TOPICUS_OIN,
@@ -76,7 +68,7 @@ async def world(pki, start_gateway, tmp_path: Path):
         )
     )
     las = LasSimulator(client=las_client)
-    las_url = await _serve(las.app(), runners) + "/oso/las"
+    las_url = f"http://127.0.0.1:{await servers.enter_async_context(served(las.app()))}/oso/las"
     tc.las_url = las_url
     gw = await start_gateway()
     gw_client = OsoSoapClient(
@@ -100,8 +92,7 @@ async def world(pki, start_gateway, tmp_path: Path):
     yield tc, las, gw, handler, gw_client
     await las_client.close()
     await gw_client.close()
-    for r in runners:
-        await r.cleanup()
+    await servers.aclose()
 
 
 def _claim(gw, koppelsleutel: str) -> ClaimedExchange:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from gateway.app import create_app
 from gateway.components import Components
+from tests.support.served import served
 from tests.web.support import Login
 
 __all__ = ["CHROMIUM_ARGS", "VIEWPORT", "chromium_path", "log_in", "logged_in_page", "require_browser", "serve_app"]
@@ -58,16 +58,8 @@ def require_browser() -> str:
 @asynccontextmanager
 async def serve_app(components: Components) -> AsyncIterator[str]:
     """The whole app (pages and APIs, no workers) on a loopback port; yields its base URL."""
-    app = create_app(components, run_workers=False)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(create_app(components, run_workers=False)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def log_in(page: Any, base_url: str, who: Login, steps_ahead: int = 0) -> None:
