@@ -28,6 +28,7 @@ from gateway.pipeline.contracts import (
     HulpvraagDraft,
     OutboundMessage,
     Outcome,
+    Settle,
     StepRecorder,
 )
 from gateway.store.blobs import BlobStore
@@ -134,9 +135,9 @@ class OsoExchangeHandler:
         if any(f.blocking for f in findings):
             raise Refusal([f for f in findings if f.blocking])
         warnings = [f for f in findings if not f.blocking]
-        # Only the steps a later attempt or the queue needs are kept (sessie_geopend: durable session id, in its
-        # own transaction; dossier_ontvangen: the slow part is done — written with the outcome unless reading
-        # the dossier will take long enough for the queue to show it on its own).
+        # Two steps on the queue's timeline, both written with the exchange's next write — the outcome, or for a
+        # big dossier the dossier's step before it is read (so the queue shows that a long read is under way).
+        # A later attempt finds its session in the session rows, never on the timeline.
         sessie, document = await self._fetch_document(n, exchange, steps)
         try:  # a big dossier lies in a sealed spool: it goes once read, also when anything fails on the way
             size = document.dossier_size
@@ -234,7 +235,8 @@ class OsoExchangeHandler:
                 [refusal("OSO_SESSIE_GEWEIGERD", "overdrachtRequest", detail=exc.findings[0].message), *exc.findings]
             ) from exc
         await self.sessions.opened(exchange.id, n.koppelsleutel, sessie)  # durable before it is used
-        await steps.step(SESSIE_STEP, _SESSIE_MESSAGE.format(sessie=sessie))  # the queue's timeline
+        # the queue's timeline, with the exchange's next write: no unit of its own (docs/assumptions/oso.md)
+        await steps.step(SESSIE_STEP, _SESSIE_MESSAGE.format(sessie=sessie), with_outcome=True)
         return sessie
 
     async def _check_dossier_vestiging(self, n: Notificatie, vestigingscode: str) -> list[Finding]:
@@ -284,14 +286,15 @@ class AfmeldingDeliverer:
     close. No session open for the exchange (refused before one was opened): one is opened to close it.
     ``SessieReedsAfgemeld`` counts as delivered only when this message's afmelding was sent before (a retry
     after a lost reply); otherwise the TC closed the session without our outcome, so it is marked
-    ``verlopen`` and the outcome goes out over a new session, once.
+    ``verlopen`` and the outcome goes out over a new session, once. A closed session is stored as such in
+    the outbox's record of this delivery (the returned `Settle`), not in a unit of work of its own.
     """
 
     def __init__(self, traffic_center: TrafficCenterClient, sessions: SessionStore) -> None:
         self.tc = traffic_center
         self.sessions = sessions  # the handler's: the sessions it opened are the ones to close
 
-    async def deliver(self, message: OutboundMessage) -> None:
+    async def deliver(self, message: OutboundMessage) -> Settle | None:
         p = message.payload
         koppelsleutel, resultaat = str(p["koppelsleutel"]), str(p["resultaat"])
         exchange_id = int(p["exchange_id"]) if p.get("exchange_id") is not None else None
@@ -301,7 +304,7 @@ class AfmeldingDeliverer:
                 close_key=message.key, resultaat=resultaat, exchange_id=exchange_id, sessie_id=named
             )
             if claim.done or (claim.sessie is None and (named is not None or exchange_id is None)):
-                return  # closed by this message before, or the sweeper's session was closed meanwhile
+                return None  # closed by this message before, or the sweeper's session was closed meanwhile
             if claim.sessie is not None:
                 sessie, sent_before = claim.sessie, claim.calls_before  # the claim counted this call
             else:
@@ -313,15 +316,13 @@ class AfmeldingDeliverer:
                 if exc.code != "SessieReedsAfgemeld":
                     raise Refusal(exc.findings) from exc
                 if sent_before:  # our own afmelding arrived before; its reply was lost
-                    await self.sessions.closed(sessie)
-                    return
+                    return self.sessions.closed_with(sessie)
                 log.warning("oso_sessie_elders_afgemeld", sessie=sessie, exchange_id=exchange_id)
                 await self.sessions.expired(sessie)
                 named = None
                 continue
-            await self.sessions.closed(sessie)
             log.info("oso_afmelding_verzonden", exchange_id=exchange_id, resultaat=resultaat)
-            return
+            return self.sessions.closed_with(sessie)  # stored with the outbox's record of this delivery
         raise Refusal([refusal("OSO_AFMELDING_NIET_AFGELEVERD", "afmeldingRequest", koppelsleutel=koppelsleutel)])
 
     async def _open_to_close(self, exchange_id: int | None, koppelsleutel: str, key: str, resultaat: str) -> str:

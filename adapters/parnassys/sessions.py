@@ -6,7 +6,8 @@
   exchange — in any process, after any restart — reuses the one still open (`open_for`);
 * the afmelding deliverer first *claims* the session it will close (`claim_close`: state ``afmelden``, the
   outbox message's key and the resultaat fixed in the row before the call, and the call counted), counts the
-  call on a session it had to open to close (`closing_call`), and records the answer (`closed` / `expired`)
+  call on a session it had to open to close (`closing_call`), and records the answer (`expired`, or `closed_with`:
+  in the outbox's record of the delivery)
   — so exactly one afmelding closes each session, and an answer ``SessieReedsAfgemeld`` can be checked
   against what we sent;
 * the sweeper finds sessions open longer than a bound (`open_longer_than`) and counts the open ones.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.pipeline.contracts import Settle
 from gateway.pipeline.ports.remote_sessions import Claim, OpenSession, RemoteSessions, RemoteSessionState
 from gateway.store.db import Database
 
@@ -46,6 +48,8 @@ class SessionStore(Protocol):
     async def closing_call(self, sessie_id: str) -> int: ...
 
     async def closed(self, sessie_id: str) -> None: ...
+
+    def closed_with(self, sessie_id: str) -> Settle | None: ...
 
 
 class StoredSessions(RemoteSessions):
@@ -109,3 +113,8 @@ class MemorySessions:
 
     async def closed(self, sessie_id: str) -> None:
         self.rows[sessie_id].state = _CLOSED
+
+    def closed_with(self, sessie_id: str) -> Settle | None:
+        """Closed at once: in memory there is no record of the delivery to join."""
+        self.rows[sessie_id].state = _CLOSED
+        return None

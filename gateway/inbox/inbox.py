@@ -236,19 +236,26 @@ class Inbox:
 
     @staticmethod
     def step_sync(
-        s: Session, exchange_id: int, owner: str, name: str, message: str, waiting_for: str | None = None
+        s: Session,
+        exchange_id: int,
+        owner: str,
+        name: str,
+        message: str,
+        waiting_for: str | None = None,
+        at: dt.datetime | None = None,
     ) -> None:
         conn = s.connection()
         res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
-        Inbox.step_event_sync(s, exchange_id, name, message)
+        Inbox.step_event_sync(s, exchange_id, name, message, at)
 
     @staticmethod
-    def step_event_sync(s: Session, exchange_id: int, name: str, message: str) -> None:
+    def step_event_sync(s: Session, exchange_id: int, name: str, message: str, at: dt.datetime | None = None) -> None:
         """Only the timeline event of a step, for a unit that records the outcome after it (`finish_sync`: its
-        lease check and its ``step`` and ``waiting_for`` supersede what `step_sync` would write first)."""
-        event = {"exchange_id": exchange_id, "at": utcnow(), "step": name, "message": message, "findings": []}
+        lease check and its ``step`` and ``waiting_for`` supersede what `step_sync` would write first). ``at``:
+        when the step happened, for one written later than that (default: now)."""
+        event = {"exchange_id": exchange_id, "at": at or utcnow(), "step": name, "message": message, "findings": []}
         s.connection().execute(_EVENT, event)
 
     @staticmethod

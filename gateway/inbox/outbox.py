@@ -4,7 +4,8 @@ Same lease trick as the inbox: a claimed message's ``next_attempt_at`` is its le
 sender died is picked up again. Deliverers are idempotent on the message key where the other side allows.
 
 Messages are claimed in batches (one transaction for up to ``batch`` due messages), delivered concurrently,
-and their results recorded together in one transaction; ``concurrency`` such loops run side by side, so one
+and their results recorded together in one transaction (with what each deliverer left for it: a `Settle`,
+such as an outside system's session the delivery closed); ``concurrency`` such loops run side by side, so one
 slow partner holds up at most its own batch. A crash between a delivery and its record only means that
 message is delivered again after its lease (at-least-once, as before).
 
@@ -27,7 +28,7 @@ from sqlmodel import Session
 from gateway.errors import Refusal, Transient
 from gateway.inbox.inbox import RetryPolicy, doorbell
 from gateway.logging import get_logger
-from gateway.pipeline.contracts import OutboundDeliverer, OutboundMessage
+from gateway.pipeline.contracts import OutboundDeliverer, OutboundMessage, Settle
 from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
 from gateway.store.types import utcnow
@@ -98,31 +99,32 @@ class OutboxWorker:
         claimed = await self.claim_many(1)
         return claimed[0] if claimed else None
 
-    async def _deliver(self, msg: ClaimedMessage) -> dict[str, Any]:
-        """Deliver one message; returns the columns to record for it."""
+    async def _deliver(self, msg: ClaimedMessage) -> tuple[dict[str, Any], Settle | None]:
+        """Deliver one message; returns the columns to record for it and what its deliverer left for that
+        record's unit of work (`Settle`, only after a delivery)."""
         deliverer = self.deliverers.get(msg.kind)
         if deliverer is None:
             log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error="geen bezorger")
-            return {"state": MISLUKT, "last_error": f"geen bezorger voor '{msg.kind}'"}
+            return {"state": MISLUKT, "last_error": f"geen bezorger voor '{msg.kind}'"}, None
         try:
-            await deliverer.deliver(OutboundMessage(kind=msg.kind, key=msg.key, payload=dict(msg.payload)))
+            settle = await deliverer.deliver(OutboundMessage(kind=msg.kind, key=msg.key, payload=dict(msg.payload)))
         except Transient as t:
             if msg.attempts >= self.max_attempts:
                 log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error=str(t)[:200])
-                return {"state": MISLUKT, "last_error": str(t)[:2000]}
+                return {"state": MISLUKT, "last_error": str(t)[:2000]}, None
             when = utcnow() + dt.timedelta(seconds=self.retry.delay(msg.attempts, t.retry_after))
             log.info("outbox_wacht_op_herhaling", kind=msg.kind, key=msg.key)
-            return {"next_attempt_at": when, "last_error": str(t)[:2000]}
+            return {"next_attempt_at": when, "last_error": str(t)[:2000]}, None
         except Refusal as r:
             reason = str(r)
             log.error("outbox_mislukt", kind=msg.kind, key=msg.key, error=reason[:200])
-            return {"state": MISLUKT, "last_error": reason[:2000]}
+            return {"state": MISLUKT, "last_error": reason[:2000]}, None
         except Exception as exc:
             when = utcnow() + dt.timedelta(seconds=self.retry.delay(msg.attempts))
             log.exception("outbox_onverwachte_fout", kind=msg.kind, key=msg.key)
-            return {"next_attempt_at": when, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+            return {"next_attempt_at": when, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}, None
         log.info("outbox_verzonden", kind=msg.kind, key=msg.key)
-        return {"state": VERZONDEN, "sent_at": utcnow(), "last_error": None}
+        return {"state": VERZONDEN, "sent_at": utcnow(), "last_error": None}, settle
 
     async def process_batch(self, limit: int | None = None) -> int:
         """Claim up to ``limit`` (default ``batch``) messages, deliver them concurrently, record the results
@@ -136,10 +138,13 @@ class OutboxWorker:
         results = await asyncio.gather(*(self._deliver(m) for m in claimed))
 
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per set of columns
-        for msg, values in zip(claimed, results, strict=True):
+        settles = [settle for _, settle in results if settle is not None]
+        for msg, (values, _) in zip(claimed, results, strict=True):
             groups.setdefault(tuple(sorted(values)), []).append({**values, "b_id": msg.id})
 
         def record(s: Session) -> None:
+            for settle in settles:  # what the deliveries changed on our side, with their record
+                settle(s)
             conn = s.connection()
             for rows in groups.values():
                 conn.execute(_RECORD, rows)

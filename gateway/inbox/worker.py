@@ -63,38 +63,41 @@ def worker_id() -> str:
 
 class _Steps:
     """The handler's timeline steps: written at once, or (``with_outcome``) in the transaction of whatever the
-    exchange's next write is — the stored hulpvraag — which saves the step a transaction of its own."""
+    exchange's next write is — the stored hulpvraag, the refusal, or a step written at once — which saves the
+    step a transaction of its own. A kept step keeps the time it was recorded."""
 
     def __init__(self, inbox: Inbox, exchange_id: int, owner: str) -> None:
         self._inbox, self._id, self._owner = inbox, exchange_id, owner
-        self._later: list[tuple[str, str, str | None]] = []
+        self._later: list[tuple[str, str, str | None, dt.datetime]] = []
 
     async def step(
         self, name: str, message: str, *, waiting_for: str | None = None, with_outcome: bool = False
     ) -> None:
         log.info("exchange_stap", step=name, exchange_id=self._id)
-        if with_outcome:
-            self._later.append((name, message, waiting_for))
+        if not with_outcome and not self._later:
+            await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
             return
-        await self.flush()  # in order
-        await self._inbox.step(self._id, self._owner, name, message, waiting_for=waiting_for)
+        self._later.append((name, message, waiting_for, utcnow()))
+        if not with_outcome:
+            await self.flush()  # the kept ones and this one, in order, in one unit
 
     def write_sync(self, session: Session, *, outcome_follows: bool = False) -> None:
         """Inside a unit of work: the steps kept for it. ``outcome_follows``: the unit records the outcome
         (`Inbox.finish_sync`) after them, whose lease check and ``step`` supersede each step's own update, so
         only their timeline events are written (a lost lease still rolls the whole unit back)."""
-        for name, message, waiting_for in self._later:
+        for name, message, waiting_for, at in self._later:
             if outcome_follows:
-                self._inbox.step_event_sync(session, self._id, name, message)
+                self._inbox.step_event_sync(session, self._id, name, message, at)
             else:
-                self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for)
+                self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for, at)
 
     def written(self) -> None:
         """The transaction that wrote the kept steps committed."""
         self._later.clear()
 
     async def flush(self) -> None:
-        """The kept steps on their own (any outcome other than a stored hulpvraag, or a step written at once)."""
+        """The kept steps on their own (an outcome that is written in units of its own, or a step written at
+        once)."""
         if self._later:
             await self._inbox.db.run(self.write_sync, durable=False)
             self._later.clear()
@@ -266,22 +269,7 @@ class ExchangeWorkers:
             log.info("exchange_verwerkt", hulpvraag_id=outcome.hulpvraag_id, nieuw=outcome.created)
             return True
         except Refusal as r:
-            await steps.flush()
-            refused = Outcome(state="geweigerd", findings=r.findings)
-            first, about, asked = r.first.message, r.brin6, _asked(r, draft)
-
-            def refuse(session: Session) -> bool:
-                self.inbox.finish_sync(
-                    session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
-                )
-                if about and about != item.brin6:  # the vestiging the reason is about
-                    session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
-                _remember_aanvraagtype(session, item, asked)
-                return _add_outbox(session, self._afterwards(handler, item, refused))
-
-            if await self.db.run(refuse, durable=False):
-                self._outbox_bell.ring()
-            log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
+            await self._refuse(handler, item, owner, r, _asked(r, draft), steps)
         except Hold as h:
             await steps.flush()
             await self._hold(item, owner, list(h.findings), aanvraagtype=_asked(h, draft))
@@ -331,6 +319,29 @@ class ExchangeWorkers:
         if await self.db.run(hold, durable=False):
             self._outbox_bell.ring()
         log.info("exchange_vastgehouden", codes=[f.code for f in findings])
+
+    async def _refuse(
+        self, handler: ExchangeHandler, item: ClaimedExchange, owner: str, r: Refusal, asked: str | None, steps: _Steps
+    ) -> None:
+        """The refusal, the steps kept for it and its follow-up messages, in one unit of work."""
+        refused = Outcome(state="geweigerd", findings=r.findings)
+        first, about = r.first.message, r.brin6
+
+        def refuse(session: Session) -> bool:
+            steps.write_sync(session, outcome_follows=True)
+            self.inbox.finish_sync(
+                session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
+            )
+            if about and about != item.brin6:  # the vestiging the reason is about
+                session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value
+            _remember_aanvraagtype(session, item, asked)
+            return _add_outbox(session, self._afterwards(handler, item, refused))
+
+        added = await self.db.run(refuse, durable=False)
+        steps.written()
+        if added:
+            self._outbox_bell.ring()
+        log.info("exchange_geweigerd", codes=[f.code for f in r.findings])
 
     async def _retry_later(
         self, item: ClaimedExchange, owner: str, error: str, waiting_for: str | None, hint: float | None

@@ -17,7 +17,7 @@ exchange waits for is a label the adapter registered (`Components.waiting_for_la
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
@@ -47,6 +47,7 @@ __all__ = [
     "Outcome",
     "PupilIdentity",
     "PutResult",
+    "Settle",
     "StatusChange",
     "StatusHook",
     "StepRecorder",
@@ -203,10 +204,18 @@ class OutboundMessage:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-class OutboundDeliverer(Protocol):
-    """Delivers one outbox message; raises Transient to be retried later, Refusal to give up."""
+# Work a deliverer leaves for the unit of work that records its delivery (called there with that unit's
+# session): what the delivery changed on our side — a session now closed — is then stored with the record of
+# the delivery itself, not in a unit of its own. A crash between the call and that unit delivers the message
+# again, as for any delivery not yet recorded.
+Settle = Callable[[Any], None]
 
-    async def deliver(self, message: OutboundMessage) -> None: ...
+
+class OutboundDeliverer(Protocol):
+    """Delivers one outbox message; raises Transient to be retried later, Refusal to give up. May return a
+    `Settle` for the unit that records the delivery."""
+
+    async def deliver(self, message: OutboundMessage) -> Settle | None: ...
 
 
 class ExchangeHandlerWithFollowUp(ExchangeHandler, Protocol):

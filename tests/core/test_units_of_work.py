@@ -7,18 +7,20 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from gateway.components import Components
 from gateway.errors import Refusal, Transient
 from gateway.inbox.inbox import RetryPolicy
 from gateway.inbox.outbox import MISLUKT, VERZONDEN, WACHTEND, OutboxWorker
-from gateway.pipeline.contracts import OutboundMessage
+from gateway.pipeline.contracts import OutboundMessage, Settle
 from gateway.pipeline.store_draft import clear_catalogue_cache
 from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage, School, Vestiging
 from gateway.store.types import utcnow
 from tests.conftest import unique
+from tests.support.db_calls import units_of
 from tests.support.fakes import ScriptedHandler, new_exchange
 from verification.findings import fout
 
@@ -115,6 +117,57 @@ async def test_the_outbox_delivers_a_batch_and_records_each_result(any_component
     assert rows["refused"].state == MISLUKT
     assert rows["later"].state == WACHTEND and rows["later"].next_attempt_at > now and rows["later"].attempts == 1
     assert await worker.process_batch() == 0  # the retry is not due yet; nothing is delivered twice
+
+
+class _Settling:
+    """A deliverer that leaves, for each delivered message, one row to write with the record of its delivery
+    (as the afmelding leaves its closed session)."""
+
+    async def deliver(self, message: OutboundMessage) -> Settle:
+        marker = f"settled:{message.key}"
+
+        def settle(s: Session) -> None:
+            now = utcnow()
+            s.connection().execute(
+                insert(_OUT).values(key=marker, kind="mark", payload={}, state=VERZONDEN, attempts=0,
+                                    next_attempt_at=now, created_at=now)
+            )  # fmt: skip
+
+        return settle
+
+
+async def test_what_deliveries_leave_is_written_in_the_one_unit_that_records_the_batch(
+    any_components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = any_components
+    async with c.db.session() as s:
+        for key in ("a", "b", "c"):
+            s.add(OutboxMessage(key=key, kind="test", payload={}, next_attempt_at=utcnow()))
+    worker = OutboxWorker(c.db, {"test": _Settling()}, retry=c.retry, batch=10)
+    units = units_of(c.db, monkeypatch)
+    assert await worker.process_batch() == 3
+    assert units == ["OutboxWorker.claim_many.<locals>.unit", "OutboxWorker._deliver_batch.<locals>.record"]
+    async with c.db.reader() as s:
+        rows = {r.key: r.state for r in (await s.exec(select(OutboxMessage))).scalars()}  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    assert rows == {k: VERZONDEN for k in ("a", "b", "c", "settled:a", "settled:b", "settled:c")}
+
+
+async def test_a_record_that_fails_writes_nothing_the_deliveries_left_and_they_are_delivered_again(
+    any_components: Components,
+) -> None:
+    c = any_components
+    async with c.db.session() as s:
+        s.add(OutboxMessage(key="a", kind="test", payload={}, next_attempt_at=utcnow()))
+    worker = OutboxWorker(c.db, {"test": _Settling()}, retry=c.retry, lease_seconds=0.0)
+    async with c.db.session() as s:  # the settle's row exists already: its insert fails, and the record with it
+        s.add(OutboxMessage(key="settled:a", kind="mark", payload={}, state=MISLUKT, next_attempt_at=utcnow()))
+    with pytest.raises(IntegrityError):
+        await worker.process_batch()
+    async with c.db.reader() as s:
+        rows = {r.key: r for r in (await s.exec(select(OutboxMessage))).scalars()}  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    assert rows["a"].state == WACHTEND and rows["a"].sent_at is None  # not recorded: due again after its lease
+    assert rows["settled:a"].state == MISLUKT
+    assert [m.key for m in await worker.claim_many(10)] == ["a"]
 
 
 async def test_an_outbox_message_without_a_deliverer_fails_visibly(components: Components) -> None:

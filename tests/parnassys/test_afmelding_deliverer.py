@@ -55,6 +55,14 @@ def _afmelding(key: str = "m1", resultaat: str = "OverdrachtGeslaagd", **payload
     )
 
 
+async def _deliver(deliverer: AfmeldingDeliverer, message: OutboundMessage, sessions: SessionStore) -> None:
+    """As the outbox delivers: the call, then what the deliverer left for the unit that records the delivery."""
+    settle = await deliverer.deliver(message)
+    if settle is not None:
+        assert isinstance(sessions, StoredSessions)
+        await sessions.db.run(settle, durable=False)
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[tuple[SessionStore, int]]:
     """A session store — in memory, or the database's on SQLite and PostgreSQL — and an exchange of it."""
@@ -76,12 +84,38 @@ async def test_a_retry_after_a_lost_reply_counts_the_already_closed_session_as_d
     deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # a test double for the Traffic Center client
     with pytest.raises(ConnectionError):
         await deliverer.deliver(_afmelding(exchange_id=exchange_id))
-    await deliverer.deliver(_afmelding(exchange_id=exchange_id))  # the outbox retries: SessieReedsAfgemeld, we sent it
+    # the outbox retries: SessieReedsAfgemeld, and we sent it
+    await _deliver(deliverer, _afmelding(exchange_id=exchange_id), sessions)
     assert tc.calls == [("afmelding", "sessie-0"), ("afmelding", "sessie-0")]
     assert tc.closed == {"sessie-0": "OverdrachtGeslaagd"}
     assert await sessions.open_for(exchange_id) is None
+    assert await _state(sessions, "sessie-0") == "afgemeld"
+
+
+async def _state(sessions: SessionStore, sessie: str) -> str:
     if isinstance(sessions, MemorySessions):
-        assert sessions.rows["sessie-0"].state == "afgemeld"
+        return sessions.rows[sessie].state
+    assert isinstance(sessions, StoredSessions)
+    query = select(col(RemoteSession.state)).where(col(RemoteSession.session_id) == sessie)
+    return str(await sessions.db.read(lambda s: s.execute(query).scalar_one()))
+
+
+async def test_a_closed_session_is_stored_with_the_record_of_the_delivery_and_a_crash_before_it_sends_once_more(
+    store: tuple[SessionStore, int],
+) -> None:
+    (sessions, exchange_id), tc = store, StubTc()
+    await sessions.opened(exchange_id, "k1", "sessie-0")
+    deliverer = AfmeldingDeliverer(tc, sessions)  # type: ignore[arg-type]  # a test double for the Traffic Center client
+    settle = await deliverer.deliver(_afmelding(exchange_id=exchange_id))
+    if isinstance(sessions, MemorySessions):
+        assert settle is None and await _state(sessions, "sessie-0") == "afgemeld"  # no record to wait for
+        return
+    assert settle is not None and await _state(sessions, "sessie-0") == "afmelden"  # not stored before the record
+    # the process died before the outbox recorded the delivery: the message is delivered again, the TC answers
+    # SessieReedsAfgemeld to the call we counted, and that is our own afmelding: closed, no new session
+    await _deliver(deliverer, _afmelding(exchange_id=exchange_id), sessions)
+    assert tc.calls == [("afmelding", "sessie-0"), ("afmelding", "sessie-0")] and tc.opened == 0
+    assert await _state(sessions, "sessie-0") == "afgemeld"
 
 
 async def test_claiming_the_session_counts_the_closing_call_in_the_same_unit_of_work(
@@ -93,9 +127,11 @@ async def test_claiming_the_session_counts_the_closing_call_in_the_same_unit_of_
     await sessions.opened(put.exchange_id, "k1", "sessie-0")
     units = units_of(c.db, monkeypatch)
 
-    await AfmeldingDeliverer(tc, sessions).deliver(_afmelding(exchange_id=put.exchange_id))  # type: ignore[arg-type]  # a test double for the Traffic Center client
+    settle = await AfmeldingDeliverer(tc, sessions).deliver(_afmelding(exchange_id=put.exchange_id))  # type: ignore[arg-type]  # a test double for the Traffic Center client
 
-    assert len(units) == 2  # the claim with the call's count before the call; the answer after it
+    assert len(units) == 1  # the claim with the call's count, before the call; the answer goes with the record
+    assert settle is not None
+    await c.db.run(settle, durable=False)  # as the outbox's record of the delivery runs it
     attempts = await c.db.read(
         lambda s: s.execute(select(col(RemoteSession.close_attempts), col(RemoteSession.state))).one()
     )

@@ -5,13 +5,15 @@ moment it is handed out (`opened`), find an exchange's open one again after any 
 *claim* the session a closing message will close (`claim_close`: state ``afmelden``, the message's key and
 resultaat fixed in the row before the call, so exactly one message closes each session, and the closing call
 about to be made counted in the same unit), count the closing call on a session opened only to be closed
-(`closing_call`), record the answer (`closed` / `expired`), and find sessions open too long
-(`open_longer_than`, `count_open`). Every method is one short unit of work.
+(`closing_call`), record the answer (`closed` / `expired`), and find sessions open too long (`open_longer_than`,
+`count_open`). Every method is one short unit of work, but `closed_with`: the answer written in the unit of work
+that records the closing message's delivery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -170,13 +172,22 @@ class RemoteSessions:
     async def closed(self, sessie_id: str) -> None:
         await self._end(sessie_id, _CLOSED)
 
+    def closed_with(self, sessie_id: str) -> Callable[[Session], None]:
+        """`closed` as part of another unit of work — the outbox's record of the closing message's delivery —
+        instead of one of its own. Until that unit commits the row stays ``afmelden`` with its call counted,
+        so a crash in between sends the closing call again and its answer is judged as after a lost reply."""
+        return self._ending(sessie_id, _CLOSED)
+
     async def _end(self, sessie_id: str, state: str) -> None:
+        await self.db.run(self._ending(sessie_id, state), durable=False, one_statement=True)
+
+    def _ending(self, sessie_id: str, state: str) -> Callable[[Session], None]:
         params = {"b_system": self.system, "b_session": sessie_id, "b_state": state, "b_at": utcnow()}
 
         def unit(s: Session) -> None:
             s.connection().execute(_END, params)
 
-        await self.db.run(unit, durable=False, one_statement=True)
+        return unit
 
     # -- for a sweeper -----------------------------------------------------------------------------------
     async def open_longer_than(self, bound: dt.timedelta, limit: int = 500) -> list[OpenSession]:
