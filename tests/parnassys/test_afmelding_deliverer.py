@@ -4,10 +4,11 @@ message closes only the session it names."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlmodel import col
 
 from adapters.parnassys.client import RemoteFault
@@ -136,6 +137,36 @@ async def test_claiming_the_session_counts_the_closing_call_in_the_same_unit_of_
         lambda s: s.execute(select(col(RemoteSession.close_attempts), col(RemoteSession.state))).one()
     )
     assert tuple(attempts) == (1, "afgemeld")
+
+
+async def test_the_common_claim_is_one_statement_and_of_messages_racing_for_one_session_one_claims_it(
+    any_components: Components,
+) -> None:
+    c = any_components
+    sessions = StoredSessions(c.db)
+    put = await c.inbox.put(new_exchange(unique("afm-")))
+    await sessions.opened(put.exchange_id, "k1", "sessie-0")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "remote_session" in statement:
+            statements.append(statement.split()[0])
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        claims = await asyncio.gather(
+            *(
+                sessions.claim_close(close_key=f"m{i}", resultaat="OverdrachtGeslaagd", exchange_id=put.exchange_id,
+                                     sessie_id=None)
+                for i in range(6)
+            )
+        )  # fmt: skip
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert [cl.sessie for cl in claims].count("sessie-0") == 1 and [cl.sessie for cl in claims].count(None) == 5
+    assert next(cl for cl in claims if cl.sessie).calls_before == 0
+    # the winner's claim: one UPDATE; the others each found nothing open in it and looked further
+    assert statements.count("UPDATE") == 6 and len(statements) == 1 + 5 * 3, statements
 
 
 async def test_a_second_message_for_the_same_exchange_finds_nothing_left_and_a_repeat_sends_nothing() -> None:

@@ -49,6 +49,41 @@ _CLAIM = (
     .where(_RS.c.id == bindparam("b_id"), _RS.c.state == _OPEN)
     .values(state=_CLOSING, close_key=bindparam("b_close_key"), resultaat=bindparam("b_resultaat"))
 )
+# The common case in one statement: no session claimed by this message before, and the candidate open — claimed
+# and its call counted at once (`claim_close`; the subqueries read the table under another name, so that they
+# are not correlated with the row being updated).
+_OTHER = _RS.alias("other")
+_MINE_BEFORE = (
+    select(_OTHER.c.id)
+    .where(
+        _OTHER.c.system == bindparam("b_system"),
+        _OTHER.c.close_key == bindparam("b_close_key"),
+        _OTHER.c.state.in_([_CLOSING, _CLOSED]),
+    )
+    .exists()
+)
+_CLAIM_AT_ONCE = {
+    by: update(_RS)
+    .where(
+        _RS.c.id
+        == select(_OTHER.c.id)
+        .where(_OTHER.c.system == bindparam("b_system"), _OTHER.c.state == _OPEN, _OTHER.c[by] == bindparam("b_value"))
+        .order_by(_OTHER.c.id.desc())
+        .limit(1)
+        .with_for_update()
+        .scalar_subquery(),
+        _RS.c.state == _OPEN,
+        ~_MINE_BEFORE,
+    )
+    .values(
+        state=_CLOSING,
+        close_key=bindparam("b_close_key"),
+        resultaat=bindparam("b_resultaat"),
+        close_attempts=_RS.c.close_attempts + 1,
+    )
+    .returning(_RS.c.session_id, _RS.c.close_attempts)
+    for by in ("session_id", "exchange_id")
+}
 _ONE = (_RS.c.system == bindparam("b_system"), _RS.c.session_id == bindparam("b_session"))
 _COUNT_CALL = update(_RS).where(*_ONE).values(close_attempts=_RS.c.close_attempts + 1).returning(_RS.c.close_attempts)
 _END = update(_RS).where(*_ONE).values(state=bindparam("b_state"), closed_at=bindparam("b_at"))
@@ -140,12 +175,19 @@ class RemoteSessions:
         A message claimed a session before (a retry): that one. Otherwise the given session (a sweeper's)
         or the exchange's newest open one, set to ``afmelden`` with this message's key and resultaat. The
         caller makes the closing call next, so a claimed session's call is counted here, in the same unit
-        (durable, as `closing_call`): one unit instead of two on every afmelding."""
+        (durable, as `closing_call`): one unit instead of two on every afmelding. The common case — this
+        message claimed nothing before and the session is open — is one statement; otherwise the unit goes on
+        step by step."""
         system = self.system
         by = ("session_id", sessie_id) if sessie_id is not None else ("exchange_id", exchange_id)
 
         def unit(s: Session) -> Claim:
             conn = s.connection()
+            if by[1] is not None:  # the common case first: one statement
+                params = {"b_system": system, "b_value": by[1], "b_close_key": close_key, "b_resultaat": resultaat}
+                first = conn.execute(_CLAIM_AT_ONCE[by[0]], params).first()
+                if first is not None:
+                    return Claim(str(first.session_id), calls_before=int(first.close_attempts) - 1)
             mine = conn.execute(_MINE, {"b_system": system, "b_close_key": close_key}).first()
             if mine is not None and mine.state != _CLOSING:
                 return Claim(None, done=True)
