@@ -10,7 +10,8 @@ real `OsoSenderChecks` (registry look-ups, mandate cache, the ``mandaat`` table)
 1. ``intake``: `OsoSenderChecks.at_intake` + `Inbox.put` with the `DatabaseReplayGuard.sighting` in its transaction;
 2. ``claim``: `Inbox.claim` by one worker;
 3. ``worker_checks``: `OsoSenderChecks.in_worker` and ``for_dossier`` (registry afresh, mandates);
-4. ``steps``: the two timeline steps the OSO handler records (sessie geopend, dossier ontvangen);
+4. ``steps``: the two timeline steps the OSO handler records (sessie geopend, dossier ontvangen), both kept
+   for the outcome's unit (so this phase runs no statement of its own since session 8);
 5. ``store_outcome``: `store_draft` (new hulpvraag, ``--bijlagen`` bijlagen, statushistorie, audit) + the
    outcome + the afmelding in the outbox — one unit of work;
 6. ``outbox``: claiming and recording the afmelding (the deliverer itself does nothing).
@@ -186,8 +187,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 findings = await checks.in_worker(n)
                 assert not any(f.blocking for f in findings), findings
                 counter.phase = "steps"
-                await steps.step("sessie_geopend", f"Sessie geopend: {exchange.key}.")
-                await steps.step("dossier_ontvangen", "Dossier ontvangen (123456 bytes).")
+                # both kept for the outcome's unit, as the handler does for a dossier under 1 MB
+                await steps.step("sessie_geopend", f"Sessie geopend: {exchange.key}.", with_outcome=True)
+                await steps.step("dossier_ontvangen", "Dossier ontvangen (123456 bytes).", with_outcome=True)
                 counter.phase = "worker_checks"
                 assert not await checks.for_dossier(n, "00")
                 counter.phase = "store_outcome"
