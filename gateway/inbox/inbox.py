@@ -248,15 +248,13 @@ class Inbox:
         res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
-        Inbox.step_event_sync(s, exchange_id, name, message, at)
+        s.connection().execute(_EVENT, Inbox.step_event(exchange_id, name, message, at))
 
     @staticmethod
-    def step_event_sync(s: Session, exchange_id: int, name: str, message: str, at: dt.datetime | None = None) -> None:
-        """Only the timeline event of a step, for a unit that records the outcome after it (`finish_sync`: its
-        lease check and its ``step`` and ``waiting_for`` supersede what `step_sync` would write first). ``at``:
-        when the step happened, for one written later than that (default: now)."""
-        event = {"exchange_id": exchange_id, "at": at or utcnow(), "step": name, "message": message, "findings": []}
-        s.connection().execute(_EVENT, event)
+    def step_event(exchange_id: int, name: str, message: str, at: dt.datetime | None = None) -> dict[str, Any]:
+        """A step's timeline event (a row), written by `step_sync` or — for a step kept for the outcome — by
+        `finish_sync` with the outcome's own event. ``at``: when the step happened (default: now)."""
+        return {"exchange_id": exchange_id, "at": at or utcnow(), "step": name, "message": message, "findings": []}
 
     @staticmethod
     def finish_sync(
@@ -271,9 +269,12 @@ class Inbox:
         waiting_for: str | None = None,
         next_attempt_at: dt.datetime | None = None,
         error: str | None = None,
+        steps_before: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Record an outcome inside a unit of work: the lease check and the outcome in the same transaction;
-        raises LeaseLost when the item is no longer ours."""
+        raises LeaseLost when the item is no longer ours. ``steps_before``: the timeline events (`step_event`) of
+        steps kept for the outcome, inserted before its own in one statement — the outcome's lease check and its
+        ``step`` and ``waiting_for`` supersede what `step_sync` would have written for them."""
         now = utcnow()
         stored = [f.to_dict() for f in findings]
         values: dict[str, Any] = {
@@ -297,7 +298,7 @@ class Inbox:
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": now, "step": state.value, "message": message, "findings": stored}
-        conn.execute(_EVENT, event)
+        conn.execute(_EVENT, [*steps_before, event] if steps_before else event)  # in order: ids follow the timeline
 
     # -- the secretariaat's actions -------------------------------------------------------------------
     async def retry_now(self, exchange_ids: Sequence[int], actor: str) -> int:

@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
@@ -81,15 +82,15 @@ class _Steps:
         if not with_outcome:
             await self.flush()  # the kept ones and this one, in order, in one unit
 
-    def write_sync(self, session: Session, *, outcome_follows: bool = False) -> None:
-        """Inside a unit of work: the steps kept for it. ``outcome_follows``: the unit records the outcome
-        (`Inbox.finish_sync`) after them, whose lease check and ``step`` supersede each step's own update, so
-        only their timeline events are written (a lost lease still rolls the whole unit back)."""
+    def write_sync(self, session: Session) -> None:
+        """Inside a unit of work of their own (`flush`): the kept steps, each with its lease check."""
         for name, message, waiting_for, at in self._later:
-            if outcome_follows:
-                self._inbox.step_event_sync(session, self._id, name, message, at)
-            else:
-                self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for, at)
+            self._inbox.step_sync(session, self._id, self._owner, name, message, waiting_for, at)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The kept steps' timeline events, for the unit that records the outcome (`Inbox.finish_sync`: its lease
+        check and ``step`` supersede each step's own update; a lost lease rolls the whole unit back)."""
+        return [self._inbox.step_event(self._id, name, message, at) for name, message, _, at in self._later]
 
     def written(self) -> None:
         """The transaction that wrote the kept steps committed."""
@@ -247,7 +248,6 @@ class ExchangeWorkers:
 
             def stored(session: Session) -> Outcome:
                 assert draft is not None
-                steps.write_sync(session, outcome_follows=True)
                 outcome = store_draft_sync(session, item, draft, actor=f"{item.source}", released=released)
                 verb = "aangemaakt" if outcome.created else "bijgewerkt"
                 self.inbox.finish_sync(
@@ -258,6 +258,7 @@ class ExchangeWorkers:
                     findings=outcome.findings,
                     hulpvraag_id=outcome.hulpvraag_id,
                     message=f"Verwerkt: hulpvraag {outcome.hulpvraag_id} {verb}.",
+                    steps_before=steps.events(),
                 )
                 follow_up.append(_add_outbox(session, self._afterwards(handler, item, outcome)))
                 return outcome
@@ -328,9 +329,14 @@ class ExchangeWorkers:
         first, about = r.first.message, r.brin6
 
         def refuse(session: Session) -> bool:
-            steps.write_sync(session, outcome_follows=True)
             self.inbox.finish_sync(
-                session, item.id, owner, state=ExchangeState.GEWEIGERD, findings=refused.findings, message=first
+                session,
+                item.id,
+                owner,
+                state=ExchangeState.GEWEIGERD,
+                findings=refused.findings,
+                message=first,
+                steps_before=steps.events(),
             )
             if about and about != item.brin6:  # the vestiging the reason is about
                 session.execute(update(Exchange).where(Exchange.id == item.id).values(brin6=about))  # type: ignore[arg-type]  # SQLModel types a column attribute as its Python value

@@ -9,7 +9,7 @@ import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlmodel import col
 
 from gateway.components import Components
@@ -136,8 +136,19 @@ async def test_a_kept_step_is_written_with_the_outcome_and_keeps_the_time_it_was
     await c.inbox.put(new_exchange(unique("e-"), content=unique("inhoud-"), then=then))
     workers = ExchangeWorkers(c.db, c.inbox, {"test_aanvraag": _KeepsTheFirstStep(c.blobs)}, retry=c.retry)
     units = units_of(c.db, monkeypatch)
-    assert await workers.process_one("w1")
+    inserts: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("INSERT INTO exchange_event"):
+            inserts.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert await workers.process_one("w1")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
     assert not any("write_sync" in u for u in units), units  # no unit of its own, also for a refusal
+    assert len(inserts) == 1  # the kept steps' events and the outcome's own: one statement
     events = await _events(c)
     steps = [step for step, _ in events]
     assert steps.index("eerst") < len(steps) - 1 and steps[-1] in ("verwerkt", "geweigerd")
