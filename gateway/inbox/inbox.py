@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -28,6 +29,7 @@ from gateway.outbound.retry import RetryPolicy  # re-exported: the workers and t
 from gateway.pipeline.contracts import ClaimedExchange, NewExchange, PutResult
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeEvent, ExchangeState
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 from verification.findings import Finding
 
@@ -42,25 +44,25 @@ ACTIVE_STATES = (
 )
 _EX = Exchange.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
 _EV = ExchangeEvent.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy adds
-# The hot path's statements are built once and executed with a dict of values: SQLAlchemy then finds the
-# compiled form through the statement's memoised cache key instead of building and hashing a new statement.
-_EVENT = insert(_EV)
-_PUT = insert(_EX).returning(_EX.c.id)
-_CLAIMED_COLUMNS = tuple(
-    _EX.c[name]
-    for name in ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts", "correlation_id",
-                 "received_at", "handoff_version")
-)  # fmt: skip
+# The hot path's statements are built once and executed with a dict of values: on SQLite compiled once and run
+# on the DBAPI cursor, elsewhere through SQLAlchemy's compiled cache (gateway.store.prepared).
+_EVENT = Prepared(insert(_EV))
+_PUT = Prepared(insert(_EX).returning(_EX.c.id))
+_CLAIMED_NAMES = ("id", "key", "source", "kind", "swv_code", "brin6", "payload", "meta", "attempts",
+                  "correlation_id", "received_at", "handoff_version")  # fmt: skip
+_CLAIMED_COLUMNS = tuple(_EX.c[name] for name in _CLAIMED_NAMES)
 # One statement claims: the due rows (oldest due first; on PostgreSQL locked with SKIP LOCKED, so two
 # processes never take the same row) are leased and returned by the UPDATE itself.
 _DUE = (
     select(_EX.c.id)
-    .where(_EX.c.state.in_(ACTIVE_STATES), _EX.c.next_attempt_at <= bindparam("b_now"))
+    # the states as three plain parameters, not one expanding list: the same IN, and a statement `Prepared`
+    # can run on SQLite's cursor
+    .where(_EX.c.state.in_([literal(s) for s in ACTIVE_STATES]), _EX.c.next_attempt_at <= bindparam("b_now"))
     .order_by(_EX.c.next_attempt_at, _EX.c.id)
     .limit(bindparam("b_limit"))
     .with_for_update(skip_locked=True)
 )
-_CLAIM = (
+_CLAIM = Prepared(
     update(_EX)
     .where(_EX.c.id.in_(_DUE))
     .values(
@@ -80,6 +82,7 @@ _LEASED = (
     .where(_EX.c.id == bindparam("b_id"), _EX.c.lease_owner == bindparam("b_owner"))
     .where(_EX.c.state == ExchangeState.IN_BEHANDELING.value)
 )
+_LEASED_NOW = Prepared(_LEASED)  # the same, in a unit of several statements (the step, the outcome)
 
 
 class LeaseLost(Exception):
@@ -174,9 +177,9 @@ class Inbox:
             if first is not None:
                 first(s)
             conn = s.connection()
-            exchange_id = int(conn.execute(_PUT, row).scalar_one())
+            exchange_id = int(_PUT.execute(conn, row).scalar_one())
             event = {"exchange_id": exchange_id, "at": now, "step": step, "message": message, "findings": stored}
-            conn.execute(_EVENT, event)
+            _EVENT.execute(conn, event)
             return exchange_id
 
         try:
@@ -211,9 +214,10 @@ class Inbox:
         params = {"b_now": now, "b_limit": limit, "b_owner": owner, "b_until": now + self.lease}
 
         def unit(s: Session) -> list[ClaimedExchange]:
-            rows = s.connection().execute(_CLAIM, params).all()
+            rows = _CLAIM.execute(s.connection(), params).rows
             # the rows come back in no particular order: the oldest received first (ids grow with time)
-            return sorted((as_claimed(r) for r in rows), key=lambda c: c.id)
+            claimed = (as_claimed(SimpleNamespace(**dict(zip(_CLAIMED_NAMES, r, strict=True)))) for r in rows)
+            return sorted(claimed, key=lambda c: c.id)
 
         return await self.db.run(unit, durable=False, one_statement=True)
 
@@ -245,10 +249,12 @@ class Inbox:
         at: dt.datetime | None = None,
     ) -> None:
         conn = s.connection()
-        res = conn.execute(_LEASED, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for})
+        res = _LEASED_NOW.execute(
+            conn, {"b_id": exchange_id, "b_owner": owner, "step": name, "waiting_for": waiting_for}
+        )
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
-        s.connection().execute(_EVENT, Inbox.step_event(exchange_id, name, message, at))
+        _EVENT.execute(conn, Inbox.step_event(exchange_id, name, message, at))
 
     @staticmethod
     def step_event(exchange_id: int, name: str, message: str, at: dt.datetime | None = None) -> dict[str, Any]:
@@ -294,11 +300,14 @@ class Inbox:
             values["finished_at"] = now
         values["next_attempt_at"] = next_attempt_at or now
         conn = session.connection()
-        res = conn.execute(_LEASED, values)
+        res = _LEASED_NOW.execute(conn, values)
         if res.rowcount != 1:
             raise LeaseLost(exchange_id)
         event = {"exchange_id": exchange_id, "at": now, "step": state.value, "message": message, "findings": stored}
-        conn.execute(_EVENT, [*steps_before, event] if steps_before else event)  # in order: ids follow the timeline
+        if steps_before:
+            _EVENT.executemany(conn, [*steps_before, event])  # in order: ids follow the timeline
+        else:
+            _EVENT.execute(conn, event)
 
     # -- the secretariaat's actions -------------------------------------------------------------------
     async def retry_now(self, exchange_ids: Sequence[int], actor: str) -> int:

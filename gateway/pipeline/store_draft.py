@@ -50,6 +50,7 @@ from gateway.pipeline.ports.catalogue import (
 from gateway.pipeline.ports.requests import RequestReads, find_request
 from gateway.store.audit import audit_now
 from gateway.store.models import Bijlage, Hulpvraag, StatusHistorie
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype
 from verification.findings import Finding, fout
@@ -69,18 +70,20 @@ STATUS_NIEUW = "Nieuw"
 _BIJ = Bijlage.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
 _HV = Hulpvraag.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
 _SH = StatusHistorie.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ on the class
-# Hot-path statements, built once: executed with a dict of values, so SQLAlchemy's compiled cache is hit with a
-# memoised cache key instead of building and hashing a new statement for every exchange.
-_INSERT_HV = insert(_HV).returning(_HV.c.id)
-_INSERT_SH = insert(_SH)
-_INSERT_BIJ = insert(_BIJ)
-_CANDIDATES = select(
+# Hot-path statements, built once and executed with a dict of values: on SQLite compiled once and run on the
+# DBAPI cursor, elsewhere through SQLAlchemy's compiled cache (gateway.store.prepared).
+_INSERT_HV = Prepared(insert(_HV).returning(_HV.c.id))
+_INSERT_SH = Prepared(insert(_SH))
+_INSERT_BIJ = Prepared(insert(_BIJ))
+_CANDIDATES = Prepared(select(
     _HV.c.id, _HV.c.swv_id, _HV.c.brin6, _HV.c.source_system, _HV.c.open, _HV.c.aanvraagtype
-).where(_HV.c.leerlingid == bindparam("leerlingid"))  # fmt: skip
+).where(_HV.c.leerlingid == bindparam("leerlingid")))  # fmt: skip
 # the "same request" by the adapter's own key (unique per source system): the id alone; the ORM object is loaded
 # only when there is one (a new request, the common case, builds and loads no ORM query)
-_BY_REQUEST_KEY = select(_HV.c.id).where(
-    _HV.c.source_system == bindparam("source_system"), _HV.c.request_key == bindparam("request_key")
+_BY_REQUEST_KEY = Prepared(
+    select(_HV.c.id).where(
+        _HV.c.source_system == bindparam("source_system"), _HV.c.request_key == bindparam("request_key")
+    )
 )
 _STORED_BIJLAGEN = select(_BIJ.c.id, _BIJ.c.sha256, _BIJ.c.role, _BIJ.c.removed).where(
     _BIJ.c.hulpvraag_id == bindparam("hulpvraag_id")
@@ -114,22 +117,22 @@ def lock_request(session: Session, swv_id: int, draft: HulpvraagDraft) -> None:
 def _existing(session: Session, swv_id: int, draft: HulpvraagDraft) -> Hulpvraag | None:
     if draft.request_key:
         params = {"source_system": draft.source_system, "request_key": draft.request_key}
-        found = session.connection().execute(_BY_REQUEST_KEY, params).scalar()
-        return None if found is None else session.get(Hulpvraag, found)
+        row = _BY_REQUEST_KEY.execute(session.connection(), params).first()
+        return None if row is None else session.get(Hulpvraag, row[0])
     if not draft.pupil.leerlingid:
         return None
     # Only the pupil's key goes to the database: it is the selective one (a pupil has a few hulpvragen), and a
     # planner without statistics (SQLite) otherwise picks the index on `open` or `brin6` and reads every open
     # hulpvraag of the SWV — measured: 20 ms per exchange at 60,000 stored. The rest is compared here.
-    candidates = session.connection().execute(_CANDIDATES, {"leerlingid": draft.pupil.leerlingid}).all()
+    candidates = _CANDIDATES.execute(session.connection(), {"leerlingid": draft.pupil.leerlingid}).rows
     matching = [
-        row.id
-        for row in candidates
-        if row.swv_id == swv_id
-        and row.brin6 == draft.brin6
-        and row.source_system == draft.source_system
-        and row.open
-        and row.aanvraagtype == draft.aanvraagtype
+        found_id
+        for found_id, found_swv, brin6, source_system, is_open, aanvraagtype in candidates
+        if found_swv == swv_id
+        and brin6 == draft.brin6
+        and source_system == draft.source_system
+        and is_open
+        and aanvraagtype == draft.aanvraagtype
     ]
     return session.get(Hulpvraag, max(matching)) if matching else None
 
@@ -270,9 +273,9 @@ def _create(
         "updated_at": now,
         "last_reaction_at": None,
     }
-    hulpvraag_id = int(conn.execute(_INSERT_HV, values).scalar_one())
-    conn.execute(
-        _INSERT_SH,
+    hulpvraag_id = int(_INSERT_HV.execute(conn, values).scalar_one())
+    _INSERT_SH.execute(
+        conn,
         {"hulpvraag_id": hulpvraag_id, "status": status, "vorige_status": None, "door": "systeem",
          "toelichting": "Aanvraag ontvangen", "at": now},
     )  # fmt: skip
@@ -369,8 +372,7 @@ def _store_bijlagen(
              "blob_key": b.blob_key, "findings": [f.to_dict() for f in b.findings], "exchange_id": exchange.id,
              "removed": False, "added_at": now}
         )  # fmt: skip
-    if rows:
-        conn.execute(_INSERT_BIJ, rows)
+    _INSERT_BIJ.executemany(conn, rows)
 
 
 def store_draft_sync(

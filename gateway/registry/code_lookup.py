@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.store.db import Database
 from gateway.store.models import Swv
 from gateway.store.models.codes import CodeState, Verificatiecode
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 from verification.verificatiecode import brin6_prefix, verify_code
 
@@ -152,7 +153,7 @@ async def first_match(code: str, rows: Sequence[Verificatiecode]) -> Verificatie
     return None
 
 
-_MATCH = (
+_MATCH = Prepared(
     select(
         col(Verificatiecode.id),
         col(Verificatiecode.state),
@@ -170,17 +171,20 @@ _MATCH = (
 def _match_by_id(session: Session, code_id: int, prefix: str) -> CodeMatch | None:
     """The stored code ``code_id`` as it is now (one statement: the code and its SWV), if it has this
     BRIN6 prefix."""
-    row = session.connection().execute(_MATCH, {"b_id": code_id}).first()
-    if row is None or row.brin6 != prefix:
+    row = _MATCH.execute(session.connection(), {"b_id": code_id}).first()
+    if row is None:
+        return None
+    found_id, state, swv_code, brin6, environment, fingerprint, last_used_at = row
+    if brin6 != prefix:
         return None
     return CodeMatch(
-        code_id=row.id,
-        state=row.state,
-        swv_code=row.code if row.code is not None else "?",
-        brin6=row.brin6,
-        environment=row.environment,
-        fingerprint=row.fingerprint,
-        last_used_at=row.last_used_at,
+        code_id=found_id,
+        state=state,
+        swv_code=swv_code if swv_code is not None else "?",
+        brin6=brin6,
+        environment=environment,
+        fingerprint=fingerprint,
+        last_used_at=last_used_at,
     )
 
 

@@ -14,11 +14,12 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.models import AuditEntry
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 
 __all__ = ["audit", "audit_now"]
 
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # built once; executed with a dict
+_INSERT = Prepared(insert(AuditEntry.__table__))  # type: ignore[attr-defined]  # built once; executed with a dict
 
 
 def audit(
@@ -54,8 +55,8 @@ def audit_now(
     **details: Any,
 ) -> None:
     """The same entry as `audit`, inserted now in the session's transaction (a synchronous `Session`)."""
-    session.connection().execute(
-        _INSERT,
+    _INSERT.execute(
+        session.connection(),
         {
             "at": utcnow(),
             "actor": actor,

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from gateway.store.db import Database
 from gateway.store.models import Exchange
+from gateway.store.prepared import Prepared
 
 __all__ = [
     "ExchangeView",
@@ -72,7 +73,7 @@ class SeenExchange:
     content_sha256: str | None  # ``meta.inhoud_sha256``: what the adapter stored of the first request's content
 
 
-_SEEN = (
+_SEEN = Prepared(
     select(
         col(Exchange.id),
         col(Exchange.state),
@@ -102,7 +103,7 @@ async def exchange_by_key(db: Database, key: str) -> ExchangeView | None:
 
 
 def _seen(session: Session, key: str) -> SeenExchange | None:
-    row = session.connection().execute(_SEEN, {"b_key": key}).first()
+    row = _SEEN.execute(session.connection(), {"b_key": key}).first()
     if row is None:
         return None
     return SeenExchange(int(row[0]), str(row[1]), str(row[2]), None if row[3] is None else str(row[3]))
