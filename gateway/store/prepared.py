@@ -100,7 +100,7 @@ class Prepared:
             cursor.close()
 
     def _short_path(self, conn: Connection, params: Mapping[str, Any]) -> _Compiled | None:
-        if conn.dialect.name != "sqlite":
+        if conn.dialect.name != "sqlite" or conn.dialect.is_async:  # aiosqlite's cursor is a coroutine
             return None
         names = tuple(params)
         try:

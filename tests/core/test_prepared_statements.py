@@ -101,6 +101,17 @@ async def test_the_short_path_is_taken_on_sqlite_only(any_components: Components
     assert await c.db.read(short) is c.db.is_sqlite
 
 
+async def test_inside_an_async_session_it_is_sqlalchemy(any_components: Components) -> None:
+    """Through `AsyncSession.run_sync` (aiosqlite, asyncpg) the driver's cursor is not a plain one: SQLAlchemy."""
+    c = any_components
+    key = unique("k-")
+    async with c.db.session() as s:
+        short = await s.run_sync(lambda ss: inbox_module._PUT._short_path(ss.connection(), _row(key)))
+        await s.run_sync(lambda ss: inbox_module._PUT.execute(ss.connection(), _row(key)))
+    assert short is None
+    assert (await c.db.read(lambda s: _stored(s, key)))["received_at"] == _ODD_TIME
+
+
 async def test_a_prepared_select_reads_what_sqlalchemy_reads(any_components: Components) -> None:
     c = any_components
     key = unique("k-")
