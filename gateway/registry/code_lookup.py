@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session, col
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.db import Database
@@ -168,10 +168,10 @@ _MATCH = Prepared(
 )
 
 
-def _match_by_id(session: Session, code_id: int, prefix: str) -> CodeMatch | None:
+async def _match_by_id(db: Database, code_id: int, prefix: str) -> CodeMatch | None:
     """The stored code ``code_id`` as it is now (one statement: the code and its SWV), if it has this
     BRIN6 prefix."""
-    row = _MATCH.execute(session.connection(), {"b_id": code_id}).first()
+    row = (await db.look_up(_MATCH, {"b_id": code_id})).first()
     if row is None:
         return None
     found_id, state, swv_code, brin6, environment, fingerprint, last_used_at = row
@@ -193,7 +193,7 @@ async def _cached_match(db: Database, cache: CodeCache | None, code: str, prefix
     cached = cache.get(code) if cache is not None else None
     if cached is None:
         return None
-    return await db.read(lambda s: _match_by_id(s, cached, prefix))
+    return await _match_by_id(db, cached, prefix)
 
 
 async def lookup(db: Database, code: str, *, cache: CodeCache | None = None) -> CodeMatch | None:
@@ -218,7 +218,7 @@ async def lookup(db: Database, code: str, *, cache: CodeCache | None = None) -> 
         if cache is not None:
             cache.put(code, row.id)
         code_id = row.id
-        return await db.read(lambda s: _match_by_id(s, code_id, prefix))
+        return await _match_by_id(db, code_id, prefix)
 
 
 async def verify(db: Database, code: str, *, cache: CodeCache | None = None) -> VerifiedSender | None:

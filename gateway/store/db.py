@@ -45,7 +45,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.pg_ping import DEFAULT_AFTER_IDLE, ping_when_idle
+from gateway.store.prepared import Prepared, PreparedResult
 
 if TYPE_CHECKING:
     from gateway.store.blob_crypto import Keyring
@@ -334,6 +335,32 @@ class Database:
             )
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._read_sync, fn)
 
+    async def look_up(self, statement: Prepared, params: Mapping[str, Any]) -> PreparedResult:
+        """A read unit of one `Prepared` statement, without a session or a transaction of its own: one statement
+        reads one consistent snapshot. On SQLite it runs in the event loop's thread on that thread's reader
+        connection (≈ 80 µs less than `read` with a session, begin and rollback around it); when SQLite says
+        "busy" it runs again as a `read` unit, which may wait in a reader thread. Elsewhere it is `read`."""
+        if self._inline_reader is None:
+            return await self.read(lambda s: statement.execute(s.connection(), params))
+        conn = self._connection_on(self._inline_reader, self._inline_local)
+        try:
+            return statement.execute(conn, params)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        finally:
+            if conn.in_transaction():  # SQLAlchemy ran it (no short path) and began a transaction: end it
+                conn.rollback()
+        return await self.read(lambda s: statement.execute(s.connection(), params))
+
+    def _connection_on(self, engine: Engine, local: threading.local) -> Connection:
+        """The calling thread's own connection to ``engine``, kept open between read units."""
+        conn: Connection | None = getattr(local, "conn", None)
+        if conn is None or conn.closed:
+            conn = local.conn = engine.connect()
+            self._reader_conns.append(conn)
+        return conn
+
     def _read_sync(self, fn: Callable[[Session], T]) -> T:
         """In a reader thread (SQLite)."""
         assert self._sync_reader is not None
@@ -346,10 +373,7 @@ class Database:
         and return per read: ≈ 30 µs of a ≈ 110 µs look-up); its read transaction ends with the unit, so the next
         unit sees every commit made since. ``busy``: raised instead when SQLite answers "busy" (the inline
         reader's connections do not wait)."""
-        conn: Connection | None = getattr(local, "conn", None)
-        if conn is None or conn.closed:
-            conn = local.conn = engine.connect()
-            self._reader_conns.append(conn)
+        conn = self._connection_on(engine, local)
         try:
             with Session(bind=conn) as session:
                 return fn(session)

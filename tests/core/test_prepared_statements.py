@@ -5,13 +5,16 @@ guard among them. On PostgreSQL, and for a statement the short path cannot run e
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, event, insert, select, text
+from sqlalchemy import Engine, bindparam, event, insert, make_url, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -284,3 +287,51 @@ def test_the_hot_statements_take_the_short_path_on_sqlite() -> None:
     ]
     for prepared, names in hot:
         assert _compile(prepared.statement, dialect, names) is not None, prepared.statement
+
+
+async def test_a_look_up_sees_every_commit_before_it_without_a_transaction_of_its_own(
+    any_components: Components,
+) -> None:
+    c = any_components
+    key = unique("k-")
+    assert (await c.db.look_up(exchanges._SEEN, {"b_key": key})).first() is None
+    await _put(c, key, meta={"inhoud_sha256": "cd" * 32})
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        first = (await c.db.look_up(exchanges._SEEN, {"b_key": key})).first()
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert first is not None and first[1:] == ("ontvangen", "c-vast", "cd" * 32)
+    if c.db.is_sqlite:  # the statement alone: no BEGIN, no ROLLBACK, on the event loop's reader connection
+        assert [s.split()[0] for s in statements] == ["SELECT"]
+    stmt = update(Exchange).where(col(Exchange.key) == key).values(state="verwerkt")
+    await c.db.run(lambda s: s.connection().execute(stmt), durable=False)
+    again = (await c.db.look_up(exchanges._SEEN, {"b_key": key})).first()
+    assert again is not None and again[1] == "verwerkt"
+
+
+async def test_a_look_up_that_finds_sqlite_busy_runs_again_as_a_read_unit(components: Components) -> None:
+    """The inline reader never waits: "busy" (here a statement that writes while another connection holds the
+    write lock) sends it to a read unit in a reader thread, which waits for the lock."""
+    db = components.db
+    path = make_url(db.url).database
+    assert db.is_sqlite and path
+    key = unique("k-")
+    await _put(components, key)
+    touch = Prepared(update(Exchange).where(col(Exchange.key) == bindparam("b_key")).values(step="aangeraakt"))
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.2, holder.rollback)
+    try:
+        started = time.monotonic()
+        result = await db.look_up(touch, {"b_key": key})
+    finally:
+        holder.close()
+    assert result.rowcount == 1 and time.monotonic() - started >= 0.15  # it waited for the lock, in a thread
+    # the read unit rolled its write back: a look-up only reads, and this one proved where it ran
+    assert (await db.read(lambda s: _stored(s, key)))["step"] == "ontvangen"

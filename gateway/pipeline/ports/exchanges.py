@@ -102,16 +102,12 @@ async def exchange_by_key(db: Database, key: str) -> ExchangeView | None:
     return found[0] if found else None
 
 
-def _seen(session: Session, key: str) -> SeenExchange | None:
-    row = _SEEN.execute(session.connection(), {"b_key": key}).first()
+async def seen_exchange(db: Database, key: str) -> SeenExchange | None:
+    """The exchange stored under ``key``, as far as a duplicate check needs it (one statement, four columns)."""
+    row = (await db.look_up(_SEEN, {"b_key": key})).first()
     if row is None:
         return None
     return SeenExchange(int(row[0]), str(row[1]), str(row[2]), None if row[3] is None else str(row[3]))
-
-
-async def seen_exchange(db: Database, key: str) -> SeenExchange | None:
-    """The exchange stored under ``key``, as far as a duplicate check needs it (one statement, four columns)."""
-    return await db.read(lambda s: _seen(s, key))
 
 
 async def exchanges_of_request(db: Database, key: str, *, followed_by: str, brin6: str) -> list[ExchangeView]:
