@@ -1,10 +1,11 @@
-"""One read unit with one one-row look-up (the ESIS intake's duplicate check), through SQLAlchemy's execution and
-as a `Prepared` statement on SQLite's cursor: CPU per look-up (docs/performance.md, "Issue 18, fifth round").
+"""One one-row look-up (the ESIS intake's duplicate check) three ways: a read unit through SQLAlchemy's execution,
+a read unit with the `Prepared` statement on SQLite's cursor, and `Database.look_up` (no session or transaction
+of its own): CPU per look-up (docs/performance.md, "Issue 18, fifth round").
 
     .venv/bin/python bench/prepared_lookup.py [--n 5000]
 
-SQLite in a temp dir, the schema created by the models; the same `Database.read` unit both ways, one after the
-other in this process (the event loop's thread, as in the intake).
+SQLite in a temp dir, the schema created by the models; the three ways one after the other in this process (the
+event loop's thread, as in the intake).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 
 async def _measure(n: int) -> dict[str, float]:
-    from sqlmodel import Session, SQLModel
+    from sqlmodel import SQLModel
 
     import gateway.store.models  # noqa: F401  # the tables
     from gateway.pipeline.ports.exchanges import _SEEN
@@ -37,24 +38,29 @@ async def _measure(n: int) -> dict[str, float]:
         async with db.engine.begin() as conn:
             await conn.run_sync(SQLModel.metadata.create_all)
 
-        def through_sqlalchemy(key: str) -> Callable[[Session], Any]:
-            return lambda s: s.connection().execute(_SEEN.statement, {"b_key": key}).first()
+        def through_sqlalchemy(key: str) -> Awaitable[Any]:
+            return db.read(lambda s: s.connection().execute(_SEEN.statement, {"b_key": key}).first())
 
-        def prepared(key: str) -> Callable[[Session], Any]:
-            return lambda s: _SEEN.execute(s.connection(), {"b_key": key}).first()
+        def prepared(key: str) -> Awaitable[Any]:
+            return db.read(lambda s: _SEEN.execute(s.connection(), {"b_key": key}).first())
+
+        def look_up(key: str) -> Awaitable[Any]:
+            return db.look_up(_SEEN, {"b_key": key})
 
         figures: dict[str, float] = {}
-        for name, unit in (
-            ("sqlalchemy", through_sqlalchemy),
-            ("prepared", prepared),
-            ("sqlalchemy_again", through_sqlalchemy),
-        ):
+        ways: list[tuple[str, Callable[[str], Awaitable[Any]]]] = [
+            ("sqlalchemy_read_unit", through_sqlalchemy),
+            ("prepared_read_unit", prepared),
+            ("prepared_look_up", look_up),
+            ("sqlalchemy_read_unit_again", through_sqlalchemy),
+        ]
+        for name, way in ways:
             for i in range(200):  # warm: compiled forms, the connection
-                await db.read(unit(f"w{i}"))
+                await way(f"w{i}")
             started = time.process_time()
             for i in range(n):
-                await db.read(unit(f"k{i}"))
-            figures[f"{name}_us_per_read_unit"] = round((time.process_time() - started) / n * 1e6, 1)
+                await way(f"k{i}")
+            figures[f"{name}_us"] = round((time.process_time() - started) / n * 1e6, 1)
         return figures
     finally:
         await db.dispose()
