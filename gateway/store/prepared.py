@@ -56,7 +56,9 @@ class Prepared:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, ...], _Compiled | None] = {}
+        # per dialect kind and set of parameter names: what the SQL and the processors depend on (a dialect's JSON
+        # (de)serializers are the only per-engine settings the processors read)
+        self._compiled: dict[tuple[Any, ...], _Compiled | None] = {}
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> PreparedResult:
         compiled = self._short_path(conn, params)
@@ -103,10 +105,17 @@ class Prepared:
         if conn.dialect.name != "sqlite" or conn.dialect.is_async:  # aiosqlite's cursor is a coroutine
             return None
         names = tuple(params)
+        dialect = conn.dialect
+        key = (
+            type(dialect),
+            getattr(dialect, "_json_serializer", None),
+            getattr(dialect, "_json_deserializer", None),
+            names,
+        )
         try:
-            return self._compiled[names]
+            return self._compiled[key]
         except KeyError:
-            compiled = self._compiled[names] = _compile(self.statement, conn.dialect, names)
+            compiled = self._compiled[key] = _compile(self.statement, dialect, names)
             return compiled
 
 
