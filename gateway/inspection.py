@@ -39,7 +39,7 @@ from typing import IO
 from verification import attachments as rules
 from verification.findings import Finding, fout
 
-__all__ = ["Inspection", "InspectionLimits", "inspect_document"]
+__all__ = ["Inspection", "InspectionLimits", "WorkLimitReached", "inspect_document"]
 
 MB = 1024 * 1024
 _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -47,6 +47,7 @@ _EOCD_TAIL = 65536 + 22
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _ENCRYPTED = 0x1
 _MIMETYPE_MAX = 200
+_SHORT_ENTRIES = 256  # a DOCX has a few dozen entries; thousands of them take long even when each is tiny
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +78,19 @@ class _Refused(Exception):
         self.finding = finding
 
 
+class WorkLimitReached(Exception):
+    """The inspection would inflate more than the ``work_limit`` it was given: no verdict yet; inspect the
+    document again without one (in a thread)."""
+
+
 @dataclass(slots=True)
 class _Budget:
     left: int
+    short: bool = False  # a work limit below the bomb limit: running out is `WorkLimitReached`, not a bomb
+    entries_left: int = _SHORT_ENTRIES  # a short inspection reads no more entries than this, nested ones too
+
+    def exhausted(self, bestandsnaam: str, location: str | None) -> Exception:
+        return WorkLimitReached() if self.short else _bomb(bestandsnaam, location)
 
 
 @dataclass(slots=True)
@@ -96,9 +107,15 @@ def inspect_document(
     limits: InspectionLimits = InspectionLimits(),
     *,
     head: bytes | None = None,
+    work_limit: int | None = None,
 ) -> Inspection:
     """Inspect a readable, seekable document of ``size`` bytes. ``head``: its first bytes when the caller
-    already has them (up to 8 KiB)."""
+    already has them (up to 8 KiB).
+
+    ``work_limit``: inflate at most this many bytes and read at most 256 entries (nested ones too), for an
+    inspection that must stay short (in the event loop's thread); a container announcing, holding or inflating
+    more raises `WorkLimitReached` instead of a verdict. Within the limit the verdict is the one without it: the limit
+    only ends an inspection earlier than the bomb budget would, never changes what it finds."""
     too_big = rules.check_size(size, limits.max_bytes, bestandsnaam, location)
     if too_big:
         return Inspection(None, tuple(too_big))
@@ -110,7 +127,7 @@ def inspect_document(
     ole_names: list[str] | None = None
     if head.startswith(_ZIP_HEADS):
         try:
-            found = _container(content, size, bestandsnaam, location, limits, _Budget(limits.max_inflated_bytes), 0)
+            found = _container(content, size, bestandsnaam, location, limits, _budget(limits, work_limit), 0)
         except _Refused as refused:
             return Inspection("zip", (refused.finding,))
         zip_names, odf_mimetype = found.names, found.mimetype
@@ -120,6 +137,12 @@ def inspect_document(
         ole_names = rules.ole2_names(content.read(length))
     detected = rules.sniff(head, zip_names=zip_names, odf_mimetype=odf_mimetype, ole_names=ole_names)
     return Inspection(detected, tuple(rules.check_type(detected, bestandsnaam, location)))
+
+
+def _budget(limits: InspectionLimits, work_limit: int | None) -> _Budget:
+    if work_limit is None or work_limit >= limits.max_inflated_bytes:
+        return _Budget(limits.max_inflated_bytes)
+    return _Budget(work_limit, short=True)
 
 
 def _corrupt(bestandsnaam: str, location: str | None) -> _Refused:
@@ -168,6 +191,9 @@ def _container(
         raise _corrupt(bestandsnaam, location)
     if count > limits.max_entries:
         raise _bomb(bestandsnaam, location)
+    budget.entries_left -= count
+    if budget.short and budget.entries_left < 0:
+        raise WorkLimitReached()
     content.seek(0)
     try:
         archive = zipfile.ZipFile(content)  # reads the central directory only
@@ -203,7 +229,7 @@ def _container(
         if m.file_size > limits.ratio_from_bytes and m.file_size > limits.max_ratio * max(1, m.compress_size):
             raise _bomb(bestandsnaam, location)
     if announced > budget.left:
-        raise _bomb(bestandsnaam, location)
+        raise budget.exhausted(bestandsnaam, location)
     mimetype: bytes | None = None
     for m in members:
         if m.is_dir():
@@ -293,8 +319,10 @@ def _inflate(
             return
         out_total += len(piece)
         budget.left -= len(piece)
-        if out_total > member.file_size or budget.left < 0:
-            raise _bomb(bestandsnaam, location)  # more than the header announced, or over the budget
+        if out_total > member.file_size:
+            raise _bomb(bestandsnaam, location)  # more than the header announced
+        if budget.left < 0:
+            raise budget.exhausted(bestandsnaam, location)
         if out_total > limits.ratio_from_bytes and out_total > limits.max_ratio * max(1, member.compress_size):
             raise _bomb(bestandsnaam, location)
         crc = zlib.crc32(piece, crc)
