@@ -336,6 +336,17 @@ def check_bestandsnaam(bestandsnaam: str, location: str | None) -> list[Finding]
     return []
 
 
+def check_same_content(bestandsnaam: str, kept_as: str, location: str | None) -> Finding:
+    """Two documents of one hulpvraag with exactly the same bytes are one bijlage (it is kept once, under the
+    first name): the school hears which name was not kept, in case another document was meant."""
+    return waarschuwing(
+        "BIJLAGE_INHOUD_DUBBEL",
+        f"De bijlage '{bestandsnaam}' is precies hetzelfde bestand als '{kept_as}' en is één keer bewaard, als "
+        f"'{kept_as}'. Was een ander document bedoeld? Stuur dat dan alsnog.",
+        location,
+    )
+
+
 def check_omschrijving(omschrijving: str | None, names: Sequence[str | None], location: str | None) -> list[Finding]:
     """Handbook §2.2: the pupil's name does not belong in the omschrijving of a bijlage."""
     if not omschrijving:

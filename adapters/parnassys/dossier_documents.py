@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
 import random
 import struct
@@ -36,6 +37,13 @@ class AttachmentSpec:
     omschrijving: str | None = None
     broken: str | None = None  # a key of ATTACHMENT_BREAKS
     entry_name: str | None = None  # name inside the ZIP (default: bestandsnaam)
+
+    def document(self) -> bytes:
+        """The document's own bytes: the same in every process for the same name, kind and size, and — with a
+        64-bit seed from the name's digest — different for different names (two documents of one dossier never
+        happen to be byte for byte the same)."""
+        seed = int.from_bytes(hashlib.sha256(self.bestandsnaam.encode()).digest()[:8], "big")
+        return document_bytes(self.kind, self.size, seed)
 
 
 DEFAULT_ATTACHMENTS = (
@@ -230,7 +238,7 @@ def document_bytes(kind: str = "pdf", size: int = 20_000, seed: int = 0) -> byte
 
 
 def _zip_for(spec: AttachmentSpec) -> bytes:
-    doc = document_bytes(spec.kind, spec.size, hash(spec.bestandsnaam) & 0xFFFF)
+    doc = spec.document()
     entry = spec.entry_name or spec.bestandsnaam
     broken = spec.broken
     if broken == "not_zip":

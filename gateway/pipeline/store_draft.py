@@ -53,6 +53,7 @@ from gateway.store.models import Bijlage, Hulpvraag, StatusHistorie
 from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 from verification.aanvraagtype import AanvraagtypeRegel, check_aanvraag, find_aanvraagtype
+from verification.attachments import check_same_content
 from verification.findings import Finding, fout
 
 __all__ = [
@@ -351,13 +352,14 @@ def _store_bijlagen(
             .where(_BIJ.c.hulpvraag_id == hulpvraag_id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
             .values(removed=True)
         )
-    seen: set[str] = set()
+    seen: dict[str, BijlageDraft] = {}  # sha256 -> the first of this exchange's bijlagen with those bytes
     rows: list[dict[str, Any]] = []
     for b in new_bijlagen:
         assert b.sha256 is not None and b.blob_key is not None
-        if b.sha256 in seen:
+        first = seen.setdefault(b.sha256, b)
+        if first is not b:  # the same bytes under a second name: kept once, and the first one says so
+            _note_same_content(rows, first, b)
             continue
-        seen.add(b.sha256)
         again = prior.withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
             conn.execute(
@@ -373,6 +375,14 @@ def _store_bijlagen(
              "removed": False, "added_at": now}
         )  # fmt: skip
     _INSERT_BIJ.executemany(conn, rows)
+
+
+def _note_same_content(rows: list[dict[str, Any]], kept: BijlageDraft, dropped: BijlageDraft) -> None:
+    """A warning on the kept bijlage's new row (none when it was an earlier, withdrawn one counted again)."""
+    for row in rows:
+        if row["sha256"] == kept.sha256:
+            row["findings"].append(check_same_content(dropped.bestandsnaam, kept.bestandsnaam, None).to_dict())
+            return
 
 
 def store_draft_sync(

@@ -63,6 +63,18 @@ async def test_a_later_exchange_for_the_same_open_request_adds_bijlagen_to_the_s
     assert await count(c, Bijlage) == 4
 
 
+async def test_one_file_sent_under_two_names_is_kept_once_and_says_so(any_components: Components) -> None:
+    c = any_components
+    await c.inbox.put(new_exchange(unique(), same_content=True))
+    await workers_for(c, ScriptedHandler(c.blobs)).drain()
+    async with c.db.reader() as s:
+        (kept,) = (await s.exec(select(Bijlage))).scalars().all()  # type: ignore[call-overload]  # sqlmodel's exec()/select() overloads omit SQLAlchemy Core statements
+    assert kept.bestandsnaam == "OPP.pdf"
+    (warning,) = kept.findings
+    assert warning["code"] == "BIJLAGE_INHOUD_DUBBEL" and warning["severity"] == "waarschuwing"
+    assert "'Toelichting.pdf'" in warning["message"] and "'OPP.pdf'" in warning["message"]
+
+
 async def test_a_refusal_stores_findings_and_no_hulpvraag(any_components: Components) -> None:
     c = any_components
     res = await c.inbox.put(new_exchange(unique(), script="refuse"))

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from adapters.parnassys.dossier_factory import AttachmentSpec, document_bytes
+from adapters.parnassys.dossier_factory import AttachmentSpec
 from adapters.parnassys.simulator.las import PreparedDossier, _request
 from adapters.parnassys.simulator.world import DOEL_RK, GATEWAY_OIN, SimulatedWorld
 from adapters.parnassys.soap import NS
@@ -44,7 +44,7 @@ _FORBIDDEN = AttachmentSpec(role="overig", bestandsnaam="hulpmiddel.exe", kind="
 def expected_sha256(specs: Sequence[AttachmentSpec]) -> set[str]:
     """What the stored bijlagen must hash to: the documents inside the ZIPs, built as the dossier factory
     builds them (in this process, where the LAS simulator runs)."""
-    return {hashlib.sha256(document_bytes(s.kind, s.size, hash(s.bestandsnaam) & 0xFFFF)).hexdigest() for s in specs}
+    return {hashlib.sha256(s.document()).hexdigest() for s in specs}
 
 
 def _kind(exc: Exception) -> str:

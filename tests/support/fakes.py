@@ -93,6 +93,11 @@ class ScriptedHandler:
             )
         if exchange.meta.get("no_opp"):
             draft = replace(draft, bijlagen=bijlagen[1:])
+        if exchange.meta.get("same_content"):  # the toelichting is the OPP's file once more, under its own name
+            draft = replace(
+                draft,
+                bijlagen=(bijlagen[0], replace(bijlagen[0], bestandsnaam="Toelichting.pdf", role=bijlagen[1].role)),
+            )
         return draft
 
     def afterwards(self, exchange: ClaimedExchange, outcome: Outcome) -> list[OutboundMessage]:
