@@ -193,6 +193,47 @@ def _plain_savepoints(engine: Engine) -> None:
     setattr(dialect, "do_rollback_to_savepoint", statement("ROLLBACK TO SAVEPOINT"))  # noqa: B010
 
 
+def _savepoint_in(conn: Connection, fn: Unit) -> tuple[bool, Any]:
+    """A unit of a batch in a SAVEPOINT of the batch's transaction: commit releases it, rollback undoes this unit
+    alone."""
+    session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    try:
+        value = fn(session)
+        session.commit()  # its flush counts too
+    except BaseException as exc:
+        session.rollback()
+        session.close()
+        if not isinstance(exc, Exception):
+            raise
+        return (False, exc)
+    session.close()
+    return (True, value)
+
+
+def _statement_in(conn: Connection, fn: Unit) -> tuple[bool, Any]:
+    """A one-statement unit of a batch, without a savepoint (≈ 2 statements and a session commit less): SQLite
+    undoes a failing statement by itself and keeps the transaction, and the unit raises nothing after its
+    statement that would want it undone (`Database.run`). Should SQLite have given up the whole transaction (a
+    full disk, an I/O error), the error fails the batch — nothing of it is stored — as a failing savepoint
+    rollback does. The session never commits: ORM changes left in it would need a flush, a second statement
+    that could not be undone alone, so they fail the batch too (a unit written wrongly, found by any test)."""
+    session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+    conn.execution_options(**{_ONE_STATEMENT: [0]})  # in place, for this unit
+    try:
+        try:
+            value = fn(session)
+        except Exception as exc:
+            if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]  # pysqlite's connection
+                raise
+            return (False, exc)
+        if session.new or session.dirty or session.deleted:
+            raise OneStatementBroken("ORM changes in a one-statement unit: its statement cannot be undone alone")
+        return (True, value)
+    finally:
+        conn.execution_options(**{_ONE_STATEMENT: None})
+        session.close()  # rollback_only: leaves the batch's transaction alone
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, ping_after_idle: float = DEFAULT_AFTER_IDLE) -> None:
         self.url = url
@@ -499,7 +540,8 @@ class Database:
             self._pending = [item for item in self._pending if id(item) not in dropped]
 
     def _apply(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-        """In the writer thread: every unit of the batch in its own savepoint, then one commit."""
+        """In the writer thread: every unit of the batch in its own savepoint (a one-statement unit needs none),
+        then one commit."""
         engine = self._sync_engines[any(item.durable for item in batch)]
         if len(batch) == 1:
             return [self._apply_one(engine, batch[0].fn, batch[0].one_statement)]
@@ -509,27 +551,7 @@ class Database:
             for item in batch:
                 if results and time.monotonic() - started > _BATCH_SECONDS:
                     break  # commit what we have; the rest goes into the next batch
-                # the session works in a SAVEPOINT of the batch's transaction: commit releases it,
-                # rollback undoes this unit alone
-                session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
-                if item.one_statement:
-                    conn.execution_options(**{_ONE_STATEMENT: [0]})  # in place, for this unit
-                try:
-                    try:
-                        value = item.fn(session)
-                        session.commit()  # its flush counts too
-                    finally:
-                        if item.one_statement:
-                            conn.execution_options(**{_ONE_STATEMENT: None})
-                except BaseException as exc:
-                    session.rollback()
-                    session.close()
-                    results.append((False, exc))
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                session.close()
-                results.append((True, value))
+                results.append(_statement_in(conn, item.fn) if item.one_statement else _savepoint_in(conn, item.fn))
         return results
 
     @staticmethod

@@ -5,9 +5,12 @@ unit that grows a second statement fails loudly in every test instead of committ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from gateway.components import Components
@@ -99,3 +102,76 @@ async def test_a_unit_of_a_group_commit_batch_is_guarded_alone(components: Compo
     assert [type(r) for r in results[:4]] == [list] * 4
     assert isinstance(results[4], OneStatementBroken)
     assert results[5] == 1
+
+
+def _savepoints_of(c: Components, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SAVEPOINTs the SQLite writer sets (they go straight to the driver: no cursor event sees them)."""
+    names: list[str] = []
+    for engine in c.db._sync_engines.values():
+        dialect = engine.dialect
+        original = dialect.do_savepoint
+
+        def counting(connection: Any, name: str, original: Callable[[Any, str], None] = original) -> None:
+            names.append(name)
+            original(connection, name)
+
+        monkeypatch.setattr(dialect, "do_savepoint", counting)
+    return names
+
+
+async def test_one_statement_units_of_a_batch_need_no_savepoint(
+    components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite undoes a failing statement by itself: a one-statement unit of a group-commit batch runs without a
+    savepoint, and one whose statement fails fails alone — the units before and after it in the batch commit."""
+    c = components
+    puts = [await c.inbox.put(new_exchange(unique("k-"))) for _ in range(3)]
+    savepoints = _savepoints_of(c, monkeypatch)
+    duplicate = text("insert into exchange (id) select id from exchange limit 1")  # the primary key is taken
+    units = [
+        c.db.run(lambda s, i=p.exchange_id: s.connection().execute(_set_step(i, "gedaan")), one_statement=True)  # type: ignore[misc]  # a Core update
+        for p in puts[:2]
+    ]
+    failing = c.db.run(lambda s: s.connection().execute(duplicate), one_statement=True)
+    last = c.db.run(lambda s: s.connection().execute(_set_step(puts[2].exchange_id, "gedaan")), one_statement=True)  # type: ignore[call-overload]  # a Core update
+    results = await asyncio.gather(*units, failing, last, return_exceptions=True)
+    assert isinstance(results[2], IntegrityError)
+    assert not any(isinstance(r, BaseException) for i, r in enumerate(results) if i != 2), results
+    assert savepoints == []
+    assert [await _step_of(c, p.exchange_id) for p in puts] == ["gedaan"] * 3
+
+
+async def test_a_unit_of_several_statements_in_the_same_batch_keeps_its_savepoint(
+    components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = components
+    put = await c.inbox.put(new_exchange(unique("k-")))
+    savepoints = _savepoints_of(c, monkeypatch)
+
+    def two_then_fail(s: Session) -> None:
+        s.connection().execute(_set_step(put.exchange_id, "half"))  # type: ignore[call-overload]  # a Core update
+        raise RuntimeError("na de eerste stap")
+
+    one = c.db.run(lambda s: s.connection().execute(text("select 1")).scalar_one(), one_statement=True)
+    results = await asyncio.gather(one, c.db.run(two_then_fail), return_exceptions=True)
+    assert results[0] == 1 and isinstance(results[1], RuntimeError)
+    assert len(savepoints) == 1  # the unit of several statements only, and its first statement was undone
+    assert await _step_of(c, put.exchange_id) != "half"
+
+
+async def test_orm_changes_in_a_one_statement_unit_of_a_batch_store_nothing_of_the_batch(
+    components: Components,
+) -> None:
+    """Its session never flushes: an object added to it would be silently lost. The batch fails instead, so that
+    nothing is stored half — not even the statement it did run — and every unit of the batch hears of it."""
+    c = components
+    put = await c.inbox.put(new_exchange(unique("k-")))
+
+    def adds(s: Session) -> None:
+        s.connection().execute(_set_step(put.exchange_id, "half"))  # type: ignore[call-overload]  # a Core update
+        s.add(Exchange(key=unique("orm-"), source="test", kind="test", swv_code="PO3008", correlation_id="c"))
+
+    other = c.db.run(lambda s: s.connection().execute(text("select 1")).scalar_one(), one_statement=True)
+    results = await asyncio.gather(other, c.db.run(adds, one_statement=True), return_exceptions=True)
+    assert [type(r) for r in results] == [OneStatementBroken, OneStatementBroken]
+    assert await _step_of(c, put.exchange_id) != "half"
