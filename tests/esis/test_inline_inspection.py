@@ -1,6 +1,6 @@
 """The ESIS intake inspects a small DOCX or DOC right in the event loop's thread and a larger one in a thread,
 with the same verdict either way: the hop is left out only where the work is bounded (in memory, at most 1 MiB
-inflated, at most 256 entries)."""
+inflated, at most 64 entries)."""
 
 from __future__ import annotations
 
