@@ -16,6 +16,7 @@ from gateway.store.types import utcnow
 from gateway.web.pages.workdays import add_working_days, is_overdue
 from tests.web.factories import seed_queue
 from tests.web.support import login, make_account, post_form
+from verification.attachments import check_same_content
 
 
 async def _first_hulpvraag(c: Components) -> tuple[Hulpvraag, list[Bijlage]]:
@@ -54,6 +55,21 @@ async def test_the_detail_shows_pupil_status_history_and_bijlagen_and_is_audited
     listing = await (await client.get("/hulpvragen")).text()
     assert "Sanne Jansen" in listing
     assert await _audit(web_components, "hulpvragen_bekeken")
+
+
+async def test_a_bijlage_shows_its_own_findings(client: TestClient, web_components: Components) -> None:
+    """What the gateway noticed about one document (here: the same file sent under a second name) stands beside
+    that document, in the words the finding has everywhere else."""
+    c = web_components
+    await seed_queue(c)
+    hv, bijlagen = await _first_hulpvraag(c)
+    finding = check_same_content("Toelichting.pdf", bijlagen[0].bestandsnaam, None).to_dict()
+    await c.db.run(
+        lambda s: s.execute(update(Bijlage).where(col(Bijlage.id) == bijlagen[0].id).values(findings=[finding]))
+    )
+    assert await login(client, await make_account(c, Role.SECRETARIAAT)) == 303
+    html = await (await client.get(f"/hulpvragen/{hv.id}")).text()
+    assert "is precies hetzelfde bestand als" in html and 'title="BIJLAGE_INHOUD_DUBBEL"' in html
 
 
 async def test_a_bijlage_download_is_streamed_and_audited(client: TestClient, web_components: Components) -> None:
