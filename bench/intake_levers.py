@@ -1,9 +1,10 @@
 """Two of the ESIS intake's small costs, each measured both ways in this one process, alternating rounds
 (docs/performance.md, "Issue 18, sixth round"):
 
-1. a DOCX's inspection (the benchmark's 60 kB document): in the event loop's thread (what the intake does now
-   for a small document) against a hop to a thread and back (what it did before) — CPU of the whole process
-   per document, so the hop's cost in the worker thread and in waking the loop counts too;
+1. a DOCX's inspection (a generated 60 kB document, as the dossier factory makes them): in the event loop's
+   thread (what the intake does now for a small document) against a hop to a thread and back (what it did
+   before) — CPU of the whole process per document, so the hop's cost in the worker thread and in waking the
+   loop counts too;
 2. a one-statement writer unit (an ``UPDATE`` of one row) in SQLite group-commit batches of ``--batch``
    concurrent units: without a savepoint (what the writer does now) against in a savepoint of its own (what it
    did before) — CPU per unit.
@@ -42,9 +43,9 @@ async def _per_call(n: int, call: Callable[[], Awaitable[Any]]) -> float:
 async def _inspection(n: int, rounds: int) -> dict[str, list[float]]:
     from adapters.esis import upload
     from adapters.esis.config import EsisLimits
-    from bench.esis_throughput import docx_bytes
+    from adapters.parnassys.dossier_documents import AttachmentSpec
 
-    data = docx_bytes(1, 60_000)
+    data = AttachmentSpec(bestandsnaam="OPP.docx", kind="docx", size=60_000).document()
     limits = EsisLimits()
     spool = io.BytesIO(data)
 
