@@ -22,7 +22,14 @@ from typing import Any, TextIO
 from gateway.cli.common import settings_from
 from gateway.components import Components
 from gateway.demo.report import collect, render_text
-from gateway.demo.runner import DemoContext, DemoScenario, demo_data_dir, free_port, reset_data_dir, run_demo
+from gateway.demo.runner import (
+    DemoContext,
+    DemoScenario,
+    PortReservation,
+    demo_data_dir,
+    reset_data_dir,
+    run_demo,
+)
 from gateway.logging import configure_logging
 from gateway.settings import Settings
 
@@ -96,9 +103,17 @@ class _Tee:
 
 async def _demo(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"data_dir": demo_data_dir(args.data_dir)}
+    port = PortReservation() if args.port == 0 else None
     if args.port is not None:
-        overrides["port"] = args.port or free_port()
-    settings = settings_from(args, **overrides)
+        overrides["port"] = port.port if port is not None else args.port
+    try:
+        return await _demo_on(args, settings_from(args, **overrides), port)
+    finally:
+        if port is not None:
+            port.release()  # when the demo stopped before its gateway bound it
+
+
+async def _demo_on(args: argparse.Namespace, settings: Settings, port: PortReservation | None) -> int:
     reset_data_dir(settings.data_dir)
     log_file = settings.data_dir / LOG_FILE
     with log_file.open("a", encoding="utf-8", buffering=1) as log:
@@ -109,7 +124,7 @@ async def _demo(args: argparse.Namespace) -> int:
         handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
         root.addHandler(handler)
         try:
-            return await _run(args, settings, log_file)
+            return await _run(args, settings, log_file, port)
         finally:
             root.removeHandler(handler)
 
@@ -122,7 +137,7 @@ async def _demo_accounts(c: Components) -> list[Any]:
     return list(await create_demo_accounts(c.db, c.settings.swv_code, key=demo_key(c.settings.data_dir)))
 
 
-async def _run(args: argparse.Namespace, settings: Settings, log_file: Path) -> int:
+async def _run(args: argparse.Namespace, settings: Settings, log_file: Path, port: PortReservation | None) -> int:
     serve = not (args.once or args.json)
     if not args.json:
         where = "ook hier in de terminal (--verbose)" if args.verbose else "--verbose toont het ook hier"
@@ -134,7 +149,7 @@ async def _run(args: argparse.Namespace, settings: Settings, log_file: Path) -> 
             flush=True,
         )
     scs = scenarios()
-    ctx, c, runner = await run_demo(settings, scs, fresh=False)
+    ctx, c, runner = await run_demo(settings, scs, fresh=False, port=port)
     stopped = False
     try:
         accounts = await _demo_accounts(c)

@@ -62,9 +62,27 @@ class DemoScenario(Protocol):
 
 
 def free_port() -> int:
+    """A port that is free now (for a test that starts the demo in another process; the demo holds its own)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class PortReservation:
+    """A free port of this machine, held — bound, not listening — until the gateway binds it itself. The demo's
+    simulators start in between and bind ports of their own: a port only looked up and let go again could be
+    handed to one of them, and the gateway's start would then fail with "de poort is al in gebruik" (seen once
+    in CI). While it is held, no other socket on this machine gets it."""
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+
+    def release(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 async def _wait_until_settled(c: Components, within: float) -> None:
@@ -91,8 +109,10 @@ async def run_demo(
     *,
     fresh: bool = True,
     settle_timeout: float = 60.0,
+    port: PortReservation | None = None,
 ) -> tuple[DemoContext, Components, web.AppRunner]:
-    """Start everything and push the batch. Returns once the batch has settled; the caller stops it."""
+    """Start everything and push the batch. Returns once the batch has settled; the caller stops it. ``port``:
+    the gateway's port (``settings.port``), held until the gateway binds it, after every simulator has its own."""
     if fresh:
         reset_data_dir(settings.data_dir)
     ctx = DemoContext(settings=settings, gateway_url=settings.effective_public_url)
@@ -117,6 +137,8 @@ async def run_demo(
     coded_errors(runner)
     from gateway.listen import start_site
 
+    if port is not None:
+        port.release()  # the gateway binds it next: nothing else of the demo binds a port in between
     try:
         await start_site(runner, settings)
     except ConfigError:
