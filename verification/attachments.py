@@ -338,7 +338,8 @@ def check_bestandsnaam(bestandsnaam: str, location: str | None) -> list[Finding]
 
 def check_same_content(bestandsnaam: str, kept_as: str, location: str | None) -> Finding:
     """Two documents of one hulpvraag with exactly the same bytes are one bijlage (it is kept once, under the
-    first name): the school hears which name was not kept, in case another document was meant."""
+    first name): the finding on the kept one names the file that was not kept, in case another document was
+    meant."""
     return waarschuwing(
         "BIJLAGE_INHOUD_DUBBEL",
         f"De bijlage '{bestandsnaam}' is precies hetzelfde bestand als '{kept_as}' en is één keer bewaard, als "
