@@ -79,8 +79,8 @@ class _Refused(Exception):
 
 
 class WorkLimitReached(Exception):
-    """The inspection would inflate more than the ``work_limit`` it was given: no verdict yet; inspect the
-    document again without one (in a thread)."""
+    """The inspection would inflate more than the ``work_limit`` it was given, or read more entries than a short
+    inspection reads: no verdict yet; inspect the document again without one (in a thread)."""
 
 
 @dataclass(slots=True)

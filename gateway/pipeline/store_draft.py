@@ -352,37 +352,33 @@ def _store_bijlagen(
             .where(_BIJ.c.hulpvraag_id == hulpvraag_id, _BIJ.c.sha256.in_(list(draft.remove_bijlagen)))
             .values(removed=True)
         )
-    seen: dict[str, BijlageDraft] = {}  # sha256 -> the first of this exchange's bijlagen with those bytes
+    # sha256 -> the new row of this exchange's first bijlage with those bytes (None: a withdrawn one counted again)
+    seen: dict[str, dict[str, Any] | None] = {}
     rows: list[dict[str, Any]] = []
     for b in new_bijlagen:
         assert b.sha256 is not None and b.blob_key is not None
-        first = seen.setdefault(b.sha256, b)
-        if first is not b:  # the same bytes under a second name: kept once, and the first one says so
-            _note_same_content(rows, first, b)
+        if b.sha256 in seen:  # the same bytes under a second name: kept once, and the kept row says so
+            kept = seen[b.sha256]
+            if kept is not None:
+                kept["findings"].append(check_same_content(b.bestandsnaam, kept["bestandsnaam"], None).to_dict())
             continue
         again = prior.withdrawn.get(b.sha256)
         if again is not None:  # the same file sent again after it was withdrawn: it counts again
+            seen[b.sha256] = None
             conn.execute(
                 update(_BIJ)
                 .where(_BIJ.c.id == again)
                 .values(removed=False, bestandsnaam=b.bestandsnaam, role=b.role, exchange_id=exchange.id, added_at=now)
             )
             continue
-        rows.append(
+        seen[b.sha256] = row = (
             {"hulpvraag_id": hulpvraag_id, "bestandsnaam": b.bestandsnaam, "omschrijving": b.omschrijving,
              "role": b.role, "detected_type": b.detected_type, "size": b.size, "sha256": b.sha256,
              "blob_key": b.blob_key, "findings": [f.to_dict() for f in b.findings], "exchange_id": exchange.id,
              "removed": False, "added_at": now}
         )  # fmt: skip
+        rows.append(row)
     _INSERT_BIJ.executemany(conn, rows)
-
-
-def _note_same_content(rows: list[dict[str, Any]], kept: BijlageDraft, dropped: BijlageDraft) -> None:
-    """A warning on the kept bijlage's new row (none when it was an earlier, withdrawn one counted again)."""
-    for row in rows:
-        if row["sha256"] == kept.sha256:
-            row["findings"].append(check_same_content(dropped.bestandsnaam, kept.bestandsnaam, None).to_dict())
-            return
 
 
 def store_draft_sync(
