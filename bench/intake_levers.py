@@ -82,14 +82,14 @@ async def _units(n: int, rounds: int, batch: int, folder: Path) -> dict[str, lis
         async def batch_of_units() -> None:
             await asyncio.gather(*(db.run(unit, durable=False, one_statement=True) for _ in range(batch)))
 
-        now = db_module._statement_in
+        now = db_module.statement_in
         out: dict[str, list[float]] = {"no_savepoint_us": [], "savepoint_us": []}
         for _ in range(rounds):
-            db_module._statement_in = db_module._savepoint_in  # the way before
+            db_module.statement_in = db_module.savepoint_in  # the way before
             try:
                 out["savepoint_us"].append(await _per_call(n // batch, batch_of_units) / batch)
             finally:
-                db_module._statement_in = now
+                db_module.statement_in = now
             out["no_savepoint_us"].append(await _per_call(n // batch, batch_of_units) / batch)
         return out
     finally:

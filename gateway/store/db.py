@@ -62,6 +62,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.store.pg_ping import DEFAULT_AFTER_IDLE, ping_when_idle
 from gateway.store.prepared import Prepared, PreparedResult
+from gateway.store.units import (
+    OneStatementBroken,
+    Unit,
+    alone,
+    guard_one_statement,
+    plain_savepoints,
+    savepoint_in,
+    statement_in,
+)
 
 if TYPE_CHECKING:
     from gateway.store.blob_crypto import Keyring
@@ -69,7 +78,6 @@ if TYPE_CHECKING:
 __all__ = ["Database", "OneStatementBroken", "Unit"]
 
 T = TypeVar("T")
-Unit = Callable[[Session], Any]
 
 _MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the write lock
 # A batch stops taking units after this long and commits: SQLite has one write lock for every process on
@@ -77,28 +85,6 @@ _MAX_BATCH = 64  # units per group commit: bounds how long one batch holds the w
 _BATCH_SECONDS = 0.008
 _BUSY_TIMEOUT_MS = 30_000
 _READ_THREADS = 2  # read units run in parallel with the writer; each thread keeps its own connection
-
-
-# an execution option of the connection while a one-statement unit runs on it: a box with the statements so far
-_ONE_STATEMENT = "gateway_one_statement"
-
-
-class OneStatementBroken(RuntimeError):
-    """A unit run with ``one_statement=True`` tried a second statement (or an executemany): on PostgreSQL its
-    first statement may already be committed on its own, so it is stopped before the second one runs."""
-
-
-def _guard_one_statement(engine: Engine) -> None:
-    """Refuse a second statement (or an executemany) in a one-statement unit, before it reaches the database."""
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        box = None if context is None else context.execution_options.get(_ONE_STATEMENT)
-        if box is None:
-            return
-        if box[0] or executemany:
-            raise OneStatementBroken(f"a second statement in a one-statement unit: {statement[:80]}")
-        box[0] = 1
 
 
 class _Busy(Exception):
@@ -176,64 +162,6 @@ def private_files(database: Path) -> None:
         pass  # a read-only location: SQLite itself reports what matters
 
 
-def _plain_savepoints(engine: Engine) -> None:
-    """The writer's SAVEPOINT / RELEASE / ROLLBACK TO (one set per unit of a group-commit batch) go straight to
-    the driver connection: SQLAlchemy would build, key and compile a clause for each (≈ 5 % of a busy worker's
-    Python time). The names are SQLAlchemy's own (``sa_savepoint_<n>``); what it tracks does not change."""
-    dialect = engine.dialect
-
-    def statement(verb: str) -> Callable[[Any, str], None]:
-        def run(connection: Any, name: str) -> None:
-            connection.connection.driver_connection.execute(f"{verb} {name}")
-
-        return run
-
-    setattr(dialect, "do_savepoint", statement("SAVEPOINT"))  # noqa: B010  # an instance attribute: this engine only
-    setattr(dialect, "do_release_savepoint", statement("RELEASE SAVEPOINT"))  # noqa: B010
-    setattr(dialect, "do_rollback_to_savepoint", statement("ROLLBACK TO SAVEPOINT"))  # noqa: B010
-
-
-def _savepoint_in(conn: Connection, fn: Unit) -> tuple[bool, Any]:
-    """A unit of a batch in a SAVEPOINT of the batch's transaction: commit releases it, rollback undoes this unit
-    alone."""
-    session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    try:
-        value = fn(session)
-        session.commit()  # its flush counts too
-    except BaseException as exc:
-        session.rollback()
-        session.close()
-        if not isinstance(exc, Exception):
-            raise
-        return (False, exc)
-    session.close()
-    return (True, value)
-
-
-def _statement_in(conn: Connection, fn: Unit) -> tuple[bool, Any]:
-    """A one-statement unit of a batch, without a savepoint (≈ 2 statements and a session commit less): SQLite
-    undoes a failing statement by itself and keeps the transaction, and the unit raises nothing after its
-    statement that would want it undone (`Database.run`). Should SQLite have given up the whole transaction (a
-    full disk, an I/O error), the error fails the batch — nothing of it is stored — as a failing savepoint
-    rollback does. The session never commits: ORM changes left in it would need a flush, a second statement
-    that could not be undone alone, so they fail the batch too (a unit written wrongly, found by any test)."""
-    session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only")
-    conn.execution_options(**{_ONE_STATEMENT: [0]})  # in place, for this unit
-    try:
-        try:
-            value = fn(session)
-        except Exception as exc:
-            if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]  # pysqlite's connection
-                raise
-            return (False, exc)
-        if session.new or session.dirty or session.deleted:
-            raise OneStatementBroken("ORM changes in a one-statement unit: its statement cannot be undone alone")
-        return (True, value)
-    finally:
-        conn.execution_options(**{_ONE_STATEMENT: None})
-        session.close()  # rollback_only: leaves the batch's transaction alone
-
-
 class Database:
     def __init__(self, url: str, *, echo: bool = False, ping_after_idle: float = DEFAULT_AFTER_IDLE) -> None:
         self.url = url
@@ -254,7 +182,7 @@ class Database:
         self._autocommit: Engine = self.engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
         if not self.is_sqlite:
             ping_when_idle(self.engine.sync_engine, after_idle=ping_after_idle)  # not a ping before every checkout
-            _guard_one_statement(self.engine.sync_engine)
+            guard_one_statement(self.engine.sync_engine)
         self._read_engine: AsyncEngine = self.engine
         self._fast_engine: AsyncEngine = self.engine
         self._write_lock: asyncio.Lock | None = None
@@ -285,8 +213,8 @@ class Database:
                     max_overflow=0,
                 )
                 self._tune_sqlite(engine, immediate=True, synchronous=level, polled=True)
-                _plain_savepoints(engine)
-                _guard_one_statement(engine)  # the same rule on SQLite, so its tests find a broken unit too
+                plain_savepoints(engine)
+                guard_one_statement(engine)  # the same rule on SQLite, so its tests find a broken unit too
                 self._sync_engines[durable] = engine
             self._sync_reader = create_engine(
                 sync_url,
@@ -468,7 +396,7 @@ class Database:
             # synchronous world instead of one per step of an AsyncSession (≈ 390 → 235 µs for a one-statement
             # unit, with the idle ping; docs/assumptions/db-hot-path.md)
             engine = self._autocommit if one_statement else self.engine.sync_engine
-            ok, value = await greenlet_spawn(self._apply_one, engine, fn, one_statement)
+            ok, value = await greenlet_spawn(alone, engine, fn, one_statement)
             if not ok:
                 raise value
             return value
@@ -544,40 +472,15 @@ class Database:
         then one commit."""
         engine = self._sync_engines[any(item.durable for item in batch)]
         if len(batch) == 1:
-            return [self._apply_one(engine, batch[0].fn, batch[0].one_statement)]
+            return [alone(engine, batch[0].fn, batch[0].one_statement)]
         results: list[tuple[bool, Any]] = []
         with engine.connect() as conn, conn.begin():
             started = time.monotonic()
             for item in batch:
                 if results and time.monotonic() - started > _BATCH_SECONDS:
                     break  # commit what we have; the rest goes into the next batch
-                results.append(_statement_in(conn, item.fn) if item.one_statement else _savepoint_in(conn, item.fn))
+                results.append(statement_in(conn, item.fn) if item.one_statement else savepoint_in(conn, item.fn))
         return results
-
-    @staticmethod
-    def _apply_one(engine: Engine, fn: Unit, one_statement: bool = False) -> tuple[bool, Any]:
-        """A batch of one unit needs no savepoint: the unit is the transaction (rolled back if it raises). On
-        PostgreSQL's autocommit engine (``one_statement``) BEGIN and COMMIT send nothing: the statement is the
-        transaction."""
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            session = Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only")
-            if one_statement:
-                conn.execution_options(**{_ONE_STATEMENT: [0]})  # in place; the connection ends with the unit
-            try:
-                value = fn(session)
-                session.commit()  # flushes; the transaction is committed below
-            except BaseException as exc:
-                session.rollback()
-                session.close()
-                if transaction.is_active:
-                    transaction.rollback()
-                if not isinstance(exc, Exception):
-                    raise
-                return (False, exc)
-            session.close()
-            transaction.commit()  # a failing commit raises: the caller fails the batch, as for a larger one
-            return (True, value)
 
     async def dispose(self) -> None:
         flusher = self._flusher
