@@ -142,6 +142,9 @@ def wire(app: web.Application, c: Components, knobs: OsoSettings) -> OsoExchange
         dossier_limits=DossierLimits(max_attachment_bytes=c.settings.max_attachment_bytes),
         read_dossier=partial(read_dossier, schema=c.settings.official_xsd) if c.settings.official_xsd else None,
         sessions=sessions,
+        # a process that answers nobody reads a dossier in memory in its loop's thread, when writing its
+        # bijlagen does not wait for a disk or the network (an fsync per blob, an upload)
+        read_in_loop=not c.settings.serves_endpoints and not getattr(c.blobs, "writes_wait", True),
     )
     c.handlers[KIND] = handler
     c.deliverers["oso_afmelding"] = AfmeldingDeliverer(tc, sessions)

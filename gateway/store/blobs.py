@@ -291,6 +291,12 @@ class ContentStore:
         self.allow_plaintext = allow_plaintext or keyring is None
         self._name_key: tuple[str, bytes] | None = None
 
+    @property
+    def writes_wait(self) -> bool:
+        """Whether writing a blob may wait for a disk or the network (an fsync per blob, an upload); a backend
+        that does not say is taken to wait."""
+        return bool(getattr(self.backend, "writes_wait", True))
+
     def writer(self, max_size: int | None = None) -> ContentWriter:
         if self.keyring is None:
             return ContentWriter(self.backend.sink(), max_size, store=self)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from gateway.store.blob_barrier import BOOT_NS, current_barrier
+from gateway.store.blob_barrier import BOOT_NS, current_barrier, syncfs_available
 from gateway.store.blob_crypto import Keyring
 from gateway.store.blobs import _HEX, ContentStore, check_key
 
@@ -173,6 +173,12 @@ class LocalBackend:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[Path] = set()  # fan-out directories known to exist (set.add is thread-safe)
         self._stamps = _keeps_nanoseconds(self.root / "tmp")
+
+    @property
+    def writes_wait(self) -> bool:
+        """Whether writing a blob waits for the disk: an fsync per blob without a barrier (or without
+        syncfs); with one, a blob's write only fills the page cache and the barrier's flush waits instead."""
+        return not (self.barrier and syncfs_available())
 
     def _path(self, key: str) -> Path:
         check_key(key)

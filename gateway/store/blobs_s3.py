@@ -277,6 +277,8 @@ class _S3Sink:
 class S3Backend:
     """Objects under ``<prefix><sha256>`` in one bucket; uploads in progress under ``<prefix>tmp/``."""
 
+    writes_wait = True  # every blob is an upload over the network
+
     def __init__(self, cfg: S3Config, client: Any | None = None) -> None:
         if cfg.part_size < MIN_PART:
             raise ValueError(f"part_size must be at least {MIN_PART} bytes")

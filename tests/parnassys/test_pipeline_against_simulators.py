@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,36 @@ async def test_a_big_dossiers_step_is_written_on_its_own_before_it_is_read(world
     steps = Steps()
     await handler.handle(claimed, steps)
     assert steps.names == ["sessie_geopend", "dossier_ontvangen"] and steps.with_outcome == ["sessie_geopend"]
+
+
+def _reading_in(threads: list[int]) -> Any:
+    """read_dossier, noting the thread it runs in."""
+    from gateway.dossier import read_dossier
+
+    def read(source: Any, **kwargs: Any) -> Any:
+        threads.append(threading.get_ident())
+        return read_dossier(source, **kwargs)
+
+    return read
+
+
+@pytest.mark.parametrize("read_in_loop", [False, True])
+async def test_a_dossier_in_memory_is_read_in_the_loops_thread_only_when_asked(world, read_in_loop):
+    _, las, gw, handler, _ = world
+    threads: list[int] = []
+    handler._read_dossier, handler.read_in_loop = _reading_in(threads), read_in_loop
+    draft = await handler.handle(_claim(gw, await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)), Steps())
+    assert draft.bijlagen and all(b.blob_key for b in draft.bijlagen)  # read in full either way
+    assert (threads == [threading.get_ident()]) is read_in_loop
+
+
+async def test_a_spooled_dossier_is_read_in_a_thread_also_when_the_loop_may_read(world):
+    _, las, gw, handler, gw_client = world
+    gw_client.config = replace(gw_client.config, stream_response_bytes=1000)  # every answer is "big": spooled
+    threads: list[int] = []
+    handler._read_dossier, handler.read_in_loop = _reading_in(threads), True
+    draft = await handler.handle(_claim(gw, await las.send_notificatie(gw.url, gateway_oin=GATEWAY_OIN)), Steps())
+    assert draft.bijlagen and len(threads) == 1 and threads[0] != threading.get_ident()
 
 
 async def test_dossier_not_ready_is_refused_and_reported_in_the_afmelding(world):

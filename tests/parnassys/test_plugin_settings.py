@@ -17,6 +17,10 @@ from adapters.parnassys.settings_map import oso_settings
 from gateway.components import Components
 from gateway.errors import ConfigError
 from gateway.settings import load_settings
+from gateway.store.blob_barrier import syncfs_available
+from gateway.store.blobs import ContentStore
+from gateway.store.blobs_local import LocalBlobStore
+from gateway.store.blobs_s3 import S3Backend
 from tests.parnassys.conftest import Pki
 
 REPO = Path(__file__).resolve().parents[2]
@@ -141,3 +145,30 @@ def test_a_big_dossier_is_spooled_under_the_data_dir(pki: Pki, tmp_path: Path) -
     """Not the system temp dir, which may be a tmpfs: RAM again (docs/assumptions/oso.md)."""
     settings = load_settings(environ={}).replace(data_dir=tmp_path / "data", sections=_sections(pki))
     assert oso_settings(settings).client.spool_dir == tmp_path / "data" / "spool"
+
+
+@pytest.mark.parametrize(
+    ("role", "sync", "in_loop"),
+    [
+        ("worker", "barrier", True),
+        ("worker", "per_blob", False),
+        ("all", "barrier", False),
+        ("intake", "barrier", False),
+    ],
+)
+async def test_only_a_worker_process_whose_blob_writes_do_not_wait_reads_dossiers_in_its_loop(
+    components: Components, pki: Pki, tmp_path: Path, role: str, sync: str, in_loop: bool
+) -> None:
+    if not syncfs_available():
+        pytest.skip("syncfs is not available here: every local blob write waits for its own fsync")
+    components.settings = components.settings.replace(sections=_sections(pki), role=role)
+    components.blobs = LocalBlobStore(tmp_path / "blobs", barrier=sync == "barrier")
+    app = web.Application()
+    osr_plugin.install(app, components)
+    install(app, components)
+    assert components.handlers[KIND].read_in_loop is in_loop  # type: ignore[attr-defined]  # the OSO handler
+
+
+def test_a_blob_store_that_does_not_say_is_taken_to_wait() -> None:
+    assert ContentStore(object()).writes_wait is True  # type: ignore[arg-type]  # a backend without the attribute
+    assert S3Backend.writes_wait is True
