@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
+import itertools
 import re
 import threading
 import uuid
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import xmlsec
@@ -67,6 +70,8 @@ _ID_ATTRIBUTES = etree.XPath("//@*[local-name()='Id' or local-name()='ID' or loc
 # a bare same-document id: no XPointer (``#xpointer(/)``, ``#xmlns(...)``), quotes or whitespace
 _ID_URI = re.compile(r"#[^\s#()'\"]+")
 _KEY_CACHE_SIZE = 8
+_WSA_TAG = f"{{{WSA}}}"
+_TEMPLATE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 
 
 @dataclass(frozen=True)
@@ -135,16 +140,42 @@ def _signature_method(key: PrivateKeyTypes) -> xmlsec.Transform:
     raise ValueError(f"signing key type {type(key).__name__} is not supported (RSA or EC)")
 
 
-def _ensure_id(el: etree._Element, prefix: str) -> str:
+def _ensure_id(el: etree._Element, make: Callable[[], str]) -> str:
     value = el.get(WSU_ID)
     if not value:
-        value = f"{prefix}-{uuid.uuid4()}"
+        value = make()
         el.set(WSU_ID, value)
     return value
 
 
 def _stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@functools.lru_cache(maxsize=_KEY_CACHE_SIZE)
+def _token_text(certificate: x509.Certificate) -> str:
+    """The BinarySecurityToken's text: the certificate's DER in Base64 (the same for every message)."""
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+# wsse:Security as one string, parsed in one call: building its ≈ 40 nodes one lxml call at a time cost more
+# than the signature's own canonicalisation (docs/performance.md, "Issue 18, seventh round"). Every value
+# put in is a constant, a Base64 text, a timestamp or an id this module made ("<prefix>-<hex>-<n>").
+_SECURITY = (
+    f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">'
+    f'<wsse:BinarySecurityToken ValueType="{X509_TOKEN}" EncodingType="{BASE64}" wsu:Id="{{bst_id}}">{{token}}'
+    "</wsse:BinarySecurityToken>"
+    '<wsu:Timestamp wsu:Id="{ts_id}"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires>'
+    "</wsu:Timestamp>"
+    f'<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/>'
+    '<ds:SignatureMethod Algorithm="{method}"/>{references}</ds:SignedInfo><ds:SignatureValue/>'
+    f'<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#{{bst_id}}" ValueType="{X509_TOKEN}"/>'
+    "</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security>"
+)
+_REFERENCE = (
+    f'<ds:Reference URI="#{{id}}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}"/></ds:Transforms>'
+    f'<ds:DigestMethod Algorithm="{_T.SHA256.href}"/><ds:DigestValue/></ds:Reference>'
+)
 
 
 def sign_envelope(
@@ -166,37 +197,31 @@ def sign_envelope(
     if body is None:
         raise ValueError("envelope without Body")
     method = _signature_method(key)
-    security = etree.Element(f"{{{WSSE}}}Security", nsmap={"wsse": WSSE, "wsu": WSU})
-    security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
-    header.insert(0, security)
-    bst = etree.SubElement(security, f"{{{WSSE}}}BinarySecurityToken", ValueType=X509_TOKEN, EncodingType=BASE64)
-    bst.text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
-    bst_id = _ensure_id(bst, "X509")
+    # ids unique in the message: one random part per message, a counter per element
+    unique, count = uuid.uuid4().hex, itertools.count()
+    wsa = [c for c in header if isinstance(c.tag, str) and c.tag.startswith(_WSA_TAG)]
+    ids = [_ensure_id(el, lambda: f"id-{unique}-{next(count)}") for el in (body, *wsa)]
+    ts_id, bst_id = f"TS-{unique}", f"X509-{unique}"
     created = now or dt.datetime.now(dt.UTC)
-    ts = etree.SubElement(security, f"{{{WSU}}}Timestamp")
-    etree.SubElement(ts, f"{{{WSU}}}Created").text = _stamp(created)
-    etree.SubElement(ts, f"{{{WSU}}}Expires").text = _stamp(created + ttl)
-    targets = [body, ts, *(c for c in header if isinstance(c.tag, str) and etree.QName(c).namespace == WSA)]
-
-    # The template is built with lxml, not xmlsec.template: nodes xmlsec creates carry names outside the
-    # document's name dictionary, which lxml's find()/iter() by tag then silently fail to match.
-    signature = etree.SubElement(security, f"{{{DS}}}Signature", nsmap={"ds": DS})
-    signed_info = etree.SubElement(signature, f"{{{DS}}}SignedInfo")
-    etree.SubElement(signed_info, f"{{{DS}}}CanonicalizationMethod", Algorithm=EXC_C14N)
-    etree.SubElement(signed_info, f"{{{DS}}}SignatureMethod", Algorithm=method.href)
-    for el in targets:
-        ref = etree.SubElement(signed_info, f"{{{DS}}}Reference", URI=f"#{_ensure_id(el, 'id')}")
-        etree.SubElement(etree.SubElement(ref, f"{{{DS}}}Transforms"), f"{{{DS}}}Transform", Algorithm=EXC_C14N)
-        etree.SubElement(ref, f"{{{DS}}}DigestMethod", Algorithm=_T.SHA256.href)
-        etree.SubElement(ref, f"{{{DS}}}DigestValue")
-    etree.SubElement(signature, f"{{{DS}}}SignatureValue")
-    key_info = etree.SubElement(signature, f"{{{DS}}}KeyInfo")
-    str_el = etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference")
-    etree.SubElement(str_el, f"{{{WSSE}}}Reference", URI=f"#{bst_id}", ValueType=X509_TOKEN)
+    security = etree.fromstring(
+        _SECURITY.format(
+            bst_id=bst_id,
+            ts_id=ts_id,
+            token=_token_text(certificate),
+            created=_stamp(created),
+            expires=_stamp(created + ttl),
+            method=method.href,
+            references="".join(_REFERENCE.format(id=i) for i in (ids[0], ts_id, *ids[1:])),
+        ),
+        _TEMPLATE_PARSER,
+    )
+    header.insert(0, security)
+    security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
+    ts, signature = security[1], security[2]
 
     ctx = xmlsec.SignatureContext()
     ctx.key = _signing_key(key)
-    for el in targets:
+    for el in (body, ts, *wsa):
         ctx.register_id(el, "Id", WSU)
     ctx.sign(signature)
     return envelope
