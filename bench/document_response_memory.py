@@ -9,7 +9,7 @@ envelope; a server subprocess (aiohttp, the file sent with sendfile) serves it o
 a fresh client subprocess imports everything, fetches a small documentResponse (warm-up), notes VmHWM
 (idle), calls ``LasClient.document`` for the big one and notes VmHWM again (the client's rise: body, parse,
 the dossier — bytes on the DOM path, a sealed spool under the work folder on the stream), then reads the
-dossier as the handler does (``DocumentResponse.open_dossier``: the bytes, or a reader decrypting the spool)
+dossier as the handler does (``DocumentResponse.open_dossier``: the parsed dossier, or a reader decrypting the spool)
 with ``read_dossier`` into a LocalBlobStore, closes the response and notes VmHWM (the total rise). CPU seconds
 of the client call and of the read (process time) are shown too. The DOM path is forced with
 ``stream_response_bytes`` above the response size; that is exactly the code path every response took before.
@@ -87,7 +87,7 @@ async def main():
     assert report.valid, report.findings
     print(json.dumps({"idle": idle, "client": after_client, "total": hwm(), "cpu": cpu, "read_cpu": read_cpu,
                       "bijlagen": len(report.attachments), "dossier": got.dossier_size,
-                      "spooled": not isinstance(got.dossier_xml, bytes)}))
+                      "spooled": not got.in_memory}))
 
 asyncio.run(main())
 """

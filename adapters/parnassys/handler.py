@@ -251,15 +251,15 @@ class OsoExchangeHandler:
         return [f for f in await check(n, vestigingscode) if f.blocking]
 
     async def _read(self, document: DocumentResponse) -> Any:
-        """``read_dossier`` on the dossier's bytes or — a big one — a reader of its spool. In a thread, unless
-        this process only processes and the dossier is in memory (``read_in_loop``): the read is CPU work under
-        the GIL either way, and handing it to a thread costs a GIL hand-over at every write, hash and
-        inflate it does while the loop is busy with the other exchanges (≈ 15 % of the worker's CPU)."""
+        """``read_dossier`` on the dossier parsed with the answer or — a big one — a reader of its spool. In a
+        thread, unless this process only processes and the dossier is in memory (``read_in_loop``): the read
+        is CPU work under the GIL either way, and handing it to a thread costs a GIL hand-over at every write,
+        hash and inflate it does while the loop is busy with the other exchanges (≈ 15 % of the worker's CPU)."""
         read = self._read_dossier or _default_read_dossier()
         kwargs: dict[str, Any] = {"blobs": self.blobs}
         if self.dossier_limits is not None:
             kwargs["limits"] = self.dossier_limits
-        if self.read_in_loop and isinstance(document.dossier_xml, bytes):
+        if self.read_in_loop and document.in_memory:
             return _read_opened(read, document, kwargs)
         return await asyncio.to_thread(_read_opened, read, document, kwargs)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from functools import partial
 from typing import BinaryIO
 
 import structlog
@@ -28,11 +30,11 @@ from verification.dossier.free_text import check_free_text
 from verification.findings import Finding, fout
 
 from . import schema as _schema
-from .model import MB, DossierLimits, DossierReport
+from .model import MB, DossierLimits, DossierReport, ParsedDossier
 from .reader import ReadResult, StreamingReader
-from .small import read_small
+from .small import read_small, read_tree
 
-__all__ = ["MB", "DossierLimits", "DossierReport", "DossierSourceUnavailable", "read_dossier"]
+__all__ = ["MB", "DossierLimits", "DossierReport", "DossierSourceUnavailable", "ParsedDossier", "read_dossier"]
 
 
 class DossierSourceUnavailable(Exception):
@@ -46,21 +48,30 @@ _P = f"{{{NS}}}"
 
 
 def read_dossier(
-    source: BinaryIO | bytes | os.PathLike[str] | str,
+    source: BinaryIO | bytes | os.PathLike[str] | str | ParsedDossier,
     *,
     blobs: BlobStore | None = None,
     limits: DossierLimits = DossierLimits(),
     schema: str | os.PathLike[str] = "own",
 ) -> DossierReport:
     """Read, validate and unpack one dossier. ``schema``: "own" (schemas/dossier), "official" (the
-    Edustandaard XSD beside the project) or a path to an XSD."""
-    small = _small_bytes(source, limits)
-    read = _read_small(small, blobs, limits) if small is not None else None
+    Edustandaard XSD beside the project) or a path to an XSD. A `ParsedDossier` is read as its bytes would
+    be, without parsing it again (one that may exceed the fast path's size is serialised and read as bytes)."""
+    if isinstance(source, ParsedDossier) and not 0 < source.size <= _fast_path_size(limits):
+        source = etree.tostring(source.root, encoding="utf-8")
+    if isinstance(source, ParsedDossier):
+        parsed = source
+        read = _read_small(lambda: read_tree(parsed.root, parsed.size, blobs=blobs, limits=limits))
+        # libxml2 refused something on the way (see `_read_small`): the streaming reader reads it and names it
+        small = None if read is not None else etree.tostring(parsed.root, encoding="utf-8")
+    else:
+        small = _small_bytes(source, limits)
+        read = _read_small(partial(read_small, small, blobs=blobs, limits=limits)) if small is not None else None
     if read is not None:
         result, stop = read
     else:
         reader = StreamingReader(blobs=blobs, limits=limits)
-        stop = _feed(reader, small if small is not None else source, limits)
+        stop = _feed(reader, small if small is not None else source, limits)  # type: ignore[arg-type]  # a ParsedDossier came with `small` set
         result = reader.result
     if stop is not None:
         report = DossierReport(valid=False, findings=[stop, *_attachment_findings(result.attachments)])
@@ -102,10 +113,15 @@ def read_dossier(
     return report
 
 
+def _fast_path_size(limits: DossierLimits) -> int:
+    """The largest dossier read whole (larger ones, and any over the size limit, are the streaming reader's)."""
+    return min(limits.fast_path_bytes, limits.max_dossier_bytes)
+
+
 def _small_bytes(source: object, limits: DossierLimits) -> bytes | None:
     """The whole dossier when it is small enough for the fast path (and not empty), else None. The size
     limit is the streaming reader's to report."""
-    small = min(limits.fast_path_bytes, limits.max_dossier_bytes)
+    small = _fast_path_size(limits)
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source) if 0 < len(source) <= small else None
     if isinstance(source, str | os.PathLike):
@@ -123,14 +139,13 @@ def _small_bytes(source: object, limits: DossierLimits) -> bytes | None:
     return None
 
 
-def _read_small(
-    data: bytes, blobs: BlobStore | None, limits: DossierLimits
-) -> tuple[ReadResult, Finding | None] | None:
-    """The fast path's result, or None when libxml2 refused the bytes: then the streaming reader reads them
-    again and names the precise reason (libxml2's own guards, e.g. nesting deeper than 256, surface here as
-    a syntax error, while the streaming reader stops earlier with DOSSIER_TE_DIEP)."""
+def _read_small(read: Callable[[], tuple[ReadResult, Finding | None]]) -> tuple[ReadResult, Finding | None] | None:
+    """The fast path's result (``read``: `read_small` or `read_tree`), or None when libxml2 refused the bytes:
+    then the streaming reader reads them again and names the precise reason (libxml2's own guards, e.g.
+    nesting deeper than 256, surface here as a syntax error, while the streaming reader stops earlier with
+    DOSSIER_TE_DIEP)."""
     try:
-        result, stop = read_small(data, blobs=blobs, limits=limits)
+        result, stop = read()
     except etree.XMLSyntaxError:
         return None
     except BlobStoreUnavailable:

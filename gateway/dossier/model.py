@@ -1,4 +1,5 @@
-"""What the dossier reader is configured with (`DossierLimits`) and what it returns (`DossierReport`)."""
+"""What the dossier reader is configured with (`DossierLimits`), what it may be given besides bytes, a file or a
+path (`ParsedDossier`), and what it returns (`DossierReport`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from gateway.inspection import InspectionLimits
 from gateway.pipeline.contracts import BijlageDraft, PupilIdentity
 from verification.findings import Finding
 
-__all__ = ["MB", "DossierLimits", "DossierReport"]
+__all__ = ["MB", "DossierLimits", "DossierReport", "ParsedDossier"]
 
 MB = 1024 * 1024
 
@@ -46,6 +47,20 @@ class DossierLimits:
     @property
     def max_zip_bytes(self) -> int:
         return self.max_attachment_bytes + self.max_zip_overhead_bytes
+
+
+@dataclass(frozen=True)
+class ParsedDossier:
+    """A dossier its caller has parsed already, handed over instead of its bytes so that it is not serialised
+    and parsed again (the OSO-SWV client parses a documentResponse whole; docs/performance.md, "Issue 18,
+    seventh round"). The caller promises what the reader's own parse would give: ``root`` is the root element
+    of a document of its own (nothing above it), parsed without DTD, entities or network and with comments
+    and processing instructions dropped. ``size`` is at least the dossier's size in bytes (the answer it came
+    in will do): the limits that lean on the size are then only asked more, never less. The reader may change
+    the tree (a BSN is blanked in it), so it is the reader's from then on."""
+
+    root: Any  # lxml.etree._Element
+    size: int
 
 
 @dataclass

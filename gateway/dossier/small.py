@@ -24,7 +24,7 @@ from .extract import DocumentInfo, unpack
 from .model import DossierLimits
 from .reader import ReadResult, TooBig, attribute_too_large, base64_error, role_of, too_big
 
-__all__ = ["read_small"]
+__all__ = ["read_small", "read_tree"]
 
 _P = f"{{{NS}}}"
 _INHOUD = _P + "bestandsinhoud"
@@ -48,8 +48,16 @@ _PARSER = etree.XMLParser(
 
 def read_small(data: bytes, *, blobs: BlobStore | None, limits: DossierLimits) -> tuple[ReadResult, Finding | None]:
     """Returns the result and the finding that stopped the read (None when the read completed)."""
-    result = ReadResult()
     root = etree.fromstring(data, _PARSER)  # XMLSyntaxError is handled by the caller
+    return read_tree(root, len(data), blobs=blobs, limits=limits)
+
+
+def read_tree(
+    root: etree._Element, size: int, *, blobs: BlobStore | None, limits: DossierLimits
+) -> tuple[ReadResult, Finding | None]:
+    """`read_small` on a dossier parsed already (`ParsedDossier`: parsed as `_PARSER` parses, the root of its own
+    document; ``size`` at least its size in bytes)."""
+    result = ReadResult()
     if root.getroottree().docinfo.doctype or root.getroottree().docinfo.internalDTD is not None:
         return result, fout(
             "XML_DTD_NIET_TOEGESTAAN",
@@ -60,7 +68,7 @@ def read_small(data: bytes, *, blobs: BlobStore | None, limits: DossierLimits) -
     for el in root.iter(*_MASKED):
         if el.text:
             el.text = "0"  # the number itself is never kept
-    stop = _limits(root, limits, len(data))
+    stop = _limits(root, limits, size)
     if stop is not None:
         return result, stop
     names = tuple(el.text for leerling in root.iter(_P + "leerling") for el in leerling.iterchildren(*_NAMES))

@@ -23,7 +23,7 @@ from adapters.parnassys.config import ClientConfig, RetryPolicy
 from adapters.parnassys.dossier_factory import AttachmentSpec, build_dossier, write_dossier
 from adapters.parnassys.soap import NS, SOAP_ENV, SoapRejected, build_fault, parse_xml, to_bytes
 from adapters.parnassys.soap_stream import SoapStream, Streamed
-from gateway.dossier import DossierReport, read_dossier
+from gateway.dossier import DossierReport, ParsedDossier, read_dossier
 from gateway.errors import Transient
 from gateway.store.blobs_local import LocalBlobStore
 from gateway.store.spool import SealedSpool
@@ -116,7 +116,7 @@ def _dossier_bytes(got: DocumentResponse) -> bytes:
     """The dossier's bytes, read as the handler reads them (`open_dossier`); the response is closed."""
     try:
         with got.open_dossier() as source:
-            return source if isinstance(source, bytes) else source.read()
+            return etree.tostring(source.root, encoding="utf-8") if isinstance(source, ParsedDossier) else source.read()
     finally:
         got.close()
 

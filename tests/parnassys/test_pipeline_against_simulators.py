@@ -156,7 +156,7 @@ def _reading_in(threads: list[int]) -> Any:
 
 
 @pytest.mark.parametrize("read_in_loop", [False, True])
-async def test_a_dossier_in_memory_is_read_in_the_loops_thread_only_when_asked(world, read_in_loop):
+async def test_a_dossier_in_memory_is_read_in_the_loops_thread_only_when_asked(world: Any, read_in_loop: bool) -> None:
     _, las, gw, handler, _ = world
     threads: list[int] = []
     handler._read_dossier, handler.read_in_loop = _reading_in(threads), read_in_loop
@@ -165,7 +165,7 @@ async def test_a_dossier_in_memory_is_read_in_the_loops_thread_only_when_asked(w
     assert (threads == [threading.get_ident()]) is read_in_loop
 
 
-async def test_a_spooled_dossier_is_read_in_a_thread_also_when_the_loop_may_read(world):
+async def test_a_spooled_dossier_is_read_in_a_thread_also_when_the_loop_may_read(world: Any) -> None:
     _, las, gw, handler, gw_client = world
     gw_client.config = replace(gw_client.config, stream_response_bytes=1000)  # every answer is "big": spooled
     threads: list[int] = []
