@@ -1,7 +1,7 @@
 """The SWV dossier: read it (hardened, streaming, bounded memory), judge it the way the standard does,
 and unpack its documents into bijlagen.
 
-    report = read_dossier(path_or_bytes_or_file, blobs=blob_store, limits=DossierLimits())
+    report = read_dossier(path_or_bytes_or_file_or_parsed, blobs=blob_store, limits=DossierLimits())
 
 `read_dossier` never raises on bad input: bad input becomes findings. It raises only for what is not the
 dossier's fault: `BlobStoreUnavailable` (the bijlagen cannot be stored) and `DossierSourceUnavailable` (the
