@@ -57,22 +57,7 @@ def read_dossier(
     """Read, validate and unpack one dossier. ``schema``: "own" (schemas/dossier), "official" (the
     Edustandaard XSD beside the project) or a path to an XSD. A `ParsedDossier` is read as its bytes would
     be, without parsing it again (one that may exceed the fast path's size is serialised and read as bytes)."""
-    if isinstance(source, ParsedDossier) and not 0 < source.size <= _fast_path_size(limits):
-        source = etree.tostring(source.root, encoding="utf-8")
-    if isinstance(source, ParsedDossier):
-        parsed = source
-        read = _read_small(lambda: read_tree(parsed.root, parsed.size, blobs=blobs, limits=limits))
-        # libxml2 refused something on the way (see `_read_small`): the streaming reader reads it and names it
-        small = None if read is not None else etree.tostring(parsed.root, encoding="utf-8")
-    else:
-        small = _small_bytes(source, limits)
-        read = _read_small(partial(read_small, small, blobs=blobs, limits=limits)) if small is not None else None
-    if read is not None:
-        result, stop = read
-    else:
-        reader = StreamingReader(blobs=blobs, limits=limits)
-        stop = _feed(reader, small if small is not None else source, limits)  # type: ignore[arg-type]  # a ParsedDossier came with `small` set
-        result = reader.result
+    result, stop = _read(source, blobs, limits)
     if stop is not None:
         report = DossierReport(valid=False, findings=[stop, *_attachment_findings(result.attachments)])
         report.attachments = result.attachments
@@ -111,6 +96,30 @@ def read_dossier(
     )
     _log(report)
     return report
+
+
+def _read(
+    source: BinaryIO | bytes | os.PathLike[str] | str | ParsedDossier, blobs: BlobStore | None, limits: DossierLimits
+) -> tuple[ReadResult, Finding | None]:
+    """The read's result and the finding that stopped it: the fast path for a dossier small enough (a parsed one
+    without parsing it again), else — or when libxml2 refused it on the way — the streaming reader."""
+    raw: BinaryIO | bytes | os.PathLike[str] | str
+    if isinstance(source, ParsedDossier):
+        if 0 < source.size <= _fast_path_size(limits):
+            parsed = source
+            read = _read_small(lambda: read_tree(parsed.root, parsed.size, blobs=blobs, limits=limits))
+            if read is not None:
+                return read
+        raw = etree.tostring(source.root, encoding="utf-8")  # too big for the fast path, or refused on it: as bytes
+    else:
+        raw = source
+    small = _small_bytes(raw, limits)
+    read = _read_small(partial(read_small, small, blobs=blobs, limits=limits)) if small is not None else None
+    if read is not None:
+        return read
+    reader = StreamingReader(blobs=blobs, limits=limits)
+    stop = _feed(reader, small if small is not None else raw, limits)
+    return reader.result, stop
 
 
 def _fast_path_size(limits: DossierLimits) -> int:
