@@ -60,6 +60,9 @@ class CrashConfig:
     mixed: bool = False  # also held (then released or refused) and refused-after-acknowledgement exchanges
     blobs: dict[str, Any] | None = None  # the gateways' [blobs] section (e.g. S3 with encryption); None: local
     esis: int = 0  # ESIS requests sent alongside the notificaties (to the same gateways, through the kills)
+    # each process's role (docs/deploy.md, "Roles"); empty: every one "all". Schools and ESIS send only to the
+    # processes that answer them; a "worker" with local blobs reads dossiers in its loop's thread
+    roles: tuple[str, ...] = ()
 
 
 def scenario(i: int) -> str:
@@ -293,15 +296,17 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                         "retry_max_seconds": 1.0,
                         "log_format": "json",
                         "log_level": "warning",
+                        "role": cfg.roles[n] if cfg.roles else "all",
                         **{k: str(v) for k, v in tls.items()},
                     },
                     {**world.sections(), **({"blobs": cfg.blobs} if cfg.blobs else {})},
                 )
                 gateways.append(GatewayProcess(config, free_port(), tls["tls_client_ca"], work / f"gateway-{n}.log"))
             await asyncio.gather(*(g.start() for g in gateways))
+            answering = [g for n, g in enumerate(gateways) if not cfg.roles or cfg.roles[n] != "worker"]
             sender = NotificatieSender(
                 world.world,
-                [g.oso_url for g in gateways],
+                [g.oso_url for g in answering],
                 concurrency=cfg.concurrency,
                 scenario=scenario if cfg.mixed else None,
             )
@@ -315,7 +320,7 @@ async def run_crash(cfg: CrashConfig, work: Path) -> CrashReport:
                 secrets.append(code)
                 view = await codes.register(db, ESIS_BRIN6, "esis-crash", code, "test:school")
                 await codes.activate(db, view.id, "test:secretariaat")
-                esis_sender = EsisSender([g.base for g in gateways], code, str(tls["tls_client_ca"]))
+                esis_sender = EsisSender([g.base for g in answering], code, str(tls["tls_client_ca"]))
             sending = asyncio.gather(
                 sender.run(cfg.exchanges), *([esis_sender.run(cfg.esis)] if esis_sender is not None else [])
             )

@@ -89,6 +89,14 @@ async def test_sqlite_gateways_killed_mixed_end_states(
     _assert_every_exchange_ended_once_and_was_told(r, TOTAL)
 
 
+async def test_sqlite_intake_and_worker_processes_killed_mixed_end_states(tmp_path: Path) -> None:
+    """The split deployment on local blobs: the worker process reads each dossier in its loop's thread
+    (docs/deploy.md, "Roles"); killing it mid-read, or the intake, still loses and doubles nothing."""
+    cfg = CrashConfig(exchanges=TOTAL, kills=5, processes=2, roles=("intake", "worker"), seed=31, mixed=True, esis=ESIS)
+    r = await run_crash(cfg, tmp_path)
+    _assert_every_exchange_ended_once_and_was_told(r, TOTAL)
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 async def test_postgresql_fsync_on_gateways_killed_mixed_end_states(
     tmp_path: Path, request: pytest.FixtureRequest, postgres_fsync_url: str, processes: int
