@@ -358,9 +358,10 @@ class Aanvraag:
 
 @dataclass(frozen=True)
 class DocumentResponse:
-    """The aanvraag and the dossier of a documentResponse. A usual (small) answer's dossier is bytes; a big
-    one's, read as it arrived, is a sealed spool on disk: read it with `open_dossier`, and `close` the response
-    when done (it drops the spool's file and key; for bytes it does nothing)."""
+    """The aanvraag and the dossier of a documentResponse. A usual (small) answer's dossier was parsed with the
+    answer (`ParsedDossier`); a big one's, read as it arrived, is a sealed spool on disk: read it with
+    `open_dossier`, and `close` the response when done (it drops the spool's file and key; for a parsed one it
+    does nothing)."""
 
     aanvraag: Aanvraag | None
     # the OSO gegevensset dossier: a small answer's parsed with it (a document of its own, read by the reader

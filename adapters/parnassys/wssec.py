@@ -71,7 +71,7 @@ _ID_ATTRIBUTES = etree.XPath("//@*[local-name()='Id' or local-name()='ID' or loc
 _ID_URI = re.compile(r"#[^\s#()'\"]+")
 _KEY_CACHE_SIZE = 8
 _WSA_TAG = f"{{{WSA}}}"
-_TEMPLATE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+_TEMPLATE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 @dataclass(frozen=True)
