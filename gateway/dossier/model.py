@@ -3,6 +3,7 @@ path (`ParsedDossier`), and what it returns (`DossierReport`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +34,9 @@ class DossierLimits:
     chunk_bytes: int = 256 * 1024  # read size for the XML and for unzipping
     fast_path_bytes: int = 2 * MB  # dossiers up to this size are parsed whole in C (gateway.dossier.small)
 
-    @property
+    @functools.cached_property
     def inspection(self) -> InspectionLimits:
-        """The attachment inspector's limits (gateway.inspection), from these."""
+        """The attachment inspector's limits (gateway.inspection), from these (made once: asked per bijlage)."""
         return InspectionLimits(
             max_bytes=self.max_attachment_bytes,
             max_ratio=self.max_zip_ratio,

@@ -72,11 +72,12 @@ def read_tree(
     if stop is not None:
         return result, stop
     names = tuple(el.text for leerling in root.iter(_P + "leerling") for el in leerling.iterchildren(*_NAMES))
-    documents = 0
+    documents, places = 0, _Places()
     for document in root.iter(_P + "document"):
         documents += 1  # all are counted, those over max_attachments are not read
+        location = places.of(document)
         if documents <= limits.max_attachments:
-            draft = _document(document, names, blobs, limits)
+            draft = _document(document, location, names, blobs, limits)
             if draft is not None:
                 result.attachments.append(draft)
     result.root = root
@@ -126,7 +127,23 @@ def _deeper_than(depth: int) -> etree.XPath:
     return found
 
 
-def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, limits: DossierLimits):
+class _Places:
+    """`path_of` of every document, asked in document order: its parent's path once, then a count per parent
+    (every sibling of the same name is asked, in order, so the count is its position)."""
+
+    def __init__(self) -> None:
+        self._parents: dict[etree._Element, tuple[str, int]] = {}
+
+    def of(self, document: etree._Element) -> str:
+        parent = document.getparent()
+        if parent is None:
+            return path_of(document)
+        base, before = self._parents.get(parent) or (path_of(parent), 0)
+        self._parents[parent] = (base, before + 1)
+        return f"{base}/document[{before + 1}]"
+
+
+def _document(document: etree._Element, location: str, names: tuple, blobs: BlobStore | None, limits: DossierLimits):
     fields: dict[str, etree._Element] = {}
     for child in document.iterchildren(*_FIELDS):  # the first of each, as find() takes it
         fields.setdefault(child.tag, child)
@@ -146,7 +163,7 @@ def _document(document: etree._Element, names: tuple, blobs: BlobStore | None, l
         bestandsnaam=bestandsnaam or "",
         omschrijving=_text(fields.get(_OMSCHRIJVING)),
         role=role_of(document),
-        location=path_of(document),
+        location=location,
     )
     return unpack(
         io.BytesIO(raw),

@@ -7,6 +7,7 @@ import pytest
 from lxml import etree
 
 from adapters.parnassys.dossier_factory import MUTATIONS, build_dossier
+from gateway.dossier.small import _Places
 from tests.dossier.conftest import OV_EXAMPLES, SWV_EXAMPLES
 from tests.support.official import examples, official
 from verification.dossier import NS
@@ -20,6 +21,9 @@ def _all_agree(root: etree._Element) -> int:
     for el in root.iter(etree.Element):
         assert path_of(el) == _path_by_counting(el)
         n += 1
+    places = _Places()  # the fast path's locations of bijlagen: asked of every document, in document order
+    for document in root.iter(f"{{{NS}}}document"):
+        assert places.of(document) == _path_by_counting(document)
     return n
 
 
@@ -45,8 +49,21 @@ def test_every_element_of_the_generated_dossiers() -> None:
         (f'<r><d:x xmlns:d="{NS}"/><x/><d:x xmlns:d="{NS}"><y/><y/></d:x></r>', 6),
         ('<r xmlns:p="urn:a/b" xmlns:q="urn:a/b"><p:x/><q:x/><x/><p:x><q:x/></p:x></r>', 6),
         ("<a><a><a/><a><a/></a></a></a>", 5),
+        (
+            f'<document xmlns="{NS}"><document/><x/><document><document/><y/><document/></document>'
+            "<document/></document>",
+            8,
+        ),
+        (f'<dossier xmlns="{NS}"><l><document/><document xmlns="urn:x"/><document/></l><document/></dossier>', 6),
     ],
-    ids=["mixed-namespaces", "no-namespace-root", "same-uri-two-prefixes", "nested-same-name"],
+    ids=[
+        "mixed-namespaces",
+        "no-namespace-root",
+        "same-uri-two-prefixes",
+        "nested-same-name",
+        "nested-documents",
+        "documents-among-foreign-ones",
+    ],
 )
 def test_mixed_and_foreign_namespaces(xml: str, elements: int) -> None:
     assert _all_agree(etree.fromstring(xml.encode())) == elements  # every element compared
