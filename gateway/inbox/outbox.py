@@ -31,6 +31,7 @@ from gateway.logging import get_logger
 from gateway.pipeline.contracts import OutboundDeliverer, OutboundMessage, Settle
 from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 
 __all__ = ["ClaimedMessage", "OutboxWorker"]
@@ -46,13 +47,13 @@ _DUE = (
     .limit(bindparam("b_limit"))
     .with_for_update(skip_locked=True)
 )
-_CLAIM = (
+_CLAIM = Prepared(
     update(_OUT)
     .where(_OUT.c.id.in_(_DUE))
     .values(next_attempt_at=bindparam("b_until"), attempts=_OUT.c.attempts + 1)
     .returning(_OUT.c.id, _OUT.c.key, _OUT.c.kind, _OUT.c.payload, _OUT.c.attempts)
 )
-_RECORD = update(_OUT).where(_OUT.c.id == bindparam("b_id"))  # executed with the columns to set
+_RECORD = Prepared(update(_OUT).where(_OUT.c.id == bindparam("b_id")))  # executed with the columns to set
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +90,8 @@ class OutboxWorker:
         params = {"b_now": now, "b_limit": limit, "b_until": now + self.lease}
 
         def unit(s: Session) -> list[ClaimedMessage]:
-            rows = s.connection().execute(_CLAIM, params).all()
-            claimed = [ClaimedMessage(r.id, r.key, r.kind, dict(r.payload), r.attempts) for r in rows]
+            rows = _CLAIM.execute(s.connection(), params).rows  # id, key, kind, payload, attempts
+            claimed = [ClaimedMessage(i, key, kind, dict(payload), n) for i, key, kind, payload, n in rows]
             return sorted(claimed, key=lambda m: m.id)  # the rows come back in no particular order
 
         return await self.db.run(unit, durable=False, one_statement=True)
@@ -147,7 +148,7 @@ class OutboxWorker:
                 settle(s)
             conn = s.connection()
             for rows in groups.values():
-                conn.execute(_RECORD, rows)
+                _RECORD.executemany(conn, rows)
 
         await self.db.run(record, durable=False)
         return len(claimed)

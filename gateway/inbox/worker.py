@@ -32,6 +32,7 @@ from gateway.store.blob_sweep import settle_created
 from gateway.store.blobs import recording_created
 from gateway.store.db import Database
 from gateway.store.models import Exchange, ExchangeState, OutboxMessage
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 from verification.bsn import contains_bsn
 from verification.findings import Finding, fout
@@ -104,7 +105,7 @@ class _Steps:
             self._later.clear()
 
 
-_INSERT_OUTBOX = insert(_OUTBOX)
+_INSERT_OUTBOX = Prepared(insert(_OUTBOX))
 
 
 def _add_outbox(session: Session, messages: list[OutboundMessage]) -> bool:
@@ -112,8 +113,8 @@ def _add_outbox(session: Session, messages: list[OutboundMessage]) -> bool:
     another process's outbox worker finds them when it next polls)."""
     if messages:
         now = utcnow()
-        session.connection().execute(
-            _INSERT_OUTBOX,
+        _INSERT_OUTBOX.executemany(
+            session.connection(),
             [
                 {"key": m.key, "kind": m.kind, "payload": dict(m.payload), "state": "wachtend", "attempts": 0,
                  "next_attempt_at": now, "created_at": now}

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from gateway.store.db import Database
 from gateway.store.models import Exchange, RemoteSession, RemoteSessionState
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 
 __all__ = ["Claim", "OpenSession", "RemoteSessionState", "RemoteSessions"]
@@ -32,7 +33,7 @@ _RS = RemoteSession.__table__  # type: ignore[attr-defined]  # SQLModel declares
 
 # built once, executed with bind parameters (the hot path of every exchange's afmelding: no statement is built,
 # and no cache key computed, per call; docs/assumptions/db-hot-path.md)
-_INSERT = _RS.insert()
+_INSERT = Prepared(_RS.insert())
 _MINE = select(_RS.c.session_id, _RS.c.state).where(
     _RS.c.system == bindparam("b_system"),
     _RS.c.close_key == bindparam("b_close_key"),
@@ -86,7 +87,7 @@ _CLAIM_AT_ONCE = {
 }
 _ONE = (_RS.c.system == bindparam("b_system"), _RS.c.session_id == bindparam("b_session"))
 _COUNT_CALL = update(_RS).where(*_ONE).values(close_attempts=_RS.c.close_attempts + 1).returning(_RS.c.close_attempts)
-_END = update(_RS).where(*_ONE).values(state=bindparam("b_state"), closed_at=bindparam("b_at"))
+_END = Prepared(update(_RS).where(*_ONE).values(state=bindparam("b_state"), closed_at=bindparam("b_at")))
 
 
 def _count_call(conn: Connection, system: str, sessie_id: str) -> int:
@@ -158,7 +159,7 @@ class RemoteSessions:
         }
 
         def unit(s: Session) -> None:
-            s.connection().execute(_INSERT, row)
+            _INSERT.execute(s.connection(), row)
 
         await self.db.run(unit, durable=True, one_statement=True)
 
@@ -227,7 +228,7 @@ class RemoteSessions:
         params = {"b_system": self.system, "b_session": sessie_id, "b_state": state, "b_at": utcnow()}
 
         def unit(s: Session) -> None:
-            s.connection().execute(_END, params)
+            _END.execute(s.connection(), params)
 
         return unit
 
