@@ -6,14 +6,15 @@ Two ways in (Edukoppeling requires two-way TLS either way):
 - a TLS-terminating proxy forwards the verified client certificate in a header (URL-encoded PEM): accepted
   only from configured proxy addresses, and then chained to the trust store here with `cryptography`.
 The OIN is read from ``Subject.serialNumber`` (PKIoverheid / PKI-onderwijs) and must belong to a sender
-registered for OSO-SWV.
+registered for OSO-SWV. A chain that passed is trusted again for a few minutes without being built anew (never
+past its certificates' validity); whether its OIN belongs to a registered sender is asked every time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -80,6 +81,13 @@ def _load_pems(data: bytes) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(data)
 
 
+# A chain once verified is trusted again without building it anew (≈ 0.15 ms per request): for as long as every
+# certificate of the built chain stays valid, and at most this long, so that a changed clock or trust store
+# (a restart) is met within minutes. Only what passed is kept; a refusal is judged again every time.
+_TRUSTED_FOR = dt.timedelta(minutes=5)
+_TRUSTED_CHAINS = 256  # senders are a handful of suppliers; a full cache is emptied, never a reason to refuse
+
+
 class CertificateGate:
     """Turns a request's transport into a `ClientIdentity`, or raises `SoapRejected`."""
 
@@ -90,6 +98,7 @@ class CertificateGate:
         senders: Iterable[SenderConfig],
         trusted_proxies: Iterable[str] = (),
         proxy_header: str = "X-SSL-Client-Cert",
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         roots = _load_pems(trust_store_pem)
         if not roots:
@@ -98,6 +107,8 @@ class CertificateGate:
         self._senders: dict[str, SenderConfig] = {s.oin: s for s in senders}
         self._proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
         self._header = proxy_header
+        self._clock = clock
+        self._trusted: dict[bytes | str, tuple[list[x509.Certificate], dt.datetime]] = {}
 
     def _from_trusted_proxy(self, remote: str | None) -> bool:
         if not remote or not self._proxies:
@@ -108,40 +119,57 @@ class CertificateGate:
             return False
         return any(addr in net for net in self._proxies)
 
-    def _verify_chain(self, chain: list[x509.Certificate]) -> None:
+    def _trusted_chain(self, raw: bytes | str, load: Callable[[], list[x509.Certificate]]) -> list[x509.Certificate]:
+        """The chain ``raw`` holds (``load`` reads it), verified to our trust store now or recently."""
+        now = self._clock()
+        known = self._trusted.get(raw)
+        if known is not None and now < known[1]:
+            return known[0]
+        chain = load()
+        built = self._verify_chain(chain, now)
+        until = min(now + _TRUSTED_FOR, *(c.not_valid_after_utc for c in built))
+        if len(self._trusted) >= _TRUSTED_CHAINS:
+            self._trusted.clear()
+        self._trusted[raw] = (chain, until)
+        return chain
+
+    def _verify_chain(self, chain: list[x509.Certificate], now: dt.datetime) -> list[x509.Certificate]:
         verifier = (
             PolicyBuilder()
             .store(self._store)
-            .time(dt.datetime.now(dt.UTC))
+            .time(now)
             .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_EE_POLICY)
             .build_client_verifier()
         )
         try:
-            verifier.verify(chain[0], chain[1:])
+            return list(verifier.verify(chain[0], chain[1:]).chain)
         except VerificationError as exc:
             raise SoapRejected(
                 refusal("TLS_CERTIFICAAT_NIET_VERTROUWD", "TLS", detail=str(exc)[:120]), status=403
             ) from exc
 
+    def _forwarded_chain(self, forwarded: str) -> list[x509.Certificate]:
+        try:
+            chain = _load_pems(unquote(forwarded).encode("ascii"))
+        except ValueError as exc:
+            raise SoapRejected(
+                refusal("TLS_CERTIFICAAT_NIET_VERTROUWD", self._header, detail="onleesbaar certificaat"),
+                status=403,
+            ) from exc
+        return chain
+
     def identify(self, *, peer_der: bytes | None, remote: str | None, headers: Mapping[str, str]) -> ClientIdentity:
         forwarded = headers.get(self._header)
         if peer_der is not None:
-            chain = [x509.load_der_x509_certificate(peer_der)]
+            chain = self._trusted_chain(peer_der, lambda: [x509.load_der_x509_certificate(peer_der)])
             via: Literal["tls", "proxy"] = "tls"
         elif forwarded:
             if not self._from_trusted_proxy(remote):
                 raise SoapRejected(refusal("TLS_PROXY_NIET_VERTROUWD", self._header), status=403)
-            try:
-                chain = _load_pems(unquote(forwarded).encode("ascii"))
-            except ValueError as exc:
-                raise SoapRejected(
-                    refusal("TLS_CERTIFICAAT_NIET_VERTROUWD", self._header, detail="onleesbaar certificaat"),
-                    status=403,
-                ) from exc
+            chain = self._trusted_chain(forwarded, lambda: self._forwarded_chain(forwarded))
             via = "proxy"
         else:
             raise SoapRejected(refusal("TLS_CLIENTCERTIFICAAT_ONTBREEKT", "TLS"), status=403)
-        self._verify_chain(chain)
         leaf = chain[0]
         oin = oin_of(leaf)
         if oin is None:
