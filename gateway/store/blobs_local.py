@@ -126,7 +126,8 @@ def _mkdir(directory: str) -> None:
     try:
         os.mkdir(directory)
     except FileExistsError:
-        pass
+        if not os.path.isdir(directory):  # a file in its place: refused, as pathlib refuses it
+            raise
     except FileNotFoundError:
         os.makedirs(directory, exist_ok=True)
 
