@@ -53,8 +53,9 @@ def _assert_every_exchange_ended_once_and_was_told(r: CrashReport, total: int) -
     assert r.tc_sessions_open == 0, "no session is left open"
     # One session per koppelsleutel, except where a SIGKILL fell between the TC's answer to overdracht and our
     # commit of it: the next attempt cannot know that session and asks again, and the TC replaces the first
-    # (docs/assumptions/oso.md). At most one such session per worker of the killed process per kill.
-    assert set(r.sessions_per_koppelsleutel) <= {1, 2}, r.summary()
+    # (docs/assumptions/oso.md). At most one such session per worker of the killed process per kill; one
+    # koppelsleutel may be hit twice (the last kill lands as the released exchanges start: their overdracht).
+    assert max(r.sessions_per_koppelsleutel) <= 1 + r.kills, r.summary()
     assert r.tc_sessions == total + r.tc_sessions_replaced, r.summary()
     assert r.tc_sessions_replaced <= r.kills * r.config.workers, r.summary()
     assert set(s.outbox) == {"verzonden"}, r.summary()
