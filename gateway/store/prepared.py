@@ -1,12 +1,17 @@
-"""Hot statements on SQLite's own cursor: compiled once, run without SQLAlchemy's execution machinery.
+"""Hot statements on the driver's cursor: compiled once, run without SQLAlchemy's execution machinery.
 
-A `Prepared` wraps one SQLAlchemy Core statement. On SQLite it compiles the statement once per set of
+A `Prepared` wraps one SQLAlchemy Core statement. It compiles the statement once per dialect and set of
 parameter names, with the types' bind and result processors of the dialect (`TypeEngine.dialect_impl`), and
 runs it on the connection's DBAPI cursor — in the unit's own transaction or savepoint, exactly where
 ``conn.execute`` would have run it: ≈ 40 µs of CPU less per statement on this VM (`bench/prepared_lookup.py`;
-docs/performance.md, "Issue 18, fifth round"). On any other database, and
-for any statement the short path cannot run exactly as SQLAlchemy would (expanding or post-compile
-parameters, Python-side column defaults, escaped parameter names), it is ``conn.execute`` — the same rows.
+docs/performance.md, "Issue 18, fifth round"). That cursor is SQLite's own (pysqlite) or, on PostgreSQL,
+SQLAlchemy's adapted asyncpg cursor — the one its execution would use, which starts the transaction, keeps
+asyncpg's prepared statements and turns asyncpg's errors into DBAPI errors; the unit runs in a greenlet
+(`Database.run`, `read`, `AsyncSession.run_sync`), where that cursor may wait for asyncpg. A DBAPI error goes
+through SQLAlchemy's own handling (the same exception classes, a connection found broken is invalidated,
+``handle_error`` listeners are called). Through aiosqlite, and for any statement the short path cannot run
+exactly as SQLAlchemy would (expanding or post-compile parameters, Python-side column defaults, escaped
+parameter names), it is ``conn.execute`` — the same rows.
 
 Listeners of ``before_cursor_execute`` see every statement as before, with a context that carries the
 connection's execution options: the guard of a one-statement unit (`Database.run(..., one_statement=True)`)
@@ -20,10 +25,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 __all__ = ["Prepared", "PreparedResult"]
+
+# the drivers whose DBAPI cursor runs a statement here as SQLAlchemy's execution would: pysqlite's own, and the
+# adapted asyncpg cursor (a unit in a greenlet). Not aiosqlite: its units run on pysqlite in the writer thread,
+# and its adapted cursor would hop to aiosqlite's thread per statement.
+_SHORT_PATH_DRIVERS = frozenset({"pysqlite", "asyncpg"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,14 +76,15 @@ class Prepared:
             rows = [tuple(r) for r in result] if result.returns_rows else []
             return PreparedResult(rows, result.rowcount)
         values = _values(compiled, params)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # sqlite3 on the short path
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: the unit holds it
         try:
             _announce(conn, cursor, compiled.sql, values, executemany=False)
             cursor.execute(compiled.sql, values)
             raw = cursor.fetchall() if compiled.results else []
             rowcount = cursor.rowcount
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn, compiled.sql, values, exc) from exc
+            conn._handle_dbapi_exception(exc, compiled.sql, values, cursor, None)  # raises SQLAlchemy's error
+            raise  # not reached
         finally:
             cursor.close()
         if not raw:
@@ -92,20 +102,21 @@ class Prepared:
             conn.execute(self.statement, [dict(p) for p in params])
             return
         rows = [_values(compiled, p) for p in params]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # sqlite3 on the short path
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open: the unit holds it
         try:
             _announce(conn, cursor, compiled.sql, rows, executemany=True)
             cursor.executemany(compiled.sql, rows)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn, compiled.sql, rows, exc) from exc
+            conn._handle_dbapi_exception(exc, compiled.sql, rows, cursor, None)  # raises SQLAlchemy's error
+            raise  # not reached
         finally:
             cursor.close()
 
     def _short_path(self, conn: Connection, params: Mapping[str, Any]) -> _Compiled | None:
-        if conn.dialect.name != "sqlite" or conn.dialect.is_async:  # aiosqlite's cursor is a coroutine
+        dialect = conn.dialect
+        if dialect.driver not in _SHORT_PATH_DRIVERS:
             return None
         names = tuple(params)
-        dialect = conn.dialect
         key = (
             type(dialect),
             getattr(dialect, "_json_serializer", None),
@@ -128,12 +139,6 @@ def _values(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     return [v if p is None else p(v) for p, v in zip(compiled.binds, values, strict=True)]
 
 
-def _wrapped(conn: Connection, sql: str, values: Any, exc: Exception) -> BaseException:
-    """The DBAPI's error as SQLAlchemy raises it (`IntegrityError`, `OperationalError` … with ``orig``), so that
-    callers catch the same exceptions on both paths."""
-    return DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect)
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Context:
     """What a ``before_cursor_execute`` listener may read of the execution context here."""
@@ -154,6 +159,12 @@ def _announce(conn: Connection, cursor: Any, sql: str, values: Any, *, executema
 def _compile(statement: Any, dialect: Dialect, names: tuple[str, ...]) -> _Compiled | None:
     """The statement for these parameter names, or None when only SQLAlchemy can run it exactly."""
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
+    if compiled.implicit_returning and not getattr(statement, "exported_columns", ()):
+        # PostgreSQL: a one-row INSERT gets RETURNING of its primary key, for SQLAlchemy's `inserted_primary_key`,
+        # which a `Prepared` does not give: the statement as for executemany, without it
+        compiled = statement.compile(dialect=dialect, column_keys=list(names), for_executemany=True)
+        if compiled.returning:
+            return None
     if (
         not compiled.positional
         or compiled.escaped_bind_names

@@ -1,7 +1,8 @@
-"""`Prepared`: the hot statements on SQLite's own cursor store and read exactly what SQLAlchemy's execution
-stores and reads (every type through its processor: aware UTC datetimes, JSON with ``null``, bytes, booleans),
-raise SQLAlchemy's exceptions, and stay visible to ``before_cursor_execute`` listeners — the one-statement
-guard among them. On PostgreSQL, and for a statement the short path cannot run exactly, it is SQLAlchemy."""
+"""`Prepared`: the hot statements on the driver's cursor (SQLite's own, PostgreSQL's adapted asyncpg cursor) store
+and read exactly what SQLAlchemy's execution stores and reads (every type through its processor: aware UTC
+datetimes, JSON with ``null``, bytes, booleans), raise SQLAlchemy's exceptions, and stay visible to
+``before_cursor_execute`` listeners — the one-statement guard among them. Through aiosqlite, and for a statement
+the short path cannot run exactly, it is SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, bindparam, event, insert, make_url, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from gateway.components import Components
@@ -95,23 +96,25 @@ async def test_a_prepared_insert_stores_what_sqlalchemy_stores(any_components: C
         assert ours["received_at"] == _ODD_TIME and ours["received_at"].tzinfo == dt.UTC
 
 
-async def test_the_short_path_is_taken_on_sqlite_only(any_components: Components) -> None:
+async def test_the_short_path_is_taken_in_units_on_both_databases(any_components: Components) -> None:
     c = any_components
 
     def short(s: Session) -> bool:
         return inbox_module._PUT._short_path(s.connection(), _row("x")) is not None
 
-    assert await c.db.read(short) is c.db.is_sqlite
+    assert await c.db.read(short)
+    assert await c.db.run(short, durable=False)
 
 
-async def test_inside_an_async_session_it_is_sqlalchemy(any_components: Components) -> None:
-    """Through `AsyncSession.run_sync` (aiosqlite, asyncpg) the driver's cursor is not a plain one: SQLAlchemy."""
+async def test_inside_an_async_session_it_is_sqlalchemy_on_aiosqlite_only(any_components: Components) -> None:
+    """Through `AsyncSession.run_sync` on aiosqlite the cursor would hop to aiosqlite's thread per statement:
+    SQLAlchemy; on asyncpg it is the adapted cursor in the session's greenlet, as in a unit."""
     c = any_components
     key = unique("k-")
     async with c.db.session() as s:
         short = await s.run_sync(lambda ss: inbox_module._PUT._short_path(ss.connection(), _row(key)))
         await s.run_sync(lambda ss: inbox_module._PUT.execute(ss.connection(), _row(key)))
-    assert short is None
+    assert (short is None) is c.db.is_sqlite
     assert (await c.db.read(lambda s: _stored(s, key)))["received_at"] == _ODD_TIME
 
 
@@ -266,13 +269,15 @@ async def test_a_statement_the_short_path_cannot_run_goes_through_sqlalchemy(any
     assert rows == [(k,) for k in sorted(keys)]
 
 
-def test_the_hot_statements_take_the_short_path_on_sqlite() -> None:
-    """Each hot statement compiles for SQLite's cursor (a change that made one fall back would be silent)."""
+@pytest.mark.parametrize("dialect_name", ["sqlite", "asyncpg"])
+def test_the_hot_statements_take_the_short_path(dialect_name: str) -> None:
+    """Each hot statement compiles for the driver's cursor (a change that made one fall back would be silent)."""
     from sqlalchemy.dialects import sqlite
+    from sqlalchemy.dialects.postgresql import asyncpg
 
     from gateway.store.prepared import _compile
 
-    dialect = sqlite.dialect()
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else asyncpg.dialect()
     hot: list[tuple[Prepared, tuple[str, ...]]] = [
         (exchanges._SEEN, ("b_key",)),
         (code_lookup._MATCH, ("b_id",)),
@@ -335,3 +340,26 @@ async def test_a_look_up_that_finds_sqlite_busy_runs_again_as_a_read_unit(compon
     assert result.rowcount == 1 and time.monotonic() - started >= 0.15  # it waited for the lock, in a thread
     # the read unit rolled its write back: a look-up only reads, and this one proved where it ran
     assert (await db.read(lambda s: _stored(s, key)))["step"] == "ontvangen"
+
+
+async def test_a_connection_that_broke_under_the_short_path_is_not_used_again(any_components: Components) -> None:
+    """SQLAlchemy's error handling runs on the short path too: a connection PostgreSQL ended is invalidated, not
+    handed to the next unit from the pool."""
+    c = any_components
+    if c.db.is_sqlite:
+        pytest.skip("PostgreSQL: the server ends the connection")
+    pool_size = 10 + 10  # `Database`: pool_size and max_overflow
+
+    def broken_under_the_statement(s: Session) -> None:
+        conn = s.connection()
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with c.db.engine.sync_engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            other.commit()
+        exchanges._SEEN.execute(conn, {"b_key": "x"})
+
+    with pytest.raises(DBAPIError) as raised:
+        await c.db.run(broken_under_the_statement)
+    assert raised.value.connection_invalidated
+    for _ in range(pool_size + 1):  # every pooled connection in turn: none is the broken one
+        assert await c.db.read(lambda s: exchanges._SEEN.execute(s.connection(), {"b_key": "x"}).first()) is None
