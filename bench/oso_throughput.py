@@ -386,8 +386,9 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
-        if args.national:  # a national store is ≈ 400 MB on SQLite: not left behind in /tmp
-            shutil.rmtree(tmp, ignore_errors=True)
+        # the stores are big (≈ 0.5–0.9 GB of blobs for 500 exchanges; a national SQLite store ≈ 400 MB more):
+        # never left behind — a day of benchmark runs filled the disk with them
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def _seed_national(c: Any, swv_id: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from gateway.store.db import Database
 from gateway.store.models import SeenMessage
+from gateway.store.prepared import Prepared
 from gateway.store.types import utcnow
 
 __all__ = ["DatabaseReplayGuard"]
@@ -45,7 +46,11 @@ def _first_seen_statement(dialect_insert: Any) -> Any:
     ).returning(_TABLE.c.message_id)
 
 
-_FIRST_SEEN = {True: _first_seen_statement(sqlite.insert), False: _first_seen_statement(postgresql.insert)}
+# on the driver's cursor (`Prepared`): one of the three statements of every notificatie's intake unit
+_FIRST_SEEN = {
+    True: Prepared(_first_seen_statement(sqlite.insert)),
+    False: Prepared(_first_seen_statement(postgresql.insert)),
+}
 
 
 class DatabaseReplayGuard:
@@ -70,7 +75,7 @@ class DatabaseReplayGuard:
             conn = s.connection()
             if prune:
                 conn.execute(_PRUNE, {"b_now": now})
-            return conn.execute(stmt, params).first() is not None
+            return stmt.execute(conn, params).first() is not None
 
         return unit
 

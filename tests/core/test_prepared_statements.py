@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from gateway.components import Components
 from gateway.inbox import inbox as inbox_module
+from gateway.inbox import replay
 from gateway.pipeline import store_draft
 from gateway.pipeline.ports import exchanges
 from gateway.registry import code_lookup
@@ -289,6 +290,7 @@ def test_the_hot_statements_take_the_short_path(dialect_name: str) -> None:
         (store_draft._BY_REQUEST_KEY, ("source_system", "request_key")),
         (store_draft._INSERT_SH, ("hulpvraag_id", "status", "vorige_status", "door", "toelichting", "at")),
         (audit._INSERT, ("at", "actor", "action", "object_type", "object_id", "swv_code", "details")),
+        (replay._FIRST_SEEN[dialect_name == "sqlite"], ("b_id", "b_until", "b_now")),
     ]
     for prepared, names in hot:
         assert _compile(prepared.statement, dialect, names) is not None, prepared.statement
