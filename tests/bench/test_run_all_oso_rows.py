@@ -53,3 +53,15 @@ def test_postgres_without_its_sqlite_run_says_so_instead_of_a_ratio(monkeypatch:
     monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=70.0, p99=90.0, cpu=25.0, floor_cpu=10.0))
     [vs] = [r for r in run_all.oso_pg_split2(True) if r.figure.startswith("exchanges/s vs SQLite")]
     assert vs.value is None and vs.met is None and "did not run" in vs.note
+
+
+def test_the_postgres_ratio_notes_how_much_the_machine_moved_but_is_judged_as_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_all = _load("run_all")
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=100.0, p99=40.0, cpu=20.0, floor_cpu=8.0))
+    run_all.oso_split(True)
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: _result(eps=70.0, p99=90.0, cpu=25.0, floor_cpu=12.0))
+    [vs] = [r for r in run_all.oso_pg_split(True) if r.figure.startswith("exchanges/s vs SQLite")]
+    assert vs.value == pytest.approx(0.7) and vs.met is False  # the target is the ratio as measured
+    assert "floor 8.0 ms then 12.0 ms" in vs.note and "ratio at equal floors 1.05 ×" in vs.note
