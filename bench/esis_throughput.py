@@ -46,7 +46,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -452,7 +451,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    with tempfile.TemporaryDirectory(prefix="esis-doorvoer-") as tmp:
+    from scratch import scratch
+
+    with scratch("esis-doorvoer-") as tmp:
         args.floor = _floor(args, Path(tmp) / "floor")
         data = Path(tmp) / "data"
 

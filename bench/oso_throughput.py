@@ -25,12 +25,10 @@ import asyncio
 import gc
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -217,6 +215,15 @@ _DOCUMENTS: dict[tuple[str, int], bytes] = {}
 
 
 async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
+    from scratch import scratch
+
+    # the stores are big (≈ 0.5–0.9 GB of blobs for 500 exchanges; a national SQLite store ≈ 400 MB more): never
+    # left behind (a day of runs filled the disk), and under run_all.py removed only after its last measurement
+    with scratch("oso-bench-") as tmp:
+        return await _gateway_in(args, tmp)
+
+
+async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     import aiohttp
     import structlog
     from aiohttp import web
@@ -230,7 +237,6 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
     from gateway.store.seed import seed_demo_registry, seed_swv
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    tmp = Path(tempfile.mkdtemp(prefix="oso-bench-"))
     floor = _floor(tmp / "floor")  # first, on a quiet machine: nothing else runs yet
     control_file = tmp / "control.json"
     children: list[subprocess.Popen[bytes]] = []
@@ -386,9 +392,6 @@ async def _gateway(args: argparse.Namespace) -> dict[str, Any]:
         for proc in [*children, sim]:
             proc.terminate()
             proc.wait(10)
-        # the stores are big (≈ 0.5–0.9 GB of blobs for 500 exchanges; a national SQLite store ≈ 400 MB more):
-        # never left behind — a day of benchmark runs filled the disk with them
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def _seed_national(c: Any, swv_id: int) -> dict[str, Any]:

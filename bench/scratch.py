@@ -1,0 +1,36 @@
+"""Where a benchmark keeps its files, and when they are removed.
+
+This VM's root file system is ext4 without a journal. There a new file does not take an inode freed in the last
+60 s (300 s while that inode's table block is not yet written back), and the allocator looks up every such
+inode it passes (`recently_deleted` in Linux's fs/ext4/ialloc.c). After a benchmark removed its ≈ 15,000 blob
+files, every file created in the next minutes pays for that walk: the floor's system time went from ≈ 2 to
+7–25 ms per dossier, and the benchmark right after a removal measured a slower gateway (docs/performance.md,
+"Issue 18, tenth round"). So a benchmark run by `run_all.py` keeps its folder under ``$BENCH_SCRATCH``, which
+`run_all.py` removes once, after its last measurement; a benchmark run on its own removes its folder at its end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["OWNER", "scratch"]
+
+OWNER = "BENCH_SCRATCH"  # set by run_all.py: the folder that holds every benchmark's files until it ends
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A new folder for one benchmark run: under ``$BENCH_SCRATCH`` (left for its owner to remove) when set,
+    else in the system's temporary folder, removed when the block ends."""
+    owner = os.environ.get(OWNER) or None
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=owner))
+    try:
+        yield path
+    finally:
+        if owner is None:
+            shutil.rmtree(path, ignore_errors=True)
