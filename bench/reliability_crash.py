@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 async def _main(args: argparse.Namespace) -> int:
     import structlog
+    from scratch import keep_if_failed
 
     from tests.reliability.crash import CrashConfig, run_crash
 
@@ -48,13 +49,16 @@ async def _main(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 seed=args.seed + run,
             )
-            report = await run_crash(cfg, Path(tempfile.mkdtemp(prefix="reliability-crash-")))
+            folder = Path(tempfile.mkdtemp(prefix="reliability-crash-"))
+            report = await run_crash(cfg, folder)
             summary = report.summary()
             print(json.dumps(summary), flush=True)
-            failed |= bool(
+            bad = bool(
                 summary["lost"] or summary["doubled"] or summary["bijlagen_wrong"] or summary["bijlagen_bad_hash"]
             )
-            failed |= summary["acknowledged"] != args.exchanges or summary["hulpvragen"] != args.exchanges
+            bad |= summary["acknowledged"] != args.exchanges or summary["hulpvragen"] != args.exchanges
+            keep_if_failed(folder, bad)
+            failed |= bad
     return 1 if failed else 0
 
 

@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 async def _main(args: argparse.Namespace) -> int:
     import structlog
+    from scratch import keep_if_failed
 
     from tests.reliability.faults import FaultConfig, run_fault
 
@@ -67,7 +68,8 @@ async def _main(args: argparse.Namespace) -> int:
     async def one(cfg: FaultConfig) -> None:
         nonlocal failed
         async with gate:
-            r = await run_fault(cfg, Path(tempfile.mkdtemp(prefix="reliability-fault-")))
+            folder = Path(tempfile.mkdtemp(prefix="reliability-fault-"))
+            r = await run_fault(cfg, folder)
         s = r.summary()
         backlog = {k: v for k, v in r.metrics_during.items() if v and ("queue" in k or "outbox_retrying" in k)}
         s["metrics_during_outage"] = backlog
@@ -75,8 +77,10 @@ async def _main(args: argparse.Namespace) -> int:
             'gateway_exchange_oldest_age_seconds{state="wacht_op_herhaling"}'
         )
         print(json.dumps(s), flush=True)
-        failed |= bool(s["lost"] or s["doubled"] or s["bijlagen_wrong"]) or s["drain_s"] is None
-        failed |= s["acknowledged"] != cfg.exchanges or s["verwerkt"] != cfg.exchanges
+        bad = bool(s["lost"] or s["doubled"] or s["bijlagen_wrong"]) or s["drain_s"] is None
+        bad |= s["acknowledged"] != cfg.exchanges or s["verwerkt"] != cfg.exchanges
+        keep_if_failed(folder, bad)
+        failed |= bad
 
     await asyncio.gather(*(one(c) for c in configs))
     return 1 if failed else 0

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["OWNER", "scratch"]
+__all__ = ["OWNER", "keep_if_failed", "scratch"]
 
 OWNER = "BENCH_SCRATCH"  # set by run_all.py: the folder that holds every benchmark's files until it ends
 
@@ -34,3 +35,12 @@ def scratch(prefix: str) -> Iterator[Path]:
     finally:
         if owner is None:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def keep_if_failed(folder: Path, failed: bool) -> None:
+    """A reliability run's folder (its database, blobs and logs): kept for inspection when the run failed, and
+    said where; removed when it passed (they used to stay in the temporary folder either way)."""
+    if failed:
+        print(f"kept for inspection: {folder}", file=sys.stderr, flush=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -29,3 +29,17 @@ def test_under_run_all_the_folder_stays_for_its_owner(monkeypatch: pytest.Monkey
 
 def test_run_all_names_the_same_variable() -> None:
     assert _load("run_all").SCRATCH == _load("scratch").OWNER
+
+
+def test_a_failed_reliability_run_keeps_its_folder_and_a_passed_one_does_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scratch = _load("scratch")
+    passed, failed = tmp_path / "passed", tmp_path / "failed"
+    for folder in (passed, failed):
+        folder.mkdir()
+        (folder / "gateway.db").write_bytes(b"x")
+    scratch.keep_if_failed(passed, False)
+    scratch.keep_if_failed(failed, True)
+    assert not passed.exists() and (failed / "gateway.db").exists()
+    assert f"kept for inspection: {failed}" in capsys.readouterr().err
