@@ -128,10 +128,11 @@ def oso_split2(quick: bool) -> list[Row]:
 def _oso_pg(name: str, extra: list[str], quick: bool, sqlite_key: str) -> list[Row]:
     """``sqlite_key``: the SQLite run of the same topology (its ``extra``), when it ran before in this run.
 
-    The ratio to SQLite: the machine's speed moves by up to 1.6 × between two runs a minute apart (each run
-    measures its own floor first, and the floors say so), so a full run measures it in alternating pairs — the
-    SQLite run before and this run, then ``PG_PAIRS - 1`` pairs more of both, in turn PostgreSQL first and SQLite
-    first — and judges the median pair's ratio, as every before/after comparison in docs/performance.md does.
+    The ratio to SQLite: two runs a minute apart can differ by more than the databases do (other load on the
+    shared VM; files removed shortly before, bench/scratch.py), so a full run measures it in alternating pairs —
+    the SQLite run before and this run, then ``PG_PAIRS - 1`` pairs more of both, in turn PostgreSQL first and
+    SQLite first — and judges the median pair's ratio, as every before/after comparison in docs/performance.md
+    does.
     """
     n, lat = (150, 50) if quick else (1000, 300)
     r = _json_bench(
@@ -156,7 +157,7 @@ def _oso_pg(name: str, extra: list[str], quick: bool, sqlite_key: str) -> list[R
         return rows
     ratios = sorted(pg / lite for lite, pg in pairs)
     ratio = statistics.median(ratios)
-    # the first pair's floors: how much the machine moved between its two runs (for reading)
+    # the first pair's floors: how much the conditions moved between its two runs (for reading)
     floors = (_SEEN.get("floor " + sqlite_key), r["floor"]["cpu_ms_per_dossier"])
     first = f"; first pair's floors {floors[0]} then {floors[1]} ms" if floors[0] and floors[1] else ""
     shown = ", ".join(f"{lite} / {pg}" for lite, pg in pairs)
