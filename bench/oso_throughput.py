@@ -15,7 +15,8 @@ when its afmelding reached the Traffic Center: notificatie → hulpvraag committ
 1. throughput: ``--exchanges`` notificaties sent with ``--concurrency`` in flight; exchanges/s =
    exchanges / (first send → last afmelding);
 2. latency: ``--latency-n`` notificaties offered open-loop at ``--rate`` per second; p50/p99 of the
-   notificatie call (TLS request → NotificatieOntvangen) as the sender sees it.
+   notificatie call (TLS request → NotificatieOntvangen) as the sender sees it;
+3. the floor again (``floor_after``), the gateway idle: ratios to the floor use the faster of the two.
 """
 
 from __future__ import annotations
@@ -384,9 +385,14 @@ async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             }
         await runner.cleanup()
         await c.close()
+        # the floor once more, now that the gateway is idle: one floor measured in ≈ 1 s can land in a moment of
+        # other load on the VM (18.4 ms once, against ≈ 8.3 ms), which would make any ratio to it look good; the
+        # faster of the two is the floor the ratios are judged against (docs/performance.md, tenth round)
+        results["floor_after"] = _floor(tmp / "floor-after")
+        fastest = max(floor["dossiers_per_second"], results["floor_after"]["dossiers_per_second"])
         eps = results["throughput"]["exchanges_per_second"]
         # wall time per exchange at the measured rate ÷ the floor's time per dossier (1 = as fast as the floor)
-        results["throughput"]["ratio_to_floor"] = round(floor["dossiers_per_second"] / eps, 2) if eps else None
+        results["throughput"]["ratio_to_floor"] = round(fastest / eps, 2) if eps else None
         return results
     finally:
         for proc in [*children, sim]:

@@ -1,7 +1,7 @@
 """Where a benchmark keeps its files, and when they are removed.
 
 This VM's root file system is ext4 without a journal. There a new file does not take an inode freed in the last
-60 s (300 s while that inode's table block is not yet written back), and the allocator looks up every such
+60 s (360 s while that inode's table block is not yet written back), and the allocator looks up every such
 inode it passes (`recently_deleted` in Linux's fs/ext4/ialloc.c). After a benchmark removed its ≈ 15,000 blob
 files, every file created in the next minutes pays for that walk: the floor's system time went from ≈ 2 to
 7–25 ms per dossier, and the benchmark right after a removal measured a slower gateway (docs/performance.md,

@@ -98,3 +98,16 @@ def test_a_pair_with_errors_fails_the_ratio_instead_of_judging_a_rate(monkeypatc
     vs = rows["exchanges/s vs SQLite, same topology, this run"]
     assert vs.value is None and vs.met is False and "2 errors" in vs.note
     assert rows["notificatie p99 at 100/s offered (300)"].met is True  # the main run's rows stay
+
+
+def test_cpu_is_judged_against_the_lower_of_the_two_floors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A floor caught in other load (18 ms before the run, 8 ms after it) must not flatter the ratio."""
+    run_all = _load("run_all")
+    slow_first = _result(eps=60.0, p99=30.0, cpu=20.0, floor_cpu=18.0)
+    slow_first["floor_after"] = {"cpu_ms_per_dossier": 8.0, "dossiers_per_second": 120.0}
+    monkeypatch.setattr(run_all, "_json_bench", lambda *_: slow_first)
+    rows = {r.figure.split(" over ")[0]: r for r in run_all.oso_split(True)}
+    cpu = rows["gateway CPU per exchange / floor CPU per dossier"]
+    assert cpu.met is False and cpu.ratio == pytest.approx(20 / 8 / 1.6)
+    assert "floor before 18.0 ms, after 8.0 ms" in cpu.note
+    assert "120.0 dossiers/s" in rows["exchanges/s"].note
