@@ -3,7 +3,7 @@
 This VM's root file system is ext4 without a journal. There a new file does not take an inode freed in the last
 60 s (360 s while that inode's table block is not yet written back), and the allocator looks up every such
 inode it passes (`recently_deleted` in Linux's fs/ext4/ialloc.c). After a benchmark removed its ≈ 15,000 blob
-files, every file created in the next minutes pays for that walk: the floor's system time went from ≈ 2 to
+files, every file created in the next minutes pays for that walk: the floor's system time went from ≈ 3 to
 7–25 ms per dossier, and the benchmark right after a removal measured a slower gateway (docs/performance.md,
 "Issue 18, tenth round"). So a benchmark run by `run_all.py` keeps its folder under ``$BENCH_SCRATCH``, which
 `run_all.py` removes once, after its last measurement; a benchmark run on its own removes its folder at its end.
