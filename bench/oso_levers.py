@@ -72,9 +72,9 @@ def _cpu_us(n: int, call: Callable[[], Any]) -> float:
 
 def _answer() -> tuple[bytes, etree._Element]:
     """A documentResponse around the official full POSWV dossier with readable attachments, parsed."""
-    from oso_throughput import POSWV, _readable_attachments
+    from oso_dossiers import POSWV, readable_attachments
 
-    dossier = _readable_attachments(POSWV.resolve().read_bytes(), variant=7).split(b"?>", 1)[1]
+    dossier = readable_attachments(POSWV.resolve().read_bytes(), variant=7).split(b"?>", 1)[1]
     answer = (
         f'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{SOAP_ENV}"><s:Body>'
         f'<o:documentResponse xmlns:o="{NS}"><o:aanvraag/><o:dossier>'.encode()

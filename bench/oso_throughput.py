@@ -34,10 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from oso_dossiers import BRIN, POSWV, measure_floor, readable_attachments
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-POSWV = REPO / ".." / "shared" / "oso-gegevensset-2019.1" / "PaO" / "examples" / "Voorbeelddossier_PaO_POSWV_full.xml"
-BRIN = "00YY"  # the example's school
 
 
 def _senders(n: int) -> list[str]:
@@ -61,7 +61,7 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     same_dossier = os.environ.get("OSO_BENCH_SAME_DOSSIER") == "1"
     schools = _senders(int(os.environ.get("OSO_BENCH_SENDERS", "1")))
     counter = [0]
-    world = await start_world(directory, default_dossier=_readable_attachments(official), direct_session_check=True)
+    world = await start_world(directory, default_dossier=readable_attachments(official), direct_session_check=True)
     for school in schools:
         world.add_school(school)
     gc.collect()
@@ -94,7 +94,7 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     variants = [10**6]  # numbers for prepared dossiers (never equal to a counter value)
 
     def _dossier_variant(i: int, school: str) -> bytes:
-        return _readable_attachments(official, variant=i, brin=school)
+        return readable_attachments(official, variant=i, brin=school)
 
     async def prepare(request: web.Request) -> web.Response:
         """The load generator builds its dossiers before the clock starts (ParnasSys has them at hand too)."""
@@ -169,49 +169,6 @@ async def _simulators(directory: Path, control_file: Path) -> None:
     await asyncio.Event().wait()
 
 
-def _readable_attachments(dossier: bytes, variant: int | None = None, brin: str = BRIN) -> bytes:
-    """The official example's ZIPs are cut short (the reader rightly holds such a dossier for the
-    secretariaat). To measure the path to a committed hulpvraag, each ``bestandsinhoud`` is replaced — in
-    memory — by a readable ZIP of a generated document of the same kind and about the same size.
-
-    ``variant`` i makes the dossier one pupil's own, as in real traffic: leerlingid ``BENCH<i>`` (so every
-    exchange makes its own hulpvraag instead of merging into one) and documents whose bytes differ (so every
-    bijlage is a new blob, written and fsynced, not a duplicate). ``brin``: the school the dossier is of (the
-    example's own, 00YY, unless ``--senders`` spreads the exchanges over more schools)."""
-    import base64
-    import io
-    import re
-    import zipfile
-
-    from adapters.parnassys.dossier_factory import document_bytes
-
-    names = re.findall(rb"<bestandsnaam>([^<]*)</bestandsnaam>", dossier)
-    if brin != BRIN:
-        dossier = dossier.replace(b"<brincode>" + BRIN.encode(), b"<brincode>" + brin.encode())
-    if variant is not None:
-        dossier = dossier.replace(b"<leerlingid>LN094837</leerlingid>", b"<leerlingid>BENCH%d</leerlingid>" % variant)
-    parts = re.split(rb"(<bestandsinhoud>)[^<]*(</bestandsinhoud>)", dossier)
-    out, k = [parts[0]], 0
-    for i in range(1, len(parts), 3):
-        name = names[k].decode() if k < len(names) else f"bijlage{k}.pdf"
-        kind = name.rsplit(".", 1)[-1].lower()
-        key = (kind if kind in ("pdf", "docx") else "pdf", k)
-        if key not in _DOCUMENTS:
-            _DOCUMENTS[key] = document_bytes(key[0], 20_000, seed=k)
-        content = _DOCUMENTS[key]
-        if variant is not None and key[0] == "pdf":
-            content += b"\n%% bench exchange %d\n" % variant  # a PDF comment after %%EOF: still a PDF
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(name, content)
-        out += [parts[i], base64.b64encode(buf.getvalue()), parts[i + 1], parts[i + 2]]
-        k += 1
-    return b"".join(out)
-
-
-_DOCUMENTS: dict[tuple[str, int], bytes] = {}
-
-
 # -- the gateway process ------------------------------------------------------------------------------------
 
 
@@ -238,7 +195,7 @@ async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from gateway.store.seed import seed_demo_registry, seed_swv
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    floor = _floor(tmp / "floor")  # first, on a quiet machine: nothing else runs yet
+    floor = measure_floor(tmp / "floor")  # first, on a quiet machine: nothing else runs yet
     control_file = tmp / "control.json"
     children: list[subprocess.Popen[bytes]] = []
     sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
@@ -388,7 +345,7 @@ async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         # the floor once more, now that the gateway is idle: one floor measured in ≈ 1 s can land in a moment of
         # other load on the VM (18.4 ms once, against ≈ 8.3 ms), which would make any ratio to it look good; the
         # faster of the two is the floor the ratios are judged against (docs/performance.md, tenth round)
-        results["floor_after"] = _floor(tmp / "floor-after")
+        results["floor_after"] = measure_floor(tmp / "floor-after")
         fastest = max(floor["dossiers_per_second"], results["floor_after"]["dossiers_per_second"])
         eps = results["throughput"]["exchanges_per_second"]
         # wall time per exchange at the measured rate ÷ the floor's time per dossier (1 = as fast as the floor)
@@ -485,32 +442,6 @@ async def _gateway_process(spec: dict[str, Any]) -> None:
     site = web.TCPSite(runner, "127.0.0.1", spec["port"], ssl_context=server_ssl_context(settings), reuse_port=True)
     await site.start()
     await asyncio.Event().wait()
-
-
-def _floor(directory: Path, n: int = 100) -> dict[str, Any]:
-    """The floor, measured in the same run: the same kind of dossier (own pupil, own documents) through
-    parse + validate + decode + hash + write (fsynced blobs), one after another on one core — without
-    HTTP, SOAP, signatures, the inbox or the database."""
-    from gateway.dossier import read_dossier
-    from gateway.store.blobs import ContentStore
-    from gateway.store.blobs_local import LocalBackend
-
-    official = POSWV.resolve().read_bytes()
-    dossiers = [_readable_attachments(official, variant=2 * 10**6 + i) for i in range(n)]
-    blobs = ContentStore(LocalBackend(directory), allow_plaintext=True)
-    cpu, started = time.process_time(), time.perf_counter()
-    for dossier in dossiers:
-        report = read_dossier(dossier, blobs=blobs)
-        if not report.valid:
-            raise RuntimeError(f"floor dossier invalid: {[f.code for f in report.errors]}")
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {
-        "dossiers": n,
-        "dossier_bytes": len(dossiers[0]),
-        "ms_per_dossier": round(wall / n * 1000, 2),
-        "cpu_ms_per_dossier": round(cpu / n * 1000, 2),
-        "dossiers_per_second": round(n / wall, 1),
-    }
 
 
 def _ms(values: list[float], pct: int) -> float | None:

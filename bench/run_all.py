@@ -77,6 +77,7 @@ class _Skipped(Exception):
 
 
 _SEEN: dict[str, float] = {}  # figures earlier benchmarks of this run measured, for the "same run" ratios
+_SEEN_FLOOR: dict[str, float] = {}  # and the floor each of them was judged against
 
 # issue 18's targets (docs/performance.md, "Issue 18")
 CPU_TO_FLOOR = 1.6  # gateway CPU per OSO-SWV exchange ≤ 1.6 × the floor's CPU per dossier
@@ -119,7 +120,7 @@ def _oso_sqlite(name: str, extra: list[str], quick: bool) -> list[Row]:
         ["bench/oso_throughput.py", *extra, "--exchanges", str(n), "--latency-n", str(lat), "--rate", "100"], 900
     )
     _SEEN[" ".join(extra)] = r["throughput"]["exchanges_per_second"]
-    _SEEN["floor " + " ".join(extra)] = _floor_cpu(r)
+    _SEEN_FLOOR[" ".join(extra)] = _floor_cpu(r)
     return _oso_rows(name, r, n, lat, P99_SQLITE)
 
 
@@ -168,7 +169,7 @@ def _oso_pg(name: str, extra: list[str], quick: bool, sqlite_key: str) -> list[R
     ratios = sorted(pg / lite for lite, pg in pairs)
     ratio = statistics.median(ratios)
     # the first pair's floors: how much the conditions moved between its two runs (for reading)
-    floors = (_SEEN.get("floor " + sqlite_key), _floor_cpu(r))
+    floors = (_SEEN_FLOOR.get(sqlite_key), _floor_cpu(r))
     first = f"; first pair's floors {floors[0]} then {floors[1]} ms" if floors[0] and floors[1] else ""
     shown = ", ".join(f"{lite} / {pg}" for lite, pg in pairs)
     how = "the median of the pairs' ratios" if len(pairs) > 1 else "one pair"
