@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 async def _main(args: argparse.Namespace) -> int:
     import structlog
-    from scratch import keep_if_failed
+    from scratch import run_folder
 
     from tests.reliability.crash import CrashConfig, run_crash
 
@@ -49,15 +48,15 @@ async def _main(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 seed=args.seed + run,
             )
-            folder = Path(tempfile.mkdtemp(prefix="reliability-crash-"))
-            report = await run_crash(cfg, folder)
-            summary = report.summary()
-            print(json.dumps(summary), flush=True)
-            bad = bool(
-                summary["lost"] or summary["doubled"] or summary["bijlagen_wrong"] or summary["bijlagen_bad_hash"]
-            )
-            bad |= summary["acknowledged"] != args.exchanges or summary["hulpvragen"] != args.exchanges
-            keep_if_failed(folder, bad)
+            with run_folder("reliability-crash-") as folder:
+                report = await run_crash(cfg, folder.path)
+                summary = report.summary()
+                print(json.dumps(summary), flush=True)
+                bad = bool(
+                    summary["lost"] or summary["doubled"] or summary["bijlagen_wrong"] or summary["bijlagen_bad_hash"]
+                )
+                bad |= summary["acknowledged"] != args.exchanges or summary["hulpvragen"] != args.exchanges
+                folder.failed = bad
             failed |= bad
     return 1 if failed else 0
 

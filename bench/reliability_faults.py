@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 async def _main(args: argparse.Namespace) -> int:
     import structlog
-    from scratch import keep_if_failed
+    from scratch import run_folder
 
     from tests.reliability.faults import FaultConfig, run_fault
 
@@ -67,19 +66,19 @@ async def _main(args: argparse.Namespace) -> int:
 
     async def one(cfg: FaultConfig) -> None:
         nonlocal failed
-        async with gate:
-            folder = Path(tempfile.mkdtemp(prefix="reliability-fault-"))
-            r = await run_fault(cfg, folder)
-        s = r.summary()
-        backlog = {k: v for k, v in r.metrics_during.items() if v and ("queue" in k or "outbox_retrying" in k)}
-        s["metrics_during_outage"] = backlog
-        s["oldest_waiting_age_s"] = r.metrics_during.get(
-            'gateway_exchange_oldest_age_seconds{state="wacht_op_herhaling"}'
-        )
-        print(json.dumps(s), flush=True)
-        bad = bool(s["lost"] or s["doubled"] or s["bijlagen_wrong"]) or s["drain_s"] is None
-        bad |= s["acknowledged"] != cfg.exchanges or s["verwerkt"] != cfg.exchanges
-        keep_if_failed(folder, bad)
+        with run_folder("reliability-fault-") as run:
+            async with gate:
+                r = await run_fault(cfg, run.path)
+            s = r.summary()
+            backlog = {k: v for k, v in r.metrics_during.items() if v and ("queue" in k or "outbox_retrying" in k)}
+            s["metrics_during_outage"] = backlog
+            s["oldest_waiting_age_s"] = r.metrics_during.get(
+                'gateway_exchange_oldest_age_seconds{state="wacht_op_herhaling"}'
+            )
+            print(json.dumps(s), flush=True)
+            bad = bool(s["lost"] or s["doubled"] or s["bijlagen_wrong"]) or s["drain_s"] is None
+            bad |= s["acknowledged"] != cfg.exchanges or s["verwerkt"] != cfg.exchanges
+            run.failed = bad
         failed |= bad
 
     await asyncio.gather(*(one(c) for c in configs))

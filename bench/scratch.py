@@ -11,6 +11,7 @@ files, every file created in the next minutes pays for that walk: the floor's sy
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["OWNER", "keep_if_failed", "scratch"]
+__all__ = ["OWNER", "RunFolder", "run_folder", "scratch"]
 
 OWNER = "BENCH_SCRATCH"  # set by run_all.py: the folder that holds every benchmark's files until it ends
 
@@ -27,8 +28,11 @@ OWNER = "BENCH_SCRATCH"  # set by run_all.py: the folder that holds every benchm
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A new folder for one benchmark run: under ``$BENCH_SCRATCH`` (left for its owner to remove) when set,
-    else in the system's temporary folder, removed when the block ends."""
+    else in the system's temporary folder, removed when the block ends. A ``$BENCH_SCRATCH`` that does not exist
+    yet is made (a benchmark run by hand with its files kept need not make it first)."""
     owner = os.environ.get(OWNER) or None
+    if owner is not None:
+        os.makedirs(owner, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=owner))
     try:
         yield path
@@ -37,10 +41,26 @@ def scratch(prefix: str) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def keep_if_failed(folder: Path, failed: bool) -> None:
-    """A reliability run's folder (its database, blobs and logs): kept for inspection when the run failed, and
-    said where; removed when it passed (they used to stay in the temporary folder either way)."""
-    if failed:
-        print(f"kept for inspection: {folder}", file=sys.stderr, flush=True)
-    else:
-        shutil.rmtree(folder, ignore_errors=True)
+@dataclasses.dataclass
+class RunFolder:
+    """A reliability run's folder (its database, blobs and logs) and whether the run failed (its caller says)."""
+
+    path: Path
+    failed: bool = False
+
+
+@contextmanager
+def run_folder(prefix: str) -> Iterator[RunFolder]:
+    """A new folder for one reliability run: kept for inspection when the run failed — its verdict said so, or it
+    raised — and said where; removed when it passed (they used to stay in the temporary folder either way)."""
+    run = RunFolder(Path(tempfile.mkdtemp(prefix=prefix)))
+    try:
+        yield run
+    except BaseException:
+        run.failed = True
+        raise
+    finally:
+        if run.failed:
+            print(f"kept for inspection: {run.path}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(run.path, ignore_errors=True)
