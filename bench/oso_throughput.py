@@ -3,11 +3,11 @@
     .venv/bin/python bench/oso_throughput.py [--exchanges 1000] [--concurrency 32] [--rate 100] [--latency-n 500]
         [--split [--worker-processes N]] [--postgres [--processes N]] [--national] [--senders N]
 
-The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side)
-run in a separate process; the gateway (create_app, SQLite, HTTPS with client certificates, 2W-be-S) in
-this one — role ``all``, or with ``--split`` role ``intake`` plus N processes of role ``worker``. Every
-dossier is the full official POSWV example, read from ../shared (never copied). An exchange is complete
-when its afmelding reached the Traffic Center: notificatie → hulpvraag committed → afmelding.
+The simulators (OSR, Traffic Center, ParnasSys, and the load generator that plays ParnasSys's sending side:
+bench/oso_simulators.py) run in a separate process; the gateway (create_app, SQLite, HTTPS with client
+certificates, 2W-be-S) in this one — role ``all``, or with ``--split`` role ``intake`` plus N processes of role
+``worker``. Every dossier is the full official POSWV example, read from ../shared (never copied). An exchange is
+complete when its afmelding reached the Traffic Center: notificatie → hulpvraag committed → afmelding.
 
 0. floor, first: the same kind of dossier through the dossier reader into fsynced blobs, one core, without
    HTTP, SOAP, signatures, inbox or database (``ratio_to_floor`` compares the measured rate with it);
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -34,139 +33,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oso_dossiers import BRIN, POSWV, measure_floor, readable_attachments
+from oso_dossiers import POSWV, measure_floor
+from oso_simulators import senders
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def _senders(n: int) -> list[str]:
-    """The schools that send: the example's, and with ``--senders N`` N - 1 more (99AA, 99AB, …), each with one
-    vestiging (routeringskenmerk 500) in the registry and both mandates in the OSR."""
-    return [BRIN] + [f"99{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n - 1)]
-
-
-# -- the simulator process ----------------------------------------------------------------------------------
-
-
-async def _simulators(directory: Path, control_file: Path) -> None:
-    import structlog
-    from aiohttp import web
-
-    from adapters.parnassys.simulator.las import PreparedDossier, _request
-    from adapters.parnassys.simulator.world import DOEL_RK, GATEWAY_OIN, long_kenmerk, start_world
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    official = POSWV.resolve().read_bytes()
-    same_dossier = os.environ.get("OSO_BENCH_SAME_DOSSIER") == "1"
-    schools = _senders(int(os.environ.get("OSO_BENCH_SENDERS", "1")))
-    counter = [0]
-    world = await start_world(directory, default_dossier=readable_attachments(official), direct_session_check=True)
-    for school in schools:
-        world.add_school(school)
-    gc.collect()
-    gc.freeze()  # the load generator measures latency: keep its own collector pauses out of the figures
-    las = world.las
-
-    def values_of(school: str) -> dict[str, str]:
-        return {
-            "bronBrin": school,
-            "bronRouteringsKenmerk": long_kenmerk(school, 500),
-            "doelBrin": school,
-            "doelRouteringsKenmerk": DOEL_RK,
-        }
-
-    async def one(gateway_url: str) -> float:
-        counter[0] += 1
-        school = schools[counter[0] % len(schools)]  # round robin over the senders
-        values = values_of(school)
-        # ParnasSys registers the notificatie at the TC simulator (same process: a call, not an HTTPS hop)
-        koppelsleutel = (await world.tc.melden_notificatie({**values, "doel": "SWV"}, None))["koppelsleutel"]
-        mine = prepared.get(school)
-        dossier = None if same_dossier else (mine.pop() if mine else _dossier_variant(counter[0], school))
-        las.prepared[koppelsleutel] = PreparedDossier(brin=school, dossier=dossier)
-        body = _request("notificatie", {**values, "koppelsleutel": koppelsleutel, "doel": "SWV"})
-        started = time.perf_counter()
-        await las.client.call(gateway_url, "notificatie", body, system="gateway", to_oin=GATEWAY_OIN)
-        return time.perf_counter() - started
-
-    prepared: dict[str, list[bytes]] = {}
-    variants = [10**6]  # numbers for prepared dossiers (never equal to a counter value)
-
-    def _dossier_variant(i: int, school: str) -> bytes:
-        return readable_attachments(official, variant=i, brin=school)
-
-    async def prepare(request: web.Request) -> web.Response:
-        """The load generator builds its dossiers before the clock starts (ParnasSys has them at hand too)."""
-        n = int((await request.json())["n"])
-        if not same_dossier:
-            for k in range(n):
-                variants[0] += 1
-                school = schools[(counter[0] + 1 + k) % len(schools)]  # as `one` will pick them
-                prepared.setdefault(school, []).append(_dossier_variant(variants[0], school))
-        return web.json_response({"prepared": sum(len(d) for d in prepared.values())})
-
-    async def run(request: web.Request) -> web.Response:
-        p = await request.json()
-        n, url = int(p["n"]), str(p["gateway_url"])
-        latencies: list[float] = []
-        errors: list[str] = []
-
-        async def guarded() -> None:
-            try:
-                latencies.append(await one(url))
-            except Exception as exc:
-                errors.append(f"{type(exc).__name__}: {exc}"[:200])
-
-        started = time.perf_counter()
-        if p.get("rate"):
-            interval, tasks = 1.0 / float(p["rate"]), []
-            for i in range(n):
-                delay = started + i * interval - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(guarded()))
-            await asyncio.gather(*tasks)
-        else:
-            queue = iter(range(n))
-
-            async def worker() -> None:
-                for _ in queue:
-                    await guarded()
-
-            await asyncio.gather(*(worker() for _ in range(int(p.get("concurrency", 32)))))
-        return web.json_response(
-            {"latencies": latencies, "errors": errors[:5], "n_errors": len(errors), "started": started}
-        )
-
-    async def state(_: web.Request) -> web.Response:
-        return web.json_response(
-            {"afmeldingen": len(world.tc.afmeldingen()), "clock": time.perf_counter(), "cpu": time.process_time()}
-        )
-
-    async def wait(request: web.Request) -> web.Response:
-        """Answers once ``count`` sessions are closed (or after ``within`` seconds, 504): the waiting happens here,
-        so that the gateway's process — whose CPU is measured — makes one call instead of polling."""
-        count, deadline = int(request.query["count"]), time.perf_counter() + float(request.query["within"])
-        while len(world.tc.closed) < count or len(world.tc.afmeldingen()) < count:  # `closed` first: O(1)
-            if time.perf_counter() >= deadline:
-                return web.json_response({"afmeldingen": len(world.tc.afmeldingen())}, status=504)
-            await asyncio.sleep(0.005)
-        return await state(request)
-
-    app = web.Application()
-    app.router.add_post("/bench/prepare", prepare)
-    app.router.add_post("/bench/run", run)
-    app.router.add_get("/bench/state", state)
-    app.router.add_get("/bench/wait", wait)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp types TCPSite._server as optional AbstractServer; a started site has sockets
-    control = {"control": f"http://127.0.0.1:{port}", "sections": world.sections(), "tls": world.tls_settings()}
-    control_file.write_text(json.dumps(control, default=str))  # noqa: ASYNC240 - once, at start-up
-    await asyncio.Event().wait()
 
 
 # -- the gateway process ------------------------------------------------------------------------------------
@@ -199,7 +70,7 @@ async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     control_file = tmp / "control.json"
     children: list[subprocess.Popen[bytes]] = []
     sim = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
-        [sys.executable, __file__, "--simulators", str(tmp / "world"), str(control_file)],
+        [sys.executable, str(Path(__file__).with_name("oso_simulators.py")), str(tmp / "world"), str(control_file)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -219,7 +90,7 @@ async def _gateway_in(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         swv_id = await seed_swv(c.db)
         await seed_demo_registry(c.db, swv_id)
         async with c.db.session() as s:
-            for brin4 in _senders(args.senders):
+            for brin4 in senders(args.senders):
                 school = School(swv_id=swv_id, brin4=brin4, naam=f"Voorbeeldschool {brin4}", las="ParnasSys")
                 s.add(school)
                 await s.flush()
@@ -453,9 +324,6 @@ def _ms(values: list[float], pct: int) -> float | None:
 
 
 def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--simulators":
-        asyncio.run(_simulators(Path(sys.argv[2]), Path(sys.argv[3])))
-        return 0
     if len(sys.argv) == 3 and sys.argv[1] == "--gateway-process":
         asyncio.run(_gateway_process(json.loads(sys.argv[2])))
         return 0
