@@ -348,6 +348,17 @@ def esis_upload(quick: bool) -> list[Row]:
     ]  # fmt: skip
 
 
+def _esis_floors(run: dict[str, Any]) -> str:
+    """The ESIS floor's note: the faster of the two floors, which the ratio is judged against, and both."""
+    before, after = run["floor"], run.get("floor_after")
+    used = after if run.get("floor_used") == "after" and after else before
+    both = f"; before {before['requests_per_second']}/s, after {after['requests_per_second']}/s" if after else ""
+    return (
+        f"floor {used['requests_per_second']}/s ({used['ms_per_request']} ms/request: JSON parsed, 2 documents "
+        f"hashed, sniffed, written as fsynced blobs, one core{both})"
+    )
+
+
 def esis_throughput(quick: bool) -> list[Row]:
     r = _json_bench(["bench/esis_throughput.py", *(["--quick"] if quick else [])], 900)
     new, rep, one = r["new"], r["replay"], r["one_at_a_time"]
@@ -359,9 +370,7 @@ def esis_throughput(quick: bool) -> list[Row]:
         return Row(label, "new requests: wall / floor", ratio, "×", f"≤ {target:.0f}",
                    ratio / target if ratio is not None else None, ratio <= target if ratio is not None else None,
                    f"{run['new']['processed_per_second']}/s processed, gateway CPU "
-                   f"{run['new']['gateway_cpu_ms_per_request']} ms/request; floor {run['floor']['requests_per_second']}"
-                   f"/s ({run['floor']['ms_per_request']} ms/request: JSON parsed, 2 documents hashed, sniffed, "
-                   "written as fsynced blobs, one core)")  # fmt: skip
+                   f"{run['new']['gateway_cpu_ms_per_request']} ms/request; {_esis_floors(run)}")  # fmt: skip
 
     rows = [
         Row(name, f"new requests acknowledged (202)/s over {n}, {r['concurrency']} in flight",

@@ -41,6 +41,18 @@ def test_generated_documents_are_a_pdf_and_a_docx_of_the_asked_size_own_per_requ
     assert bench.pdf_bytes(8, 200_000) != pdf and bench.docx_bytes(8, 60_000) != docx  # another pupil: new blobs
 
 
+def test_wall_over_floor_is_judged_against_the_faster_of_the_two_floors() -> None:
+    bench = _load("esis_throughput")
+    for before, after, used in ((400.0, 800.0, "after"), (800.0, 400.0, "before")):
+        result: dict[str, Any] = {
+            "floor": {"requests_per_second": before},
+            "floor_after": {"requests_per_second": after},
+            "new": {"processed_per_second": 250.0},
+        }
+        bench._judge_against_floor(result)
+        assert result["floor_used"] == used and result["new"]["ratio_to_floor"] == 3.2  # 800 / 250, not 1.6
+
+
 @pytest.mark.timeout(120)
 def _small_run(tmp_path: Path, *extra: str) -> dict[str, Any]:
     """The benchmark itself, four requests, two in flight; its JSON figures."""
@@ -67,6 +79,9 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
     assert new["hulpvragen_made"] == 4 and new["bijlagen_made"] == 8  # each request its own pupil, 2 documents
     assert replay["answered_herhaald"] == 4 and replay["exchanges_added"] == 0 and replay["hulpvragen_added"] == 0
     assert result["one_at_a_time"]["answered_202"] == 2
+    floors = {"before": result["floor"]["requests_per_second"], "after": result["floor_after"]["requests_per_second"]}
+    assert floors[result["floor_used"]] == max(floors.values())  # judged against the faster floor
+    assert new["ratio_to_floor"] == round(max(floors.values()) / new["processed_per_second"], 2)
 
     run_all = _load("run_all")
     benches: list[list[str]] = []
@@ -91,6 +106,7 @@ def test_a_small_run_acknowledges_processes_and_replays_every_request(
         assert target.met == (target.value <= 3)
         assert target.ratio is not None and abs(target.ratio - target.value / 3) < 1e-9
     assert all(r.target == "—" and r.met is None and r.value is not None for r in rows if r not in targets)
+    assert f"after {result['floor_after']['requests_per_second']}/s" in targets[0].note
     assert "esis_throughput" in run_all.BENCHMARKS
 
 
