@@ -15,6 +15,8 @@ from gateway.cli.common import open_components, settings_from
 from gateway.listen import server_ssl_context, start_site  # re-exported: tests and the demo import them here
 from gateway.logging import get_logger
 from gateway.settings import ROLES, Settings
+from gateway.store.blob_config import blob_settings
+from gateway.store.fs_journal import ext4_without_journal
 from gateway.web.http_errors import coded_errors
 
 __all__ = ["freeze_startup_objects", "lower_priority", "register", "run_server", "server_ssl_context", "start_site"]
@@ -51,6 +53,25 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def warn_blob_folder_without_journal(settings: Settings) -> None:
+    """A local blob folder on ext4 without a journal works, but slows down for minutes after many blobs were
+    removed (gateway/store/fs_journal.py): said once at start-up, for the IT admin who can move it."""
+    if blob_settings(settings).backend != "local":
+        return
+    folder = settings.effective_blob_dir
+    if (device := ext4_without_journal(folder)) is not None:
+        log.warning(
+            "blobopslag_zonder_journal",
+            map=str(folder),
+            apparaat=device,
+            uitleg=(
+                "De bestandsopslag staat op ext4 zonder journal. Dat werkt, maar na het opruimen van veel "
+                "bestanden wordt het schrijven van nieuwe bijlagen minutenlang trager. Zet de map op een "
+                "bestandssysteem met journal (zie docs/deploy.md, [blobs])."
+            ),
+        )
+
+
 async def run_server(settings: Settings, stop: asyncio.Event) -> None:
     lower_priority(settings)
     async with open_components(settings) as c:
@@ -66,6 +87,7 @@ async def run_server(settings: Settings, stop: asyncio.Event) -> None:
             role=settings.role,
             database=c.db.engine.url.get_backend_name(),
         )
+        warn_blob_folder_without_journal(settings)
         try:
             await stop.wait()
         finally:
