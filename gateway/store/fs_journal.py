@@ -47,15 +47,15 @@ def mount_of(path: str, mountinfo: str) -> Mount | None:
     return best
 
 
-def ext4_without_journal(folder: Path, *, proc: Path = Path("/proc"), sys: Path = Path("/sys")) -> str | None:
+def ext4_without_journal(folder: Path, *, procfs: Path = Path("/proc"), sysfs: Path = Path("/sys")) -> str | None:
     """The kernel name of the device when ``folder`` lies on ext4 without a journal; None when it has one, is
     another file system, or this cannot be told. A folder not made yet is judged by the mount above it."""
     try:
-        mount = mount_of(str(folder.resolve()), (proc / "self" / "mountinfo").read_text())
+        mount = mount_of(str(folder.resolve()), (procfs / "self" / "mountinfo").read_text())
         if mount is None or mount.fstype != "ext4":
             return None
-        device = Path(os.readlink(sys / "dev" / "block" / mount.device)).name
-        journals = {entry.rsplit("-", 1)[0] for entry in os.listdir(proc / "fs" / "jbd2")}
+        device = Path(os.readlink(sysfs / "dev" / "block" / mount.device)).name
+        journals = {entry.rsplit("-", 1)[0] for entry in os.listdir(procfs / "fs" / "jbd2")}
     except (OSError, ValueError):
         return None
     return None if device in journals else device

@@ -60,14 +60,14 @@ def test_only_ext4_without_a_journal_is_named(
     tmp_path: Path, journals: list[str] | None, folder: str, expected: str | None
 ) -> None:
     proc, sys = _fake_system(tmp_path, journals=journals)
-    assert ext4_without_journal(Path(folder), proc=proc, sys=sys) == expected
+    assert ext4_without_journal(Path(folder), procfs=proc, sysfs=sys) == expected
 
 
 def test_a_device_it_cannot_name_leaves_the_question_open(tmp_path: Path) -> None:
     proc, sys = _fake_system(tmp_path, journals=["vda-8"])
     (sys / "dev" / "block" / "254:16").unlink()
-    assert ext4_without_journal(Path("/srv/gateway/data/blobs"), proc=proc, sys=sys) is None
-    assert ext4_without_journal(Path("/srv/gateway"), proc=tmp_path / "no-proc", sys=sys) is None
+    assert ext4_without_journal(Path("/srv/gateway/data/blobs"), procfs=proc, sysfs=sys) is None
+    assert ext4_without_journal(Path("/srv/gateway"), procfs=tmp_path / "no-proc", sysfs=sys) is None
 
 
 def test_serve_warns_in_dutch_once_for_a_local_folder_without_a_journal(
