@@ -351,7 +351,7 @@ def esis_upload(quick: bool) -> list[Row]:
 def _esis_floors(run: dict[str, Any]) -> str:
     """The ESIS floor's note: the faster of the two floors, which the ratio is judged against, and both."""
     before, after = run["floor"], run.get("floor_after")
-    used = after if run.get("floor_used") == "after" and after else before
+    used = max((f for f in (before, after) if f), key=lambda f: f["requests_per_second"])
     both = f"; before {before['requests_per_second']}/s, after {after['requests_per_second']}/s" if after else ""
     return (
         f"floor {used['requests_per_second']}/s ({used['ms_per_request']} ms/request: JSON parsed, 2 documents "
